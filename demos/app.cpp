@@ -1,0 +1,51 @@
+/* The demo routes:
+ *   GET /       -> "Hello, World!" (13 bytes)
+ *   GET /stats  -> the server's counters as JSON
+ *   POST /echo  -> the request body back
+ *   GET /big    -> 1 MiB body, sent by reference (larger than any socket buffer)
+ *   otherwise   -> 404
+ * Under the echo protocol every request's bytes go back as they came. */
+#include "app.h"
+#include <stdio.h>
+#include <string.h>
+
+static char big[APP_BIG_SIZE];
+
+void app_init(void)
+{
+    for (int i = 0; i < APP_BIG_SIZE; i++) big[i] = APP_BIG_BYTE(i);
+}
+
+static int is(nm_slice s, const char *lit)
+{
+    return s.n == strlen(lit) && !memcmp(s.p, lit, s.n);
+}
+
+static int stats(const nm_request *req, nm_response *res)
+{
+    nm_stats st;
+    nm_server_stats(req->server, &st);
+    char json[256];
+    /* "active" counts the other connections: the one asking is open too. */
+    int n = snprintf(json, sizeof(json),
+                     "{\"accepted\":%lu,\"active\":%lu,\"requests\":%lu,\"refused\":%lu,\"errors\":%lu}\n",
+                     st.accepted, st.active ? st.active - 1 : 0, st.requests, st.refused, st.errors);
+    nm_resp_header(res, "Content-Type", "application/json");
+    return nm_resp_body(res, json, (size_t)n);
+}
+
+int app_handle(const nm_request *req, nm_response *res, void *user)
+{
+    (void)user;
+    if (req->protocol == NM_PROTO_ECHO) return nm_resp_body(res, req->body.p, req->body.n);
+    int get = is(req->method, "GET") || is(req->method, "HEAD");
+    if (get && is(req->target, "/")) {
+        nm_resp_header(res, "Content-Type", "text/plain");
+        return nm_resp_body(res, "Hello, World!", 13);
+    }
+    if (get && is(req->target, "/stats")) return stats(req, res);
+    if (get && is(req->target, "/big")) return nm_resp_body_static(res, big, sizeof(big));
+    if (is(req->method, "POST") && is(req->target, "/echo")) return nm_resp_body(res, req->body.p, req->body.n);
+    nm_resp_status(res, 404);
+    return nm_resp_body(res, "not found\n", 10);
+}

@@ -1,0 +1,97 @@
+/* nmserve - serve the demo application under any model.
+ *
+ *   nmserve --model NAME [--poller P] [--port N] [--host A] [--threads N]
+ *           [--workers N] [--protocol http|echo] [--edge]
+ *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
+ *   nmserve --list
+ *
+ * First line on stdout: "listening on HOST:PORT model=NAME poller=POLLER".
+ * SIGTERM or SIGINT stops it: no new connections, answers in flight are
+ * finished, exit 0. A bad option or a port in use: one line on stderr, exit 2. */
+#include "app.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *model = "epoll";
+
+static int usage(const char *why, const char *arg)
+{
+    fprintf(stderr, "nmserve: %s%s (try --list, or see README.md)\n", why, arg ? arg : "");
+    return 2;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    nm_server_stop(0);
+}
+
+static void on_ready(const nm_server *srv, int port, void *user)
+{
+    const nm_config *cfg = (const nm_config *)user;
+    printf("listening on %s:%d model=%s poller=%s\n", cfg->host, port, model, nm_server_poller(srv));
+    fflush(stdout);
+}
+
+static int number(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > 1000000000L) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : 0;
+        int *num = 0;
+        if (!strcmp(a, "--list")) {
+            for (int m = 0; m < nm_model_count(); m++) printf("%s\n", nm_model_name(m));
+            return 0;
+        } else if (!strcmp(a, "--edge")) {
+            cfg.edge_triggered = 1;
+            continue;
+        } else if (!strcmp(a, "--model")) {
+            if (v) model = v;
+        } else if (!strcmp(a, "--poller")) {
+            cfg.poller = v;
+        } else if (!strcmp(a, "--host")) {
+            if (v) cfg.host = v;
+        } else if (!strcmp(a, "--protocol")) {
+            if (v && !strcmp(v, "http")) cfg.protocol = NM_PROTO_HTTP;
+            else if (v && !strcmp(v, "echo")) cfg.protocol = NM_PROTO_ECHO;
+            else if (v) return usage("unknown protocol: ", v);
+        } else if (!strcmp(a, "--port")) num = &cfg.port;
+        else if (!strcmp(a, "--threads")) num = &cfg.threads;
+        else if (!strcmp(a, "--workers")) num = &cfg.workers;
+        else if (!strcmp(a, "--idle-timeout")) num = &cfg.idle_timeout_ms;
+        else if (!strcmp(a, "--header-timeout")) num = &cfg.header_timeout_ms;
+        else if (!strcmp(a, "--write-timeout")) num = &cfg.write_timeout_ms;
+        else return usage("unknown option: ", a);
+        if (!v) return usage("missing value for ", a);
+        if (num && (number(v, num) || (num == &cfg.port && *num > 65535)))
+            return usage("bad number for ", a);
+        i++;
+    }
+    app_init();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;   /* no SA_RESTART: blocking calls return EINTR */
+    sigaction(SIGTERM, &sa, 0);
+    sigaction(SIGINT, &sa, 0);
+    signal(SIGPIPE, SIG_IGN);
+    cfg.on_ready = on_ready;
+    cfg.user = &cfg;
+    nm_handler h = { app_handle, 0 };
+    int rc = nm_run(model, &cfg, &h);
+    if (rc == NM_ERR_USAGE) fprintf(stderr, "nmserve: %s\n", nm_last_error());
+    else if (rc) perror("nmserve");
+    return rc;
+}

@@ -1,0 +1,17 @@
+/* accept.h - taking connections off a listener, with every refusal counted. */
+#ifndef NM_ACCEPT_H
+#define NM_ACCEPT_H
+
+#include "conn.h"
+
+/* Accept one connection from s->listen_fd and give it a slot.
+ * Returns the connection; or NULL with *more = 1 when one was refused
+ * (no slot, fd out of range, EMFILE: answered 503 or closed, counted) and
+ * the caller may try again; or NULL with *more = 0 when nothing is waiting.
+ * `nonblocking` sets O_NONBLOCK on the new socket. */
+nm_conn *nm_accept(nm_server *s, int nonblocking, int *more);
+
+/* A spare descriptor, so that EMFILE can still accept-and-close. */
+void nm_reserve_fd_open(void);
+
+#endif

@@ -1,0 +1,60 @@
+/* conn.h - connection slots and I/O buffers.
+ *
+ * A slot is small and holds no buffer while its connection is idle; buffers
+ * come from a separate pool and are held only while a request is being read
+ * or an answer written. The fd -> slot map is process-wide, so any thread of
+ * a model can find the connection of an fd. */
+#ifndef NM_CONN_H
+#define NM_CONN_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "timer.h"
+#include "server.h"
+
+struct nm_buf {
+    char data[NM_BUF_SIZE];
+};
+
+/* One queued piece of output: a part of a pooled buffer, or a static body. */
+struct nm_seg {
+    const char *p;
+    uint32_t len;
+    nm_buf *buf;     /* owned buffer to return once sent; NULL for static data */
+};
+
+enum nm_conn_flags {
+    NM_CF_CLOSE_AFTER = 1,   /* close once the output queue is empty */
+    NM_CF_READ_EOF = 2,      /* the peer finished sending */
+    NM_CF_BUSY = 4,          /* a request is being answered away from the loop */
+    NM_CF_DEAD = 8,          /* an I/O error: close without writing more */
+};
+
+struct nm_conn {
+    int fd;
+    uint8_t flags;
+    uint8_t out_first, out_count;   /* ring of queued segments */
+    nm_buf *in;
+    uint32_t in_len;                /* bytes buffered */
+    uint32_t in_scan;               /* bytes already searched for the header end */
+    uint32_t out_off;               /* bytes of the first segment already sent */
+    nm_seg out[NM_OUT_SEGS];
+    nm_timer timer;
+    nm_server *srv;
+    void *owner;                    /* the model's: its loop, worker, ... */
+};
+
+nm_buf *nm_buf_get(void);
+void nm_buf_put(nm_buf *b);
+unsigned nm_buf_free(void);
+
+/* Take a slot for `fd`; NULL when slots are exhausted or fd is out of range. */
+nm_conn *nm_conn_open(nm_server *s, int fd);
+/* Return the buffers and the slot, and close the fd. */
+void nm_conn_close(nm_conn *c);
+nm_conn *nm_conn_of_fd(int fd);
+unsigned nm_conn_free(void);
+
+#define NM_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#endif

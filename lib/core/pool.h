@@ -1,0 +1,35 @@
+/* pool.h - fixed-size object pools over static storage.
+ *
+ * A pool hands out elements of one static array. Elements never used are
+ * never touched (a bump index serves them the first time), so an unused pool
+ * costs address space, not resident memory. Returned elements go on a free
+ * list threaded through their first bytes. Thread-safe; after fork() each
+ * process owns its copy. */
+#ifndef NM_POOL_H
+#define NM_POOL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+struct nm_pool {
+    const char *name;
+    char *base;
+    size_t elem_size;
+    unsigned capacity;
+    unsigned bump;       /* elements [0, bump) have been handed out at least once */
+    unsigned in_use;
+    unsigned low_water;  /* least free ever seen, for tests and reports */
+    void *free_list;
+    pthread_mutex_t lock;
+};
+
+#define NM_POOL_INIT(name, array) \
+    { name, (char *)(array), sizeof((array)[0]), sizeof(array) / sizeof((array)[0]), \
+      0, 0, sizeof(array) / sizeof((array)[0]), 0, PTHREAD_MUTEX_INITIALIZER }
+
+void *nm_pool_get(nm_pool *p);          /* NULL when exhausted */
+void nm_pool_put(nm_pool *p, void *elem);
+unsigned nm_pool_free(nm_pool *p);      /* elements available now */
+unsigned nm_pool_index(const nm_pool *p, const void *elem);
+
+#endif

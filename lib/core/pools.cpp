@@ -1,0 +1,37 @@
+/* pools.cpp - every static pool of the library, declared in one place.
+ * The table at the end is what `make size` prints. */
+#include "pool.h"
+#include "conn.h"
+#include "thread.h"
+#include "loop.h"
+
+#ifndef NM_THREAD_STACK_ALIGN
+#define NM_THREAD_STACK_ALIGN 4096
+#endif
+
+static nm_conn conn_slots[NM_MAX_CONNS];
+static nm_buf buffers[NM_BUF_COUNT];
+alignas(NM_THREAD_STACK_ALIGN) static char stacks[NM_MAX_THREADS][NM_THREAD_STACK_SIZE];
+nm_conn *nm_conn_by_fd[NM_MAX_FDS];
+static nm_loop loops[NM_MAX_LOOPS];
+
+nm_pool nm_conn_pool = NM_POOL_INIT("connection slots", conn_slots);
+nm_pool nm_buf_pool = NM_POOL_INIT("I/O buffers", buffers);
+nm_pool nm_stack_pool = NM_POOL_INIT("thread stacks", stacks);
+nm_pool nm_loop_pool = NM_POOL_INIT("event loops", loops);
+
+static const nm_pool_info pool_table[] = {
+    { "connection slots", sizeof(nm_conn), NM_MAX_CONNS },
+    { "fd -> connection map", sizeof(nm_conn *), NM_MAX_FDS },
+    { "I/O buffers", sizeof(nm_buf), NM_BUF_COUNT },
+    { "thread stacks", NM_THREAD_STACK_SIZE, NM_MAX_THREADS },
+    { "event loops (port, timers, channels)", sizeof(nm_loop), NM_MAX_LOOPS },
+};
+
+int nm_pool_count(void) { return (int)(sizeof(pool_table) / sizeof(pool_table[0])); }
+
+nm_pool_info nm_pool_get(int i)
+{
+    nm_pool_info none = { 0, 0, 0 };
+    return i >= 0 && i < nm_pool_count() ? pool_table[i] : none;
+}

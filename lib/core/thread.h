@@ -1,0 +1,23 @@
+/* thread.h - pthreads whose stacks come from the static stack pool.
+ *
+ * A thread runs on a stack taken from the pool and returned when the thread
+ * is joined. When the pool is empty, nm_thread_start fails (the caller counts
+ * a refusal); no stack is ever allocated. */
+#ifndef NM_THREAD_H
+#define NM_THREAD_H
+
+#include <pthread.h>
+
+struct nm_thread {
+    pthread_t id;
+    void *stack;
+    void *(*fn)(void *);
+    void *arg;
+    volatile int finished;   /* set as fn returns: the thread can be joined soon */
+};
+
+int nm_thread_start(nm_thread *t, void *(*fn)(void *), void *arg);  /* 0 or an errno */
+int nm_thread_join(nm_thread *t);
+unsigned nm_stack_free(void);   /* stacks left in the pool */
+
+#endif

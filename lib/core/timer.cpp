@@ -1,0 +1,102 @@
+#include "timer.h"
+#include <time.h>
+
+uint64_t nm_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void link_init(nm_link *l) { l->prev = l->next = l; }
+
+static void link_remove(nm_link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = 0;
+}
+
+static void link_push(nm_link *head, nm_link *l)
+{
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+
+void nm_wheel_init(nm_wheel *w, uint64_t now_ms)
+{
+    for (unsigned i = 0; i < NM_TIMER_SLOTS; i++) link_init(&w->slots[i]);
+    w->tick = 0;
+    w->start_ms = now_ms;
+    w->armed = 0;
+}
+
+void nm_timer_init(nm_timer *t, void (*fn)(nm_timer *))
+{
+    t->link.prev = t->link.next = 0;
+    t->expires = 0;
+    t->fn = fn;
+}
+
+int nm_timer_armed(const nm_timer *t) { return t->link.next != 0; }
+
+static uint64_t tick_of(const nm_wheel *w, uint64_t ms)
+{
+    return ms <= w->start_ms ? 0 : (ms - w->start_ms) / NM_TIMER_TICK_MS;
+}
+
+void nm_wheel_add(nm_wheel *w, nm_timer *t, uint64_t now_ms, unsigned ms)
+{
+    if (nm_timer_armed(t)) nm_wheel_del(w, t);
+    uint64_t due = tick_of(w, now_ms + ms + NM_TIMER_TICK_MS - 1);
+    if (due <= w->tick) due = w->tick + 1;
+    t->expires = due;
+    link_push(&w->slots[due % NM_TIMER_SLOTS], &t->link);
+    w->armed++;
+}
+
+void nm_wheel_del(nm_wheel *w, nm_timer *t)
+{
+    if (!nm_timer_armed(t)) return;
+    link_remove(&t->link);
+    w->armed--;
+}
+
+unsigned nm_wheel_advance(nm_wheel *w, uint64_t now_ms)
+{
+    uint64_t target = tick_of(w, now_ms);
+    unsigned fired = 0;
+    while (w->tick < target) {
+        w->tick++;
+        if (!w->armed) { w->tick = target; break; }
+        nm_link *head = &w->slots[w->tick % NM_TIMER_SLOTS];
+        /* Detach the due timers first, so callbacks may re-arm into this slot. */
+        nm_link due;
+        link_init(&due);
+        for (nm_link *l = head->next; l != head;) {
+            nm_link *next = l->next;
+            if (((nm_timer *)l)->expires <= w->tick) {
+                link_remove(l);
+                link_push(&due, l);
+            }
+            l = next;
+        }
+        while (due.next != &due) {
+            nm_timer *t = (nm_timer *)due.next;
+            link_remove(&t->link);
+            w->armed--;
+            fired++;
+            t->fn(t);
+        }
+    }
+    return fired;
+}
+
+int nm_wheel_wait_ms(const nm_wheel *w, uint64_t now_ms)
+{
+    if (!w->armed) return -1;
+    uint64_t next_ms = w->start_ms + (w->tick + 1) * NM_TIMER_TICK_MS;
+    return next_ms <= now_ms ? 0 : (int)(next_ms - now_ms);
+}

@@ -1,0 +1,34 @@
+/* models.cpp - the registry: every model compiled into this library.
+ * A model can be left out at build time with -DNM_WITHOUT_<name>. */
+#include "core/server.h"
+
+#define NM_MODEL_FN(name) int nm_model_##name(nm_server *s);
+NM_MODEL_FN(iterative)
+NM_MODEL_FN(select)
+NM_MODEL_FN(poll)
+NM_MODEL_FN(epoll)
+NM_MODEL_FN(kqueue)
+NM_MODEL_FN(reactor)
+
+extern const nm_model nm_models[] = {
+#ifndef NM_WITHOUT_iterative
+    { "iterative", nm_model_iterative, 0, 0 },
+#endif
+#ifndef NM_WITHOUT_select
+    { "select", nm_model_select, NM_MODEL_USES_PORT, "select" },
+#endif
+#ifndef NM_WITHOUT_poll
+    { "poll", nm_model_poll, NM_MODEL_USES_PORT, "poll" },
+#endif
+#if defined(__linux__) && !defined(NM_WITHOUT_epoll)
+    { "epoll", nm_model_epoll, NM_MODEL_USES_PORT, "epoll" },
+#endif
+#if defined(NM_HAVE_KQUEUE) && !defined(NM_WITHOUT_kqueue)
+    { "kqueue", nm_model_kqueue, NM_MODEL_USES_PORT, "kqueue" },
+#endif
+#ifndef NM_WITHOUT_reactor
+    { "reactor", nm_model_reactor, NM_MODEL_USES_PORT, 0 },
+#endif
+};
+
+extern const int nm_models_count = (int)(sizeof(nm_models) / sizeof(nm_models[0]));

@@ -1,0 +1,124 @@
+/*
+ * netmodels.h - the C API of libnetmodels.
+ *
+ * An application writes one handler and runs it under any concurrency model:
+ *
+ *   static int hello(const nm_request *req, nm_response *res, void *user) {
+ *       nm_resp_body(res, "Hello, World!", 13);
+ *       return 0;
+ *   }
+ *   nm_config cfg; nm_config_init(&cfg); cfg.port = 8080;
+ *   nm_handler h = { hello, 0 };
+ *   return nm_run("epoll", &cfg, &h);
+ *
+ * Nothing here allocates: requests are views into the connection's input
+ * buffer, responses are written straight into buffers from the static pool.
+ */
+#ifndef NETMODELS_H
+#define NETMODELS_H
+
+#include <stddef.h>
+#include "nm_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Return codes of nm_run. */
+enum {
+    NM_OK = 0,          /* stopped cleanly */
+    NM_ERR_SYSTEM = 1,  /* a system call failed at start-up (see errno) */
+    NM_ERR_USAGE = 2    /* unknown model or poller, bad option, port in use */
+};
+
+enum nm_protocol_id { NM_PROTO_HTTP = 0, NM_PROTO_ECHO = 1 };
+
+typedef struct nm_slice { const char *p; size_t n; } nm_slice;
+typedef struct nm_header { nm_slice name, value; } nm_header;
+
+typedef struct nm_server nm_server;
+typedef struct nm_response nm_response;
+
+/* One request, as views into the input buffer; valid during the handler call.
+ * For the echo protocol only `body` is set (the bytes received). */
+typedef struct nm_request {
+    int protocol;               /* nm_protocol_id */
+    nm_slice method;            /* "GET" */
+    nm_slice target;            /* "/path?query" */
+    int version_minor;          /* HTTP/1.<minor> */
+    int keep_alive;             /* the connection stays open after this answer */
+    int head;                   /* HEAD: the body will not be sent */
+    int header_count;
+    nm_header headers[NM_MAX_HEADERS];
+    nm_slice body;
+    size_t size;                /* bytes the whole request took on the wire */
+    nm_server *server;          /* for nm_server_stats() and the like */
+} nm_request;
+
+/* The handler: fill `res`, return 0. A non-zero return answers 500. */
+typedef int (*nm_handler_fn)(const nm_request *req, nm_response *res, void *user);
+typedef struct nm_handler { nm_handler_fn fn; void *user; } nm_handler;
+
+/* Building a response: status first, then headers, then one body.
+ * Each returns 0, or -1 when out of order or out of buffer space. */
+int nm_resp_status(nm_response *res, int status);
+int nm_resp_header(nm_response *res, const char *name, const char *value);
+int nm_resp_body(nm_response *res, const void *data, size_t len);        /* copied */
+int nm_resp_body_static(nm_response *res, const void *data, size_t len); /* by reference:
+                                        data must stay valid until it is sent */
+
+/* Counters of a server (summed over processes in multi-process models). */
+typedef struct nm_stats {
+    unsigned long accepted;  /* connections accepted */
+    unsigned long active;    /* connections open now */
+    unsigned long requests;  /* requests answered */
+    unsigned long refused;   /* connections or requests refused for lack of a resource */
+    unsigned long errors;    /* protocol errors and I/O failures */
+} nm_stats;
+
+void nm_server_stats(const nm_server *srv, nm_stats *out);
+/* The poller a server runs on ("epoll", ...), or "none" for blocking models. */
+const char *nm_server_poller(const nm_server *srv);
+/* Ask a running server to stop: stop accepting, finish answers in flight,
+ * return from nm_run. Async-signal-safe; NULL stops every running server. */
+void nm_server_stop(nm_server *srv);
+
+/* Run-time settings; nm_config_init() fills in the defaults. */
+typedef struct nm_config {
+    const char *host;        /* listen address, default "127.0.0.1" */
+    int port;                /* 0 picks a free port */
+    const char *poller;      /* "epoll", "poll", "select", "kqueue"; NULL = best */
+    int edge_triggered;      /* ports that can: report edges only */
+    int threads;             /* worker threads (models that use them); 0 = default */
+    int workers;             /* worker processes (models that use them); 0 = default */
+    int protocol;            /* nm_protocol_id */
+    int header_timeout_ms;   /* a request's header section must arrive within this */
+    int idle_timeout_ms;     /* an idle keep-alive connection is closed after this */
+    int write_timeout_ms;    /* a peer that reads nothing for this long is dropped */
+    /* Called once the listener is open, with the port it has. */
+    void (*on_ready)(const nm_server *srv, int port, void *user);
+    void *user;
+} nm_config;
+
+void nm_config_init(nm_config *cfg);
+
+/* Run `model` until stopped. Returns NM_OK, NM_ERR_SYSTEM or NM_ERR_USAGE;
+ * on NM_ERR_USAGE, nm_last_error() says why in one line. */
+int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler);
+const char *nm_last_error(void);
+
+/* The models compiled into this library, and the pollers. */
+int nm_model_count(void);
+const char *nm_model_name(int i);
+int nm_poller_count(void);
+const char *nm_poller_name(int i);
+
+/* The static pools, for footprint reports: name, element size, count. */
+typedef struct nm_pool_info { const char *name; size_t size; size_t count; } nm_pool_info;
+int nm_pool_count(void);
+nm_pool_info nm_pool_get(int i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,121 @@
+/*
+ * nm_config.h - every capacity of netmodels, fixed at compile time.
+ *
+ * Each value below is a default. Override one with -DNAME=value, or put your
+ * overrides in a header named nm_user_config.h on the include path: it is read
+ * first, so whatever it defines wins. Nothing is sized at run time; running out
+ * of any of these is a counted refusal, never a crash or a heap allocation.
+ *
+ * The RAM each pool costs is declared in one place, lib/core/pools.cpp, and
+ * printed by `make size`.
+ */
+#ifndef NM_CONFIG_H
+#define NM_CONFIG_H
+
+#if defined(__has_include)
+#if __has_include("nm_user_config.h")
+#include "nm_user_config.h"
+#endif
+#endif
+
+/* Connections open at once (one small slot each, no buffer while idle). */
+#ifndef NM_MAX_CONNS
+#define NM_MAX_CONNS 1024
+#endif
+
+/* Highest file descriptor number + 1 that the loops index directly.
+ * An accepted fd at or above it is refused and counted. */
+#ifndef NM_MAX_FDS
+#define NM_MAX_FDS (NM_MAX_CONNS + 64)
+#endif
+
+/* Size of one I/O buffer. A request's header section plus body must fit in
+ * one buffer (431 / 413 otherwise); one response segment fits in one. */
+#ifndef NM_BUF_SIZE
+#define NM_BUF_SIZE 4096
+#endif
+
+/* Buffers in the shared pool. A connection borrows one to read a request and
+ * one or more to write its answers, and returns them as soon as it is idle. */
+#ifndef NM_BUF_COUNT
+#define NM_BUF_COUNT 256
+#endif
+
+/* Output segments a connection may queue (buffers plus static bodies);
+ * pipelined answers beyond that wait until the queue drains. */
+#ifndef NM_OUT_SEGS
+#define NM_OUT_SEGS 4
+#endif
+
+/* Request headers kept per request (431 past it). */
+#ifndef NM_MAX_HEADERS
+#define NM_MAX_HEADERS 24
+#endif
+
+/* Response headers a handler may add to one response. */
+#ifndef NM_MAX_RESP_HEADERS
+#define NM_MAX_RESP_HEADERS 8
+#endif
+
+/* Threads that can run at once, each on a stack from the static stack pool. */
+#ifndef NM_MAX_THREADS
+#define NM_MAX_THREADS 16
+#endif
+
+/* glibc on AArch64 will not start a thread on less than 128 KiB. */
+#ifndef NM_THREAD_STACK_SIZE
+#if defined(__aarch64__)
+#define NM_THREAD_STACK_SIZE (128 * 1024)
+#else
+#define NM_THREAD_STACK_SIZE (64 * 1024)
+#endif
+#endif
+
+/* Event loops that can exist at once (one per loop thread). */
+#ifndef NM_MAX_LOOPS
+#define NM_MAX_LOOPS 8
+#endif
+
+/* Events taken from the port per wait. */
+#ifndef NM_MAX_EVENTS
+#define NM_MAX_EVENTS 128
+#endif
+
+/* Timer wheel: slots and the length of one tick. The wheel covers
+ * NM_TIMER_SLOTS * NM_TIMER_TICK_MS; longer timeouts go round again. */
+#ifndef NM_TIMER_SLOTS
+#define NM_TIMER_SLOTS 256
+#endif
+
+#ifndef NM_TIMER_TICK_MS
+#define NM_TIMER_TICK_MS 100
+#endif
+
+/* Default timeouts, each changeable at run time in nm_config. */
+#ifndef NM_HEADER_TIMEOUT_MS
+#define NM_HEADER_TIMEOUT_MS 10000
+#endif
+
+#ifndef NM_IDLE_TIMEOUT_MS
+#define NM_IDLE_TIMEOUT_MS 30000
+#endif
+
+#ifndef NM_WRITE_TIMEOUT_MS
+#define NM_WRITE_TIMEOUT_MS 30000
+#endif
+
+/* How long a stopping server keeps finishing answers in flight. */
+#ifndef NM_DRAIN_TIMEOUT_MS
+#define NM_DRAIN_TIMEOUT_MS 3000
+#endif
+
+#ifndef NM_LISTEN_BACKLOG
+#define NM_LISTEN_BACKLOG 1024
+#endif
+
+/* Connections accepted per readiness event of the listener. */
+#ifndef NM_ACCEPT_BATCH
+#define NM_ACCEPT_BATCH 64
+#endif
+
+#endif

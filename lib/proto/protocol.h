@@ -1,0 +1,51 @@
+/* protocol.h - how bytes become requests and answers become bytes.
+ *
+ * The session state machine is protocol-neutral: it asks the protocol to cut
+ * one request out of the input buffer, and the protocol's writers frame what
+ * the handler answers. HTTP/1.1 and echo are the two protocols. */
+#ifndef NM_PROTOCOL_H
+#define NM_PROTOCOL_H
+
+#include <stdint.h>
+#include "../netmodels.h"
+
+struct nm_conn;
+
+/* What nm_resp_* write through; lives on the stack for one handler call. */
+struct nm_response {
+    nm_conn *conn;
+    const nm_request *req;
+    int status;
+    uint8_t phase;       /* 0: nothing written, 1: head open, 2: body written */
+    uint8_t failed;      /* out of order, or out of buffer space */
+    uint8_t keep_alive;
+    uint8_t mark_count;  /* output queue before this response, to roll back to */
+    uint32_t mark_len;
+};
+
+struct nm_protocol {
+    const char *name;
+    /* Cut one request from buf[0, len). Returns its length in bytes (> 0),
+     * 0 when more bytes are needed, or -status for input to refuse (the
+     * connection is answered with that status and closed). *scan keeps how
+     * far the previous call looked, so a request arriving a byte at a time
+     * is not searched again from the start; reset it to 0 after a request. */
+    int (*parse)(const char *buf, uint32_t len, uint32_t *scan, nm_request *req);
+    int (*open_head)(nm_response *res);
+    int (*header)(nm_response *res, const char *name, const char *value);
+    int (*close_head)(nm_response *res, size_t body_len);
+    /* The bytes sent to a connection refused before any request was read,
+     * without a buffer (NULL: just close). */
+    const char *refusal;
+};
+
+extern const nm_protocol nm_proto_http;
+extern const nm_protocol nm_proto_echo;
+
+/* Append to the connection's output queue (copying); 0 or -1 when full. */
+int nm_out_write(nm_conn *c, const void *p, size_t n);
+int nm_out_static(nm_conn *c, const void *p, size_t n);
+/* Decimal digits of v into dst (at least 20 bytes); returns the length. */
+unsigned nm_utoa(char *dst, unsigned long long v);
+
+#endif

@@ -1,0 +1,168 @@
+/* server.cpp - nm_run: choose the model and the port, open the listener,
+ * hand the server to the model, and clean up after it. */
+#include "core/server.h"
+#include "core/accept.h"
+#include "proto/protocol.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+extern const nm_model nm_models[];
+extern const int nm_models_count;
+
+static volatile int stop_all;
+static char last_error[160];
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    snprintf(last_error, sizeof(last_error), fmt, arg);
+    return NM_ERR_USAGE;
+}
+
+extern "C" const char *nm_last_error(void) { return last_error; }
+
+extern "C" void nm_config_init(nm_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->host = "127.0.0.1";
+    cfg->port = 8080;
+    cfg->protocol = NM_PROTO_HTTP;
+    cfg->header_timeout_ms = NM_HEADER_TIMEOUT_MS;
+    cfg->idle_timeout_ms = NM_IDLE_TIMEOUT_MS;
+    cfg->write_timeout_ms = NM_WRITE_TIMEOUT_MS;
+}
+
+extern "C" void nm_server_stop(nm_server *srv)
+{
+    if (srv) srv->stopping = 1;
+    else stop_all = 1;
+}
+
+int nm_stop_requested(const nm_server *s) { return s->stopping || stop_all; }
+
+extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
+{
+    const nm_counters *c = srv->counters;
+    out->accepted = __atomic_load_n(&c->accepted, __ATOMIC_RELAXED);
+    out->active = __atomic_load_n(&c->active, __ATOMIC_RELAXED);
+    out->requests = __atomic_load_n(&c->requests, __ATOMIC_RELAXED);
+    out->refused = __atomic_load_n(&c->refused, __ATOMIC_RELAXED);
+    out->errors = __atomic_load_n(&c->errors, __ATOMIC_RELAXED);
+}
+
+extern "C" const char *nm_server_poller(const nm_server *srv)
+{
+    return srv->port ? srv->port->name : "none";
+}
+
+void nm_set_nonblocking(int fd, int on)
+{
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)s->port_number);
+    if (inet_pton(AF_INET, s->cfg.host, &a.sin_addr) != 1) {
+        usage_error("bad listen address '%s'", s->cfg.host);
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, NM_LISTEN_BACKLOG)) {
+        int e = errno;
+        if (e == EADDRINUSE) {
+            char port[16];
+            snprintf(port, sizeof(port), "%d", s->port_number);
+            usage_error("port %s is in use", port);
+        }
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    socklen_t len = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    s->port_number = ntohs(a.sin_port);
+    if (nonblocking) nm_set_nonblocking(fd, 1);
+    return fd;
+}
+
+extern "C" int nm_model_count(void) { return nm_models_count; }
+extern "C" const char *nm_model_name(int i) { return i >= 0 && i < nm_models_count ? nm_models[i].name : 0; }
+
+extern "C" int nm_poller_count(void)
+{
+    int n = 0;
+    while (nm_port_at(n)) n++;
+    return n;
+}
+extern "C" const char *nm_poller_name(int i) { return nm_port_at(i) ? nm_port_at(i)->name : 0; }
+
+static const nm_model *find_model(const char *name)
+{
+    for (int i = 0; i < nm_models_count; i++)
+        if (!strcmp(nm_models[i].name, name)) return &nm_models[i];
+    return 0;
+}
+
+/* The port a model runs on: its own for the multiplexing models, else the
+ * one asked for, else the best this build has. */
+static int choose_port(nm_server *s, const nm_model *m)
+{
+    const char *want = s->cfg.poller;
+    if (m->port_name) {
+        if (want && strcmp(want, m->port_name))
+            return usage_error("model %s runs on its own port only (drop --poller)", m->name);
+        want = m->port_name;
+    }
+    s->port = want ? nm_port_find(want) : nm_port_at(0);
+    if (!s->port) return usage_error("unknown or unavailable poller '%s'", want);
+    if (s->cfg.edge_triggered && !s->port->edge_capable)
+        return usage_error("poller %s cannot be edge-triggered", s->port->name);
+    return 0;
+}
+
+extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler)
+{
+    last_error[0] = 0;
+    const nm_model *m = find_model(model ? model : "");
+    if (!m) return usage_error("unknown model '%s' (nmserve --list names them)", model ? model : "");
+    if (!handler || !handler->fn) return usage_error("%s", "no handler given");
+    if (cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
+        return usage_error("%s", "unknown protocol");
+
+    nm_server s;
+    memset(&s, 0, sizeof(s));
+    s.cfg = *cfg;
+    s.handler = *handler;
+    s.proto = cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http;
+    s.counters = &s.own_counters;
+    s.port_number = cfg->port;
+    stop_all = 0;
+    if (m->flags & NM_MODEL_USES_PORT) {
+        int rc = choose_port(&s, m);
+        if (rc) return rc;
+    } else if (cfg->poller) {
+        return usage_error("model %s does not use a poller (drop --poller)", m->name);
+    }
+    nm_reserve_fd_open();
+    s.listen_fd = nm_listen_open(&s, (m->flags & NM_MODEL_USES_PORT) != 0, 0);
+    if (s.listen_fd < 0) return last_error[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
+    if (cfg->on_ready) cfg->on_ready(&s, s.port_number, cfg->user);
+    int rc = m->run(&s);
+    if (s.listen_fd >= 0) close(s.listen_fd);
+    return rc;
+}

@@ -1,0 +1,322 @@
+#include "session.h"
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* ---- output queue ------------------------------------------------------ */
+
+static nm_seg *seg_at(nm_conn *c, unsigned i) { return &c->out[(c->out_first + i) % NM_OUT_SEGS]; }
+
+int nm_out_write(nm_conn *c, const void *p, size_t n)
+{
+    const char *src = (const char *)p;
+    while (n) {
+        nm_seg *t = c->out_count ? seg_at(c, c->out_count - 1u) : 0;
+        size_t room = t && t->buf ? (size_t)(t->buf->data + NM_BUF_SIZE - (t->p + t->len)) : 0;
+        if (!room) {
+            if (c->out_count == NM_OUT_SEGS) return -1;
+            nm_buf *b = nm_buf_get();
+            if (!b) return -1;
+            t = seg_at(c, c->out_count++);
+            t->p = b->data;
+            t->len = 0;
+            t->buf = b;
+            room = NM_BUF_SIZE;
+        }
+        size_t k = n < room ? n : room;
+        memcpy((char *)t->p + t->len, src, k);
+        t->len += (uint32_t)k;
+        src += k;
+        n -= k;
+    }
+    return 0;
+}
+
+int nm_out_static(nm_conn *c, const void *p, size_t n)
+{
+    if (c->out_count == NM_OUT_SEGS) return -1;
+    nm_seg *t = seg_at(c, c->out_count++);
+    t->p = (const char *)p;
+    t->len = (uint32_t)n;
+    t->buf = 0;
+    return 0;
+}
+
+/* Undo everything queued after the mark (a response that failed half-way). */
+static void out_rollback(nm_conn *c, unsigned count, uint32_t tail_len)
+{
+    while (c->out_count > count) {
+        nm_seg *t = seg_at(c, c->out_count - 1u);
+        if (t->buf) nm_buf_put(t->buf);
+        c->out_count--;
+    }
+    if (count) seg_at(c, count - 1u)->len = tail_len;
+}
+
+int nm_session_flush(nm_conn *c)
+{
+    while (c->out_count) {
+        struct iovec iov[NM_OUT_SEGS];
+        unsigned n = c->out_count;
+        for (unsigned i = 0; i < n; i++) {
+            nm_seg *s = seg_at(c, i);
+            uint32_t skip = i == 0 ? c->out_off : 0;
+            iov[i].iov_base = (void *)(s->p + skip);
+            iov[i].iov_len = s->len - skip;
+        }
+        struct msghdr msg;
+        memset(&msg, 0, sizeof(msg));
+        msg.msg_iov = iov;
+        msg.msg_iovlen = n;
+        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
+            c->flags |= NM_CF_DEAD;
+            nm_count(c->srv, NM_C_ERRORS);
+            return -1;
+        }
+        size_t left = (size_t)w;
+        while (c->out_count) {
+            nm_seg *s = seg_at(c, 0);
+            size_t pending = s->len - c->out_off;
+            if (left < pending) {
+                c->out_off += (uint32_t)left;
+                break;
+            }
+            left -= pending;
+            if (s->buf) nm_buf_put(s->buf);
+            c->out_first = (uint8_t)((c->out_first + 1) % NM_OUT_SEGS);
+            c->out_count--;
+            c->out_off = 0;
+        }
+    }
+    return 1;
+}
+
+/* ---- responses --------------------------------------------------------- */
+
+static const nm_protocol *proto_of(const nm_conn *c) { return c->srv->proto; }
+
+static int resp_open(nm_response *res)
+{
+    if (res->phase == 0) {
+        res->phase = 1;
+        if (proto_of(res->conn)->open_head(res)) res->failed = 1;
+    }
+    return res->failed ? -1 : 0;
+}
+
+extern "C" int nm_resp_status(nm_response *res, int status)
+{
+    if (res->phase != 0) return -1;
+    res->status = status;
+    return 0;
+}
+
+extern "C" int nm_resp_header(nm_response *res, const char *name, const char *value)
+{
+    if (res->phase > 1 || resp_open(res)) return -1;
+    if (proto_of(res->conn)->header(res, name, value)) res->failed = 1;
+    return res->failed ? -1 : 0;
+}
+
+static int resp_body(nm_response *res, const void *data, size_t len, int by_ref)
+{
+    if (res->phase > 1 || resp_open(res)) return -1;
+    res->phase = 2;
+    if (proto_of(res->conn)->close_head(res, len)) res->failed = 1;
+    else if (len && !res->req->head)
+        res->failed = (by_ref ? nm_out_static(res->conn, data, len)
+                              : nm_out_write(res->conn, data, len)) != 0;
+    return res->failed ? -1 : 0;
+}
+
+extern "C" int nm_resp_body(nm_response *res, const void *data, size_t len)
+{
+    return resp_body(res, data, len, 0);
+}
+
+extern "C" int nm_resp_body_static(nm_response *res, const void *data, size_t len)
+{
+    return resp_body(res, data, len, 1);
+}
+
+static void resp_begin(nm_response *res, nm_conn *c, const nm_request *req, int status, int keep)
+{
+    res->conn = c;
+    res->req = req;
+    res->status = status;
+    res->phase = 0;
+    res->failed = 0;
+    res->keep_alive = (uint8_t)keep;
+    res->mark_count = c->out_count;
+    res->mark_len = c->out_count ? seg_at(c, c->out_count - 1u)->len : 0;
+}
+
+/* Queue a bodiless answer with `status` and close after it. When even that
+ * does not fit, the connection is dropped. */
+static void answer_and_close(nm_conn *c, const nm_request *req, int status)
+{
+    nm_response res;
+    resp_begin(&res, c, req, status, 0);
+    if (resp_body(&res, 0, 0, 0)) {
+        out_rollback(c, res.mark_count, res.mark_len);
+        c->flags |= NM_CF_DEAD;
+    }
+    c->flags |= NM_CF_CLOSE_AFTER;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static void consume(nm_conn *c, uint32_t n)
+{
+    c->in_len -= n;
+    c->in_scan = 0;
+    if (c->in_len) memmove(c->in->data, c->in->data + n, c->in_len);
+}
+
+int nm_session_next(nm_conn *c, nm_request *req)
+{
+    if (!c->in_len) return 0;
+    req->server = c->srv;
+    int r = proto_of(c)->parse(c->in->data, c->in_len, &c->in_scan, req);
+    if (r > 0) {
+        req->size = (size_t)r;
+        return 1;
+    }
+    if (r == 0) return 0;
+    nm_count(c->srv, NM_C_ERRORS);
+    c->in_len = 0;
+    answer_and_close(c, 0, -r);
+    return -1;
+}
+
+void nm_session_answer(nm_conn *c, nm_request *req)
+{
+    nm_server *s = c->srv;
+    nm_response res;
+    resp_begin(&res, c, req, 200, req->keep_alive && !nm_stop_requested(s));
+    int rc = s->handler.fn(req, &res, s->handler.user);
+    if (!rc && !res.failed && res.phase < 2) resp_body(&res, 0, 0, 0);
+    if (rc || res.failed) {
+        out_rollback(c, res.mark_count, res.mark_len);
+        nm_count(s, NM_C_ERRORS);
+        answer_and_close(c, req, 500);
+    } else {
+        nm_count(s, NM_C_REQUESTS);
+        if (!res.keep_alive) c->flags |= NM_CF_CLOSE_AFTER;
+    }
+    consume(c, (uint32_t)req->size);
+    if (!c->in_len) {   /* nothing buffered: an idle connection holds no input buffer */
+        nm_buf_put(c->in);
+        c->in = 0;
+    }
+}
+
+int nm_session_can_answer(const nm_conn *c)
+{
+    /* Every answer starts with at least NM_OUT_SEGS - 1 free segments. */
+    return !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_BUSY | NM_CF_DEAD)) && c->out_count <= 1;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static void refuse_without_buffer(nm_conn *c)
+{
+    const char *r = proto_of(c)->refusal;
+    if (r) (void)!send(c->fd, r, strlen(r), MSG_NOSIGNAL | MSG_DONTWAIT);
+    nm_count(c->srv, NM_C_REFUSED);
+    c->flags |= NM_CF_DEAD;
+}
+
+int nm_session_fill(nm_conn *c)
+{
+    if (!c->in) {
+        c->in = nm_buf_get();
+        if (!c->in) {
+            refuse_without_buffer(c);
+            return -1;
+        }
+        c->in_len = c->in_scan = 0;
+    }
+    if (c->in_len >= NM_BUF_SIZE) {   /* the protocol refuses a full buffer first */
+        c->flags |= NM_CF_DEAD;
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, 0);
+        if (n > 0) {
+            c->in_len += (uint32_t)n;
+            return 1;
+        }
+        if (n == 0) {
+            c->flags |= NM_CF_READ_EOF;
+            return -1;
+        }
+        if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            if (!c->in_len) {
+                nm_buf_put(c->in);
+                c->in = 0;
+            }
+            return 0;
+        }
+        if (errno != ECONNRESET) nm_count(c->srv, NM_C_ERRORS);
+        c->flags |= NM_CF_DEAD;
+        return -1;
+    }
+}
+
+/* ---- the state machine ------------------------------------------------- */
+
+int nm_session_drive(nm_conn *c)
+{
+    for (;;) {
+        if (c->flags & NM_CF_DEAD) return 0;
+        while (nm_session_can_answer(c) && c->in_len) {
+            nm_request req;
+            int r = nm_session_next(c, &req);
+            if (r == 0) break;
+            if (r > 0) nm_session_answer(c, &req);
+        }
+        if (c->flags & NM_CF_DEAD) return 0;
+        if (c->out_count) {
+            int r = nm_session_flush(c);
+            if (r < 0) return 0;
+            if (r == 0) return NM_WRITE;
+            continue;   /* drained: answer what is still buffered */
+        }
+        if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
+        if (c->flags & NM_CF_BUSY) return NM_READ;
+        int r = nm_session_fill(c);
+        if (r == 0) return NM_READ;
+        /* r > 0: answer what arrived; r < 0: EOF answers what is complete, then ends */
+    }
+}
+
+unsigned nm_session_timeout_ms(const nm_conn *c)
+{
+    const nm_config *cfg = &c->srv->cfg;
+    if (c->out_count) return (unsigned)cfg->write_timeout_ms;
+    return (unsigned)(c->in_len ? cfg->header_timeout_ms : cfg->idle_timeout_ms);
+}
+
+static void set_timeout(int fd, int opt, int ms)
+{
+    struct timeval tv;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+void nm_session_serve_blocking(nm_conn *c)
+{
+    /* On a blocking socket EAGAIN only means a timeout ran out (or a stop). */
+    set_timeout(c->fd, SO_RCVTIMEO, c->srv->cfg.idle_timeout_ms);
+    set_timeout(c->fd, SO_SNDTIMEO, c->srv->cfg.write_timeout_ms);
+    if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_count(c->srv, NM_C_TIMEOUTS);
+    nm_conn_close(c);
+}

@@ -1,0 +1,33 @@
+/* session.h - the one session state machine every model drives.
+ *
+ * Per connection: read into a borrowed buffer, cut requests with the
+ * protocol, run the handler, queue the answers (pipelined answers in order),
+ * write them with partial writes and EAGAIN, then keep the connection alive
+ * (returning its buffers) or close it. Event models drive it non-blocking and
+ * wait for the interest it returns; thread models drive it on a blocking
+ * socket. Models that run handlers away from the I/O thread use the steps. */
+#ifndef NM_SESSION_H
+#define NM_SESSION_H
+
+#include "core/conn.h"
+#include "proto/protocol.h"
+
+/* Make as much progress as the socket allows. Returns the readiness to wait
+ * for (NM_READ or NM_WRITE), or 0 when the connection is finished: the caller
+ * unregisters it and calls nm_conn_close(). */
+int nm_session_drive(nm_conn *c);
+
+/* The steps nm_session_drive is made of. */
+int nm_session_fill(nm_conn *c);                    /* 1 read, 0 EAGAIN, -1 EOF or error */
+int nm_session_next(nm_conn *c, nm_request *req);   /* 1 request, 0 need more, -1 refused */
+void nm_session_answer(nm_conn *c, nm_request *req);/* handler, queue answer, consume */
+int nm_session_flush(nm_conn *c);                   /* 1 sent all, 0 EAGAIN, -1 error */
+int nm_session_can_answer(const nm_conn *c);        /* room to queue another answer */
+
+/* The timeout that applies to the connection's state now, in ms. */
+unsigned nm_session_timeout_ms(const nm_conn *c);
+
+/* Thread models: serve a blocking connection until it ends, then close it. */
+void nm_session_serve_blocking(nm_conn *c);
+
+#endif

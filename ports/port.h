@@ -1,0 +1,56 @@
+/* port.h - the one short interface every readiness mechanism implements.
+ *
+ * A port watches file descriptors for readability and writability and reports
+ * which are ready. It knows nothing of connections or protocols; the loops
+ * above it know nothing of epoll or kqueue. Each port is one file with the
+ * same verbs in the same order: create, destroy, set, del, wait, and a name.
+ * State is sized at compile time and lives inside nm_port. */
+#ifndef NM_PORT_H
+#define NM_PORT_H
+
+#include <stdint.h>
+#include <sys/select.h>
+#include <poll.h>
+#include "../lib/nm_config.h"
+
+enum { NM_READ = 1, NM_WRITE = 2, NM_HUP = 4, NM_ERROR = 8 };
+
+struct nm_event { int fd; int mask; };
+
+struct nm_port;
+
+struct nm_port_ops {
+    const char *name;
+    int  (*create)(nm_port *p);                                 /* 0 or -1 (errno) */
+    void (*destroy)(nm_port *p);
+    int  (*set)(nm_port *p, int fd, int old_mask, int mask);     /* watch fd for mask */
+    void (*del)(nm_port *p, int fd, int old_mask);               /* stop watching fd */
+    int  (*wait)(nm_port *p, nm_event *out, int max, int timeout_ms); /* ready count, -1 */
+    int  edge_capable;                                           /* can report edges only */
+};
+
+struct nm_port {
+    const nm_port_ops *ops;
+    int fd;          /* epoll or kqueue descriptor, -1 for the others */
+    int edge;        /* report edges only (ports that are edge_capable) */
+    union {
+        struct { fd_set rd, wr; int maxfd; } sel;
+        struct {
+            struct pollfd fds[NM_MAX_FDS];
+            int16_t slot_of[NM_MAX_FDS];   /* fd -> index in fds, -1 if absent */
+            int count;
+        } pl;
+        unsigned char native[NM_MAX_EVENTS * 32];  /* epoll_event / kevent batch */
+    } u;
+};
+
+extern const nm_port_ops nm_port_epoll;
+extern const nm_port_ops nm_port_poll;
+extern const nm_port_ops nm_port_select;
+extern const nm_port_ops nm_port_kqueue;
+
+/* The ports compiled in, best first; NULL past the end. */
+const nm_port_ops *nm_port_at(int i);
+const nm_port_ops *nm_port_find(const char *name);  /* NULL: unknown or not compiled */
+
+#endif
