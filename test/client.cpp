@@ -1,0 +1,283 @@
+#include "client.h"
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void tc_sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) && errno == EINTR) {}
+}
+
+long tc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int tc_connect(tc_conn *c, int port)
+{
+    c->len = 0;
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = { 5, 0 };
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(c->fd, (struct sockaddr *)&a, sizeof(a))) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+void tc_close(tc_conn *c)
+{
+    if (c->fd >= 0) close(c->fd);
+    c->fd = -1;
+}
+
+int tc_send(tc_conn *c, const void *p, size_t n)
+{
+    const char *s = (const char *)p;
+    while (n) {
+        ssize_t w = send(c->fd, s, n, MSG_NOSIGNAL);
+        if (w <= 0) {
+            if (w < 0 && errno == EINTR) continue;
+            return -1;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int tc_send_str(tc_conn *c, const char *s) { return tc_send(c, s, strlen(s)); }
+
+static int fill(tc_conn *c)
+{
+    if (c->len == sizeof(c->buf)) return -1;
+    ssize_t n;
+    do n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) return -1;
+    c->len += (size_t)n;
+    return 0;
+}
+
+static void drop(tc_conn *c, size_t n)
+{
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+}
+
+int tc_read_response(tc_conn *c, tc_response *r, char *body, size_t cap)
+{
+    char *end;
+    while (!(end = (char *)memmem(c->buf, c->len, "\r\n\r\n", 4)))
+        if (fill(c)) return -1;
+    size_t head = (size_t)(end + 4 - c->buf);
+    if (head < 12 || memcmp(c->buf, "HTTP/1.1 ", 9)) return -1;
+    r->status = atoi(c->buf + 9);
+    r->closes = 0;
+    r->content_length = -1;
+    for (char *p = c->buf; p < end; p++) {
+        if (*p != '\n') continue;
+        if (!strncasecmp(p + 1, "Content-Length:", 15)) r->content_length = strtol(p + 16, 0, 10);
+        if (!strncasecmp(p + 1, "Connection: close", 17)) r->closes = 1;
+    }
+    drop(c, head);
+    size_t want = r->content_length < 0 ? 0 : (size_t)r->content_length;
+    r->body_len = 0;
+    while (want) {
+        if (!c->len && fill(c)) return -1;
+        size_t k = c->len < want ? c->len : want;
+        size_t keep = r->body_len + k <= cap ? k : (r->body_len < cap ? cap - r->body_len : 0);
+        if (keep) memcpy(body + r->body_len, c->buf, keep);
+        r->body_len += keep;
+        want -= k;
+        drop(c, k);
+    }
+    return 0;
+}
+
+size_t tc_read_some(tc_conn *c, char *out, size_t cap, int timeout_ms)
+{
+    size_t got = 0;
+    long deadline = tc_now_ms() + timeout_ms;
+    while (got < cap) {
+        if (c->len) {
+            size_t k = c->len < cap - got ? c->len : cap - got;
+            memcpy(out + got, c->buf, k);
+            drop(c, k);
+            got += k;
+            continue;
+        }
+        long left = deadline - tc_now_ms();
+        struct pollfd p = { c->fd, POLLIN, 0 };
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0) break;
+        if (fill(c)) break;
+    }
+    return got;
+}
+
+int tc_wait_eof(tc_conn *c, int timeout_ms)
+{
+    long deadline = tc_now_ms() + timeout_ms;
+    if (c->len) return 0;
+    for (;;) {
+        long left = deadline - tc_now_ms();
+        struct pollfd p = { c->fd, POLLIN, 0 };
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0) return 0;
+        char b[512];
+        ssize_t n = recv(c->fd, b, sizeof(b), 0);
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) return 1;
+        if (n > 0) return 0;
+    }
+}
+
+int tc_get(int port, const char *path, char *body, size_t cap)
+{
+    static tc_conn c;
+    if (tc_connect(&c, port)) return -1;
+    char req[256];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+    tc_response r;
+    int rc = tc_send_str(&c, req) || tc_read_response(&c, &r, body, cap) ? -1 : r.status;
+    if (rc > 0 && r.body_len < cap) body[r.body_len] = 0;
+    tc_close(&c);
+    return rc;
+}
+
+int tc_server_start(tc_server *s, const char *const *argv)
+{
+    int out[2];
+    if (pipe(out)) return -1;
+    const char *args[64];
+    int n = 0;
+    static char prefix[256];
+    const char *env = getenv("NM_RUN_PREFIX");
+    if (env && *env) {
+        snprintf(prefix, sizeof(prefix), "%s", env);
+        for (char *tok = strtok(prefix, " "); tok && n < 16; tok = strtok(0, " ")) args[n++] = tok;
+    }
+    for (int i = 0; argv[i] && n < 63; i++) args[n++] = argv[i];
+    args[n] = 0;
+    s->pid = fork();
+    if (s->pid < 0) return -1;
+    if (s->pid == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execvp(args[0], (char *const *)args);
+        _exit(127);
+    }
+    close(out[1]);
+    s->out_fd = out[0];
+    size_t len = 0;
+    long deadline = tc_now_ms() + 20000;
+    while (len < sizeof(s->line) - 1) {
+        struct pollfd p = { s->out_fd, POLLIN, 0 };
+        long left = deadline - tc_now_ms();
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0) break;
+        ssize_t k = read(s->out_fd, s->line + len, 1);
+        if (k <= 0) break;
+        if (s->line[len] == '\n') break;
+        len += (size_t)k;
+    }
+    s->line[len] = 0;
+    const char *colon = strrchr(s->line, ':');
+    const char *at = strstr(s->line, "listening on ");
+    if (!at || !colon) {
+        fprintf(stderr, "  server did not start: '%s'\n", s->line);
+        tc_server_stop(s, 1000);
+        return -1;
+    }
+    s->port = atoi(colon + 1);
+    return 0;
+}
+
+int tc_server_stop(tc_server *s, int timeout_ms)
+{
+    if (s->pid <= 0) return -1;
+    kill(s->pid, SIGTERM);
+    long deadline = tc_now_ms() + timeout_ms;
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(s->pid, &status, WNOHANG);
+        if (r == s->pid) break;
+        if (tc_now_ms() > deadline) {
+            kill(s->pid, SIGKILL);
+            waitpid(s->pid, &status, 0);
+            close(s->out_fd);
+            s->pid = 0;
+            return -1;
+        }
+        tc_sleep_ms(10);
+    }
+    close(s->out_fd);
+    s->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int tc_fd_count(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+static long field(const char *json, const char *name)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "\"%s\":", name);
+    const char *p = strstr(json, key);
+    return p ? strtol(p + strlen(key), 0, 10) : -1;
+}
+
+int tc_stats_get(int port, tc_stats *st)
+{
+    char body[512];
+    if (tc_get(port, "/stats", body, sizeof(body)) != 200) return -1;
+    st->accepted = field(body, "accepted");
+    st->active = field(body, "active");
+    st->requests = field(body, "requests");
+    st->refused = field(body, "refused");
+    st->errors = field(body, "errors");
+    return st->active < 0 ? -1 : 0;
+}
+
+int tc_wait_idle(int port, int timeout_ms, tc_stats *st)
+{
+    long deadline = tc_now_ms() + timeout_ms;
+    for (;;) {
+        if (tc_stats_get(port, st) == 0 && st->active == 0) return 0;
+        if (tc_now_ms() > deadline) return -1;
+        tc_sleep_ms(20);
+    }
+}
