@@ -3,7 +3,8 @@
  *   nmserve --model NAME [--poller P] [--port N] [--host A] [--threads N]
  *           [--workers N] [--protocol http|echo] [--edge]
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
- *   nmserve --list
+ *   nmserve --list            model names, one a line
+ *   nmserve --list-pollers    each model with the pollers it can run on
  *
  * First line on stdout: "listening on HOST:PORT model=NAME poller=POLLER".
  * SIGTERM or SIGINT stops it: no new connections, answers in flight are
@@ -54,6 +55,18 @@ int main(int argc, char **argv)
         int *num = 0;
         if (!strcmp(a, "--list")) {
             for (int m = 0; m < nm_model_count(); m++) printf("%s\n", nm_model_name(m));
+            return 0;
+        } else if (!strcmp(a, "--list-pollers")) {
+            /* each model and the pollers it can run on ("-": none, blocking I/O) */
+            for (int m = 0; m < nm_model_count(); m++) {
+                const char *p = nm_model_poller(m);
+                printf("%s", nm_model_name(m));
+                if (!p) printf(" -");
+                else if (*p) printf(" %s", p);
+                else
+                    for (int k = 0; k < nm_poller_count(); k++) printf(" %s", nm_poller_name(k));
+                printf("\n");
+            }
             return 0;
         } else if (!strcmp(a, "--edge")) {
             cfg.edge_triggered = 1;

@@ -110,6 +110,9 @@ const char *nm_last_error(void);
 /* The models compiled into this library, and the pollers. */
 int nm_model_count(void);
 const char *nm_model_name(int i);
+/* The poller model i runs on: NULL for blocking models, "" when any poller
+ * can drive it (--poller), else the one it is defined by. */
+const char *nm_model_poller(int i);
 int nm_poller_count(void);
 const char *nm_poller_name(int i);
 

@@ -103,6 +103,12 @@ int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
 extern "C" int nm_model_count(void) { return nm_models_count; }
 extern "C" const char *nm_model_name(int i) { return i >= 0 && i < nm_models_count ? nm_models[i].name : 0; }
 
+extern "C" const char *nm_model_poller(int i)
+{
+    if (i < 0 || i >= nm_models_count || !(nm_models[i].flags & NM_MODEL_USES_PORT)) return 0;
+    return nm_models[i].port_name ? nm_models[i].port_name : "";
+}
+
 extern "C" int nm_poller_count(void)
 {
     int n = 0;

@@ -23,7 +23,7 @@ static void epoll_destroy(nm_port *p)
 static int epoll_set(nm_port *p, int fd, int old_mask, int mask)
 {
     struct epoll_event ev;
-    ev.events = (mask & NM_READ ? EPOLLIN | EPOLLRDHUP : 0u) | (mask & NM_WRITE ? EPOLLOUT : 0u) |
+    ev.events = ((mask & NM_READ) ? EPOLLIN | EPOLLRDHUP : 0u) | ((mask & NM_WRITE) ? EPOLLOUT : 0u) |
                 (p->edge ? (uint32_t)EPOLLET : 0u);
     ev.data.u64 = 0;
     ev.data.fd = fd;
@@ -45,8 +45,8 @@ static int epoll_wait_port(nm_port *p, nm_event *out, int max, int timeout_ms)
     for (int i = 0; i < n; i++) {
         uint32_t e = evs[i].events;
         out[i].fd = evs[i].data.fd;
-        out[i].mask = (e & (EPOLLIN | EPOLLRDHUP) ? NM_READ : 0) | (e & EPOLLOUT ? NM_WRITE : 0) |
-                      (e & EPOLLHUP ? NM_HUP | NM_READ : 0) | (e & EPOLLERR ? NM_ERROR | NM_READ : 0);
+        out[i].mask = ((e & (EPOLLIN | EPOLLRDHUP)) ? NM_READ : 0) | ((e & EPOLLOUT) ? NM_WRITE : 0) |
+                      ((e & EPOLLHUP) ? NM_HUP | NM_READ : 0) | ((e & EPOLLERR) ? NM_ERROR | NM_READ : 0);
     }
     return n;
 }

@@ -29,11 +29,11 @@ static int kqueue_set(nm_port *p, int fd, int old_mask, int mask)
     int n = 0;
     unsigned short clear = p->edge ? EV_CLEAR : 0;
     if ((mask ^ old_mask) & NM_READ) {
-        EV_SET(&ch[n], fd, EVFILT_READ, mask & NM_READ ? EV_ADD | EV_ENABLE | clear : EV_DELETE, 0, 0, 0);
+        EV_SET(&ch[n], fd, EVFILT_READ, (mask & NM_READ) ? EV_ADD | EV_ENABLE | clear : EV_DELETE, 0, 0, 0);
         n++;
     }
     if ((mask ^ old_mask) & NM_WRITE) {
-        EV_SET(&ch[n], fd, EVFILT_WRITE, mask & NM_WRITE ? EV_ADD | EV_ENABLE | clear : EV_DELETE, 0, 0, 0);
+        EV_SET(&ch[n], fd, EVFILT_WRITE, (mask & NM_WRITE) ? EV_ADD | EV_ENABLE | clear : EV_DELETE, 0, 0, 0);
         n++;
     }
     return n ? kevent(p->fd, ch, n, 0, 0, 0) : 0;
@@ -60,8 +60,8 @@ static int kqueue_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
         out[i].fd = (int)evs[i].ident;
         out[i].mask = (evs[i].filter == EVFILT_READ ? NM_READ : 0) |
                       (evs[i].filter == EVFILT_WRITE ? NM_WRITE : 0) |
-                      (evs[i].flags & EV_EOF ? NM_HUP | NM_READ : 0) |
-                      (evs[i].flags & EV_ERROR ? NM_ERROR | NM_READ : 0);
+                      ((evs[i].flags & EV_EOF) ? NM_HUP | NM_READ : 0) |
+                      ((evs[i].flags & EV_ERROR) ? NM_ERROR | NM_READ : 0);
     }
     return n;
 }

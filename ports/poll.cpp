@@ -14,7 +14,7 @@ static void poll_destroy(nm_port *p) { p->u.pl.count = 0; }
 
 static short poll_bits(int mask)
 {
-    return (short)((mask & NM_READ ? POLLIN : 0) | (mask & NM_WRITE ? POLLOUT : 0));
+    return (short)(((mask & NM_READ) ? POLLIN : 0) | ((mask & NM_WRITE) ? POLLOUT : 0));
 }
 
 static int poll_set(nm_port *p, int fd, int old_mask, int mask)
@@ -54,8 +54,8 @@ static int poll_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
         short r = p->u.pl.fds[i].revents;
         if (!r) continue;
         out[got].fd = p->u.pl.fds[i].fd;
-        out[got].mask = (r & POLLIN ? NM_READ : 0) | (r & POLLOUT ? NM_WRITE : 0) |
-                        (r & POLLHUP ? NM_HUP | NM_READ : 0) | (r & (POLLERR | POLLNVAL) ? NM_ERROR | NM_READ : 0);
+        out[got].mask = ((r & POLLIN) ? NM_READ : 0) | ((r & POLLOUT) ? NM_WRITE : 0) |
+                        ((r & POLLHUP) ? NM_HUP | NM_READ : 0) | ((r & (POLLERR | POLLNVAL)) ? NM_ERROR | NM_READ : 0);
         got++;
     }
     return got;

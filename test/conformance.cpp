@@ -55,13 +55,13 @@ TEST(starts_and_announces)
 {
     REQUIRE(start(&srv, 0, 0) == 0);
     started = 1;
+    fds_before = tc_fd_count(srv.pid);   /* before any client: listener, port, stdio */
     char want[64];
     snprintf(want, sizeof(want), "model=%s poller=", argv_base[2]);
     CHECK(strstr(srv.line, "listening on 127.0.0.1:") == srv.line);
     CHECK(strstr(srv.line, want) != 0);
     tc_stats st;
     CHECK(tc_stats_get(srv.port, &st) == 0);
-    fds_before = tc_fd_count(srv.pid);
 }
 
 TEST(keep_alive)
@@ -289,8 +289,9 @@ TEST(counters_back_to_idle_and_no_fd_left)
     tc_stats st;
     CHECK(tc_wait_idle(srv.port, 5000, &st) == 0);
     CHECK_EQ(st.active, 0);
-    CHECK(st.requests > 200);
-    CHECK(st.accepted > 200);
+    int load = short_suite ? 50 : 200;   /* what keep_alive and concurrent_clients sent */
+    CHECK(st.requests > load);
+    CHECK(st.accepted > load);
     long deadline = tc_now_ms() + 3000;
     int now = tc_fd_count(srv.pid);
     while (now != fds_before && tc_now_ms() < deadline) {

@@ -1,0 +1,20 @@
+#!/bin/sh
+# deps.sh - install on Debian/Ubuntu what building and testing need and the
+# machine lacks. Only the system's package manager is used.
+need=""
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils; do
+    have "$pkg" || need="$need $pkg"
+done
+if [ -z "$need" ]; then
+    echo "deps: nothing to install"
+    exit 0
+fi
+if ! command -v apt-get > /dev/null; then
+    echo "deps: missing$need, and no apt-get here: install them by hand" >&2
+    exit 1
+fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "deps: installing$need"
+$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need

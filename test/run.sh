@@ -1,0 +1,87 @@
+#!/bin/sh
+# run.sh BUILD - everything `make check` runs, one line per check, and a last
+# line "N passed, N failed" (sub-tests of each binary are added up).
+#
+# Environment: NM_RUN_PREFIX (e.g. "qemu-arm") runs target binaries under an
+# emulator; NM_SUITE=short trims the conformance counts; NM_NM (nm tool).
+B=${1:-build/host}
+LOGS=$B/test/logs
+mkdir -p "$LOGS"
+passed=0
+failed=0
+failures=""
+
+# record NAME LOG RC: add the sub-counts of LOG's closing line, or count one.
+record() {
+    counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
+    if [ -n "$counts" ]; then
+        p=${counts%% passed*}
+        f=${counts#*, }; f=${f%% failed*}
+    elif [ "$3" -eq 0 ]; then p=1; f=0
+    else p=0; f=1
+    fi
+    [ "$3" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$3" -eq 0 ]; then
+        printf 'ok    %-48s %s\n' "$1" "${counts:-}"
+    else
+        printf 'FAIL  %-48s %s (log: %s)\n' "$1" "${counts:-}" "$2"
+        grep -E 'FAIL|failed|error' "$2" | head -8 | sed 's/^/      /'
+        failures="$failures $1"
+    fi
+}
+
+# check NAME CMD...: run CMD with its output in a log, and record it.
+check() {
+    name=$1
+    shift
+    log="$LOGS/$(echo "$name" | tr ' /' '__').log"
+    "$@" > "$log" 2>&1
+    record "$name" "$log" $?
+}
+
+conformance() {   # conformance SERVER MODEL [options]: under a time bound
+    check "conformance $2 $3 $4" timeout 120 "$B/test/conformance" "$@"
+}
+
+RUN=${NM_RUN_PREFIX:-}
+check "unit" timeout 120 $RUN "$B/test/unit"
+[ -x "$B/kqemu/test/unit" ] && check "unit (kqueue emulation)" timeout 120 "$B/kqemu/test/unit"
+[ -x "$B/test/invariants" ] && check "model invariants" timeout 600 "$B/test/invariants" "$B/nmserve"
+
+# Every model: the full suite on its first poller, a short one on the others.
+"$B/nmserve" --list-pollers > "$LOGS/models.txt" 2>&1 || $RUN "$B/nmserve" --list-pollers > "$LOGS/models.txt"
+while read -r model pollers; do
+    first=1
+    for p in $pollers; do
+        if [ "$p" = "-" ]; then
+            conformance "$B/nmserve" "$model"
+        elif [ $first = 1 ]; then
+            conformance "$B/nmserve" "$model" --poller "$p"
+        else
+            NM_SUITE=short conformance "$B/nmserve" "$model" --poller "$p"
+        fi
+        first=0
+    done
+done < "$LOGS/models.txt"
+if grep -q '^epoll ' "$LOGS/models.txt"; then
+    conformance "$B/nmserve" epoll --edge
+    NM_SUITE=short conformance "$B/nmserve" reactor --poller epoll --edge
+fi
+if [ -x "$B/kqemu/nmserve" ]; then
+    conformance "$B/kqemu/nmserve" kqueue
+    NM_SUITE=short conformance "$B/kqemu/nmserve" kqueue --edge
+    NM_SUITE=short conformance "$B/kqemu/nmserve" reactor --poller kqueue
+fi
+
+check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"
+if [ -z "${NM_SKIP_STATIC:-}" ]; then
+    check "cppcheck lib ports demos" sh test/cppcheck.sh
+    check "symbol audit" sh test/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
+    check "symbol audit catches heap use" sh test/audit_selftest.sh "${NM_NM:-nm}"
+fi
+
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
