@@ -75,6 +75,11 @@ $(BUILD)/test/conformance: $(BUILD)/obj/test/conformance.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(NM_LDFLAGS)
 
+INV_SRCS := $(wildcard test/inv_*.cpp)
+$(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
 # The kqueue port on a system without kqueue: the same sources built again
 # against a test-only kqueue made of epoll.
 KQEMU := $(BUILD)/kqemu
@@ -83,7 +88,7 @@ $(KQEMU)/nmserve: FORCE
 	  EXTRA_CPPFLAGS="-DNM_HAVE_KQUEUE -Itest/kqemu" $(KQEMU)/nmserve $(KQEMU)/test/unit
 FORCE:
 
-TESTS := $(BUILD)/test/unit $(BUILD)/test/conformance
+TESTS := $(BUILD)/test/unit $(BUILD)/test/conformance $(BUILD)/test/invariants
 ifneq ($(shell uname -s),Linux)
 else
 TESTS += $(KQEMU)/nmserve

@@ -1,0 +1,34 @@
+/* queue.h - a bounded queue of pointers between threads, over a fixed ring.
+ *
+ * Producers and consumers block on condition variables (or use the try_
+ * forms); a full queue is backpressure, never growth. Closing wakes every
+ * waiter so threads can finish. Capacity is fixed at compile time. */
+#ifndef NM_QUEUE_H
+#define NM_QUEUE_H
+
+#include <pthread.h>
+#include "../nm_config.h"
+
+#ifndef NM_QUEUE_DEPTH
+#define NM_QUEUE_DEPTH 256
+#endif
+
+struct nm_queue {
+    void *items[NM_QUEUE_DEPTH];
+    unsigned head, count, capacity;
+    int closed;
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+};
+
+/* capacity: 1..NM_QUEUE_DEPTH (0 means NM_QUEUE_DEPTH). */
+void nm_queue_init(nm_queue *q, unsigned capacity);
+void nm_queue_destroy(nm_queue *q);
+int nm_queue_push(nm_queue *q, void *item);      /* waits while full; -1 if closed */
+int nm_queue_try_push(nm_queue *q, void *item);  /* -1 when full or closed */
+void *nm_queue_pop(nm_queue *q);                 /* waits while empty; NULL once closed and empty */
+void *nm_queue_try_pop(nm_queue *q);             /* NULL when empty */
+void nm_queue_close(nm_queue *q);
+unsigned nm_queue_count(nm_queue *q);
+
+#endif
