@@ -55,7 +55,17 @@ TEST(starts_and_announces)
 {
     REQUIRE(start(&srv, 0, 0) == 0);
     started = 1;
-    fds_before = tc_fd_count(srv.pid);   /* before any client: listener, port, stdio */
+    /* The baseline of descriptors (listener, port, stdio) is taken once the
+     * model runs: it announces the listener before it opens its port. A
+     * request with Connection: close proves the model runs, and its socket
+     * is closed by the server before the client can see the end of it. */
+    tc_conn probe;
+    REQUIRE(!tc_connect(&probe, srv.port));
+    REQUIRE(!tc_send_str(&probe, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    CHECK(hello_ok(&probe));
+    CHECK(tc_wait_eof(&probe, 5000));
+    tc_close(&probe);
+    fds_before = tc_fd_count(srv.pid);
     char want[64];
     snprintf(want, sizeof(want), "model=%s poller=", argv_base[2]);
     CHECK(strstr(srv.line, "listening on 127.0.0.1:") == srv.line);
