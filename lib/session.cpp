@@ -234,6 +234,13 @@ static void refuse_without_buffer(nm_conn *c)
 
 int nm_session_fill(nm_conn *c)
 {
+    /* A stopping server reads no new request: an idle connection ends here,
+     * as the loops drop theirs. A blocking model must not go back into recv()
+     * when the stop signal was handled just before it (no EINTR would come). */
+    if (!c->in_len && nm_stop_requested(c->srv)) {
+        c->flags |= NM_CF_READ_EOF;
+        return -1;
+    }
     if (!c->in) {
         c->in = nm_buf_get();
         if (!c->in) {

@@ -24,8 +24,17 @@ nm-target-info:
 nm-models:
 	@echo $(NM_ALL_MODELS)
 
+# The programs of the footprint report: the pool table, and the firmware's
+# libc calls without the library.
+$(BUILD)/size-pools: $(BUILD)/obj/test/size_pools.o $(LIB)
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
+$(BUILD)/size-bare: $(BUILD)/obj/test/size_bare.o
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
 # Footprint with -Os: the library per object, the static pools, and what a
 # firmware with one event model and HTTP adds to a program without it.
+NM_SIZE_TARGETS ?= $(NM_TARGETS)
 size:
 ifeq ($(TARGET)$(CROSS_COMPILE),host)
 	@sh test/size.sh $(NM_SIZE_TARGETS)

@@ -38,6 +38,22 @@ fail() {   # fail WHAT: one failure outside run.sh (a build, a missing target)
     failures="$failures $2"
 }
 
+# extra NAME CMD...: one more check of the whole build, counted as one.
+extra() {
+    name=$1
+    shift
+    log=$HOST_BUILD/test/logs/$(echo "$name" | tr -c 'A-Za-z0-9\n' '_').log
+    if "$@" > "$log" 2>&1; then
+        printf 'ok    %s\n' "$name"
+        passed=$((passed + 1))
+    else
+        printf 'FAIL  %s (log: %s)\n' "$name" "$log"
+        grep -E 'FAIL' "$log" | head -8 | sed 's/^/      /'
+        fail_count_only
+    fi
+}
+fail_count_only() { failed=$((failed + 1)); failures="$failures extra"; }
+
 required() { case " ${NM_REQUIRE_TARGETS:-} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # run_target NAME BUILD QEMU NM CC: the cross checks of one built target.
@@ -85,6 +101,7 @@ cross_target() {
         return
     fi
     run_target "$t" "$T_BUILD" "$T_QEMU" "$T_NM" "$T_CC"
+    checked="$checked $t"
 }
 
 if [ "$mode" = cross ]; then
@@ -103,7 +120,13 @@ else
     add "$log"
     [ $rc -ne 0 ] && failures="$failures host"
     echo "      host: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)"
+    extra "NM_MODELS builds only the models named" sh test/models_select.sh "$build/nmserve"
+    checked=""
     for t in "$@"; do cross_target "$t"; done
+    case " $checked " in
+        *" armhf "*) extra "footprint on armhf (Thumb-2, -Os): library and firmware within their targets" \
+                         sh test/size.sh --check armhf ;;
+    esac
     for t in ${NM_REQUIRE_TARGETS:-}; do
         [ -f "toolchains/$t.mk" ] || fail "target $t: required but there is no toolchains/$t.mk" "$t"
     done
