@@ -3,6 +3,9 @@
 # scripts ask of a target, and `make size`.
 NM ?= $(CROSS_COMPILE)nm
 SIZE ?= $(CROSS_COMPILE)size
+# Settings of the check scripts may be given on the make command line too.
+export NM_REQUIRE_TARGETS NM_RUN_PREFIX
+
 # Every fragment in toolchains/ is a target of `make check` and `make size`.
 NM_TARGETS ?= $(sort $(basename $(notdir $(wildcard toolchains/*.mk))))
 
