@@ -4,8 +4,11 @@
 #   make demo            build, serve, load, print a result table
 #   make deps check      install what the tests need (Debian/Ubuntu), run them all
 #   make install         library, headers and netmodels.pc under $(DESTDIR)$(PREFIX)
+#   make TARGET=armhf    cross-build for a target of toolchains/ (check and size too)
+#   make size            footprint per target with -Os: library, pools, a firmware
 #
 # Honoured: CROSS_COMPILE CC CXX AR CXXFLAGS CFLAGS LDFLAGS PREFIX DESTDIR TARGET
+#           NM_MODELS="epoll reactor ..." (only these models) NM_TARGETS NM_REQUIRE_TARGETS
 
 TARGET ?= host
 -include toolchains/$(TARGET).mk
