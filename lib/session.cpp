@@ -234,13 +234,11 @@ static void refuse_without_buffer(nm_conn *c)
 
 int nm_session_fill(nm_conn *c)
 {
-    /* A stopping server reads no new request: an idle connection ends here,
-     * as the loops drop theirs. A blocking model must not go back into recv()
-     * when the stop signal was handled just before it (no EINTR would come). */
-    if (!c->in_len && nm_stop_requested(c->srv)) {
-        c->flags |= NM_CF_READ_EOF;
-        return -1;
-    }
+    /* A stopping server answers a request that has arrived but waits for no
+     * new one: an idle connection takes what is already there, else ends, as
+     * the loops drop theirs. So a blocking model does not go back into a recv()
+     * that a stop signal handled just before it would not interrupt. */
+    int recv_flags = !c->in_len && nm_stop_requested(c->srv) ? MSG_DONTWAIT : 0;
     if (!c->in) {
         c->in = nm_buf_get();
         if (!c->in) {
@@ -254,7 +252,7 @@ int nm_session_fill(nm_conn *c)
         return -1;
     }
     for (;;) {
-        ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, 0);
+        ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, recv_flags);
         if (n > 0) {
             c->in_len += (uint32_t)n;
             return 1;
@@ -269,7 +267,8 @@ int nm_session_fill(nm_conn *c)
                 nm_buf_put(c->in);
                 c->in = 0;
             }
-            return 0;
+            if (recv_flags) c->flags |= NM_CF_READ_EOF;
+            return recv_flags ? -1 : 0;
         }
         if (errno != ECONNRESET) nm_count(c->srv, NM_C_ERRORS);
         c->flags |= NM_CF_DEAD;

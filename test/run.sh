@@ -46,7 +46,9 @@ check() {
 }
 
 conformance() {   # conformance SERVER MODEL [options]: under a time bound
-    check "conformance $2 $3 $4" timeout 120 "$DRV/test/conformance" "$@"
+    server=$1
+    shift
+    check "conformance $*" timeout 120 "$DRV/test/conformance" "$server" "$@"
 }
 
 RUN=${NM_RUN_PREFIX:-}

@@ -1,7 +1,7 @@
-/* A stopping server starts no new read on an idle connection. On a blocking
- * socket a stop signal handled just before recv() would otherwise leave the
- * model waiting for the whole idle timeout: qemu-user, which delivers signals
- * at system call boundaries, showed it as nmserve not stopping. */
+/* A stopping server waits for no new request on an idle connection. On a
+ * blocking socket a stop signal handled just before recv() would otherwise
+ * leave the model waiting for the whole idle timeout: under qemu-user, which
+ * delivers signals at system call boundaries, nmserve then did not stop. */
 #include "check.h"
 #include "session.h"
 #include <string.h>
@@ -29,7 +29,7 @@ TEST(session_fill_on_a_stopping_server_ends_an_idle_connection)
     REQUIRE(send(sv[1], " / HTTP/1.1", 11, 0) == 11);
     CHECK_EQ(nm_session_fill(c), 1);
     CHECK_EQ(c->in_len, 14);
-    c->in_len = 0;                        /* the request done: idle */
+    c->in_len = 0;                        /* the request done, nothing more sent: idle */
     CHECK_EQ(nm_session_fill(c), -1);
     CHECK(c->flags & NM_CF_READ_EOF);
     CHECK_EQ(nm_session_drive(c), 0);
