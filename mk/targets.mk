@@ -1,5 +1,5 @@
 # targets.mk - what the cross targets share: tools named after the
-# toolchain, the model selection stamp, the facts the check and size
+# toolchain, the stamp of the build flags, the facts the check and size
 # scripts ask of a target, and `make size`.
 NM ?= $(CROSS_COMPILE)nm
 SIZE ?= $(CROSS_COMPILE)size

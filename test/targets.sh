@@ -38,10 +38,10 @@ fail() {   # fail WHAT: one failure outside run.sh (a build, a missing target)
     failures="$failures $2"
 }
 
-# extra NAME CMD...: one more check of the whole build, counted as one.
+# extra LABEL NAME CMD...: one more check of the whole build, counted as one.
 extra() {
-    name=$1
-    shift
+    label=$1 name=$2
+    shift 2
     log=$HOST_BUILD/test/logs/$(echo "$name" | tr -c 'A-Za-z0-9\n' '_').log
     if "$@" > "$log" 2>&1; then
         printf 'ok    %s\n' "$name"
@@ -49,12 +49,19 @@ extra() {
     else
         printf 'FAIL  %s (log: %s)\n' "$name" "$log"
         grep -E 'FAIL' "$log" | head -8 | sed 's/^/      /'
-        fail_count_only
+        failed=$((failed + 1))
+        failures="$failures $label"
     fi
 }
-fail_count_only() { failed=$((failed + 1)); failures="$failures extra"; }
 
 required() { case " ${NM_REQUIRE_TARGETS:-} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# run_sh BUILD LOG: test/run.sh, its lines shown as they come but not its
+# closing total (the last line here is the sum); returns its status.
+run_sh() {
+    { sh test/run.sh "$1" 2>&1; echo $? > "$2.rc"; } | tee "$2" | grep --line-buffered -vE '^[0-9]+ passed, [0-9]+ failed'
+    return "$(cat "$2.rc")"
+}
 
 # run_target NAME BUILD QEMU NM CC: the cross checks of one built target.
 run_target() {
@@ -62,10 +69,8 @@ run_target() {
     log=$2/test/logs/run.log
     start=$(date +%s)
     NM_RUN_PREFIX=$3 NM_DRIVER=$HOST_BUILD NM_POLLERS=first NM_SUITE=short NM_SKIP_STATIC=1 NM_NM=$4 NM_CC=$5 \
-        sh test/run.sh "$2" > "$log" 2>&1
+        run_sh "$2" "$log"
     rc=$?
-    # Keep run.sh's lines but not its closing total: the last line here is the sum.
-    grep -vE '^[0-9]+ passed, [0-9]+ failed' "$log" | sed "s/^failed:/failed on $1:/"
     add "$log"
     [ $rc -ne 0 ] && failures="$failures $1"
     echo "      $1: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1) in $(( $(date +%s) - start )) s"
@@ -112,19 +117,19 @@ if [ "$mode" = cross ]; then
     run_target "$(basename "$build")" "$build" "${NM_RUN_PREFIX:-$1}" "$2" "$3"
 else
     HOST_BUILD=$build
+    echo "== host ($build)"
     log=$build/test/logs/host.log
     mkdir -p "$build/test/logs"
-    sh test/run.sh "$build" > "$log" 2>&1
+    run_sh "$build" "$log"
     rc=$?
-    grep -vE '^[0-9]+ passed, [0-9]+ failed' "$log"
     add "$log"
     [ $rc -ne 0 ] && failures="$failures host"
     echo "      host: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)"
-    extra "NM_MODELS builds only the models named" sh test/models_select.sh "$build/nmserve"
+    extra models "NM_MODELS builds only the models named" sh test/models_select.sh "$build/nmserve"
     checked=""
     for t in "$@"; do cross_target "$t"; done
     case " $checked " in
-        *" armhf "*) extra "footprint on armhf (Thumb-2, -Os): library and firmware within their targets" \
+        *" armhf "*) extra footprint "footprint on armhf (Thumb-2, -Os): library and firmware within their targets" \
                          sh test/size.sh --check armhf ;;
     esac
     for t in ${NM_REQUIRE_TARGETS:-}; do
