@@ -19,6 +19,12 @@ $(NM_FLAGS_STAMP): FORCE
 	@mkdir -p $(@D)
 	@echo '$(NM_FLAGS_NOW)' | cmp -s - $@ || echo '$(NM_FLAGS_NOW)' > $@
 
+# A cross build is for a board: `make TARGET=armhf` builds the programs and
+# the tests that run there along with the library.
+ifneq ($(TARGET)$(CROSS_COMPILE),host)
+all: $(DEMOS) $(TESTS)
+endif
+
 # What test/targets.sh and test/size.sh need to know of TARGET, as shell
 # assignments.
 nm-target-info:
