@@ -9,6 +9,7 @@ NM_MODEL_FN(poll)
 NM_MODEL_FN(epoll)
 NM_MODEL_FN(kqueue)
 NM_MODEL_FN(reactor)
+NM_MODEL_FN(coroutine)
 
 extern const nm_model nm_models[] = {
 #ifndef NM_WITHOUT_iterative
@@ -28,6 +29,9 @@ extern const nm_model nm_models[] = {
 #endif
 #ifndef NM_WITHOUT_reactor
     { "reactor", nm_model_reactor, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_coroutine
+    { "coroutine", nm_model_coroutine, NM_MODEL_USES_PORT, 0 },
 #endif
 };
 

@@ -77,6 +77,9 @@ typedef struct nm_stats {
 } nm_stats;
 
 void nm_server_stats(const nm_server *srv, nm_stats *out);
+/* Counters of the running model's own (e.g. "steals"): the i-th one's name
+ * and value, 0; -1 past the last. */
+int nm_model_stat(int i, const char **name, unsigned long *value);
 /* The poller a server runs on ("epoll", ...), or "none" for blocking models. */
 const char *nm_server_poller(const nm_server *srv);
 /* Ask a running server to stop: stop accepting, finish answers in flight,

@@ -118,4 +118,11 @@
 #define NM_ACCEPT_BATCH 64
 #endif
 
+/* ---- asynchronous and message-passing models ---------------------------- */
+
+/* Counters a model may add to /stats (steals, mailbox refusals, ...). */
+#ifndef NM_MAX_MODEL_STATS
+#define NM_MAX_MODEL_STATS 8
+#endif
+
 #endif
