@@ -10,6 +10,8 @@ NM_MODEL_FN(epoll)
 NM_MODEL_FN(kqueue)
 NM_MODEL_FN(reactor)
 NM_MODEL_FN(coroutine)
+NM_MODEL_FN(half_sync_half_async)
+NM_MODEL_FN(pipeline)
 
 extern const nm_model nm_models[] = {
 #ifndef NM_WITHOUT_iterative
@@ -32,6 +34,12 @@ extern const nm_model nm_models[] = {
 #endif
 #ifndef NM_WITHOUT_coroutine
     { "coroutine", nm_model_coroutine, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_half_sync_half_async
+    { "half_sync_half_async", nm_model_half_sync_half_async, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_pipeline
+    { "pipeline", nm_model_pipeline, NM_MODEL_USES_PORT, 0 },
 #endif
 };
 

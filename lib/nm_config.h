@@ -125,4 +125,9 @@
 #define NM_MAX_MODEL_STATS 8
 #endif
 
+/* Worker threads of half_sync_half_async's sync layer (--threads overrides). */
+#ifndef NM_HSHA_WORKERS
+#define NM_HSHA_WORKERS 4
+#endif
+
 #endif
