@@ -130,4 +130,14 @@
 #define NM_HSHA_WORKERS 4
 #endif
 
+/* Workers of work_stealing, each a loop with a deque (--threads overrides,
+ * at most NM_MAX_LOOPS), and the tasks one deque holds (a power of two). */
+#ifndef NM_STEAL_WORKERS
+#define NM_STEAL_WORKERS 4
+#endif
+
+#ifndef NM_STEAL_DEQUE_SIZE
+#define NM_STEAL_DEQUE_SIZE 256
+#endif
+
 #endif

@@ -7,6 +7,8 @@ static nm_offload *offload_of[NM_MAX_LOOPS];   /* by loop index: channel callbac
 
 static nm_offload *of(nm_loop *l) { return offload_of[nm_pool_index(&nm_loop_pool, l)]; }
 
+nm_offload *nm_offload_of(const nm_conn *c) { return of((nm_loop *)c->owner); }
+
 static void hand_away(nm_offload *o, nm_conn *c)
 {
     nm_loop *l = o->loop;

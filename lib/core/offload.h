@@ -30,6 +30,9 @@ void nm_offload_close(nm_offload *o);
 /* One round: wait, dispatch, take returns, timers. 1 once stopped and drained. */
 int nm_offload_turn(nm_offload *o);
 
+/* The offload whose loop owns c (c->owner). */
+nm_offload *nm_offload_of(const nm_conn *c);
+
 /* Any thread: answer the request the loop found whole (parse, handler). */
 void nm_offload_answer(nm_conn *c);
 /* Any thread: give c back to its loop (waits while the return queue is full). */
