@@ -13,6 +13,7 @@ NM_MODEL_FN(coroutine)
 NM_MODEL_FN(half_sync_half_async)
 NM_MODEL_FN(pipeline)
 NM_MODEL_FN(work_stealing)
+NM_MODEL_FN(actor)
 
 extern const nm_model nm_models[] = {
 #ifndef NM_WITHOUT_iterative
@@ -44,6 +45,9 @@ extern const nm_model nm_models[] = {
 #endif
 #ifndef NM_WITHOUT_work_stealing
     { "work_stealing", nm_model_work_stealing, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_actor
+    { "actor", nm_model_actor, NM_MODEL_USES_PORT, 0 },
 #endif
 };
 

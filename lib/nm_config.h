@@ -140,4 +140,14 @@
 #define NM_STEAL_DEQUE_SIZE 256
 #endif
 
+/* Worker actors (--threads overrides, at most NM_MAX_LOOPS - 1), and the
+ * messages one mailbox holds (at most NM_QUEUE_DEPTH). */
+#ifndef NM_ACTOR_WORKERS
+#define NM_ACTOR_WORKERS 4
+#endif
+
+#ifndef NM_MAILBOX_DEPTH
+#define NM_MAILBOX_DEPTH 64
+#endif
+
 #endif
