@@ -14,6 +14,7 @@ NM_MODEL_FN(half_sync_half_async)
 NM_MODEL_FN(pipeline)
 NM_MODEL_FN(work_stealing)
 NM_MODEL_FN(actor)
+NM_MODEL_FN(fiber)
 
 extern const nm_model nm_models[] = {
 #ifndef NM_WITHOUT_iterative
@@ -48,6 +49,9 @@ extern const nm_model nm_models[] = {
 #endif
 #ifndef NM_WITHOUT_actor
     { "actor", nm_model_actor, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_fiber
+    { "fiber", nm_model_fiber, NM_MODEL_USES_PORT, 0 },
 #endif
 };
 

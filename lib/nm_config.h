@@ -150,4 +150,14 @@
 #define NM_MAILBOX_DEPTH 64
 #endif
 
+/* Fibers (one per connection of the fiber model) and the stack of each. A
+ * connection past the last fiber is refused (503). */
+#ifndef NM_FIBER_COUNT
+#define NM_FIBER_COUNT 256
+#endif
+
+#ifndef NM_FIBER_STACK_SIZE
+#define NM_FIBER_STACK_SIZE (16 * 1024)
+#endif
+
 #endif

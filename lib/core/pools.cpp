@@ -16,6 +16,9 @@ nm_conn *nm_conn_by_fd[NM_MAX_FDS];
 static nm_loop loops[NM_MAX_LOOPS];
 #include "pt.h"
 nm_lc nm_coroutine_lc[NM_MAX_CONNS];
+#include "fiber.h"
+static nm_fiber fibers[NM_FIBER_COUNT];
+nm_pool nm_fiber_pool = NM_POOL_INIT("fibers", fibers);
 
 nm_pool nm_conn_pool = NM_POOL_INIT("connection slots", conn_slots);
 nm_pool nm_buf_pool = NM_POOL_INIT("I/O buffers", buffers);
@@ -29,6 +32,7 @@ static const nm_pool_info pool_table[] = {
     { "thread stacks", NM_THREAD_STACK_SIZE, NM_MAX_THREADS },
     { "event loops (port, timers, channels)", sizeof(nm_loop), NM_MAX_LOOPS },
     { "coroutine continuations", sizeof(nm_lc), NM_MAX_CONNS },
+    { "fibers (with their stacks)", sizeof(nm_fiber), NM_FIBER_COUNT },
 };
 
 int nm_pool_count(void) { return (int)(sizeof(pool_table) / sizeof(pool_table[0])); }
