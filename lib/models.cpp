@@ -15,6 +15,7 @@ NM_MODEL_FN(pipeline)
 NM_MODEL_FN(work_stealing)
 NM_MODEL_FN(actor)
 NM_MODEL_FN(fiber)
+NM_MODEL_FN(proactor)
 
 extern const nm_model nm_models[] = {
 #ifndef NM_WITHOUT_iterative
@@ -52,6 +53,9 @@ extern const nm_model nm_models[] = {
 #endif
 #ifndef NM_WITHOUT_fiber
     { "fiber", nm_model_fiber, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_proactor
+    { "proactor", nm_model_proactor, NM_MODEL_USES_PORT, 0 },
 #endif
 };
 

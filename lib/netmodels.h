@@ -101,7 +101,14 @@ typedef struct nm_config {
     /* Called once the listener is open, with the port it has. */
     void (*on_ready)(const nm_server *srv, int port, void *user);
     void *user;
+    /* The proactor model's engine: "io_uring", "emulated", NULL = io_uring
+     * where the kernel allows it. */
+    const char *proactor;
 } nm_config;
+
+/* The engine the proactor model gets with `mode` here: "io_uring" or
+ * "emulated"; NULL when "io_uring" is asked for and refused. */
+const char *nm_proactor_kind(const char *mode);
 
 void nm_config_init(nm_config *cfg);
 

@@ -160,4 +160,15 @@
 #define NM_FIBER_STACK_SIZE (16 * 1024)
 #endif
 
+/* io_uring rings of the proactor model: submission entries, and completion
+ * entries (at least NM_MAX_CONNS + 2: every operation in flight has room
+ * for its completion). Powers of two. */
+#ifndef NM_PROACTOR_SQ_ENTRIES
+#define NM_PROACTOR_SQ_ENTRIES 256
+#endif
+
+#ifndef NM_PROACTOR_CQ_ENTRIES
+#define NM_PROACTOR_CQ_ENTRIES 2048
+#endif
+
 #endif
