@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 
 /* The value of "name" in /stats, or -1 when absent or unreachable. */
 static inline long inv_model_stat(int port, const char *name)
@@ -26,6 +27,29 @@ static inline int inv_echo_roundtrip(tc_conn *c, const char *id)
     if (tc_send_str(c, req) || tc_read_response(c, &r, body, sizeof(body) - 1)) return -1;
     body[r.body_len] = 0;
     return r.status == 200 && !strcmp(body, id) ? 0 : -1;
+}
+
+/* Threads of process pid whose name is `name` (Linux /proc; -1 elsewhere). */
+static inline int inv_threads_named(int pid, const char *name)
+{
+    char path[320], comm[32];
+    snprintf(path, sizeof(path), "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        if (fgets(comm, sizeof(comm), f)) {
+            comm[strcspn(comm, "\n")] = 0;
+            n += !strcmp(comm, name);
+        }
+        fclose(f);
+    }
+    closedir(d);
+    return n;
 }
 
 #endif

@@ -22,6 +22,7 @@ static int to_sync_layer(nm_offload *o, nm_conn *c)
 static void *sync_worker(void *arg)
 {
     hsha *h = (hsha *)arg;
+    nm_thread_name("nm-sync");
     for (nm_conn *c; (c = (nm_conn *)nm_queue_pop(&h->requests));) {
         nm_offload_answer(c);
         nm_offload_return(&h->async, c);
