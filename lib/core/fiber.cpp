@@ -12,7 +12,6 @@ extern "C" void nm_fiber_switch(void **save, void *load);
  * entry(arg); nm_fiber_frame lays that frame out at the top of a stack. */
 void *nm_fiber_frame(char *top, void (*entry)(void *), void *arg);
 
-static __thread nm_fiber *running;
 static unsigned long overflows;
 static const unsigned char canary_byte = 0xA5;
 
@@ -60,10 +59,7 @@ static int overflowed(nm_fiber *f)
 int nm_fiber_resume(nm_fiber *f)
 {
     if (overflowed(f)) return -1;
-    nm_fiber *outer = running;
-    running = f;
     nm_fiber_switch(&f->caller_sp, f->sp);
-    running = outer;
     if (overflowed(f)) return -1;
     return f->finished ? 0 : 1;
 }
@@ -73,7 +69,6 @@ void nm_fiber_yield(nm_fiber *self)
     nm_fiber_switch(&self->sp, self->caller_sp);
 }
 
-nm_fiber *nm_fiber_self(void) { return running; }
 void nm_fiber_release(nm_fiber *f) { nm_pool_put(&nm_fiber_pool, f); }
 unsigned nm_fiber_free(void) { return nm_pool_free(&nm_fiber_pool); }
 unsigned long nm_fiber_overflows(void) { return __atomic_load_n(&overflows, __ATOMIC_RELAXED); }

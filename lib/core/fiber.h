@@ -32,10 +32,9 @@ nm_fiber *nm_fiber_create(void (*fn)(void *), void *arg);
 /* Run f until it yields (1), returns (0: give it back with nm_fiber_release),
  * or is found to have overflowed its stack (-1: abandoned, give it back). */
 int nm_fiber_resume(nm_fiber *f);
-/* Inside a fiber: back to whoever resumed it. */
+/* Inside a fiber: back to whoever resumed it. A fiber knows itself from
+ * its argument (no thread-local "current fiber": any thread may schedule). */
 void nm_fiber_yield(nm_fiber *self);
-/* The fiber running on this thread, NULL outside fibers. */
-nm_fiber *nm_fiber_self(void);
 void nm_fiber_release(nm_fiber *f);
 unsigned nm_fiber_free(void);
 /* Stack overflows caught since start. */

@@ -35,6 +35,7 @@ __asm__(
     "  ret\n"
     ".size nm_fiber_switch, .-nm_fiber_switch\n"
     ".globl nm_fiber_trampoline\n"
+    ".hidden nm_fiber_trampoline\n"
     ".type nm_fiber_trampoline,@function\n"
     "nm_fiber_trampoline:\n"
     "  movq %r12, %rdi\n"
@@ -60,6 +61,7 @@ __asm__(
     "  ret\n"
     ".size nm_fiber_switch, .-nm_fiber_switch\n"
     ".globl nm_fiber_trampoline\n"
+    ".hidden nm_fiber_trampoline\n"
     ".type nm_fiber_trampoline,@function\n"
     "nm_fiber_trampoline:\n"
     "  subl $12, %esp\n"
@@ -91,6 +93,7 @@ __asm__(
     "  ret\n"
     ".size nm_fiber_switch, .-nm_fiber_switch\n"
     ".globl nm_fiber_trampoline\n"
+    ".hidden nm_fiber_trampoline\n"
     ".type nm_fiber_trampoline,%function\n"
     "nm_fiber_trampoline:\n"
     "  mov x0, x19\n"
@@ -142,6 +145,7 @@ __asm__(
     ".size nm_fiber_switch, .-nm_fiber_switch\n"
     ".align 2\n"
     ".globl nm_fiber_trampoline\n"
+    ".hidden nm_fiber_trampoline\n"
     ".type nm_fiber_trampoline,%function\n"
     NM_ARM_MODE
     "nm_fiber_trampoline:\n"
@@ -189,6 +193,7 @@ __asm__(
     ".end nm_fiber_switch\n"
     ".size nm_fiber_switch, .-nm_fiber_switch\n"
     ".globl nm_fiber_trampoline\n"
+    ".hidden nm_fiber_trampoline\n"
     ".type nm_fiber_trampoline,@function\n"
     ".ent nm_fiber_trampoline\n"
     "nm_fiber_trampoline:\n"
@@ -235,6 +240,7 @@ __asm__(
     "  ret\n"
     ".size nm_fiber_switch, .-nm_fiber_switch\n"
     ".globl nm_fiber_trampoline\n"
+    ".hidden nm_fiber_trampoline\n"
     ".type nm_fiber_trampoline,@function\n"
     "nm_fiber_trampoline:\n"
     "  mv a0, s1\n"
@@ -246,7 +252,8 @@ __asm__(
 
 #if defined(NM_FIBER_ASM)
 
-extern "C" void nm_fiber_trampoline(void);
+/* hidden: its address is taken PC-relative, without a GOT entry */
+extern "C" __attribute__((visibility("hidden"))) void nm_fiber_trampoline(void);
 
 void *nm_fiber_frame(char *top, void (*entry)(void *), void *arg)
 {
@@ -259,5 +266,6 @@ void *nm_fiber_frame(char *top, void (*entry)(void *), void *arg)
 }
 
 #elif !defined(NM_WITHOUT_fiber)
+// cppcheck-suppress preprocessorErrorDirective
 #error "no fiber context switch for this architecture: add one to lib/core/fiber_switch.cpp, or build with -DNM_WITHOUT_fiber"
 #endif

@@ -17,7 +17,7 @@ extern nm_lc nm_coroutine_lc[NM_MAX_CONNS];
 static int session(nm_conn *c, nm_lc *lc)
 {
     nm_request req;
-    int r;
+    int r;   /* cppcheck-suppress variableScope ; a case label may jump into the loops */
     NM_PT_BEGIN(lc);
     for (;;) {
         /* read until a whole request is buffered */

@@ -19,7 +19,7 @@ static unsigned long *live_fibers, *overflows;
 
 static int parked_until(int want, nm_conn *c)
 {
-    nm_fiber *self = nm_fiber_self();
+    nm_fiber *self = (nm_fiber *)((nm_loop *)c->owner)->ch[c->fd].ctx;
     self->want = (uint8_t)want;
     nm_fiber_yield(self);
     return (c->flags & NM_CF_DEAD) ? -1 : 0;

@@ -117,7 +117,7 @@ static void completed(nm_proactor *p, nm_conn *c, int op, int result)
 /* A stop: no more accepting; idle connections are woken to finish now
  * (shutting down their read side completes their WAIT), the rest at the
  * drain deadline. */
-static void shut(nm_proactor *p, int everything)
+static void shut(const nm_proactor *p, int everything)
 {
     for (int fd = 0; fd < NM_MAX_FDS && live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
