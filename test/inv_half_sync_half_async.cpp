@@ -28,9 +28,7 @@ TEST(half_sync_half_async_layers)
         CHECK(!tc_read_response(&slow[i], &r, body, sizeof(body)) && r.status == 200 && r.body_len == 4);
         tc_close(&slow[i]);
     }
-    /* the sync layer: as many workers as asked (all named by now: with two
-     * workers and eight requests answered, both have run) */
-    CHECK_EQ(inv_threads_named(s.pid, "nm-sync"), 2);
+    CHECK_EQ(inv_wait_threads_named(s.pid, "nm-sync", 2), 2);   /* the sync layer, as asked */
     tc_close(&c);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }

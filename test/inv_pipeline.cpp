@@ -34,8 +34,7 @@ TEST(pipeline_stages_and_per_connection_order)
         tc_close(&c[i]);
     }
     CHECK_EQ(in_order, CONNS * DEPTH);
-    /* every answer went through them, so they have surely named themselves */
-    CHECK_EQ(inv_threads_named(s.pid, "nm-handle"), 1);
-    CHECK_EQ(inv_threads_named(s.pid, "nm-write"), 1);
+    CHECK_EQ(inv_wait_threads_named(s.pid, "nm-handle", 1), 1);
+    CHECK_EQ(inv_wait_threads_named(s.pid, "nm-write", 1), 1);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }

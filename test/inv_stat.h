@@ -52,4 +52,14 @@ static inline int inv_threads_named(int pid, const char *name)
     return n;
 }
 
+/* Wait (up to 5 s) until `want` threads carry `name`, as a started thread
+ * names itself once it runs; returns the last count seen. */
+static inline int inv_wait_threads_named(int pid, const char *name, int want)
+{
+    int n = -1;
+    for (long deadline = tc_now_ms() + 5000; tc_now_ms() < deadline; tc_sleep_ms(20))
+        if ((n = inv_threads_named(pid, name)) == want) break;
+    return n;
+}
+
 #endif
