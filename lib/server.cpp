@@ -39,11 +39,16 @@ extern "C" void nm_config_init(nm_config *cfg)
 
 extern "C" void nm_server_stop(nm_server *srv)
 {
-    if (srv) srv->stopping = 1;
-    else stop_all = 1;
+    /* atomic stores and loads: read by every thread of a model, and
+     * lock-free, so still async-signal-safe */
+    if (srv) __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELAXED);
+    else __atomic_store_n(&stop_all, 1, __ATOMIC_RELAXED);
 }
 
-int nm_stop_requested(const nm_server *s) { return s->stopping || stop_all; }
+int nm_stop_requested(const nm_server *s)
+{
+    return __atomic_load_n(&s->stopping, __ATOMIC_RELAXED) || __atomic_load_n(&stop_all, __ATOMIC_RELAXED);
+}
 
 extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
 {
