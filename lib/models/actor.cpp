@@ -98,25 +98,26 @@ static void on_acceptor_mail(nm_loop *l, int fd, int mask, void *ctx)
     publish_loads();
 }
 
+static void send_to_least_loaded(nm_conn *c, void *ctx)
+{
+    (void)ctx;
+    int least = 0;
+    for (int k = 1; k < worker_count; k++)
+        if (load[k] < load[least]) least = k;
+    if (nm_mailbox_send(&workers[least].inbox, c)) {
+        nm_mstat_add(mailbox_full, 1);
+        nm_session_refuse(c);
+        nm_conn_close(c);
+        return;
+    }
+    load[least]++;
+    publish_loads();
+}
+
 static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)fd; (void)mask; (void)ctx;
-    int more = 1;
-    for (int i = 0; more && i < NM_ACCEPT_BATCH; i++) {
-        nm_conn *c = nm_accept(l->srv, 1, &more);
-        if (!c) continue;
-        int least = 0;
-        for (int k = 1; k < worker_count; k++)
-            if (load[k] < load[least]) least = k;
-        if (nm_mailbox_send(&workers[least].inbox, c)) {
-            nm_mstat_add(mailbox_full, 1);
-            nm_session_refuse(c);
-            nm_conn_close(c);
-            continue;
-        }
-        load[least]++;
-        publish_loads();
-    }
+    nm_accept_each(l->srv, 1, send_to_least_loaded, 0);
 }
 
 static int open_workers(nm_server *s, int want)

@@ -45,16 +45,17 @@ static void resume(nm_loop *l, int fd, int mask, void *ctx)
     nm_loop_rearm(l, c, want);
 }
 
+static void start(nm_conn *c, void *ctx)
+{
+    nm_loop *l = (nm_loop *)ctx;
+    nm_coroutine_lc[nm_pool_index(&nm_conn_pool, c)] = 0;
+    if (nm_loop_adopt(l, c) == 0) resume(l, c->fd, NM_READ, c);
+}
+
 static void acceptor(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)fd; (void)mask; (void)ctx;
-    int more = 1;
-    for (int i = 0; more && i < NM_ACCEPT_BATCH; i++) {
-        nm_conn *c = nm_accept(l->srv, 1, &more);
-        if (!c) continue;
-        nm_coroutine_lc[nm_pool_index(&nm_conn_pool, c)] = 0;
-        if (nm_loop_adopt(l, c) == 0) resume(l, c->fd, NM_READ, c);
-    }
+    nm_accept_each(l->srv, 1, start, l);
 }
 
 int nm_model_coroutine(nm_server *s)

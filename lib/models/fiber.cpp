@@ -106,30 +106,31 @@ static void on_timeout(nm_timer *t)
     end_fiber((nm_loop *)c->owner, c);
 }
 
+static void start(nm_conn *c, void *ctx)
+{
+    nm_loop *l = (nm_loop *)ctx;
+    nm_fiber *f = nm_fiber_create(session, c);
+    if (!f) {
+        nm_session_refuse(c);
+        nm_conn_close(c);
+        return;
+    }
+    if (nm_loop_adopt(l, c)) {
+        nm_fiber_release(f);
+        return;
+    }
+    /* the fiber owns the connection's life: the loop's drain leaves it alone */
+    c->flags |= NM_CF_BUSY;
+    c->timer.fn = on_timeout;
+    nm_loop_watch(l, c->fd, NM_READ, on_ready, f);
+    nm_mstat_add(live_fibers, 1);
+    run(l, f);
+}
+
 static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)fd; (void)mask; (void)ctx;
-    int more = 1;
-    for (int i = 0; more && i < NM_ACCEPT_BATCH; i++) {
-        nm_conn *c = nm_accept(l->srv, 1, &more);
-        if (!c) continue;
-        nm_fiber *f = nm_fiber_create(session, c);
-        if (!f) {
-            nm_session_refuse(c);
-            nm_conn_close(c);
-            continue;
-        }
-        if (nm_loop_adopt(l, c)) {
-            nm_fiber_release(f);
-            continue;
-        }
-        /* the fiber owns the connection's life: the loop's drain leaves it alone */
-        c->flags |= NM_CF_BUSY;
-        c->timer.fn = on_timeout;
-        nm_loop_watch(l, c->fd, NM_READ, on_ready, f);
-        nm_mstat_add(live_fibers, 1);
-        run(l, f);
-    }
+    nm_accept_each(l->srv, 1, start, l);
 }
 
 /* Stopping: idle connections end now, the others once the drain time is up. */

@@ -61,17 +61,19 @@ static void on_timeout(nm_timer *t)
     shutdown(c->fd, SHUT_RDWR);   /* completes the operation in flight */
 }
 
+static void start(nm_conn *c, void *ctx)
+{
+    nm_proactor *p = (nm_proactor *)ctx;
+    c->owner = p;
+    nm_timer_init(&c->timer, on_timeout);
+    live++;
+    submit(p, c, NM_OP_WAIT);
+}
+
 static void accepted(nm_proactor *p)
 {
-    int more = 1;
-    for (int i = 0; more && i < NM_ACCEPT_BATCH; i++) {
-        nm_conn *c = nm_accept(p->loop->srv, !p->uring, &more);
-        if (!c) continue;
-        c->owner = p;
-        nm_timer_init(&c->timer, on_timeout);
-        live++;
-        submit(p, c, NM_OP_WAIT);
-    }
+    /* io_uring works on blocking sockets; the emulation on non-blocking ones */
+    nm_accept_each(p->loop->srv, !p->uring, start, p);
     if (!draining) nm_proactor_submit(p, 0, NM_OP_ACCEPT);
 }
 
