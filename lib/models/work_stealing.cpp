@@ -26,7 +26,8 @@ static int random_peer(ws_worker *w)
 {
     w->seed = w->seed * 1103515245u + 12345u;
     int self = (int)(w - workers);
-    int k = (int)((w->seed >> 16) % (unsigned)(worker_count - 1));
+    /* scaled, not divided: no division helper on cores without a divider */
+    int k = (int)(((unsigned long long)w->seed * (unsigned)(worker_count - 1)) >> 32);
     return k < self ? k : k + 1;
 }
 
@@ -52,7 +53,8 @@ static nm_conn *steal(ws_worker *w)
     if (worker_count < 2) return 0;
     int first = random_peer(w);
     for (int i = 0; i < worker_count; i++) {
-        ws_worker *v = &workers[(first + i) % worker_count];
+        int at = first + i < worker_count ? first + i : first + i - worker_count;
+        ws_worker *v = &workers[at];
         if (v == w) continue;
         nm_conn *c = (nm_conn *)nm_deque_steal(&v->tasks);
         if (c) {
