@@ -76,8 +76,7 @@ static void run(nm_loop *l, nm_fiber *f)
     int alive = nm_fiber_resume(f);
     if (alive > 0) {
         nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
-        if (f->want != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, f->want, on_ready, f) == 0) return;
-        if (f->want == l->ch[c->fd].mask) return;
+        if (f->want == l->ch[c->fd].mask || nm_loop_watch(l, c->fd, f->want, on_ready, f) == 0) return;
         c->flags |= NM_CF_DEAD;   /* the port refused it: unwind the fiber */
         alive = nm_fiber_resume(f);
     }
