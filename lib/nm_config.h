@@ -62,9 +62,9 @@
 #define NM_MAX_THREADS 16
 #endif
 
-/* glibc on AArch64 will not start a thread on less than 128 KiB. */
+/* glibc on AArch64 and MIPS will not start a thread on less than 128 KiB. */
 #ifndef NM_THREAD_STACK_SIZE
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__mips__)
 #define NM_THREAD_STACK_SIZE (128 * 1024)
 #else
 #define NM_THREAD_STACK_SIZE (64 * 1024)
