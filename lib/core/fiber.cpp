@@ -9,8 +9,8 @@ extern nm_pool nm_fiber_pool;
  * stack, store its pointer in *save, and carry on from the stack at load. */
 extern "C" void nm_fiber_switch(void **save, void *load);
 /* The first frame of a new fiber "returns" into the trampoline, which calls
- * entry(arg); nm_fiber_frame lays that frame out at the top of a stack. */
-void *nm_fiber_frame(char *top, void (*entry)(void *), void *arg);
+ * entry(arg); nm_fiber_frame lays that frame out at the top of f's stack. */
+void *nm_fiber_frame(nm_fiber *f, char *top, void (*entry)(void *), void *arg);
 
 static unsigned long overflows;
 static const unsigned char canary_byte = 0xA5;
@@ -43,7 +43,7 @@ nm_fiber *nm_fiber_create(void (*fn)(void *), void *arg)
     paint_canary(f);
     /* the top, aligned down to 16 bytes: every ABI here is happy with that */
     char *top = (char *)((uintptr_t)(f->stack + NM_FIBER_STACK_SIZE) & ~(uintptr_t)15);
-    f->sp = nm_fiber_frame(top, entry, f);
+    f->sp = nm_fiber_frame(f, top, entry, f);
     return f;
 }
 

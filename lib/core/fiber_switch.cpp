@@ -11,15 +11,17 @@
  *   nm_fiber_frame, through a register (no relocation, PIC or not).
  *
  * Everything else (caller-saved registers, flags) the compiler already
- * treats as clobbered by a call. Where no switch is written, the portable
- * fallback is <ucontext.h>. */
+ * treats as clobbered by a call. Where no switch is written (or with
+ * -DNM_FIBER_PORTABLE), the portable fallback is <ucontext.h>. */
 #include "fiber.h"
 #include <string.h>
 
 /* Frame layout for nm_fiber_frame, in native words from the new stack
  * pointer: how many, where entry's argument, entry and the return address
  * go, and how many bytes stay free above the frame. */
-#if defined(__x86_64__)
+#if defined(NM_FIBER_PORTABLE)
+/* chosen by hand (-DNM_FIBER_PORTABLE): the <ucontext.h> fallback below */
+#elif defined(__x86_64__)
 /* SysV: rbx rbp r12-r15; the return slot sits just below a 16-aligned top,
  * so the trampoline's call sees the ABI's alignment. */
 enum { FRAME_WORDS = 7, ARG_AT = 3 /* r12 */, ENTRY_AT = 2 /* r13 */, RET_AT = 6, HEADROOM = 0 };
@@ -255,8 +257,9 @@ __asm__(
 /* hidden: its address is taken PC-relative, without a GOT entry */
 extern "C" __attribute__((visibility("hidden"))) void nm_fiber_trampoline(void);
 
-void *nm_fiber_frame(char *top, void (*entry)(void *), void *arg)
+void *nm_fiber_frame(nm_fiber *f, char *top, void (*entry)(void *), void *arg)
 {
+    (void)f;
     uintptr_t *frame = (uintptr_t *)(top - HEADROOM) - FRAME_WORDS;
     memset(frame, 0, FRAME_WORDS * sizeof(uintptr_t));
     frame[ARG_AT] = (uintptr_t)arg;
@@ -266,6 +269,47 @@ void *nm_fiber_frame(char *top, void (*entry)(void *), void *arg)
 }
 
 #elif !defined(NM_WITHOUT_fiber)
-// cppcheck-suppress preprocessorErrorDirective
-#error "no fiber context switch for this architecture: add one to lib/core/fiber_switch.cpp, or build with -DNM_WITHOUT_fiber"
+/* The portable fallback: <ucontext.h>. A "stack pointer" is then the
+ * address of a saved context. Both contexts of a fiber (its own and its
+ * scheduler's) live at the top of its stack, so a switch saves into the one
+ * *save already names and resumes the other. Slower (a signal-mask system
+ * call per switch), and absent from some C libraries (musl). */
+#include <ucontext.h>
+
+struct contexts {
+    ucontext_t fiber, caller;
+};
+
+struct start {
+    void (*entry)(void *);
+    void *arg;
+};
+
+/* makecontext passes ints: the start record's address comes in two halves */
+static void begin(unsigned hi, unsigned lo)
+{
+    const start *st = (const start *)(((uintptr_t)hi << 16 << 16) | (uintptr_t)lo);
+    st->entry(st->arg);
+}
+
+extern "C" void nm_fiber_switch(void **save, void *load)
+{
+    swapcontext((ucontext_t *)*save, (ucontext_t *)load);
+}
+
+void *nm_fiber_frame(nm_fiber *f, char *top, void (*entry)(void *), void *arg)
+{
+    contexts *cx = (contexts *)(((uintptr_t)top - sizeof(contexts)) & ~(uintptr_t)15);
+    start *st = (start *)cx - 1;
+    st->entry = entry;
+    st->arg = arg;
+    getcontext(&cx->fiber);
+    cx->fiber.uc_stack.ss_sp = f->stack;
+    cx->fiber.uc_stack.ss_size = (size_t)((char *)st - f->stack);
+    cx->fiber.uc_link = 0;
+    uintptr_t a = (uintptr_t)st;
+    makecontext(&cx->fiber, (void (*)(void))begin, 2, (unsigned)(a >> 16 >> 16), (unsigned)a);
+    f->caller_sp = &cx->caller;
+    return &cx->fiber;
+}
 #endif
