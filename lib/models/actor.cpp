@@ -64,8 +64,13 @@ static void *worker_main(void *arg)
 {
     worker_actor *w = (worker_actor *)arg;
     nm_thread_name("nm-actor");
+    int told = 0;
     do {
         report_gone(w);
+        if (!told && nm_stop_requested(w->loop->srv)) {   /* the signal landed here: tell the acceptor */
+            told = 1;
+            nm_wakeup_signal(&acceptor_inbox.bell);
+        }
         nm_loop_dispatch(w->loop, nm_loop_wait(w->loop));
     } while (!nm_loop_tick(w->loop));
     report_gone(w);
@@ -167,6 +172,8 @@ int nm_model_actor(nm_server *s)
         nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, 0);
         do nm_loop_dispatch(l, nm_loop_wait(l));
         while (!nm_loop_tick(l));
+        /* stopping: wake the workers rather than let them sleep out their wait */
+        for (int i = 0; i < worker_count; i++) nm_wakeup_signal(&workers[i].inbox.bell);
         nm_loop_watch(l, acceptor_inbox.bell.rfd, 0, 0, 0);
     } else {
         nm_server_stop(s);

@@ -154,6 +154,7 @@ int nm_model_fiber(nm_server *s)
         nm_loop_dispatch(l, nm_loop_wait(l));
         if (nm_loop_tick(l)) break;
         if (l->draining) stop_fibers(l);
+        if (l->draining && !l->live) break;   /* without waiting another round */
     }
     nm_loop_close(l);
     return NM_OK;

@@ -16,6 +16,7 @@ struct ws_worker {
     nm_deque tasks;
     nm_thread thread;
     unsigned seed;
+    int told_stop;
 };
 
 static ws_worker workers[NM_MAX_THREADS];
@@ -65,10 +66,19 @@ static nm_conn *steal(ws_worker *w)
     return 0;
 }
 
+/* A stop is seen by the thread the signal lands on: it wakes the others
+ * rather than let them sleep out their wait. */
+static void pass_stop_on(ws_worker *w)
+{
+    if (w->told_stop || !nm_stop_requested(w->io.loop->srv)) return;
+    w->told_stop = 1;
+    for (int i = 0; i < worker_count; i++)
+        if (&workers[i] != w) nm_wakeup_signal(&workers[i].io.wake);
+}
+
 static void *worker_main(void *arg)
 {
     ws_worker *w = (ws_worker *)arg;
-    nm_thread_name("nm-steal");
     do {
         for (;;) {
             nm_conn *c = (nm_conn *)nm_deque_pop(&w->tasks);
@@ -76,8 +86,16 @@ static void *worker_main(void *arg)
             if (!c) break;
             run_task(w, c);
         }
+        pass_stop_on(w);
     } while (!nm_offload_turn(&w->io));
+    pass_stop_on(w);   /* a worker with nothing to drain ends at once */
     return 0;
+}
+
+static void *worker_thread(void *arg)
+{
+    nm_thread_name("nm-steal");
+    return worker_main(arg);
 }
 
 int nm_model_work_stealing(nm_server *s)
@@ -90,14 +108,17 @@ int nm_model_work_stealing(nm_server *s)
     while (opened < want && nm_offload_open(&workers[opened].io, s, push_task, &workers[opened]) == 0) {
         nm_deque_init(&workers[opened].tasks);
         workers[opened].seed = (unsigned)opened * 2654435761u + 1;
+        workers[opened].told_stop = 0;
         opened++;
     }
     worker_count = opened;
-    int started = 0;
-    while (started < opened && nm_thread_start(&workers[started].thread, worker_main, &workers[started]) == 0)
+    /* worker 0 is this thread, where a stop signal usually lands */
+    int started = 1;
+    while (started < opened && nm_thread_start(&workers[started].thread, worker_thread, &workers[started]) == 0)
         started++;
     if (started < opened) nm_server_stop(s);   /* a worker's connections would have no thread */
-    for (int i = 0; i < started; i++) nm_thread_join(&workers[i].thread);
+    if (opened) worker_main(&workers[0]);
+    for (int i = 1; i < started; i++) nm_thread_join(&workers[i].thread);
     for (int i = 0; i < opened; i++) nm_offload_close(&workers[i].io);
     return started == opened && opened ? NM_OK : NM_ERR_SYSTEM;
 }
