@@ -2,6 +2,7 @@
  * hand the server to the model, and clean up after it. */
 #include "core/server.h"
 #include "core/accept.h"
+#include "core/mstat.h"
 #include "proto/protocol.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -173,6 +174,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     s.listen_fd = nm_listen_open(&s, (m->flags & NM_MODEL_USES_PORT) != 0, 0);
     if (s.listen_fd < 0) return last_error[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
     if (cfg->on_ready) cfg->on_ready(&s, s.port_number, cfg->user);
+    nm_mstat_clear();   /* the previous run's model counters are not this one's */
     int rc = m->run(&s);
     if (s.listen_fd >= 0) close(s.listen_fd);
     return rc;

@@ -8,7 +8,7 @@
 
 #include "../nm_config.h"
 
-/* Forget the previous run's counters (a model calls it first). */
+/* Forget the previous run's counters (nm_run does, before the model runs). */
 void nm_mstat_clear(void);
 /* The counter called `name` (a string literal), zeroed when first named;
  * a dummy slot when the table is full, so callers never test for NULL. */

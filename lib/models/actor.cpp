@@ -155,7 +155,6 @@ static void close_worker(worker_actor *w)
 
 int nm_model_actor(nm_server *s)
 {
-    nm_mstat_clear();
     mailbox_full = nm_mstat("mailbox_full");
     load_spread = nm_mstat("load_spread");
     load_known = nm_mstat("load_known");

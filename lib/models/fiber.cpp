@@ -144,7 +144,6 @@ static void stop_fibers(nm_loop *l)
 
 int nm_model_fiber(nm_server *s)
 {
-    nm_mstat_clear();
     live_fibers = nm_mstat("fibers");
     overflows = nm_mstat("fiber_overflows");
     nm_loop *l = nm_loop_open(s, s->port, 0);

@@ -131,7 +131,6 @@ static void shut(const nm_proactor *p, int everything)
 
 int nm_model_proactor(nm_server *s)
 {
-    nm_mstat_clear();
     unsigned long *uring = nm_mstat("io_uring");
     nm_proactor *p = &engine;
     if (nm_proactor_open(p, s, s->cfg.proactor, completed)) {

@@ -100,7 +100,6 @@ static void *worker_thread(void *arg)
 
 int nm_model_work_stealing(nm_server *s)
 {
-    nm_mstat_clear();
     steals = nm_mstat("steals");
     int want = nm_thread_count(s->cfg.threads, NM_STEAL_WORKERS);
     if (want > NM_MAX_LOOPS) want = NM_MAX_LOOPS;
