@@ -43,7 +43,7 @@ NM_CFLAGS = -std=c99 -Wall -Wextra -pthread -Ilib $(ARCH_FLAGS)
 NM_LDFLAGS = -pthread $(ARCH_LDFLAGS) $(LDFLAGS)
 
 LIB_SRCS := $(wildcard lib/*.cpp lib/*/*.cpp ports/*.cpp) $(EXTRA_SRCS)
-include mk/models.mk
+include lib/models.mk
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libnetmodels.a
 
@@ -132,5 +132,5 @@ clean:
 	rm -rf build
 
 .PHONY: all demos tests check demo deps install clean FORCE
-include mk/targets.mk
+include test/targets.mk
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
