@@ -312,11 +312,16 @@ static void set_timeout(int fd, int opt, int ms)
     setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
-void nm_session_serve_blocking(nm_conn *c)
+void nm_session_run_blocking(nm_conn *c)
 {
     /* On a blocking socket EAGAIN only means a timeout ran out (or a stop). */
     set_timeout(c->fd, SO_RCVTIMEO, c->srv->cfg.idle_timeout_ms);
     set_timeout(c->fd, SO_SNDTIMEO, c->srv->cfg.write_timeout_ms);
     if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_count(c->srv, NM_C_TIMEOUTS);
+}
+
+void nm_session_serve_blocking(nm_conn *c)
+{
+    nm_session_run_blocking(c);
     nm_conn_close(c);
 }

@@ -4,6 +4,9 @@
 #include "conn.h"
 #include "thread.h"
 #include "loop.h"
+#include "crew.h"
+#include "procs.h"
+#include "job.h"
 
 #ifndef NM_THREAD_STACK_ALIGN
 #define NM_THREAD_STACK_ALIGN 4096
@@ -14,11 +17,17 @@ static nm_buf buffers[NM_BUF_COUNT];
 alignas(NM_THREAD_STACK_ALIGN) static char stacks[NM_MAX_THREADS][NM_THREAD_STACK_SIZE];
 nm_conn *nm_conn_by_fd[NM_MAX_FDS];
 static nm_loop loops[NM_MAX_LOOPS];
+static nm_crew crews[NM_MAX_CREWS];
+static nm_procs procs_tables[1];
+static nm_job jobs[NM_JOBS];
 
 nm_pool nm_conn_pool = NM_POOL_INIT("connection slots", conn_slots);
 nm_pool nm_buf_pool = NM_POOL_INIT("I/O buffers", buffers);
 nm_pool nm_stack_pool = NM_POOL_INIT("thread stacks", stacks);
 nm_pool nm_loop_pool = NM_POOL_INIT("event loops", loops);
+nm_pool nm_crew_pool = NM_POOL_INIT("thread crews", crews);
+nm_pool nm_procs_pool = NM_POOL_INIT("process table", procs_tables);
+nm_pool nm_job_pool = NM_POOL_INIT("request jobs", jobs);
 
 static const nm_pool_info pool_table[] = {
     { "connection slots", sizeof(nm_conn), NM_MAX_CONNS },
@@ -26,6 +35,10 @@ static const nm_pool_info pool_table[] = {
     { "I/O buffers", sizeof(nm_buf), NM_BUF_COUNT },
     { "thread stacks", NM_THREAD_STACK_SIZE, NM_MAX_THREADS },
     { "event loops (port, timers, channels)", sizeof(nm_loop), NM_MAX_LOOPS },
+    { "thread crews (threads of one model)", sizeof(nm_crew), NM_MAX_CREWS },
+    { "process table (children of one model)", sizeof(nm_procs), 1 },
+    { "shared counters (mmap, process models)", sizeof(nm_shared), 1 },
+    { "request jobs (producer_consumer ring)", sizeof(nm_job), NM_JOBS },
 };
 
 int nm_pool_count(void) { return (int)(sizeof(pool_table) / sizeof(pool_table[0])); }
