@@ -2,10 +2,12 @@
  * the worker process holding the fewest live connections, over that worker's
  * Unix socketpair as SCM_RIGHTS, and closes its own copy. Workers never see
  * the listener: they block in recvmsg() for their next descriptor and serve
- * it with blocking I/O. The live counts are in shared memory: the parent adds
- * one as it sends, the worker takes it off as it closes. */
+ * it with blocking I/O, one at a time. The live counts are in shared memory: the parent adds
+ * one as it sends, the worker takes it off as it closes. Ties go to
+ * the lowest-numbered worker. */
 #include "../core/blocking.h"
 #include "../core/procs.h"
+#include "../session.h"
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,13 +36,13 @@ static int worker(nm_server *s, void *arg)
             break;   /* the parent closed its end: it is stopping */
         }
         nm_conn *c = nm_conn_open(s, fd);
-        if (c) {
-            nm_blocking_serve(c);
-        } else {
-            close(fd);
-            nm_count(s, NM_C_REFUSED);
-        }
+        if (c) nm_session_run_blocking(c);
+        else nm_count(s, NM_C_REFUSED);
+        /* lighter before the connection stops counting as active, so that
+         * whoever sees it gone also sees this worker free */
         __atomic_fetch_sub(&p->g->sh->live[me], 1, __ATOMIC_SEQ_CST);
+        if (c) nm_blocking_close(c);
+        else close(fd);
     }
     return NM_OK;
 }

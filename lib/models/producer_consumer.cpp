@@ -157,7 +157,10 @@ int nm_model_producer_consumer(nm_server *s)
     pc.s = s;
     the_pc = &pc;
     for (int i = 0; i < NM_PRODUCERS; i++) pc.prod[i].l = 0;
-    nm_queue_init(&pc.ring, 0);
+    /* A request in the ring holds its connection's input buffer: half the
+     * buffers stay free for reading and for the answers, so a flood meets a
+     * full ring (503) before it meets an empty buffer pool. */
+    nm_queue_init(&pc.ring, NM_BUF_COUNT / 2 < NM_QUEUE_DEPTH ? NM_BUF_COUNT / 2 : NM_QUEUE_DEPTH);
     nm_crew *producers = nm_crew_open(), *consumers = nm_crew_open();
     int rc = producers && consumers && !open_producers(&pc) ? NM_OK : NM_ERR_SYSTEM;
     for (int i = 0; i < n && rc == NM_OK; i++)
