@@ -6,11 +6,14 @@
  *   GET /pid    -> the id of the process that ran the handler
  *   GET /thread -> the name of the thread that ran the handler (Linux)
  *   GET /gauge/NAME -> a model's gauge (nm_server_gauge), 404 when it has none
+ *   GET /sleep/MS -> answers after the handler slept MS ms (at most 10 s): a slow handler
  *   otherwise   -> 404
  * Under the echo protocol every request's bytes go back as they came. */
 #include "app.h"
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -59,6 +62,16 @@ static int where(const nm_request *req, nm_response *res)
         prctl(PR_GET_NAME, name, 0, 0, 0);
 #endif
         return nm_resp_body(res, name, strlen(name));
+    }
+    if (t.n > 7 && t.n < 20 && !memcmp(t.p, "/sleep/", 7)) {
+        char digits[16];
+        memcpy(digits, t.p + 7, t.n - 7);
+        digits[t.n - 7] = 0;
+        long ms = strtol(digits, 0, 10);
+        ms = ms < 0 ? 0 : ms > 10000 ? 10000 : ms;
+        struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&d, 0);
+        return number(res, ms);
     }
     const char *prefix = "/gauge/";
     size_t k = strlen(prefix);

@@ -140,11 +140,11 @@
 #define NM_DEFAULT_THREADS 4
 #endif
 
-/* thread_per_conn: how long a burst may wait for a free stack before the
- * waiting connection is refused; once the pool has been full this long,
- * refusals are immediate until a thread ends. */
-#ifndef NM_STACK_WAIT_MS
-#define NM_STACK_WAIT_MS 1000
+/* How long a burst may wait for room (a free stack in thread_per_conn, a
+ * place in producer_consumer's ring) before it is refused; once a wait has
+ * run out, refusals are immediate until there is room again. */
+#ifndef NM_ROOM_WAIT_MS
+#define NM_ROOM_WAIT_MS 1000
 #endif
 
 /* Thread crews (sets of threads one model runs) that can exist at once. */

@@ -48,26 +48,31 @@ TEST(prefork_locked_accept_one_worker_in_accept_at_a_time)
     REQUIRE(inv_start(&s, "prefork_locked_accept", "--workers", "3", (const char *)0) == 0);
     CHECK_EQ(inv_child_count(s.pid), 3);
     CHECK_EQ(distinct_workers(&s, 3), 3);
-    int fds[60], ok, refused;
-    REQUIRE(inv_burst_open(s.port, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", fds, 60) == 0);
-    inv_burst_tally(fds, 60, &ok, &refused);
-    CHECK_EQ(ok, 60);
+    CHECK_EQ(inv_burst_served(s.port, 60), 60);
     CHECK_EQ(inv_gauge(s.port, "accept_peak"), 1);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
+}
+
+/* The listening sockets on the server's port: how many there are, and how
+ * many of them the parent and each of its workers hold. */
+static void listeners(tc_server *s, int total, int in_parent, int in_each_worker)
+{
+    unsigned long listen[8], mine[64];
+    int n = inv_listen_inodes(s->port, listen, 8);
+    CHECK_EQ(n, total);
+    CHECK_EQ(inv_common(listen, n, mine, inv_socket_inodes(s->pid, mine, 64)), in_parent);
+    pid_t kids[8];
+    int zombies, nk = inv_children(s->pid, kids, 8, &zombies);
+    CHECK_EQ(nk, 3);
+    for (int i = 0; i < nk && i < 8; i++)
+        CHECK_EQ(inv_common(listen, n, mine, inv_socket_inodes(kids[i], mine, 64)), in_each_worker);
 }
 
 TEST(prefork_reuseport_a_listener_per_worker)
 {
     tc_server s;
     REQUIRE(inv_start(&s, "prefork_reuseport", "--workers", "3", (const char *)0) == 0);
-    unsigned long listen[8], mine[64];
-    CHECK_EQ(inv_listen_inodes(s.port, listen, 8), 3);
-    CHECK_EQ(inv_common(listen, 3, mine, inv_socket_inodes(s.pid, mine, 64)), 0);
-    pid_t kids[8];
-    int zombies, nk = inv_children(s.pid, kids, 8, &zombies);
-    CHECK_EQ(nk, 3);
-    for (int i = 0; i < nk && i < 8; i++)
-        CHECK_EQ(inv_common(listen, 3, mine, inv_socket_inodes(kids[i], mine, 64)), 1);
+    listeners(&s, 3, 0, 1);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }
 
@@ -75,14 +80,7 @@ TEST(prefork_fd_passing_only_the_parent_listens)
 {
     tc_server s;
     REQUIRE(inv_start(&s, "prefork_fd_passing", "--workers", "3", (const char *)0) == 0);
-    unsigned long listen[8], mine[64];
-    CHECK_EQ(inv_listen_inodes(s.port, listen, 8), 1);
-    CHECK_EQ(inv_common(listen, 1, mine, inv_socket_inodes(s.pid, mine, 64)), 1);
-    pid_t kids[8];
-    int zombies, nk = inv_children(s.pid, kids, 8, &zombies);
-    CHECK_EQ(nk, 3);
-    for (int i = 0; i < nk && i < 8; i++)
-        CHECK_EQ(inv_common(listen, 1, mine, inv_socket_inodes(kids[i], mine, 64)), 0);
+    listeners(&s, 1, 1, 0);
     CHECK_EQ(distinct_workers(&s, 3), 3);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }

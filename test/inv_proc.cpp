@@ -54,6 +54,27 @@ int inv_threads(pid_t pid)
     return n;
 }
 
+int inv_sleeping_threads(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char wchan_path[400], wchan[64] = { 0 };
+        snprintf(wchan_path, sizeof(wchan_path), "%s/%s/wchan", path, e->d_name);
+        FILE *f = fopen(wchan_path, "r");
+        if (!f) continue;
+        size_t k = fread(wchan, 1, sizeof(wchan) - 1, f);
+        fclose(f);
+        wchan[k] = 0;
+        n += strstr(wchan, "nanosleep") != 0;
+    }
+    if (d) closedir(d);
+    return n;
+}
+
 int inv_wait_value(int (*f)(pid_t), pid_t pid, int want, int timeout_ms)
 {
     long deadline = tc_now_ms() + timeout_ms;
@@ -137,20 +158,29 @@ int inv_common(const unsigned long *a, int na, const unsigned long *b, int nb)
     return n;
 }
 
-int inv_burst_open(int port, const char *req, int *fds, int n)
+int inv_connect_small(tc_conn *c, int port)
 {
+    c->len = 0;
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    struct timeval tv = { 5, 0 };
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv = { 5, 0 };
+    return connect(c->fd, (struct sockaddr *)&a, sizeof(a)) ? -1 : 0;
+}
+
+int inv_burst_open(int port, const char *req, int *fds, int n)
+{
+    static tc_conn c;
     for (int i = 0; i < n; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        if (connect(fds[i], (struct sockaddr *)&a, sizeof(a)) ||
-            send(fds[i], req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
-            return -1;
+        if (tc_connect(&c, port)) return -1;
+        fds[i] = c.fd;
+        if (tc_send_str(&c, req)) return -1;
     }
     return 0;
 }
@@ -165,6 +195,15 @@ int inv_burst_wait_any(const int *fds, int n, int timeout_ms)
         p[i].revents = 0;
     }
     return poll(p, (nfds_t)n, timeout_ms) > 0 ? 0 : -1;
+}
+
+int inv_burst_served(int port, int n)
+{
+    static int fds[1024];
+    int ok = 0, refused;
+    if (n > 1024 || inv_burst_open(port, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", fds, n)) return -1;
+    inv_burst_tally(fds, n, &ok, &refused);
+    return ok;
 }
 
 void inv_burst_tally(int *fds, int n, int *ok, int *refused)

@@ -13,6 +13,8 @@ int inv_threads(pid_t pid);                  /* tasks of a process */
 /* Poll until f(pid) == want, up to timeout_ms; returns the last value. */
 int inv_wait_value(int (*f)(pid_t), pid_t pid, int want, int timeout_ms);
 int inv_child_count(pid_t parent);
+/* Threads of pid sleeping in nanosleep() now (the demo's GET /sleep/MS). */
+int inv_sleeping_threads(pid_t pid);
 
 /* GET path on an open keep-alive connection: the number in the body, -1. */
 long inv_get_number(tc_conn *c, const char *path);
@@ -27,8 +29,13 @@ int inv_socket_inodes(pid_t pid, unsigned long *out, int cap);
 /* How many of a[0,na) are in b[0,nb). */
 int inv_common(const unsigned long *a, int na, const unsigned long *b, int nb);
 
+/* Connect with a 4 KiB receive buffer (set before the handshake, so the
+ * window stays small): a large answer fills the server's socket. 0, or -1. */
+int inv_connect_small(tc_conn *c, int port);
 /* Open n raw connections, each sending `req`. 0, or -1. */
 int inv_burst_open(int port, const char *req, int *fds, int n);
+/* n clients at once, each one request with Connection: close: how many got 200. */
+int inv_burst_served(int port, int n);
 /* Wait until one of them has something to read: 0, or -1 on the timeout. */
 int inv_burst_wait_any(const int *fds, int n, int timeout_ms);
 /* Read one answer from each (5 s each); count the 200s and 503s; close all. */

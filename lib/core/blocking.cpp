@@ -1,6 +1,7 @@
 #include "blocking.h"
 #include "accept.h"
 #include "../session.h"
+#include "timer.h"
 #include "../proto/protocol.h"
 #include <pthread.h>
 #include <string.h>
@@ -47,6 +48,17 @@ void nm_blocking_serve(nm_conn *c)
     nm_blocking_close(c);
 }
 
+uint64_t nm_room_deadline(const nm_room *r)
+{
+    return (r->full_since ? r->full_since : nm_now_ms()) + NM_ROOM_WAIT_MS;
+}
+
+void nm_room_found(nm_room *r, int found)
+{
+    if (found) r->full_since = 0;
+    else if (!r->full_since) r->full_since = nm_now_ms();
+}
+
 void nm_send_refusal(nm_conn *c)
 {
     const char *r = c->srv->proto->refusal;
@@ -60,7 +72,7 @@ void nm_blocking_refuse(nm_conn *c)
     nm_blocking_close(c);
 }
 
-void nm_blocking_wake(nm_server *s, int how)
+void nm_blocking_wake(const nm_server *s, int how)
 {
     pthread_mutex_lock(&close_lock);
     for (int fd = 0; fd < NM_MAX_FDS; fd++) {

@@ -30,7 +30,14 @@ void nm_send_refusal(nm_conn *c);
 void nm_blocking_refuse(nm_conn *c);
 /* shutdown(how) every open connection of s: SHUT_RD ends idle reads,
  * SHUT_RDWR also breaks writes to peers that stopped reading. */
-void nm_blocking_wake(nm_server *s, int how);
+void nm_blocking_wake(const nm_server *s, int how);
+
+/* Waiting for room, in bursts only: a wait for room runs until
+ * nm_room_deadline(); once one has run out, the deadline is already past
+ * (refuse at once) until room is found again. */
+struct nm_room { uint64_t full_since; };
+uint64_t nm_room_deadline(const nm_room *r);
+void nm_room_found(nm_room *r, int found);
 
 /* Name the calling thread (shown in /proc, ps and debuggers); Linux only. */
 void nm_thread_name(const char *name);

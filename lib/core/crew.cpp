@@ -4,7 +4,6 @@
 #include "timer.h"
 #include <signal.h>
 #include <sys/socket.h>
-#include <time.h>
 
 extern nm_pool nm_crew_pool;
 
@@ -93,16 +92,7 @@ int nm_crew_wait_below(nm_crew *k, int n, uint64_t deadline_ms)
     for (;;) {
         uint64_t now = nm_now_ms();
         if (k->running < n || now >= deadline_ms) break;
-        /* the condition variable runs on the wall clock: wait in short steps */
-        uint64_t step = deadline_ms - now < 50 ? deadline_ms - now : 50;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += (long)step * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&k->ended, &k->lock, &ts);
+        nm_cond_wait_until(&k->ended, &k->lock, deadline_ms);
     }
     int below = k->running < n;
     pthread_mutex_unlock(&k->lock);

@@ -160,25 +160,36 @@ void nm_accept_unlock(nm_shared *sh)
     pthread_mutex_unlock(&sh->accept_lock);
 }
 
+/* One byte of data carrying one descriptor in its control part. */
+struct fd_msg {
+    char byte;
+    struct iovec iov;
+    struct msghdr m;
+    alignas(struct cmsghdr) char space[CMSG_SPACE(sizeof(int))];
+};
+
+static void fd_msg_init(fd_msg *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->iov.iov_base = &f->byte;
+    f->iov.iov_len = 1;
+    f->m.msg_iov = &f->iov;
+    f->m.msg_iovlen = 1;
+    f->m.msg_control = f->space;
+    f->m.msg_controllen = sizeof(f->space);
+}
+
 int nm_fd_send(int sock, int fd)
 {
-    char byte = 0;
-    struct iovec iov = { &byte, 1 };
-    union { struct cmsghdr h; char space[CMSG_SPACE(sizeof(int))]; } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct msghdr m;
-    memset(&m, 0, sizeof(m));
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = ctl.space;
-    m.msg_controllen = sizeof(ctl.space);
-    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    fd_msg f;
+    fd_msg_init(&f);
+    struct cmsghdr *h = CMSG_FIRSTHDR(&f.m);
     h->cmsg_level = SOL_SOCKET;
     h->cmsg_type = SCM_RIGHTS;
     h->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(h), &fd, sizeof(int));
     for (;;) {
-        ssize_t n = sendmsg(sock, &m, MSG_NOSIGNAL);
+        ssize_t n = sendmsg(sock, &f.m, MSG_NOSIGNAL);
         if (n == 1) return 0;
         if (n < 0 && errno == EINTR) continue;
         return -1;
@@ -187,24 +198,17 @@ int nm_fd_send(int sock, int fd)
 
 int nm_fd_recv(int sock)
 {
-    char byte;
-    struct iovec iov = { &byte, 1 };
-    union { struct cmsghdr h; char space[CMSG_SPACE(sizeof(int))]; } ctl;
-    struct msghdr m;
-    memset(&m, 0, sizeof(m));
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = ctl.space;
-    m.msg_controllen = sizeof(ctl.space);
+    fd_msg f;
+    fd_msg_init(&f);
 #ifdef MSG_CMSG_CLOEXEC
     int flags = MSG_CMSG_CLOEXEC;
 #else
     int flags = 0;
 #endif
-    ssize_t n = recvmsg(sock, &m, flags);
+    ssize_t n = recvmsg(sock, &f.m, flags);
     if (n == 0) errno = EPIPE;   /* the other end closed */
     if (n != 1) return -1;
-    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    struct cmsghdr *h = CMSG_FIRSTHDR(&f.m);
     if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) return -1;
     int fd;
     memcpy(&fd, CMSG_DATA(h), sizeof(int));

@@ -20,4 +20,8 @@ int nm_thread_start(nm_thread *t, void *(*fn)(void *), void *arg);  /* 0 or an e
 int nm_thread_join(nm_thread *t);
 unsigned nm_stack_free(void);   /* stacks left in the pool */
 
+/* Wait on c (m held) until signalled or until deadline_ms on the nm_now_ms
+ * clock, at most 50 ms at a time: callers loop on their condition. */
+void nm_cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, unsigned long long deadline_ms);
+
 #endif

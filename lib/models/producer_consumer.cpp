@@ -5,7 +5,9 @@
  * threads (--threads) take jobs, run the handler, write the answer and send
  * the connection back to its producer for its next request. One request per
  * connection is in the ring at a time, so answers keep their order. A full
- * ring, or no job left, is a counted refusal: 503 and close. */
+ * ring is backpressure: the producer waits for room, up to NM_ROOM_WAIT_MS
+ * of a burst; past that, and with no job left, a counted refusal: 503 and
+ * close. */
 #include "../core/blocking.h"
 #include "../core/crew.h"
 #include "../core/handback.h"
@@ -17,6 +19,7 @@
 struct producer {
     nm_loop *l;
     nm_handback back;
+    nm_room room;   /* a full ring: the producer waits (backpressure), then refuses */
 };
 
 struct producer_consumer {
@@ -27,7 +30,7 @@ struct producer_consumer {
 
 static producer_consumer *the_pc;   /* the running one: loop callbacks reach it */
 
-static producer *producer_of(nm_loop *l)
+static producer *producer_of(const nm_loop *l)
 {
     for (int i = 0; i < NM_PRODUCERS; i++)
         if (the_pc->prod[i].l == l) return &the_pc->prod[i];
@@ -48,8 +51,11 @@ static void produce(nm_loop *l, nm_conn *c)
         int r = nm_session_next(c, &j->req);
         if (r > 0) {
             j->conn = c;
-            nm_handback_away(&producer_of(l)->back, l, c);
-            if (nm_queue_try_push(&the_pc->ring, j)) {   /* the ring is full */
+            producer *p = producer_of(l);
+            nm_handback_away(&p->back, l, c);
+            int room = !nm_queue_push_until(&the_pc->ring, j, nm_room_deadline(&p->room));
+            nm_room_found(&p->room, room);
+            if (!room) {
                 nm_job_put(j);
                 c->owner = l;
                 nm_send_refusal(c);
@@ -135,6 +141,7 @@ static int open_producers(producer_consumer *pc)
     nm_server *s = pc->s;
     for (int i = 0; i < NM_PRODUCERS; i++) {
         producer *p = &pc->prod[i];
+        p->room.full_since = 0;
         p->l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
         if (!p->l) return -1;
         p->l->conn_fn = on_conn;
@@ -157,10 +164,7 @@ int nm_model_producer_consumer(nm_server *s)
     pc.s = s;
     the_pc = &pc;
     for (int i = 0; i < NM_PRODUCERS; i++) pc.prod[i].l = 0;
-    /* A request in the ring holds its connection's input buffer: half the
-     * buffers stay free for reading and for the answers, so a flood meets a
-     * full ring (503) before it meets an empty buffer pool. */
-    nm_queue_init(&pc.ring, NM_BUF_COUNT / 2 < NM_QUEUE_DEPTH ? NM_BUF_COUNT / 2 : NM_QUEUE_DEPTH);
+    nm_queue_init(&pc.ring, NM_JOB_RING);
     nm_crew *producers = nm_crew_open(), *consumers = nm_crew_open();
     int rc = producers && consumers && !open_producers(&pc) ? NM_OK : NM_ERR_SYSTEM;
     for (int i = 0; i < n && rc == NM_OK; i++)

@@ -1,7 +1,7 @@
 /* thread_per_conn - the caller's thread accepts; every connection gets a
  * thread of its own, on a stack from the static pool, that serves it with
  * blocking I/O and ends. At most --threads (NM_MAX_THREADS, the stack pool)
- * run at once. A burst past that waits up to NM_STACK_WAIT_MS for a thread
+ * run at once. A burst past that waits up to NM_ROOM_WAIT_MS for a thread
  * to end; once the pool has stayed full that long, each further connection
  * is answered 503 at once until a thread ends: never a stack from the heap. */
 #include "../core/blocking.h"
@@ -22,18 +22,13 @@ int nm_model_thread_per_conn(nm_server *s)
     if (!k) return NM_ERR_SYSTEM;
     nm_blocking_listener(s->listen_fd);
     nm_announce(s);
-    uint64_t full_since = 0;   /* when a wait for a free stack last ran out */
+    nm_room room = { 0 };
     while (!nm_stop_requested(s)) {
         nm_conn *c = nm_blocking_accept(s);
         if (!c) continue;
-        uint64_t deadline = (full_since ? full_since : nm_now_ms()) + NM_STACK_WAIT_MS;
-        if (nm_crew_wait_below(k, cap, deadline)) {
-            full_since = 0;
-            if (nm_crew_start(k, "nm-conn", serve, c)) nm_blocking_refuse(c);
-        } else {
-            if (!full_since) full_since = nm_now_ms();
-            nm_blocking_refuse(c);
-        }
+        int found = nm_crew_wait_below(k, cap, nm_room_deadline(&room));
+        nm_room_found(&room, found);
+        if (!found || nm_crew_start(k, "nm-conn", serve, c)) nm_blocking_refuse(c);
     }
     nm_crew_close(k, s);
     return NM_OK;
