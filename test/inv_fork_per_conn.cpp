@@ -16,9 +16,10 @@ TEST(fork_per_conn_child_per_connection)
     CHECK(pa != s.pid && pb != s.pid);
     CHECK_EQ(inv_get_number(&a, "/pid"), pa);   /* the same child for the connection's life */
     CHECK_EQ(inv_child_count(s.pid), 2);
+    CHECK_EQ(inv_stop_leaves_nothing(&s), 0);   /* children serving idle clients stop too */
+    CHECK(tc_wait_eof(&a, 1000) && tc_wait_eof(&b, 1000));
     tc_close(&a);
     tc_close(&b);
-    CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }
 
 TEST(fork_per_conn_reaps_every_child)

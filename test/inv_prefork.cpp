@@ -7,6 +7,7 @@
  * fd_passing: only the parent holds the listener (workers never accept);
  *   each new connection goes to the worker with the fewest. */
 #include "inv_proc.h"
+#include <signal.h>
 #include <string.h>
 
 /* n held connections, each answered by a different worker of the server. */
@@ -39,7 +40,7 @@ TEST(prefork_shared_accept_all_workers_wait_in_accept)
     long deadline = tc_now_ms() + 5000, peak = 0;
     while ((peak = inv_gauge(s.port, "accept_peak")) < 2 && tc_now_ms() < deadline) tc_sleep_ms(20);
     CHECK(peak >= 2);
-    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+    CHECK_EQ(inv_stop_leaves_nothing(&s), 0);
 }
 
 TEST(prefork_locked_accept_one_worker_in_accept_at_a_time)
@@ -50,7 +51,7 @@ TEST(prefork_locked_accept_one_worker_in_accept_at_a_time)
     CHECK_EQ(distinct_workers(&s, 3), 3);
     CHECK_EQ(inv_burst_served(s.port, 60), 60);
     CHECK_EQ(inv_gauge(s.port, "accept_peak"), 1);
-    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+    CHECK_EQ(inv_stop_leaves_nothing(&s), 0);
 }
 
 /* The listening sockets on the server's port: how many there are, and how
@@ -73,7 +74,7 @@ TEST(prefork_reuseport_a_listener_per_worker)
     tc_server s;
     REQUIRE(inv_start(&s, "prefork_reuseport", "--workers", "3", (const char *)0) == 0);
     listeners(&s, 3, 0, 1);
-    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+    CHECK_EQ(inv_stop_leaves_nothing(&s), 0);
 }
 
 TEST(prefork_fd_passing_only_the_parent_listens)
@@ -82,7 +83,7 @@ TEST(prefork_fd_passing_only_the_parent_listens)
     REQUIRE(inv_start(&s, "prefork_fd_passing", "--workers", "3", (const char *)0) == 0);
     listeners(&s, 1, 1, 0);
     CHECK_EQ(distinct_workers(&s, 3), 3);
-    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+    CHECK_EQ(inv_stop_leaves_nothing(&s), 0);
 }
 
 /* Three workers, each holding one connection (A, B, X); B leaves. The
@@ -109,5 +110,26 @@ TEST(prefork_fd_passing_least_loaded_worker)
     tc_close(&a);
     tc_close(&x);
     tc_close(&c);
-    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+    CHECK_EQ(inv_stop_leaves_nothing(&s), 0);
+}
+
+TEST(prefork_shared_accept_replaces_a_dead_worker)
+{
+    tc_server s;
+    REQUIRE(inv_start(&s, "prefork_shared_accept", "--workers", "2", (const char *)0) == 0);
+    pid_t kids[4];
+    int zombies;
+    REQUIRE(inv_children(s.pid, kids, 4, &zombies) == 2);
+    kill(kids[0], SIGKILL);
+    long deadline = tc_now_ms() + 5000;
+    int n = 0, replaced = 0;
+    while (!replaced && tc_now_ms() < deadline) {
+        pid_t now[4];
+        n = inv_children(s.pid, now, 4, &zombies);
+        replaced = n == 2 && zombies == 0 && now[0] != kids[0] && now[1] != kids[0];
+        if (!replaced) tc_sleep_ms(20);
+    }
+    CHECK(replaced);
+    CHECK_EQ(distinct_workers(&s, 2), 2);
+    CHECK_EQ(inv_stop_leaves_nothing(&s), 0);
 }

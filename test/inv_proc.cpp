@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,16 @@ int inv_child_count(pid_t parent)
     pid_t kids[512];
     int z;
     return inv_children(parent, kids, 512, &z);
+}
+
+int inv_stop_leaves_nothing(tc_server *s)
+{
+    pid_t kids[512];
+    int zombies, n = inv_children(s->pid, kids, 512, &zombies);
+    if (tc_server_stop(s, 5000) != 0) return -1;
+    int alive = 0;
+    for (int i = 0; i < n && i < 512; i++) alive += kill(kids[i], 0) == 0;
+    return alive ? -1 : 0;
 }
 
 int inv_threads(pid_t pid)

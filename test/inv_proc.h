@@ -16,6 +16,10 @@ int inv_child_count(pid_t parent);
 /* Threads of pid sleeping in nanosleep() now (the demo's GET /sleep/MS). */
 int inv_sleeping_threads(pid_t pid);
 
+/* SIGTERM the server: 0 when it exits 0 and none of the children it had
+ * just before is left alive (no orphan keeps running). */
+int inv_stop_leaves_nothing(tc_server *s);
+
 /* GET path on an open keep-alive connection: the number in the body, -1. */
 long inv_get_number(tc_conn *c, const char *path);
 /* GET path on an open connection: the body as text into out. 0, or -1. */

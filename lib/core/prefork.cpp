@@ -47,7 +47,7 @@ int nm_prefork_run(nm_server *s, nm_prefork_accept how)
             s->listen_fd = -1;
         }
         nm_announce(s);
-        nm_procs_supervise(p.g);
+        nm_procs_supervise(p.g, worker, &p);
     }
     nm_procs_close(p.g);
     return rc;

@@ -1,6 +1,7 @@
 /* prefork.h - N worker processes forked before the first connection, each
  * serving one connection at a time with blocking I/O. How a worker gets its
- * connections is what tells the prefork models apart. */
+ * connections is what tells the prefork models apart. A worker that dies is
+ * replaced. */
 #ifndef NM_PREFORK_H
 #define NM_PREFORK_H
 

@@ -109,10 +109,12 @@ int nm_procs_wait_ready(nm_procs *g, int n)
     return 0;
 }
 
-void nm_procs_supervise(nm_procs *g)
+void nm_procs_supervise(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *arg)
 {
-    while (!nm_stop_requested(g->srv) && g->count) {
+    int want = g->count;
+    while (!nm_stop_requested(g->srv)) {
         nm_procs_reap(g);
+        if (g->count < want && !nm_stop_requested(g->srv)) nm_procs_spawn(g, fn, arg);
         pause_ms(100);
     }
 }

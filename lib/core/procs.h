@@ -42,8 +42,10 @@ int nm_procs_reap(nm_procs *g);
 /* Wait until `n` children report ready (or one ended): 0, or -1. */
 int nm_procs_wait_ready(nm_procs *g, int n);
 void nm_procs_ready(nm_procs *g);    /* called by a child */
-/* The parent's life while the children serve: reap, until a stop. */
-void nm_procs_supervise(nm_procs *g);
+/* The parent's life while the children serve: reap, and put a new child
+ * fn(s, arg) in the place of one that died (at most one per 100 ms, so a
+ * child that crashes at once does not make the parent spin), until a stop. */
+void nm_procs_supervise(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *arg);
 
 /* The lock around accept() of prefork_locked_accept; a holder that died is
  * detected and the lock made usable again. */

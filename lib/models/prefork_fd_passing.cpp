@@ -4,13 +4,16 @@
  * the listener: they block in recvmsg() for their next descriptor and serve
  * it with blocking I/O, one at a time. The live counts are in shared memory: the parent adds
  * one as it sends, the worker takes it off as it closes. Ties go to
- * the lowest-numbered worker. */
+ * the lowest-numbered worker. A worker that dies is not replaced: the
+ * connections go to the others. */
 #include "../core/blocking.h"
 #include "../core/procs.h"
 #include "../session.h"
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+enum { NM_WORKER_GONE = 1 << 30 };
 
 struct fd_passing {
     nm_procs *g;
@@ -62,7 +65,8 @@ static void hand_over(fd_passing *p, nm_conn *c)
     int k = least_loaded(p);
     __atomic_fetch_add(&p->g->sh->live[k], 1, __ATOMIC_SEQ_CST);
     if (nm_fd_send(p->pair[k][0], c->fd)) {
-        __atomic_fetch_sub(&p->g->sh->live[k], 1, __ATOMIC_SEQ_CST);
+        /* the worker is gone: never the least loaded again */
+        __atomic_store_n(&p->g->sh->live[k], NM_WORKER_GONE, __ATOMIC_SEQ_CST);
         nm_blocking_refuse(c);
         return;
     }
