@@ -12,12 +12,14 @@
 #include "../core/crew.h"
 #include "../core/handback.h"
 #include "../core/job.h"
+#include "../core/pool.h"
 #include "../session.h"
 #include <errno.h>
 #include <poll.h>
 
 struct producer {
     nm_loop *l;
+    nm_queue *ring;
     nm_handback back;
     nm_room room;   /* a full ring: the producer waits (backpressure), then refuses */
 };
@@ -28,13 +30,13 @@ struct producer_consumer {
     producer prod[NM_PRODUCERS];
 };
 
-static producer_consumer *the_pc;   /* the running one: loop callbacks reach it */
+/* The producer a loop belongs to, for the loop's callbacks. */
+extern nm_pool nm_loop_pool;
+static producer *producer_of_loop[NM_MAX_LOOPS];
 
 static producer *producer_of(const nm_loop *l)
 {
-    for (int i = 0; i < NM_PRODUCERS; i++)
-        if (the_pc->prod[i].l == l) return &the_pc->prod[i];
-    return 0;
+    return producer_of_loop[nm_pool_index(&nm_loop_pool, l)];
 }
 
 /* Cut the next whole request and put it in the ring; read more when there
@@ -53,7 +55,7 @@ static void produce(nm_loop *l, nm_conn *c)
             j->conn = c;
             producer *p = producer_of(l);
             nm_handback_away(&p->back, l, c);
-            int room = !nm_queue_push_until(&the_pc->ring, j, nm_room_deadline(&p->room));
+            int room = !nm_queue_push_until(p->ring, j, nm_room_deadline(&p->room));
             nm_room_found(&p->room, room);
             if (!room) {
                 nm_job_put(j);
@@ -142,8 +144,10 @@ static int open_producers(producer_consumer *pc)
     for (int i = 0; i < NM_PRODUCERS; i++) {
         producer *p = &pc->prod[i];
         p->room.full_since = 0;
+        p->ring = &pc->ring;
         p->l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
         if (!p->l) return -1;
+        producer_of_loop[nm_pool_index(&nm_loop_pool, p->l)] = p;
         p->l->conn_fn = on_conn;
         if (nm_handback_open(&p->back, p->l)) {
             nm_loop_close(p->l);
@@ -162,7 +166,6 @@ int nm_model_producer_consumer(nm_server *s)
     if (n < 0) return NM_ERR_USAGE;
     producer_consumer pc;
     pc.s = s;
-    the_pc = &pc;
     for (int i = 0; i < NM_PRODUCERS; i++) pc.prod[i].l = 0;
     nm_queue_init(&pc.ring, NM_JOB_RING);
     nm_crew *producers = nm_crew_open(), *consumers = nm_crew_open();
