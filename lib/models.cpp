@@ -24,19 +24,19 @@ extern const nm_model nm_models[] = {
     { "iterative", nm_model_iterative, 0, 0 },
 #endif
 #ifndef NM_WITHOUT_select
-    { "select", nm_model_select, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "select" },
+    { "select", nm_model_select, NM_MODEL_USES_PORT, "select" },
 #endif
 #ifndef NM_WITHOUT_poll
-    { "poll", nm_model_poll, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "poll" },
+    { "poll", nm_model_poll, NM_MODEL_USES_PORT, "poll" },
 #endif
 #if defined(__linux__) && !defined(NM_WITHOUT_epoll)
-    { "epoll", nm_model_epoll, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "epoll" },
+    { "epoll", nm_model_epoll, NM_MODEL_USES_PORT, "epoll" },
 #endif
 #if defined(NM_HAVE_KQUEUE) && !defined(NM_WITHOUT_kqueue)
-    { "kqueue", nm_model_kqueue, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "kqueue" },
+    { "kqueue", nm_model_kqueue, NM_MODEL_USES_PORT, "kqueue" },
 #endif
 #ifndef NM_WITHOUT_reactor
-    { "reactor", nm_model_reactor, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+    { "reactor", nm_model_reactor, NM_MODEL_USES_PORT, 0 },
 #endif
 #ifndef NM_WITHOUT_fork_per_conn
     { "fork_per_conn", nm_model_fork_per_conn, NM_MODEL_ANNOUNCES, 0 },
