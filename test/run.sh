@@ -42,7 +42,9 @@ check() {
 }
 
 conformance() {   # conformance SERVER MODEL [options]: under a time bound
-    check "conformance $2 $3 $4" timeout 120 "$B/test/conformance" "$@"
+    server=$1
+    shift
+    check "conformance $*" timeout 120 "$B/test/conformance" "$server" "$@"
 }
 
 RUN=${NM_RUN_PREFIX:-}
@@ -76,6 +78,7 @@ if [ -x "$B/kqemu/nmserve" ]; then
 fi
 
 check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"
+[ -z "$RUN" ] && check "make install, then build against it" sh test/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "cppcheck lib ports demos" sh test/cppcheck.sh
     check "symbol audit" sh test/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
