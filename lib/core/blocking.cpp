@@ -8,9 +8,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 static pthread_mutex_t close_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -80,13 +77,4 @@ void nm_blocking_wake(const nm_server *s, int how)
         if (c && c->srv == s) shutdown(fd, how);
     }
     pthread_mutex_unlock(&close_lock);
-}
-
-void nm_thread_name(const char *name)
-{
-#ifdef __linux__
-    prctl(PR_SET_NAME, name, 0, 0, 0);
-#else
-    (void)name;
-#endif
 }

@@ -39,7 +39,4 @@ struct nm_room { uint64_t full_since; };
 uint64_t nm_room_deadline(const nm_room *r);
 void nm_room_found(nm_room *r, int found);
 
-/* Name the calling thread (shown in /proc, ps and debuggers); Linux only. */
-void nm_thread_name(const char *name);
-
 #endif

@@ -23,6 +23,12 @@ nm_server nm_server_slots[NM_MAX_SERVERS];
 static nm_crew crews[NM_MAX_CREWS];
 static nm_procs procs_tables[1];
 static nm_job jobs[NM_JOBS];
+#include "pt.h"
+nm_lc nm_coroutine_lc[NM_MAX_CONNS];
+#include "fiber.h"
+static nm_fiber fibers[NM_FIBER_COUNT];
+nm_pool nm_fiber_pool = NM_POOL_INIT("fibers", fibers);
+uint8_t nm_proactor_op[NM_MAX_CONNS];
 
 nm_pool nm_conn_pool = NM_POOL_INIT("connection slots", conn_slots);
 nm_pool nm_buf_pool = NM_POOL_INIT("I/O buffers", buffers);
@@ -43,6 +49,9 @@ static const nm_pool_info pool_table[] = {
     { "process table (children of one model)", sizeof(nm_procs), 1 },
     { "shared counters (mmap, process models)", sizeof(nm_shared), 1 },
     { "request jobs (producer_consumer ring)", sizeof(nm_job), NM_JOBS },
+    { "coroutine continuations", sizeof(nm_lc), NM_MAX_CONNS },
+    { "fibers (with their stacks)", sizeof(nm_fiber), NM_FIBER_COUNT },
+    { "proactor operations in flight", sizeof(uint8_t), NM_MAX_CONNS },
 };
 
 int nm_pool_count(void) { return (int)(sizeof(pool_table) / sizeof(pool_table[0])); }
