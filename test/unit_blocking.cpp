@@ -7,6 +7,8 @@
 #include "core/procs.h"
 #include "core/queue.h"
 #include "core/timer.h"
+#include "proto/protocol.h"
+#include "session.h"
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -123,4 +125,35 @@ TEST(procs_reap_every_child_and_share_the_counters)
     nm_procs_close(g);
     CHECK(s.counters == &s.own_counters);
     CHECK_EQ(s.own_counters.requests, 15);   /* what the children added, kept */
+}
+
+static void *serve_blocking(void *arg)
+{
+    nm_session_run_blocking((nm_conn *)arg);
+    return 0;
+}
+
+/* A stop raised with no signal at all (the thread serving has every signal
+ * blocked) still ends a blocking read well before the idle timeout. */
+TEST(blocking_session_sees_a_stop_without_a_signal)
+{
+    static nm_server s;
+    memset(&s, 0, sizeof(s));
+    nm_config_init(&s.cfg);
+    s.cfg.idle_timeout_ms = 60000;
+    s.proto = &nm_proto_http;
+    s.counters = &s.own_counters;
+    int pair[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    nm_conn *c = nm_conn_open(&s, pair[0]);
+    REQUIRE(c != 0);
+    nm_crew *k = nm_crew_open();
+    REQUIRE(k != 0);
+    CHECK_EQ(nm_crew_start(k, "nm-test", serve_blocking, c), 0);
+    CHECK_EQ(nm_crew_wait_below(k, 1, nm_now_ms() + 300), 0);   /* an idle client: it waits */
+    nm_server_stop(&s);
+    CHECK_EQ(nm_crew_wait_below(k, 1, nm_now_ms() + 5000), 1);
+    nm_crew_close(k, 0);
+    nm_conn_close(c);
+    close(pair[1]);
 }
