@@ -1,4 +1,5 @@
-/* leader_follower - --threads threads share one event loop (any poller).
+/* leader_follower - --threads threads share one event loop (any poller);
+ * the caller's thread only waits for the stop.
  * Exactly one, the leader, waits on the port; the others, the followers,
  * wait for the leader mutex. The leader takes one ready event: the
  * listener it accepts itself; a connection it takes out of the loop, then
@@ -75,12 +76,15 @@ int nm_model_leader_follower(nm_server *s)
     pthread_mutex_init(&f.lead, 0);
     nm_loop_watch(f.l, s->listen_fd, NM_READ, 0, 0);
     int rc = NM_OK;
-    /* the caller's thread is one of the n */
-    for (int i = 1; i < n && rc == NM_OK; i++)
+    for (int i = 0; i < n && rc == NM_OK; i++)
         if (nm_crew_start(k, "nm-follower", follow, &f)) rc = NM_ERR_SYSTEM;
     if (rc == NM_OK) nm_announce(s);
     else nm_server_stop(s);
-    follow(&f);
+    /* The caller's thread takes the process's signals (the followers block
+     * them): it waits for the stop, then wakes the leader to see it at once. */
+    while (!nm_stop_requested(s) && !nm_crew_wait_below(k, 1, nm_now_ms() + 100)) {
+    }
+    nm_wakeup_signal(&f.back.w);
     nm_crew_close(k, 0);
     pthread_mutex_destroy(&f.lead);
     nm_handback_close(&f.back, f.l);
