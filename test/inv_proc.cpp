@@ -53,38 +53,42 @@ int inv_stop_leaves_nothing(tc_server *s)
     return alive ? -1 : 0;
 }
 
-int inv_threads(pid_t pid)
+/* One line of /proc/PID/task/TID/FILE, without its newline. */
+static void task_line(const char *task_dir, const char *tid, const char *file, char *out, size_t cap)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        if (e->d_name[0] != '.') n++;
-    if (d) closedir(d);
-    return n;
+    char path[400];
+    snprintf(path, sizeof(path), "%s/%s/%s", task_dir, tid, file);
+    out[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    if (fgets(out, (int)cap, f)) out[strcspn(out, "\n")] = 0;
+    fclose(f);
 }
 
-int inv_sleeping_threads(pid_t pid)
+/* Threads of pid named `name` (any name when NULL) and, when `in_sleep`,
+ * sleeping in nanosleep() now. */
+static int count_threads(pid_t pid, const char *name, int in_sleep)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(dir);
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
         if (e->d_name[0] == '.') continue;
-        char wchan_path[400], wchan[64] = { 0 };
-        snprintf(wchan_path, sizeof(wchan_path), "%s/%s/wchan", path, e->d_name);
-        FILE *f = fopen(wchan_path, "r");
-        if (!f) continue;
-        size_t k = fread(wchan, 1, sizeof(wchan) - 1, f);
-        fclose(f);
-        wchan[k] = 0;
-        n += strstr(wchan, "nanosleep") != 0;
+        char comm[32], wchan[64];
+        task_line(dir, e->d_name, "comm", comm, sizeof(comm));
+        task_line(dir, e->d_name, "wchan", wchan, sizeof(wchan));
+        n += (!name || !strcmp(comm, name)) && (!in_sleep || strstr(wchan, "nanosleep"));
     }
     if (d) closedir(d);
     return n;
 }
+
+int inv_threads(pid_t pid) { return count_threads(pid, 0, 0); }
+
+int inv_named_threads(pid_t pid, const char *name) { return count_threads(pid, name, 0); }
+
+int inv_sleeping_threads(pid_t pid, const char *name) { return count_threads(pid, name, 1); }
 
 int inv_wait_value(int (*f)(pid_t), pid_t pid, int want, int timeout_ms)
 {

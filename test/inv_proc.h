@@ -10,11 +10,14 @@
  * them are zombies. Returns the count. */
 int inv_children(pid_t parent, pid_t *out, int cap, int *zombies);
 int inv_threads(pid_t pid);                  /* tasks of a process */
+/* Threads of pid whose name is `name` (a model names its threads by role). */
+int inv_named_threads(pid_t pid, const char *name);
 /* Poll until f(pid) == want, up to timeout_ms; returns the last value. */
 int inv_wait_value(int (*f)(pid_t), pid_t pid, int want, int timeout_ms);
 int inv_child_count(pid_t parent);
-/* Threads of pid sleeping in nanosleep() now (the demo's GET /sleep/MS). */
-int inv_sleeping_threads(pid_t pid);
+/* Threads of pid named `name` sleeping in nanosleep() now (the demo's
+ * GET /sleep/MS). */
+int inv_sleeping_threads(pid_t pid, const char *name);
 
 /* SIGTERM the server: 0 when it exits 0 and none of the children it had
  * just before is left alive (no orphan keeps running). */

@@ -4,11 +4,14 @@
 #include "inv_proc.h"
 #include <string.h>
 
+static int workers(pid_t pid) { return inv_named_threads(pid, "nm-worker"); }
+
 TEST(thread_pool_fixed_workers)
 {
     tc_server s;
     REQUIRE(inv_start(&s, "thread_pool", "--threads", "3", (const char *)0) == 0);
-    CHECK_EQ(inv_threads(s.pid), 4);
+    CHECK_EQ(inv_wait_value(workers, s.pid, 3, 5000), 3);   /* each names itself as it starts */
+    int all = inv_threads(s.pid);
     tc_conn c[3];
     char name[32];
     for (int i = 0; i < 3; i++) {
@@ -17,11 +20,12 @@ TEST(thread_pool_fixed_workers)
     }
     int fds[30], ok, refused;
     REQUIRE(inv_burst_open(s.port, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", fds, 30) == 0);
-    CHECK_EQ(inv_threads(s.pid), 4);   /* busy workers: the others wait in the queue */
+    CHECK_EQ(inv_threads(s.pid), all);   /* busy workers: the others wait in the queue */
     for (int i = 0; i < 3; i++) tc_close(&c[i]);
     inv_burst_tally(fds, 30, &ok, &refused);
     CHECK_EQ(ok, 30);
-    CHECK_EQ(inv_threads(s.pid), 4);
+    CHECK_EQ(inv_threads(s.pid), all);
+    CHECK_EQ(workers(s.pid), 3);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }
 

@@ -1,5 +1,6 @@
 #include "handback.h"
 #include "../session.h"
+#include <stdint.h>
 
 int nm_handback_open(nm_handback *h, nm_loop *l)
 {
@@ -27,19 +28,24 @@ void nm_handback_away(nm_handback *h, nm_loop *l, nm_conn *c)
     c->owner = &h->away;
 }
 
+/* The serving thread leaves c->owner alone (the loop reads it while it
+ * drains): what it wants travels in the free low bits of the pointer. */
+enum { WANT_BITS = NM_READ | NM_WRITE };
+static_assert(alignof(nm_conn) > WANT_BITS, "connection pointers keep two free low bits");
+
 void nm_handback_send(nm_conn *c, int want)
 {
     nm_handback *h = NM_CONTAINER_OF(c->owner, nm_handback, away);
-    c->owner = &h->want[want & (NM_READ | NM_WRITE)];
-    nm_queue_push(&h->q, c);
+    nm_queue_push(&h->q, (void *)((uintptr_t)c | (uintptr_t)(want & WANT_BITS)));
     nm_wakeup_signal(&h->w);
 }
 
 void nm_handback_take(nm_handback *h, nm_loop *l, void (*resume)(nm_loop *l, nm_conn *c))
 {
     nm_wakeup_drain(&h->w);
-    for (nm_conn *c; (c = (nm_conn *)nm_queue_try_pop(&h->q));) {
-        int want = (int)((char *)c->owner - h->want);
+    for (void *item; (item = nm_queue_try_pop(&h->q));) {
+        int want = (int)((uintptr_t)item & WANT_BITS);
+        nm_conn *c = (nm_conn *)((uintptr_t)item & ~(uintptr_t)WANT_BITS);
         c->owner = l;
         int idle = !c->in_len && !c->out_count;
         if (!want || (l->draining && idle) || nm_loop_watch(l, c->fd, want, l->conn_fn, c)) {

@@ -14,10 +14,9 @@
 #include "wakeup.h"
 
 struct nm_handback {
-    nm_queue q;
+    nm_queue q;      /* connections coming back, the readiness wanted in the low bits */
     nm_wakeup w;
     char away;       /* c->owner points here while the connection is away */
-    char want[3];    /* ... and at want[0], want[NM_READ], want[NM_WRITE] on its way back */
 };
 
 /* Open the wakeup and watch it on l: 0, or -1. */
