@@ -3,11 +3,21 @@
  *   GET /stats  -> the server's counters as JSON
  *   POST /echo  -> the request body back
  *   GET /big    -> 1 MiB body, sent by reference (larger than any socket buffer)
+ *   GET /pid    -> the id of the process that ran the handler
+ *   GET /thread -> the name of the thread that ran the handler (Linux)
+ *   GET /gauge/NAME -> a model's gauge (nm_server_gauge), 404 when it has none
+ *   GET /sleep/MS -> answers after the handler slept MS ms (at most 10 s): a slow handler
  *   otherwise   -> 404
  * Under the echo protocol every request's bytes go back as they came. */
 #include "app.h"
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 static char big[APP_BIG_SIZE];
 
@@ -39,6 +49,47 @@ static int stats(const nm_request *req, nm_response *res)
     return nm_resp_body(res, json, (size_t)n);
 }
 
+static int number(nm_response *res, long v)
+{
+    char text[32];
+    int n = snprintf(text, sizeof(text), "%ld\n", v);
+    return nm_resp_body(res, text, (size_t)n);
+}
+
+/* What the invariant tests look at: which process, which thread, which gauge. */
+static int where(const nm_request *req, nm_response *res)
+{
+    nm_slice t = req->target;
+    if (is(t, "/pid")) return number(res, (long)getpid());
+    if (is(t, "/thread")) {
+        char name[17] = "?";
+#ifdef __linux__
+        prctl(PR_GET_NAME, name, 0, 0, 0);
+#endif
+        return nm_resp_body(res, name, strlen(name));
+    }
+    if (t.n > 7 && t.n < 20 && !memcmp(t.p, "/sleep/", 7)) {
+        char digits[16];
+        memcpy(digits, t.p + 7, t.n - 7);
+        digits[t.n - 7] = 0;
+        long ms = strtol(digits, 0, 10);
+        ms = ms < 0 ? 0 : ms > 10000 ? 10000 : ms;
+        struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&d, 0);
+        return number(res, ms);
+    }
+    const char *prefix = "/gauge/";
+    size_t k = strlen(prefix);
+    char gauge[32];
+    long v;
+    if (t.n > k && t.n - k < sizeof(gauge) && !memcmp(t.p, prefix, k)) {
+        memcpy(gauge, t.p + k, t.n - k);
+        gauge[t.n - k] = 0;
+        if (!nm_server_gauge(req->server, gauge, &v)) return number(res, v);
+    }
+    return 1;   /* not one of these */
+}
+
 int app_handle(const nm_request *req, nm_response *res, void *user)
 {
     (void)user;
@@ -49,6 +100,10 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
         return nm_resp_body(res, "Hello, World!", 13);
     }
     if (get && is(req->target, "/stats")) return stats(req, res);
+    if (get) {
+        int r = where(req, res);
+        if (r <= 0) return r;
+    }
     if (get && is(req->target, "/big")) return nm_resp_body_static(res, big, sizeof(big));
     if (is(req->method, "POST") && is(req->target, "/echo")) return nm_resp_body(res, req->body.p, req->body.n);
     nm_resp_status(res, 404);

@@ -9,6 +9,15 @@ NM_MODEL_FN(poll)
 NM_MODEL_FN(epoll)
 NM_MODEL_FN(kqueue)
 NM_MODEL_FN(reactor)
+NM_MODEL_FN(fork_per_conn)
+NM_MODEL_FN(thread_per_conn)
+NM_MODEL_FN(prefork_shared_accept)
+NM_MODEL_FN(prefork_locked_accept)
+NM_MODEL_FN(prefork_reuseport)
+NM_MODEL_FN(prefork_fd_passing)
+NM_MODEL_FN(thread_pool)
+NM_MODEL_FN(leader_follower)
+NM_MODEL_FN(producer_consumer)
 NM_MODEL_FN(coroutine)
 NM_MODEL_FN(half_sync_half_async)
 NM_MODEL_FN(pipeline)
@@ -35,6 +44,33 @@ extern const nm_model nm_models[] = {
 #endif
 #ifndef NM_WITHOUT_reactor
     { "reactor", nm_model_reactor, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_fork_per_conn
+    { "fork_per_conn", nm_model_fork_per_conn, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_thread_per_conn
+    { "thread_per_conn", nm_model_thread_per_conn, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_prefork_shared_accept
+    { "prefork_shared_accept", nm_model_prefork_shared_accept, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_prefork_locked_accept
+    { "prefork_locked_accept", nm_model_prefork_locked_accept, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_prefork_reuseport
+    { "prefork_reuseport", nm_model_prefork_reuseport, NM_MODEL_ANNOUNCES | NM_MODEL_REUSEPORT, 0 },
+#endif
+#ifndef NM_WITHOUT_prefork_fd_passing
+    { "prefork_fd_passing", nm_model_prefork_fd_passing, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_thread_pool
+    { "thread_pool", nm_model_thread_pool, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_leader_follower
+    { "leader_follower", nm_model_leader_follower, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_producer_consumer
+    { "producer_consumer", nm_model_producer_consumer, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
 #endif
 #ifndef NM_WITHOUT_coroutine
     { "coroutine", nm_model_coroutine, NM_MODEL_USES_PORT, 0 },

@@ -82,6 +82,30 @@ extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
     out->errors = __atomic_load_n(&c->errors, __ATOMIC_RELAXED);
 }
 
+void nm_announce(nm_server *s)
+{
+    if (s->cfg.on_ready) s->cfg.on_ready(s, s->port_number, s->cfg.user);
+}
+
+int nm_run_size(int asked, int dflt, int cap, const char *option)
+{
+    int n = asked > 0 ? asked : dflt;
+    if (n <= cap) return n;
+    snprintf(last_error, sizeof(last_error), "%s %d is more than this build allows (%d)", option, n, cap);
+    return -1;
+}
+
+extern "C" int nm_server_gauge(const nm_server *srv, const char *name, long *out)
+{
+    static const char *const names[] = { "in_accept", "accept_peak", "in_wait", "wait_peak" };
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(names[i], name)) {
+            *out = (long)__atomic_load_n(&srv->counters->gauge[i], __ATOMIC_RELAXED);
+            return 0;
+        }
+    return -1;
+}
+
 extern "C" const char *nm_server_poller(const nm_server *srv)
 {
     return srv->port ? srv->port->name : "none";
@@ -190,11 +214,11 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     else if (cfg->poller) rc = usage_error("model %s does not use a poller (drop --poller)", m->name);
     if (!rc) {
         nm_reserve_fd_open();
-        s->listen_fd = nm_listen_open(s, (m->flags & NM_MODEL_USES_PORT) != 0, 0);
+        s->listen_fd = nm_listen_open(s, (m->flags & NM_MODEL_USES_PORT) != 0, (m->flags & NM_MODEL_REUSEPORT) != 0);
         if (s->listen_fd < 0) rc = last_error[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
     }
     if (!rc) {
-        if (cfg->on_ready) cfg->on_ready(s, s->port_number, cfg->user);
+        if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_announce(s);
         nm_mstat_clear();   /* the previous run's model counters are not this one's */
         rc = m->run(s);
     }

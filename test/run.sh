@@ -89,6 +89,8 @@ if [ -x "$B/kqemu/nmserve" ]; then
     conformance "$B/kqemu/nmserve" kqueue
     NM_SUITE=short conformance "$B/kqemu/nmserve" kqueue --edge
     NM_SUITE=short conformance "$B/kqemu/nmserve" reactor --poller kqueue
+    NM_SUITE=short conformance "$B/kqemu/nmserve" leader_follower --poller kqueue
+    NM_SUITE=short conformance "$B/kqemu/nmserve" producer_consumer --poller kqueue
 fi
 
 check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"

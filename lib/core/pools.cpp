@@ -4,6 +4,9 @@
 #include "conn.h"
 #include "thread.h"
 #include "loop.h"
+#include "crew.h"
+#include "procs.h"
+#include "job.h"
 
 #ifndef NM_THREAD_STACK_ALIGN
 #define NM_THREAD_STACK_ALIGN 4096
@@ -17,6 +20,9 @@ static nm_loop loops[NM_MAX_LOOPS];
 /* Servers live here, not on nm_run's stack, so that a stop request from a
  * signal handler never writes into memory that has gone. */
 nm_server nm_server_slots[NM_MAX_SERVERS];
+static nm_crew crews[NM_MAX_CREWS];
+static nm_procs procs_tables[1];
+static nm_job jobs[NM_JOBS];
 #include "pt.h"
 nm_lc nm_coroutine_lc[NM_MAX_CONNS];
 #include "fiber.h"
@@ -28,6 +34,9 @@ nm_pool nm_conn_pool = NM_POOL_INIT("connection slots", conn_slots);
 nm_pool nm_buf_pool = NM_POOL_INIT("I/O buffers", buffers);
 nm_pool nm_stack_pool = NM_POOL_INIT("thread stacks", stacks);
 nm_pool nm_loop_pool = NM_POOL_INIT("event loops", loops);
+nm_pool nm_crew_pool = NM_POOL_INIT("thread crews", crews);
+nm_pool nm_procs_pool = NM_POOL_INIT("process table", procs_tables);
+nm_pool nm_job_pool = NM_POOL_INIT("request jobs", jobs);
 
 static const nm_pool_info pool_table[] = {
     { "connection slots", sizeof(nm_conn), NM_MAX_CONNS },
@@ -36,6 +45,10 @@ static const nm_pool_info pool_table[] = {
     { "thread stacks", NM_THREAD_STACK_SIZE, NM_MAX_THREADS },
     { "event loops (port, timers, channels)", sizeof(nm_loop), NM_MAX_LOOPS },
     { "servers (nm_run calls)", sizeof(nm_server), NM_MAX_SERVERS },
+    { "thread crews (threads of one model)", sizeof(nm_crew), NM_MAX_CREWS },
+    { "process table (children of one model)", sizeof(nm_procs), 1 },
+    { "shared counters (mmap, process models)", sizeof(nm_shared), 1 },
+    { "request jobs (producer_consumer ring)", sizeof(nm_job), NM_JOBS },
     { "coroutine continuations", sizeof(nm_lc), NM_MAX_CONNS },
     { "fibers (with their stacks)", sizeof(nm_fiber), NM_FIBER_COUNT },
     { "proactor operations in flight", sizeof(uint8_t), NM_MAX_CONNS },
