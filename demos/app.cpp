@@ -25,11 +25,14 @@ static int stats(const nm_request *req, nm_response *res)
 {
     nm_stats st;
     nm_server_stats(req->server, &st);
-    char json[256];
-    /* "active" counts the other connections: the one asking is open too. */
+    char json[320];
+    /* "active" counts the other connections: the one asking is open too.
+     * The free slots and buffers leave out the asker's slot and input buffer. */
     int n = snprintf(json, sizeof(json),
-                     "{\"accepted\":%lu,\"active\":%lu,\"requests\":%lu,\"refused\":%lu,\"errors\":%lu}\n",
-                     st.accepted, st.active ? st.active - 1 : 0, st.requests, st.refused, st.errors);
+                     "{\"accepted\":%lu,\"active\":%lu,\"requests\":%lu,\"refused\":%lu,\"errors\":%lu,"
+                     "\"timeouts\":%lu,\"free_slots\":%lu,\"free_buffers\":%lu}\n",
+                     st.accepted, st.active ? st.active - 1 : 0, st.requests, st.refused, st.errors,
+                     st.timeouts, st.free_slots + 1, st.free_buffers + 1);
     nm_resp_header(res, "Content-Type", "application/json");
     return nm_resp_body(res, json, (size_t)n);
 }

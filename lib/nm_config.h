@@ -104,6 +104,11 @@
 #define NM_WRITE_TIMEOUT_MS 30000
 #endif
 
+/* A request's body must arrive within this of its header section's end. */
+#ifndef NM_BODY_TIMEOUT_MS
+#define NM_BODY_TIMEOUT_MS 10000
+#endif
+
 /* How long a stopping server keeps finishing answers in flight. */
 #ifndef NM_DRAIN_TIMEOUT_MS
 #define NM_DRAIN_TIMEOUT_MS 3000

@@ -2,6 +2,7 @@
  * hand the server to the model, and clean up after it. */
 #include "core/server.h"
 #include "core/accept.h"
+#include "core/conn.h"
 #include "proto/protocol.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +36,8 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->header_timeout_ms = NM_HEADER_TIMEOUT_MS;
     cfg->idle_timeout_ms = NM_IDLE_TIMEOUT_MS;
     cfg->write_timeout_ms = NM_WRITE_TIMEOUT_MS;
+    cfg->body_timeout_ms = NM_BODY_TIMEOUT_MS;
+    cfg->max_conns = NM_MAX_CONNS;
 }
 
 extern "C" void nm_server_stop(nm_server *srv)
@@ -53,6 +56,9 @@ extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
     out->requests = __atomic_load_n(&c->requests, __ATOMIC_RELAXED);
     out->refused = __atomic_load_n(&c->refused, __ATOMIC_RELAXED);
     out->errors = __atomic_load_n(&c->errors, __ATOMIC_RELAXED);
+    out->timeouts = __atomic_load_n(&c->timeouts, __ATOMIC_RELAXED);
+    out->free_slots = nm_conn_free();
+    out->free_buffers = nm_buf_free();
 }
 
 extern "C" const char *nm_server_poller(const nm_server *srv)

@@ -79,6 +79,7 @@ int nm_session_flush(nm_conn *c)
             return -1;
         }
         size_t left = (size_t)w;
+        if (w > 0) c->write_since = nm_now_ms();   /* a stall is measured from the last progress */
         while (c->out_count) {
             nm_seg *s = seg_at(c, 0);
             size_t pending = s->len - c->out_off;
@@ -92,6 +93,7 @@ int nm_session_flush(nm_conn *c)
             c->out_count--;
             c->out_off = 0;
         }
+        if (!c->out_count && c->read_phase == NM_RP_IDLE) c->read_since = c->write_since;   /* idle from the end of the answer */
     }
     return 1;
 }
@@ -154,6 +156,7 @@ static void resp_begin(nm_response *res, nm_conn *c, const nm_request *req, int 
     res->keep_alive = (uint8_t)keep;
     res->mark_count = c->out_count;
     res->mark_len = c->out_count ? seg_at(c, c->out_count - 1u)->len : 0;
+    if (!c->out_count) c->write_since = nm_now_ms();
 }
 
 /* Queue a bodiless answer with `status` and close after it. When even that
@@ -171,23 +174,34 @@ static void answer_and_close(nm_conn *c, const nm_request *req, int status)
 
 /* ---- requests ---------------------------------------------------------- */
 
+static void read_phase(nm_conn *c, int phase)
+{
+    c->read_phase = (uint8_t)phase;
+    c->read_since = nm_now_ms();
+}
+
 static void consume(nm_conn *c, uint32_t n)
 {
     c->in_len -= n;
     c->in_scan = 0;
     if (c->in_len) memmove(c->in->data, c->in->data + n, c->in_len);
+    read_phase(c, c->in_len ? NM_RP_HEAD : NM_RP_IDLE);   /* a pipelined request starts now */
 }
 
 int nm_session_next(nm_conn *c, nm_request *req)
 {
     if (!c->in_len) return 0;
     req->server = c->srv;
+    req->size = 0;
     int r = proto_of(c)->parse(c->in->data, c->in_len, &c->in_scan, req);
     if (r > 0) {
         req->size = (size_t)r;
         return 1;
     }
-    if (r == 0) return 0;
+    if (r == 0) {
+        if (req->size && c->read_phase == NM_RP_HEAD) read_phase(c, NM_RP_BODY);
+        return 0;
+    }
     nm_count(c->srv, NM_C_ERRORS);
     c->in_len = 0;
     answer_and_close(c, 0, -r);
@@ -224,6 +238,23 @@ int nm_session_can_answer(const nm_conn *c)
 
 /* ---- reading ----------------------------------------------------------- */
 
+static void set_timeout(int fd, int opt, int ms)
+{
+    struct timeval tv;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* A blocking read may wait only until the current deadline. */
+static int blocking_read_allowed(nm_conn *c)
+{
+    unsigned left = nm_session_timeout_ms(c);
+    if (!left) return 0;
+    set_timeout(c->fd, SO_RCVTIMEO, (int)left);
+    return 1;
+}
+
 static void refuse_without_buffer(nm_conn *c)
 {
     const char *r = proto_of(c)->refusal;
@@ -247,14 +278,19 @@ int nm_session_fill(nm_conn *c)
         return -1;
     }
     for (;;) {
-        ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, 0);
-        if (n > 0) {
-            c->in_len += (uint32_t)n;
-            return 1;
-        }
-        if (n == 0) {
-            c->flags |= NM_CF_READ_EOF;
-            return -1;
+        if ((c->flags & NM_CF_BLOCKING) && !blocking_read_allowed(c)) {
+            errno = EAGAIN;   /* the deadline has passed: as a timed-out read */
+        } else {
+            ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, 0);
+            if (n > 0) {
+                if (!c->in_len && c->read_phase == NM_RP_IDLE) read_phase(c, NM_RP_HEAD);
+                c->in_len += (uint32_t)n;
+                return 1;
+            }
+            if (n == 0) {
+                c->flags |= NM_CF_READ_EOF;
+                return -1;
+            }
         }
         if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -297,25 +333,29 @@ int nm_session_drive(nm_conn *c)
     }
 }
 
+/* Each deadline is fixed when its phase begins: a byte that arrives does not
+ * move the header or body deadline (a client trickling a byte a second is
+ * still cut), and only bytes the peer takes move the write deadline. */
 unsigned nm_session_timeout_ms(const nm_conn *c)
 {
     const nm_config *cfg = &c->srv->cfg;
-    if (c->out_count) return (unsigned)cfg->write_timeout_ms;
-    return (unsigned)(c->in_len ? cfg->header_timeout_ms : cfg->idle_timeout_ms);
-}
-
-static void set_timeout(int fd, int opt, int ms)
-{
-    struct timeval tv;
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-    setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+    if (c->flags & NM_CF_BUSY) return (unsigned)cfg->header_timeout_ms;   /* a worker has the request */
+    uint64_t since = c->read_since;
+    int limit = c->read_phase == NM_RP_IDLE ? cfg->idle_timeout_ms
+              : c->read_phase == NM_RP_BODY ? cfg->body_timeout_ms : cfg->header_timeout_ms;
+    if (c->out_count) {
+        since = c->write_since;
+        limit = cfg->write_timeout_ms;
+    }
+    uint64_t due = since + (uint64_t)(limit > 0 ? limit : 0), now = nm_now_ms();
+    return due > now ? (unsigned)(due - now) : 0;
 }
 
 void nm_session_serve_blocking(nm_conn *c)
 {
-    /* On a blocking socket EAGAIN only means a timeout ran out (or a stop). */
-    set_timeout(c->fd, SO_RCVTIMEO, c->srv->cfg.idle_timeout_ms);
+    /* On a blocking socket EAGAIN only means a timeout ran out (or a stop).
+     * Each read waits only for what is left of its phase's deadline. */
+    c->flags |= NM_CF_BLOCKING;
     set_timeout(c->fd, SO_SNDTIMEO, c->srv->cfg.write_timeout_ms);
     if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_count(c->srv, NM_C_TIMEOUTS);
     nm_conn_close(c);

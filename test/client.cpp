@@ -269,6 +269,9 @@ int tc_stats_get(int port, tc_stats *st)
     st->requests = field(body, "requests");
     st->refused = field(body, "refused");
     st->errors = field(body, "errors");
+    st->timeouts = field(body, "timeouts");
+    st->free_slots = field(body, "free_slots");
+    st->free_buffers = field(body, "free_buffers");
     return st->active < 0 ? -1 : 0;
 }
 

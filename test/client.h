@@ -47,7 +47,7 @@ int tc_server_start(tc_server *s, const char *const *argv);
 int tc_server_stop(tc_server *s, int timeout_ms);
 int tc_fd_count(pid_t pid);   /* open descriptors of a process, -1 if unknown */
 
-struct tc_stats { long accepted, active, requests, refused, errors; };
+struct tc_stats { long accepted, active, requests, refused, errors, timeouts, free_slots, free_buffers; };
 int tc_stats_get(int port, tc_stats *st);   /* 0, or -1 */
 /* Poll /stats until active == 0 (other connections), up to timeout_ms. */
 int tc_wait_idle(int port, int timeout_ms, tc_stats *st);

@@ -39,6 +39,13 @@ static void refuse_emfile(nm_server *s)
     nm_reserve_fd_open();
 }
 
+/* The run-time cap below the slot pool; 0 or less: the pool is the cap. */
+static int over_cap(nm_server *s)
+{
+    int cap = s->cfg.max_conns;
+    return cap > 0 && __atomic_load_n(nm_counter(s, NM_C_ACTIVE), __ATOMIC_RELAXED) >= (unsigned long)cap;
+}
+
 nm_conn *nm_accept(nm_server *s, int nonblocking, int *more)
 {
     *more = 0;
@@ -58,7 +65,7 @@ nm_conn *nm_accept(nm_server *s, int nonblocking, int *more)
     }
     nm_count(s, NM_C_ACCEPTED);
     *more = 1;
-    nm_conn *c = nm_conn_open(s, fd);
+    nm_conn *c = over_cap(s) ? 0 : nm_conn_open(s, fd);
     if (!c) {
         refuse(s, fd);
         return 0;
