@@ -75,6 +75,10 @@ $(BUILD)/test/conformance: $(BUILD)/obj/test/conformance.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(NM_LDFLAGS)
 
+$(BUILD)/test/soak: $(BUILD)/obj/test/soak.o $(TEST_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
 INV_SRCS := $(wildcard test/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
@@ -89,6 +93,7 @@ $(KQEMU)/nmserve: FORCE
 FORCE:
 
 TESTS := $(BUILD)/test/unit $(BUILD)/test/conformance $(BUILD)/test/invariants
+TESTS += $(BUILD)/test/soak
 ifneq ($(shell uname -s),Linux)
 else
 TESTS += $(KQEMU)/nmserve
@@ -98,6 +103,12 @@ tests: $(LIB) $(DEMOS) $(TESTS)
 
 check: tests
 	@sh test/run.sh $(BUILD)
+
+# Hostile and good clients against every model, NM_SOAK_SECONDS each
+# (make check runs a short form of it).
+SOAK_SECONDS ?= 20
+soak: $(BUILD)/nmserve $(BUILD)/test/soak
+	@NM_SOAK_SECONDS=$(SOAK_SECONDS) sh test/soak.sh $(BUILD)
 
 demo: $(DEMOS)
 	@sh demos/demo.sh $(BUILD)
@@ -114,5 +125,5 @@ install: $(LIB)
 clean:
 	rm -rf build
 
-.PHONY: all demos tests check demo deps install clean FORCE
+.PHONY: all demos tests check demo deps install clean FORCE soak
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -75,6 +75,16 @@ if [ -x "$B/kqemu/nmserve" ]; then
     NM_SUITE=short conformance "$B/kqemu/nmserve" reactor --poller kqueue
 fi
 
+# Hostile clients against every model on its first poller: a short soak.
+if [ -x "$B/test/soak" ]; then
+    while read -r model pollers; do
+        set -- $pollers
+        if [ "$1" = "-" ]; then check "soak $model" env NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} timeout 180 "$B/test/soak" "$B/nmserve" "$model"
+        else check "soak $model --poller $1" env NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} timeout 180 "$B/test/soak" "$B/nmserve" "$model" --poller "$1"
+        fi
+    done < "$LOGS/models.txt"
+fi
+
 check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"
 [ -z "$RUN" ] && check "make install, then build against it" sh test/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
