@@ -41,6 +41,13 @@
 #define NM_BUF_COUNT 256
 #endif
 
+/* Buffers a new request may not take: kept for the answers of requests
+ * already being read, so that a flood of new clients exhausting the pool is
+ * refused (503) while the clients being served still get their answers. */
+#ifndef NM_BUF_ANSWER_RESERVE
+#define NM_BUF_ANSWER_RESERVE (NM_BUF_COUNT / 16 + 1)
+#endif
+
 /* Output segments a connection may queue (buffers plus static bodies);
  * pipelined answers beyond that wait until the queue drains. */
 #ifndef NM_OUT_SEGS

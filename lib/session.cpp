@@ -266,7 +266,7 @@ static void refuse_without_buffer(nm_conn *c)
 int nm_session_fill(nm_conn *c)
 {
     if (!c->in) {
-        c->in = nm_buf_get();
+        c->in = nm_buf_free() > NM_BUF_ANSWER_RESERVE ? nm_buf_get() : 0;
         if (!c->in) {
             refuse_without_buffer(c);
             return -1;
