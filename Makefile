@@ -10,6 +10,16 @@
 TARGET ?= host
 -include toolchains/$(TARGET).mk
 
+# make check SANITIZE=address,undefined (or thread): the same build and
+# checks in a separate directory, with the sanitizers compiled in and linked
+# through the compiler driver (test builds only: a release build has none).
+ifneq ($(SANITIZE),)
+comma := ,
+BUILD ?= build/$(TARGET)-$(subst $(comma),-,$(SANITIZE))
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+export NM_SKIP_STATIC = 1
+export NM_SKIP_VALGRIND = 1
+endif
 BUILD ?= build/$(TARGET)
 PREFIX ?= /usr/local
 
@@ -32,6 +42,9 @@ NM_CXXFLAGS = -std=c++17 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
 NM_CFLAGS = -std=c99 -Wall -Wextra -pthread -Ilib $(ARCH_FLAGS)
 # Programs link with the C driver: a C++ runtime reference fails the link.
 NM_LDFLAGS = -pthread $(ARCH_LDFLAGS) $(LDFLAGS)
+NM_CXXFLAGS += $(SAN_FLAGS)
+NM_CFLAGS += $(SAN_FLAGS)
+NM_LDFLAGS += $(SAN_FLAGS)
 
 LIB_SRCS := $(wildcard lib/*.cpp lib/*/*.cpp ports/*.cpp) $(EXTRA_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)

@@ -42,11 +42,15 @@ extern "C" void nm_config_init(nm_config *cfg)
 
 extern "C" void nm_server_stop(nm_server *srv)
 {
-    if (srv) srv->stopping = 1;
-    else stop_all = 1;
+    /* atomic: raised by a signal handler or another thread, read by the loops */
+    if (srv) __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELAXED);
+    else __atomic_store_n(&stop_all, 1, __ATOMIC_RELAXED);
 }
 
-int nm_stop_requested(const nm_server *s) { return s->stopping || stop_all; }
+int nm_stop_requested(const nm_server *s)
+{
+    return __atomic_load_n(&s->stopping, __ATOMIC_RELAXED) || __atomic_load_n(&stop_all, __ATOMIC_RELAXED);
+}
 
 extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
 {
@@ -163,7 +167,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     s.proto = cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http;
     s.counters = &s.own_counters;
     s.port_number = cfg->port;
-    stop_all = 0;
+    __atomic_store_n(&stop_all, 0, __ATOMIC_RELAXED);
     if (m->flags & NM_MODEL_USES_PORT) {
         int rc = choose_port(&s, m);
         if (rc) return rc;

@@ -3,7 +3,9 @@
 # machine lacks. Only the system's package manager is used.
 need=""
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils; do
+# valgrind: memcheck of the unit tests; clang and its runtimes: the fuzz
+# targets (libFuzzer) and the sanitizer builds.
+for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils valgrind clang libclang-rt-dev; do
     have "$pkg" || need="$need $pkg"
 done
 if [ -z "$need" ]; then

@@ -48,6 +48,10 @@ conformance() {   # conformance SERVER MODEL [options]: under a time bound
 RUN=${NM_RUN_PREFIX:-}
 check "unit" timeout 120 $RUN "$B/test/unit"
 [ -x "$B/kqemu/test/unit" ] && check "unit (kqueue emulation)" timeout 120 "$B/kqemu/test/unit"
+if [ -z "${NM_SKIP_VALGRIND:-}" ] && [ -z "$RUN" ] && command -v valgrind > /dev/null; then
+    check "unit under valgrind memcheck" timeout 300 valgrind -q --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect "$B/test/unit"
+fi
 [ -x "$B/test/invariants" ] && check "model invariants" timeout 600 "$B/test/invariants" "$B/nmserve"
 
 # Every model: the full suite on its first poller, a short one on the others.
@@ -86,7 +90,7 @@ if [ -x "$B/test/soak" ]; then
 fi
 
 check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"
-[ -z "$RUN" ] && check "make install, then build against it" sh test/install.sh
+[ -z "$RUN" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "cppcheck lib ports demos" sh test/cppcheck.sh
     check "symbol audit" sh test/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
