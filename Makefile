@@ -19,6 +19,7 @@ BUILD ?= build/$(TARGET)-$(subst $(comma),-,$(SANITIZE))
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 export NM_SKIP_STATIC = 1
 export NM_SKIP_VALGRIND = 1
+export NM_SKIP_FUZZ = 1
 endif
 BUILD ?= build/$(TARGET)
 PREFIX ?= /usr/local
@@ -123,6 +124,22 @@ SOAK_SECONDS ?= 20
 soak: $(BUILD)/nmserve $(BUILD)/test/soak
 	@NM_SOAK_SECONDS=$(SOAK_SECONDS) sh test/soak.sh $(BUILD)
 
+# libFuzzer targets (clang): the HTTP parser and the session, each run for
+# FUZZ_SECONDS from the seed corpus in test/fuzz/corpus/ (make check runs a
+# few seconds of each when clang is present).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CXX=clang++ CXXFLAGS="-O1 -g" \
+	  SAN_FLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-link
+fuzz-link: $(LIB) $(BUILD)/obj/test/unit_rig.o $(BUILD)/obj/test/fuzz/fuzz_http.o $(BUILD)/obj/test/fuzz/fuzz_session.o
+	clang++ $(FUZZ_SAN) -fsanitize=fuzzer $(BUILD)/obj/test/fuzz/fuzz_http.o $(LIB) -o $(BUILD)/fuzz_http
+	clang++ $(FUZZ_SAN) -fsanitize=fuzzer $(BUILD)/obj/test/fuzz/fuzz_session.o $(BUILD)/obj/test/unit_rig.o \
+	  $(LIB) -o $(BUILD)/fuzz_session -pthread
+fuzz: fuzz-build
+	@sh test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 demo: $(DEMOS)
 	@sh demos/demo.sh $(BUILD)
 
@@ -138,5 +155,5 @@ install: $(LIB)
 clean:
 	rm -rf build
 
-.PHONY: all demos tests check demo deps install clean FORCE soak
+.PHONY: all demos tests check demo deps install clean FORCE soak fuzz fuzz-build fuzz-link
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

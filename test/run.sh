@@ -90,6 +90,12 @@ if [ -x "$B/test/soak" ]; then
 fi
 
 check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"
+# A few seconds of each fuzz target, when clang can build libFuzzer programs.
+fuzz_probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char *, unsigned long) { return 0; }'
+if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ] && command -v clang++ > /dev/null &&
+   echo "$fuzz_probe" | clang++ -x c++ -fsanitize=fuzzer,address - -o "$LOGS/fuzz-probe" > /dev/null 2>&1; then
+    check "fuzz http parser and session, 3 s each" make --no-print-directory fuzz FUZZ_SECONDS=3
+fi
 [ -z "$RUN" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "cppcheck lib ports demos" sh test/cppcheck.sh

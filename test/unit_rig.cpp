@@ -29,7 +29,8 @@ int rig_open(rig *r, int protocol)
     none.host = "not an address";
     nm_handler nop = { handle, r };
     nm_run("iterative", &none, &nop);
-    for (size_t i = 0; i < sizeof(big_body); i++) big_body[i] = (char)('a' + i % 26);
+    if (!big_body[0])
+        for (size_t i = 0; i < sizeof(big_body); i++) big_body[i] = (char)('a' + i % 26);
     memset(&r->srv, 0, sizeof(r->srv));
     nm_config_init(&r->srv.cfg);
     r->srv.cfg.protocol = protocol;
