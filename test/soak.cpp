@@ -263,18 +263,27 @@ static void *garbage(void *arg)
     return 0;
 }
 
+/* A connection with a small receive buffer that asked for the big body
+ * `times` times; -1 (counted) when it could not connect. */
+static int ask_big(actor *a, int times)
+{
+    int fd = raw_connect(a->port, 4096);
+    if (fd < 0) {
+        fault(a, "connect", errno);
+        return -1;
+    }
+    const char *req = "GET /big HTTP/1.1\r\nHost: b\r\n\r\n";
+    for (int i = 0; i < times; i++) send(fd, req, strlen(req), MSG_NOSIGNAL);
+    return fd;
+}
+
 /* Asks for the big body, reads a little of it, and resets the connection. */
 static void *resetter(void *arg)
 {
     actor *a = (actor *)arg;
     while (tc_now_ms() < a->deadline) {
-        int fd = raw_connect(a->port, 4096);
-        if (fd < 0) {
-            fault(a, "connect", errno);
-            continue;
-        }
-        const char *req = "GET /big HTTP/1.1\r\nHost: r\r\n\r\n";
-        send(fd, req, strlen(req), MSG_NOSIGNAL);
+        int fd = ask_big(a, 1);
+        if (fd < 0) continue;
         char buf[8192];
         struct pollfd p = { fd, POLLIN, 0 };
         if (poll(&p, 1, 5000) > 0) (void)!recv(fd, buf, sizeof(buf), 0);
@@ -318,13 +327,8 @@ static void *never_reader(void *arg)
 {
     actor *a = (actor *)arg;
     while (tc_now_ms() < a->deadline) {
-        int fd = raw_connect(a->port, 4096);
-        if (fd < 0) {
-            fault(a, "connect", errno);
-            continue;
-        }
-        const char *req = "GET /big HTTP/1.1\r\nHost: n\r\n\r\n";
-        for (int i = 0; i < 8; i++) send(fd, req, strlen(req), MSG_NOSIGNAL);
+        int fd = ask_big(a, 8);
+        if (fd < 0) continue;
         /* Wait until nothing more arrives for a while: the kernel takes a
          * trickle long after the reader stops, and a write deadline is moved
          * by any progress. Then the server's write has stalled. */

@@ -30,19 +30,24 @@ static size_t hear(rig *r, char *out, size_t cap, int timeout_ms)
     return got;
 }
 
-static void set_timeouts(rig *r, int header, int body, int idle, int write)
+/* Open a rig with these timeouts (header, body, idle, write), send it `req`
+ * and drive it once; what the drive returned, or -1 without a rig. */
+static int open_and_send(rig *r, const int timeouts[4], const char *req)
 {
-    r->srv.cfg.header_timeout_ms = header;
-    r->srv.cfg.body_timeout_ms = body;
-    r->srv.cfg.idle_timeout_ms = idle;
-    r->srv.cfg.write_timeout_ms = write;
+    if (rig_open(r, NM_PROTO_HTTP)) return -1;
+    r->srv.cfg.header_timeout_ms = timeouts[0];
+    r->srv.cfg.body_timeout_ms = timeouts[1];
+    r->srv.cfg.idle_timeout_ms = timeouts[2];
+    r->srv.cfg.write_timeout_ms = timeouts[3];
+    say(r, req);
+    return rig_drive(r);
 }
 
 TEST(header_deadline_is_not_moved_by_trickled_bytes)
 {
     rig r;
-    REQUIRE(rig_open(&r, NM_PROTO_HTTP) == 0);
-    set_timeouts(&r, 1000, 30000, 60000, 20000);
+    const int timeouts[4] = { 1000, 30000, 60000, 20000 };
+    REQUIRE(open_and_send(&r, timeouts, "") == NM_READ);
     unsigned fresh = nm_session_timeout_ms(r.c);
     CHECK(fresh > 500 && fresh <= 1000);   /* a new connection owes its first head */
     say(&r, "GET / HTTP/1.1\r\n");
@@ -62,10 +67,8 @@ TEST(header_deadline_is_not_moved_by_trickled_bytes)
 TEST(body_and_idle_deadlines_follow_the_request)
 {
     rig r;
-    REQUIRE(rig_open(&r, NM_PROTO_HTTP) == 0);
-    set_timeouts(&r, 1000, 30000, 60000, 20000);
-    say(&r, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
-    CHECK_EQ(rig_drive(&r), NM_READ);
+    const int timeouts[4] = { 1000, 30000, 60000, 20000 };
+    REQUIRE(open_and_send(&r, timeouts, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc") == NM_READ);
     unsigned t = nm_session_timeout_ms(r.c);
     CHECK(t > 20000 && t <= 30000);   /* the head is in: the body deadline applies */
     r.c->read_since -= 29000;
@@ -86,10 +89,8 @@ TEST(body_and_idle_deadlines_follow_the_request)
 TEST(write_deadline_moves_only_with_progress)
 {
     rig r;
-    REQUIRE(rig_open(&r, NM_PROTO_HTTP) == 0);
-    set_timeouts(&r, 1000, 1000, 60000, 20000);
-    say(&r, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
-    REQUIRE(rig_drive(&r) == NM_WRITE);   /* the peer reads nothing yet */
+    const int timeouts[4] = { 1000, 1000, 60000, 20000 };
+    REQUIRE(open_and_send(&r, timeouts, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n") == NM_WRITE);   /* unread */
     unsigned t = nm_session_timeout_ms(r.c);
     CHECK(t > 15000 && t <= 20000);
     r.c->write_since -= 15000;
@@ -134,8 +135,8 @@ static void *trickle(void *arg)
 TEST(blocking_session_cuts_a_trickler_at_the_header_timeout)
 {
     rig r;
-    REQUIRE(rig_open(&r, NM_PROTO_HTTP) == 0);
-    set_timeouts(&r, 300, 300, 60000, 20000);
+    const int timeouts[4] = { 300, 300, 60000, 20000 };
+    REQUIRE(open_and_send(&r, timeouts, "") == NM_READ);
     fcntl(r.c->fd, F_SETFL, fcntl(r.c->fd, F_GETFL) & ~O_NONBLOCK);
     trickler t = { r.peer, 0, 0 };
     pthread_t th;
