@@ -87,6 +87,8 @@ if [ -x "$B/test/soak" ]; then
         else check "soak $model --poller $1" env NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} timeout 180 "$B/test/soak" "$B/nmserve" "$model" --poller "$1"
         fi
     done < "$LOGS/models.txt"
+    [ -x "$B/kqemu/nmserve" ] && check "soak kqueue (emulation)" env NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} \
+        timeout 180 "$B/test/soak" "$B/kqemu/nmserve" kqueue
 fi
 
 check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"

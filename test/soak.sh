@@ -8,12 +8,14 @@ mkdir -p "$LOGS"
 passed=0
 failed=0
 "$B/nmserve" --list-pollers > "$LOGS/soak-models.txt" || exit 1
-while read -r model pollers; do
+# the kqueue model of the emulation build (Linux) joins the list
+[ -x "$B/kqemu/nmserve" ] && echo "kqueue kqueue kqemu" >> "$LOGS/soak-models.txt"
+while read -r model pollers build; do
     set -- $pollers
     opts=""
     [ "$1" != "-" ] && opts="--poller $1"
     log="$LOGS/soak_$model.log"
-    timeout 300 "$B/test/soak" "$B/nmserve" "$model" $opts > "$log" 2>&1
+    timeout 300 "$B/test/soak" "$B/${build:+$build/}nmserve" "$model" $opts > "$log" 2>&1
     rc=$?
     counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
     p=${counts%% passed*}
