@@ -121,6 +121,11 @@
 #define NM_DRAIN_TIMEOUT_MS 3000
 #endif
 
+/* Servers (nm_run calls) running at once in one process. */
+#ifndef NM_MAX_SERVERS
+#define NM_MAX_SERVERS 4
+#endif
+
 #ifndef NM_LISTEN_BACKLOG
 #define NM_LISTEN_BACKLOG 1024
 #endif

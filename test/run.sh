@@ -42,7 +42,9 @@ check() {
 }
 
 conformance() {   # conformance SERVER MODEL [options]: under a time bound
-    check "conformance $2 $3 $4" timeout 120 "$B/test/conformance" "$@"
+    server=$1
+    shift
+    check "conformance $*" timeout 120 "$B/test/conformance" "$server" "$@"
 }
 
 RUN=${NM_RUN_PREFIX:-}

@@ -21,14 +21,6 @@ static int handle(const nm_request *req, nm_response *res, void *user)
 
 int rig_open(rig *r, int protocol)
 {
-    /* A stop of every server (nm_server_stop(NULL)) asked by an earlier test
-     * stays raised until the next nm_run, and this server is not started by
-     * one: run one that ends at once on a bad address, to lower it. */
-    nm_config none;
-    nm_config_init(&none);
-    none.host = "not an address";
-    nm_handler nop = { handle, r };
-    nm_run("iterative", &none, &nop);
     if (!big_body[0])
         for (size_t i = 0; i < sizeof(big_body); i++) big_body[i] = (char)('a' + i % 26);
     memset(&r->srv, 0, sizeof(r->srv));

@@ -14,6 +14,9 @@ static nm_buf buffers[NM_BUF_COUNT];
 alignas(NM_THREAD_STACK_ALIGN) static char stacks[NM_MAX_THREADS][NM_THREAD_STACK_SIZE];
 nm_conn *nm_conn_by_fd[NM_MAX_FDS];
 static nm_loop loops[NM_MAX_LOOPS];
+/* Servers live here, not on nm_run's stack, so that a stop request from a
+ * signal handler never writes into memory that has gone. */
+nm_server nm_server_slots[NM_MAX_SERVERS];
 
 nm_pool nm_conn_pool = NM_POOL_INIT("connection slots", conn_slots);
 nm_pool nm_buf_pool = NM_POOL_INIT("I/O buffers", buffers);
@@ -26,6 +29,7 @@ static const nm_pool_info pool_table[] = {
     { "I/O buffers", sizeof(nm_buf), NM_BUF_COUNT },
     { "thread stacks", NM_THREAD_STACK_SIZE, NM_MAX_THREADS },
     { "event loops (port, timers, channels)", sizeof(nm_loop), NM_MAX_LOOPS },
+    { "servers (nm_run calls)", sizeof(nm_server), NM_MAX_SERVERS },
 };
 
 int nm_pool_count(void) { return (int)(sizeof(pool_table) / sizeof(pool_table[0])); }
