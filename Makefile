@@ -16,7 +16,9 @@ TARGET ?= host
 ifneq ($(SANITIZE),)
 comma := ,
 BUILD ?= build/$(TARGET)-$(subst $(comma),-,$(SANITIZE))
-SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+# (The sanitizer runtimes need far more stack and thread-local storage.)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer \
+             -DNM_THREAD_STACK_SIZE=1048576
 export NM_SKIP_STATIC = 1
 export NM_SKIP_VALGRIND = 1
 export NM_SKIP_FUZZ = 1

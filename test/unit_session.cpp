@@ -522,15 +522,15 @@ TEST(session_echo_protocol)
 /* Two servers through the public API, each on a thread of its own. */
 struct running {
     pthread_t thread;
-    nm_server *volatile srv;   /* valid while `done` is 0 */
-    volatile int done;
+    nm_server *srv;   /* valid while `done` is 0; both shared: atomic */
+    int done;
     int rc;
 };
 
 static void on_ready(const nm_server *s, int port, void *user)
 {
     (void)port;
-    ((running *)user)->srv = (nm_server *)s;
+    __atomic_store_n(&((running *)user)->srv, (nm_server *)s, __ATOMIC_RELEASE);
 }
 
 static void *serve(void *arg)
@@ -543,7 +543,7 @@ static void *serve(void *arg)
     cfg.user = r;
     nm_handler h = { handler, 0 };
     r->rc = nm_run("reactor", &cfg, &h);
-    r->done = 1;
+    __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -551,13 +551,14 @@ static int start_server(running *r)
 {
     memset(r, 0, sizeof(*r));
     if (pthread_create(&r->thread, 0, serve, r)) return -1;
-    for (int i = 0; i < 300 && !r->srv && !r->done; i++) usleep(10000);
-    return r->srv ? 0 : -1;
+    for (int i = 0; i < 300 && !__atomic_load_n(&r->srv, __ATOMIC_ACQUIRE) && !__atomic_load_n(&r->done, __ATOMIC_ACQUIRE); i++)
+        usleep(10000);
+    return __atomic_load_n(&r->srv, __ATOMIC_ACQUIRE) ? 0 : -1;
 }
 
 static void stop_server(running *r)
 {
-    if (!r->done && r->srv) nm_server_stop(r->srv);
+    if (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE) && r->srv) nm_server_stop(r->srv);
     pthread_join(r->thread, 0);
 }
 
@@ -571,7 +572,7 @@ TEST(stop_of_all_is_not_undone_by_a_server_starting)
         REQUIRE(0);
     }
     /* a's loop looks at the stop at least every 500 ms */
-    for (int i = 0; i < 150 && !a.done; i++) usleep(10000);
+    for (int i = 0; i < 150 && !__atomic_load_n(&a.done, __ATOMIC_ACQUIRE); i++) usleep(10000);
     CHECK(a.done);
     stop_server(&a);
     stop_server(&b);
