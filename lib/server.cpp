@@ -2,6 +2,7 @@
  * hand the server to the model, and clean up after it. */
 #include "core/server.h"
 #include "core/accept.h"
+#include "core/mstat.h"
 #include "proto/protocol.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,14 +43,14 @@ extern "C" void nm_config_init(nm_config *cfg)
 
 extern "C" void nm_server_stop(nm_server *srv)
 {
-    /* atomic: raised by a signal handler or another thread, read by the loops */
+    /* atomic stores and loads: read by every thread of a model, and
+     * lock-free, so still async-signal-safe */
     if (srv) {
         __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELAXED);
         return;
     }
     for (int i = 0; i < NM_MAX_SERVERS; i++)
-        if (__atomic_load_n(&nm_server_slots[i].in_use, __ATOMIC_ACQUIRE))
-            __atomic_store_n(&nm_server_slots[i].stopping, 1, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&nm_server_slots[i].in_use, __ATOMIC_ACQUIRE)) __atomic_store_n(&nm_server_slots[i].stopping, 1, __ATOMIC_RELAXED);
 }
 
 int nm_stop_requested(const nm_server *s) { return __atomic_load_n(&s->stopping, __ATOMIC_RELAXED); }
@@ -199,6 +200,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     }
     if (!rc) {
         if (cfg->on_ready) cfg->on_ready(s, s->port_number, cfg->user);
+        nm_mstat_clear();   /* the previous run's model counters are not this one's */
         rc = m->run(s);
     }
     release_server(s);

@@ -59,17 +59,10 @@ int nm_session_flush(nm_conn *c)
 {
     while (c->out_count) {
         struct iovec iov[NM_OUT_SEGS];
-        unsigned n = c->out_count;
-        for (unsigned i = 0; i < n; i++) {
-            nm_seg *s = seg_at(c, i);
-            uint32_t skip = i == 0 ? c->out_off : 0;
-            iov[i].iov_base = (void *)(s->p + skip);
-            iov[i].iov_len = s->len - skip;
-        }
         struct msghdr msg;
         memset(&msg, 0, sizeof(msg));
         msg.msg_iov = iov;
-        msg.msg_iovlen = n;
+        msg.msg_iovlen = (size_t)nm_session_out_iov(c, iov);
         ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
@@ -78,24 +71,41 @@ int nm_session_flush(nm_conn *c)
             nm_count(c->srv, NM_C_ERRORS);
             return -1;
         }
-        size_t left = (size_t)w;
-        if (w > 0) c->write_since = nm_now_ms();   /* a stall is measured from the last progress */
-        while (c->out_count) {
-            nm_seg *s = seg_at(c, 0);
-            size_t pending = s->len - c->out_off;
-            if (left < pending) {
-                c->out_off += (uint32_t)left;
-                break;
-            }
-            left -= pending;
-            if (s->buf) nm_buf_put(s->buf);
-            c->out_first = (uint8_t)((c->out_first + 1) % NM_OUT_SEGS);
-            c->out_count--;
-            c->out_off = 0;
-        }
-        if (!c->out_count && c->read_phase == NM_RP_IDLE) c->read_since = c->write_since;   /* idle from the end of the answer */
+        nm_session_sent(c, (size_t)w);
     }
     return 1;
+}
+
+void nm_session_sent(nm_conn *c, size_t n)
+{
+    if (!n) return;
+    c->write_since = nm_now_ms();   /* a stall is measured from the last progress */
+    while (c->out_count) {
+        nm_seg *s = seg_at(c, 0);
+        size_t pending = s->len - c->out_off;
+        if (n < pending) {
+            c->out_off += (uint32_t)n;
+            break;
+        }
+        n -= pending;
+        if (s->buf) nm_buf_put(s->buf);
+        c->out_first = (uint8_t)((c->out_first + 1) % NM_OUT_SEGS);
+        c->out_count--;
+        c->out_off = 0;
+    }
+    if (!c->out_count && c->read_phase == NM_RP_IDLE) c->read_since = c->write_since;   /* idle from the end of the answer */
+}
+
+int nm_session_out_iov(nm_conn *c, struct iovec *iov)
+{
+    unsigned n = c->out_count;
+    for (unsigned i = 0; i < n; i++) {
+        nm_seg *s = seg_at(c, i);
+        uint32_t skip = i == 0 ? c->out_off : 0;
+        iov[i].iov_base = (void *)(s->p + skip);
+        iov[i].iov_len = s->len - skip;
+    }
+    return (int)n;
 }
 
 /* ---- responses --------------------------------------------------------- */
@@ -178,6 +188,12 @@ static void read_phase(nm_conn *c, int phase)
 {
     c->read_phase = (uint8_t)phase;
     c->read_since = nm_now_ms();
+}
+
+void nm_session_received(nm_conn *c, size_t n)
+{
+    if (!c->in_len && n && c->read_phase == NM_RP_IDLE) read_phase(c, NM_RP_HEAD);   /* a request begins */
+    c->in_len += (uint32_t)n;
 }
 
 static void consume(nm_conn *c, uint32_t n)
@@ -283,8 +299,7 @@ int nm_session_fill(nm_conn *c)
         } else {
             ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, 0);
             if (n > 0) {
-                if (!c->in_len && c->read_phase == NM_RP_IDLE) read_phase(c, NM_RP_HEAD);
-                c->in_len += (uint32_t)n;
+                nm_session_received(c, (size_t)n);
                 return 1;
             }
             if (n == 0) {
@@ -305,6 +320,8 @@ int nm_session_fill(nm_conn *c)
         return -1;
     }
 }
+
+void nm_session_refuse(nm_conn *c) { refuse_without_buffer(c); }
 
 /* ---- the state machine ------------------------------------------------- */
 
@@ -339,7 +356,6 @@ int nm_session_drive(nm_conn *c)
 unsigned nm_session_timeout_ms(const nm_conn *c)
 {
     const nm_config *cfg = &c->srv->cfg;
-    if (c->flags & NM_CF_BUSY) return (unsigned)cfg->header_timeout_ms;   /* a worker has the request */
     uint64_t since = c->read_since;
     int limit = c->read_phase == NM_RP_IDLE ? cfg->idle_timeout_ms
               : c->read_phase == NM_RP_BODY ? cfg->body_timeout_ms : cfg->header_timeout_ms;

@@ -61,12 +61,15 @@ TEST(starts_and_announces)
     CHECK(strstr(srv.line, want) != 0);
     tc_stats st;
     CHECK(tc_stats_get(srv.port, &st) == 0);
-    /* A model may open its port after announcing the listener: count the
-     * descriptors once a round trip is done and the count has settled. */
+    /* Listener, ports, wakeups, stdio: a model may open its own descriptors
+     * after the listening line, so count once it has answered and the
+     * count has settled (the client above has left). */
     fds_before = tc_fd_count(srv.pid);
-    for (int settled = 0; settled < 3; tc_sleep_ms(20)) {
+    long deadline = tc_now_ms() + 3000;
+    for (int same = 0; same < 5 && tc_now_ms() < deadline;) {
+        tc_sleep_ms(20);
         int now = tc_fd_count(srv.pid);
-        settled = now == fds_before ? settled + 1 : 0;
+        same = now == fds_before ? same + 1 : 0;
         fds_before = now;
     }
 }

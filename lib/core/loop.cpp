@@ -102,7 +102,7 @@ static void on_conn_timeout(nm_timer *t)
     nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
     nm_loop *l = (nm_loop *)c->owner;
     /* Armed from a clock read before the last drive: the deadline may be a
-     * moment away still. A connection a worker holds is never dropped here. */
+     * moment away still. */
     unsigned left = nm_session_timeout_ms(c);
     if (left) {
         nm_wheel_add(&l->wheel, &c->timer, l->now, left);
@@ -143,7 +143,11 @@ void nm_loop_accept(nm_loop *l)
 
 void nm_loop_serve(nm_loop *l, nm_conn *c)
 {
-    int want = nm_session_drive(c);
+    nm_loop_rearm(l, c, nm_session_drive(c));
+}
+
+void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
+{
     if (!want) {
         nm_loop_drop(l, c);
         return;
