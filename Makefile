@@ -19,6 +19,19 @@ ifneq ($(CROSS_COMPILE),)
 BUILD = build/$(notdir $(patsubst %-,%,$(CROSS_COMPILE)))
 endif
 endif
+# make check SANITIZE=address,undefined (or thread): the same build and
+# checks in a separate directory, with the sanitizers compiled in and linked
+# through the compiler driver (test builds only: a release build has none).
+ifneq ($(SANITIZE),)
+comma := ,
+BUILD ?= build/$(TARGET)-$(subst $(comma),-,$(SANITIZE))
+# (The sanitizer runtimes need far more stack and thread-local storage.)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer \
+             -DNM_THREAD_STACK_SIZE=1048576
+export NM_SKIP_STATIC = 1
+export NM_SKIP_VALGRIND = 1
+export NM_SKIP_FUZZ = 1
+endif
 BUILD ?= build/$(TARGET)
 PREFIX ?= /usr/local
 
@@ -41,6 +54,9 @@ NM_CXXFLAGS = -std=c++17 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
 NM_CFLAGS = -std=c99 -Wall -Wextra -pthread -Ilib $(ARCH_FLAGS)
 # Programs link with the C driver: a C++ runtime reference fails the link.
 NM_LDFLAGS = -pthread $(ARCH_LDFLAGS) $(LDFLAGS)
+NM_CXXFLAGS += $(SAN_FLAGS)
+NM_CFLAGS += $(SAN_FLAGS)
+NM_LDFLAGS += $(SAN_FLAGS)
 
 LIB_SRCS := $(wildcard lib/*.cpp lib/*/*.cpp ports/*.cpp) $(EXTRA_SRCS)
 include lib/models.mk
@@ -85,6 +101,10 @@ $(BUILD)/test/conformance: $(BUILD)/obj/test/conformance.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(NM_LDFLAGS)
 
+$(BUILD)/test/soak: $(BUILD)/obj/test/soak.o $(TEST_COMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
 INV_SRCS := $(wildcard test/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
@@ -99,6 +119,7 @@ $(KQEMU)/nmserve: FORCE
 FORCE:
 
 TESTS := $(BUILD)/test/unit $(BUILD)/test/conformance $(BUILD)/test/invariants
+TESTS += $(BUILD)/test/soak
 ifneq ($(shell uname -s),Linux)
 else ifneq ($(TARGET)$(CROSS_COMPILE),host)
 else ifneq ($(wildcard test/kqemu/kqueue_emu.cpp),)
@@ -110,11 +131,35 @@ tests: $(LIB) $(DEMOS) $(TESTS)
 # The host's checks, then every cross target whose toolchain is installed;
 # a cross build checks itself under its emulator.
 check: tests
-ifeq ($(TARGET)$(CROSS_COMPILE),host)
+ifneq ($(SANITIZE),)
+	@sh test/run.sh $(BUILD)
+else ifeq ($(TARGET)$(CROSS_COMPILE),host)
 	@sh test/targets.sh host $(BUILD) $(NM_TARGETS)
 else
 	@sh test/targets.sh cross $(BUILD) "$(QEMU)" "$(NM)" "$(CC)"
 endif
+
+# Hostile and good clients against every model, NM_SOAK_SECONDS each
+# (make check runs a short form of it).
+SOAK_SECONDS ?= 20
+soak: $(BUILD)/nmserve $(BUILD)/test/soak
+	@NM_SOAK_SECONDS=$(SOAK_SECONDS) sh test/soak.sh $(BUILD)
+
+# libFuzzer targets (clang): the HTTP parser and the session, each run for
+# FUZZ_SECONDS from the seed corpus in test/fuzz/corpus/ (make check runs a
+# few seconds of each when clang is present).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CXX=clang++ CXXFLAGS="-O1 -g" \
+	  SAN_FLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-link
+fuzz-link: $(LIB) $(BUILD)/obj/test/unit_rig.o $(BUILD)/obj/test/fuzz/fuzz_http.o $(BUILD)/obj/test/fuzz/fuzz_session.o
+	clang++ $(FUZZ_SAN) -fsanitize=fuzzer $(BUILD)/obj/test/fuzz/fuzz_http.o $(LIB) -o $(BUILD)/fuzz_http
+	clang++ $(FUZZ_SAN) -fsanitize=fuzzer $(BUILD)/obj/test/fuzz/fuzz_session.o $(BUILD)/obj/test/unit_rig.o \
+	  $(LIB) -o $(BUILD)/fuzz_session -pthread
+fuzz: fuzz-build
+	@sh test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 demo: $(DEMOS)
 	@sh demos/demo.sh $(BUILD)
@@ -131,6 +176,6 @@ install: $(LIB)
 clean:
 	rm -rf build
 
-.PHONY: all demos tests check demo deps install clean FORCE
+.PHONY: all demos tests check demo deps install clean FORCE soak fuzz fuzz-build fuzz-link
 include test/targets.mk
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

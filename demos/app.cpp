@@ -36,10 +36,13 @@ static int stats(const nm_request *req, nm_response *res)
     nm_stats st;
     nm_server_stats(req->server, &st);
     char json[512];
-    /* "active" counts the other connections: the one asking is open too. */
+    /* "active" counts the other connections: the one asking is open too.
+     * The free slots and buffers leave out the asker's slot and input buffer. */
     int n = snprintf(json, sizeof(json),
-                     "{\"accepted\":%lu,\"active\":%lu,\"requests\":%lu,\"refused\":%lu,\"errors\":%lu",
-                     st.accepted, st.active ? st.active - 1 : 0, st.requests, st.refused, st.errors);
+                     "{\"accepted\":%lu,\"active\":%lu,\"requests\":%lu,\"refused\":%lu,\"errors\":%lu,"
+                     "\"timeouts\":%lu,\"free_slots\":%lu,\"free_buffers\":%lu",
+                     st.accepted, st.active ? st.active - 1 : 0, st.requests, st.refused, st.errors,
+                     st.timeouts, st.free_slots + 1, st.free_buffers + 1);
     const char *name;
     unsigned long value;
     for (int i = 0; n < (int)sizeof(json) - 64 && !nm_model_stat(i, &name, &value); i++)

@@ -3,6 +3,7 @@
  *   nmserve --model NAME [--poller P] [--port N] [--host A] [--threads N]
  *           [--workers N] [--protocol http|echo] [--edge]
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
+ *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
@@ -95,6 +96,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--idle-timeout")) num = &cfg.idle_timeout_ms;
         else if (!strcmp(a, "--header-timeout")) num = &cfg.header_timeout_ms;
         else if (!strcmp(a, "--write-timeout")) num = &cfg.write_timeout_ms;
+        else if (!strcmp(a, "--body-timeout")) num = &cfg.body_timeout_ms;
+        else if (!strcmp(a, "--max-conns")) num = &cfg.max_conns;
         else return usage("unknown option: ", a);
         if (!v) return usage("missing value for ", a);
         if (num && (number(v, num) || (num == &cfg.port && *num > 65535)))

@@ -74,6 +74,9 @@ typedef struct nm_stats {
     unsigned long requests;  /* requests answered */
     unsigned long refused;   /* connections or requests refused for lack of a resource */
     unsigned long errors;    /* protocol errors and I/O failures */
+    unsigned long timeouts;  /* connections closed by a header, body, idle or write timeout */
+    /* Free elements of this process's pools now (not summed over processes). */
+    unsigned long free_slots, free_buffers;
 } nm_stats;
 
 void nm_server_stats(const nm_server *srv, nm_stats *out);
@@ -103,6 +106,9 @@ typedef struct nm_config {
     int header_timeout_ms;   /* a request's header section must arrive within this */
     int idle_timeout_ms;     /* an idle keep-alive connection is closed after this */
     int write_timeout_ms;    /* a peer that reads nothing for this long is dropped */
+    int body_timeout_ms;     /* a request's body must arrive within this of its head */
+    int max_conns;           /* connections open at once, at most NM_MAX_CONNS;
+                                past it a new client is answered 503 and counted */
     /* Called once the listener is open, with the port it has. */
     void (*on_ready)(const nm_server *srv, int port, void *user);
     void *user;

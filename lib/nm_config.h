@@ -41,6 +41,13 @@
 #define NM_BUF_COUNT 256
 #endif
 
+/* Buffers a new request may not take: kept for the answers of requests
+ * already being read, so that a flood of new clients exhausting the pool is
+ * refused (503) while the clients being served still get their answers. */
+#ifndef NM_BUF_ANSWER_RESERVE
+#define NM_BUF_ANSWER_RESERVE (NM_BUF_COUNT / 16 + 1)
+#endif
+
 /* Output segments a connection may queue (buffers plus static bodies);
  * pipelined answers beyond that wait until the queue drains. */
 #ifndef NM_OUT_SEGS
@@ -102,6 +109,11 @@
 
 #ifndef NM_WRITE_TIMEOUT_MS
 #define NM_WRITE_TIMEOUT_MS 30000
+#endif
+
+/* A request's body must arrive within this of its header section's end. */
+#ifndef NM_BODY_TIMEOUT_MS
+#define NM_BODY_TIMEOUT_MS 10000
 #endif
 
 /* How long a stopping server keeps finishing answers in flight. */

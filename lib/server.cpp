@@ -37,6 +37,8 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->header_timeout_ms = NM_HEADER_TIMEOUT_MS;
     cfg->idle_timeout_ms = NM_IDLE_TIMEOUT_MS;
     cfg->write_timeout_ms = NM_WRITE_TIMEOUT_MS;
+    cfg->body_timeout_ms = NM_BODY_TIMEOUT_MS;
+    cfg->max_conns = NM_MAX_CONNS;
 }
 
 extern "C" void nm_server_stop(nm_server *srv)
@@ -80,6 +82,9 @@ extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
     out->requests = __atomic_load_n(&c->requests, __ATOMIC_RELAXED);
     out->refused = __atomic_load_n(&c->refused, __ATOMIC_RELAXED);
     out->errors = __atomic_load_n(&c->errors, __ATOMIC_RELAXED);
+    out->timeouts = __atomic_load_n(&c->timeouts, __ATOMIC_RELAXED);
+    out->free_slots = nm_conn_free();
+    out->free_buffers = nm_buf_free();
 }
 
 void nm_announce(nm_server *s)

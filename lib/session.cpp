@@ -57,17 +57,14 @@ static void out_rollback(nm_conn *c, unsigned count, uint32_t tail_len)
 
 /* A blocking socket's timeouts are NM_STOP_POLL_MS steps, so that a stop is
  * seen even when the signal that asked for it came just before the call:
- * keep waiting while not stopped and the state's own timeout has not run out. */
-static int wait_more(const nm_conn *c, uint64_t since, unsigned limit_ms)
+ * keep waiting while not stopped and the state's deadline has not passed. */
+static int wait_more(const nm_conn *c)
 {
-    return (c->flags & NM_CF_BLOCKING) && !nm_stop_requested(c->srv) && nm_now_ms() - since < limit_ms;
+    return (c->flags & NM_CF_BLOCKING) && !nm_stop_requested(c->srv) && nm_session_timeout_ms(c) > 0;
 }
-
-static uint64_t wait_start(const nm_conn *c) { return c->flags & NM_CF_BLOCKING ? nm_now_ms() : 0; }
 
 int nm_session_flush(nm_conn *c)
 {
-    uint64_t since = wait_start(c);
     while (c->out_count) {
         struct iovec iov[NM_OUT_SEGS];
         struct msghdr msg;
@@ -77,22 +74,21 @@ int nm_session_flush(nm_conn *c)
         ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
-            if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-                wait_more(c, since, (unsigned)c->srv->cfg.write_timeout_ms))
-                continue;
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_more(c)) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
             c->flags |= NM_CF_DEAD;
             nm_count(c->srv, NM_C_ERRORS);
             return -1;
         }
-        nm_session_sent(c, (size_t)w);
-        since = wait_start(c);   /* progress: the write timeout starts again */
+        nm_session_sent(c, (size_t)w);   /* progress: the write deadline moves */
     }
     return 1;
 }
 
 void nm_session_sent(nm_conn *c, size_t n)
 {
+    if (!n) return;
+    c->write_since = nm_now_ms();   /* a stall is measured from the last progress */
     while (c->out_count) {
         nm_seg *s = seg_at(c, 0);
         size_t pending = s->len - c->out_off;
@@ -106,6 +102,7 @@ void nm_session_sent(nm_conn *c, size_t n)
         c->out_count--;
         c->out_off = 0;
     }
+    if (!c->out_count && c->read_phase == NM_RP_IDLE) c->read_since = c->write_since;   /* idle from the end of the answer */
 }
 
 int nm_session_out_iov(nm_conn *c, struct iovec *iov)
@@ -178,6 +175,7 @@ static void resp_begin(nm_response *res, nm_conn *c, const nm_request *req, int 
     res->keep_alive = (uint8_t)keep;
     res->mark_count = c->out_count;
     res->mark_len = c->out_count ? seg_at(c, c->out_count - 1u)->len : 0;
+    if (!c->out_count) c->write_since = nm_now_ms();
 }
 
 /* Queue a bodiless answer with `status` and close after it. When even that
@@ -195,23 +193,40 @@ static void answer_and_close(nm_conn *c, const nm_request *req, int status)
 
 /* ---- requests ---------------------------------------------------------- */
 
+static void read_phase(nm_conn *c, int phase)
+{
+    c->read_phase = (uint8_t)phase;
+    c->read_since = nm_now_ms();
+}
+
+void nm_session_received(nm_conn *c, size_t n)
+{
+    if (!c->in_len && n && c->read_phase == NM_RP_IDLE) read_phase(c, NM_RP_HEAD);   /* a request begins */
+    c->in_len += (uint32_t)n;
+}
+
 static void consume(nm_conn *c, uint32_t n)
 {
     c->in_len -= n;
     c->in_scan = 0;
     if (c->in_len) memmove(c->in->data, c->in->data + n, c->in_len);
+    read_phase(c, c->in_len ? NM_RP_HEAD : NM_RP_IDLE);   /* a pipelined request starts now */
 }
 
 int nm_session_next(nm_conn *c, nm_request *req)
 {
     if (!c->in_len) return 0;
     req->server = c->srv;
+    req->size = 0;
     int r = proto_of(c)->parse(c->in->data, c->in_len, &c->in_scan, req);
     if (r > 0) {
         req->size = (size_t)r;
         return 1;
     }
-    if (r == 0) return 0;
+    if (r == 0) {
+        if (req->size && c->read_phase == NM_RP_HEAD) read_phase(c, NM_RP_BODY);
+        return 0;
+    }
     nm_count(c->srv, NM_C_ERRORS);
     c->in_len = 0;
     answer_and_close(c, 0, -r);
@@ -248,6 +263,14 @@ int nm_session_can_answer(const nm_conn *c)
 
 /* ---- reading ----------------------------------------------------------- */
 
+static void set_timeout(int fd, int opt, int ms)
+{
+    struct timeval tv;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
 static void refuse_without_buffer(nm_conn *c)
 {
     const char *r = proto_of(c)->refusal;
@@ -264,7 +287,7 @@ int nm_session_fill(nm_conn *c)
      * that a stop signal handled just before it would not interrupt. */
     int recv_flags = !c->in_len && nm_stop_requested(c->srv) ? MSG_DONTWAIT : 0;
     if (!c->in) {
-        c->in = nm_buf_get();
+        c->in = nm_buf_free() > NM_BUF_ANSWER_RESERVE ? nm_buf_get() : 0;
         if (!c->in) {
             refuse_without_buffer(c);
             return -1;
@@ -275,19 +298,24 @@ int nm_session_fill(nm_conn *c)
         c->flags |= NM_CF_DEAD;
         return -1;
     }
-    uint64_t since = wait_start(c);
     for (;;) {
-        ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, recv_flags);
-        if (n > 0) {
-            c->in_len += (uint32_t)n;
-            return 1;
-        }
-        if (n == 0) {
-            c->flags |= NM_CF_READ_EOF;
-            return -1;
+        /* A blocking read checks its deadline first: a client trickling bytes
+         * never lets a read time out, yet must be cut at the deadline. */
+        if ((c->flags & NM_CF_BLOCKING) && !nm_session_timeout_ms(c)) {
+            errno = EAGAIN;
+        } else {
+            ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, recv_flags);
+            if (n > 0) {
+                nm_session_received(c, (size_t)n);
+                return 1;
+            }
+            if (n == 0) {
+                c->flags |= NM_CF_READ_EOF;
+                return -1;
+            }
         }
         if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
-        if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_more(c, since, nm_session_timeout_ms(c))) continue;
+        if ((errno == EAGAIN || errno == EWOULDBLOCK) && !recv_flags && wait_more(c)) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
             if (!c->in_len) {
                 nm_buf_put(c->in);
@@ -331,30 +359,30 @@ int nm_session_drive(nm_conn *c)
     }
 }
 
+/* Each deadline is fixed when its phase begins: a byte that arrives does not
+ * move the header or body deadline (a client trickling a byte a second is
+ * still cut), and only bytes the peer takes move the write deadline. */
 unsigned nm_session_timeout_ms(const nm_conn *c)
 {
     const nm_config *cfg = &c->srv->cfg;
-    if (c->out_count) return (unsigned)cfg->write_timeout_ms;
-    return (unsigned)(c->in_len ? cfg->header_timeout_ms : cfg->idle_timeout_ms);
+    uint64_t since = c->read_since;
+    int limit = c->read_phase == NM_RP_IDLE ? cfg->idle_timeout_ms
+              : c->read_phase == NM_RP_BODY ? cfg->body_timeout_ms : cfg->header_timeout_ms;
+    if (c->out_count) {
+        since = c->write_since;
+        limit = cfg->write_timeout_ms;
+    }
+    uint64_t due = since + (uint64_t)(limit > 0 ? limit : 0), now = nm_now_ms();
+    return due > now ? (unsigned)(due - now) : 0;
 }
-
-static void set_timeout(int fd, int opt, int ms)
-{
-    struct timeval tv;
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-    setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
-}
-
-static int step_ms(int timeout_ms) { return timeout_ms < NM_STOP_POLL_MS ? timeout_ms : NM_STOP_POLL_MS; }
 
 void nm_session_run_blocking(nm_conn *c)
 {
-    /* On a blocking socket EAGAIN only means a timeout ran out (or a stop):
-     * the socket wakes every step and the session looks at both. */
+    /* On a blocking socket EAGAIN only means a step ran out: the session then
+     * looks at the stop flag and at the deadline of the state it is in. */
     c->flags |= NM_CF_BLOCKING;
-    set_timeout(c->fd, SO_RCVTIMEO, step_ms(c->srv->cfg.idle_timeout_ms));
-    set_timeout(c->fd, SO_SNDTIMEO, step_ms(c->srv->cfg.write_timeout_ms));
+    set_timeout(c->fd, SO_RCVTIMEO, NM_STOP_POLL_MS);
+    set_timeout(c->fd, SO_SNDTIMEO, NM_STOP_POLL_MS);
     if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_count(c->srv, NM_C_TIMEOUTS);
 }
 

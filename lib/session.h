@@ -30,6 +30,9 @@ int nm_session_can_answer(const nm_conn *c);        /* room to queue another ans
  * iovecs (NM_OUT_SEGS of room; returns how many), and retiring n bytes sent. */
 int nm_session_out_iov(nm_conn *c, struct iovec *iov);
 void nm_session_sent(nm_conn *c, size_t n);
+/* n bytes were read into c->in past c->in_len by the caller (a proactor's
+ * completion): counts them and starts the header deadline of a new request. */
+void nm_session_received(nm_conn *c, size_t n);
 /* Refuse a connection without reading it: the protocol's refusal, counted. */
 void nm_session_refuse(nm_conn *c);
 

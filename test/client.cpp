@@ -252,6 +252,41 @@ int tc_fd_count(pid_t pid)
     return n;
 }
 
+/* utime + stime of /proc/PID/stat, and its parent's pid; -1 if unreadable. */
+static long proc_ticks(const char *pid, long *ppid)
+{
+    char path[300], line[1024];
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(line, 1, sizeof(line) - 1, f);
+    fclose(f);
+    line[n] = 0;
+    const char *p = strrchr(line, ')');   /* the command name may hold spaces */
+    long v[16];
+    if (!p || sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &v[0], &v[1], &v[2]) != 3)
+        return -1;
+    *ppid = v[0];
+    return v[1] + v[2];
+}
+
+long tc_cpu_ticks(pid_t pid)
+{
+    char self[32];
+    snprintf(self, sizeof(self), "%d", (int)pid);
+    long ppid;
+    long total = proc_ticks(self, &ppid);
+    if (total < 0) return -1;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+        long t = proc_ticks(e->d_name, &ppid);
+        if (t > 0 && ppid == (long)pid) total += t;
+    }
+    if (d) closedir(d);
+    return total;
+}
+
 static long field(const char *json, const char *name)
 {
     char key[32];
@@ -269,6 +304,9 @@ int tc_stats_get(int port, tc_stats *st)
     st->requests = field(body, "requests");
     st->refused = field(body, "refused");
     st->errors = field(body, "errors");
+    st->timeouts = field(body, "timeouts");
+    st->free_slots = field(body, "free_slots");
+    st->free_buffers = field(body, "free_buffers");
     return st->active < 0 ? -1 : 0;
 }
 

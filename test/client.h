@@ -46,8 +46,11 @@ int tc_server_start(tc_server *s, const char *const *argv);
 /* SIGTERM it; its exit status (0 = clean), or -1 if it had to be killed. */
 int tc_server_stop(tc_server *s, int timeout_ms);
 int tc_fd_count(pid_t pid);   /* open descriptors of a process, -1 if unknown */
+/* CPU time (user + system, clock ticks) of a process and its children that
+ * run now, -1 if unknown. */
+long tc_cpu_ticks(pid_t pid);
 
-struct tc_stats { long accepted, active, requests, refused, errors; };
+struct tc_stats { long accepted, active, requests, refused, errors, timeouts, free_slots, free_buffers; };
 int tc_stats_get(int port, tc_stats *st);   /* 0, or -1 */
 /* Poll /stats until active == 0 (other connections), up to timeout_ms. */
 int tc_wait_idle(int port, int timeout_ms, tc_stats *st);

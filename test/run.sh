@@ -54,6 +54,10 @@ conformance() {   # conformance SERVER MODEL [options]: under a time bound
 RUN=${NM_RUN_PREFIX:-}
 check "unit" timeout 120 $RUN "$B/test/unit"
 [ -x "$B/kqemu/test/unit" ] && check "unit (kqueue emulation)" timeout 120 "$B/kqemu/test/unit"
+if [ -z "${NM_SKIP_VALGRIND:-}" ] && [ -z "$RUN" ] && command -v valgrind > /dev/null; then
+    check "unit under valgrind memcheck" timeout 300 valgrind -q --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect "$B/test/unit"
+fi
 [ -x "$DRV/test/invariants" ] && check "model invariants" timeout 600 "$DRV/test/invariants" "$B/nmserve"
 
 # Every model: the full suite on its first poller, a short one on the others.
@@ -93,8 +97,26 @@ if [ -x "$B/kqemu/nmserve" ]; then
     NM_SUITE=short conformance "$B/kqemu/nmserve" producer_consumer --poller kqueue
 fi
 
+# Hostile clients against every model on its first poller: a short soak.
+if [ -x "$B/test/soak" ]; then
+    while read -r model pollers; do
+        set -- $pollers
+        if [ "$1" = "-" ]; then check "soak $model" env NM_SOAK_BLOCKING=1 NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} timeout 180 "$B/test/soak" "$B/nmserve" "$model"
+        else check "soak $model --poller $1" env NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} timeout 180 "$B/test/soak" "$B/nmserve" "$model" --poller "$1"
+        fi
+    done < "$LOGS/models.txt"
+    [ -x "$B/kqemu/nmserve" ] && check "soak kqueue (emulation)" env NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} \
+        timeout 180 "$B/test/soak" "$B/kqemu/nmserve" kqueue
+fi
+
 check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"
-[ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && check "make install, then build against it" sh test/install.sh
+# A few seconds of each fuzz target, when clang can build libFuzzer programs.
+fuzz_probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char *, unsigned long) { return 0; }'
+if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ] && command -v clang++ > /dev/null &&
+   echo "$fuzz_probe" | clang++ -x c++ -fsanitize=fuzzer,address - -o "$LOGS/fuzz-probe" > /dev/null 2>&1; then
+    check "fuzz http parser and session, 3 s each" make --no-print-directory fuzz FUZZ_SECONDS=3
+fi
+[ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "cppcheck lib ports demos" sh test/cppcheck.sh
     check "symbol audit" sh test/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"

@@ -29,7 +29,7 @@ Greeter greeter;
 volatile int ready_port;
 int run_rc = -1;
 
-void on_ready(const nm_server *, int port, void *) { ready_port = port; }
+void on_ready(const nm_server *, int port, void *) { __atomic_store_n(&ready_port, port, __ATOMIC_RELEASE); }
 
 void *serve(void *)
 {
@@ -48,7 +48,7 @@ TEST(cpp_api_serves_a_class_handler)
     pthread_t t;
     ready_port = 0;
     REQUIRE(pthread_create(&t, 0, serve, 0) == 0);
-    for (int i = 0; i < 500 && !ready_port; i++) tc_sleep_ms(10);
+    for (int i = 0; i < 500 && !__atomic_load_n(&ready_port, __ATOMIC_ACQUIRE); i++) tc_sleep_ms(10);
     REQUIRE(ready_port);
     tc_conn c;
     REQUIRE(!tc_connect(&c, ready_port));

@@ -5,14 +5,27 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+/* One spare descriptor per process. Threads of a model that all accept give
+ * it up and take it back under the lock: two closing it at once would close
+ * whatever descriptor took its number in between. */
 static int reserve_fd = -1;
+static pthread_mutex_t reserve_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void reserve_open_locked(void)
+{
+    if (reserve_fd < 0) reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
 
 void nm_reserve_fd_open(void)
 {
-    if (reserve_fd < 0) reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pthread_mutex_lock(&reserve_lock);
+    reserve_open_locked();
+    pthread_mutex_unlock(&reserve_lock);
 }
 
 static void refuse(nm_server *s, int fd)
@@ -24,19 +37,37 @@ static void refuse(nm_server *s, int fd)
 }
 
 /* Out of descriptors: give up the spare one to take the waiting client off
- * the backlog and close it, so the listener does not stay readable and spin. */
-static void refuse_emfile(nm_server *s)
+ * the backlog and close it, so the listener does not stay readable and spin.
+ * Another thread may take the freed number first and the spare be lost
+ * until descriptors come back: then pause a moment instead of spinning.
+ * Returns 1 when a client was taken off the backlog. */
+static int refuse_emfile(nm_server *s)
 {
-    if (reserve_fd < 0) {
-        nm_count(s, NM_C_REFUSED);
-        return;
-    }
-    close(reserve_fd);
-    reserve_fd = -1;
-    int fd = accept(s->listen_fd, 0, 0);
-    if (fd >= 0) close(fd);
     nm_count(s, NM_C_REFUSED);
-    nm_reserve_fd_open();
+    int drained = 0;
+    pthread_mutex_lock(&reserve_lock);
+    reserve_open_locked();
+    if (reserve_fd >= 0) {
+        close(reserve_fd);
+        reserve_fd = -1;
+        int fd = accept(s->listen_fd, 0, 0);
+        if (fd >= 0) close(fd);
+        drained = fd >= 0;
+        reserve_open_locked();
+    }
+    pthread_mutex_unlock(&reserve_lock);
+    if (!drained) {
+        struct timespec pause = { 0, 10 * 1000 * 1000 };
+        nanosleep(&pause, 0);
+    }
+    return drained;
+}
+
+/* The run-time cap below the slot pool; 0 or less: the pool is the cap. */
+static int over_cap(nm_server *s)
+{
+    int cap = s->cfg.max_conns;
+    return cap > 0 && __atomic_load_n(nm_counter(s, NM_C_ACTIVE), __ATOMIC_RELAXED) >= (unsigned long)cap;
 }
 
 nm_conn *nm_accept(nm_server *s, int nonblocking, int *more)
@@ -46,8 +77,7 @@ nm_conn *nm_accept(nm_server *s, int nonblocking, int *more)
     if (fd < 0) {
         switch (errno) {
         case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
-            refuse_emfile(s);
-            *more = reserve_fd >= 0;
+            *more = refuse_emfile(s);
             return 0;
         case ECONNABORTED: case EINTR: case EPROTO:
             *more = !nm_stop_requested(s);
@@ -58,7 +88,7 @@ nm_conn *nm_accept(nm_server *s, int nonblocking, int *more)
     }
     nm_count(s, NM_C_ACCEPTED);
     *more = 1;
-    nm_conn *c = nm_conn_open(s, fd);
+    nm_conn *c = over_cap(s) ? 0 : nm_conn_open(s, fd);
     if (!c) {
         refuse(s, fd);
         return 0;

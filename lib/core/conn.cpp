@@ -30,6 +30,8 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     nm_timer_init(&c->timer, 0);
     c->srv = s;
     c->owner = 0;
+    c->read_phase = NM_RP_HEAD;
+    c->read_since = c->write_since = nm_now_ms();
     __atomic_store_n(&nm_conn_by_fd[fd], c, __ATOMIC_RELEASE);
     nm_count(s, NM_C_ACTIVE);
     return c;

@@ -28,7 +28,14 @@ enum nm_conn_flags {
     NM_CF_READ_EOF = 2,      /* the peer finished sending */
     NM_CF_BUSY = 4,          /* a request is being answered away from the loop */
     NM_CF_DEAD = 8,          /* an I/O error: close without writing more */
-    NM_CF_BLOCKING = 16,     /* a blocking socket whose timeouts are stop-poll steps */
+    NM_CF_BLOCKING = 16,     /* a blocking socket (thread models): its timeouts are stop-poll steps */
+};
+
+/* What the connection is waiting to read: it picks the timeout that applies. */
+enum nm_read_phase {
+    NM_RP_HEAD = 0,   /* a request's header section (a new connection starts here) */
+    NM_RP_BODY = 1,   /* the body of a request whose head is complete */
+    NM_RP_IDLE = 2,   /* nothing: a keep-alive connection between requests */
 };
 
 struct nm_conn {
@@ -43,6 +50,9 @@ struct nm_conn {
     nm_timer timer;
     nm_server *srv;
     void *owner;                    /* the model's: its loop, worker, ... */
+    uint8_t read_phase;             /* nm_read_phase */
+    uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
+    uint64_t write_since;           /* ms: the last progress of the output queue */
 };
 
 nm_buf *nm_buf_get(void);

@@ -100,8 +100,16 @@ int nm_loop_tick(nm_loop *l)
 static void on_conn_timeout(nm_timer *t)
 {
     nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
+    nm_loop *l = (nm_loop *)c->owner;
+    /* Armed from a clock read before the last drive: the deadline may be a
+     * moment away still. */
+    unsigned left = nm_session_timeout_ms(c);
+    if (left) {
+        nm_wheel_add(&l->wheel, &c->timer, l->now, left);
+        return;
+    }
     nm_count(c->srv, NM_C_TIMEOUTS);
-    nm_loop_drop((nm_loop *)c->owner, c);
+    nm_loop_drop(l, c);
 }
 
 int nm_loop_adopt(nm_loop *l, nm_conn *c)

@@ -93,7 +93,7 @@ static void completed(nm_proactor *p, nm_conn *c, int op, int result)
         }
         break;
     case NM_OP_RECV:
-        if (result > 0) c->in_len += (uint32_t)result;
+        if (result > 0) nm_session_received(c, (size_t)result);
         else if (result == 0) c->flags |= NM_CF_READ_EOF;
         else {
             if (result != -ECONNRESET && !(c->flags & NM_CF_DEAD)) nm_count(c->srv, NM_C_ERRORS);

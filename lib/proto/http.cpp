@@ -153,7 +153,10 @@ static int http_parse(const char *buf, uint32_t len, uint32_t *scan, nm_request 
     if (has_te) return has_cl ? -400 : -501;
     if (hosts > 1 || (req->version_minor == 1 && hosts == 0)) return -400;
     if ((uint32_t)end + content_length > NM_BUF_SIZE) return -413;
-    if ((uint32_t)end + content_length > len) return 0;
+    if ((uint32_t)end + content_length > len) {
+        req->size = (size_t)end + content_length;   /* the head is complete: the body is awaited */
+        return 0;
+    }
 
     req->protocol = NM_PROTO_HTTP;
     req->keep_alive = req->version_minor == 1 ? !conn_close : (conn_keep && !conn_close);

@@ -29,7 +29,9 @@ struct nm_protocol {
      * 0 when more bytes are needed, or -status for input to refuse (the
      * connection is answered with that status and closed). *scan keeps how
      * far the previous call looked, so a request arriving a byte at a time
-     * is not searched again from the start; reset it to 0 after a request. */
+     * is not searched again from the start; reset it to 0 after a request.
+     * Returning 0 once the head is complete, it sets req->size to the whole
+     * request's length (the session then times the body, not the head). */
     int (*parse)(const char *buf, uint32_t len, uint32_t *scan, nm_request *req);
     int (*open_head)(nm_response *res);
     int (*header)(nm_response *res, const char *name, const char *value);
