@@ -4,6 +4,7 @@
 #   make demo            build, serve, load, print a result table
 #   make deps check      install what the tests need (Debian/Ubuntu), run them all
 #   make install         library, headers and netmodels.pc under $(DESTDIR)$(PREFIX)
+#   make bench           every model side by side with nginx: table, CSV, SVG in build/bench/
 #
 # Honoured: CROSS_COMPILE CC CXX AR CXXFLAGS CFLAGS LDFLAGS PREFIX DESTDIR TARGET
 
@@ -105,6 +106,20 @@ demo: $(DEMOS)
 deps:
 	@sh test/deps.sh
 
+# The benchmark build: -O2, and room for 10,000 idle connections and for a
+# thread per connection of the load client.
+BENCH_BUILD = build/bench/$(TARGET)
+BENCH_CPPFLAGS = -DNM_MAX_CONNS=10240 -DNM_MAX_THREADS=256
+$(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
+bench:
+	@NM_DEPS_PACKAGES="nginx-light wrk" sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
+	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -g" EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS)" \
+	  $(BENCH_BUILD)/nmserve $(BENCH_BUILD)/nmbench $(BENCH_BUILD)/bench/idle $(BENCH_BUILD)/bench/report
+	@sh test/bench/bench.sh $(BENCH_BUILD)
+
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/netmodels
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
@@ -114,5 +129,5 @@ install: $(LIB)
 clean:
 	rm -rf build
 
-.PHONY: all demos tests check demo deps install clean FORCE
+.PHONY: all demos tests check demo deps install clean bench FORCE
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
