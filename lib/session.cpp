@@ -243,6 +243,7 @@ static void refuse_without_buffer(nm_conn *c)
 
 int nm_session_fill(nm_conn *c)
 {
+    c->flags &= (uint8_t)~NM_CF_DRAINED;
     if (!c->in) {
         c->in = nm_buf_get();
         if (!c->in) {
@@ -256,9 +257,11 @@ int nm_session_fill(nm_conn *c)
         return -1;
     }
     for (;;) {
-        ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, 0);
+        size_t room = NM_BUF_SIZE - c->in_len;
+        ssize_t n = recv(c->fd, c->in->data + c->in_len, room, 0);
         if (n > 0) {
             c->in_len += (uint32_t)n;
+            if ((size_t)n < room && (c->flags & NM_CF_LEVEL)) c->flags |= NM_CF_DRAINED;
             return 1;
         }
         if (n == 0) {
@@ -302,6 +305,12 @@ int nm_session_drive(nm_conn *c)
         }
         if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
         if (c->flags & NM_CF_BUSY) return NM_READ;
+        if (c->flags & NM_CF_DRAINED) {
+            /* A read that would only say EAGAIN is a syscall per request
+             * saved: the level-triggered port reports the next bytes. */
+            c->flags &= (uint8_t)~NM_CF_DRAINED;
+            return NM_READ;
+        }
         int r = nm_session_fill(c);
         if (r == 0) return NM_READ;
         /* r > 0: answer what arrived; r < 0: EOF answers what is complete, then ends */

@@ -28,6 +28,8 @@ enum nm_conn_flags {
     NM_CF_READ_EOF = 2,      /* the peer finished sending */
     NM_CF_BUSY = 4,          /* a request is being answered away from the loop */
     NM_CF_DEAD = 8,          /* an I/O error: close without writing more */
+    NM_CF_LEVEL = 16,        /* watched by a level-triggered port, which reports bytes left unread */
+    NM_CF_DRAINED = 32,      /* the last read took less than asked: the socket is empty */
 };
 
 struct nm_conn {

@@ -108,6 +108,7 @@ int nm_loop_adopt(nm_loop *l, nm_conn *c)
 {
     c->owner = l;
     c->timer.fn = on_conn_timeout;
+    if (!l->port.edge) c->flags |= NM_CF_LEVEL;
     if (nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c)) {
         static int told;
         if (!told++)
