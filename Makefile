@@ -116,7 +116,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o
 
 bench:
 	@NM_DEPS_PACKAGES="nginx-light wrk" sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
-	@$(MAKE) --no-print-directory BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -g" EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS)" \
+	@$(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -g" EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS)" \
 	  $(BENCH_BUILD)/nmserve $(BENCH_BUILD)/nmbench $(BENCH_BUILD)/bench/idle $(BENCH_BUILD)/bench/report
 	@sh test/bench/bench.sh $(BENCH_BUILD)
 

@@ -87,13 +87,13 @@ static void gather(void)
         entry *e = entry_of(r->f[C_MODEL]);
         if (!e) continue;
         if (r->f[C_POLLER][0]) snprintf(e->poller, sizeof(e->poller), "%s", r->f[C_POLLER]);
-        e->errors += atol(r->f[C_ERRORS]);
-        if (!strcmp(r->f[C_WORKLOAD], "idle")) {   /* its RSS is in the idle column, not the peak */
+        if (!strcmp(r->f[C_WORKLOAD], "idle")) {   /* its RSS and refusals are the idle column's */
             e->has_idle = 1;
             e->idle_conns = atoi(r->f[C_CONNS]);
             e->idle_bytes = atof(r->f[C_IDLE]);
             continue;
         }
+        e->errors += atol(r->f[C_ERRORS]);
         long rss = atol(r->f[C_RSS]), th = atol(r->f[C_THREADS]), pr = atol(r->f[C_PROCS]);
         if (rss > e->rss_kb) e->rss_kb = rss;
         if (th > e->threads) e->threads = th;
