@@ -6,6 +6,7 @@
 #   make install         library, headers and netmodels.pc under $(DESTDIR)$(PREFIX)
 #   make TARGET=armhf    cross-build for a target of toolchains/ (check and size too)
 #   make size            footprint per target with -Os: library, pools, a firmware
+#   make bench           every model side by side with nginx: table, CSV, SVG in build/bench/
 #
 # Honoured: CROSS_COMPILE CC CXX AR CXXFLAGS CFLAGS LDFLAGS PREFIX DESTDIR TARGET
 #           NM_MODELS="epoll reactor ..." (only these models) NM_TARGETS NM_REQUIRE_TARGETS
@@ -167,6 +168,20 @@ demo: $(DEMOS)
 deps:
 	@sh test/deps.sh
 
+# The benchmark build: -O2, and room for 10,000 idle connections and for a
+# thread per connection of the load client.
+BENCH_BUILD = build/bench/$(TARGET)
+BENCH_CPPFLAGS = -DNM_MAX_CONNS=10240 -DNM_MAX_THREADS=256
+$(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
+bench:
+	@NM_DEPS_PACKAGES="nginx-light wrk" sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
+	@$(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -g" EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS)" \
+	  $(BENCH_BUILD)/nmserve $(BENCH_BUILD)/nmbench $(BENCH_BUILD)/bench/idle $(BENCH_BUILD)/bench/report
+	@sh test/bench/bench.sh $(BENCH_BUILD)
+
 install: $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/netmodels
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
@@ -176,6 +191,6 @@ install: $(LIB)
 clean:
 	rm -rf build
 
-.PHONY: all demos tests check demo deps install clean FORCE soak fuzz fuzz-build fuzz-link
+.PHONY: all demos tests check demo deps install clean bench FORCE soak fuzz fuzz-build fuzz-link
 include test/targets.mk
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -286,6 +286,7 @@ int nm_session_fill(nm_conn *c)
      * the loops drop theirs. So a blocking model does not go back into a recv()
      * that a stop signal handled just before it would not interrupt. */
     int recv_flags = !c->in_len && nm_stop_requested(c->srv) ? MSG_DONTWAIT : 0;
+    c->flags &= (uint8_t)~NM_CF_DRAINED;
     if (!c->in) {
         c->in = nm_buf_free() > NM_BUF_ANSWER_RESERVE ? nm_buf_get() : 0;
         if (!c->in) {
@@ -304,9 +305,11 @@ int nm_session_fill(nm_conn *c)
         if ((c->flags & NM_CF_BLOCKING) && !nm_session_timeout_ms(c)) {
             errno = EAGAIN;
         } else {
-            ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, recv_flags);
+            size_t room = NM_BUF_SIZE - c->in_len;
+            ssize_t n = recv(c->fd, c->in->data + c->in_len, room, recv_flags);
             if (n > 0) {
                 nm_session_received(c, (size_t)n);
+                if ((size_t)n < room && (c->flags & NM_CF_LEVEL)) c->flags |= NM_CF_DRAINED;
                 return 1;
             }
             if (n == 0) {
@@ -353,6 +356,12 @@ int nm_session_drive(nm_conn *c)
         }
         if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
         if (c->flags & NM_CF_BUSY) return NM_READ;
+        if (c->flags & NM_CF_DRAINED) {
+            /* A read that would only say EAGAIN is a syscall per request
+             * saved: the level-triggered port reports the next bytes. */
+            c->flags &= (uint8_t)~NM_CF_DRAINED;
+            return NM_READ;
+        }
         int r = nm_session_fill(c);
         if (r == 0) return NM_READ;
         /* r > 0: answer what arrived; r < 0: EOF answers what is complete, then ends */

@@ -1,0 +1,324 @@
+#!/bin/sh
+# bench.sh BUILD - every model of BUILD/nmserve side by side with nginx.
+#
+# For each model: start nmserve on loopback, warm up, drive it with the load
+# client (wrk when installed, else nmbench) for BENCH_SECONDS under two
+# workloads, keep-alive and Connection: close, and record requests/s, latency
+# p50/p99, errors plus non-2xx answers, peak RSS summed over the server's
+# processes, and the threads and processes it used. nginx (1 and 2 workers,
+# when installed) is measured the same way before the first model, every
+# BENCH_NGINX_EVERY models and after the last, so each model's ratio is to an
+# nginx figure taken minutes apart. Then the idle workload: BENCH_IDLE_CONNS
+# keep-alive connections, one request each, then idle; the server's RSS
+# growth per connection. Writes $OUT/bench.csv, bench.md, bench.svg and
+# prints the table.
+#
+# Environment (defaults in brackets):
+#   BENCH_SECONDS [8]  BENCH_WARMUP [1]  (whole seconds)  BENCH_CONNS [100]
+#   BENCH_MODELS [every model of nmserve --list]
+#   BENCH_WORKLOADS ["keepalive close idle"]
+#   BENCH_IDLE_CONNS [10000]  BENCH_IDLE_MODELS [the event-driven models but select]
+#   BENCH_NGINX_EVERY [8]  BENCH_NGINX_PORT [18480]  BENCH_NGINX ["1 2": worker counts, "" for none]
+#   BENCH_CLIENT [wrk if installed, else nmbench]  BENCH_ARGS [extra nmserve options]
+#   BENCH_OUT [build/bench]
+B=${1:-build/bench/host}
+OUT=${BENCH_OUT:-build/bench}
+SECS=${BENCH_SECONDS:-8}
+WARM=${BENCH_WARMUP:-1}
+CONNS=${BENCH_CONNS:-100}
+WORKLOADS=${BENCH_WORKLOADS:-keepalive close idle}
+IDLE_N=${BENCH_IDLE_CONNS:-10000}
+NGINX_EVERY=${BENCH_NGINX_EVERY:-8}
+NGINX_PORT=${BENCH_NGINX_PORT:-18480}
+NGINX_WORKERS=${BENCH_NGINX-1 2}
+MODELS=$(echo ${BENCH_MODELS:-$("$B/nmserve" --list)})
+CLIENT=${BENCH_CLIENT:-}
+[ -n "$CLIENT" ] || { command -v wrk > /dev/null && CLIENT=wrk || CLIENT=nmbench; }
+command -v nginx > /dev/null || NGINX_WORKERS=""
+[ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx || NGINX=nginx
+
+mkdir -p "$OUT/logs" "$OUT/nginx"
+OUT=$(cd "$OUT" && pwd)
+CSV=$OUT/bench.csv
+RUNFLAG=$OUT/.running
+# 10,000 connections need as many descriptors in the server and the client.
+ulimit -n 20000 2> /dev/null || ulimit -n "$(ulimit -Hn)"
+echo "model,poller,workload,client,conns,seconds,rps,p50_us,p99_us,errors,peak_rss_kb,threads,processes,nginx_rps,ratio,idle_bytes_per_conn" > "$CSV"
+say() { echo "bench: $*" >&2; }
+
+has_workload() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# ---- the server's processes ------------------------------------------------
+
+# tree ROOT: ROOT and every process descended from it, one pid a line.
+tree() {
+    cat /proc/[0-9]*/stat 2> /dev/null | awk -v root="$1" '
+        { parent[$1] = $4 }
+        END {
+            seen[root] = 1; print root
+            for (grew = 1; grew; ) {
+                grew = 0
+                for (p in parent) if (!(p in seen) && (parent[p] in seen)) { seen[p] = 1; print p; grew = 1 }
+            }
+        }'
+}
+
+# usage ROOT: "rss_kb hwm_kb threads processes", summed over the tree.
+usage() {
+    files=""
+    for p in $(tree "$1"); do [ -r "/proc/$p/status" ] && files="$files /proc/$p/status"; done
+    [ -n "$files" ] || { echo "0 0 0 0"; return; }
+    # shellcheck disable=SC2086
+    awk '/^VmRSS:/ { r += $2 } /^VmHWM:/ { h += $2 } /^Threads:/ { t += $2; n++ }
+         END { print r + 0, h + 0, t + 0, n + 0 }' $files 2> /dev/null
+}
+
+# monitor ROOT FILE: sample usage every half second while RUNFLAG exists;
+# leave "peak_rss_kb threads processes" in FILE. The peak is the larger of
+# the sampled sum of RSS and the final sum of each process's own peak (HWM).
+monitor() {
+    root=$1 file=$2 peak=0 th=0 pr=0
+    while :; do
+        last=$(usage "$root")
+        set -- $last
+        [ "$1" -gt "$peak" ] && peak=$1
+        [ "$3" -gt "$th" ] && th=$3
+        [ "$4" -gt "$pr" ] && pr=$4
+        [ -e "$RUNFLAG" ] || break
+        sleep 0.5
+    done
+    set -- $last
+    [ "$2" -gt "$peak" ] && peak=$2
+    echo "$peak $th $pr" > "$file"
+}
+
+# ---- servers ---------------------------------------------------------------
+
+# start_model MODEL [OPTIONS...]: sets ROOTPID, PORT, POLLER; 1 when it did not start.
+start_model() {
+    m=$1
+    shift
+    fifo=$OUT/.ready
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    # shellcheck disable=SC2086
+    "$B/nmserve" --model "$m" --port 0 $BENCH_ARGS "$@" > "$fifo" 2> "$OUT/logs/$m.err" &
+    ROOTPID=$!
+    read -r line < "$fifo"
+    rm -f "$fifo"
+    case $line in
+    listening*) ;;
+    *) say "$m did not start: $(head -1 "$OUT/logs/$m.err")"; wait $ROOTPID; return 1 ;;
+    esac
+    PORT=${line#*127.0.0.1:}
+    PORT=${PORT%% *}
+    POLLER=${line##*poller=}
+    [ "$POLLER" = none ] && POLLER=-
+    return 0
+}
+
+# start_nginx WORKERS: a foreground nginx on loopback with a config of ours.
+start_nginx() {
+    d=$OUT/nginx
+    conf=$d/nginx-$1.conf
+    cat > "$conf" << EOF
+worker_processes $1;
+worker_rlimit_nofile 20000;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 12000; }
+http {
+    access_log off;
+    default_type text/plain;
+    keepalive_requests 100000000;
+    keepalive_timeout 600s;
+    client_body_temp_path $d/body;
+    proxy_temp_path $d/proxy;
+    fastcgi_temp_path $d/fastcgi;
+    uwsgi_temp_path $d/uwsgi;
+    scgi_temp_path $d/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / { return 200 "Hello, World!"; }
+    }
+}
+EOF
+    rm -f "$d/nginx.pid"
+    "$NGINX" -p "$d" -c "$conf" 2>> "$d/error.log" &
+    ROOTPID=$!
+    PORT=$NGINX_PORT
+    POLLER=epoll
+    for _ in $(seq 50); do
+        [ -s "$d/nginx.pid" ] && [ "$(usage $ROOTPID | cut -d' ' -f4)" -gt "$1" ] && return 0
+        kill -0 $ROOTPID 2> /dev/null || break
+        sleep 0.1
+    done
+    say "nginx with $1 workers did not start (see $d/error.log)"
+    stop_server
+    return 1
+}
+
+stop_server() {
+    kill -TERM "$ROOTPID" 2> /dev/null
+    wait "$ROOTPID" 2> /dev/null
+}
+
+# ---- load ------------------------------------------------------------------
+
+to_us() {   # a wrk duration (123.00us, 1.50ms, 2.00s) in microseconds
+    echo "$1" | awk '{ v = $1 + 0; if ($1 ~ /us$/) f = 1; else if ($1 ~ /ms$/) f = 1000;
+                       else if ($1 ~ /s$/) f = 1000000; else f = 1; printf "%.0f", v * f }'
+}
+
+# load MODE CONNS SECONDS: sets RPS P50 P99 ERRS from one run of the client.
+load() {
+    log=$OUT/logs/load.out
+    if [ "$CLIENT" = wrk ]; then
+        t=2
+        [ "$2" -lt 2 ] && t=1
+        if [ "$1" = close ]; then
+            wrk -t$t -c"$2" -d"$3"s --latency -H 'Connection: close' "http://127.0.0.1:$PORT/" > "$log" 2>&1
+        else
+            wrk -t$t -c"$2" -d"$3"s --latency "http://127.0.0.1:$PORT/" > "$log" 2>&1
+        fi
+        RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$log")
+        P50=$(to_us "$(awk '$1 == "50%" { print $2 }' "$log")")
+        P99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$log")")
+        ERRS=$(awk '/Socket errors:/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
+                    /Non-2xx or 3xx responses:/ { e += $5 } END { print e + 0 }' "$log")
+    else
+        flag=""
+        [ "$1" = close ] && flag=--close
+        "$B/nmbench" -p "$PORT" -c "$2" -d "$3" $flag > "$log" 2>&1
+        get() { tail -1 "$log" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+        RPS=$(get rps) P50=$(get p50_us) P99=$(get p99_us)
+        ERRS=$(( $(get errors) + $(get bad) ))
+    fi
+    [ -n "$RPS" ] || { RPS=0; ERRS=$((ERRS + 1)); say "no result from $CLIENT: $(tail -2 "$log")"; }
+}
+
+# measure NAME MODE CONNS: warm up, then one measured run with the server's
+# usage sampled; appends a CSV row. REF_<mode> is the nginx figure to compare to.
+measure() {
+    name=$1 mode=$2 conns=$3
+    [ "$WARM" -gt 0 ] && load "$mode" "$conns" "$WARM"
+    touch "$RUNFLAG"
+    monitor "$ROOTPID" "$OUT/.usage" &
+    mon=$!
+    load "$mode" "$conns" "$SECS"
+    rm -f "$RUNFLAG"
+    wait $mon
+    read -r peak th pr < "$OUT/.usage"
+    eval ref=\${REF_$mode:-0}
+    ratio=$(awk -v a="$RPS" -v b="$ref" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
+    case $name in nginx*) ref="" ratio="" ;; esac
+    echo "$name,$POLLER,$mode,$CLIENT,$conns,$SECS,$RPS,$P50,$P99,$ERRS,$peak,$th,$pr,$ref,$ratio," >> "$CSV"
+    say "$(printf '%-28s %-9s %8s req/s  p50 %6s us  p99 %7s us  errors %s  rss %s KiB  %s threads %s procs  x nginx %s' \
+        "$name" "$mode" "$RPS" "$P50" "$P99" "$ERRS" "$peak" "$th" "$pr" "${ratio:--}")"
+}
+
+# One nginx round: each worker count, each throughput workload. The best
+# figure becomes the reference for the models that follow.
+nginx_round() {
+    best_keepalive=0 best_close=0
+    for w in $NGINX_WORKERS; do
+        start_nginx "$w" || continue
+        for mode in keepalive close; do
+            has_workload $mode || continue
+            measure "nginx-${w}w" $mode "$CONNS"
+            eval "[ \"$RPS\" -gt \"\$best_$mode\" ] && best_$mode=$RPS"
+        done
+        stop_server
+    done
+    [ "$best_keepalive" -gt 0 ] && REF_keepalive=$best_keepalive
+    [ "$best_close" -gt 0 ] && REF_close=$best_close
+}
+
+# The iterative server serves one client at a time by definition: more
+# connections would only measure how long the others wait.
+conns_for() {
+    case $1 in
+    iterative) echo 1 ;;
+    *) echo "$CONNS" ;;
+    esac
+}
+
+# ---- idle connections ------------------------------------------------------
+
+# idle: for the server NAME, RSS growth per connection for IDLE_N idle keep-alive connections.
+idle() {
+    "$B/bench/idle" -p "$PORT" -n 1 < /dev/null > /dev/null 2>&1   # first-use costs are not per connection
+    sleep 0.2
+    before=$(usage "$ROOTPID" | cut -d' ' -f1)
+    fifo=$OUT/.idle
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    "$B/bench/idle" -p "$PORT" -n "$IDLE_N" < "$fifo" > "$OUT/logs/idle.out" 2>&1 &
+    ipid=$!
+    exec 4> "$fifo"
+    for _ in $(seq 1200); do
+        [ -s "$OUT/logs/idle.out" ] && break
+        kill -0 $ipid 2> /dev/null || break
+        sleep 0.1
+    done
+    sleep 0.2
+    set -- $(usage "$ROOTPID")
+    after=$1 th=$3 pr=$4
+    held=$(awk '{ print $2 }' "$OUT/logs/idle.out")
+    held=${held:-0}
+    exec 4>&-
+    wait $ipid
+    rm -f "$fifo"
+    per=$(awk -v a="$after" -v b="$before" -v n="$held" 'BEGIN { if (n > 0) printf "%.0f", (a - b) * 1024 / n }')
+    echo "$NAME,$POLLER,idle,idle,$held,,,,,$((IDLE_N - held)),$after,$th,$pr,,,$per" >> "$CSV"
+    say "$(printf '%-28s idle      %s connections held, RSS %s -> %s KiB: %s bytes per connection' \
+        "$NAME" "$held" "$before" "$after" "${per:--}")"
+}
+
+idle_models() {
+    if [ -n "${BENCH_IDLE_MODELS+x}" ]; then
+        echo "$BENCH_IDLE_MODELS"
+        return
+    fi
+    # event-driven models (they run on a poller); select cannot hold fds >= 1024
+    "$B/nmserve" --list-pollers | awk '$2 != "-" && $1 != "select" { print $1 }'
+}
+
+# ---- the run ---------------------------------------------------------------
+
+say "client $CLIENT, $SECS s per run (+$WARM s warm-up), $CONNS connections, nginx workers: ${NGINX_WORKERS:-none}"
+i=0
+for m in $MODELS; do
+    if [ -n "$NGINX_WORKERS" ] && [ $((i % NGINX_EVERY)) -eq 0 ] && { has_workload keepalive || has_workload close; }; then
+        nginx_round
+    fi
+    i=$((i + 1))
+    has_workload keepalive || has_workload close || continue
+    start_model "$m" || continue
+    for mode in keepalive close; do
+        has_workload $mode && measure "$m" $mode "$(conns_for "$m")"
+    done
+    stop_server
+done
+if [ -n "$NGINX_WORKERS" ] && { has_workload keepalive || has_workload close; }; then nginx_round; fi
+
+if has_workload idle; then
+    for m in $(idle_models); do
+        echo " $MODELS " | grep -q " $m " || [ -n "${BENCH_IDLE_MODELS+x}" ] || continue
+        NAME=$m
+        start_model "$m" --idle-timeout 600000 || continue
+        idle
+        stop_server
+    done
+    for w in $NGINX_WORKERS; do
+        NAME=nginx-${w}w
+        start_nginx "$w" || continue
+        idle
+        stop_server
+    done
+fi
+
+"$B/bench/report" "$CSV" "$OUT/bench.md" "$OUT/bench.svg" || exit 1
+echo
+echo "CSV: $CSV  chart: $OUT/bench.svg  machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"

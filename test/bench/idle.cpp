@@ -1,0 +1,106 @@
+/* idle - hold many keep-alive connections open on a server, for measuring
+ * what an idle connection costs it.
+ *
+ *   idle -p PORT [-n CONNECTIONS] [-H 127.0.0.1] [-t SECONDS]
+ *
+ * Opens the connections one after the other; on each it sends one GET / and
+ * reads the whole answer, so the server has seen a full request on every one
+ * before it is left idle. Then prints "held N failed M" and keeps them all
+ * open until its standard input closes. One at a time keeps the server's
+ * accept backlog short, so no connect waits for a SYN retry. It stops trying
+ * after SECONDS (60) or 20 failures in a row, so a server that stops
+ * answering ends the measurement instead of stalling it. Exit 0 when all
+ * were held, 1 otherwise. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The whole answer arrived: a header section and Content-Length body bytes. */
+static int answer_complete(const char *buf, int len)
+{
+    const char *end = (const char *)memmem(buf, (size_t)len, "\r\n\r\n", 4);
+    if (!end) return 0;
+    long body = 0;
+    for (const char *p = buf; p + 15 < end; p++)
+        if ((*p == 'C' || *p == 'c') && !strncasecmp(p, "Content-Length:", 15)) {
+            body = strtol(p + 15, 0, 10);
+            break;
+        }
+    return (end + 4 - buf) + body <= len;
+}
+
+/* One connection with one answered request; its fd, or -1. */
+static int hold_one(const struct sockaddr_in *addr, const char *request, int request_len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct timeval tv = { 5, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) ||
+        send(fd, request, (size_t)request_len, MSG_NOSIGNAL) != request_len) {
+        close(fd);
+        return -1;
+    }
+    char buf[2048];
+    int len = 0;
+    while (len < (int)sizeof(buf)) {
+        ssize_t n = recv(fd, buf + len, sizeof(buf) - (size_t)len, 0);
+        if (n <= 0) break;
+        len += (int)n;
+        if (answer_complete(buf, len)) return !memcmp(buf, "HTTP/1.1 200", 12) ? fd : (close(fd), -1);
+    }
+    close(fd);
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *host = "127.0.0.1";
+    int port = 0, want = 10000, seconds = 60;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "-p")) port = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-n")) want = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-H")) host = argv[i + 1];
+        else if (!strcmp(argv[i], "-t")) seconds = atoi(argv[i + 1]);
+        else {
+            fprintf(stderr, "idle: unknown option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    if (port <= 0 || want <= 0 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        fprintf(stderr, "usage: idle -p PORT [-n CONNECTIONS] [-H ADDRESS]\n");
+        return 2;
+    }
+    char request[256];
+    int request_len = snprintf(request, sizeof(request), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", host);
+    int held = 0, failed = 0, in_a_row = 0;
+    time_t deadline = time(0) + seconds;
+    for (int i = 0; i < want && in_a_row < 20 && time(0) < deadline; i++) {
+        int fd = hold_one(&addr, request, request_len);
+        if (fd >= 0) {
+            held++;
+            in_a_row = 0;
+        } else {
+            failed++;
+            in_a_row++;
+        }
+    }
+    printf("held %d failed %d\n", held, failed);
+    fflush(stdout);
+    char drain[64];
+    while (read(0, drain, sizeof(drain)) > 0) {
+    }
+    return held == want ? 0 : 1;
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# profile.sh BUILD [MODEL] [keepalive|close] - where a request's time goes.
+#
+# Instructions per request: nmserve runs under callgrind; after a warm-up its
+# counters are zeroed, nmbench sends a measured run of requests, and the
+# instructions executed in user space until the server exits are divided by
+# the requests answered (user space only). Syscalls per request: the same
+# run with perf counting the kernel's syscall tracepoints.
+# Leaves callgrind's output in $OUT for callgrind_annotate.
+B=${1:-build/host}
+MODEL=${2:-epoll}
+MODE=${3:-keepalive}
+OUT=${BENCH_OUT:-build/bench}
+SECS=${PROFILE_SECONDS:-3}
+mkdir -p "$OUT"
+flag=""
+[ "$MODE" = close ] && flag=--close
+
+# serve TOOL...: start nmserve under TOOL; sets SPID and PORT.
+serve() {
+    fifo=$OUT/.profile
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    "$@" "$B/nmserve" --model "$MODEL" --port 0 > "$fifo" 2> "$OUT/profile.err" &
+    SPID=$!
+    read -r line < "$fifo"
+    rm -f "$fifo"
+    PORT=${line#*127.0.0.1:}
+    PORT=${PORT%% *}
+}
+
+requests() { "$B/nmbench" -p "$PORT" -c 50 -d "$1" $flag | tail -1 | tr ' ' '\n' | sed -n 's/^requests=//p'; }
+
+command -v valgrind > /dev/null || { echo "profile: valgrind missing"; exit 1; }
+serve valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out"
+requests 1 > /dev/null
+callgrind_control -z "$SPID" > /dev/null 2>&1
+n=$(requests "$SECS")
+kill -TERM "$SPID"
+wait "$SPID"
+ir=$(awk '/^(summary|totals):/ { print $2 }' "$OUT/callgrind.out" | tail -1)
+echo "$MODEL $MODE: $ir instructions / $n requests = $((ir / n)) instructions per request (callgrind, user space)"
+
+# Syscalls: the kernel's tracepoints counted by perf, at full speed (no
+# tracing slowdown, so EAGAIN reads happen as often as they do in a benchmark).
+# perf stat and the server run in their own process group: an interrupt to the
+# group stops the server cleanly and makes perf print its counts.
+events=raw_syscalls:sys_enter
+for s in recvfrom sendmsg epoll_wait epoll_ctl accept4 setsockopt close; do events="$events,syscalls:sys_enter_$s"; done
+if perf stat -e raw_syscalls:sys_enter true > /dev/null 2>&1; then
+    serve setsid perf stat -e "$events" -o "$OUT/perf.out" --
+    n=$(requests "$SECS")
+    /bin/kill -INT -- "-$SPID"
+    wait "$SPID"
+    awk -v n="$n" -v what="$MODEL $MODE" '
+        $2 == "raw_syscalls:sys_enter" { printf "%s: %d syscalls / %d requests = %.2f syscalls per request (perf)\n", what, $1, n, $1 / n; next }
+        $2 ~ /^syscalls:sys_enter_/ { sub("syscalls:sys_enter_", "", $2); printf "  %s %.2f", $2, $1 / n }
+        END { print "" }' "$OUT/perf.out"
+else
+    echo "profile: perf cannot count syscalls here"
+fi
