@@ -112,16 +112,11 @@ static void on_conn_timeout(nm_timer *t)
     nm_loop_drop(l, c);
 }
 
-static void take(nm_loop *l, nm_conn *c)
+int nm_loop_adopt(nm_loop *l, nm_conn *c)
 {
     c->owner = l;
     c->timer.fn = on_conn_timeout;
     if (!l->port.edge) c->flags |= NM_CF_LEVEL;
-}
-
-int nm_loop_adopt(nm_loop *l, nm_conn *c)
-{
-    take(l, c);
     if (nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c)) {
         static int told;
         if (!told++)
@@ -136,23 +131,6 @@ int nm_loop_adopt(nm_loop *l, nm_conn *c)
     return 0;
 }
 
-/* A client sends its request right behind the handshake, so a connection
- * fresh from accept is usually readable already. Serving it at once saves
- * the port a registration and a wait, and a connection that closes after
- * one answer never meets the port at all. An fd the port cannot watch goes
- * through nm_loop_adopt, which refuses it before anything is read. */
-static void adopt_and_serve(nm_loop *l, nm_conn *c)
-{
-    if (l->port.ops == &nm_port_select && c->fd >= FD_SETSIZE) {
-        nm_loop_adopt(l, c);
-        return;
-    }
-    take(l, c);
-    l->live++;
-    if (l->conn_fn) l->conn_fn(l, c->fd, NM_READ, c);
-    else nm_loop_serve(l, c);
-}
-
 void nm_loop_accept(nm_loop *l)
 {
     /* Level-triggered: a batch, the port reports the rest. Edge-triggered:
@@ -160,7 +138,7 @@ void nm_loop_accept(nm_loop *l)
     int more = 1;
     for (int i = 0; more && (l->port.edge || i < NM_ACCEPT_BATCH); i++) {
         nm_conn *c = nm_accept(l->srv, 1, &more);
-        if (c) adopt_and_serve(l, c);
+        if (c) nm_loop_adopt(l, c);
     }
 }
 
