@@ -3,11 +3,18 @@
  *   GET /stats  -> the server's counters as JSON
  *   POST /echo  -> the request body back
  *   GET /big    -> 1 MiB body, sent by reference (larger than any socket buffer)
+ *   GET /pid    -> the id of the process that ran the handler
+ *   GET /thread -> the name of the thread that ran the handler (Linux; the
+ *                  models name their loop, worker and task threads)
  *   otherwise   -> 404
  * Under the echo protocol every request's bytes go back as they came. */
 #include "app.h"
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 static char big[APP_BIG_SIZE];
 
@@ -34,6 +41,28 @@ static int stats(const nm_request *req, nm_response *res)
     return nm_resp_body(res, json, (size_t)n);
 }
 
+static int text(nm_response *res, const char *s)
+{
+    nm_resp_header(res, "Content-Type", "text/plain");
+    return nm_resp_body(res, s, strlen(s));
+}
+
+static int pid(nm_response *res)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%ld", (long)getpid());
+    return text(res, buf);
+}
+
+static int thread_name(nm_response *res)
+{
+    char name[32] = "?";
+#ifdef __linux__
+    prctl(PR_GET_NAME, name, 0, 0, 0);
+#endif
+    return text(res, name);
+}
+
 int app_handle(const nm_request *req, nm_response *res, void *user)
 {
     (void)user;
@@ -45,6 +74,8 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
     }
     if (get && is(req->target, "/stats")) return stats(req, res);
     if (get && is(req->target, "/big")) return nm_resp_body_static(res, big, sizeof(big));
+    if (get && is(req->target, "/pid")) return pid(res);
+    if (get && is(req->target, "/thread")) return thread_name(res);
     if (is(req->method, "POST") && is(req->target, "/echo")) return nm_resp_body(res, req->body.p, req->body.n);
     nm_resp_status(res, 404);
     return nm_resp_body(res, "not found\n", 10);

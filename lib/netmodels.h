@@ -95,6 +95,7 @@ typedef struct nm_config {
     int header_timeout_ms;   /* a request's header section must arrive within this */
     int idle_timeout_ms;     /* an idle keep-alive connection is closed after this */
     int write_timeout_ms;    /* a peer that reads nothing for this long is dropped */
+    int pool;                /* handler threads of a worker pool (models that have one); 0 = default */
     /* Called once the listener is open, with the port it has. */
     void (*on_ready)(const nm_server *srv, int port, void *user);
     void *user;

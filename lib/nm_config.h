@@ -76,6 +76,11 @@
 #define NM_MAX_LOOPS 8
 #endif
 
+/* Worker processes of the multi-process models (process_pool_reactors, hybrid). */
+#ifndef NM_MAX_PROCS
+#define NM_MAX_PROCS 16
+#endif
+
 /* Events taken from the port per wait. */
 #ifndef NM_MAX_EVENTS
 #define NM_MAX_EVENTS 128

@@ -100,6 +100,11 @@ int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
     return fd;
 }
 
+void nm_server_ready(nm_server *s)
+{
+    if (s->cfg.on_ready) s->cfg.on_ready(s, s->port_number, s->cfg.user);
+}
+
 extern "C" int nm_model_count(void) { return nm_models_count; }
 extern "C" const char *nm_model_name(int i) { return i >= 0 && i < nm_models_count ? nm_models[i].name : 0; }
 
@@ -165,9 +170,9 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
         return usage_error("model %s does not use a poller (drop --poller)", m->name);
     }
     nm_reserve_fd_open();
-    s.listen_fd = nm_listen_open(&s, (m->flags & NM_MODEL_USES_PORT) != 0, 0);
+    s.listen_fd = nm_listen_open(&s, (m->flags & NM_MODEL_USES_PORT) != 0, (m->flags & NM_MODEL_REUSEPORT) != 0);
     if (s.listen_fd < 0) return last_error[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
-    if (cfg->on_ready) cfg->on_ready(&s, s.port_number, cfg->user);
+    if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_server_ready(&s);
     int rc = m->run(&s);
     if (s.listen_fd >= 0) close(s.listen_fd);
     return rc;

@@ -4,6 +4,8 @@
 #include "conn.h"
 #include "thread.h"
 #include "loop.h"
+#include "loop_group.h"
+#include "tasks.h"
 
 #ifndef NM_THREAD_STACK_ALIGN
 #define NM_THREAD_STACK_ALIGN 4096
@@ -14,11 +16,15 @@ static nm_buf buffers[NM_BUF_COUNT];
 alignas(NM_THREAD_STACK_ALIGN) static char stacks[NM_MAX_THREADS][NM_THREAD_STACK_SIZE];
 nm_conn *nm_conn_by_fd[NM_MAX_FDS];
 static nm_loop loops[NM_MAX_LOOPS];
+static nm_loop_thread loop_threads[NM_MAX_LOOPS];
+static nm_task tasks[NM_MAX_THREADS];
 
 nm_pool nm_conn_pool = NM_POOL_INIT("connection slots", conn_slots);
 nm_pool nm_buf_pool = NM_POOL_INIT("I/O buffers", buffers);
 nm_pool nm_stack_pool = NM_POOL_INIT("thread stacks", stacks);
 nm_pool nm_loop_pool = NM_POOL_INIT("event loops", loops);
+nm_pool nm_loop_thread_pool = NM_POOL_INIT("loop threads", loop_threads);
+nm_pool nm_task_pool = NM_POOL_INIT("task threads", tasks);
 
 static const nm_pool_info pool_table[] = {
     { "connection slots", sizeof(nm_conn), NM_MAX_CONNS },
@@ -26,6 +32,8 @@ static const nm_pool_info pool_table[] = {
     { "I/O buffers", sizeof(nm_buf), NM_BUF_COUNT },
     { "thread stacks", NM_THREAD_STACK_SIZE, NM_MAX_THREADS },
     { "event loops (port, timers, channels)", sizeof(nm_loop), NM_MAX_LOOPS },
+    { "loop threads (inbox, wakeup)", sizeof(nm_loop_thread), NM_MAX_LOOPS },
+    { "task threads (handle, connection)", sizeof(nm_task), NM_MAX_THREADS },
 };
 
 int nm_pool_count(void) { return (int)(sizeof(pool_table) / sizeof(pool_table[0])); }

@@ -56,5 +56,11 @@ struct nm_model {
     const char *port_name;   /* the multiplexing models are defined by their port */
 };
 enum { NM_MODEL_USES_PORT = 1 };
+/* The model opens its loops, threads or processes first and then calls
+ * nm_server_ready itself, so the announced server is complete. */
+enum { NM_MODEL_ANNOUNCES = 2 };
+/* The listener is opened with SO_REUSEPORT (processes open more on its port). */
+enum { NM_MODEL_REUSEPORT = 4 };
+void nm_server_ready(nm_server *s);
 
 #endif

@@ -1,0 +1,25 @@
+/* signals.h - signals as events of a loop.
+ *
+ * SIGTERM and SIGINT stop being asynchronous interruptions and become a
+ * readable descriptor that a loop watches like any other: a signalfd on
+ * Linux (the signals are blocked and queued to it), a self-pipe elsewhere
+ * (a handler writes the signal number into a pipe). Closing restores the
+ * signal mask and handlers that were there before. */
+#ifndef NM_SIGNALS_H
+#define NM_SIGNALS_H
+
+#include <signal.h>
+
+struct nm_signals {
+    int fd;                     /* watch for NM_READ */
+    int wfd;                    /* the self-pipe's write end; -1 with signalfd */
+    sigset_t set, old_mask;
+    struct sigaction old[2];
+};
+
+int nm_signals_open(nm_signals *sg);   /* 0, or -1 (errno) */
+/* The next signal taken, or 0 when none is pending. */
+int nm_signals_read(nm_signals *sg);
+void nm_signals_close(nm_signals *sg);
+
+#endif

@@ -1,0 +1,30 @@
+/* process_pool_reactors - N worker processes, each running its own event
+ * loop on the listener they share. With epoll the listener is watched with
+ * EPOLLEXCLUSIVE, so a new connection wakes one process, not all; other
+ * pollers give each process its own SO_REUSEPORT listener on the port and
+ * the kernel spreads connections over them. The counters live in shared
+ * memory, so /stats in any process reports the whole server. The parent
+ * only supervises: it forwards a stop and reaps every child.
+ * --workers N processes (default: one per CPU). */
+#include "../core/reactors.h"
+#include "../core/procs.h"
+#include <unistd.h>
+
+static int serve_in_child(nm_server *s, int index)
+{
+    nm_reactors r;
+    nm_reactors_init(&r, 0, 0);
+    r.proc_index = index;
+    return nm_reactors_run(s, &r);
+}
+
+int nm_model_process_pool_reactors(nm_server *s)
+{
+    nm_procs p;
+    if (nm_procs_start(&p, s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_PROCS), NM_MAX_PROCS), serve_in_child))
+        return NM_ERR_SYSTEM;
+    close(s->listen_fd);   /* the children hold it */
+    s->listen_fd = -1;
+    nm_server_ready(s);
+    return nm_procs_wait(&p, s);
+}
