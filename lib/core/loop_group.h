@@ -17,12 +17,6 @@
 #include "thread.h"
 #include "wakeup.h"
 
-/* Items one loop's inbox holds; a power of two. Every connection sits in at
- * most one inbox at a time, so at NM_MAX_CONNS or more a hand-back never
- * finds the inbox full. */
-#ifndef NM_INBOX_DEPTH
-#define NM_INBOX_DEPTH 1024
-#endif
 static_assert((NM_INBOX_DEPTH & (NM_INBOX_DEPTH - 1)) == 0, "NM_INBOX_DEPTH must be a power of two");
 
 /* For functions whose address other files take (callbacks): bound inside

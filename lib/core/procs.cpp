@@ -58,6 +58,16 @@ int nm_procs_wait(nm_procs *p, nm_server *s)
     return rc;
 }
 
+int nm_procs_serve(nm_server *s, int n, int (*child)(nm_server *s, int index))
+{
+    nm_procs p;
+    if (nm_procs_start(&p, s, n, child)) return NM_ERR_SYSTEM;
+    close(s->listen_fd);   /* the children hold it */
+    s->listen_fd = -1;
+    nm_server_ready(s);
+    return nm_procs_wait(&p, s);
+}
+
 int nm_procs_listen(nm_server *s, int index, nm_loop *l)
 {
 #ifdef __linux__

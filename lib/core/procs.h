@@ -25,6 +25,10 @@ int nm_procs_start(nm_procs *p, nm_server *s, int n, int (*child)(nm_server *s, 
 /* Supervise until every child has exited; NM_OK when all exited cleanly. */
 int nm_procs_wait(nm_procs *p, nm_server *s);
 
+/* Start n children, announce the server, supervise until all have exited:
+ * the whole life of a process-pool model's parent. */
+int nm_procs_serve(nm_server *s, int n, int (*child)(nm_server *s, int index));
+
 /* In child `index`: listen the way this poller shares best. With epoll the
  * inherited listener is watched with EPOLLEXCLUSIVE (one process woken per
  * connection); other pollers give each child after the first its own

@@ -1,6 +1,5 @@
 #include "signals.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -15,7 +14,6 @@ int nm_signals_open(nm_signals *sg)
 {
     sigemptyset(&sg->set);
     for (int s : stop_signals) sigaddset(&sg->set, s);
-    sg->wfd = -1;
     if (pthread_sigmask(SIG_BLOCK, &sg->set, &sg->old_mask)) return -1;
     sg->fd = signalfd(-1, &sg->set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sg->fd >= 0) return 0;
@@ -53,14 +51,9 @@ static void to_pipe(int sig)
 
 int nm_signals_open(nm_signals *sg)
 {
-    int p[2];
-    if (pipe(p)) return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
-        fcntl(p[i], F_SETFD, FD_CLOEXEC);
-    }
-    sg->fd = p[0];
-    sg->wfd = self_pipe_wfd = p[1];
+    if (nm_wakeup_open(&sg->pipe)) return -1;   /* a non-blocking pipe here */
+    sg->fd = sg->pipe.rfd;
+    self_pipe_wfd = sg->pipe.wfd;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = to_pipe;
@@ -79,9 +72,8 @@ void nm_signals_close(nm_signals *sg)
 {
     for (int i = 0; i < 2; i++) sigaction(stop_signals[i], &sg->old[i], 0);
     self_pipe_wfd = -1;
-    close(sg->fd);
-    close(sg->wfd);
-    sg->fd = sg->wfd = -1;
+    nm_wakeup_close(&sg->pipe);
+    sg->fd = -1;
 }
 
 #endif

@@ -9,10 +9,11 @@
 #define NM_SIGNALS_H
 
 #include <signal.h>
+#include "wakeup.h"
 
 struct nm_signals {
     int fd;                     /* watch for NM_READ */
-    int wfd;                    /* the self-pipe's write end; -1 with signalfd */
+    nm_wakeup pipe;             /* the self-pipe where there is no signalfd */
     sigset_t set, old_mask;
     struct sigaction old[2];
 };

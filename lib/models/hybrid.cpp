@@ -6,7 +6,6 @@
  * process (default 1), --pool N handler threads per process (default 2). */
 #include "../core/reactors.h"
 #include "../core/procs.h"
-#include <unistd.h>
 
 static nm_reactors plan;   /* set before the fork, read by every child */
 
@@ -20,11 +19,5 @@ int nm_model_hybrid(nm_server *s)
 {
     int subs = nm_option(s->cfg.threads, 1, NM_MAX_LOOPS - 1);
     nm_reactors_init(&plan, subs, nm_option(s->cfg.pool, 2, NM_MAX_THREADS - subs));
-    nm_procs p;
-    if (nm_procs_start(&p, s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_PROCS), NM_MAX_PROCS), serve_in_child))
-        return NM_ERR_SYSTEM;
-    close(s->listen_fd);   /* the children hold it */
-    s->listen_fd = -1;
-    nm_server_ready(s);
-    return nm_procs_wait(&p, s);
+    return nm_procs_serve(s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_PROCS), NM_MAX_PROCS), serve_in_child);
 }

@@ -8,7 +8,6 @@
  * --workers N processes (default: one per CPU). */
 #include "../core/reactors.h"
 #include "../core/procs.h"
-#include <unistd.h>
 
 static int serve_in_child(nm_server *s, int index)
 {
@@ -20,11 +19,5 @@ static int serve_in_child(nm_server *s, int index)
 
 int nm_model_process_pool_reactors(nm_server *s)
 {
-    nm_procs p;
-    if (nm_procs_start(&p, s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_PROCS), NM_MAX_PROCS), serve_in_child))
-        return NM_ERR_SYSTEM;
-    close(s->listen_fd);   /* the children hold it */
-    s->listen_fd = -1;
-    nm_server_ready(s);
-    return nm_procs_wait(&p, s);
+    return nm_procs_serve(s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_PROCS), NM_MAX_PROCS), serve_in_child);
 }
