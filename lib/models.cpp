@@ -23,16 +23,16 @@ extern const nm_model nm_models[] = {
     { "iterative", nm_model_iterative, 0, 0 },
 #endif
 #ifndef NM_WITHOUT_select
-    { "select", nm_model_select, NM_MODEL_USES_PORT, "select" },
+    { "select", nm_model_select, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "select" },
 #endif
 #ifndef NM_WITHOUT_poll
-    { "poll", nm_model_poll, NM_MODEL_USES_PORT, "poll" },
+    { "poll", nm_model_poll, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "poll" },
 #endif
 #if defined(__linux__) && !defined(NM_WITHOUT_epoll)
-    { "epoll", nm_model_epoll, NM_MODEL_USES_PORT, "epoll" },
+    { "epoll", nm_model_epoll, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "epoll" },
 #endif
 #if defined(NM_HAVE_KQUEUE) && !defined(NM_WITHOUT_kqueue)
-    { "kqueue", nm_model_kqueue, NM_MODEL_USES_PORT, "kqueue" },
+    { "kqueue", nm_model_kqueue, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "kqueue" },
 #endif
 #ifndef NM_WITHOUT_reactor
     { "reactor", nm_model_reactor, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },

@@ -74,6 +74,15 @@ if [ -x "$B/kqemu/nmserve" ]; then
     NM_SUITE=short conformance "$B/kqemu/nmserve" kqueue --edge
     NM_SUITE=short conformance "$B/kqemu/nmserve" reactor --poller kqueue
 fi
+# Every other model that any poller can drive, on the emulated kqueue too.
+if [ -x "$B/kqemu/nmserve" ]; then
+    "$B/kqemu/nmserve" --list-pollers > "$LOGS/kqemu_models.txt" 2>&1
+    while read -r model pollers; do
+        case " $pollers " in *" kqueue "*) ;; *) continue ;; esac
+        if [ "$model" = kqueue ] || [ "$model" = reactor ]; then continue; fi
+        NM_SUITE=short conformance "$B/kqemu/nmserve" "$model" --poller kqueue
+    done < "$LOGS/kqemu_models.txt"
+fi
 
 check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
