@@ -66,6 +66,13 @@ void nm_group_defer(nm_loop_thread *t, nm_conn *c)
     else (void)nm_group_post(t, c, NM_POST_RETURN);
 }
 
+void nm_group_nudge(nm_loop_thread *t)
+{
+    if (__atomic_load_n(&t->inbox.tail, __ATOMIC_ACQUIRE) != t->inbox.head &&
+        !__atomic_exchange_n(&t->signalled, 1, __ATOMIC_SEQ_CST))
+        nm_wakeup_signal(&t->wake);
+}
+
 static void take_item(nm_loop_thread *t, void *raw)
 {
     nm_loop_group *g = t->group;

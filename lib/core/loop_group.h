@@ -77,6 +77,9 @@ nm_loop_thread *nm_loop_thread_of(const nm_loop *l);
 /* A busy connection that found no thread waits in its own loop's inbox and
  * is tried again when a task of that loop comes back (at once if none is out). */
 void nm_group_defer(nm_loop_thread *t, nm_conn *c);
+/* On the loop's own thread, once a task is joined: a connection deferred
+ * behind it in the inbox gets a wakeup, so it is tried with the freed stack. */
+void nm_group_nudge(nm_loop_thread *t);
 
 /* An l->place for an accepting loop: hand each new connection to the next of
  * loops 1..N-1 in turn (round-robin); a full inbox refuses it, counted. */

@@ -41,5 +41,6 @@ void nm_task_finished(nm_loop *l, void *task)
     nm_thread_join(&t->thread);
     nm_pool_put(&nm_task_pool, t);
     nm_loop_thread_of(l)->lent--;
+    nm_group_nudge(nm_loop_thread_of(l));
     nm_loop_thread_of(l)->group->on_return(l, c);
 }
