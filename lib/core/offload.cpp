@@ -3,17 +3,31 @@
 #include "../session.h"
 #include <sched.h>
 
+/* A lent connection stays registered with the port, so the usual request,
+ * answered before the client sends again, costs no port call; only if it
+ * does report ready while lent (a pipelining client) is it unregistered,
+ * once, until it is taken back. */
+static void while_lent(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)mask; (void)ctx;
+    nm_loop_watch(l, fd, 0, 0, 0);
+}
+
+static void lend(nm_loop *l, nm_conn *c)
+{
+    nm_loop_watch(l, c->fd, l->ch[c->fd].mask, while_lent, c);
+    nm_wheel_del(&l->wheel, &c->timer);
+}
+
 void nm_conn_lend(nm_loop *l, nm_conn *c)
 {
     c->flags |= NM_CF_BUSY;
-    nm_loop_watch(l, c->fd, 0, 0, 0);
-    nm_wheel_del(&l->wheel, &c->timer);
+    lend(l, c);
 }
 
 void nm_conn_lend_io(nm_loop *l, nm_conn *c)
 {
-    nm_loop_watch(l, c->fd, 0, 0, 0);
-    nm_wheel_del(&l->wheel, &c->timer);
+    lend(l, c);
     c->owner = 0;
 }
 
@@ -26,7 +40,7 @@ void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
         return;
     }
     nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
-    if (want != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);
+    if (nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);   /* no port call if want is unchanged */
 }
 
 /* Write what is queued, read what comes, and lend the connection out as soon

@@ -1,7 +1,7 @@
 /* offload.h - answering a connection's requests away from the loop that owns it.
  *
  * The owning loop does all the reading and writing. When a whole request is
- * buffered it lends the connection (flagged NM_CF_BUSY, not watched, no
+ * buffered it lends the connection (flagged NM_CF_BUSY, its events ignored, no
  * timer) to whoever runs handlers - a worker pool, a task thread - through
  * the group's dispatch; that thread answers the complete requests in order
  * (nm_offload_answer) and gives the connection back through the loop's
@@ -14,7 +14,7 @@
 
 /* Loop side. */
 void nm_conn_lend(nm_loop *l, nm_conn *c);
-/* Lend a connection's I/O itself: not watched, no timer, and owned by no
+/* Lend a connection's I/O itself: no timer, events ignored, and owned by no
  * loop (a stopping loop leaves it alone) until nm_conn_reclaim. */
 void nm_conn_lend_io(nm_loop *l, nm_conn *c);
 /* Take a lent connection back and wait for `want` (0: finished, drop it). */

@@ -8,6 +8,14 @@
 
 static const int stop_signals[2] = { SIGTERM, SIGINT };
 
+void nm_signals_leave_to_loops(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : stop_signals) sigaddset(&set, s);
+    pthread_sigmask(SIG_BLOCK, &set, 0);
+}
+
 #ifdef __linux__
 
 int nm_signals_open(nm_signals *sg)

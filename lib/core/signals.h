@@ -23,4 +23,9 @@ int nm_signals_open(nm_signals *sg);   /* 0, or -1 (errno) */
 int nm_signals_read(nm_signals *sg);
 void nm_signals_close(nm_signals *sg);
 
+/* For threads that never wait in a port (workers, tasks): SIGTERM and SIGINT
+ * are left to the loop threads, whose wait they cut short, so a stop is seen
+ * at once rather than at the next periodic check. */
+void nm_signals_leave_to_loops(void);
+
 #endif

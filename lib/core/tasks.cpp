@@ -1,6 +1,7 @@
 #include "tasks.h"
 #include "loop_group.h"
 #include "pool.h"
+#include "signals.h"
 #include <sched.h>
 
 extern nm_pool nm_task_pool;
@@ -9,6 +10,7 @@ static void *task_main(void *arg)
 {
     nm_task *t = (nm_task *)arg;
     nm_thread_name(t->name, -1);
+    nm_signals_leave_to_loops();
     t->fn(t->conn);
     nm_loop_thread *home = t->home;
     /* Cannot be full: the connection holds no other place in any inbox. */
