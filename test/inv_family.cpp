@@ -24,7 +24,7 @@ int fam_threads(pid_t pid, const char *prefix)
     int n = 0;
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.') continue;
-        char path[300], name[32] = "";
+        char path[400], name[32] = "";
         snprintf(path, sizeof(path), "%s/%s/comm", dir, e->d_name);
         FILE *f = fopen(path, "r");
         if (f && fgets(name, sizeof(name), f) && !strncmp(name, prefix, strlen(prefix))) n++;
@@ -101,13 +101,33 @@ int fam_has_fd(pid_t pid, const char *what)
     if (!d) return 0;
     int found = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        char path[300], link[128];
+        char path[400], link[128];
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
         ssize_t n = readlink(path, link, sizeof(link) - 1);
         if (n > 0) {
             link[n] = 0;
             if (strstr(link, what)) found = 1;
         }
+    }
+    closedir(d);
+    return found;
+}
+
+int fam_epoll_exclusive(pid_t pid)
+{
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int found = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[400], line[256];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        unsigned long events;
+        while (f && fgets(line, sizeof(line), f))
+            if (sscanf(line, "tfd: %*d events: %lx", &events) == 1 && (events & 0x10000000ul)) found = 1;
+        if (f) fclose(f);
     }
     closedir(d);
     return found;

@@ -25,4 +25,7 @@ int fam_signal_blocked(pid_t pid, int sig);
 /* Does PID hold a descriptor whose link names `what` (e.g. "signalfd")? */
 int fam_has_fd(pid_t pid, const char *what);
 
+/* Does one of PID's epoll descriptors watch something with EPOLLEXCLUSIVE? */
+int fam_epoll_exclusive(pid_t pid);
+
 #endif

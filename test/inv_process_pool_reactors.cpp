@@ -30,12 +30,13 @@ static int pids_seen(int port, pid_t *seen, int max, int *conns)
     return n;
 }
 
-static void spread_over_processes(const char *poller)
+static void spread_over_processes(const char *poller, int exclusive)
 {
     tc_server s;
     REQUIRE(inv_start(&s, "process_pool_reactors", "--workers", "3", "--poller", poller, (const char *)0) == 0);
     pid_t kids[8], seen[8];
     CHECK_EQ(fam_children(s.pid, kids, 8), 3);
+    for (int k = 0; k < 3; k++) CHECK_EQ(fam_epoll_exclusive(kids[k]), exclusive);
     int conns = 0;
     int n = pids_seen(s.port, seen, 8, &conns);
     CHECK(n >= 2);
@@ -53,10 +54,10 @@ static void spread_over_processes(const char *poller)
 
 TEST(process_pool_reactors_connections_reach_several_processes_epoll)
 {
-    spread_over_processes("epoll");   /* one shared listener, EPOLLEXCLUSIVE */
+    spread_over_processes("epoll", 1);   /* one shared listener, EPOLLEXCLUSIVE */
 }
 
 TEST(process_pool_reactors_connections_reach_several_processes_poll)
 {
-    spread_over_processes("poll");    /* a SO_REUSEPORT listener per process */
+    spread_over_processes("poll", 0);    /* a SO_REUSEPORT listener per process */
 }
