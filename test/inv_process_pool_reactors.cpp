@@ -36,7 +36,11 @@ static void spread_over_processes(const char *poller, int exclusive)
     REQUIRE(inv_start(&s, "process_pool_reactors", "--workers", "3", "--poller", poller, (const char *)0) == 0);
     pid_t kids[8], seen[8];
     CHECK_EQ(fam_children(s.pid, kids, 8), 3);
-    for (int k = 0; k < 3; k++) CHECK_EQ(fam_epoll_exclusive(kids[k]), exclusive);
+    for (int k = 0; k < 3; k++) {   /* each child opens its loop after the announce */
+        long deadline = tc_now_ms() + 3000;
+        while (fam_epoll_exclusive(kids[k]) != exclusive && tc_now_ms() < deadline) tc_sleep_ms(10);
+        CHECK_EQ(fam_epoll_exclusive(kids[k]), exclusive);
+    }
     int conns = 0;
     int n = pids_seen(s.port, seen, 8, &conns);
     CHECK(n >= 2);

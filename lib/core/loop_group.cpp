@@ -134,36 +134,46 @@ static void close_all(nm_loop_group *g)
     g->count = 0;
 }
 
+static nm_loop_thread *open_loop_thread(nm_loop_group *g, int index)
+{
+    nm_loop_thread *t = (nm_loop_thread *)nm_pool_get(&nm_loop_thread_pool);
+    if (!t) return 0;
+    t->loop = nm_loop_open(g->srv, g->srv->port, g->srv->cfg.edge_triggered);
+    if (t->loop && !nm_wakeup_open(&t->wake)) {
+        if (!nm_loop_watch(t->loop, t->wake.rfd, NM_READ, on_wake, t)) {
+            t->signalled = 0;
+            t->lent = 0;
+            t->index = index;
+            t->group = g;
+            t->thread.stack = 0;
+            inbox_init(&t->inbox);
+            t->loop->user = t;
+            t->loop->conn_fn = g->conn_fn;
+            return t;
+        }
+        nm_wakeup_close(&t->wake);
+    }
+    if (t->loop) nm_loop_close(t->loop);
+    nm_pool_put(&nm_loop_thread_pool, t);
+    return 0;
+}
+
 int nm_group_open(nm_loop_group *g, nm_server *s, int count, nm_io_fn conn_fn)
 {
     memset(g, 0, sizeof(*g));
     g->srv = s;
     g->conn_fn = conn_fn;
     g->thread_name = "nm-loop";
-    for (int i = 0; i < count && i < NM_MAX_LOOPS; i++) {
-        nm_loop_thread *t = (nm_loop_thread *)nm_pool_get(&nm_loop_thread_pool);
-        nm_loop *l = t ? nm_loop_open(s, s->port, s->cfg.edge_triggered) : 0;
-        if (l && !nm_wakeup_open(&t->wake)) {
-            t->loop = l;
-            t->signalled = 0;
-            t->lent = 0;
-            t->index = i;
-            t->group = g;
-            t->thread.stack = 0;
-            inbox_init(&t->inbox);
-            l->user = t;
-            l->conn_fn = conn_fn;
-            g->loops[g->count++] = t;
-            if (!nm_loop_watch(l, t->wake.rfd, NM_READ, on_wake, t)) continue;
+    if (count < 1 || count > NM_MAX_LOOPS) return -1;
+    while (g->count < count) {
+        nm_loop_thread *t = open_loop_thread(g, g->count);
+        if (!t) {
             close_all(g);
             return -1;
         }
-        if (l) nm_loop_close(l);
-        if (t) nm_pool_put(&nm_loop_thread_pool, t);
-        close_all(g);
-        return -1;
+        g->loops[g->count++] = t;
     }
-    return g->count == count ? 0 : (close_all(g), -1);
+    return 0;
 }
 
 static void wake_others(nm_loop_group *g, const nm_loop_thread *self)

@@ -4,7 +4,9 @@
  * readable descriptor that a loop watches like any other: a signalfd on
  * Linux (the signals are blocked and queued to it), a self-pipe elsewhere
  * (a handler writes the signal number into a pipe). Closing restores the
- * signal mask and handlers that were there before. */
+ * signal mask and handlers that were there before. A signal sent to the
+ * process reaches the signalfd only if no other thread leaves it unblocked:
+ * meant for a program whose serving thread is its only one. */
 #ifndef NM_SIGNALS_H
 #define NM_SIGNALS_H
 
