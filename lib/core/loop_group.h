@@ -54,7 +54,7 @@ struct nm_loop_group {
     nm_io_fn conn_fn;                             /* readiness of an owned connection */
     void (*on_return)(nm_loop *l, nm_conn *c);    /* a lent connection is back */
     void (*on_task)(nm_loop *l, void *task);      /* a task thread has finished */
-    int (*dispatch)(nm_loop *l, nm_conn *c);      /* lend a busy connection (offload.h) */
+    int (*dispatch)(nm_loop *l, nm_conn *c);      /* lend a busy connection (lend.h) */
     const char *thread_name;                      /* loops 1..N-1 are named NAME1, NAME2... */
     void *user;                                   /* the model's, e.g. its worker pool */
 };

@@ -1,5 +1,5 @@
 #include "reactors.h"
-#include "offload.h"
+#include "lend.h"
 #include "procs.h"
 #include "workers.h"
 
@@ -7,10 +7,10 @@ void nm_reactors_init(nm_reactors *r, int sub_loops, int workers)
 {
     r->sub_loops = sub_loops;
     r->workers = workers;
-    r->conn_fn = workers ? nm_offload_io : nm_serve_io;
-    r->on_return = nm_offload_resume;
+    r->conn_fn = workers ? nm_lend_io : nm_serve_io;
+    r->on_return = nm_lend_resume;
     r->on_task = 0;
-    r->dispatch = nm_offload_to_workers;
+    r->dispatch = nm_lend_to_workers;
     r->proc_index = -1;
 }
 
@@ -28,7 +28,7 @@ int nm_reactors_run(nm_server *s, const nm_reactors *r)
     int failed = r->proc_index >= 0 && nm_procs_listen(s, r->proc_index, first);
     if (!failed) failed = nm_loop_watch(first, s->listen_fd, NM_READ, nm_accept_io, 0) != 0;
     w.count = 0;
-    if (!failed && r->workers) failed = nm_workers_start(&w, r->workers, nm_offload_work, "nm-worker");
+    if (!failed && r->workers) failed = nm_workers_start(&w, r->workers, nm_lend_work, "nm-worker");
     if (!failed) failed = nm_group_start(&g);
     if (failed) {
         nm_group_abort(&g);

@@ -14,7 +14,7 @@
 struct nm_reactors {
     int sub_loops;                                /* 0: loop 0 serves as well */
     int workers;                                  /* handler threads; 0: no pool */
-    nm_io_fn conn_fn;                             /* NULL: nm_serve_io, or nm_offload_io with workers */
+    nm_io_fn conn_fn;                             /* NULL: nm_serve_io, or nm_lend_io with workers */
     void (*on_return)(nm_loop *l, nm_conn *c);
     void (*on_task)(nm_loop *l, void *task);
     int (*dispatch)(nm_loop *l, nm_conn *c);

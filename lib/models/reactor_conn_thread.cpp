@@ -6,7 +6,7 @@
  * connection back and watches it again. --threads N sub-loops (default:
  * one per CPU). With no stack left a ready connection waits for one. */
 #include "../core/reactors.h"
-#include "../core/offload.h"
+#include "../core/lend.h"
 #include "../core/tasks.h"
 #include "../session.h"
 

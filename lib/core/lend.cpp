@@ -1,4 +1,4 @@
-#include "offload.h"
+#include "lend.h"
 #include "workers.h"
 #include "../session.h"
 #include <sched.h>
@@ -77,19 +77,19 @@ static void serve(nm_loop *l, nm_conn *c)
     if (want >= 0) nm_conn_reclaim(l, c, want);
 }
 
-void nm_offload_io(nm_loop *l, int fd, int mask, void *ctx)
+void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)fd; (void)mask;
     serve(l, (nm_conn *)ctx);
 }
 
-void nm_offload_resume(nm_loop *l, nm_conn *c)
+void nm_lend_resume(nm_loop *l, nm_conn *c)
 {
     c->flags &= (uint8_t)~NM_CF_BUSY;
     serve(l, c);
 }
 
-void nm_offload_answer(nm_conn *c)
+void nm_lend_answer(nm_conn *c)
 {
     /* As nm_session_can_answer, less the NM_CF_BUSY that this thread holds. */
     nm_request req;
@@ -98,15 +98,15 @@ void nm_offload_answer(nm_conn *c)
         nm_session_answer(c, &req);
 }
 
-int nm_offload_to_workers(nm_loop *l, nm_conn *c)
+int nm_lend_to_workers(nm_loop *l, nm_conn *c)
 {
     return nm_workers_submit((nm_workers *)nm_loop_thread_of(l)->group->user, c);
 }
 
-void nm_offload_work(void *conn)
+void nm_lend_work(void *conn)
 {
     nm_conn *c = (nm_conn *)conn;
-    nm_offload_answer(c);
+    nm_lend_answer(c);
     nm_loop_thread *home = nm_loop_thread_of((nm_loop *)c->owner);
     /* Cannot be full: the connection holds no other place in any inbox. */
     while (nm_group_post(home, c, NM_POST_RETURN)) sched_yield();

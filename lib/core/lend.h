@@ -1,14 +1,14 @@
-/* offload.h - answering a connection's requests away from the loop that owns it.
+/* lend.h - answering a connection's requests away from the loop that owns it.
  *
  * The owning loop does all the reading and writing. When a whole request is
  * buffered it lends the connection (flagged NM_CF_BUSY, its events ignored, no
  * timer) to whoever runs handlers - a worker pool, a task thread - through
  * the group's dispatch; that thread answers the complete requests in order
- * (nm_offload_answer) and gives the connection back through the loop's
+ * (nm_lend_answer) and gives the connection back through the loop's
  * inbox; the loop then writes the answers and reads on. A connection is lent
  * to one thread at a time, so pipelined requests keep their order. */
-#ifndef NM_OFFLOAD_H
-#define NM_OFFLOAD_H
+#ifndef NM_LEND_H
+#define NM_LEND_H
 
 #include "loop_group.h"
 
@@ -20,16 +20,16 @@ void nm_conn_lend_io(nm_loop *l, nm_conn *c);
 /* Take a lent connection back and wait for `want` (0: finished, drop it). */
 void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want);
 /* The channel callback of an offloading loop. */
-NM_CALLBACK void nm_offload_io(nm_loop *l, int fd, int mask, void *ctx);
+NM_CALLBACK void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx);
 /* The group's on_return: the answers are queued, write them and read on. */
-NM_CALLBACK void nm_offload_resume(nm_loop *l, nm_conn *c);
+NM_CALLBACK void nm_lend_resume(nm_loop *l, nm_conn *c);
 
 /* Borrower side: answer the complete requests buffered (not the I/O). */
-NM_CALLBACK void nm_offload_answer(nm_conn *c);
+NM_CALLBACK void nm_lend_answer(nm_conn *c);
 
 /* Worker pools: a group dispatch that queues the connection to the
  * nm_workers in group->user, and the workers' run function. */
-NM_CALLBACK int nm_offload_to_workers(nm_loop *l, nm_conn *c);
-NM_CALLBACK void nm_offload_work(void *conn);
+NM_CALLBACK int nm_lend_to_workers(nm_loop *l, nm_conn *c);
+NM_CALLBACK void nm_lend_work(void *conn);
 
 #endif
