@@ -19,7 +19,7 @@ void nm_conn_lend(nm_loop *l, nm_conn *c);
 void nm_conn_lend_io(nm_loop *l, nm_conn *c);
 /* Take a lent connection back and wait for `want` (0: finished, drop it). */
 void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want);
-/* The channel callback of an offloading loop. */
+/* The channel callback of a lending loop. */
 NM_CALLBACK void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx);
 /* The group's on_return: the answers are queued, write them and read on. */
 NM_CALLBACK void nm_lend_resume(nm_loop *l, nm_conn *c);
