@@ -32,11 +32,16 @@ static int stats(const nm_request *req, nm_response *res)
 {
     nm_stats st;
     nm_server_stats(req->server, &st);
-    char json[256];
+    char json[512];
     /* "active" counts the other connections: the one asking is open too. */
     int n = snprintf(json, sizeof(json),
-                     "{\"accepted\":%lu,\"active\":%lu,\"requests\":%lu,\"refused\":%lu,\"errors\":%lu}\n",
+                     "{\"accepted\":%lu,\"active\":%lu,\"requests\":%lu,\"refused\":%lu,\"errors\":%lu",
                      st.accepted, st.active ? st.active - 1 : 0, st.requests, st.refused, st.errors);
+    const char *name;
+    unsigned long value;
+    for (int i = 0; n < (int)sizeof(json) - 64 && !nm_model_stat(i, &name, &value); i++)
+        n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"%.24s\":%lu", name, value);
+    n += snprintf(json + n, sizeof(json) - (size_t)n, "}\n");
     nm_resp_header(res, "Content-Type", "application/json");
     return nm_resp_body(res, json, (size_t)n);
 }

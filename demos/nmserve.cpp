@@ -3,10 +3,12 @@
  *   nmserve --model NAME [--poller P] [--port N] [--host A] [--threads N]
  *           [--workers N] [--pool N] [--protocol http|echo] [--edge]
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
+ *           [--proactor auto|io_uring|emulated]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
- * First line on stdout: "listening on HOST:PORT model=NAME poller=POLLER".
+ * First line on stdout: "listening on HOST:PORT model=NAME poller=POLLER"
+ * (the proactor model adds " proactor=io_uring" or " proactor=emulated").
  * SIGTERM or SIGINT stops it: no new connections, answers in flight are
  * finished, exit 0. A bad option or a port in use: one line on stderr, exit 2. */
 #include "app.h"
@@ -32,7 +34,9 @@ static void on_signal(int sig)
 static void on_ready(const nm_server *srv, int port, void *user)
 {
     const nm_config *cfg = (const nm_config *)user;
-    printf("listening on %s:%d model=%s poller=%s\n", cfg->host, port, model, nm_server_poller(srv));
+    printf("listening on %s:%d model=%s poller=%s", cfg->host, port, model, nm_server_poller(srv));
+    if (!strcmp(model, "proactor")) printf(" proactor=%s", nm_proactor_kind(cfg->proactor));
+    printf("\n");
     fflush(stdout);
 }
 
@@ -73,6 +77,10 @@ int main(int argc, char **argv)
             continue;
         } else if (!strcmp(a, "--model")) {
             if (v) model = v;
+        } else if (!strcmp(a, "--proactor")) {
+            if (v && strcmp(v, "auto") && strcmp(v, "io_uring") && strcmp(v, "emulated"))
+                return usage("unknown proactor (auto, io_uring, emulated): ", v);
+            cfg.proactor = v && strcmp(v, "auto") ? v : 0;
         } else if (!strcmp(a, "--poller")) {
             cfg.poller = v;
         } else if (!strcmp(a, "--host")) {

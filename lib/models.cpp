@@ -17,6 +17,13 @@ NM_MODEL_FN(multi_reactor_worker_pool)
 NM_MODEL_FN(reactor_conn_thread)
 NM_MODEL_FN(process_pool_reactors)
 NM_MODEL_FN(hybrid)
+NM_MODEL_FN(coroutine)
+NM_MODEL_FN(half_sync_half_async)
+NM_MODEL_FN(pipeline)
+NM_MODEL_FN(work_stealing)
+NM_MODEL_FN(actor)
+NM_MODEL_FN(fiber)
+NM_MODEL_FN(proactor)
 
 extern const nm_model nm_models[] = {
 #ifndef NM_WITHOUT_iterative
@@ -61,6 +68,27 @@ extern const nm_model nm_models[] = {
 #endif
 #ifndef NM_WITHOUT_hybrid
     { "hybrid", nm_model_hybrid, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES | NM_MODEL_REUSEPORT, 0 },
+#endif
+#ifndef NM_WITHOUT_coroutine
+    { "coroutine", nm_model_coroutine, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_half_sync_half_async
+    { "half_sync_half_async", nm_model_half_sync_half_async, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_pipeline
+    { "pipeline", nm_model_pipeline, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_work_stealing
+    { "work_stealing", nm_model_work_stealing, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_actor
+    { "actor", nm_model_actor, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_fiber
+    { "fiber", nm_model_fiber, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_proactor
+    { "proactor", nm_model_proactor, NM_MODEL_USES_PORT, 0 },
 #endif
 };
 

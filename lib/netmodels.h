@@ -77,6 +77,9 @@ typedef struct nm_stats {
 } nm_stats;
 
 void nm_server_stats(const nm_server *srv, nm_stats *out);
+/* Counters of the running model's own (e.g. "steals"): the i-th one's name
+ * and value, 0; -1 past the last. */
+int nm_model_stat(int i, const char **name, unsigned long *value);
 /* The poller a server runs on ("epoll", ...), or "none" for blocking models. */
 const char *nm_server_poller(const nm_server *srv);
 /* Ask a running server to stop: stop accepting, finish answers in flight,
@@ -99,7 +102,14 @@ typedef struct nm_config {
     /* Called once the listener is open, with the port it has. */
     void (*on_ready)(const nm_server *srv, int port, void *user);
     void *user;
+    /* The proactor model's engine: "io_uring", "emulated", NULL = io_uring
+     * where the kernel allows it. */
+    const char *proactor;
 } nm_config;
+
+/* The engine the proactor model gets with `mode` here: "io_uring" or
+ * "emulated"; NULL when "io_uring" is asked for and refused. */
+const char *nm_proactor_kind(const char *mode);
 
 void nm_config_init(nm_config *cfg);
 

@@ -62,9 +62,9 @@
 #define NM_MAX_THREADS 16
 #endif
 
-/* glibc on AArch64 will not start a thread on less than 128 KiB. */
+/* glibc on AArch64 and MIPS will not start a thread on less than 128 KiB. */
 #ifndef NM_THREAD_STACK_SIZE
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__mips__)
 #define NM_THREAD_STACK_SIZE (128 * 1024)
 #else
 #define NM_THREAD_STACK_SIZE (64 * 1024)
@@ -121,6 +121,11 @@
 #define NM_DRAIN_TIMEOUT_MS 3000
 #endif
 
+/* Servers (nm_run calls) running at once in one process. */
+#ifndef NM_MAX_SERVERS
+#define NM_MAX_SERVERS 4
+#endif
+
 #ifndef NM_LISTEN_BACKLOG
 #define NM_LISTEN_BACKLOG 1024
 #endif
@@ -128,6 +133,59 @@
 /* Connections accepted per readiness event of the listener. */
 #ifndef NM_ACCEPT_BATCH
 #define NM_ACCEPT_BATCH 64
+#endif
+
+/* ---- asynchronous and message-passing models ---------------------------- */
+
+/* Counters a model may add to /stats (steals, mailbox refusals, ...). */
+#ifndef NM_MAX_MODEL_STATS
+#define NM_MAX_MODEL_STATS 8
+#endif
+
+/* Worker threads of half_sync_half_async's sync layer (--threads overrides). */
+#ifndef NM_HSHA_WORKERS
+#define NM_HSHA_WORKERS 4
+#endif
+
+/* Workers of work_stealing, each a loop with a deque (--threads overrides,
+ * at most NM_MAX_LOOPS), and the tasks one deque holds (a power of two). */
+#ifndef NM_STEAL_WORKERS
+#define NM_STEAL_WORKERS 4
+#endif
+
+#ifndef NM_STEAL_DEQUE_SIZE
+#define NM_STEAL_DEQUE_SIZE 256
+#endif
+
+/* Worker actors (--threads overrides, at most NM_MAX_LOOPS - 1), and the
+ * messages one mailbox holds (at most NM_QUEUE_DEPTH). */
+#ifndef NM_ACTOR_WORKERS
+#define NM_ACTOR_WORKERS 4
+#endif
+
+#ifndef NM_MAILBOX_DEPTH
+#define NM_MAILBOX_DEPTH 64
+#endif
+
+/* Fibers (one per connection of the fiber model) and the stack of each. A
+ * connection past the last fiber is refused (503). */
+#ifndef NM_FIBER_COUNT
+#define NM_FIBER_COUNT 256
+#endif
+
+#ifndef NM_FIBER_STACK_SIZE
+#define NM_FIBER_STACK_SIZE (16 * 1024)
+#endif
+
+/* io_uring rings of the proactor model: submission entries, and completion
+ * entries (at least NM_MAX_CONNS + 2: every operation in flight has room
+ * for its completion). Powers of two. */
+#ifndef NM_PROACTOR_SQ_ENTRIES
+#define NM_PROACTOR_SQ_ENTRIES 256
+#endif
+
+#ifndef NM_PROACTOR_CQ_ENTRIES
+#define NM_PROACTOR_CQ_ENTRIES 2048
 #endif
 
 #endif

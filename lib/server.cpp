@@ -2,9 +2,11 @@
  * hand the server to the model, and clean up after it. */
 #include "core/server.h"
 #include "core/accept.h"
+#include "core/mstat.h"
 #include "proto/protocol.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 extern const nm_model nm_models[];
 extern const int nm_models_count;
 
-static volatile int stop_all;
+extern nm_server nm_server_slots[NM_MAX_SERVERS];
 static char last_error[160];
 
 static int usage_error(const char *fmt, const char *arg)
@@ -39,11 +41,36 @@ extern "C" void nm_config_init(nm_config *cfg)
 
 extern "C" void nm_server_stop(nm_server *srv)
 {
-    if (srv) srv->stopping = 1;
-    else stop_all = 1;
+    /* atomic stores and loads: read by every thread of a model, and
+     * lock-free, so still async-signal-safe */
+    if (srv) {
+        __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int i = 0; i < NM_MAX_SERVERS; i++)
+        if (__atomic_load_n(&nm_server_slots[i].in_use, __ATOMIC_ACQUIRE)) __atomic_store_n(&nm_server_slots[i].stopping, 1, __ATOMIC_RELAXED);
 }
 
-int nm_stop_requested(const nm_server *s) { return s->stopping || stop_all; }
+int nm_stop_requested(const nm_server *s) { return __atomic_load_n(&s->stopping, __ATOMIC_RELAXED); }
+
+static nm_server *claim_server(void)
+{
+    for (int i = 0; i < NM_MAX_SERVERS; i++) {
+        nm_server *s = &nm_server_slots[i];
+        if (__atomic_load_n(&s->in_use, __ATOMIC_RELAXED)) continue;
+        /* clear everything but the claim, then take the slot */
+        if (__atomic_exchange_n(&s->in_use, 1, __ATOMIC_ACQ_REL)) continue;
+        memset(s, 0, offsetof(nm_server, in_use));
+        return s;
+    }
+    return 0;
+}
+
+static void release_server(nm_server *s)
+{
+    if (s->listen_fd >= 0) close(s->listen_fd);
+    __atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
+}
 
 extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
 {
@@ -155,25 +182,27 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     if (cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
         return usage_error("%s", "unknown protocol");
 
-    nm_server s;
-    memset(&s, 0, sizeof(s));
-    s.cfg = *cfg;
-    s.handler = *handler;
-    s.proto = cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http;
-    s.counters = &s.own_counters;
-    s.port_number = cfg->port;
-    stop_all = 0;
-    if (m->flags & NM_MODEL_USES_PORT) {
-        int rc = choose_port(&s, m);
-        if (rc) return rc;
-    } else if (cfg->poller) {
-        return usage_error("model %s does not use a poller (drop --poller)", m->name);
+    nm_server *s = claim_server();
+    if (!s) return usage_error("%s", "too many servers running at once (NM_MAX_SERVERS)");
+    s->cfg = *cfg;
+    s->handler = *handler;
+    s->proto = cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http;
+    s->counters = &s->own_counters;
+    s->port_number = cfg->port;
+    s->listen_fd = -1;
+    int rc = NM_OK;
+    if (m->flags & NM_MODEL_USES_PORT) rc = choose_port(s, m);
+    else if (cfg->poller) rc = usage_error("model %s does not use a poller (drop --poller)", m->name);
+    if (!rc) {
+        nm_reserve_fd_open();
+        s->listen_fd = nm_listen_open(s, (m->flags & NM_MODEL_USES_PORT) != 0, (m->flags & NM_MODEL_REUSEPORT) != 0);
+        if (s->listen_fd < 0) rc = last_error[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
     }
-    nm_reserve_fd_open();
-    s.listen_fd = nm_listen_open(&s, (m->flags & NM_MODEL_USES_PORT) != 0, (m->flags & NM_MODEL_REUSEPORT) != 0);
-    if (s.listen_fd < 0) return last_error[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
-    if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_server_ready(&s);
-    int rc = m->run(&s);
-    if (s.listen_fd >= 0) close(s.listen_fd);
+    if (!rc) {
+        if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_server_ready(s);
+        nm_mstat_clear();   /* the previous run's model counters are not this one's */
+        rc = m->run(s);
+    }
+    release_server(s);
     return rc;
 }

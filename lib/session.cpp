@@ -59,17 +59,10 @@ int nm_session_flush(nm_conn *c)
 {
     while (c->out_count) {
         struct iovec iov[NM_OUT_SEGS];
-        unsigned n = c->out_count;
-        for (unsigned i = 0; i < n; i++) {
-            nm_seg *s = seg_at(c, i);
-            uint32_t skip = i == 0 ? c->out_off : 0;
-            iov[i].iov_base = (void *)(s->p + skip);
-            iov[i].iov_len = s->len - skip;
-        }
         struct msghdr msg;
         memset(&msg, 0, sizeof(msg));
         msg.msg_iov = iov;
-        msg.msg_iovlen = n;
+        msg.msg_iovlen = (size_t)nm_session_out_iov(c, iov);
         ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
@@ -78,22 +71,38 @@ int nm_session_flush(nm_conn *c)
             nm_count(c->srv, NM_C_ERRORS);
             return -1;
         }
-        size_t left = (size_t)w;
-        while (c->out_count) {
-            nm_seg *s = seg_at(c, 0);
-            size_t pending = s->len - c->out_off;
-            if (left < pending) {
-                c->out_off += (uint32_t)left;
-                break;
-            }
-            left -= pending;
-            if (s->buf) nm_buf_put(s->buf);
-            c->out_first = (uint8_t)((c->out_first + 1) % NM_OUT_SEGS);
-            c->out_count--;
-            c->out_off = 0;
-        }
+        nm_session_sent(c, (size_t)w);
     }
     return 1;
+}
+
+void nm_session_sent(nm_conn *c, size_t n)
+{
+    while (c->out_count) {
+        nm_seg *s = seg_at(c, 0);
+        size_t pending = s->len - c->out_off;
+        if (n < pending) {
+            c->out_off += (uint32_t)n;
+            break;
+        }
+        n -= pending;
+        if (s->buf) nm_buf_put(s->buf);
+        c->out_first = (uint8_t)((c->out_first + 1) % NM_OUT_SEGS);
+        c->out_count--;
+        c->out_off = 0;
+    }
+}
+
+int nm_session_out_iov(nm_conn *c, struct iovec *iov)
+{
+    unsigned n = c->out_count;
+    for (unsigned i = 0; i < n; i++) {
+        nm_seg *s = seg_at(c, i);
+        uint32_t skip = i == 0 ? c->out_off : 0;
+        iov[i].iov_base = (void *)(s->p + skip);
+        iov[i].iov_len = s->len - skip;
+    }
+    return (int)n;
 }
 
 /* ---- responses --------------------------------------------------------- */
@@ -269,6 +278,8 @@ int nm_session_fill(nm_conn *c)
         return -1;
     }
 }
+
+void nm_session_refuse(nm_conn *c) { refuse_without_buffer(c); }
 
 /* ---- the state machine ------------------------------------------------- */
 

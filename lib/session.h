@@ -12,6 +12,8 @@
 #include "core/conn.h"
 #include "proto/protocol.h"
 
+struct iovec;
+
 /* Make as much progress as the socket allows. Returns the readiness to wait
  * for (NM_READ or NM_WRITE), or 0 when the connection is finished: the caller
  * unregisters it and calls nm_conn_close(). */
@@ -23,6 +25,13 @@ int nm_session_next(nm_conn *c, nm_request *req);   /* 1 request, 0 need more, -
 void nm_session_answer(nm_conn *c, nm_request *req);/* handler, queue answer, consume */
 int nm_session_flush(nm_conn *c);                   /* 1 sent all, 0 EAGAIN, -1 error */
 int nm_session_can_answer(const nm_conn *c);        /* room to queue another answer */
+
+/* For models that do the I/O themselves (completions): the queued output as
+ * iovecs (NM_OUT_SEGS of room; returns how many), and retiring n bytes sent. */
+int nm_session_out_iov(nm_conn *c, struct iovec *iov);
+void nm_session_sent(nm_conn *c, size_t n);
+/* Refuse a connection without reading it: the protocol's refusal, counted. */
+void nm_session_refuse(nm_conn *c);
 
 /* The timeout that applies to the connection's state now, in ms. */
 unsigned nm_session_timeout_ms(const nm_conn *c);

@@ -8,8 +8,10 @@
 #include <unistd.h>
 #include <errno.h>
 
-static_assert(sizeof(struct kevent) * NM_MAX_EVENTS <= sizeof(((nm_port *)0)->u.native),
-              "kevent batch does not fit the port");
+/* struct kevent is 32 bytes on macOS and older BSDs, 64 on FreeBSD 12+ and
+ * NetBSD 10+: a batch is whatever fits the port's buffer. */
+enum { KQ_BATCH = sizeof(((nm_port *)0)->u.native) / sizeof(struct kevent) };
+static_assert(KQ_BATCH >= 16, "too few kevents fit the port");
 
 static int kqueue_create(nm_port *p)
 {
@@ -53,7 +55,7 @@ static int kqueue_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
         ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
         tsp = &ts;
     }
-    if (max > NM_MAX_EVENTS) max = NM_MAX_EVENTS;
+    if (max > (int)KQ_BATCH) max = (int)KQ_BATCH;
     int n = kevent(p->fd, 0, 0, evs, max, tsp);
     if (n < 0) return errno == EINTR ? 0 : -1;
     for (int i = 0; i < n; i++) {

@@ -55,13 +55,23 @@ TEST(starts_and_announces)
 {
     REQUIRE(start(&srv, 0, 0) == 0);
     started = 1;
-    fds_before = tc_fd_count(srv.pid);   /* before any client: listener, port, stdio */
     char want[64];
     snprintf(want, sizeof(want), "model=%s poller=", argv_base[2]);
     CHECK(strstr(srv.line, "listening on 127.0.0.1:") == srv.line);
     CHECK(strstr(srv.line, want) != 0);
     tc_stats st;
     CHECK(tc_stats_get(srv.port, &st) == 0);
+    /* Listener, ports, wakeups, stdio: a model may open its own descriptors
+     * after the listening line, so count once it has answered and the
+     * count has settled (the client above has left). */
+    fds_before = tc_fd_count(srv.pid);
+    long deadline = tc_now_ms() + 3000;
+    for (int same = 0; same < 5 && tc_now_ms() < deadline;) {
+        tc_sleep_ms(20);
+        int now = tc_fd_count(srv.pid);
+        same = now == fds_before ? same + 1 : 0;
+        fds_before = now;
+    }
 }
 
 TEST(keep_alive)

@@ -67,3 +67,12 @@ nm_conn *nm_accept(nm_server *s, int nonblocking, int *more)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return c;
 }
+
+void nm_accept_each(nm_server *s, int nonblocking, void (*take)(nm_conn *c, void *ctx), void *ctx)
+{
+    int more = 1;
+    for (int i = 0; more && i < NM_ACCEPT_BATCH; i++) {
+        nm_conn *c = nm_accept(s, nonblocking, &more);
+        if (c) take(c, ctx);
+    }
+}

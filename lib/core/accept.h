@@ -11,6 +11,10 @@
  * `nonblocking` sets O_NONBLOCK on the new socket. */
 nm_conn *nm_accept(nm_server *s, int nonblocking, int *more);
 
+/* Accept a batch (NM_ACCEPT_BATCH at most, until nothing waits) and hand
+ * each connection to take(c, ctx); refusals are counted by nm_accept. */
+void nm_accept_each(nm_server *s, int nonblocking, void (*take)(nm_conn *c, void *ctx), void *ctx);
+
 /* A spare descriptor, so that EMFILE can still accept-and-close. */
 void nm_reserve_fd_open(void);
 

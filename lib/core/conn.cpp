@@ -13,7 +13,8 @@ unsigned nm_conn_free(void) { return nm_pool_free(&nm_conn_pool); }
 
 nm_conn *nm_conn_of_fd(int fd)
 {
-    return fd >= 0 && fd < NM_MAX_FDS ? nm_conn_by_fd[fd] : 0;
+    /* atomic: loops of other threads look fds up while this one reuses them */
+    return fd >= 0 && fd < NM_MAX_FDS ? __atomic_load_n(&nm_conn_by_fd[fd], __ATOMIC_ACQUIRE) : 0;
 }
 
 nm_conn *nm_conn_open(nm_server *s, int fd)
@@ -29,7 +30,7 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     nm_timer_init(&c->timer, 0);
     c->srv = s;
     c->owner = 0;
-    nm_conn_by_fd[fd] = c;
+    __atomic_store_n(&nm_conn_by_fd[fd], c, __ATOMIC_RELEASE);
     nm_count(s, NM_C_ACTIVE);
     return c;
 }
@@ -43,7 +44,7 @@ void nm_conn_close(nm_conn *c)
     }
     c->in = 0;
     c->out_count = 0;
-    nm_conn_by_fd[c->fd] = 0;
+    __atomic_store_n(&nm_conn_by_fd[c->fd], (nm_conn *)0, __ATOMIC_RELEASE);
     close(c->fd);
     nm_uncount(c->srv, NM_C_ACTIVE);
     nm_pool_put(&nm_conn_pool, c);

@@ -138,7 +138,11 @@ void nm_loop_accept(nm_loop *l)
 
 void nm_loop_serve(nm_loop *l, nm_conn *c)
 {
-    int want = nm_session_drive(c);
+    nm_loop_rearm(l, c, nm_session_drive(c));
+}
+
+void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
+{
     if (!want) {
         nm_loop_drop(l, c);
         return;

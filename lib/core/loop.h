@@ -57,5 +57,8 @@ void nm_loop_accept(nm_loop *l);              /* accept a batch, adopt each */
 int nm_loop_adopt(nm_loop *l, nm_conn *c);    /* 0, or -1: refused and closed */
 void nm_loop_serve(nm_loop *l, nm_conn *c);   /* drive the session, update interest */
 void nm_loop_drop(nm_loop *l, nm_conn *c);    /* unwatch and close */
+/* After a model's own drive: wait for `want` with the session's timeout,
+ * or drop the connection when want is 0. */
+void nm_loop_rearm(nm_loop *l, nm_conn *c, int want);
 
 #endif

@@ -18,6 +18,15 @@ nm_conn *nm_conn_by_fd[NM_MAX_FDS];
 static nm_loop loops[NM_MAX_LOOPS];
 static nm_loop_thread loop_threads[NM_MAX_LOOPS];
 static nm_task tasks[NM_MAX_THREADS];
+/* Servers live here, not on nm_run's stack, so that a stop request from a
+ * signal handler never writes into memory that has gone. */
+nm_server nm_server_slots[NM_MAX_SERVERS];
+#include "pt.h"
+nm_lc nm_coroutine_lc[NM_MAX_CONNS];
+#include "fiber.h"
+static nm_fiber fibers[NM_FIBER_COUNT];
+nm_pool nm_fiber_pool = NM_POOL_INIT("fibers", fibers);
+uint8_t nm_proactor_op[NM_MAX_CONNS];
 
 nm_pool nm_conn_pool = NM_POOL_INIT("connection slots", conn_slots);
 nm_pool nm_buf_pool = NM_POOL_INIT("I/O buffers", buffers);
@@ -34,6 +43,10 @@ static const nm_pool_info pool_table[] = {
     { "event loops (port, timers, channels)", sizeof(nm_loop), NM_MAX_LOOPS },
     { "loop threads (inbox, wakeup)", sizeof(nm_loop_thread), NM_MAX_LOOPS },
     { "task threads (handle, connection)", sizeof(nm_task), NM_MAX_THREADS },
+    { "servers (nm_run calls)", sizeof(nm_server), NM_MAX_SERVERS },
+    { "coroutine continuations", sizeof(nm_lc), NM_MAX_CONNS },
+    { "fibers (with their stacks)", sizeof(nm_fiber), NM_FIBER_COUNT },
+    { "proactor operations in flight", sizeof(uint8_t), NM_MAX_CONNS },
 };
 
 int nm_pool_count(void) { return (int)(sizeof(pool_table) / sizeof(pool_table[0])); }

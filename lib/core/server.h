@@ -24,6 +24,7 @@ struct nm_server {
     nm_counters *counters;
     nm_counters own_counters;
     volatile int stopping;       /* set by nm_server_stop(), read by the loops */
+    int in_use;                  /* this slot of the server table runs an nm_run */
 };
 
 enum nm_counter_id { NM_C_ACCEPTED, NM_C_ACTIVE, NM_C_REQUESTS, NM_C_REFUSED, NM_C_ERRORS, NM_C_TIMEOUTS };

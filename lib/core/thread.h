@@ -19,5 +19,10 @@ struct nm_thread {
 int nm_thread_start(nm_thread *t, void *(*fn)(void *), void *arg);  /* 0 or an errno */
 int nm_thread_join(nm_thread *t);
 unsigned nm_stack_free(void);   /* stacks left in the pool */
+/* Name the calling thread (at most 15 characters shown). */
+void nm_thread_name(const char *name);
+/* Threads a model starts: `asked` (--threads) if set, else `fallback`,
+ * at most NM_MAX_THREADS. */
+int nm_thread_count(int asked, int fallback);
 
 #endif

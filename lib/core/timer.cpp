@@ -97,6 +97,15 @@ unsigned nm_wheel_advance(nm_wheel *w, uint64_t now_ms)
 int nm_wheel_wait_ms(const nm_wheel *w, uint64_t now_ms)
 {
     if (!w->armed) return -1;
-    uint64_t next_ms = w->start_ms + (w->tick + 1) * NM_TIMER_TICK_MS;
+    /* Sleep to the first slot that holds a timer, so an idle device with only
+     * long timeouts armed does not wake every tick. A slot may hold timers of
+     * a later round: waking for them early is harmless. */
+    uint64_t ahead = 1;
+    while (ahead < NM_TIMER_SLOTS) {
+        const nm_link *slot = &w->slots[(w->tick + ahead) % NM_TIMER_SLOTS];
+        if (slot->next != slot) break;
+        ahead++;
+    }
+    uint64_t next_ms = w->start_ms + (w->tick + ahead) * NM_TIMER_TICK_MS;
     return next_ms <= now_ms ? 0 : (int)(next_ms - now_ms);
 }

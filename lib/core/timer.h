@@ -36,7 +36,8 @@ void nm_wheel_del(nm_wheel *w, nm_timer *t);
 /* Fire every timer due by `now_ms`; returns how many fired. A timer's fn may
  * add or delete any timer, itself included. */
 unsigned nm_wheel_advance(nm_wheel *w, uint64_t now_ms);
-/* Milliseconds until the next tick that has work, -1 when nothing is armed. */
+/* Milliseconds until the first tick whose slot holds a timer (at most one
+ * revolution), -1 when nothing is armed. */
 int nm_wheel_wait_ms(const nm_wheel *w, uint64_t now_ms);
 
 #endif

@@ -205,6 +205,7 @@ static int http_open_head(nm_response *res)
 
 static int http_header(nm_response *res, const char *name, const char *value)
 {
+    if (!*name) return -1;
     for (const char *s = name; *s; s++)
         if (!is_tchar((unsigned char)*s)) return -1;
     for (const char *s = value; *s; s++)

@@ -1,9 +1,10 @@
 /* sys/event.h - the part of BSD kqueue the kqueue port uses, for Linux tests.
  *
  * Put test/kqemu first on the include path and link kqueue_emu.cpp, and
- * ports/kqueue.cpp builds and runs unchanged on Linux. Names, layout and
- * values follow FreeBSD, so the port cannot come to rely on anything a real
- * kqueue does not have. Only EVFILT_READ and EVFILT_WRITE exist here. */
+ * ports/kqueue.cpp builds and runs unchanged on Linux. Names and values are
+ * FreeBSD's, so the port cannot come to rely on anything a real kqueue does
+ * not have; the struct is the 32-byte one of macOS and OpenBSD (FreeBSD 12
+ * and later append ext[4]). Only EVFILT_READ and EVFILT_WRITE exist here. */
 #ifndef NM_KQEMU_SYS_EVENT_H
 #define NM_KQEMU_SYS_EVENT_H
 

@@ -1,0 +1,185 @@
+/* actor - an acceptor actor and N worker actors that share nothing but
+ * their mailboxes (fixed rings, core/mailbox.h).
+ *
+ * The acceptor (this thread, a loop over the listener and its mailbox)
+ * accepts and sends each connection to the worker it believes least loaded.
+ * Its belief is its own state, kept from messages alone: +1 per connection
+ * sent, -k when a worker reports k connections gone. Each worker (a thread
+ * with its own loop over any port) adopts the connections from its mailbox,
+ * serves them, and mails the acceptor how many it has finished. A full
+ * worker mailbox is backpressure: the connection is refused (503) and
+ * counted ("mailbox_full" in /stats); a full acceptor mailbox makes the
+ * worker keep the count and try again on its next turn. */
+#include "../core/accept.h"
+#include "../core/loop.h"
+#include "../core/mailbox.h"
+#include "../core/mstat.h"
+#include "../core/thread.h"
+#include "../session.h"
+#include <stdint.h>
+
+struct worker_actor {
+    nm_mailbox inbox;
+    nm_thread thread;
+    nm_loop *loop;
+    int held;        /* connections taken and not yet reported gone */
+};
+
+static nm_mailbox acceptor_inbox;
+static worker_actor workers[NM_MAX_THREADS];
+static int worker_count;
+static unsigned long *mailbox_full, *load_spread, *load_known;
+
+/* "k connections of worker i are gone", in one pointer-sized message */
+static void *gone_message(int worker, int k) { return (void *)(((uintptr_t)k << 8) | (uintptr_t)worker); }
+
+static void report_gone(worker_actor *w)
+{
+    int gone = w->held - w->loop->live;
+    if (gone <= 0) return;
+    if (nm_mailbox_send(&acceptor_inbox, gone_message((int)(w - workers), gone))) {
+        nm_mstat_add(mailbox_full, 1);
+        return;   /* kept in `held`: sent with the next report */
+    }
+    w->held -= gone;
+}
+
+static void serve(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask;
+    nm_loop_serve(l, (nm_conn *)ctx);
+}
+
+static void on_worker_mail(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)l; (void)fd; (void)mask;
+    worker_actor *w = (worker_actor *)ctx;
+    for (nm_conn *c; (c = (nm_conn *)nm_mailbox_receive(&w->inbox));) {
+        w->held++;
+        nm_loop_adopt(w->loop, c);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker_actor *w = (worker_actor *)arg;
+    nm_thread_name("nm-actor");
+    int told = 0;
+    do {
+        report_gone(w);
+        if (!told && nm_stop_requested(w->loop->srv)) {   /* the signal landed here: tell the acceptor */
+            told = 1;
+            nm_wakeup_signal(&acceptor_inbox.bell);
+        }
+        nm_loop_dispatch(w->loop, nm_loop_wait(w->loop));
+    } while (!nm_loop_tick(w->loop));
+    report_gone(w);
+    return 0;
+}
+
+/* ---- the acceptor ------------------------------------------------------ */
+
+static int load[NM_MAX_THREADS];   /* the acceptor's belief, from messages only */
+
+static void publish_loads(void)
+{
+    int lo = load[0], hi = load[0], sum = 0;
+    for (int i = 0; i < worker_count; i++) {
+        if (load[i] < lo) lo = load[i];
+        if (load[i] > hi) hi = load[i];
+        sum += load[i];
+    }
+    nm_mstat_set(load_spread, (unsigned long)(hi - lo));
+    nm_mstat_set(load_known, (unsigned long)sum);
+}
+
+static void on_acceptor_mail(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)l; (void)fd; (void)mask; (void)ctx;
+    for (void *m; (m = nm_mailbox_receive(&acceptor_inbox));) {
+        uintptr_t v = (uintptr_t)m;
+        load[v & 0xff] -= (int)(v >> 8);
+    }
+    publish_loads();
+}
+
+static void send_to_least_loaded(nm_conn *c, void *ctx)
+{
+    (void)ctx;
+    int least = 0;
+    for (int k = 1; k < worker_count; k++)
+        if (load[k] < load[least]) least = k;
+    if (nm_mailbox_send(&workers[least].inbox, c)) {
+        nm_mstat_add(mailbox_full, 1);
+        nm_session_refuse(c);
+        nm_conn_close(c);
+        return;
+    }
+    load[least]++;
+    publish_loads();
+}
+
+static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask; (void)ctx;
+    nm_accept_each(l->srv, 1, send_to_least_loaded, 0);
+}
+
+static int open_workers(nm_server *s, int want)
+{
+    int n = 0;
+    for (; n < want; n++) {
+        worker_actor *w = &workers[n];
+        w->held = 0;
+        load[n] = 0;
+        if (nm_mailbox_open(&w->inbox)) break;
+        w->loop = nm_loop_open(s, s->port, 0);
+        if (!w->loop) {
+            nm_mailbox_close(&w->inbox);
+            break;
+        }
+        w->loop->conn_fn = serve;
+        nm_loop_watch(w->loop, w->inbox.bell.rfd, NM_READ, on_worker_mail, w);
+    }
+    return n;
+}
+
+static void close_worker(worker_actor *w)
+{
+    /* connections mailed after the worker stopped were never served */
+    for (nm_conn *c; (c = (nm_conn *)nm_mailbox_receive(&w->inbox));) nm_conn_close(c);
+    nm_loop_watch(w->loop, w->inbox.bell.rfd, 0, 0, 0);
+    nm_loop_close(w->loop);
+    nm_mailbox_close(&w->inbox);
+}
+
+int nm_model_actor(nm_server *s)
+{
+    mailbox_full = nm_mstat("mailbox_full");
+    load_spread = nm_mstat("load_spread");
+    load_known = nm_mstat("load_known");
+    int want = nm_thread_count(s->cfg.threads, NM_ACTOR_WORKERS);
+    if (want > NM_MAX_LOOPS - 1) want = NM_MAX_LOOPS - 1;
+    if (nm_mailbox_open(&acceptor_inbox)) return NM_ERR_SYSTEM;
+    nm_loop *l = nm_loop_open(s, s->port, 0);
+    worker_count = l ? open_workers(s, want) : 0;
+    int started = 0;
+    while (started < worker_count && nm_thread_start(&workers[started].thread, worker_main, &workers[started]) == 0)
+        started++;
+    if (started == worker_count && started > 0) {
+        nm_loop_watch(l, acceptor_inbox.bell.rfd, NM_READ, on_acceptor_mail, 0);
+        nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, 0);
+        do nm_loop_dispatch(l, nm_loop_wait(l));
+        while (!nm_loop_tick(l));
+        /* stopping: wake the workers rather than let them sleep out their wait */
+        for (int i = 0; i < worker_count; i++) nm_wakeup_signal(&workers[i].inbox.bell);
+        nm_loop_watch(l, acceptor_inbox.bell.rfd, 0, 0, 0);
+    } else {
+        nm_server_stop(s);
+    }
+    for (int i = 0; i < started; i++) nm_thread_join(&workers[i].thread);
+    for (int i = 0; i < worker_count; i++) close_worker(&workers[i]);
+    if (l) nm_loop_close(l);
+    nm_mailbox_close(&acceptor_inbox);
+    return started == worker_count && started > 0 ? NM_OK : NM_ERR_SYSTEM;
+}

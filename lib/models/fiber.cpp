@@ -1,0 +1,160 @@
+/* fiber - one scheduler thread, and a stackful fiber per connection
+ * (core/fiber.h, stacks from a static pool). The session in a fiber is
+ * written blocking-style: read a request, answer it, write it all, again.
+ * Its read and write park the fiber when the socket says EAGAIN: the fiber
+ * records what it waits for and switches to the scheduler, which waits on
+ * the port (any poller) and resumes each fiber whose fd is ready. A timeout
+ * or a stop marks the connection dead and resumes the fiber, which unwinds.
+ * No fiber left: the connection is refused (503) and counted; a fiber that
+ * overflowed its stack is abandoned and its connection dropped. */
+#include "../core/accept.h"
+#include "../core/fiber.h"
+#include "../core/loop.h"
+#include "../core/mstat.h"
+#include "../session.h"
+
+static unsigned long *live_fibers, *overflows;
+
+/* ---- inside a fiber ---------------------------------------------------- */
+
+static int parked_until(int want, nm_conn *c)
+{
+    nm_fiber *self = (nm_fiber *)((nm_loop *)c->owner)->ch[c->fd].ctx;
+    self->want = (uint8_t)want;
+    nm_fiber_yield(self);
+    return (c->flags & NM_CF_DEAD) ? -1 : 0;
+}
+
+/* A read that waits: 1 bytes came, -1 EOF, error, timeout or stop. */
+static int read_some(nm_conn *c)
+{
+    int r;
+    while ((r = nm_session_fill(c)) == 0)
+        if (parked_until(NM_READ, c)) return -1;
+    return r;
+}
+
+/* A request, read as long as it takes: 1, -1 refused (its answer is
+ * queued), or 0 when the peer is gone. */
+static int read_request(nm_conn *c, nm_request *req)
+{
+    int r;
+    while ((r = nm_session_next(c, req)) == 0) {
+        if (c->flags & (NM_CF_READ_EOF | NM_CF_DEAD)) return 0;
+        read_some(c);   /* its failures set the flags looked at above */
+    }
+    return r;
+}
+
+static int write_all(nm_conn *c)
+{
+    int r;
+    while ((r = nm_session_flush(c)) == 0)
+        if (parked_until(NM_WRITE, c)) return -1;
+    return r;
+}
+
+static void session(void *arg)
+{
+    nm_conn *c = (nm_conn *)arg;
+    nm_request req;
+    for (;;) {
+        int r = read_request(c, &req);
+        if (r == 0) return;
+        if (r > 0) nm_session_answer(c, &req);
+        if (write_all(c) < 0 || (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD))) return;
+    }
+}
+
+/* ---- the scheduler ----------------------------------------------------- */
+
+static void on_ready(nm_loop *l, int fd, int mask, void *ctx);
+
+static void run(nm_loop *l, nm_fiber *f)
+{
+    nm_conn *c = (nm_conn *)f->arg;
+    int alive = nm_fiber_resume(f);
+    if (alive > 0) {
+        nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+        if (f->want == l->ch[c->fd].mask || nm_loop_watch(l, c->fd, f->want, on_ready, f) == 0) return;
+        c->flags |= NM_CF_DEAD;   /* the port refused it: unwind the fiber */
+        alive = nm_fiber_resume(f);
+    }
+    if (alive < 0) nm_mstat_set(overflows, nm_fiber_overflows());
+    nm_loop_drop(l, c);
+    nm_fiber_release(f);
+    nm_mstat_add(live_fibers, (unsigned long)-1);
+}
+
+static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask;
+    run(l, (nm_fiber *)ctx);
+}
+
+static void end_fiber(nm_loop *l, nm_conn *c)
+{
+    c->flags |= NM_CF_DEAD;
+    run(l, (nm_fiber *)l->ch[c->fd].ctx);
+}
+
+static void on_timeout(nm_timer *t)
+{
+    nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
+    nm_count(c->srv, NM_C_TIMEOUTS);
+    end_fiber((nm_loop *)c->owner, c);
+}
+
+static void start(nm_conn *c, void *ctx)
+{
+    nm_loop *l = (nm_loop *)ctx;
+    nm_fiber *f = nm_fiber_create(session, c);
+    if (!f) {
+        nm_session_refuse(c);
+        nm_conn_close(c);
+        return;
+    }
+    if (nm_loop_adopt(l, c)) {
+        nm_fiber_release(f);
+        return;
+    }
+    /* the fiber owns the connection's life: the loop's drain leaves it alone */
+    c->flags |= NM_CF_BUSY;
+    c->timer.fn = on_timeout;
+    nm_loop_watch(l, c->fd, NM_READ, on_ready, f);
+    nm_mstat_add(live_fibers, 1);
+    run(l, f);
+}
+
+static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask; (void)ctx;
+    nm_accept_each(l->srv, 1, start, l);
+}
+
+/* Stopping: idle connections end now, the others once the drain time is up. */
+static void stop_fibers(nm_loop *l)
+{
+    int late = l->now >= l->drain_deadline;
+    for (int fd = 0; fd < NM_MAX_FDS && l->live; fd++) {
+        nm_conn *c = nm_conn_of_fd(fd);
+        if (c && c->owner == l && (late || (!c->in_len && !c->out_count))) end_fiber(l, c);
+    }
+}
+
+int nm_model_fiber(nm_server *s)
+{
+    live_fibers = nm_mstat("fibers");
+    overflows = nm_mstat("fiber_overflows");
+    nm_loop *l = nm_loop_open(s, s->port, 0);
+    if (!l) return NM_ERR_SYSTEM;
+    nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, 0);
+    for (;;) {
+        nm_loop_dispatch(l, nm_loop_wait(l));
+        if (nm_loop_tick(l)) break;
+        if (l->draining) stop_fibers(l);
+        if (l->draining && !l->live) break;   /* without waiting another round */
+    }
+    nm_loop_close(l);
+    return NM_OK;
+}

@@ -1,0 +1,48 @@
+/* half_sync_half_async - two layers joined by bounded queues.
+ *
+ * The async layer is one event loop (any port) that does all socket I/O:
+ * accept, read until a request is whole, write answers. The sync layer is a
+ * set of worker threads written blocking-style: take a connection from the
+ * request queue (sleeping while it is empty), run the handler, put the
+ * connection on the loop's return queue. A full request queue is
+ * backpressure: the connection is refused with a 503 and counted. */
+#include "../core/offload.h"
+#include "../core/thread.h"
+
+struct hsha {
+    nm_offload async;
+    nm_queue requests;
+};
+
+static int to_sync_layer(nm_offload *o, nm_conn *c)
+{
+    return nm_queue_try_push(&((hsha *)o->ctx)->requests, c);
+}
+
+static void *sync_worker(void *arg)
+{
+    hsha *h = (hsha *)arg;
+    nm_thread_name("nm-sync");
+    for (nm_conn *c; (c = (nm_conn *)nm_queue_pop(&h->requests));) {
+        nm_offload_answer(c);
+        nm_offload_return(&h->async, c);
+    }
+    return 0;
+}
+
+int nm_model_half_sync_half_async(nm_server *s)
+{
+    static hsha h;
+    static nm_thread workers[NM_MAX_THREADS];
+    if (nm_offload_open(&h.async, s, to_sync_layer, &h)) return NM_ERR_SYSTEM;
+    nm_queue_init(&h.requests, 0);
+    int want = nm_thread_count(s->cfg.threads, NM_HSHA_WORKERS);
+    int n = 0;
+    while (n < want && nm_thread_start(&workers[n], sync_worker, &h) == 0) n++;
+    if (n) while (!nm_offload_turn(&h.async)) {}
+    nm_queue_close(&h.requests);
+    for (int i = 0; i < n; i++) nm_thread_join(&workers[i]);
+    nm_queue_destroy(&h.requests);
+    nm_offload_close(&h.async);
+    return n ? NM_OK : NM_ERR_SYSTEM;
+}

@@ -1,0 +1,123 @@
+/* work_stealing - N workers, each an event loop (any port) that accepts,
+ * reads and writes its own connections, with a Chase-Lev deque of tasks.
+ * A task is a connection whose request is whole: its owner pushes it on its
+ * deque and answers its tasks newest first. A worker with nothing to do
+ * steals the oldest task of a random other worker, answers it and gives the
+ * connection back to its owner's loop to write. A worker that has queued
+ * more than it can start rings a random peer awake to come and steal.
+ * Steals are counted ("steals" in /stats). */
+#include "../core/deque.h"
+#include "../core/mstat.h"
+#include "../core/offload.h"
+#include "../core/thread.h"
+
+struct ws_worker {
+    nm_offload io;
+    nm_deque tasks;
+    nm_thread thread;
+    unsigned seed;
+    int told_stop;
+};
+
+static ws_worker workers[NM_MAX_THREADS];
+static int worker_count;
+static unsigned long *steals;
+
+static int random_peer(ws_worker *w)
+{
+    w->seed = w->seed * 1103515245u + 12345u;
+    int self = (int)(w - workers);
+    /* scaled, not divided: no division helper on cores without a divider */
+    int k = (int)(((unsigned long long)w->seed * (unsigned)(worker_count - 1)) >> 32);
+    return k < self ? k : k + 1;
+}
+
+static int push_task(nm_offload *o, nm_conn *c)
+{
+    ws_worker *w = (ws_worker *)o->ctx;
+    if (nm_deque_push(&w->tasks, c)) return -1;
+    if (worker_count > 1 && nm_deque_size(&w->tasks) > 1) nm_wakeup_signal(&workers[random_peer(w)].io.wake);
+    return 0;
+}
+
+static void run_task(ws_worker *w, nm_conn *c)
+{
+    nm_offload_answer(c);
+    nm_offload *owner = nm_offload_of(c);
+    if (owner == &w->io) nm_offload_resume(owner, c);
+    else nm_offload_return(owner, c);
+}
+
+/* One task from a random victim's top, trying each other worker once. */
+static nm_conn *steal(ws_worker *w)
+{
+    if (worker_count < 2) return 0;
+    int first = random_peer(w);
+    for (int i = 0; i < worker_count; i++) {
+        int at = first + i < worker_count ? first + i : first + i - worker_count;
+        ws_worker *v = &workers[at];
+        if (v == w) continue;
+        nm_conn *c = (nm_conn *)nm_deque_steal(&v->tasks);
+        if (c) {
+            nm_mstat_add(steals, 1);
+            return c;
+        }
+    }
+    return 0;
+}
+
+/* A stop is seen by the thread the signal lands on: it wakes the others
+ * rather than let them sleep out their wait. */
+static void pass_stop_on(ws_worker *w)
+{
+    if (w->told_stop || !nm_stop_requested(w->io.loop->srv)) return;
+    w->told_stop = 1;
+    for (int i = 0; i < worker_count; i++)
+        if (&workers[i] != w) nm_wakeup_signal(&workers[i].io.wake);
+}
+
+static void *worker_main(void *arg)
+{
+    ws_worker *w = (ws_worker *)arg;
+    do {
+        for (;;) {
+            nm_conn *c = (nm_conn *)nm_deque_pop(&w->tasks);
+            if (!c) c = steal(w);
+            if (!c) break;
+            run_task(w, c);
+        }
+        pass_stop_on(w);
+    } while (!nm_offload_turn(&w->io));
+    pass_stop_on(w);   /* a worker with nothing to drain ends at once */
+    return 0;
+}
+
+static void *worker_thread(void *arg)
+{
+    nm_thread_name("nm-steal");
+    return worker_main(arg);
+}
+
+int nm_model_work_stealing(nm_server *s)
+{
+    steals = nm_mstat("steals");
+    int want = nm_thread_count(s->cfg.threads, NM_STEAL_WORKERS);
+    if (want > NM_MAX_LOOPS) want = NM_MAX_LOOPS;
+    int opened = 0;
+    while (opened < want && nm_offload_open(&workers[opened].io, s, push_task, &workers[opened]) == 0) {
+        nm_deque_init(&workers[opened].tasks);
+        workers[opened].seed = (unsigned)opened * 2654435761u + 1;
+        workers[opened].told_stop = 0;
+        opened++;
+    }
+    worker_count = opened;
+    /* worker 0 is this thread, where a stop signal usually lands */
+    int started = 1;
+    while (started < opened && nm_thread_start(&workers[started].thread, worker_thread, &workers[started]) == 0)
+        started++;
+    if (started < opened) nm_server_stop(s);   /* a worker's connections would have no thread */
+    if (opened) worker_main(&workers[0]);
+    for (int i = 1; i < started; i++) nm_thread_join(&workers[i].thread);
+    for (int i = 0; i < opened; i++) nm_offload_close(&workers[i].io);
+    return started == opened && opened ? NM_OK : NM_ERR_SYSTEM;
+}
