@@ -5,9 +5,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 extern nm_pool nm_loop_thread_pool;
 
@@ -200,7 +197,7 @@ static void run_loop(nm_loop_thread *t)
 static void *loop_main(void *arg)
 {
     nm_loop_thread *t = (nm_loop_thread *)arg;
-    nm_thread_name(t->group->thread_name, t->index);
+    nm_thread_name_nr(t->group->thread_name, t->index);
     run_loop(t);
     return 0;
 }
@@ -252,16 +249,12 @@ int nm_option(int asked, int fallback, int cap)
     return v < 1 ? 1 : v > cap ? cap : v;
 }
 
-void nm_thread_name(const char *name, int index)
+void nm_thread_name_nr(const char *name, int index)
 {
-#ifdef __linux__
-    char buf[16];
+    char buf[16];   /* the kernel keeps 15 characters */
     if (index >= 0) snprintf(buf, sizeof(buf), "%s%d", name, index);
     else snprintf(buf, sizeof(buf), "%s", name);
-    prctl(PR_SET_NAME, buf, 0, 0, 0);
-#else
-    (void)name; (void)index;
-#endif
+    nm_thread_name(buf);
 }
 
 int nm_cpu_count(int cap)

@@ -94,8 +94,8 @@ NM_CALLBACK void nm_serve_io(nm_loop *l, int fd, int mask, void *ctx);
 /* A size option: `asked` when given (capped), else `fallback`. */
 int nm_option(int asked, int fallback, int cap);
 
-/* Name the calling thread (seen in /proc and by debuggers), e.g. "nm-worker". */
-void nm_thread_name(const char *name, int index);
+/* Name the calling thread NAME<index> (or NAME when index < 0), e.g. "nm-worker2". */
+void nm_thread_name_nr(const char *name, int index);
 /* Online CPUs, at least 1, at most `cap`. */
 int nm_cpu_count(int cap);
 

@@ -9,7 +9,7 @@ extern nm_pool nm_task_pool;
 static void *task_main(void *arg)
 {
     nm_task *t = (nm_task *)arg;
-    nm_thread_name(t->name, -1);
+    nm_thread_name(t->name);
     nm_signals_leave_to_loops();
     t->fn(t->conn);
     nm_loop_thread *home = t->home;

@@ -5,7 +5,7 @@
 static void *worker_main(void *arg)
 {
     nm_workers *w = (nm_workers *)arg;
-    nm_thread_name(w->name, __atomic_fetch_add(&w->named, 1, __ATOMIC_RELAXED));
+    nm_thread_name_nr(w->name, __atomic_fetch_add(&w->named, 1, __ATOMIC_RELAXED));
     nm_signals_leave_to_loops();
     for (void *item; (item = nm_queue_pop(&w->queue));) w->run(item);
     return 0;
