@@ -4,12 +4,21 @@
 #   make demo            build, serve, load, print a result table
 #   make deps check      install what the tests need (Debian/Ubuntu), run them all
 #   make install         library, headers and netmodels.pc under $(DESTDIR)$(PREFIX)
+#   make TARGET=armhf    cross-build for a target of toolchains/ (check and size too)
+#   make size            footprint per target with -Os: library, pools, a firmware
 #
 # Honoured: CROSS_COMPILE CC CXX AR CXXFLAGS CFLAGS LDFLAGS PREFIX DESTDIR TARGET
+#           NM_MODELS="epoll reactor ..." (only these models) NM_TARGETS NM_REQUIRE_TARGETS
 
 TARGET ?= host
 -include toolchains/$(TARGET).mk
 
+# A toolchain given only by CROSS_COMPILE (no fragment) builds apart from the host.
+ifeq ($(TARGET)$(origin BUILD),hostundefined)
+ifneq ($(CROSS_COMPILE),)
+BUILD = build/$(notdir $(patsubst %-,%,$(CROSS_COMPILE)))
+endif
+endif
 BUILD ?= build/$(TARGET)
 PREFIX ?= /usr/local
 
@@ -34,6 +43,7 @@ NM_CFLAGS = -std=c99 -Wall -Wextra -pthread -Ilib $(ARCH_FLAGS)
 NM_LDFLAGS = -pthread $(ARCH_LDFLAGS) $(LDFLAGS)
 
 LIB_SRCS := $(wildcard lib/*.cpp lib/*/*.cpp ports/*.cpp) $(EXTRA_SRCS)
+include lib/models.mk
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libnetmodels.a
 
@@ -90,14 +100,21 @@ FORCE:
 
 TESTS := $(BUILD)/test/unit $(BUILD)/test/conformance $(BUILD)/test/invariants
 ifneq ($(shell uname -s),Linux)
-else
+else ifneq ($(TARGET)$(CROSS_COMPILE),host)
+else ifneq ($(wildcard test/kqemu/kqueue_emu.cpp),)
 TESTS += $(KQEMU)/nmserve
 endif
 
 tests: $(LIB) $(DEMOS) $(TESTS)
 
+# The host's checks, then every cross target whose toolchain is installed;
+# a cross build checks itself under its emulator.
 check: tests
-	@sh test/run.sh $(BUILD)
+ifeq ($(TARGET)$(CROSS_COMPILE),host)
+	@sh test/targets.sh host $(BUILD) $(NM_TARGETS)
+else
+	@sh test/targets.sh cross $(BUILD) "$(QEMU)" "$(NM)" "$(CC)"
+endif
 
 demo: $(DEMOS)
 	@sh demos/demo.sh $(BUILD)
@@ -115,4 +132,5 @@ clean:
 	rm -rf build
 
 .PHONY: all demos tests check demo deps install clean FORCE
+include test/targets.mk
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

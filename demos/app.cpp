@@ -4,13 +4,16 @@
  *   POST /echo  -> the request body back
  *   GET /big    -> 1 MiB body, sent by reference (larger than any socket buffer)
  *   GET /pid    -> the id of the process that ran the handler
- *   GET /thread -> the name of the thread that ran the handler (Linux; the
- *                  models name their loop, worker and task threads)
+ *   GET /thread -> the name of the thread that ran the handler (Linux)
+ *   GET /gauge/NAME -> a model's gauge (nm_server_gauge), 404 when it has none
+ *   GET /sleep/MS -> answers after the handler slept MS ms (at most 10 s): a slow handler
  *   otherwise   -> 404
  * Under the echo protocol every request's bytes go back as they came. */
 #include "app.h"
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -46,26 +49,45 @@ static int stats(const nm_request *req, nm_response *res)
     return nm_resp_body(res, json, (size_t)n);
 }
 
-static int text(nm_response *res, const char *s)
+static int number(nm_response *res, long v)
 {
-    nm_resp_header(res, "Content-Type", "text/plain");
-    return nm_resp_body(res, s, strlen(s));
+    char text[32];
+    int n = snprintf(text, sizeof(text), "%ld\n", v);
+    return nm_resp_body(res, text, (size_t)n);
 }
 
-static int pid(nm_response *res)
+/* What the invariant tests look at: which process, which thread, which gauge. */
+static int where(const nm_request *req, nm_response *res)
 {
-    char buf[24];
-    snprintf(buf, sizeof(buf), "%ld", (long)getpid());
-    return text(res, buf);
-}
-
-static int thread_name(nm_response *res)
-{
-    char name[32] = "?";
+    nm_slice t = req->target;
+    if (is(t, "/pid")) return number(res, (long)getpid());
+    if (is(t, "/thread")) {
+        char name[17] = "?";
 #ifdef __linux__
-    prctl(PR_GET_NAME, name, 0, 0, 0);
+        prctl(PR_GET_NAME, name, 0, 0, 0);
 #endif
-    return text(res, name);
+        return nm_resp_body(res, name, strlen(name));
+    }
+    if (t.n > 7 && t.n < 20 && !memcmp(t.p, "/sleep/", 7)) {
+        char digits[16];
+        memcpy(digits, t.p + 7, t.n - 7);
+        digits[t.n - 7] = 0;
+        long ms = strtol(digits, 0, 10);
+        ms = ms < 0 ? 0 : ms > 10000 ? 10000 : ms;
+        struct timespec d = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&d, 0);
+        return number(res, ms);
+    }
+    const char *prefix = "/gauge/";
+    size_t k = strlen(prefix);
+    char gauge[32];
+    long v;
+    if (t.n > k && t.n - k < sizeof(gauge) && !memcmp(t.p, prefix, k)) {
+        memcpy(gauge, t.p + k, t.n - k);
+        gauge[t.n - k] = 0;
+        if (!nm_server_gauge(req->server, gauge, &v)) return number(res, v);
+    }
+    return 1;   /* not one of these */
 }
 
 int app_handle(const nm_request *req, nm_response *res, void *user)
@@ -78,9 +100,11 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
         return nm_resp_body(res, "Hello, World!", 13);
     }
     if (get && is(req->target, "/stats")) return stats(req, res);
+    if (get) {
+        int r = where(req, res);
+        if (r <= 0) return r;
+    }
     if (get && is(req->target, "/big")) return nm_resp_body_static(res, big, sizeof(big));
-    if (get && is(req->target, "/pid")) return pid(res);
-    if (get && is(req->target, "/thread")) return thread_name(res);
     if (is(req->method, "POST") && is(req->target, "/echo")) return nm_resp_body(res, req->body.p, req->body.n);
     nm_resp_status(res, 404);
     return nm_resp_body(res, "not found\n", 10);

@@ -17,6 +17,15 @@ NM_MODEL_FN(multi_reactor_worker_pool)
 NM_MODEL_FN(reactor_conn_thread)
 NM_MODEL_FN(process_pool_reactors)
 NM_MODEL_FN(hybrid)
+NM_MODEL_FN(fork_per_conn)
+NM_MODEL_FN(thread_per_conn)
+NM_MODEL_FN(prefork_shared_accept)
+NM_MODEL_FN(prefork_locked_accept)
+NM_MODEL_FN(prefork_reuseport)
+NM_MODEL_FN(prefork_fd_passing)
+NM_MODEL_FN(thread_pool)
+NM_MODEL_FN(leader_follower)
+NM_MODEL_FN(producer_consumer)
 NM_MODEL_FN(coroutine)
 NM_MODEL_FN(half_sync_half_async)
 NM_MODEL_FN(pipeline)
@@ -30,19 +39,19 @@ extern const nm_model nm_models[] = {
     { "iterative", nm_model_iterative, 0, 0 },
 #endif
 #ifndef NM_WITHOUT_select
-    { "select", nm_model_select, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "select" },
+    { "select", nm_model_select, NM_MODEL_USES_PORT, "select" },
 #endif
 #ifndef NM_WITHOUT_poll
-    { "poll", nm_model_poll, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "poll" },
+    { "poll", nm_model_poll, NM_MODEL_USES_PORT, "poll" },
 #endif
 #if defined(__linux__) && !defined(NM_WITHOUT_epoll)
-    { "epoll", nm_model_epoll, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "epoll" },
+    { "epoll", nm_model_epoll, NM_MODEL_USES_PORT, "epoll" },
 #endif
 #if defined(NM_HAVE_KQUEUE) && !defined(NM_WITHOUT_kqueue)
-    { "kqueue", nm_model_kqueue, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, "kqueue" },
+    { "kqueue", nm_model_kqueue, NM_MODEL_USES_PORT, "kqueue" },
 #endif
 #ifndef NM_WITHOUT_reactor
-    { "reactor", nm_model_reactor, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+    { "reactor", nm_model_reactor, NM_MODEL_USES_PORT, 0 },
 #endif
 #ifndef NM_WITHOUT_event_loop
     { "event_loop", nm_model_event_loop, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
@@ -68,6 +77,33 @@ extern const nm_model nm_models[] = {
 #endif
 #ifndef NM_WITHOUT_hybrid
     { "hybrid", nm_model_hybrid, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES | NM_MODEL_REUSEPORT, 0 },
+#endif
+#ifndef NM_WITHOUT_fork_per_conn
+    { "fork_per_conn", nm_model_fork_per_conn, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_thread_per_conn
+    { "thread_per_conn", nm_model_thread_per_conn, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_prefork_shared_accept
+    { "prefork_shared_accept", nm_model_prefork_shared_accept, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_prefork_locked_accept
+    { "prefork_locked_accept", nm_model_prefork_locked_accept, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_prefork_reuseport
+    { "prefork_reuseport", nm_model_prefork_reuseport, NM_MODEL_ANNOUNCES | NM_MODEL_REUSEPORT, 0 },
+#endif
+#ifndef NM_WITHOUT_prefork_fd_passing
+    { "prefork_fd_passing", nm_model_prefork_fd_passing, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_thread_pool
+    { "thread_pool", nm_model_thread_pool, NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_leader_follower
+    { "leader_follower", nm_model_leader_follower, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_producer_consumer
+    { "producer_consumer", nm_model_producer_consumer, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
 #endif
 #ifndef NM_WITHOUT_coroutine
     { "coroutine", nm_model_coroutine, NM_MODEL_USES_PORT, 0 },

@@ -77,6 +77,11 @@ typedef struct nm_stats {
 } nm_stats;
 
 void nm_server_stats(const nm_server *srv, nm_stats *out);
+/* A model's gauge by name, summed over processes like the counters:
+ * "in_accept" / "accept_peak": threads or processes inside accept() now / at
+ * most at once; "in_wait" / "wait_peak": the same for waiting in the poller.
+ * 0 with *out set, or -1 for an unknown name. */
+int nm_server_gauge(const nm_server *srv, const char *name, long *out);
 /* Counters of the running model's own (e.g. "steals"): the i-th one's name
  * and value, 0; -1 past the last. */
 int nm_model_stat(int i, const char **name, unsigned long *value);

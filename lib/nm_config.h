@@ -83,11 +83,6 @@
 #define NM_INBOX_DEPTH 1024
 #endif
 
-/* Worker processes of the multi-process models (process_pool_reactors, hybrid). */
-#ifndef NM_MAX_PROCS
-#define NM_MAX_PROCS 16
-#endif
-
 /* Events taken from the port per wait. */
 #ifndef NM_MAX_EVENTS
 #define NM_MAX_EVENTS 128
@@ -133,6 +128,52 @@
 /* Connections accepted per readiness event of the listener. */
 #ifndef NM_ACCEPT_BATCH
 #define NM_ACCEPT_BATCH 64
+#endif
+
+/* Blocking models: processes and threads.
+ * Worker processes of the prefork models (--workers, at most NM_MAX_WORKERS). */
+#ifndef NM_MAX_WORKERS
+#define NM_MAX_WORKERS 16
+#endif
+
+#ifndef NM_DEFAULT_WORKERS
+#define NM_DEFAULT_WORKERS 4
+#endif
+
+/* Live children of fork_per_conn (--workers lowers it at run time); one more
+ * connection is answered 503 and closed. */
+#ifndef NM_MAX_CHILDREN
+#define NM_MAX_CHILDREN 256
+#endif
+
+/* Worker threads of the thread models when --threads is not given
+ * (--threads is capped by NM_MAX_THREADS, the stack pool). */
+#ifndef NM_DEFAULT_THREADS
+#define NM_DEFAULT_THREADS 4
+#endif
+
+/* How long a burst may wait for room (a free stack in thread_per_conn, a
+ * place in producer_consumer's ring) before it is refused; once a wait has
+ * run out, refusals are immediate until there is room again. */
+#ifndef NM_ROOM_WAIT_MS
+#define NM_ROOM_WAIT_MS 1000
+#endif
+
+/* Thread crews (sets of threads one model runs) that can exist at once. */
+#ifndef NM_MAX_CREWS
+#define NM_MAX_CREWS 4
+#endif
+
+/* producer_consumer: threads that read requests (the rest of --threads
+ * compute the answers). */
+#ifndef NM_PRODUCERS
+#define NM_PRODUCERS 2
+#endif
+
+/* How often a thread or process blocked in accept() looks at the stop flag
+ * when no signal interrupts it. */
+#ifndef NM_STOP_POLL_MS
+#define NM_STOP_POLL_MS 200
 #endif
 
 /* ---- asynchronous and message-passing models ---------------------------- */

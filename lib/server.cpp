@@ -82,6 +82,30 @@ extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
     out->errors = __atomic_load_n(&c->errors, __ATOMIC_RELAXED);
 }
 
+void nm_announce(nm_server *s)
+{
+    if (s->cfg.on_ready) s->cfg.on_ready(s, s->port_number, s->cfg.user);
+}
+
+int nm_run_size(int asked, int dflt, int cap, const char *option)
+{
+    int n = asked > 0 ? asked : dflt;
+    if (n <= cap) return n;
+    snprintf(last_error, sizeof(last_error), "%s %d is more than this build allows (%d)", option, n, cap);
+    return -1;
+}
+
+extern "C" int nm_server_gauge(const nm_server *srv, const char *name, long *out)
+{
+    static const char *const names[] = { "in_accept", "accept_peak", "in_wait", "wait_peak" };
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(names[i], name)) {
+            *out = (long)__atomic_load_n(&srv->counters->gauge[i], __ATOMIC_RELAXED);
+            return 0;
+        }
+    return -1;
+}
+
 extern "C" const char *nm_server_poller(const nm_server *srv)
 {
     return srv->port ? srv->port->name : "none";
@@ -125,11 +149,6 @@ int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
     s->port_number = ntohs(a.sin_port);
     if (nonblocking) nm_set_nonblocking(fd, 1);
     return fd;
-}
-
-void nm_server_ready(nm_server *s)
-{
-    if (s->cfg.on_ready) s->cfg.on_ready(s, s->port_number, s->cfg.user);
 }
 
 extern "C" int nm_model_count(void) { return nm_models_count; }
@@ -199,7 +218,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
         if (s->listen_fd < 0) rc = last_error[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
     }
     if (!rc) {
-        if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_server_ready(s);
+        if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_announce(s);
         nm_mstat_clear();   /* the previous run's model counters are not this one's */
         rc = m->run(s);
     }

@@ -55,8 +55,19 @@ static void out_rollback(nm_conn *c, unsigned count, uint32_t tail_len)
     if (count) seg_at(c, count - 1u)->len = tail_len;
 }
 
+/* A blocking socket's timeouts are NM_STOP_POLL_MS steps, so that a stop is
+ * seen even when the signal that asked for it came just before the call:
+ * keep waiting while not stopped and the state's own timeout has not run out. */
+static int wait_more(const nm_conn *c, uint64_t since, unsigned limit_ms)
+{
+    return (c->flags & NM_CF_BLOCKING) && !nm_stop_requested(c->srv) && nm_now_ms() - since < limit_ms;
+}
+
+static uint64_t wait_start(const nm_conn *c) { return c->flags & NM_CF_BLOCKING ? nm_now_ms() : 0; }
+
 int nm_session_flush(nm_conn *c)
 {
+    uint64_t since = wait_start(c);
     while (c->out_count) {
         struct iovec iov[NM_OUT_SEGS];
         struct msghdr msg;
@@ -66,12 +77,16 @@ int nm_session_flush(nm_conn *c)
         ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+                wait_more(c, since, (unsigned)c->srv->cfg.write_timeout_ms))
+                continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
             c->flags |= NM_CF_DEAD;
             nm_count(c->srv, NM_C_ERRORS);
             return -1;
         }
         nm_session_sent(c, (size_t)w);
+        since = wait_start(c);   /* progress: the write timeout starts again */
     }
     return 1;
 }
@@ -243,6 +258,11 @@ static void refuse_without_buffer(nm_conn *c)
 
 int nm_session_fill(nm_conn *c)
 {
+    /* A stopping server answers a request that has arrived but waits for no
+     * new one: an idle connection takes what is already there, else ends, as
+     * the loops drop theirs. So a blocking model does not go back into a recv()
+     * that a stop signal handled just before it would not interrupt. */
+    int recv_flags = !c->in_len && nm_stop_requested(c->srv) ? MSG_DONTWAIT : 0;
     if (!c->in) {
         c->in = nm_buf_get();
         if (!c->in) {
@@ -255,8 +275,9 @@ int nm_session_fill(nm_conn *c)
         c->flags |= NM_CF_DEAD;
         return -1;
     }
+    uint64_t since = wait_start(c);
     for (;;) {
-        ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, 0);
+        ssize_t n = recv(c->fd, c->in->data + c->in_len, NM_BUF_SIZE - c->in_len, recv_flags);
         if (n > 0) {
             c->in_len += (uint32_t)n;
             return 1;
@@ -266,12 +287,14 @@ int nm_session_fill(nm_conn *c)
             return -1;
         }
         if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
+        if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_more(c, since, nm_session_timeout_ms(c))) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
             if (!c->in_len) {
                 nm_buf_put(c->in);
                 c->in = 0;
             }
-            return 0;
+            if (recv_flags) c->flags |= NM_CF_READ_EOF;
+            return recv_flags ? -1 : 0;
         }
         if (errno != ECONNRESET) nm_count(c->srv, NM_C_ERRORS);
         c->flags |= NM_CF_DEAD;
@@ -323,11 +346,20 @@ static void set_timeout(int fd, int opt, int ms)
     setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
+static int step_ms(int timeout_ms) { return timeout_ms < NM_STOP_POLL_MS ? timeout_ms : NM_STOP_POLL_MS; }
+
+void nm_session_run_blocking(nm_conn *c)
+{
+    /* On a blocking socket EAGAIN only means a timeout ran out (or a stop):
+     * the socket wakes every step and the session looks at both. */
+    c->flags |= NM_CF_BLOCKING;
+    set_timeout(c->fd, SO_RCVTIMEO, step_ms(c->srv->cfg.idle_timeout_ms));
+    set_timeout(c->fd, SO_SNDTIMEO, step_ms(c->srv->cfg.write_timeout_ms));
+    if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_count(c->srv, NM_C_TIMEOUTS);
+}
+
 void nm_session_serve_blocking(nm_conn *c)
 {
-    /* On a blocking socket EAGAIN only means a timeout ran out (or a stop). */
-    set_timeout(c->fd, SO_RCVTIMEO, c->srv->cfg.idle_timeout_ms);
-    set_timeout(c->fd, SO_SNDTIMEO, c->srv->cfg.write_timeout_ms);
-    if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_count(c->srv, NM_C_TIMEOUTS);
+    nm_session_run_blocking(c);
     nm_conn_close(c);
 }

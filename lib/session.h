@@ -38,5 +38,7 @@ unsigned nm_session_timeout_ms(const nm_conn *c);
 
 /* Thread models: serve a blocking connection until it ends, then close it. */
 void nm_session_serve_blocking(nm_conn *c);
+/* The same without the close, for models that close through their own lock. */
+void nm_session_run_blocking(nm_conn *c);
 
 #endif

@@ -1,12 +1,16 @@
 /* epoll.cpp - Linux epoll port, level- or edge-triggered. */
 #include "port.h"
 #ifdef __linux__
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 #include <errno.h>
 
 static_assert(sizeof(epoll_event) * NM_MAX_EVENTS <= sizeof(((nm_port *)0)->u.native),
               "epoll batch does not fit the port");
+static_assert(alignof(epoll_event) <= alignof(decltype(((nm_port *)0)->u)) &&
+                  offsetof(nm_port, u) % alignof(epoll_event) == 0,
+              "epoll batch misaligned in the port");
 
 static int epoll_create_port(nm_port *p)
 {

@@ -41,7 +41,9 @@ struct nm_port {
             int16_t slot_of[NM_MAX_FDS];   /* fd -> index in fds, -1 if absent */
             int count;
         } pl;
-        unsigned char native[NM_MAX_EVENTS * 32];  /* epoll_event / kevent batch */
+        /* epoll_event / kevent batch. Both hold 64-bit fields: without the
+         * alignment, 32-bit ARM and MIPS would place the batch 4 bytes off. */
+        alignas(8) unsigned char native[NM_MAX_EVENTS * 32];
     } u;
 };
 

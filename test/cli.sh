@@ -23,6 +23,8 @@ expect2 "bad port" "$srv" --model epoll --port 70000
 expect2 "missing value" "$srv" --model
 expect2 "unknown poller" "$srv" --model reactor --poller nosuch --port 0
 expect2 "edge on a level-only port" "$srv" --model poll --edge --port 0
+expect2 "more workers than the build allows" "$srv" --model prefork_shared_accept --workers 100000 --port 0
+expect2 "more threads than the build allows" "$srv" --model thread_pool --threads 100000 --port 0
 # a port in use: hold one with a first server
 fifo=/tmp/nm-cli-fifo.$$
 mkfifo "$fifo"

@@ -3,7 +3,10 @@
 # machine lacks. Only the system's package manager is used.
 need=""
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils; do
+# The cross targets of make check: a compiler per toolchains/*.mk, qemu-user
+# to run their programs, musl-tools for the musl build.
+cross="g++-arm-linux-gnueabihf g++-aarch64-linux-gnu g++-mips-linux-gnu g++-riscv64-linux-gnu qemu-user musl-tools"
+for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils $cross; do
     have "$pkg" || need="$need $pkg"
 done
 if [ -z "$need" ]; then

@@ -28,6 +28,7 @@ enum nm_conn_flags {
     NM_CF_READ_EOF = 2,      /* the peer finished sending */
     NM_CF_BUSY = 4,          /* a request is being answered away from the loop */
     NM_CF_DEAD = 8,          /* an I/O error: close without writing more */
+    NM_CF_BLOCKING = 16,     /* a blocking socket whose timeouts are stop-poll steps */
 };
 
 struct nm_conn {

@@ -6,6 +6,9 @@
 #include "loop.h"
 #include "loop_group.h"
 #include "tasks.h"
+#include "crew.h"
+#include "procs.h"
+#include "job.h"
 
 #ifndef NM_THREAD_STACK_ALIGN
 #define NM_THREAD_STACK_ALIGN 4096
@@ -21,6 +24,9 @@ static nm_task tasks[NM_MAX_THREADS];
 /* Servers live here, not on nm_run's stack, so that a stop request from a
  * signal handler never writes into memory that has gone. */
 nm_server nm_server_slots[NM_MAX_SERVERS];
+static nm_crew crews[NM_MAX_CREWS];
+static nm_procs procs_tables[1];
+static nm_job jobs[NM_JOBS];
 #include "pt.h"
 nm_lc nm_coroutine_lc[NM_MAX_CONNS];
 #include "fiber.h"
@@ -34,6 +40,9 @@ nm_pool nm_stack_pool = NM_POOL_INIT("thread stacks", stacks);
 nm_pool nm_loop_pool = NM_POOL_INIT("event loops", loops);
 nm_pool nm_loop_thread_pool = NM_POOL_INIT("loop threads", loop_threads);
 nm_pool nm_task_pool = NM_POOL_INIT("task threads", tasks);
+nm_pool nm_crew_pool = NM_POOL_INIT("thread crews", crews);
+nm_pool nm_procs_pool = NM_POOL_INIT("process table", procs_tables);
+nm_pool nm_job_pool = NM_POOL_INIT("request jobs", jobs);
 
 static const nm_pool_info pool_table[] = {
     { "connection slots", sizeof(nm_conn), NM_MAX_CONNS },
@@ -44,6 +53,10 @@ static const nm_pool_info pool_table[] = {
     { "loop threads (inbox, wakeup)", sizeof(nm_loop_thread), NM_MAX_LOOPS },
     { "task threads (handle, connection)", sizeof(nm_task), NM_MAX_THREADS },
     { "servers (nm_run calls)", sizeof(nm_server), NM_MAX_SERVERS },
+    { "thread crews (threads of one model)", sizeof(nm_crew), NM_MAX_CREWS },
+    { "process table (children of one model)", sizeof(nm_procs), 1 },
+    { "shared counters (mmap, process models)", sizeof(nm_shared), 1 },
+    { "request jobs (producer_consumer ring)", sizeof(nm_job), NM_JOBS },
     { "coroutine continuations", sizeof(nm_lc), NM_MAX_CONNS },
     { "fibers (with their stacks)", sizeof(nm_fiber), NM_FIBER_COUNT },
     { "proactor operations in flight", sizeof(uint8_t), NM_MAX_CONNS },

@@ -1,39 +1,60 @@
-/* procs.h - a group of worker processes serving one listener.
+/* procs.h - the processes of a multi-process model.
  *
- * The parent moves the server's counters into shared memory (so /stats in
- * any process sums them all), forks N children that each run the model's
- * child function, and then only supervises: it forwards a stop to every
- * child as SIGTERM and reaps each one (no zombies), returning when all have
- * exited. */
+ * The parent maps one block of shared memory before it forks, and points the
+ * server's counters at it: every child adds into the same counters, so the
+ * /stats any process answers is the sum over all of them. The parent keeps a
+ * table of its children, reaps every one that ends (no zombie), and on a stop
+ * sends SIGTERM to the living ones again and again until each has exited:
+ * a signal that lands just before a blocking call is not lost for good. */
 #ifndef NM_PROCS_H
 #define NM_PROCS_H
 
-#include "server.h"
+#include <pthread.h>
 #include <sys/types.h>
+#include "server.h"
 
-struct nm_loop;
-
-struct nm_procs {
-    pid_t pids[NM_MAX_PROCS];
-    int count;
-    nm_counters *shared;
+/* What the processes share (MAP_SHARED | MAP_ANONYMOUS, fixed size). */
+struct nm_shared {
+    nm_counters counters;
+    pthread_mutex_t accept_lock;     /* process-shared, robust */
+    int ready;                       /* children that reached their serving loop */
+    int live[NM_MAX_WORKERS];        /* connections each worker holds now */
 };
 
-/* Fork n children (capped at NM_MAX_PROCS), each running child(s, index) and
- * exiting with its result. 0, or -1 (the started ones are stopped again). */
-int nm_procs_start(nm_procs *p, nm_server *s, int n, int (*child)(nm_server *s, int index));
-/* Supervise until every child has exited; NM_OK when all exited cleanly. */
-int nm_procs_wait(nm_procs *p, nm_server *s);
+struct nm_procs {
+    nm_server *srv;
+    nm_shared *sh;
+    int count;                       /* children alive */
+    pid_t pid[NM_MAX_CHILDREN];      /* 0: free entry */
+};
 
-/* Start n children, announce the server, supervise until all have exited:
- * the whole life of a process-pool model's parent. */
-int nm_procs_serve(nm_server *s, int n, int (*child)(nm_server *s, int index));
+/* Take the process table and map the shared block: 0, or -1 (errno). */
+nm_procs *nm_procs_open(nm_server *s);
+/* Stop and reap every child, copy the counters back, unmap, give the table back. */
+void nm_procs_close(nm_procs *g);
 
-/* In child `index`: listen the way this poller shares best. With epoll the
- * inherited listener is watched with EPOLLEXCLUSIVE (one process woken per
- * connection); other pollers give each child after the first its own
- * SO_REUSEPORT listener on the same port (the kernel spreads connections).
- * Call before watching s->listen_fd on loop l; 0, or -1. */
-int nm_procs_listen(nm_server *s, int index, nm_loop *l);
+/* Fork a child that runs fn(s, arg) and exits with its result. In the child
+ * SIGTERM and SIGINT stop the server. Returns the table index (>= 0) in the
+ * parent, -1 when the table is full or fork fails. */
+int nm_procs_spawn(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *arg);
+/* Reap children that ended, without waiting; returns how many. */
+int nm_procs_reap(nm_procs *g);
+/* Wait until `n` children report ready (or one ended): 0, or -1. */
+int nm_procs_wait_ready(nm_procs *g, int n);
+void nm_procs_ready(nm_procs *g);    /* called by a child */
+/* The parent's life while the children serve: reap, and put a new child
+ * fn(s, arg) in the place of one that died (at most one per 100 ms, so a
+ * child that crashes at once does not make the parent spin), until a stop. */
+void nm_procs_supervise(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *arg);
+
+/* The lock around accept() of prefork_locked_accept; a holder that died is
+ * detected and the lock made usable again. */
+void nm_accept_lock(nm_shared *sh);
+void nm_accept_unlock(nm_shared *sh);
+
+/* Hand a descriptor over a Unix socket (SCM_RIGHTS): 0, or -1. */
+int nm_fd_send(int sock, int fd);
+/* Receive one: the descriptor, or -1 (EOF, error, or a signal). */
+int nm_fd_recv(int sock);
 
 #endif

@@ -1,4 +1,6 @@
 #include "queue.h"
+#include "thread.h"
+#include "timer.h"
 
 void nm_queue_init(nm_queue *q, unsigned capacity)
 {
@@ -46,6 +48,20 @@ int nm_queue_push(nm_queue *q, void *item)
 int nm_queue_try_push(nm_queue *q, void *item)
 {
     pthread_mutex_lock(&q->lock);
+    int rc = q->closed || q->count == q->capacity ? -1 : 0;
+    if (!rc) put(q, item);
+    pthread_mutex_unlock(&q->lock);
+    return rc;
+}
+
+int nm_queue_push_until(nm_queue *q, void *item, unsigned long long deadline_ms)
+{
+    pthread_mutex_lock(&q->lock);
+    for (;;) {
+        unsigned long long now = nm_now_ms();
+        if (q->count < q->capacity || q->closed || now >= deadline_ms) break;
+        nm_cond_wait_until(&q->not_full, &q->lock, deadline_ms);
+    }
     int rc = q->closed || q->count == q->capacity ? -1 : 0;
     if (!rc) put(q, item);
     pthread_mutex_unlock(&q->lock);

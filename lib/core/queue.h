@@ -26,6 +26,8 @@ void nm_queue_init(nm_queue *q, unsigned capacity);
 void nm_queue_destroy(nm_queue *q);
 int nm_queue_push(nm_queue *q, void *item);      /* waits while full; -1 if closed */
 int nm_queue_try_push(nm_queue *q, void *item);  /* -1 when full or closed */
+/* Wait while full until deadline_ms (nm_now_ms clock); -1 when still full or closed. */
+int nm_queue_push_until(nm_queue *q, void *item, unsigned long long deadline_ms);
 void *nm_queue_pop(nm_queue *q);                 /* waits while empty; NULL once closed and empty */
 void *nm_queue_try_pop(nm_queue *q);             /* NULL when empty */
 void nm_queue_close(nm_queue *q);

@@ -10,6 +10,7 @@
 #define NM_REACTORS_H
 
 #include "loop_group.h"
+#include "procs.h"
 
 struct nm_reactors {
     int sub_loops;                                /* 0: loop 0 serves as well */
@@ -18,12 +19,18 @@ struct nm_reactors {
     void (*on_return)(nm_loop *l, nm_conn *c);
     void (*on_task)(nm_loop *l, void *task);
     int (*dispatch)(nm_loop *l, nm_conn *c);
-    int proc_index;                               /* child of a process group (procs.h), else -1 */
+    nm_procs *procs;                              /* run in a child of this process group, or NULL */
 };
 
 void nm_reactors_init(nm_reactors *r, int sub_loops, int workers);
-/* Open everything, announce the server (unless in a process group), serve
- * until stopped, join every thread. NM_OK or NM_ERR_SYSTEM. */
+/* Open everything, announce the server (in a process group: report ready),
+ * serve until stopped, join every thread. NM_OK or NM_ERR_SYSTEM. */
 int nm_reactors_run(nm_server *s, const nm_reactors *r);
+/* The same in each of n child processes sharing the listener: with epoll the
+ * inherited listener, watched with EPOLLEXCLUSIVE (one process woken per
+ * connection); with other pollers a SO_REUSEPORT listener of each child's
+ * own (the kernel spreads connections). The parent announces once all are
+ * ready, then supervises (replaces a child that dies, reaps, forwards a stop). */
+int nm_reactors_in_processes(nm_server *s, int n, nm_reactors *r);
 
 #endif

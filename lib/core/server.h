@@ -12,6 +12,7 @@ struct nm_protocol;
  * block of shared memory so that every process adds into one set. */
 struct nm_counters {
     unsigned long accepted, active, requests, refused, errors, timeouts;
+    unsigned long gauge[4];   /* nm_gauge_id: what a model's invariant test reads */
 };
 
 struct nm_server {
@@ -42,6 +43,23 @@ static inline void nm_uncount(nm_server *s, nm_counter_id id)
     __atomic_fetch_sub(nm_counter(s, id), 1ul, __ATOMIC_RELAXED);
 }
 
+/* Gauges: how many threads or processes are inside a call now, and the most
+ * ever seen at once (read by name through nm_server_gauge). */
+enum nm_gauge_id { NM_G_IN_ACCEPT, NM_G_ACCEPT_PEAK, NM_G_IN_WAIT, NM_G_WAIT_PEAK };
+
+static inline void nm_gauge_enter(nm_server *s, nm_gauge_id now)
+{
+    unsigned long *g = s->counters->gauge;
+    unsigned long v = __atomic_add_fetch(&g[now], 1ul, __ATOMIC_SEQ_CST);
+    unsigned long peak = __atomic_load_n(&g[now + 1], __ATOMIC_RELAXED);
+    while (v > peak && !__atomic_compare_exchange_n(&g[now + 1], &peak, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+static inline void nm_gauge_leave(nm_server *s, nm_gauge_id now)
+{
+    __atomic_fetch_sub(&s->counters->gauge[now], 1ul, __ATOMIC_SEQ_CST);
+}
+
 /* True once this server (or every server) was asked to stop. */
 int nm_stop_requested(const nm_server *s);
 
@@ -56,12 +74,16 @@ struct nm_model {
     unsigned flags;
     const char *port_name;   /* the multiplexing models are defined by their port */
 };
-enum { NM_MODEL_USES_PORT = 1 };
-/* The model opens its loops, threads or processes first and then calls
- * nm_server_ready itself, so the announced server is complete. */
-enum { NM_MODEL_ANNOUNCES = 2 };
-/* The listener is opened with SO_REUSEPORT (processes open more on its port). */
-enum { NM_MODEL_REUSEPORT = 4 };
-void nm_server_ready(nm_server *s);
+enum {
+    NM_MODEL_USES_PORT = 1,
+    NM_MODEL_ANNOUNCES = 2,   /* the model calls nm_announce() once it can serve */
+    NM_MODEL_REUSEPORT = 4    /* the first listener is opened with SO_REUSEPORT */
+};
+
+/* Tell the application the server is ready (cfg.on_ready), once. */
+void nm_announce(nm_server *s);
+/* A run-time size (--threads, --workers): `asked`, or `dflt` when 0; past
+ * `cap` (the compile-time maximum) -1 with a usage error naming `option`. */
+int nm_run_size(int asked, int dflt, int cap, const char *option);
 
 #endif

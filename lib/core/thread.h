@@ -25,4 +25,8 @@ void nm_thread_name(const char *name);
  * at most NM_MAX_THREADS. */
 int nm_thread_count(int asked, int fallback);
 
+/* Wait on c (m held) until signalled or until deadline_ms on the nm_now_ms
+ * clock, at most 50 ms at a time: callers loop on their condition. */
+void nm_cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, unsigned long long deadline_ms);
+
 #endif

@@ -26,7 +26,7 @@ int nm_model_event_loop(nm_server *s)
     l->conn_fn = nm_serve_io;
     nm_loop_watch(l, sg.fd, NM_READ, on_signal, &sg);
     nm_loop_watch(l, s->listen_fd, NM_READ, nm_accept_io, 0);
-    nm_server_ready(s);
+    nm_announce(s);
     do nm_loop_dispatch(l, nm_loop_wait(l));
     while (!nm_loop_tick(l));
     nm_loop_watch(l, sg.fd, 0, 0, 0);

@@ -5,19 +5,11 @@
  * --workers N processes (default: one per CPU), --threads N sub-loops per
  * process (default 1), --pool N handler threads per process (default 2). */
 #include "../core/reactors.h"
-#include "../core/procs.h"
-
-static nm_reactors plan;   /* set before the fork, read by every child */
-
-static int serve_in_child(nm_server *s, int index)
-{
-    plan.proc_index = index;
-    return nm_reactors_run(s, &plan);
-}
 
 int nm_model_hybrid(nm_server *s)
 {
     int subs = nm_option(s->cfg.threads, 1, NM_MAX_LOOPS - 1);
-    nm_reactors_init(&plan, subs, nm_option(s->cfg.pool, 2, NM_MAX_THREADS - subs));
-    return nm_procs_serve(s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_PROCS), NM_MAX_PROCS), serve_in_child);
+    nm_reactors r;
+    nm_reactors_init(&r, subs, nm_option(s->cfg.pool, 2, NM_MAX_THREADS - subs));
+    return nm_reactors_in_processes(s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS), &r);
 }

@@ -10,7 +10,6 @@ static int multiplex(nm_server *s)
     nm_loop *l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
     if (!l) return NM_ERR_SYSTEM;
     nm_loop_watch(l, s->listen_fd, NM_READ, 0, 0);
-    nm_server_ready(s);   /* after the port is open: the announced server has all its descriptors */
     do {
         int n = nm_loop_wait(l);
         for (int i = 0; i < n; i++) {

@@ -22,7 +22,6 @@ int nm_model_reactor(nm_server *s)
     if (!l) return NM_ERR_SYSTEM;
     l->conn_fn = connection;
     nm_loop_watch(l, s->listen_fd, NM_READ, acceptor, 0);
-    nm_server_ready(s);   /* after the port is open: the announced server has all its descriptors */
     do nm_loop_dispatch(l, nm_loop_wait(l));
     while (!nm_loop_tick(l));
     nm_loop_close(l);

@@ -1,0 +1,42 @@
+/* blocking.h - what the models with blocking I/O share: serving a connection
+ * on a blocking socket so that a stop can reach it, accepting so that a stop
+ * is seen, and refusing a connection that no thread or process can take.
+ *
+ * Waking threads out of blocking calls: a signal reaches one thread only, and
+ * one that lands just before a blocking call is lost. So the listener gets a
+ * receive timeout (accept() returns every NM_STOP_POLL_MS and looks at the
+ * stop flag), and a stopping model shuts down the read side of every
+ * connection it serves: a thread blocked in recv() sees end-of-file at once,
+ * answers what it has and closes. Connections are closed under the same lock
+ * that the shutdown takes, so a shutdown never reaches a reused descriptor. */
+#ifndef NM_BLOCKING_H
+#define NM_BLOCKING_H
+
+#include "conn.h"
+
+/* Make accept() on the listener return at least every NM_STOP_POLL_MS. */
+void nm_blocking_listener(int listen_fd);
+/* Accept one connection in blocking mode, counted in the in_accept gauge.
+ * NULL when nothing came (timeout, signal, refusal). */
+nm_conn *nm_blocking_accept(nm_server *s);
+
+/* Serve until the connection ends, then close it (under the lock). */
+void nm_blocking_serve(nm_conn *c);
+/* Close a connection that was never served (under the lock). */
+void nm_blocking_close(nm_conn *c);
+/* Send the protocol's "no room" answer (503 for HTTP) and count a refusal. */
+void nm_send_refusal(nm_conn *c);
+/* The same, then close. */
+void nm_blocking_refuse(nm_conn *c);
+/* shutdown(how) every open connection of s: SHUT_RD ends idle reads,
+ * SHUT_RDWR also breaks writes to peers that stopped reading. */
+void nm_blocking_wake(const nm_server *s, int how);
+
+/* Waiting for room, in bursts only: a wait for room runs until
+ * nm_room_deadline(); once one has run out, the deadline is already past
+ * (refuse at once) until room is found again. */
+struct nm_room { uint64_t full_since; };
+uint64_t nm_room_deadline(const nm_room *r);
+void nm_room_found(nm_room *r, int found);
+
+#endif

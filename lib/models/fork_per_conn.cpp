@@ -1,0 +1,40 @@
+/* fork_per_conn - the parent accepts; every connection gets a child process
+ * of its own, which serves it with blocking I/O and exits. The parent reaps
+ * each child that ends (no zombie), caps the children alive at once (the
+ * compile-time NM_MAX_CHILDREN, or a lower --workers) and answers 503 past
+ * the cap. A crash in one child takes one connection with it, nothing else. */
+#include "../core/blocking.h"
+#include "../core/procs.h"
+#include <unistd.h>
+
+static int serve_child(nm_server *s, void *arg)
+{
+    close(s->listen_fd);   /* a child serves its one connection, never the port */
+    /* The parent's copy of the connection is uncounted as it closes it; this
+     * copy counts from now until the child closes it. */
+    nm_count(s, NM_C_ACTIVE);
+    nm_blocking_serve((nm_conn *)arg);
+    return 0;
+}
+
+int nm_model_fork_per_conn(nm_server *s)
+{
+    int cap = nm_run_size(s->cfg.workers, NM_MAX_CHILDREN, NM_MAX_CHILDREN, "--workers");
+    if (cap < 0) return NM_ERR_USAGE;
+    nm_procs *g = nm_procs_open(s);
+    if (!g) return NM_ERR_SYSTEM;
+    nm_blocking_listener(s->listen_fd);
+    nm_announce(s);
+    while (!nm_stop_requested(s)) {
+        nm_procs_reap(g);
+        nm_conn *c = nm_blocking_accept(s);
+        if (!c) continue;
+        if (g->count >= cap || nm_procs_spawn(g, serve_child, c) < 0) {
+            nm_blocking_refuse(c);
+            continue;
+        }
+        nm_conn_close(c);
+    }
+    nm_procs_close(g);
+    return NM_OK;
+}

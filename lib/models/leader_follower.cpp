@@ -1,0 +1,93 @@
+/* leader_follower - --threads threads share one event loop (any poller);
+ * the caller's thread only waits for the stop.
+ * Exactly one, the leader, waits on the port; the others, the followers,
+ * wait for the leader mutex. The leader takes one ready event: the
+ * listener it accepts itself; a connection it takes out of the loop, then
+ * hands the leadership over (a follower becomes leader and waits on the port)
+ * and only then drives the connection's session, non-blocking. Done, it sends
+ * the connection back to the loop and queues up as a follower again. Only
+ * the leader touches the loop, so no port needs to be thread-safe. */
+#include "../core/crew.h"
+#include "../core/handback.h"
+#include "../session.h"
+
+struct leader_follower {
+    nm_server *s;
+    nm_loop *l;
+    nm_handback back;
+    pthread_mutex_t lead;   /* held by the leader */
+    int done;
+};
+
+/* The leader's wait: one event at a time, so whatever else is ready stays
+ * ready for the next leader. */
+static int wait_one(leader_follower *f)
+{
+    nm_loop *l = f->l;
+    int timeout = nm_wheel_wait_ms(&l->wheel, l->now);
+    if (timeout < 0 || timeout > 500) timeout = 500;   /* see a stop without a signal */
+    nm_gauge_enter(f->s, NM_G_IN_WAIT);
+    int n = l->port.ops->wait(&l->port, l->events, 1, timeout);
+    nm_gauge_leave(f->s, NM_G_IN_WAIT);
+    l->now = nm_now_ms();
+    return n;
+}
+
+static void *follow(void *arg)
+{
+    leader_follower *f = (leader_follower *)arg;
+    nm_loop *l = f->l;
+    pthread_mutex_lock(&f->lead);
+    while (!f->done) {
+        int n = wait_one(f);
+        if (nm_loop_tick(l)) f->done = 1;
+        if (n <= 0 || f->done) continue;
+        int fd = l->events[0].fd;
+        nm_conn *c = nm_conn_of_fd(fd);
+        if (fd == f->back.w.rfd) {
+            nm_handback_take(&f->back, l, 0);
+        } else if (fd == f->s->listen_fd) {
+            nm_loop_accept(l);
+        } else if (c && c->owner == l) {
+            nm_handback_away(&f->back, l, c);
+            pthread_mutex_unlock(&f->lead);   /* promote a follower, then handle */
+            nm_handback_send(c, nm_session_drive(c));
+            pthread_mutex_lock(&f->lead);
+        }
+    }
+    pthread_mutex_unlock(&f->lead);
+    return 0;
+}
+
+int nm_model_leader_follower(nm_server *s)
+{
+    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads");
+    if (n < 0) return NM_ERR_USAGE;
+    leader_follower f;
+    f.s = s;
+    f.done = 0;
+    f.l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
+    if (!f.l) return NM_ERR_SYSTEM;
+    nm_crew *k = nm_handback_open(&f.back, f.l) ? 0 : nm_crew_open();
+    if (!k) {
+        nm_loop_close(f.l);
+        return NM_ERR_SYSTEM;
+    }
+    pthread_mutex_init(&f.lead, 0);
+    nm_loop_watch(f.l, s->listen_fd, NM_READ, 0, 0);
+    int rc = NM_OK;
+    for (int i = 0; i < n && rc == NM_OK; i++)
+        if (nm_crew_start(k, "nm-follower", follow, &f)) rc = NM_ERR_SYSTEM;
+    if (rc == NM_OK) nm_announce(s);
+    else nm_server_stop(s);
+    /* The caller's thread takes the process's signals (the followers block
+     * them): it waits for the stop, then wakes the leader to see it at once. */
+    while (!nm_stop_requested(s) && !nm_crew_wait_below(k, 1, nm_now_ms() + 100)) {
+    }
+    nm_wakeup_signal(&f.back.w);
+    nm_crew_close(k, 0);
+    pthread_mutex_destroy(&f.lead);
+    nm_handback_close(&f.back, f.l);
+    nm_loop_close(f.l);
+    return rc;
+}

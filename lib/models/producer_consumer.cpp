@@ -1,0 +1,191 @@
+/* producer_consumer - producer threads (NM_PRODUCERS, each an event loop on
+ * the shared listener, any poller) read requests: they cut one whole request
+ * out of a connection's input and put it, parsed, with its connection, in a
+ * bounded ring of jobs (mutex and condition variables, no heap). Consumer
+ * threads (--threads) take jobs, run the handler, write the answer and send
+ * the connection back to its producer for its next request. One request per
+ * connection is in the ring at a time, so answers keep their order. A full
+ * ring is backpressure: the producer waits for room, up to NM_ROOM_WAIT_MS
+ * of a burst; past that, and with no job left, a counted refusal: 503 and
+ * close. */
+#include "../core/blocking.h"
+#include "../core/crew.h"
+#include "../core/handback.h"
+#include "../core/job.h"
+#include "../core/pool.h"
+#include "../session.h"
+#include <errno.h>
+#include <poll.h>
+
+struct producer {
+    nm_loop *l;
+    nm_queue *ring;
+    nm_handback back;
+    nm_room room;   /* a full ring: the producer waits (backpressure), then refuses */
+};
+
+struct producer_consumer {
+    nm_server *s;
+    nm_queue ring;
+    producer prod[NM_PRODUCERS];
+};
+
+/* The producer a loop belongs to, for the loop's callbacks. */
+extern nm_pool nm_loop_pool;
+static producer *producer_of_loop[NM_MAX_LOOPS];
+
+static producer *producer_of(const nm_loop *l)
+{
+    return producer_of_loop[nm_pool_index(&nm_loop_pool, l)];
+}
+
+/* Cut the next whole request and put it in the ring; read more when there
+ * is none yet. */
+static void produce(nm_loop *l, nm_conn *c)
+{
+    for (;;) {
+        nm_job *j = c->flags & NM_CF_DEAD ? 0 : nm_job_get();
+        if (!j) {
+            if (!(c->flags & NM_CF_DEAD)) nm_send_refusal(c);
+            nm_loop_drop(l, c);
+            return;
+        }
+        int r = nm_session_next(c, &j->req);
+        if (r > 0) {
+            j->conn = c;
+            producer *p = producer_of(l);
+            nm_handback_away(&p->back, l, c);
+            int room = !nm_queue_push_until(p->ring, j, nm_room_deadline(&p->room));
+            nm_room_found(&p->room, room);
+            if (!room) {
+                nm_job_put(j);
+                c->owner = l;
+                nm_send_refusal(c);
+                nm_loop_drop(l, c);
+            }
+            return;
+        }
+        nm_job_put(j);
+        if (r < 0) {   /* refused input: its status is queued; send it and close */
+            nm_session_flush(c);
+            nm_loop_drop(l, c);
+            return;
+        }
+        if (c->flags & NM_CF_READ_EOF) {
+            nm_loop_drop(l, c);
+            return;
+        }
+        if (nm_session_fill(c) == 0) {
+            nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+            return;
+        }
+    }
+}
+
+static void on_conn(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask;
+    produce(l, (nm_conn *)ctx);
+}
+
+static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask; (void)ctx;
+    nm_loop_accept(l);
+}
+
+static void on_back(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask;
+    nm_handback_take((nm_handback *)ctx, l, produce);
+}
+
+/* The consumer writes the answer itself; a peer that reads nothing for the
+ * write timeout, or for the drain time once stopping, is dropped. */
+static int write_out(nm_conn *c)
+{
+    uint64_t start = nm_now_ms();
+    int r;
+    while ((r = nm_session_flush(c)) == 0) {
+        uint64_t waited = nm_now_ms() - start;
+        if (waited > (uint64_t)c->srv->cfg.write_timeout_ms ||
+            (nm_stop_requested(c->srv) && waited > NM_DRAIN_TIMEOUT_MS))
+            return -1;
+        struct pollfd p = { c->fd, POLLOUT, 0 };
+        poll(&p, 1, 100);
+    }
+    return r;
+}
+
+static void *consume(void *arg)
+{
+    producer_consumer *pc = (producer_consumer *)arg;
+    for (nm_job *j; (j = (nm_job *)nm_queue_pop(&pc->ring));) {
+        nm_conn *c = j->conn;
+        nm_session_answer(c, &j->req);
+        nm_job_put(j);
+        int ok = write_out(c) > 0 && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD));
+        nm_handback_send(c, ok ? NM_READ : 0);
+    }
+    return 0;
+}
+
+static void *run_producer(void *arg)
+{
+    nm_loop *l = ((producer *)arg)->l;
+    do nm_loop_dispatch(l, nm_loop_wait(l));
+    while (!nm_loop_tick(l));
+    return 0;
+}
+
+static int open_producers(producer_consumer *pc)
+{
+    nm_server *s = pc->s;
+    for (int i = 0; i < NM_PRODUCERS; i++) {
+        producer *p = &pc->prod[i];
+        p->room.full_since = 0;
+        p->ring = &pc->ring;
+        p->l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
+        if (!p->l) return -1;
+        producer_of_loop[nm_pool_index(&nm_loop_pool, p->l)] = p;
+        p->l->conn_fn = on_conn;
+        if (nm_handback_open(&p->back, p->l)) {
+            nm_loop_close(p->l);
+            p->l = 0;
+            return -1;
+        }
+        nm_loop_watch(p->l, p->back.w.rfd, NM_READ, on_back, &p->back);
+        nm_loop_watch(p->l, s->listen_fd, NM_READ, on_listener, 0);
+    }
+    return 0;
+}
+
+int nm_model_producer_consumer(nm_server *s)
+{
+    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS - NM_PRODUCERS + 1, "--threads");
+    if (n < 0) return NM_ERR_USAGE;
+    producer_consumer pc;
+    pc.s = s;
+    for (int i = 0; i < NM_PRODUCERS; i++) pc.prod[i].l = 0;
+    nm_queue_init(&pc.ring, NM_JOB_RING);
+    nm_crew *producers = nm_crew_open(), *consumers = nm_crew_open();
+    int rc = producers && consumers && !open_producers(&pc) ? NM_OK : NM_ERR_SYSTEM;
+    for (int i = 0; i < n && rc == NM_OK; i++)
+        if (nm_crew_start(consumers, "nm-consumer", consume, &pc)) rc = NM_ERR_SYSTEM;
+    /* the caller's thread is producer 0 */
+    for (int i = 1; i < NM_PRODUCERS && rc == NM_OK; i++)
+        if (nm_crew_start(producers, "nm-producer", run_producer, &pc.prod[i])) rc = NM_ERR_SYSTEM;
+    if (rc == NM_OK) nm_announce(s);
+    else nm_server_stop(s);
+    if (pc.prod[0].l) run_producer(&pc.prod[0]);
+    if (producers) nm_crew_close(producers, 0);
+    nm_queue_close(&pc.ring);   /* every connection came back: the ring is empty */
+    if (consumers) nm_crew_close(consumers, 0);
+    for (int i = 0; i < NM_PRODUCERS; i++)
+        if (pc.prod[i].l) {
+            nm_handback_close(&pc.prod[i].back, pc.prod[i].l);
+            nm_loop_close(pc.prod[i].l);
+        }
+    nm_queue_destroy(&pc.ring);
+    return rc;
+}

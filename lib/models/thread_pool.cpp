@@ -1,0 +1,40 @@
+/* thread_pool - a fixed crew of --threads workers, started up front, takes
+ * accepted connections from a bounded queue (mutex and condition variables
+ * over a fixed ring) and serves each with blocking I/O until it ends. The
+ * caller's thread only accepts. A full queue is backpressure: the connection
+ * is answered 503 and closed, counted as refused; nothing grows. */
+#include "../core/blocking.h"
+#include "../core/crew.h"
+#include "../core/queue.h"
+
+static void *worker(void *arg)
+{
+    nm_queue *q = (nm_queue *)arg;
+    for (nm_conn *c; (c = (nm_conn *)nm_queue_pop(q));) nm_blocking_serve(c);
+    return 0;
+}
+
+int nm_model_thread_pool(nm_server *s)
+{
+    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads");
+    if (n < 0) return NM_ERR_USAGE;
+    nm_crew *k = nm_crew_open();
+    if (!k) return NM_ERR_SYSTEM;
+    nm_queue q;
+    nm_queue_init(&q, 0);
+    int rc = NM_OK;
+    for (int i = 0; i < n && rc == NM_OK; i++)
+        if (nm_crew_start(k, "nm-worker", worker, &q)) rc = NM_ERR_SYSTEM;
+    if (rc == NM_OK) {
+        nm_blocking_listener(s->listen_fd);
+        nm_announce(s);
+    }
+    while (rc == NM_OK && !nm_stop_requested(s)) {
+        nm_conn *c = nm_blocking_accept(s);
+        if (c && nm_queue_try_push(&q, c)) nm_blocking_refuse(c);
+    }
+    nm_queue_close(&q);   /* workers serve what is queued, then return */
+    nm_crew_close(k, s);
+    nm_queue_destroy(&q);
+    return rc;
+}

@@ -1,0 +1,110 @@
+#!/bin/sh
+# size.sh [--check] TARGET... - the footprint of the library on each target,
+# built with -Os: .text/.data/.bss per object (size(1) Berkeley counts:
+# "text" is every read-only section, code and constants), the static RAM of
+# each pool, and what a firmware (demos/firmware.c, one event model and HTTP,
+# NM_MODELS=$NM_SIZE_MODELS) adds to the same program without the library.
+#
+# With --check, fail when armhf (Thumb-2) misses its targets: the whole
+# library under 96 KiB of text, the firmware adding under 16 KiB.
+MAKE=${MAKE:-make}
+check=0
+[ "$1" = --check ] && { check=1; shift; }
+models=${NM_SIZE_MODELS:-epoll}
+LIB_LIMIT=$((96 * 1024))
+FW_LIMIT=$((16 * 1024))
+OS="-Os"
+GC="-Os -ffunction-sections -fdata-sections"
+fails=0
+
+# sum_size SIZE FILE...: "text data bss" summed over FILEs.
+sum_size() {
+    tool=$1
+    shift
+    $tool "$@" | awk 'NR > 1 {t += $1; d += $2; b += $3} END {printf "%d %d %d\n", t, d, b}'
+}
+
+row() { printf '  %-44s %8s %8s %10s\n' "$@"; }
+
+build() {   # build TARGET BUILD [make args...] GOALS: quiet unless it fails
+    t=$1 b=$2
+    shift 2
+    mkdir -p "$b"
+    $MAKE --no-print-directory -j2 TARGET="$t" BUILD="$b" "$@" > "$b/size-build.log" 2>&1 ||
+        { echo "  build failed: $b/size-build.log"; tail -5 "$b/size-build.log"; return 1; }
+}
+
+target() {
+    t=$1
+    eval "$($MAKE -s --no-print-directory TARGET="$t" nm-target-info)"
+    set -- $T_CC
+    if ! command -v "$1" > /dev/null 2>&1; then
+        echo "skip  $t: $1 not installed (make deps)"
+        return
+    fi
+    L=$T_BUILD/size-lib
+    build "$t" "$L" CXXFLAGS="$OS" CFLAGS="$OS" "$L/libnetmodels.a" "$L/size-pools" || { fails=$((fails + 1)); return; }
+    flags=$(cat "$L/build.flags")
+    echo "== $t: ${flags%% *} ... ${flags##*-pthread -Ilib }"
+    row "library, -Os, all models" text data bss
+    objs=$(find "$L/obj/lib" "$L/obj/ports" -name '*.o' | sort)
+    for group in "core:lib/core lib/session.o lib/server.o lib/models.o" "protocols:lib/proto" "ports:ports"; do
+        name=${group%%:*}
+        files=""
+        for part in ${group#*:}; do
+            files="$files $(echo "$objs" | grep "/obj/$part")"
+        done
+        set -- $(sum_size "$T_SIZE" $files)
+        row "$name" "$1" "$2" "$3"
+    done
+    for o in $(echo "$objs" | grep /obj/lib/models/); do
+        set -- $(sum_size "$T_SIZE" "$o")
+        row "model file ${o##*/obj/}" "$1" "$2" "$3"
+    done
+    set -- $(sum_size "$T_SIZE" $objs)
+    lib_text=$1
+    row "total" "$1" "$2" "$3"
+
+    echo "  static RAM by pool (NM_* capacities in lib/nm_config.h):"
+    if out=$($T_QEMU "$L/size-pools" 2> /dev/null); then
+        total=0
+        printf '  %-44s %8s %8s %10s\n' "" element count bytes
+        echo "$out" | while IFS="$(printf '\t')" read -r bytes elem count name; do
+            row "$name" "$elem" "$count" "$bytes"
+        done
+        total=$(echo "$out" | awk -F'\t' '{s += $1} END {print s}')
+        row "total" "" "" "$total"
+    else
+        echo "  (the pool table needs ${T_QEMU:-the target} to run)"
+    fi
+
+    echo "  firmware (demos/firmware.c, NM_MODELS=$models, HTTP), -Os, --gc-sections:"
+    row "" text data bss
+    for libc in dynamic static; do
+        F=$T_BUILD/size-fw-$libc
+        static=""
+        [ $libc = dynamic ] && static="ARCH_LDFLAGS="
+        build "$t" "$F" NM_MODELS="$models" CXXFLAGS="$GC" CFLAGS="$GC" LDFLAGS="-Wl,--gc-sections" $static \
+            "$F/firmware" "$F/size-bare" || { fails=$((fails + 1)); continue; }
+        set -- $(sum_size "$T_SIZE" "$F/firmware")
+        fw_text=$1 fw_data=$2 fw_bss=$3
+        row "$libc libc: firmware" "$1" "$2" "$3"
+        set -- $(sum_size "$T_SIZE" "$F/size-bare")
+        row "$libc libc: the same without the library" "$1" "$2" "$3"
+        row "$libc libc: the library adds" $((fw_text - $1)) $((fw_data - $2)) $((fw_bss - $3))
+        [ $libc = dynamic ] && fw_adds=$((fw_text - $1))
+    done
+
+    if [ $check = 1 ] && [ "$t" = armhf ]; then
+        if [ "$lib_text" -ge $LIB_LIMIT ]; then
+            echo "FAIL  armhf library text $lib_text >= $LIB_LIMIT"; fails=$((fails + 1))
+        fi
+        if [ "${fw_adds:-$FW_LIMIT}" -ge $FW_LIMIT ]; then
+            echo "FAIL  armhf firmware adds ${fw_adds:-?} >= $FW_LIMIT"; fails=$((fails + 1))
+        fi
+        [ $fails = 0 ] && echo "ok    armhf: library text $lib_text < $LIB_LIMIT, firmware adds $fw_adds < $FW_LIMIT"
+    fi
+}
+
+for t in "$@"; do target "$t"; done
+[ $fails = 0 ]

@@ -1,0 +1,54 @@
+# targets.mk - what the cross targets share: tools named after the
+# toolchain, the stamp of the build flags, the facts the check and size
+# scripts ask of a target, and `make size`.
+NM ?= $(CROSS_COMPILE)nm
+SIZE ?= $(CROSS_COMPILE)size
+# Settings of the check scripts may be given on the make command line too.
+export NM_REQUIRE_TARGETS NM_RUN_PREFIX
+
+# Every fragment in toolchains/ is a target of `make check` and `make size`.
+NM_TARGETS ?= $(sort $(basename $(notdir $(wildcard toolchains/*.mk))))
+
+# The compiler, its flags and the model selection are part of every library
+# object: changing any of them (NM_MODELS, a fragment's ARCH_FLAGS, CXXFLAGS)
+# rebuilds the objects instead of mixing old and new ones.
+NM_FLAGS_STAMP := $(BUILD)/build.flags
+NM_FLAGS_NOW = $(CXX) $(NM_CXXFLAGS) $(CXXFLAGS)
+$(LIB_OBJS): $(NM_FLAGS_STAMP)
+$(NM_FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(NM_FLAGS_NOW)' | cmp -s - $@ || echo '$(NM_FLAGS_NOW)' > $@
+
+# A cross build is for a board: `make TARGET=armhf` builds the programs and
+# the tests that run there along with the library.
+ifneq ($(TARGET)$(CROSS_COMPILE),host)
+all: $(DEMOS) $(TESTS)
+endif
+
+# What test/targets.sh and test/size.sh need to know of TARGET, as shell
+# assignments.
+nm-target-info:
+	@echo "T_CC='$(CC)'; T_QEMU='$(QEMU)'; T_NM='$(NM)'; T_SIZE='$(SIZE)'; T_BUILD='$(BUILD)'"
+
+nm-models:
+	@echo $(NM_ALL_MODELS)
+
+# The programs of the footprint report: the pool table, and the firmware's
+# libc calls without the library.
+$(BUILD)/size-pools: $(BUILD)/obj/test/size_pools.o $(LIB)
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
+$(BUILD)/size-bare: $(BUILD)/obj/test/size_bare.o
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
+# Footprint with -Os: the library per object, the static pools, and what a
+# firmware with one event model and HTTP adds to a program without it.
+NM_SIZE_TARGETS ?= $(NM_TARGETS)
+size:
+ifeq ($(TARGET)$(CROSS_COMPILE),host)
+	@sh test/size.sh $(NM_SIZE_TARGETS)
+else
+	@sh test/size.sh $(TARGET)
+endif
+
+.PHONY: nm-target-info nm-models size

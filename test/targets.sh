@@ -1,0 +1,142 @@
+#!/bin/sh
+# targets.sh - `make check` across targets, ending with one line
+# "N passed, N failed" over everything.
+#
+#   targets.sh host BUILD [TARGET...]  the host's checks (test/run.sh), then
+#                                      each cross TARGET (a toolchains/*.mk)
+#   targets.sh cross BUILD QEMU NM CC  the checks of one cross build (make
+#                                      TARGET=x check, or CROSS_COMPILE=...;
+#                                      NM_RUN_PREFIX overrides QEMU)
+#
+# A cross target runs its unit tests under its emulator (qemu-user; musl runs
+# natively), and the host's conformance suite and invariants drive its
+# nmserve under the emulator over loopback: every model with the short suite
+# on its first poller. Its archive is audited with its own nm. A target whose
+# compiler or emulator is missing is skipped in one line, and fails the run
+# when it is named in NM_REQUIRE_TARGETS.
+mode=$1
+build=$2
+shift 2
+MAKE=${MAKE:-make}
+passed=0
+failed=0
+failures=""
+
+# add LOG: add the closing "N passed, N failed" of LOG to the totals.
+add() {
+    counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+    p=${counts%% passed*}
+    f=${counts#*, }; f=${f%% failed*}
+    [ -n "$counts" ] || { p=0; f=1; }
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+
+fail() {   # fail WHAT: one failure outside run.sh (a build, a missing target)
+    echo "FAIL  $1"
+    failed=$((failed + 1))
+    failures="$failures $2"
+}
+
+# extra LABEL NAME CMD...: one more check of the whole build, counted as one.
+extra() {
+    label=$1 name=$2
+    shift 2
+    log=$HOST_BUILD/test/logs/$(echo "$name" | tr -c 'A-Za-z0-9\n' '_').log
+    if "$@" > "$log" 2>&1; then
+        printf 'ok    %s\n' "$name"
+        passed=$((passed + 1))
+    else
+        printf 'FAIL  %s (log: %s)\n' "$name" "$log"
+        grep -E 'FAIL' "$log" | head -8 | sed 's/^/      /'
+        failed=$((failed + 1))
+        failures="$failures $label"
+    fi
+}
+
+required() { case " ${NM_REQUIRE_TARGETS:-} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# run_sh BUILD LOG: test/run.sh, its lines shown as they come but not its
+# closing total (the last line here is the sum); returns its status.
+run_sh() {
+    { sh test/run.sh "$1" 2>&1; echo $? > "$2.rc"; } | tee "$2" | grep --line-buffered -vE '^[0-9]+ passed, [0-9]+ failed'
+    return "$(cat "$2.rc")"
+}
+
+# run_target NAME BUILD QEMU NM CC: the cross checks of one built target.
+run_target() {
+    mkdir -p "$2/test/logs"
+    log=$2/test/logs/run.log
+    start=$(date +%s)
+    NM_RUN_PREFIX=$3 NM_DRIVER=$HOST_BUILD NM_POLLERS=first NM_SUITE=short NM_SKIP_STATIC=1 NM_NM=$4 NM_CC=$5 \
+        run_sh "$2" "$log"
+    rc=$?
+    add "$log"
+    [ $rc -ne 0 ] && failures="$failures $1"
+    echo "      $1: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1) in $(( $(date +%s) - start )) s"
+}
+
+# target_info NAME: the target's compiler, emulator, nm and build directory.
+target_info() {
+    eval "$($MAKE -s --no-print-directory TARGET="$1" nm-target-info)"
+}
+
+# present CMD: the program CMD starts with can be run.
+present() { set -- $1; [ -n "$1" ] && command -v "$1" > /dev/null 2>&1; }
+
+cross_target() {
+    t=$1
+    target_info "$t"
+    missing=""
+    present "$T_CC" || missing="$T_CC"
+    [ -n "$T_QEMU" ] && ! present "$T_QEMU" && missing="$missing $T_QEMU"
+    if [ -n "$missing" ]; then
+        if required "$t"; then
+            fail "target $t: required (NM_REQUIRE_TARGETS) but $missing not installed (make deps)" "$t"
+        else
+            echo "skip  target $t: $missing not installed (make deps installs it)"
+        fi
+        return
+    fi
+    echo "== target $t (${T_QEMU:-native}, $T_BUILD)"
+    mkdir -p "$T_BUILD"
+    if ! $MAKE --no-print-directory -j2 TARGET="$t" tests > "$T_BUILD/build.log" 2>&1; then
+        fail "target $t: build failed (log: $T_BUILD/build.log)" "$t"
+        grep -E 'error' "$T_BUILD/build.log" | head -8 | sed 's/^/      /'
+        return
+    fi
+    run_target "$t" "$T_BUILD" "$T_QEMU" "$T_NM" "$T_CC"
+    checked="$checked $t"
+}
+
+if [ "$mode" = cross ]; then
+    # One cross build, checked on its own; the drivers come from the host.
+    HOST_BUILD=build/host
+    $MAKE --no-print-directory -j2 TARGET=host "$HOST_BUILD/test/conformance" "$HOST_BUILD/test/invariants" \
+        > /dev/null || exit 1
+    run_target "$(basename "$build")" "$build" "${NM_RUN_PREFIX:-$1}" "$2" "$3"
+else
+    HOST_BUILD=$build
+    echo "== host ($build)"
+    log=$build/test/logs/host.log
+    mkdir -p "$build/test/logs"
+    run_sh "$build" "$log"
+    rc=$?
+    add "$log"
+    [ $rc -ne 0 ] && failures="$failures host"
+    echo "      host: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)"
+    extra models "NM_MODELS builds only the models named" sh test/models_select.sh "$build/nmserve"
+    checked=""
+    for t in "$@"; do cross_target "$t"; done
+    case " $checked " in
+        *" armhf "*) extra footprint "footprint on armhf (Thumb-2, -Os): library and firmware within their targets" \
+                         sh test/size.sh --check armhf ;;
+    esac
+    for t in ${NM_REQUIRE_TARGETS:-}; do
+        [ -f "toolchains/$t.mk" ] || fail "target $t: required but there is no toolchains/$t.mk" "$t"
+    done
+fi
+
+[ -n "$failures" ] && echo "failed in:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,7 @@
+# armhf - Raspberry Pi 2/3/4 running a 32-bit OS: ARMv7-A, hard float,
+# Thumb-2 code (the denser encoding; armhf-arm.mk builds the same in ARM).
+CROSS_COMPILE ?= arm-linux-gnueabihf-
+ARM_MODE ?= -mthumb
+ARCH_FLAGS += -march=armv7-a+fp -mfloat-abi=hard $(ARM_MODE)
+ARCH_LDFLAGS += -static
+QEMU ?= qemu-arm
