@@ -26,7 +26,15 @@ static void init_accept_lock(pthread_mutex_t *m)
 #ifdef __linux__
     pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
 #endif
-    pthread_mutex_init(m, &a);
+    /* Without kernel robust-list support (some emulators) a robust mutex
+     * cannot be made; a plain shared one still keeps accept() to one worker,
+     * only a worker dying inside accept() would then leave it held. */
+    if (pthread_mutex_init(m, &a)) {
+#ifdef __linux__
+        pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_STALLED);
+#endif
+        pthread_mutex_init(m, &a);
+    }
     pthread_mutexattr_destroy(&a);
 }
 
