@@ -1,7 +1,7 @@
 /* nmserve - serve the demo application under any model.
  *
  *   nmserve --model NAME [--poller P] [--port N] [--host A] [--threads N]
- *           [--workers N] [--protocol http|echo] [--edge]
+ *           [--workers N] [--pool N] [--protocol http|echo] [--edge]
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
  *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated]
@@ -93,6 +93,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--port")) num = &cfg.port;
         else if (!strcmp(a, "--threads")) num = &cfg.threads;
         else if (!strcmp(a, "--workers")) num = &cfg.workers;
+        else if (!strcmp(a, "--pool")) num = &cfg.pool;
         else if (!strcmp(a, "--idle-timeout")) num = &cfg.idle_timeout_ms;
         else if (!strcmp(a, "--header-timeout")) num = &cfg.header_timeout_ms;
         else if (!strcmp(a, "--write-timeout")) num = &cfg.write_timeout_ms;

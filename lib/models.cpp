@@ -9,6 +9,14 @@ NM_MODEL_FN(poll)
 NM_MODEL_FN(epoll)
 NM_MODEL_FN(kqueue)
 NM_MODEL_FN(reactor)
+NM_MODEL_FN(event_loop)
+NM_MODEL_FN(reactor_worker_pool)
+NM_MODEL_FN(reactor_thread_per_task)
+NM_MODEL_FN(multi_reactor)
+NM_MODEL_FN(multi_reactor_worker_pool)
+NM_MODEL_FN(reactor_conn_thread)
+NM_MODEL_FN(process_pool_reactors)
+NM_MODEL_FN(hybrid)
 NM_MODEL_FN(fork_per_conn)
 NM_MODEL_FN(thread_per_conn)
 NM_MODEL_FN(prefork_shared_accept)
@@ -44,6 +52,31 @@ extern const nm_model nm_models[] = {
 #endif
 #ifndef NM_WITHOUT_reactor
     { "reactor", nm_model_reactor, NM_MODEL_USES_PORT, 0 },
+#endif
+#ifndef NM_WITHOUT_event_loop
+    { "event_loop", nm_model_event_loop, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_reactor_worker_pool
+    { "reactor_worker_pool", nm_model_reactor_worker_pool, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_reactor_thread_per_task
+    { "reactor_thread_per_task", nm_model_reactor_thread_per_task, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_multi_reactor
+    { "multi_reactor", nm_model_multi_reactor, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_multi_reactor_worker_pool
+    { "multi_reactor_worker_pool", nm_model_multi_reactor_worker_pool, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_reactor_conn_thread
+    { "reactor_conn_thread", nm_model_reactor_conn_thread, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES, 0 },
+#endif
+#ifndef NM_WITHOUT_process_pool_reactors
+    { "process_pool_reactors", nm_model_process_pool_reactors,
+      NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES | NM_MODEL_REUSEPORT, 0 },
+#endif
+#ifndef NM_WITHOUT_hybrid
+    { "hybrid", nm_model_hybrid, NM_MODEL_USES_PORT | NM_MODEL_ANNOUNCES | NM_MODEL_REUSEPORT, 0 },
 #endif
 #ifndef NM_WITHOUT_fork_per_conn
     { "fork_per_conn", nm_model_fork_per_conn, NM_MODEL_ANNOUNCES, 0 },

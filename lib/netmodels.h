@@ -109,6 +109,7 @@ typedef struct nm_config {
     int body_timeout_ms;     /* a request's body must arrive within this of its head */
     int max_conns;           /* connections open at once, at most NM_MAX_CONNS;
                                 past it a new client is answered 503 and counted */
+    int pool;                /* handler threads of a worker pool (models that have one); 0 = default */
     /* Called once the listener is open, with the port it has. */
     void (*on_ready)(const nm_server *srv, int port, void *user);
     void *user;

@@ -83,6 +83,13 @@
 #define NM_MAX_LOOPS 8
 #endif
 
+/* Items one loop thread's inbox holds (connections handed to it or back);
+ * a power of two. Every connection sits in at most one inbox at a time, so
+ * at NM_MAX_CONNS or more a hand-back never finds the inbox full. */
+#ifndef NM_INBOX_DEPTH
+#define NM_INBOX_DEPTH 1024
+#endif
+
 /* Events taken from the port per wait. */
 #ifndef NM_MAX_EVENTS
 #define NM_MAX_EVENTS 128

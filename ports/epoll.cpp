@@ -31,6 +31,15 @@ static int epoll_set(nm_port *p, int fd, int old_mask, int mask)
                 (p->edge ? (uint32_t)EPOLLET : 0u);
     ev.data.u64 = 0;
     ev.data.fd = fd;
+#ifdef EPOLLEXCLUSIVE
+    /* Only one of the processes waiting on a shared listener is woken; a
+     * kernel without it (EINVAL) falls back to waking them all. */
+    if (fd == p->exclusive_fd && !old_mask) {
+        struct epoll_event ex = ev;
+        ex.events = (ev.events & ~(uint32_t)EPOLLRDHUP) | EPOLLEXCLUSIVE;   /* RDHUP is not allowed with it */
+        if (!epoll_ctl(p->fd, EPOLL_CTL_ADD, fd, &ex)) return 0;
+    }
+#endif
     return epoll_ctl(p->fd, old_mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
 }
 

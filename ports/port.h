@@ -33,6 +33,7 @@ struct nm_port {
     const nm_port_ops *ops;
     int fd;          /* epoll or kqueue descriptor, -1 for the others */
     int edge;        /* report edges only (ports that are edge_capable) */
+    int exclusive_fd;  /* epoll: added with EPOLLEXCLUSIVE (a listener shared by processes); -1 none */
     union {
         struct { fd_set rd, wr; int maxfd; } sel;
         struct {

@@ -96,6 +96,15 @@ if [ -x "$B/kqemu/nmserve" ]; then
     NM_SUITE=short conformance "$B/kqemu/nmserve" leader_follower --poller kqueue
     NM_SUITE=short conformance "$B/kqemu/nmserve" producer_consumer --poller kqueue
 fi
+# Every other model that any poller can drive, on the emulated kqueue too.
+if [ -x "$B/kqemu/nmserve" ]; then
+    "$B/kqemu/nmserve" --list-pollers > "$LOGS/kqemu_models.txt" 2>&1
+    while read -r model pollers; do
+        case " $pollers " in *" kqueue "*) ;; *) continue ;; esac
+        case $model in kqueue|reactor|leader_follower|producer_consumer) continue ;; esac   # run above
+        NM_SUITE=short conformance "$B/kqemu/nmserve" "$model" --poller kqueue
+    done < "$LOGS/kqemu_models.txt"
+fi
 
 # Hostile clients against every model on its first poller: a short soak.
 if [ -x "$B/test/soak" ]; then

@@ -25,6 +25,9 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
     l->draining = 0;
     l->drain_deadline = 0;
     l->conn_fn = 0;
+    l->place = 0;
+    l->user = 0;
+    l->port.exclusive_fd = -1;
     memset(l->ch, 0, sizeof(l->ch));
     return l;
 }
@@ -138,7 +141,7 @@ void nm_loop_accept(nm_loop *l)
     int more = 1;
     for (int i = 0; more && (l->port.edge || i < NM_ACCEPT_BATCH); i++) {
         nm_conn *c = nm_accept(l->srv, 1, &more);
-        if (c) nm_loop_adopt(l, c);
+        if (c) (l->place ? l->place : nm_loop_adopt)(l, c);
     }
 }
 

@@ -29,6 +29,9 @@ struct nm_loop {
     int draining;            /* stop seen: listener closed, idle ones closed */
     uint64_t drain_deadline;
     nm_io_fn conn_fn;        /* channel callback for adopted connections */
+    /* Where nm_loop_accept puts a new connection; NULL: adopt it here. */
+    int (*place)(nm_loop *l, nm_conn *c);
+    void *user;              /* the model's, e.g. the loop thread that runs it */
     nm_event events[NM_MAX_EVENTS];
     nm_channel ch[NM_MAX_FDS];
 };

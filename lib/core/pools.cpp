@@ -4,6 +4,8 @@
 #include "conn.h"
 #include "thread.h"
 #include "loop.h"
+#include "loop_group.h"
+#include "tasks.h"
 #include "crew.h"
 #include "procs.h"
 #include "job.h"
@@ -17,6 +19,8 @@ static nm_buf buffers[NM_BUF_COUNT];
 alignas(NM_THREAD_STACK_ALIGN) static char stacks[NM_MAX_THREADS][NM_THREAD_STACK_SIZE];
 nm_conn *nm_conn_by_fd[NM_MAX_FDS];
 static nm_loop loops[NM_MAX_LOOPS];
+static nm_loop_thread loop_threads[NM_MAX_LOOPS];
+static nm_task tasks[NM_MAX_THREADS];
 /* Servers live here, not on nm_run's stack, so that a stop request from a
  * signal handler never writes into memory that has gone. */
 nm_server nm_server_slots[NM_MAX_SERVERS];
@@ -34,6 +38,8 @@ nm_pool nm_conn_pool = NM_POOL_INIT("connection slots", conn_slots);
 nm_pool nm_buf_pool = NM_POOL_INIT("I/O buffers", buffers);
 nm_pool nm_stack_pool = NM_POOL_INIT("thread stacks", stacks);
 nm_pool nm_loop_pool = NM_POOL_INIT("event loops", loops);
+nm_pool nm_loop_thread_pool = NM_POOL_INIT("loop threads", loop_threads);
+nm_pool nm_task_pool = NM_POOL_INIT("task threads", tasks);
 nm_pool nm_crew_pool = NM_POOL_INIT("thread crews", crews);
 nm_pool nm_procs_pool = NM_POOL_INIT("process table", procs_tables);
 nm_pool nm_job_pool = NM_POOL_INIT("request jobs", jobs);
@@ -44,6 +50,8 @@ static const nm_pool_info pool_table[] = {
     { "I/O buffers", sizeof(nm_buf), NM_BUF_COUNT },
     { "thread stacks", NM_THREAD_STACK_SIZE, NM_MAX_THREADS },
     { "event loops (port, timers, channels)", sizeof(nm_loop), NM_MAX_LOOPS },
+    { "loop threads (inbox, wakeup)", sizeof(nm_loop_thread), NM_MAX_LOOPS },
+    { "task threads (handle, connection)", sizeof(nm_task), NM_MAX_THREADS },
     { "servers (nm_run calls)", sizeof(nm_server), NM_MAX_SERVERS },
     { "thread crews (threads of one model)", sizeof(nm_crew), NM_MAX_CREWS },
     { "process table (children of one model)", sizeof(nm_procs), 1 },

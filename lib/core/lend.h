@@ -1,0 +1,35 @@
+/* lend.h - answering a connection's requests away from the loop that owns it.
+ *
+ * The owning loop does all the reading and writing. When a whole request is
+ * buffered it lends the connection (flagged NM_CF_BUSY, its events ignored, no
+ * timer) to whoever runs handlers - a worker pool, a task thread - through
+ * the group's dispatch; that thread answers the complete requests in order
+ * (nm_lend_answer) and gives the connection back through the loop's
+ * inbox; the loop then writes the answers and reads on. A connection is lent
+ * to one thread at a time, so pipelined requests keep their order. */
+#ifndef NM_LEND_H
+#define NM_LEND_H
+
+#include "loop_group.h"
+
+/* Loop side. */
+void nm_conn_lend(nm_loop *l, nm_conn *c);
+/* Lend a connection's I/O itself: no timer, events ignored, and owned by no
+ * loop (a stopping loop leaves it alone) until nm_conn_reclaim. */
+void nm_conn_lend_io(nm_loop *l, nm_conn *c);
+/* Take a lent connection back and wait for `want` (0: finished, drop it). */
+void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want);
+/* The channel callback of a lending loop. */
+NM_CALLBACK void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx);
+/* The group's on_return: the answers are queued, write them and read on. */
+NM_CALLBACK void nm_lend_resume(nm_loop *l, nm_conn *c);
+
+/* Borrower side: answer the complete requests buffered (not the I/O). */
+NM_CALLBACK void nm_lend_answer(nm_conn *c);
+
+/* Worker pools: a group dispatch that queues the connection to the
+ * nm_workers in group->user, and the workers' run function. */
+NM_CALLBACK int nm_lend_to_workers(nm_loop *l, nm_conn *c);
+NM_CALLBACK void nm_lend_work(void *conn);
+
+#endif

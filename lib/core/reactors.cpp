@@ -1,0 +1,87 @@
+#include "reactors.h"
+#include "lend.h"
+#include <unistd.h>
+#include "workers.h"
+
+void nm_reactors_init(nm_reactors *r, int sub_loops, int workers)
+{
+    r->sub_loops = sub_loops;
+    r->workers = workers;
+    r->conn_fn = workers ? nm_lend_io : nm_serve_io;
+    r->on_return = nm_lend_resume;
+    r->on_task = 0;
+    r->dispatch = nm_lend_to_workers;
+    r->procs = 0;
+}
+
+static int shares_listener(const nm_server *s)
+{
+#ifdef __linux__
+    return s->port == &nm_port_epoll;
+#else
+    (void)s;
+    return 0;
+#endif
+}
+
+static int listen_in_child(nm_server *s, nm_loop *l)
+{
+    if (shares_listener(s)) {
+        l->port.exclusive_fd = s->listen_fd;
+        return 0;
+    }
+    close(s->listen_fd);
+    s->listen_fd = nm_listen_open(s, 1, 1);
+    return s->listen_fd < 0 ? -1 : 0;
+}
+
+int nm_reactors_run(nm_server *s, const nm_reactors *r)
+{
+    nm_loop_group g;
+    nm_workers w;
+    if (nm_group_open(&g, s, 1 + r->sub_loops, r->conn_fn)) return NM_ERR_SYSTEM;
+    g.on_return = r->on_return;
+    g.on_task = r->on_task;
+    g.dispatch = r->dispatch;
+    g.user = &w;
+    nm_loop *first = g.loops[0]->loop;
+    if (r->sub_loops) first->place = nm_group_place_round_robin;
+    int failed = r->procs && listen_in_child(s, first);
+    if (!failed) failed = nm_loop_watch(first, s->listen_fd, NM_READ, nm_accept_io, 0) != 0;
+    w.count = 0;
+    if (!failed && r->workers) failed = nm_workers_start(&w, r->workers, nm_lend_work, "nm-worker");
+    if (!failed) failed = nm_group_start(&g);
+    if (failed) {
+        nm_group_abort(&g);
+        if (w.count) nm_workers_stop(&w);
+        return NM_ERR_SYSTEM;
+    }
+    if (r->procs) nm_procs_ready(r->procs);
+    else nm_announce(s);
+    nm_group_run_first(&g);
+    if (w.count) nm_workers_stop(&w);
+    return NM_OK;
+}
+
+static int serve_in_child(nm_server *s, void *plan) { return nm_reactors_run(s, (const nm_reactors *)plan); }
+
+int nm_reactors_in_processes(nm_server *s, int n, nm_reactors *r)
+{
+    r->procs = nm_procs_open(s);
+    if (!r->procs) return NM_ERR_SYSTEM;
+    int rc = NM_OK;
+    for (int i = 0; i < n && rc == NM_OK; i++)
+        if (nm_procs_spawn(r->procs, serve_in_child, r) < 0) rc = NM_ERR_SYSTEM;
+    if (rc == NM_OK && nm_procs_wait_ready(r->procs, n)) rc = nm_stop_requested(s) ? NM_OK : NM_ERR_SYSTEM;
+    if (rc == NM_OK && !nm_stop_requested(s)) {
+        if (!shares_listener(s)) {   /* each child listens on its own socket now */
+            close(s->listen_fd);
+            s->listen_fd = -1;
+        }
+        nm_announce(s);
+        nm_procs_supervise(r->procs, serve_in_child, r);
+    }
+    nm_procs_close(r->procs);
+    r->procs = 0;
+    return rc;
+}

@@ -1,0 +1,27 @@
+/* workers.h - a fixed pool of worker threads fed by a bounded queue.
+ *
+ * Loops submit items (connections flagged NM_CF_BUSY); a worker takes one,
+ * runs the pool's function on it and takes the next. A full queue makes the
+ * submitting loop wait: backpressure, never growth. */
+#ifndef NM_WORKERS_H
+#define NM_WORKERS_H
+
+#include "queue.h"
+#include "thread.h"
+
+struct nm_workers {
+    nm_queue queue;
+    int count;
+    void (*run)(void *item);
+    const char *name;
+    int named;   /* workers that have taken their name's number */
+    nm_thread threads[NM_MAX_THREADS];
+};
+
+/* Start `count` workers (at least one); 0, or -1 with none left running. */
+int nm_workers_start(nm_workers *w, int count, void (*run)(void *item), const char *name);
+int nm_workers_submit(nm_workers *w, void *item);   /* 0, or -1 once stopped */
+/* Let the workers finish what is queued, then join them. */
+void nm_workers_stop(nm_workers *w);
+
+#endif

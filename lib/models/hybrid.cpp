@@ -1,0 +1,15 @@
+/* hybrid - processes x sub-loops x workers. N processes share the listener
+ * as in process_pool_reactors; in each, a main loop accepts and hands
+ * connections to sub-loops that own their I/O, and a worker pool runs the
+ * handlers, as in multi_reactor_worker_pool. Each dimension is an option:
+ * --workers N processes (default: one per CPU), --threads N sub-loops per
+ * process (default 1), --pool N handler threads per process (default 2). */
+#include "../core/reactors.h"
+
+int nm_model_hybrid(nm_server *s)
+{
+    int subs = nm_option(s->cfg.threads, 1, NM_MAX_LOOPS - 1);
+    nm_reactors r;
+    nm_reactors_init(&r, subs, nm_option(s->cfg.pool, 2, NM_MAX_THREADS - subs));
+    return nm_reactors_in_processes(s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS), &r);
+}

@@ -1,0 +1,17 @@
+/* multi_reactor_worker_pool - multi_reactor with the handler moved off the
+ * loops: the main loop accepts and hands each connection round-robin to one
+ * of N sub-loops, which owns its I/O for life; when a whole request is
+ * buffered the sub-loop lends the connection to a shared pool of worker
+ * threads, which run the handler and give it back through the sub-loop's
+ * inbox; the sub-loop writes the answers. A slow handler then holds a
+ * worker, never a loop. --threads N sub-loops (default: one per CPU),
+ * --pool N workers (default 4). */
+#include "../core/reactors.h"
+
+int nm_model_multi_reactor_worker_pool(nm_server *s)
+{
+    int subs = nm_option(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1);
+    nm_reactors r;
+    nm_reactors_init(&r, subs, nm_option(s->cfg.pool, 4, NM_MAX_THREADS - subs));
+    return nm_reactors_run(s, &r);
+}

@@ -1,0 +1,16 @@
+/* process_pool_reactors - N worker processes, each running its own event
+ * loop on the listener they share. With epoll the listener is watched with
+ * EPOLLEXCLUSIVE, so a new connection wakes one process, not all; other
+ * pollers give each process its own SO_REUSEPORT listener on the port and
+ * the kernel spreads connections over them. The counters live in shared
+ * memory, so /stats in any process reports the whole server. The parent
+ * only supervises: it replaces a child that dies, forwards a stop and reaps
+ * every child. --workers N processes (default: one per CPU). */
+#include "../core/reactors.h"
+
+int nm_model_process_pool_reactors(nm_server *s)
+{
+    nm_reactors r;
+    nm_reactors_init(&r, 0, 0);
+    return nm_reactors_in_processes(s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS), &r);
+}

@@ -1,0 +1,40 @@
+/* reactor_conn_thread - the main loop accepts and hands connections
+ * round-robin to N sub-loops; a sub-loop only waits: when one of its
+ * connections is ready it lends it to a new short-lived thread (stack from
+ * the static pool) that does its reads, handler calls and writes until the
+ * socket would block, and ends. The sub-loop joins that thread, takes the
+ * connection back and watches it again. --threads N sub-loops (default:
+ * one per CPU). With no stack left a ready connection waits for one. */
+#include "../core/reactors.h"
+#include "../core/lend.h"
+#include "../core/tasks.h"
+#include "../session.h"
+
+static void read_and_write(nm_conn *c) { (void)nm_session_drive(c); }
+
+static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask;
+    nm_conn_lend_io(l, (nm_conn *)ctx);
+    nm_task_lend(l, (nm_conn *)ctx, read_and_write, "nm-conn-io");
+}
+
+/* What the session said it waits for, read back from its state. */
+static void take_back(nm_loop *l, nm_conn *c)
+{
+    int want = NM_READ;
+    if (c->flags & NM_CF_DEAD) want = 0;
+    else if (c->out_count) want = NM_WRITE;
+    else if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) want = 0;
+    nm_conn_reclaim(l, c, want);
+}
+
+int nm_model_reactor_conn_thread(nm_server *s)
+{
+    nm_reactors r;
+    nm_reactors_init(&r, nm_option(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1), 0);
+    r.conn_fn = on_ready;
+    r.on_return = take_back;
+    r.on_task = nm_task_finished;
+    return nm_reactors_run(s, &r);
+}
