@@ -121,8 +121,8 @@ int nm_loop_adopt(nm_loop *l, nm_conn *c)
     c->timer.fn = on_conn_timeout;
     if (!l->port.edge) c->flags |= NM_CF_LEVEL;
     if (nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c)) {
-        static int told;
-        if (!told++)
+        static int told;   /* once per process, whichever loop thread meets it first */
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
             dprintf(2, "netmodels: %s cannot watch fd %d (limit %d); refusing such connections\n",
                     l->port.ops->name, c->fd, l->port.ops == &nm_port_select ? FD_SETSIZE : NM_MAX_FDS);
         nm_count(c->srv, NM_C_REFUSED);
