@@ -27,6 +27,7 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
     l->conn_fn = 0;
     l->place = 0;
     l->user = 0;
+    l->max_wait_ms = 0;
     l->port.exclusive_fd = -1;
     memset(l->ch, 0, sizeof(l->ch));
     return l;
@@ -60,8 +61,9 @@ int nm_loop_wait(nm_loop *l)
 {
     /* Sleep until the next timer tick at most, and never so long that a stop
      * request raised without a signal goes unseen. */
+    int cap = l->max_wait_ms ? l->max_wait_ms : 500;
     int timeout = nm_wheel_wait_ms(&l->wheel, l->now);
-    if (timeout < 0 || timeout > 500) timeout = 500;
+    if (timeout < 0 || timeout > cap) timeout = cap;
     int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, timeout);
     l->now = nm_now_ms();
     return n < 0 ? 0 : n;

@@ -56,20 +56,6 @@ int nm_group_post(nm_loop_thread *t, void *item, int kind)
 
 nm_loop_thread *nm_loop_thread_of(const nm_loop *l) { return (nm_loop_thread *)l->user; }
 
-void nm_group_defer(nm_loop_thread *t, nm_conn *c)
-{
-    /* Cannot be full: the connection holds no other place in any inbox. */
-    if (t->lent) (void)inbox_push(&t->inbox, (void *)((uintptr_t)c | NM_POST_RETURN));
-    else (void)nm_group_post(t, c, NM_POST_RETURN);
-}
-
-void nm_group_nudge(nm_loop_thread *t)
-{
-    if (__atomic_load_n(&t->inbox.tail, __ATOMIC_ACQUIRE) != t->inbox.head &&
-        !__atomic_exchange_n(&t->signalled, 1, __ATOMIC_SEQ_CST))
-        nm_wakeup_signal(&t->wake);
-}
-
 static void take_item(nm_loop_thread *t, void *raw)
 {
     nm_loop_group *g = t->group;
@@ -139,7 +125,7 @@ static nm_loop_thread *open_loop_thread(nm_loop_group *g, int index)
     if (t->loop && !nm_wakeup_open(&t->wake)) {
         if (!nm_loop_watch(t->loop, t->wake.rfd, NM_READ, on_wake, t)) {
             t->signalled = 0;
-            t->lent = 0;
+            nm_link_init(&t->waiting);
             t->index = index;
             t->group = g;
             t->thread.stack = 0;
@@ -186,6 +172,7 @@ static void run_loop(nm_loop_thread *t)
     for (;;) {
         nm_loop_dispatch(l, nm_loop_wait(l));
         int done = nm_loop_tick(l);
+        if (t->group->on_turn) t->group->on_turn(t);
         if (l->draining && !told) {   /* the first loop to see a stop tells the others at once */
             told = 1;
             wake_others(t->group, t);

@@ -39,7 +39,7 @@ struct nm_loop_thread {
     nm_loop *loop;
     nm_wakeup wake;
     int signalled;        /* a wakeup is on its way: posters need not send another */
-    int lent;             /* task threads out with this loop's connections */
+    nm_link waiting;      /* connections waiting for a task thread (tasks.h), oldest first */
     int index;
     nm_loop_group *group;
     nm_thread thread;
@@ -54,6 +54,9 @@ struct nm_loop_group {
     nm_io_fn conn_fn;                             /* readiness of an owned connection */
     void (*on_return)(nm_loop *l, nm_conn *c);    /* a lent connection is back */
     void (*on_task)(nm_loop *l, void *task);      /* a task thread has finished */
+    void (*on_turn)(nm_loop_thread *t);           /* after each round of a loop, or NULL */
+    void (*task)(nm_conn *c);                     /* what a task thread runs (tasks.h) */
+    const char *task_name;
     int (*dispatch)(nm_loop *l, nm_conn *c);      /* lend a busy connection (lend.h) */
     const char *thread_name;                      /* loops 1..N-1 are named NAME1, NAME2... */
     void *user;                                   /* the model's, e.g. its worker pool */
@@ -74,12 +77,6 @@ void nm_group_abort(nm_loop_group *g);
 /* Post to a loop's inbox and wake it: 0, or -1 when the inbox is full. */
 int nm_group_post(nm_loop_thread *t, void *item, int kind);
 nm_loop_thread *nm_loop_thread_of(const nm_loop *l);
-/* A busy connection that found no thread waits in its own loop's inbox and
- * is tried again when a task of that loop comes back (at once if none is out). */
-void nm_group_defer(nm_loop_thread *t, nm_conn *c);
-/* On the loop's own thread, once a task is joined: a connection deferred
- * behind it in the inbox gets a wakeup, so it is tried with the freed stack. */
-void nm_group_nudge(nm_loop_thread *t);
 
 /* An l->place for an accepting loop: hand each new connection to the next of
  * loops 1..N-1 in turn (round-robin); a full inbox refuses it, counted. */

@@ -2,6 +2,7 @@
 #include "lend.h"
 #include <unistd.h>
 #include "workers.h"
+#include "tasks.h"
 
 void nm_reactors_init(nm_reactors *r, int sub_loops, int workers)
 {
@@ -11,6 +12,8 @@ void nm_reactors_init(nm_reactors *r, int sub_loops, int workers)
     r->on_return = nm_lend_resume;
     r->on_task = 0;
     r->dispatch = nm_lend_to_workers;
+    r->task = 0;
+    r->task_name = 0;
     r->procs = 0;
 }
 
@@ -43,6 +46,12 @@ int nm_reactors_run(nm_server *s, const nm_reactors *r)
     g.on_return = r->on_return;
     g.on_task = r->on_task;
     g.dispatch = r->dispatch;
+    if (r->task) {
+        g.task = r->task;
+        g.task_name = r->task_name;
+        g.on_task = nm_task_finished;
+        g.on_turn = nm_tasks_retry;
+    }
     g.user = &w;
     nm_loop *first = g.loops[0]->loop;
     if (r->sub_loops) first->place = nm_group_place_round_robin;

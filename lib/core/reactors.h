@@ -19,6 +19,8 @@ struct nm_reactors {
     void (*on_return)(nm_loop *l, nm_conn *c);
     void (*on_task)(nm_loop *l, void *task);
     int (*dispatch)(nm_loop *l, nm_conn *c);
+    void (*task)(nm_conn *c);                     /* run on task threads (tasks.h), or NULL */
+    const char *task_name;
     nm_procs *procs;                              /* run in a child of this process group, or NULL */
 };
 

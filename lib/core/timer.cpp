@@ -8,26 +8,9 @@ uint64_t nm_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void link_init(nm_link *l) { l->prev = l->next = l; }
-
-static void link_remove(nm_link *l)
-{
-    l->prev->next = l->next;
-    l->next->prev = l->prev;
-    l->prev = l->next = 0;
-}
-
-static void link_push(nm_link *head, nm_link *l)
-{
-    l->prev = head->prev;
-    l->next = head;
-    head->prev->next = l;
-    head->prev = l;
-}
-
 void nm_wheel_init(nm_wheel *w, uint64_t now_ms)
 {
-    for (unsigned i = 0; i < NM_TIMER_SLOTS; i++) link_init(&w->slots[i]);
+    for (unsigned i = 0; i < NM_TIMER_SLOTS; i++) nm_link_init(&w->slots[i]);
     w->tick = 0;
     w->start_ms = now_ms;
     w->armed = 0;
@@ -53,14 +36,14 @@ void nm_wheel_add(nm_wheel *w, nm_timer *t, uint64_t now_ms, unsigned ms)
     uint64_t due = tick_of(w, now_ms + ms + NM_TIMER_TICK_MS - 1);
     if (due <= w->tick) due = w->tick + 1;
     t->expires = due;
-    link_push(&w->slots[due % NM_TIMER_SLOTS], &t->link);
+    nm_link_push(&w->slots[due % NM_TIMER_SLOTS], &t->link);
     w->armed++;
 }
 
 void nm_wheel_del(nm_wheel *w, nm_timer *t)
 {
     if (!nm_timer_armed(t)) return;
-    link_remove(&t->link);
+    nm_link_remove(&t->link);
     w->armed--;
 }
 
@@ -74,18 +57,18 @@ unsigned nm_wheel_advance(nm_wheel *w, uint64_t now_ms)
         nm_link *head = &w->slots[w->tick % NM_TIMER_SLOTS];
         /* Detach the due timers first, so callbacks may re-arm into this slot. */
         nm_link due;
-        link_init(&due);
+        nm_link_init(&due);
         for (nm_link *l = head->next; l != head;) {
             nm_link *next = l->next;
             if (((nm_timer *)l)->expires <= w->tick) {
-                link_remove(l);
-                link_push(&due, l);
+                nm_link_remove(l);
+                nm_link_push(&due, l);
             }
             l = next;
         }
         while (due.next != &due) {
             nm_timer *t = (nm_timer *)due.next;
-            link_remove(&t->link);
+            nm_link_remove(&t->link);
             w->armed--;
             fired++;
             t->fn(t);

@@ -12,6 +12,23 @@
 
 struct nm_link { nm_link *prev, *next; };
 
+/* Intrusive doubly linked lists: a head is a link that points at itself. */
+static inline void nm_link_init(nm_link *head) { head->prev = head->next = head; }
+static inline int nm_link_empty(const nm_link *head) { return head->next == head; }
+static inline void nm_link_remove(nm_link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = 0;   /* a removed timer reads as not armed */
+}
+static inline void nm_link_push(nm_link *head, nm_link *l)   /* at the tail */
+{
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+
 struct nm_timer {
     nm_link link;          /* first: a timer is its own list node */
     uint64_t expires;      /* absolute tick */

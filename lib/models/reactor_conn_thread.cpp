@@ -16,7 +16,7 @@ static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)fd; (void)mask;
     nm_conn_lend_io(l, (nm_conn *)ctx);
-    nm_task_lend(l, (nm_conn *)ctx, read_and_write, "nm-conn-io");
+    nm_task_lend(l, (nm_conn *)ctx);
 }
 
 /* What the session said it waits for, read back from its state. */
@@ -35,6 +35,7 @@ int nm_model_reactor_conn_thread(nm_server *s)
     nm_reactors_init(&r, nm_option(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1), 0);
     r.conn_fn = on_ready;
     r.on_return = take_back;
-    r.on_task = nm_task_finished;
+    r.task = read_and_write;
+    r.task_name = "nm-conn-io";
     return nm_reactors_run(s, &r);
 }

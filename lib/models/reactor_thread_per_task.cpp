@@ -10,7 +10,7 @@
 
 static int start_task(nm_loop *l, nm_conn *c)
 {
-    nm_task_lend(l, c, nm_lend_answer, "nm-task");
+    nm_task_lend(l, c);
     return 0;
 }
 
@@ -20,6 +20,7 @@ int nm_model_reactor_thread_per_task(nm_server *s)
     nm_reactors_init(&r, 0, 0);
     r.conn_fn = nm_lend_io;
     r.dispatch = start_task;
-    r.on_task = nm_task_finished;
+    r.task = nm_lend_answer;
+    r.task_name = "nm-task";
     return nm_reactors_run(s, &r);
 }
