@@ -61,12 +61,18 @@ static int step(nm_loop *l, nm_conn *c)
             int r = nm_session_next(c, &req);
             if (r > 0) {
                 nm_conn_lend(l, c);
-                if (nm_loop_thread_of(l)->group->dispatch(l, c)) return 0;
-                return -1;
+                if (!nm_loop_thread_of(l)->group->dispatch(l, c)) return -1;
+                c->flags &= (uint8_t)~NM_CF_BUSY;   /* nobody took it (a full queue): refused, counted */
+                nm_session_refuse(c);
+                return 0;
             }
             if (r < 0) continue;   /* a refusal was queued: write it, then close */
         }
         if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
+        if (c->flags & NM_CF_DRAINED) {   /* the last read took less than room: the port tells of more */
+            c->flags &= (uint8_t)~NM_CF_DRAINED;
+            return NM_READ;
+        }
         if (nm_session_fill(c) == 0) return NM_READ;
     }
 }
@@ -102,6 +108,8 @@ int nm_lend_to_workers(nm_loop *l, nm_conn *c)
 {
     return nm_workers_submit((nm_workers *)nm_loop_thread_of(l)->group->user, c);
 }
+
+void nm_lend_wake_workers(nm_loop_thread *t) { nm_workers_wake((nm_workers *)t->group->user); }
 
 void nm_lend_work(void *conn)
 {

@@ -31,5 +31,7 @@ NM_CALLBACK void nm_lend_answer(nm_conn *c);
  * nm_workers in group->user, and the workers' run function. */
 NM_CALLBACK int nm_lend_to_workers(nm_loop *l, nm_conn *c);
 NM_CALLBACK void nm_lend_work(void *conn);
+/* The group's on_turn with a worker pool: wake workers for the round's requests. */
+NM_CALLBACK void nm_lend_wake_workers(nm_loop_thread *t);
 
 #endif

@@ -61,7 +61,7 @@ int nm_loop_wait(nm_loop *l)
 {
     /* Sleep until the next timer tick at most, and never so long that a stop
      * request raised without a signal goes unseen. */
-    int cap = l->max_wait_ms ? l->max_wait_ms : 500;
+    int cap = l->max_wait_ms > 0 ? l->max_wait_ms : l->max_wait_ms < 0 ? 0 : 500;
     int timeout = nm_wheel_wait_ms(&l->wheel, l->now);
     if (timeout < 0 || timeout > cap) timeout = cap;
     int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, timeout);

@@ -32,7 +32,7 @@ struct nm_loop {
     /* Where nm_loop_accept puts a new connection; NULL: adopt it here. */
     int (*place)(nm_loop *l, nm_conn *c);
     void *user;              /* the model's, e.g. the loop thread that runs it */
-    int max_wait_ms;         /* the longest sleep in a wait; 0: the default (500) */
+    int max_wait_ms;         /* the longest sleep in a wait; 0: the default (500), < 0: none */
     nm_event events[NM_MAX_EVENTS];
     nm_channel ch[NM_MAX_FDS];
 };

@@ -49,8 +49,13 @@ static void *inbox_pop(nm_inbox *q)
 int nm_group_post(nm_loop_thread *t, void *item, int kind)
 {
     if (inbox_push(&t->inbox, (void *)((uintptr_t)item | (uintptr_t)kind))) return -1;
-    /* One wakeup per batch: the owner clears the flag before it reads the inbox. */
-    if (!__atomic_exchange_n(&t->signalled, 1, __ATOMIC_SEQ_CST)) nm_wakeup_signal(&t->wake);
+    /* A loop that is awake reads its inbox before it sleeps again: only a
+     * sleeping one is woken, and once per batch (the owner clears the flag
+     * before it reads the inbox). The fence pairs with the one in
+     * nm_group_turn: either the loop sees this item or this sees it asleep. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&t->sleeping, __ATOMIC_RELAXED) && !__atomic_exchange_n(&t->signalled, 1, __ATOMIC_SEQ_CST))
+        nm_wakeup_signal(&t->wake);
     return 0;
 }
 
@@ -67,6 +72,13 @@ static void take_item(nm_loop_thread *t, void *raw)
     }
 }
 
+static void take_inbox(nm_loop_thread *t)
+{
+    /* Only what is there now: an item put back while reading waits for the next round. */
+    unsigned n = __atomic_load_n(&t->inbox.tail, __ATOMIC_ACQUIRE) - t->inbox.head;
+    for (void *raw; n-- && (raw = inbox_pop(&t->inbox));) take_item(t, raw);
+}
+
 static void on_wake(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)l; (void)fd; (void)mask;
@@ -75,9 +87,7 @@ static void on_wake(nm_loop *l, int fd, int mask, void *ctx)
      * wakeup, which must survive until the next wait. */
     nm_wakeup_drain(&t->wake);
     __atomic_store_n(&t->signalled, 0, __ATOMIC_SEQ_CST);
-    /* Only what is there now: an item put back while reading waits for the next wakeup. */
-    unsigned n = __atomic_load_n(&t->inbox.tail, __ATOMIC_ACQUIRE) - t->inbox.head;
-    for (void *raw; n-- && (raw = inbox_pop(&t->inbox));) take_item(t, raw);
+    take_inbox(t);
 }
 
 static void refuse(nm_server *s, nm_conn *c)
@@ -111,7 +121,7 @@ static void close_loop_thread(nm_loop_thread *t)
     nm_pool_put(&nm_loop_thread_pool, t);
 }
 
-static void close_all(nm_loop_group *g)
+void nm_group_close(nm_loop_group *g)
 {
     for (int i = 0; i < g->count; i++) close_loop_thread(g->loops[i]);
     g->count = 0;
@@ -125,6 +135,7 @@ static nm_loop_thread *open_loop_thread(nm_loop_group *g, int index)
     if (t->loop && !nm_wakeup_open(&t->wake)) {
         if (!nm_loop_watch(t->loop, t->wake.rfd, NM_READ, on_wake, t)) {
             t->signalled = 0;
+            t->sleeping = 0;
             nm_link_init(&t->waiting);
             t->index = index;
             t->group = g;
@@ -151,7 +162,7 @@ int nm_group_open(nm_loop_group *g, nm_server *s, int count, nm_io_fn conn_fn)
     while (g->count < count) {
         nm_loop_thread *t = open_loop_thread(g, g->count);
         if (!t) {
-            close_all(g);
+            nm_group_close(g);
             return -1;
         }
         g->loops[g->count++] = t;
@@ -165,15 +176,29 @@ static void wake_others(nm_loop_group *g, const nm_loop_thread *self)
         if (g->loops[i] != self) nm_wakeup_signal(&g->loops[i]->wake);
 }
 
-static void run_loop(nm_loop_thread *t)
+int nm_group_turn(nm_loop_thread *t)
 {
     nm_loop *l = t->loop;
+    __atomic_store_n(&t->sleeping, 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    int cap = l->max_wait_ms;
+    if (__atomic_load_n(&t->inbox.tail, __ATOMIC_RELAXED) != t->inbox.head) l->max_wait_ms = -1;   /* posted meanwhile: look, don't sleep */
+    int n = nm_loop_wait(l);
+    l->max_wait_ms = cap;
+    __atomic_store_n(&t->sleeping, 0, __ATOMIC_RELAXED);
+    nm_loop_dispatch(l, n);
+    take_inbox(t);
+    int done = nm_loop_tick(l);
+    if (t->group->on_turn) t->group->on_turn(t);
+    return done;
+}
+
+static void run_loop(nm_loop_thread *t)
+{
     int told = 0;
     for (;;) {
-        nm_loop_dispatch(l, nm_loop_wait(l));
-        int done = nm_loop_tick(l);
-        if (t->group->on_turn) t->group->on_turn(t);
-        if (l->draining && !told) {   /* the first loop to see a stop tells the others at once */
+        int done = nm_group_turn(t);
+        if (t->loop->draining && !told) {   /* the first loop to see a stop tells the others at once */
             told = 1;
             wake_others(t->group, t);
         }
@@ -207,7 +232,7 @@ void nm_group_run_first(nm_loop_group *g)
     run_loop(g->loops[0]);
     wake_others(g, g->loops[0]);
     join_all(g);
-    close_all(g);
+    nm_group_close(g);
 }
 
 void nm_group_abort(nm_loop_group *g)
@@ -215,7 +240,7 @@ void nm_group_abort(nm_loop_group *g)
     nm_server_stop(g->srv);
     wake_others(g, 0);
     join_all(g);
-    close_all(g);
+    nm_group_close(g);
 }
 
 void nm_accept_io(nm_loop *l, int fd, int mask, void *ctx)

@@ -39,6 +39,7 @@ struct nm_loop_thread {
     nm_loop *loop;
     nm_wakeup wake;
     int signalled;        /* a wakeup is on its way: posters need not send another */
+    int sleeping;         /* in (or about to enter) its port's wait: posters wake it */
     nm_link waiting;      /* connections waiting for a task thread (tasks.h), oldest first */
     int index;
     nm_loop_group *group;
@@ -71,6 +72,11 @@ int nm_group_start(nm_loop_group *g);
 /* Run loop 0 on the calling thread until the server stops, then wake and
  * join the others, close what was still in flight to them, close the group. */
 void nm_group_run_first(nm_loop_group *g);
+/* One round of a loop: wait, dispatch (the inbox too), timers, the group's
+ * on_turn. 1 once the loop is stopped and drained. */
+int nm_group_turn(nm_loop_thread *t);
+/* Close the loops of a group whose threads have ended (or never started). */
+void nm_group_close(nm_loop_group *g);
 /* Stop and close a group whose threads may be partly started (start-up failure). */
 void nm_group_abort(nm_loop_group *g);
 

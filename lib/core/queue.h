@@ -28,6 +28,11 @@ int nm_queue_push(nm_queue *q, void *item);      /* waits while full; -1 if clos
 int nm_queue_try_push(nm_queue *q, void *item);  /* -1 when full or closed */
 /* Wait while full until deadline_ms (nm_now_ms clock); -1 when still full or closed. */
 int nm_queue_push_until(nm_queue *q, void *item, unsigned long long deadline_ms);
+/* The same without waking a consumer: a producer that puts a batch (an event
+ * loop during one round) wakes them once with nm_queue_wake. */
+int nm_queue_push_quiet(nm_queue *q, void *item);
+int nm_queue_try_push_quiet(nm_queue *q, void *item);
+void nm_queue_wake(nm_queue *q);                 /* one consumer, if anything is queued */
 void *nm_queue_pop(nm_queue *q);                 /* waits while empty; NULL once closed and empty */
 void *nm_queue_try_pop(nm_queue *q);             /* NULL when empty */
 void nm_queue_close(nm_queue *q);

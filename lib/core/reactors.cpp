@@ -46,6 +46,7 @@ int nm_reactors_run(nm_server *s, const nm_reactors *r)
     g.on_return = r->on_return;
     g.on_task = r->on_task;
     g.dispatch = r->dispatch;
+    if (r->workers) g.on_turn = nm_lend_wake_workers;
     if (r->task) {
         g.task = r->task;
         g.task_name = r->task_name;

@@ -25,7 +25,8 @@ int nm_workers_start(nm_workers *w, int count, void (*run)(void *item), const ch
     return -1;
 }
 
-int nm_workers_submit(nm_workers *w, void *item) { return nm_queue_push(&w->queue, item); }
+int nm_workers_submit(nm_workers *w, void *item) { return nm_queue_push_quiet(&w->queue, item); }
+void nm_workers_wake(nm_workers *w) { nm_queue_wake(&w->queue); }
 
 void nm_workers_stop(nm_workers *w)
 {

@@ -20,7 +20,10 @@ struct nm_workers {
 
 /* Start `count` workers (at least one); 0, or -1 with none left running. */
 int nm_workers_start(nm_workers *w, int count, void (*run)(void *item), const char *name);
-int nm_workers_submit(nm_workers *w, void *item);   /* 0, or -1 once stopped */
+/* Queue an item without waking a worker (0, or -1 once stopped); a loop
+ * submits a round's worth, then wakes them once with nm_workers_wake. */
+int nm_workers_submit(nm_workers *w, void *item);
+void nm_workers_wake(nm_workers *w);
 /* Let the workers finish what is queued, then join them. */
 void nm_workers_stop(nm_workers *w);
 

@@ -16,8 +16,10 @@ struct hsha {
 
 static int to_sync_layer(nm_offload *o, nm_conn *c)
 {
-    return nm_queue_try_push(&((hsha *)o->ctx)->requests, c);
+    return nm_queue_try_push_quiet(&((hsha *)o->ctx)->requests, c);
 }
+
+static void wake_sync_layer(nm_offload *o) { nm_queue_wake(&((hsha *)o->ctx)->requests); }
 
 static void *sync_worker(void *arg)
 {
@@ -36,6 +38,7 @@ int nm_model_half_sync_half_async(nm_server *s)
     static nm_thread workers[NM_MAX_THREADS];
     if (nm_offload_open(&h.async, s, to_sync_layer, &h)) return NM_ERR_SYSTEM;
     nm_queue_init(&h.requests, 0);
+    h.async.after_round = wake_sync_layer;
     int want = nm_thread_count(s->cfg.threads, NM_HSHA_WORKERS);
     int n = 0;
     while (n < want && nm_thread_start(&workers[n], sync_worker, &h) == 0) n++;

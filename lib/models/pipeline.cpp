@@ -21,8 +21,10 @@ struct pipeline {
 
 static int to_handler(nm_offload *o, nm_conn *c)
 {
-    return nm_queue_try_push(&((pipeline *)o->ctx)->to_handle, c);
+    return nm_queue_try_push_quiet(&((pipeline *)o->ctx)->to_handle, c);
 }
+
+static void wake_handler(nm_offload *o) { nm_queue_wake(&((pipeline *)o->ctx)->to_handle); }
 
 static void *handle_stage(void *arg)
 {
@@ -54,6 +56,7 @@ int nm_model_pipeline(nm_server *s)
     if (nm_offload_open(&p.parse, s, to_handler, &p)) return NM_ERR_SYSTEM;
     nm_queue_init(&p.to_handle, 0);
     nm_queue_init(&p.to_write, 0);
+    p.parse.after_round = wake_handler;
     int rc = NM_ERR_SYSTEM;
     if (nm_thread_start(&handler, handle_stage, &p) == 0) {
         if (nm_thread_start(&writer, write_stage, &p) == 0) {

@@ -36,7 +36,7 @@ static int push_task(nm_offload *o, nm_conn *c)
 {
     ws_worker *w = (ws_worker *)o->ctx;
     if (nm_deque_push(&w->tasks, c)) return -1;
-    if (worker_count > 1 && nm_deque_size(&w->tasks) > 1) nm_wakeup_signal(&workers[random_peer(w)].io.wake);
+    if (worker_count > 1 && nm_deque_size(&w->tasks) > 1) nm_offload_wake(&workers[random_peer(w)].io);
     return 0;
 }
 
@@ -73,7 +73,7 @@ static void pass_stop_on(ws_worker *w)
     if (w->told_stop || !nm_stop_requested(w->io.loop->srv)) return;
     w->told_stop = 1;
     for (int i = 0; i < worker_count; i++)
-        if (&workers[i] != w) nm_wakeup_signal(&workers[i].io.wake);
+        if (&workers[i] != w) nm_offload_wake(&workers[i].io);
 }
 
 static void *worker_main(void *arg)
