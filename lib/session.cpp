@@ -7,10 +7,22 @@
 
 /* ---- output queue ------------------------------------------------------ */
 
+/* A blocking connection's deadlines are checked around every read, so they
+ * need the clock itself; a loop's connections take the round's time. */
+static uint64_t clock_of(const nm_conn *c) { return c->flags & NM_CF_BLOCKING ? nm_now_ms() : nm_clock_ms(); }
+
 static nm_seg *seg_at(nm_conn *c, unsigned i) { return &c->out[(c->out_first + i) % NM_OUT_SEGS]; }
 
 int nm_out_write(nm_conn *c, const void *p, size_t n)
 {
+    if (c->out_count) {   /* the usual case: it fits behind what is queued */
+        nm_seg *t = seg_at(c, c->out_count - 1u);
+        if (t->buf && n <= (size_t)(t->buf->data + NM_BUF_SIZE - (t->p + t->len))) {
+            memcpy((char *)t->p + t->len, p, n);
+            t->len += (uint32_t)n;
+            return 0;
+        }
+    }
     const char *src = (const char *)p;
     while (n) {
         nm_seg *t = c->out_count ? seg_at(c, c->out_count - 1u) : 0;
@@ -88,7 +100,7 @@ int nm_session_flush(nm_conn *c)
 void nm_session_sent(nm_conn *c, size_t n)
 {
     if (!n) return;
-    c->write_since = nm_now_ms();   /* a stall is measured from the last progress */
+    c->write_since = clock_of(c);   /* a stall is measured from the last progress */
     while (c->out_count) {
         nm_seg *s = seg_at(c, 0);
         size_t pending = s->len - c->out_off;
@@ -175,7 +187,7 @@ static void resp_begin(nm_response *res, nm_conn *c, const nm_request *req, int 
     res->keep_alive = (uint8_t)keep;
     res->mark_count = c->out_count;
     res->mark_len = c->out_count ? seg_at(c, c->out_count - 1u)->len : 0;
-    if (!c->out_count) c->write_since = nm_now_ms();
+    if (!c->out_count) c->write_since = clock_of(c);
 }
 
 /* Queue a bodiless answer with `status` and close after it. When even that
@@ -196,7 +208,7 @@ static void answer_and_close(nm_conn *c, const nm_request *req, int status)
 static void read_phase(nm_conn *c, int phase)
 {
     c->read_phase = (uint8_t)phase;
-    c->read_since = nm_now_ms();
+    c->read_since = clock_of(c);
 }
 
 void nm_session_received(nm_conn *c, size_t n)
@@ -381,7 +393,7 @@ unsigned nm_session_timeout_ms(const nm_conn *c)
         since = c->write_since;
         limit = cfg->write_timeout_ms;
     }
-    uint64_t due = since + (uint64_t)(limit > 0 ? limit : 0), now = nm_now_ms();
+    uint64_t due = since + (uint64_t)(limit > 0 ? limit : 0), now = clock_of(c);
     return due > now ? (unsigned)(due - now) : 0;
 }
 

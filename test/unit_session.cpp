@@ -53,6 +53,14 @@ static int r_headers(const nm_request *, nm_response *r)
     return nm_resp_body(r, "no", 2);
 }
 
+/* A field longer than the head writer assembles at once, and a short one after it. */
+static char long_value[301];
+static int r_longfield(const nm_request *, nm_response *r)
+{
+    memset(long_value, 'v', sizeof(long_value) - 1);
+    return nm_resp_header(r, "X-Long", long_value) | nm_resp_header(r, "X-B", "2") | nm_resp_body(r, "ok", 2);
+}
+
 static int r_late(const nm_request *, nm_response *r)
 {
     nm_resp_body(r, "ok", 2);
@@ -86,7 +94,7 @@ static const struct {
 } routes[] = {
     { "/echo", r_echo },         { "/hello", r_hello },       { "/fail", r_fail },
     { "/half", r_half },         { "/huge", r_huge },         { "/big", r_big },
-    { "/wide", r_wide },         { "/headers", r_headers },   { "/nobody", r_nobody },
+    { "/wide", r_wide },         { "/headers", r_headers },   { "/longfield", r_longfield },   { "/nobody", r_nobody },
     { "/headonly", r_headonly }, { "/late", r_late },         { "/split", r_split },
     { "/badname", r_badname },   { "/emptyname", r_emptyname },
 };
@@ -280,6 +288,17 @@ TEST(session_response_api_order)
     CHECK_EQ(early_status_rc, -1);
     CHECK_EQ(late_header_rc, -1);
     CHECK_EQ(late_status_rc, -1);
+    teardown();
+}
+
+TEST(session_long_header_field)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /longfield HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    static char want[512];
+    snprintf(want, sizeof(want), "HTTP/1.1 200 OK\r\nX-Long: %s\r\nX-B: 2\r\nContent-Length: 2\r\n\r\nok", long_value);
+    CHECK(peer_gets(want));
     teardown();
 }
 

@@ -66,6 +66,7 @@ int nm_loop_wait(nm_loop *l)
     if (timeout < 0 || timeout > cap) timeout = cap;
     int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, timeout);
     l->now = nm_now_ms();
+    nm_clock_round(l->now);
     return n < 0 ? 0 : n;
 }
 

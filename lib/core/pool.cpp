@@ -1,9 +1,21 @@
 #include "pool.h"
+#include <sched.h>
+
+static void lock(nm_pool *p)
+{
+    for (unsigned spins = 0; __atomic_exchange_n(&p->lock, 1, __ATOMIC_ACQUIRE);)
+        if (++spins == 64) {   /* the holder was preempted: let it run */
+            spins = 0;
+            sched_yield();
+        }
+}
+
+static void unlock(nm_pool *p) { __atomic_store_n(&p->lock, 0, __ATOMIC_RELEASE); }
 
 void *nm_pool_get(nm_pool *p)
 {
     void *e = 0;
-    pthread_mutex_lock(&p->lock);
+    lock(p);
     if (p->free_list) {
         e = p->free_list;
         p->free_list = *(void **)e;
@@ -11,30 +23,24 @@ void *nm_pool_get(nm_pool *p)
         e = p->base + (size_t)p->bump++ * p->elem_size;
     }
     if (e) {
-        p->in_use++;
-        unsigned left = p->capacity - p->in_use;
-        if (left < p->low_water) p->low_water = left;
+        unsigned used = p->in_use + 1;
+        __atomic_store_n(&p->in_use, used, __ATOMIC_RELAXED);   /* read unlocked by nm_pool_free */
+        if (p->capacity - used < p->low_water) p->low_water = p->capacity - used;
     }
-    pthread_mutex_unlock(&p->lock);
+    unlock(p);
     return e;
 }
 
 void nm_pool_put(nm_pool *p, void *elem)
 {
-    pthread_mutex_lock(&p->lock);
+    lock(p);
     *(void **)elem = p->free_list;
     p->free_list = elem;
-    p->in_use--;
-    pthread_mutex_unlock(&p->lock);
+    __atomic_store_n(&p->in_use, p->in_use - 1, __ATOMIC_RELAXED);
+    unlock(p);
 }
 
-unsigned nm_pool_free(nm_pool *p)
-{
-    pthread_mutex_lock(&p->lock);
-    unsigned n = p->capacity - p->in_use;
-    pthread_mutex_unlock(&p->lock);
-    return n;
-}
+unsigned nm_pool_free(const nm_pool *p) { return p->capacity - __atomic_load_n(&p->in_use, __ATOMIC_RELAXED); }
 
 unsigned nm_pool_index(const nm_pool *p, const void *elem)
 {

@@ -4,11 +4,12 @@
  * never touched (a bump index serves them the first time), so an unused pool
  * costs address space, not resident memory. Returned elements go on a free
  * list threaded through their first bytes. Thread-safe; after fork() each
- * process owns its copy. */
+ * process owns its copy. The lock is a spinlock that yields: it guards a few
+ * instructions, taken several times per request, where a mutex costs more
+ * than the work. */
 #ifndef NM_POOL_H
 #define NM_POOL_H
 
-#include <pthread.h>
 #include <stddef.h>
 
 struct nm_pool {
@@ -20,16 +21,16 @@ struct nm_pool {
     unsigned in_use;
     unsigned low_water;  /* least free ever seen, for tests and reports */
     void *free_list;
-    pthread_mutex_t lock;
+    int lock;
 };
 
 #define NM_POOL_INIT(name, array) \
     { name, (char *)(array), sizeof((array)[0]), sizeof(array) / sizeof((array)[0]), \
-      0, 0, sizeof(array) / sizeof((array)[0]), 0, PTHREAD_MUTEX_INITIALIZER }
+      0, 0, sizeof(array) / sizeof((array)[0]), 0, 0 }
 
 void *nm_pool_get(nm_pool *p);          /* NULL when exhausted */
 void nm_pool_put(nm_pool *p, void *elem);
-unsigned nm_pool_free(nm_pool *p);      /* elements available now */
+unsigned nm_pool_free(const nm_pool *p);   /* elements available now (a snapshot) */
 unsigned nm_pool_index(const nm_pool *p, const void *elem);
 
 #endif

@@ -43,6 +43,12 @@ struct nm_wheel {
 };
 
 uint64_t nm_now_ms(void);  /* monotonic milliseconds */
+/* A thread that runs an event loop reads the clock once a round (after its
+ * wait) and tells it here; nm_clock_ms is then that time, and on any other
+ * thread nm_now_ms. Deadlines of non-blocking connections use it: a few
+ * clock reads a request saved, at the price of a round's staleness. */
+void nm_clock_round(uint64_t now_ms);
+uint64_t nm_clock_ms(void);
 
 void nm_wheel_init(nm_wheel *w, uint64_t now_ms);
 void nm_timer_init(nm_timer *t, void (*fn)(nm_timer *));

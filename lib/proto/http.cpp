@@ -9,13 +9,24 @@
 #include "../core/conn.h"
 #include <string.h>
 
-static int is_tchar(unsigned char ch)
-{
-    /* token characters of RFC 9110: letters, digits and !#$%&'*+-.^_`|~ */
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           (ch && memchr(extra, ch, sizeof(extra) - 1));
-}
+/* Token characters of RFC 9110 (letters, digits and !#$%&'*+-.^_`|~) as a
+ * 256-bit set built at compile time: the parser asks for every byte of every
+ * method and header name. */
+struct tchar_set {
+    uint8_t bits[32];
+    constexpr tchar_set() : bits()
+    {
+        const char extra[] = "!#$%&'*+-.^_`|~";
+        for (int ch = 0; ch < 256; ch++) {
+            bool in = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+            for (const char *e = extra; *e; e++) in = in || ch == (unsigned char)*e;
+            if (in) bits[ch >> 3] = (uint8_t)(bits[ch >> 3] | (1u << (ch & 7)));
+        }
+    }
+};
+static constexpr tchar_set tchars;
+
+static int is_tchar(unsigned char ch) { return (tchars.bits[ch >> 3] >> (ch & 7)) & 1; }
 
 static int eq_nocase(const char *a, size_t n, const char *lit)
 {
@@ -48,18 +59,24 @@ static int has_token(nm_slice v, const char *lit)
  * CR or LF. */
 static int find_head_end(const char *buf, uint32_t len, uint32_t *scan)
 {
+    /* A line at a time with memchr (word- or vector-wide in libc): the only
+     * CR a line may hold is the one just before its LF. */
     uint32_t i = *scan;
-    for (; i < len; i++) {
-        char ch = buf[i];
-        if (ch == '\n') {
-            if (i == 0 || buf[i - 1] != '\r') return -400;
-            if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r') return (int)(i + 1);
-        } else if (ch == '\r') {
-            if (i + 1 < len && buf[i + 1] != '\n') return -400;
-            if (i + 1 == len) break;   /* decide when the next byte arrives */
+    while (i < len) {
+        const char *nl = (const char *)memchr(buf + i, '\n', len - i);
+        uint32_t lf = nl ? (uint32_t)(nl - buf) : len;
+        const char *cr = (const char *)memchr(buf + i, '\r', lf - i);
+        if (!nl) {
+            if (!cr) break;
+            if ((uint32_t)(cr - buf) + 1 < len) return -400;   /* a CR with something other than LF after it */
+            *scan = (uint32_t)(cr - buf);   /* decide when the next byte arrives */
+            return 0;
         }
+        if (lf == 0 || buf[lf - 1] != '\r' || (cr && cr != nl - 1)) return -400;
+        if (lf >= 3 && buf[lf - 2] == '\n' && buf[lf - 3] == '\r') return (int)(lf + 1);
+        i = lf + 1;
     }
-    *scan = i;
+    *scan = len;
     return 0;
 }
 
@@ -138,14 +155,15 @@ static int http_parse(const char *buf, uint32_t len, uint32_t *scan, nm_request 
         req->headers[req->header_count].name = hn;
         req->headers[req->header_count].value = hv;
         req->header_count++;
-        if (eq_nocase(hn.p, hn.n, "content-length")) {
+        /* The few fields the server itself reads, told apart by length first. */
+        if (hn.n == 14 && eq_nocase(hn.p, hn.n, "content-length")) {
             if (has_cl++) return -400;
             if (parse_content_length(hv, &content_length)) return -400;
-        } else if (eq_nocase(hn.p, hn.n, "transfer-encoding")) {
+        } else if (hn.n == 17 && eq_nocase(hn.p, hn.n, "transfer-encoding")) {
             has_te = 1;
-        } else if (eq_nocase(hn.p, hn.n, "host")) {
+        } else if (hn.n == 4 && eq_nocase(hn.p, hn.n, "host")) {
             hosts++;
-        } else if (eq_nocase(hn.p, hn.n, "connection")) {
+        } else if (hn.n == 10 && eq_nocase(hn.p, hn.n, "connection")) {
             conn_close |= has_token(hv, "close");
             conn_keep |= has_token(hv, "keep-alive");
         }
@@ -191,46 +209,62 @@ static const char *reason(int status)
     }
 }
 
-static int put(nm_response *res, const char *s, size_t n) { return nm_out_write(res->conn, s, n); }
-static int puts_(nm_response *res, const char *s) { return put(res, s, strlen(s)); }
+/* Each part of a head is assembled here and queued with one write. */
+struct line {
+    char buf[128];
+    size_t n;
+};
+
+static void add(line *l, const char *s, size_t n)
+{
+    memcpy(l->buf + l->n, s, n);
+    l->n += n;
+}
+
+static int put(nm_response *res, const line *l) { return nm_out_write(res->conn, l->buf, l->n); }
 
 static int http_open_head(nm_response *res)
 {
-    char line[64];
+    line l = { "HTTP/1.1 ", 9 };
     int status = res->status < 100 || res->status > 999 ? 500 : res->status;
-    memcpy(line, "HTTP/1.1 ", 9);
-    unsigned n = 9 + nm_utoa(line + 9, (unsigned)status);
-    line[n++] = ' ';
-    int rc = put(res, line, n);
-    rc |= puts_(res, reason(status));
-    return rc | put(res, "\r\n", 2);
+    l.n += nm_utoa(l.buf + l.n, (unsigned)status);
+    const char *why = reason(status);
+    l.buf[l.n++] = ' ';
+    add(&l, why, strlen(why));   /* the longest reason fits */
+    add(&l, "\r\n", 2);
+    return put(res, &l);
 }
 
 static int http_header(nm_response *res, const char *name, const char *value)
 {
-    if (!*name) return -1;
-    for (const char *s = name; *s; s++)
-        if (!is_tchar((unsigned char)*s)) return -1;
-    for (const char *s = value; *s; s++)
-        if (*s == '\r' || *s == '\n') return -1;   /* no response splitting */
-    int rc = puts_(res, name);
-    rc |= put(res, ": ", 2);
-    rc |= puts_(res, value);
-    return rc | put(res, "\r\n", 2);
+    size_t nn = 0, vn = 0;
+    for (; name[nn]; nn++)
+        if (!is_tchar((unsigned char)name[nn])) return -1;
+    for (; value[vn]; vn++)
+        if (value[vn] == '\r' || value[vn] == '\n') return -1;   /* no response splitting */
+    if (!nn) return -1;
+    line l;
+    l.n = 0;
+    if (nn + vn + 4 > sizeof(l.buf))   /* a long field goes in pieces */
+        return nm_out_write(res->conn, name, nn) | nm_out_write(res->conn, ": ", 2) |
+               nm_out_write(res->conn, value, vn) | nm_out_write(res->conn, "\r\n", 2);
+    add(&l, name, nn);
+    add(&l, ": ", 2);
+    add(&l, value, vn);
+    add(&l, "\r\n", 2);
+    return put(res, &l);
 }
 
 static int http_close_head(nm_response *res, size_t body_len)
 {
-    char line[48] = "Content-Length: ";
-    unsigned n = 16 + nm_utoa(line + 16, body_len);
-    line[n++] = '\r';
-    line[n++] = '\n';
-    int rc = put(res, line, n);
-    if (!res->keep_alive)
-        rc |= puts_(res, "Connection: close\r\n");
-    else if (res->req && res->req->version_minor == 0)
-        rc |= puts_(res, "Connection: keep-alive\r\n");
-    return rc | put(res, "\r\n", 2);
+    static const char close_[] = "Connection: close\r\n", keep[] = "Connection: keep-alive\r\n";
+    line l = { "Content-Length: ", 16 };
+    l.n += nm_utoa(l.buf + l.n, body_len);
+    add(&l, "\r\n", 2);
+    if (!res->keep_alive) add(&l, close_, sizeof(close_) - 1);
+    else if (res->req && res->req->version_minor == 0) add(&l, keep, sizeof(keep) - 1);
+    add(&l, "\r\n", 2);
+    return put(res, &l);
 }
 
 const nm_protocol nm_proto_http = {
