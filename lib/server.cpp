@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -138,6 +139,7 @@ int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));   /* answers leave at once (see nm_accept) */
     if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, NM_LISTEN_BACKLOG)) {
         int e = errno;
         if (e == EADDRINUSE) {

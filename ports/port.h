@@ -27,6 +27,9 @@ struct nm_port_ops {
     void (*del)(nm_port *p, int fd, int old_mask);               /* stop watching fd */
     int  (*wait)(nm_port *p, nm_event *out, int max, int timeout_ms); /* ready count, -1 */
     int  edge_capable;                                           /* can report edges only */
+    /* close() takes the fd out of the kernel's set by itself (epoll, when no
+     * other descriptor shares the file): a connection closed for good needs no del. */
+    int  closing_forgets;
 };
 
 struct nm_port {

@@ -5,6 +5,10 @@
  * connection in-process over a socket pair (test/rig.h). */
 #include "check.h"
 #include "rig.h"
+#include "core/accept.h"
+#include "core/server.h"
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -299,4 +303,38 @@ TEST(a_half_closed_peer_gets_its_answers_then_a_close)
     CHECK(n > 2 && !strcmp(got + n - 2, "ok"));
     CHECK_EQ(r.handled, 2);
     rig_close(&r);
+}
+
+/* Answers are small and must not wait for Nagle's delayed ACK: every
+ * accepted connection has TCP_NODELAY, whether set on it or inherited from
+ * the listener. */
+TEST(accepted_connections_have_nodelay)
+{
+    rig r;
+    REQUIRE(rig_open(&r, NM_PROTO_HTTP) == 0);
+    rig_close(&r);
+    r.srv.cfg.host = "127.0.0.1";
+    r.srv.port_number = 0;
+    r.srv.listen_fd = nm_listen_open(&r.srv, 1, 0);
+    REQUIRE(r.srv.listen_fd >= 0);
+    struct sockaddr_in a;
+    socklen_t n = sizeof(a);
+    REQUIRE(getsockname(r.srv.listen_fd, (struct sockaddr *)&a, &n) == 0);
+    int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(client >= 0);
+    CHECK(connect(client, (struct sockaddr *)&a, sizeof(a)) == 0);
+    nm_conn *c = 0;
+    int more = 0;
+    for (int i = 0; i < 200 && !c; i++) {
+        c = nm_accept(&r.srv, 1, &more);
+        if (!c) usleep(5000);
+    }
+    REQUIRE(c != 0);
+    int on = 0;
+    n = sizeof(on);
+    CHECK(getsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, &n) == 0);
+    CHECK(on != 0);
+    nm_conn_close(c);
+    close(client);
+    close(r.srv.listen_fd);
 }

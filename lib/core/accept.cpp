@@ -93,8 +93,12 @@ nm_conn *nm_accept(nm_server *s, int nonblocking, int *more)
         refuse(s, fd);
         return 0;
     }
+#if !defined(__linux__) && !defined(__FreeBSD__)
+    /* Linux and FreeBSD hand the listener's TCP_NODELAY to every accepted
+     * socket: a syscall per connection saved there. */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+#endif
     return c;
 }
 

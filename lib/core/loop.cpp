@@ -165,6 +165,8 @@ void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
 
 void nm_loop_drop(nm_loop *l, nm_conn *c)
 {
+    nm_channel *ch = &l->ch[c->fd];
+    if (l->port.ops->closing_forgets) ch->mask = 0;   /* the close below unregisters it: a syscall saved */
     nm_loop_watch(l, c->fd, 0, 0, 0);
     nm_wheel_del(&l->wheel, &c->timer);
     nm_conn_close(c);
