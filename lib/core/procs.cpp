@@ -102,6 +102,20 @@ int nm_procs_reap(nm_procs *g)
     return n;
 }
 
+int nm_procs_wait_below(nm_procs *g, int cap, uint64_t deadline)
+{
+    /* Polled in 1 ms steps: a library cannot own SIGCHLD (the program around
+     * it may have a handler of its own), and the parent has nothing else to
+     * do while every slot is taken. A child that has just answered is
+     * usually gone within the first step. */
+    for (;;) {
+        nm_procs_reap(g);
+        if (g->count < cap) return 1;
+        if (nm_stop_requested(g->srv) || nm_now_ms() >= deadline) return 0;
+        pause_ms(1);
+    }
+}
+
 void nm_procs_ready(nm_procs *g)
 {
     __atomic_fetch_add(&g->sh->ready, 1, __ATOMIC_SEQ_CST);

@@ -39,6 +39,10 @@ void nm_procs_close(nm_procs *g);
 int nm_procs_spawn(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *arg);
 /* Reap children that ended, without waiting; returns how many. */
 int nm_procs_reap(nm_procs *g);
+/* Room for one more child under `cap`: reap the ones that ended and, while
+ * all `cap` still live, keep reaping until one ends, `deadline` (nm_now_ms)
+ * passes or a stop. 1 when there is room, else 0. */
+int nm_procs_wait_below(nm_procs *g, int cap, uint64_t deadline);
 /* Wait until `n` children report ready (or one ended): 0, or -1. */
 int nm_procs_wait_ready(nm_procs *g, int n);
 void nm_procs_ready(nm_procs *g);    /* called by a child */

@@ -1,8 +1,12 @@
 /* fork_per_conn - the parent accepts; every connection gets a child process
  * of its own, which serves it with blocking I/O and exits. The parent reaps
- * each child that ends (no zombie), caps the children alive at once (the
- * compile-time NM_MAX_CHILDREN, or a lower --workers) and answers 503 past
- * the cap. A crash in one child takes one connection with it, nothing else. */
+ * each child that ends (no zombie) and caps the children alive at once (the
+ * compile-time NM_MAX_CHILDREN, or a lower --workers). The cap is checked
+ * against children reaped just then: one that ended while the parent waited
+ * in accept() no longer holds its place. A burst past the cap waits up to
+ * NM_ROOM_WAIT_MS for a child to end; once the cap has held that long, each
+ * further connection is answered 503 at once until a child ends. A crash in
+ * one child takes one connection with it, nothing else. */
 #include "../core/blocking.h"
 #include "../core/procs.h"
 #include <unistd.h>
@@ -25,11 +29,14 @@ int nm_model_fork_per_conn(nm_server *s)
     if (!g) return NM_ERR_SYSTEM;
     nm_blocking_listener(s->listen_fd);
     nm_announce(s);
+    nm_room room = { 0 };
     while (!nm_stop_requested(s)) {
-        nm_procs_reap(g);
+        nm_procs_reap(g);   /* an idle parent still collects its zombies every accept timeout */
         nm_conn *c = nm_blocking_accept(s);
         if (!c) continue;
-        if (g->count >= cap || nm_procs_spawn(g, serve_child, c) < 0) {
+        int found = nm_procs_wait_below(g, cap, nm_room_deadline(&room));
+        nm_room_found(&room, found);
+        if (!found || nm_procs_spawn(g, serve_child, c) < 0) {
             nm_blocking_refuse(c);
             continue;
         }

@@ -68,9 +68,12 @@ usage() {
     files=""
     for p in $(tree "$1"); do [ -r "/proc/$p/status" ] && files="$files /proc/$p/status"; done
     [ -n "$files" ] || { echo "0 0 0 0"; return; }
+    # A process may end between tree and the read (a fork_per_conn child):
+    # awk stops at a file it cannot open, cat skips it, so the sums are
+    # always printed, four numbers.
     # shellcheck disable=SC2086
-    awk '/^VmRSS:/ { r += $2 } /^VmHWM:/ { h += $2 } /^Threads:/ { t += $2; n++ }
-         END { print r + 0, h + 0, t + 0, n + 0 }' $files 2> /dev/null
+    cat $files 2> /dev/null | awk '/^VmRSS:/ { r += $2 } /^VmHWM:/ { h += $2 } /^Threads:/ { t += $2; n++ }
+         END { print r + 0, h + 0, t + 0, n + 0 }'
 }
 
 # monitor ROOT FILE: sample usage every half second while RUNFLAG exists;
