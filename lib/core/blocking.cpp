@@ -3,6 +3,7 @@
 #include "../session.h"
 #include "timer.h"
 #include "../proto/protocol.h"
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,8 +25,9 @@ nm_conn *nm_blocking_accept(nm_server *s)
     int more;
     nm_gauge_enter(s, NM_G_IN_ACCEPT);
     nm_conn *c = nm_accept(s, 0, &more);
+    int timed_out = !c && (errno == EAGAIN || errno == EWOULDBLOCK);   /* the listener's NM_STOP_POLL_MS step */
     nm_gauge_leave(s, NM_G_IN_ACCEPT);
-    if (!c && !more && !nm_stop_requested(s)) {
+    if (!c && !more && !timed_out && !nm_stop_requested(s)) {
         struct timespec pause = { 0, 10 * 1000 * 1000 };   /* accept failing: do not spin */
         nanosleep(&pause, 0);
     }
