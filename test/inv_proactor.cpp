@@ -63,9 +63,13 @@ struct capacity { long slots, ring, buffers, uring, conns; };
 static int start_at_capacity(tc_server *s, const char *engine, const char *opt, const char *val,
                              tc_conn *probe, capacity *k, const char *what, long most)
 {
-    if (inv_start(s, "proactor", "--proactor", engine, opt, val, (const char *)0)) {
+    char said[32];
+    snprintf(said, sizeof(said), " proactor=%s", engine);
+    if (inv_start(s, "proactor", "--proactor", engine, opt, val, (const char *)0)) return -1;
+    if (!strstr(s->line, said)) {   /* refused: the server says so and ends */
+        tc_server_stop(s, 5000);
         if (strcmp(engine, "io_uring") || inv_start(s, "proactor", (const char *)0)) return -1;
-        int emulated = strstr(s->line, "proactor=emulated") != 0;   /* auto says what the kernel allows */
+        int emulated = strstr(s->line, " proactor=emulated") != 0;   /* auto says what the kernel allows */
         tc_server_stop(s, 5000);
         if (emulated) printf("  io_uring is not available here: its engine is not tested\n");
         return emulated ? 1 : -1;
