@@ -36,7 +36,10 @@ static void on_ready(const nm_server *srv, int port, void *user)
 {
     const nm_config *cfg = (const nm_config *)user;
     printf("listening on %s:%d model=%s poller=%s", cfg->host, port, model, nm_server_poller(srv));
-    if (!strcmp(model, "proactor")) printf(" proactor=%s", nm_proactor_kind(cfg->proactor));
+    if (!strcmp(model, "proactor")) {
+        const char *kind = nm_proactor_kind(cfg->proactor);   /* NULL: io_uring asked for and refused */
+        printf(" proactor=%s", kind ? kind : "unavailable");
+    }
     printf("\n");
     fflush(stdout);
 }

@@ -231,14 +231,18 @@
 #endif
 
 /* io_uring rings of the proactor model: submission entries, and completion
- * entries (at least NM_MAX_CONNS + 2: every operation in flight has room
- * for its completion). Powers of two. */
+ * entries (the kernel rounds both up to a power of two, and clamps them to
+ * its maximum). Every operation in flight has room for its completion, and
+ * every connection, idle ones too, has one operation in flight: so the
+ * completion ring follows NM_MAX_CONNS (+ 2 for the listener's wait and its
+ * cancel). A smaller one caps the proactor's connections below the slots:
+ * past it a connection is refused (503), counted. */
 #ifndef NM_PROACTOR_SQ_ENTRIES
 #define NM_PROACTOR_SQ_ENTRIES 256
 #endif
 
 #ifndef NM_PROACTOR_CQ_ENTRIES
-#define NM_PROACTOR_CQ_ENTRIES 2048
+#define NM_PROACTOR_CQ_ENTRIES (NM_MAX_CONNS + 2)
 #endif
 
 #endif

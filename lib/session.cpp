@@ -291,6 +291,15 @@ static void refuse_without_buffer(nm_conn *c)
     c->flags |= NM_CF_DEAD;
 }
 
+int nm_session_take_input(nm_conn *c)
+{
+    if (c->in) return 0;
+    c->in = nm_buf_free() > NM_BUF_ANSWER_RESERVE ? nm_buf_get() : 0;
+    if (!c->in) return -1;
+    c->in_len = c->in_scan = 0;
+    return 0;
+}
+
 int nm_session_fill(nm_conn *c)
 {
     /* A stopping server answers a request that has arrived but waits for no
@@ -299,13 +308,9 @@ int nm_session_fill(nm_conn *c)
      * that a stop signal handled just before it would not interrupt. */
     int recv_flags = !c->in_len && nm_stop_requested(c->srv) ? MSG_DONTWAIT : 0;
     c->flags &= (uint8_t)~NM_CF_DRAINED;
-    if (!c->in) {
-        c->in = nm_buf_free() > NM_BUF_ANSWER_RESERVE ? nm_buf_get() : 0;
-        if (!c->in) {
-            refuse_without_buffer(c);
-            return -1;
-        }
-        c->in_len = c->in_scan = 0;
+    if (nm_session_take_input(c)) {
+        refuse_without_buffer(c);
+        return -1;
     }
     if (c->in_len >= NM_BUF_SIZE) {   /* the protocol refuses a full buffer first */
         c->flags |= NM_CF_DEAD;

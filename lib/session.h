@@ -35,6 +35,10 @@ void nm_session_sent(nm_conn *c, size_t n);
 void nm_session_received(nm_conn *c, size_t n);
 /* Refuse a connection without reading it: the protocol's refusal, counted. */
 void nm_session_refuse(nm_conn *c);
+/* Give c an input buffer (kept if it has one) unless only the reserve for
+ * answers (NM_BUF_ANSWER_RESERVE) is left: 0, or -1 without one. A new
+ * request may not take what the answers of started ones need. */
+int nm_session_take_input(nm_conn *c);
 
 /* The timeout that applies to the connection's state now, in ms. */
 unsigned nm_session_timeout_ms(const nm_conn *c);

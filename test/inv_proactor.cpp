@@ -1,9 +1,11 @@
 /* proactor: the model says which engine runs - on its first line and in
  * /stats, the same answer - and the emulated engine can be forced. Both
  * engines serve keep-alive and pipelined requests (the conformance suite
- * runs on each). */
+ * runs on each), and hold, refuse and stop connections at capacity. */
 #include "inv.h"
+#include "inv_family.h"
 #include "inv_stat.h"
+#include <poll.h>
 
 static void engine_is(const char *mode, const char *expect)
 {
@@ -17,6 +19,10 @@ static void engine_is(const char *mode, const char *expect)
     CHECK(uring || !strncmp(word, "emulated", 8));
     if (expect) CHECK(!strncmp(word, expect, strlen(expect)));
     CHECK_EQ(inv_model_stat(s.port, "io_uring"), uring);   /* what runs is what was said */
+    tc_stats st;
+    REQUIRE(tc_stats_get(s.port, &st) == 0);
+    /* the ring follows the slots: it never caps connections below them */
+    if (uring) CHECK(inv_model_stat(s.port, "ring_conns") >= st.free_slots);
     tc_conn c;
     REQUIRE(!tc_connect(&c, s.port));
     CHECK(inv_echo_roundtrip(&c, "first") == 0);
@@ -36,3 +42,158 @@ TEST(proactor_emulated_engine_can_be_forced)
     if (!inv_has_model("proactor")) return;
     engine_is("emulated", "emulated");
 }
+
+/* ---- at capacity: run by test/run.sh on BUILD/small/nmserve, a proactor
+ * built with fewer slots, ring entries and buffers than the connections
+ * below (see the Makefile), on each engine. On a build whose capacities are
+ * larger than a quick test should open, they say so and skip. */
+
+enum { CAPACITY_TEST_MAX = 64 };
+
+static tc_conn held[CAPACITY_TEST_MAX + 1];
+
+/* What the server can carry, as /stats says before the asker took any:
+ * slots, connections the io_uring ring carries, buffers; io_uring or not. */
+struct capacity { long slots, ring, buffers, uring, conns; };
+
+/* Start the proactor on `engine` (with one more option) and read its
+ * capacity on `probe`, which stays open (so no slot is in doubt).
+ * 0, 1 to skip (io_uring not available here, or the capacity is more than
+ * `most`), -1 on failure. */
+static int start_at_capacity(tc_server *s, const char *engine, const char *opt, const char *val,
+                             tc_conn *probe, capacity *k, const char *what, long most)
+{
+    char said[32];
+    snprintf(said, sizeof(said), " proactor=%s", engine);
+    if (inv_start(s, "proactor", "--proactor", engine, opt, val, (const char *)0)) return -1;
+    if (!strstr(s->line, said)) {   /* refused: the server says so and ends */
+        tc_server_stop(s, 5000);
+        if (strcmp(engine, "io_uring") || inv_start(s, "proactor", (const char *)0)) return -1;
+        int emulated = strstr(s->line, " proactor=emulated") != 0;   /* auto says what the kernel allows */
+        tc_server_stop(s, 5000);
+        if (emulated) printf("  io_uring is not available here: its engine is not tested\n");
+        return emulated ? 1 : -1;
+    }
+    char body[1024];
+    if (tc_connect(probe, s->port) || fam_get(probe, "/stats", body, sizeof(body)) != 200) return -1;
+    k->slots = inv_stat_in(body, "free_slots");
+    k->buffers = inv_stat_in(body, "free_buffers");
+    k->uring = inv_stat_in(body, "io_uring");
+    k->ring = inv_stat_in(body, "ring_conns");
+    k->conns = k->uring && k->ring < k->slots ? k->ring : k->slots;
+    if (k->slots <= 0 || k->buffers <= 0 || k->uring != !strcmp(engine, "io_uring") || k->ring < 0) return -1;
+    long n = !strcmp(what, "buffers") ? k->buffers : k->conns;
+    if (n <= most) return 0;
+    printf("  %s: %ld %s is more than this test opens (test/run.sh runs it on BUILD/small)\n", engine, n, what);
+    tc_close(probe);
+    tc_server_stop(s, 5000);
+    return 1;
+}
+
+/* Nothing but the close: a stop ends an idle connection without a word. */
+static int closed_silently(tc_conn *c)
+{
+    char b[64];
+    return tc_read_some(c, b, sizeof(b), 5000) == 0 && tc_wait_eof(c, 5000);
+}
+
+/* 1 when the server refuses a new connection (503 and close) before it says anything. */
+static int refused_at_once(int port)
+{
+    static tc_conn c;
+    if (tc_connect(&c, port)) return 0;
+    tc_response r;
+    char body[64];
+    int ok = tc_read_response(&c, &r, body, sizeof(body)) == 0 && r.status == 503 && tc_wait_eof(&c, 5000);
+    tc_close(&c);
+    return ok;
+}
+
+/* Connections past what the engine carries (ring room on io_uring, slots
+ * on both): each idle one is held after its answer without an input
+ * buffer, the ones past it are refused, accepting never stops, and a stop
+ * ends them all at once. */
+static void idle_connections_at_capacity(const char *engine)
+{
+    tc_server s;
+    capacity k;
+    int started = start_at_capacity(&s, engine, "--idle-timeout", "60000", &held[0], &k, "connections",
+                                    CAPACITY_TEST_MAX);
+    REQUIRE(started >= 0);
+    if (started) return;
+    long cap = k.conns;
+    char body[1024];
+    for (long i = 1; i < cap; i++) {
+        REQUIRE(tc_connect(&held[i], s.port) == 0);
+        REQUIRE(fam_get(&held[i], "/", body, sizeof(body)) == 200);
+    }
+    CHECK(cap > k.buffers);   /* more idle connections than buffers: none holds one */
+    for (int i = 0; i < 3; i++) CHECK(refused_at_once(s.port));
+    /* room comes back as connections end: accepting went on all along */
+    for (long i = cap - 3; i < cap; i++) tc_close(&held[i]);
+    long others = -1;
+    for (long deadline = tc_now_ms() + 5000; others != cap - 4 && tc_now_ms() < deadline; tc_sleep_ms(20))
+        others = fam_get(&held[0], "/stats", body, sizeof(body)) == 200 ? inv_stat_in(body, "active") : -1;
+    CHECK_EQ(others, cap - 4);
+    for (long i = cap - 3; i < cap; i++) {
+        REQUIRE(tc_connect(&held[i], s.port) == 0);
+        CHECK_EQ(fam_get(&held[i], "/", body, sizeof(body)), 200);
+    }
+    CHECK_EQ(tc_server_stop(&s, 10000), 0);
+    for (long i = 0; i < cap; i++) {
+        CHECK(closed_silently(&held[i]));
+        tc_close(&held[i]);
+    }
+}
+
+TEST(proactor_capacity_idle_connections_io_uring) { if (inv_has_model("proactor")) idle_connections_at_capacity("io_uring"); }
+TEST(proactor_capacity_idle_connections_emulated) { if (inv_has_model("proactor")) idle_connections_at_capacity("emulated"); }
+
+/* A flood of new requests takes input buffers down to the reserve and no
+ * further: the request that was being read when it came is still answered. */
+static void answers_keep_their_reserve(const char *engine)
+{
+    tc_server s;
+    capacity k;
+    tc_conn *probe = &held[0], *first = &held[1], *flood = &held[2];
+    int started = start_at_capacity(&s, engine, "--header-timeout", "30000", probe, &k, "buffers",
+                                    CAPACITY_TEST_MAX - 4);
+    REQUIRE(started >= 0);
+    if (started) return;
+    long n = k.buffers + 2;
+    REQUIRE(n + 2 <= k.conns);
+    REQUIRE(tc_connect(first, s.port) == 0);
+    REQUIRE(tc_send_str(first, "GET / HTTP/1.1\r\n") == 0);   /* started: it holds an input buffer */
+    char body[1024];
+    long left = -1;
+    for (long deadline = tc_now_ms() + 5000; left != k.buffers - 1 && tc_now_ms() < deadline; tc_sleep_ms(20))
+        left = fam_get(probe, "/stats", body, sizeof(body)) == 200 ? inv_stat_in(body, "free_buffers") : -1;
+    REQUIRE(left == k.buffers - 1);
+    struct pollfd fds[CAPACITY_TEST_MAX];
+    for (long i = 0; i < n; i++) {
+        REQUIRE(tc_connect(&flood[i], s.port) == 0);
+        REQUIRE(tc_send_str(&flood[i], "GET /flood HTTP/1.1\r\n") == 0);
+        fds[i].fd = flood[i].fd;
+        fds[i].events = POLLIN;
+    }
+    /* more new requests than buffers: some are refused, the pool is at its floor */
+    long refused = 0;
+    for (long deadline = tc_now_ms() + 5000; !refused && tc_now_ms() < deadline;) {
+        if (poll(fds, (nfds_t)n, 100) <= 0) continue;
+        for (long i = 0; i < n; i++) {
+            tc_response r;
+            if (!(fds[i].revents & POLLIN)) continue;
+            fds[i].events = 0;
+            refused += tc_read_response(&flood[i], &r, body, sizeof(body)) == 0 && r.status == 503;
+        }
+    }
+    CHECK(refused > 0);
+    REQUIRE(tc_send_str(first, "Host: first\r\n\r\n") == 0);
+    tc_response r;
+    CHECK(tc_read_response(first, &r, body, sizeof(body)) == 0 && r.status == 200);
+    for (long i = 0; i < n + 2; i++) tc_close(&held[i]);
+    CHECK_EQ(tc_server_stop(&s, 10000), 0);
+}
+
+TEST(proactor_capacity_answers_keep_their_reserve_io_uring) { if (inv_has_model("proactor")) answers_keep_their_reserve("io_uring"); }
+TEST(proactor_capacity_answers_keep_their_reserve_emulated) { if (inv_has_model("proactor")) answers_keep_their_reserve("emulated"); }

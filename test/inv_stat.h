@@ -8,14 +8,21 @@
 #include <string.h>
 #include <dirent.h>
 
-/* The value of "name" in /stats, or -1 when absent or unreachable. */
-static inline long inv_model_stat(int port, const char *name)
+/* The value of "name" in a /stats body, or -1 when absent. */
+static inline long inv_stat_in(const char *body, const char *name)
 {
-    char body[1024], key[64];
-    if (tc_get(port, "/stats", body, sizeof(body)) != 200) return -1;
+    char key[64];
     snprintf(key, sizeof(key), "\"%s\":", name);
     const char *at = strstr(body, key);
     return at ? strtol(at + strlen(key), 0, 10) : -1;
+}
+
+/* The value of "name" in /stats, or -1 when absent or unreachable. */
+static inline long inv_model_stat(int port, const char *name)
+{
+    char body[1024];
+    if (tc_get(port, "/stats", body, sizeof(body)) != 200) return -1;
+    return inv_stat_in(body, name);
 }
 
 /* POST /echo with `id` on c and check that exactly `id` comes back. */

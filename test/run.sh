@@ -89,6 +89,9 @@ for p in $(sed -n 's/^proactor //p' "$LOGS/models.txt"); do
         NM_SUITE=short conformance "$B/nmserve" proactor --proactor emulated --poller "$p"
     fi
 done
+# The proactor past its capacities (a build with small ones), on each engine.
+[ -x "$B/small/nmserve" ] && check "proactor at small capacities" env NM_TEST_FILTER=proactor_capacity \
+    timeout 120 "$DRV/test/invariants" "$B/small/nmserve"
 if [ -x "$B/kqemu/nmserve" ]; then
     conformance "$B/kqemu/nmserve" kqueue
     NM_SUITE=short conformance "$B/kqemu/nmserve" kqueue --edge

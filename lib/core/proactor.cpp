@@ -17,9 +17,9 @@ int nm_proactor_pending(const nm_conn *c) { return *op_of(c); }
 /* Every completion passes here: the operation is over before its handler runs. */
 static void deliver(nm_proactor *p, nm_conn *c, int op, int result)
 {
-    if ((void *)c == (void *)p) return;   /* the completion of a cancel itself */
+    if (!c && op != NM_OP_ACCEPT) return;   /* the completion of a cancel itself */
     if (c) *op_of(c) = NM_OP_NONE;
-    else p->accept_pending = 0;
+    else p->accept_pending = p->cancelling = 0;
     p->complete(p, c, op, result);
 }
 
@@ -94,7 +94,7 @@ int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completi
     p->uring = want_uring && nm_uring_open(&p->ring) == 0;
     if (!p->uring && mode && !strcmp(mode, "io_uring")) return -1;
     p->complete = fn;
-    p->accept_pending = 0;
+    p->accept_pending = p->cancelling = 0;
     p->ndone = 0;
     p->loop = nm_loop_open(s, s->port, 0);
     if (!p->loop) {
@@ -132,13 +132,15 @@ int nm_proactor_submit(nm_proactor *p, nm_conn *c, int op)
 
 void nm_proactor_cancel_accept(nm_proactor *p)
 {
-    if (!p->accept_pending) return;
+    if (!p->accept_pending || p->cancelling) return;
     if (p->uring) {
-        nm_uring_cancel(&p->ring, (uint64_t)NM_OP_ACCEPT, (uint64_t)(uintptr_t)p);
+        /* refused only when the kernel takes no submission now: asked again next turn */
+        if (nm_uring_cancel_accept(&p->ring) == 0) p->cancelling = 1;
         return;
     }
     nm_loop_watch(p->loop, p->loop->srv->listen_fd, 0, 0, 0);
     finished(p, 0, NM_OP_ACCEPT, -ECANCELED);
+    p->cancelling = 1;
 }
 
 void nm_proactor_turn(nm_proactor *p)
@@ -149,7 +151,8 @@ void nm_proactor_turn(nm_proactor *p)
         nm_uring_reap(&p->ring, p, deliver);
         return;
     }
-    nm_loop_dispatch(p->loop, nm_loop_wait(p->loop));
+    /* A completion made outside a pass (a cancel) is not held back by a wait. */
+    if (!p->ndone) nm_loop_dispatch(p->loop, nm_loop_wait(p->loop));
     /* the operations are done: now their handlers, which may submit more */
     for (int i = 0; i < p->ndone; i++) deliver(p, p->done[i].c, p->done[i].op, p->done[i].result);
     p->ndone = 0;

@@ -28,6 +28,7 @@ typedef void (*nm_completion_fn)(nm_proactor *p, nm_conn *c, int op, int result)
 struct nm_uring {
     int fd;
     unsigned sq_entries, cq_entries, inflight, unsubmitted;
+    unsigned conn_ops;         /* of inflight, the connections' (the rest: the listener's) */
     unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
     unsigned *cq_head, *cq_tail, *cq_mask;
     void *sqes, *cqes;
@@ -46,6 +47,7 @@ struct nm_proactor {
     nm_uring ring;
     nm_completion_fn complete;
     int accept_pending;
+    int cancelling;            /* the listener's wait is being cancelled */
     int ndone;                 /* emulated: completions of this pass */
     nm_completion done[NM_MAX_EVENTS + 1];
 };
@@ -56,7 +58,8 @@ int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completi
 void nm_proactor_close(nm_proactor *p);
 /* 0, or -1 when the operation cannot be queued (the caller refuses). */
 int nm_proactor_submit(nm_proactor *p, nm_conn *c, int op);
-/* Stop waiting for the listener; its ACCEPT completes (result -ECANCELED). */
+/* Stop waiting for the listener; its ACCEPT completes (result -ECANCELED).
+ * Call again until it has: a cancel the ring has no room for is not queued. */
 void nm_proactor_cancel_accept(nm_proactor *p);
 /* Submit what is queued, wait (bounded by the loop's timers), and deliver
  * the completions. */
@@ -67,13 +70,19 @@ int nm_proactor_pending(const nm_conn *c);
  * io_uring is asked for and refused. Probes the kernel. */
 const char *nm_proactor_probe(const char *mode);
 
+/* Completion entries held for the listener: its wait and the cancel of it. */
+enum { NM_URING_LISTENER_OPS = 2 };
+
 /* The io_uring engine (core/uring.cpp): 0 or -errno. */
 int nm_uring_open(nm_uring *r);
 void nm_uring_close(nm_uring *r);
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd);
-int nm_uring_cancel(nm_uring *r, uint64_t user_data, uint64_t own_data);
+/* Its own completion comes without a connection and with an op other than ACCEPT. */
+int nm_uring_cancel_accept(nm_uring *r);
 int nm_uring_flush(nm_uring *r);
 /* Hand every posted completion to fn. */
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn);
+/* Connections the ring carries at once (one operation in flight each). */
+unsigned nm_uring_conn_room(const nm_uring *r);
 
 #endif

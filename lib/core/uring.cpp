@@ -33,8 +33,11 @@ int nm_uring_open(nm_uring *r)
 {
     io_uring_params prm;
     memset(&prm, 0, sizeof(prm));
-    prm.flags = IORING_SETUP_CQSIZE;
-    prm.cq_entries = NM_PROACTOR_CQ_ENTRIES;
+    /* CLAMP: a connection count past the kernel's largest ring is refused
+     * connection by connection, not the whole engine. */
+    prm.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+    /* the kernel wants at least as many completion entries as submission ones */
+    prm.cq_entries = NM_PROACTOR_CQ_ENTRIES < NM_PROACTOR_SQ_ENTRIES ? NM_PROACTOR_SQ_ENTRIES : NM_PROACTOR_CQ_ENTRIES;
     int fd = (int)syscall(__NR_io_uring_setup, NM_PROACTOR_SQ_ENTRIES, &prm);
     if (fd < 0) return -errno;
     /* completion-based sends need IORING_OP_SEND/RECV (5.6): older kernels lack NODROP too */
@@ -45,7 +48,7 @@ int nm_uring_open(nm_uring *r)
     r->fd = fd;
     r->sq_entries = prm.sq_entries;
     r->cq_entries = prm.cq_entries;
-    r->inflight = r->unsubmitted = 0;
+    r->inflight = r->conn_ops = r->unsubmitted = 0;
     r->sq_len = prm.sq_off.array + prm.sq_entries * sizeof(unsigned);
     r->cq_len = prm.cq_off.cqes + prm.cq_entries * sizeof(io_uring_cqe);
     if (r->cq_len > r->sq_len) r->sq_len = r->cq_len;   /* one mapping holds both rings */
@@ -94,28 +97,34 @@ int nm_uring_flush(nm_uring *r)
     return 0;
 }
 
-/* A free submission entry, NULL when the ring stays full. */
-static io_uring_sqe *next_sqe(nm_uring *r)
+/* A free submission entry for a connection's operation (conn) or the
+ * listener's, NULL when the rings have no room for it. */
+static io_uring_sqe *next_sqe(nm_uring *r, int conn)
 {
     unsigned tail = *r->sq_tail;
     if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) {
         nm_uring_flush(r);
         if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) return 0;
     }
-    /* every completion must find room: never more in flight than the CQ holds */
-    if (r->inflight >= r->cq_entries) return 0;
+    /* Every completion must find room: never more in flight than the CQ
+     * holds, so it never overflows (no completion is left to the kernel's
+     * overflow list, which may drop one when short of memory). A full ring
+     * refuses connections, never the listener: its wait and its cancel
+     * always find room, so accepting (and refusing) goes on. */
+    if (conn ? r->conn_ops >= nm_uring_conn_room(r) : r->inflight >= r->cq_entries) return 0;
     io_uring_sqe *e = (io_uring_sqe *)r->sqes + (tail & *r->sq_mask);
     memset(e, 0, sizeof(*e));
     return e;
 }
 
-static void queue_sqe(nm_uring *r, io_uring_sqe *e)
+static void queue_sqe(nm_uring *r, io_uring_sqe *e, int conn)
 {
     unsigned tail = *r->sq_tail;
     r->sq_array[tail & *r->sq_mask] = (unsigned)(e - (io_uring_sqe *)r->sqes);
     __atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);   /* the entry is written before it counts */
     r->unsubmitted++;
     r->inflight++;
+    r->conn_ops += (unsigned)conn;
 }
 
 static uint32_t poll_in(void)
@@ -127,9 +136,14 @@ static uint32_t poll_in(void)
 #endif
 }
 
+unsigned nm_uring_conn_room(const nm_uring *r)
+{
+    return r->cq_entries > NM_URING_LISTENER_OPS ? r->cq_entries - NM_URING_LISTENER_OPS : 0;
+}
+
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
 {
-    io_uring_sqe *e = next_sqe(r);
+    io_uring_sqe *e = next_sqe(r, c != 0);
     if (!e) return -EBUSY;
     e->user_data = (uint64_t)(uintptr_t)c | (uint64_t)op;
     switch (op) {
@@ -157,19 +171,19 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
     default:
         return -EINVAL;
     }
-    queue_sqe(r, e);
+    queue_sqe(r, e, c != 0);
     return 0;
 }
 
-int nm_uring_cancel(nm_uring *r, uint64_t user_data, uint64_t own_data)
+int nm_uring_cancel_accept(nm_uring *r)
 {
-    io_uring_sqe *e = next_sqe(r);
+    io_uring_sqe *e = next_sqe(r, 0);
     if (!e) return -EBUSY;
     e->opcode = IORING_OP_POLL_REMOVE;
     e->fd = -1;
-    e->addr = user_data;
-    e->user_data = own_data;
-    queue_sqe(r, e);
+    e->addr = (uint64_t)NM_OP_ACCEPT;           /* the listener's wait: no connection, ACCEPT */
+    e->user_data = (uint64_t)NM_OP_WAIT;        /* no connection, not ACCEPT: the cancel itself */
+    queue_sqe(r, e, 0);
     return 0;
 }
 
@@ -185,8 +199,10 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
         head++;
         /* hand the slot back before the handler queues more work */
         __atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+        nm_conn *c = (nm_conn *)(uintptr_t)(data & ~(uint64_t)3);
         r->inflight--;
-        fn(p, (nm_conn *)(uintptr_t)(data & ~(uint64_t)3), (int)(data & 3), res);
+        r->conn_ops -= c != 0;
+        fn(p, c, (int)(data & 3), res);
     }
 }
 
@@ -195,8 +211,9 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
 int nm_uring_open(nm_uring *r) { (void)r; return -ENOSYS; }
 void nm_uring_close(nm_uring *r) { (void)r; }
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd) { (void)r; (void)c; (void)op; (void)listen_fd; return -ENOSYS; }
-int nm_uring_cancel(nm_uring *r, uint64_t a, uint64_t b) { (void)r; (void)a; (void)b; return -ENOSYS; }
+int nm_uring_cancel_accept(nm_uring *r) { (void)r; return -ENOSYS; }
 int nm_uring_flush(nm_uring *r) { (void)r; return -ENOSYS; }
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn) { (void)r; (void)p; (void)fn; }
+unsigned nm_uring_conn_room(const nm_uring *r) { (void)r; return 0; }
 
 #endif

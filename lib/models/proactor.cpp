@@ -29,14 +29,21 @@ static void finish(nm_proactor *p, nm_conn *c)
     live--;
 }
 
-static void submit(nm_proactor *p, nm_conn *c, int op)
+/* 0, or -1: the ring has no room for it (the caller refuses c). */
+static int submit(nm_proactor *p, nm_conn *c, int op)
 {
-    if (nm_proactor_submit(p, c, op)) {
-        nm_count(c->srv, NM_C_REFUSED);   /* no room left in the rings */
-        finish(p, c);
-        return;
-    }
+    if (nm_proactor_submit(p, c, op)) return -1;
     nm_wheel_add(&p->loop->wheel, &c->timer, p->loop->now, nm_session_timeout_ms(c));
+    return 0;
+}
+
+/* The next operation of a connection that had one: its room was just freed,
+ * so only a kernel that takes no submission at all refuses it. */
+static void resubmit(nm_proactor *p, nm_conn *c, int op)
+{
+    if (!submit(p, c, op)) return;
+    nm_count(c->srv, NM_C_REFUSED);
+    finish(p, c);
 }
 
 /* After any completion on c: answer what is whole, then the next operation. */
@@ -46,11 +53,11 @@ static void proceed(nm_proactor *p, nm_conn *c)
     while (!(c->flags & NM_CF_DEAD) && nm_session_can_answer(c) && nm_session_next(c, &req) > 0)
         nm_session_answer(c, &req);
     if (c->flags & NM_CF_DEAD) finish(p, c);
-    else if (c->out_count) submit(p, c, NM_OP_SEND);
+    else if (c->out_count) resubmit(p, c, NM_OP_SEND);
     else if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) finish(p, c);
     else if (draining && !c->in_len) finish(p, c);
     else if (c->in_len >= NM_BUF_SIZE) finish(p, c);
-    else submit(p, c, c->in ? NM_OP_RECV : NM_OP_WAIT);
+    else resubmit(p, c, c->in ? NM_OP_RECV : NM_OP_WAIT);
 }
 
 static void on_timeout(nm_timer *t)
@@ -67,29 +74,29 @@ static void start(nm_conn *c, void *ctx)
     c->owner = p;
     nm_timer_init(&c->timer, on_timeout);
     live++;
-    submit(p, c, NM_OP_WAIT);
-}
-
-static void accepted(nm_proactor *p)
-{
-    /* io_uring works on blocking sockets; the emulation on non-blocking ones */
-    nm_accept_each(p->loop->srv, !p->uring, start, p);
-    if (!draining) nm_proactor_submit(p, 0, NM_OP_ACCEPT);
+    if (submit(p, c, NM_OP_WAIT)) {   /* the ring carries no more connections */
+        nm_session_refuse(c);
+        finish(p, c);
+    }
 }
 
 static void completed(nm_proactor *p, nm_conn *c, int op, int result)
 {
     switch (op) {
     case NM_OP_ACCEPT:
-        if (result >= 0) accepted(p);
-        return;
+        /* io_uring works on blocking sockets; the emulation on non-blocking ones.
+         * A wait that ended just as a stop came takes no one in. */
+        if (result >= 0 && !draining) nm_accept_each(p->loop->srv, !p->uring, start, p);
+        return;   /* the main loop waits on the listener again */
     case NM_OP_WAIT:
         if (result < 0) c->flags |= NM_CF_DEAD;
-        else if (!c->in && (c->in = nm_buf_get()) != 0) c->in_len = c->in_scan = 0;
-        else if (!c->in) nm_session_refuse(c);   /* no buffer: refused, counted */
-        if (!(c->flags & NM_CF_DEAD)) {
-            submit(p, c, NM_OP_RECV);
+        else if (nm_session_take_input(c) == 0) {
+            resubmit(p, c, NM_OP_RECV);
             return;
+        } else if (draining) {
+            c->flags |= NM_CF_DEAD;   /* a stop ends idle connections: no refusal for them */
+        } else {
+            nm_session_refuse(c);   /* only the answers' reserve is left: refused, counted */
         }
         break;
     case NM_OP_RECV:
@@ -117,7 +124,8 @@ static void completed(nm_proactor *p, nm_conn *c, int op, int result)
 }
 
 /* A stop: no more accepting; idle connections are woken to finish now
- * (shutting down their read side completes their WAIT), the rest at the
+ * (shutting down their read side completes their WAIT: what has arrived is
+ * answered while buffers last, the others are closed), the rest at the
  * drain deadline. */
 static void shut(const nm_proactor *p, int everything)
 {
@@ -132,24 +140,29 @@ static void shut(const nm_proactor *p, int everything)
 int nm_model_proactor(nm_server *s)
 {
     unsigned long *uring = nm_mstat("io_uring");
+    unsigned long *room = nm_mstat("ring_conns");
     nm_proactor *p = &engine;
     if (nm_proactor_open(p, s, s->cfg.proactor, completed)) {
         dprintf(2, "netmodels: proactor: %s\n", s->cfg.proactor ? "io_uring is not available here" : "cannot open a loop");
         return NM_ERR_SYSTEM;
     }
     nm_mstat_set(uring, (unsigned long)p->uring);
+    nm_mstat_set(room, p->uring ? nm_uring_conn_room(&p->ring) : 0);
     live = 0;
     draining = 0;
     uint64_t deadline = 0;
     int hard = 0;
-    nm_proactor_submit(p, 0, NM_OP_ACCEPT);
     for (;;) {
+        /* Waiting on the listener again after each batch here, not in the
+         * handler: a wait the kernel did not take is asked for again. */
+        if (!draining && !p->accept_pending) nm_proactor_submit(p, 0, NM_OP_ACCEPT);
+        else if (draining) nm_proactor_cancel_accept(p);
         nm_proactor_turn(p);
         nm_wheel_advance(&p->loop->wheel, p->loop->now);
         if (!draining && nm_stop_requested(s)) {
             draining = 1;
             deadline = p->loop->now + NM_DRAIN_TIMEOUT_MS;
-            nm_proactor_cancel_accept(p);
+            nm_proactor_cancel_accept(p);   /* and again each turn until it is queued */
             shut(p, 0);
         }
         if (draining && !hard && p->loop->now >= deadline) {
