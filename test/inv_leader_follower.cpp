@@ -40,3 +40,29 @@ TEST(leader_follower_promotes_before_handling)
     tc_close(&b);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }
+
+/* Many connections ready at once: the leader takes one event per wait, so
+ * hundreds of served connections may be on their way back before it picks
+ * the hand-back's wakeup. Handing back must never wait for room, or every
+ * thread ends up waiting there and none leads. */
+TEST(leader_follower_many_ready_connections)
+{
+    enum { N = 900 };
+    tc_server s;
+    REQUIRE(inv_start(&s, "leader_follower", "--threads", "4", (const char *)0) == 0);
+    static tc_conn c[N];
+    int open = 0;
+    while (open < N && !tc_connect(&c[open], s.port)) open++;
+    CHECK_EQ(open, N);
+    for (int i = 0; i < open; i++) CHECK(!tc_send_str(&c[i], "GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+    int answered = 0;
+    tc_response r;
+    char body[64];
+    for (int i = 0; i < open; i++) {   /* the first silence ends it: every read may wait 5 s */
+        if (tc_read_response(&c[i], &r, body, sizeof(body)) || r.status != 200) break;
+        answered++;
+    }
+    CHECK_EQ(answered, open);
+    for (int i = 0; i < open; i++) tc_close(&c[i]);
+    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+}

@@ -10,11 +10,16 @@
 #define NM_HANDBACK_H
 
 #include "loop.h"
-#include "queue.h"
 #include "wakeup.h"
+#include <pthread.h>
 
+/* Connections on their way back are linked through their timers, which are
+ * stopped while they are away: however many come back at once, sending
+ * never waits for room (a thread that waited could be the only one left to
+ * take them). */
 struct nm_handback {
-    nm_queue q;      /* connections coming back, the readiness wanted in the low bits */
+    pthread_mutex_t lock;
+    nm_link back;    /* connections coming back, oldest first */
     nm_wakeup w;
     char away;       /* c->owner points here while the connection is away */
 };
