@@ -479,8 +479,10 @@ TEST(soak_mixed_clients)
     printf("  stats: requests %ld refused %ld errors %ld timeouts %ld (one at a time: %d)\n", after.requests,
            after.refused, after.errors, after.timeouts, serial);
     CHECK_EQ(after.active, 0);
-    CHECK_EQ(after.free_slots, before.free_slots);
-    CHECK_EQ(after.free_buffers, before.free_buffers);
+    /* Nothing leaked: at least as much free as before. (More is the
+     * previous /stats connection of the idle wait, still closing then.) */
+    CHECK(after.free_slots >= before.free_slots);
+    CHECK(after.free_buffers >= before.free_buffers);
     CHECK(after.refused >= refused_seen);
     CHECK(after.errors > before.errors);          /* the malformed input */
     CHECK(after.timeouts > before.timeouts);      /* the trickling and the never-reading */

@@ -29,7 +29,7 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     c->in_len = c->in_scan = c->out_off = 0;
     nm_timer_init(&c->timer, 0);
     c->srv = s;
-    c->owner = 0;
+    nm_conn_set_owner(c, 0);
     c->read_phase = NM_RP_HEAD;
     c->read_since = c->write_since = nm_now_ms();
     __atomic_store_n(&nm_conn_by_fd[fd], c, __ATOMIC_RELEASE);

@@ -68,6 +68,12 @@ void nm_conn_close(nm_conn *c);
 nm_conn *nm_conn_of_fd(int fd);
 unsigned nm_conn_free(void);
 
+/* A connection's owner is written by the thread that owns it and read by
+ * every loop of a group when it drains (looking for its own): relaxed
+ * atomics, so that read is not a data race. */
+static inline void *nm_conn_owner(const nm_conn *c) { return __atomic_load_n(&c->owner, __ATOMIC_RELAXED); }
+static inline void nm_conn_set_owner(nm_conn *c, void *owner) { __atomic_store_n(&c->owner, owner, __ATOMIC_RELAXED); }
+
 #define NM_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 #endif

@@ -24,7 +24,7 @@ void nm_handback_away(nm_handback *h, nm_loop *l, nm_conn *c)
 {
     nm_loop_watch(l, c->fd, 0, 0, 0);
     nm_wheel_del(&l->wheel, &c->timer);
-    c->owner = &h->away;
+    nm_conn_set_owner(c, &h->away);
 }
 
 /* The serving thread leaves c->owner alone (the loop reads it while it
@@ -58,7 +58,7 @@ void nm_handback_take(nm_handback *h, nm_loop *l, void (*resume)(nm_loop *l, nm_
         nm_link_remove(first);   /* leaves the timer unarmed */
         nm_conn *c = NM_CONTAINER_OF(first, nm_conn, timer.link);
         int want = (int)c->timer.expires;
-        c->owner = l;
+        nm_conn_set_owner(c, l);
         int idle = !c->in_len && !c->out_count;
         if (!want || (l->draining && idle) || nm_loop_watch(l, c->fd, want, l->conn_fn, c)) {
             nm_loop_drop(l, c);

@@ -28,13 +28,13 @@ void nm_conn_lend(nm_loop *l, nm_conn *c)
 void nm_conn_lend_io(nm_loop *l, nm_conn *c)
 {
     lend(l, c);
-    c->owner = 0;
+    nm_conn_set_owner(c, 0);
 }
 
 void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
 {
     c->flags &= (uint8_t)~NM_CF_BUSY;
-    c->owner = l;
+    nm_conn_set_owner(c, l);
     if (!want) {
         nm_loop_drop(l, c);
         return;

@@ -83,7 +83,7 @@ static void drop_conns(nm_loop *l, int idle_only)
 {
     for (int fd = 0; fd < NM_MAX_FDS && l->live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
-        if (!c || c->owner != l || (c->flags & NM_CF_BUSY)) continue;
+        if (!c || nm_conn_owner(c) != l || (c->flags & NM_CF_BUSY)) continue;
         if (!idle_only || (!c->in_len && !c->out_count)) nm_loop_drop(l, c);
     }
 }
@@ -120,7 +120,7 @@ static void on_conn_timeout(nm_timer *t)
 
 int nm_loop_adopt(nm_loop *l, nm_conn *c)
 {
-    c->owner = l;
+    nm_conn_set_owner(c, l);
     c->timer.fn = on_conn_timeout;
     if (!l->port.edge) c->flags |= NM_CF_LEVEL;
     if (nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c)) {

@@ -71,7 +71,7 @@ static void on_timeout(nm_timer *t)
 static void start(nm_conn *c, void *ctx)
 {
     nm_proactor *p = (nm_proactor *)ctx;
-    c->owner = p;
+    nm_conn_set_owner(c, p);
     nm_timer_init(&c->timer, on_timeout);
     live++;
     if (submit(p, c, NM_OP_WAIT)) {   /* the ring carries no more connections */

@@ -59,7 +59,7 @@ static void produce(nm_loop *l, nm_conn *c)
             nm_room_found(&p->room, room);
             if (!room) {
                 nm_job_put(j);
-                c->owner = l;
+                nm_conn_set_owner(c, l);
                 nm_send_refusal(c);
                 nm_loop_drop(l, c);
             }
