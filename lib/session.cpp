@@ -354,6 +354,15 @@ void nm_session_refuse(nm_conn *c) { refuse_without_buffer(c); }
 
 /* ---- the state machine ------------------------------------------------- */
 
+int nm_session_drained(nm_conn *c)
+{
+    /* A read that would only say EAGAIN is a syscall per request saved: the
+     * level-triggered port reports the next bytes. */
+    if (!(c->flags & NM_CF_DRAINED)) return 0;
+    c->flags &= (uint8_t)~NM_CF_DRAINED;
+    return 1;
+}
+
 int nm_session_drive(nm_conn *c)
 {
     for (;;) {
@@ -373,12 +382,7 @@ int nm_session_drive(nm_conn *c)
         }
         if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
         if (c->flags & NM_CF_BUSY) return NM_READ;
-        if (c->flags & NM_CF_DRAINED) {
-            /* A read that would only say EAGAIN is a syscall per request
-             * saved: the level-triggered port reports the next bytes. */
-            c->flags &= (uint8_t)~NM_CF_DRAINED;
-            return NM_READ;
-        }
+        if (nm_session_drained(c)) return NM_READ;
         int r = nm_session_fill(c);
         if (r == 0) return NM_READ;
         /* r > 0: answer what arrived; r < 0: EOF answers what is complete, then ends */

@@ -1,7 +1,6 @@
 #include "lend.h"
 #include "workers.h"
 #include "../session.h"
-#include <sched.h>
 
 /* A lent connection stays registered with the port, so the usual request,
  * answered before the client sends again, costs no port call; only if it
@@ -69,11 +68,7 @@ static int step(nm_loop *l, nm_conn *c)
             if (r < 0) continue;   /* a refusal was queued: write it, then close */
         }
         if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
-        if (c->flags & NM_CF_DRAINED) {   /* the last read took less than room: the port tells of more */
-            c->flags &= (uint8_t)~NM_CF_DRAINED;
-            return NM_READ;
-        }
-        if (nm_session_fill(c) == 0) return NM_READ;
+        if (nm_session_drained(c) || nm_session_fill(c) == 0) return NM_READ;
     }
 }
 
@@ -116,6 +111,5 @@ void nm_lend_work(void *conn)
     nm_conn *c = (nm_conn *)conn;
     nm_lend_answer(c);
     nm_loop_thread *home = nm_loop_thread_of((nm_loop *)c->owner);
-    /* Cannot be full: the connection holds no other place in any inbox. */
-    while (nm_group_post(home, c, NM_POST_RETURN)) sched_yield();
+    nm_group_post_back(home, c, NM_POST_RETURN);
 }

@@ -2,6 +2,7 @@
 #include "pool.h"
 #include "../proto/protocol.h"
 #include <stdio.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,6 +58,12 @@ int nm_group_post(nm_loop_thread *t, void *item, int kind)
     if (__atomic_load_n(&t->sleeping, __ATOMIC_RELAXED) && !__atomic_exchange_n(&t->signalled, 1, __ATOMIC_SEQ_CST))
         nm_wakeup_signal(&t->wake);
     return 0;
+}
+
+void nm_group_post_back(nm_loop_thread *t, void *item, int kind)
+{
+    /* Cannot stay full: what comes back holds no other place in any inbox. */
+    while (nm_group_post(t, item, kind)) sched_yield();
 }
 
 nm_loop_thread *nm_loop_thread_of(const nm_loop *l) { return (nm_loop_thread *)l->user; }

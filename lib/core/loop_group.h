@@ -82,6 +82,9 @@ void nm_group_abort(nm_loop_group *g);
 
 /* Post to a loop's inbox and wake it: 0, or -1 when the inbox is full. */
 int nm_group_post(nm_loop_thread *t, void *item, int kind);
+/* Post what a borrowing thread gives back (a returned connection, a
+ * finished task): yields while the inbox is full, never refuses. */
+void nm_group_post_back(nm_loop_thread *t, void *item, int kind);
 nm_loop_thread *nm_loop_thread_of(const nm_loop *l);
 
 /* An l->place for an accepting loop: hand each new connection to the next of

@@ -1,6 +1,5 @@
 #include "offload.h"
 #include "lend.h"
-#include <sched.h>
 
 static int hand(nm_loop *l, nm_conn *c)
 {
@@ -48,8 +47,7 @@ void nm_offload_answer(nm_conn *c)
 
 void nm_offload_return(nm_offload *o, nm_conn *c)
 {
-    /* Cannot be full: the connection holds no other place in any inbox. */
-    while (nm_group_post(o->group.loops[0], c, NM_POST_RETURN)) sched_yield();
+    nm_group_post_back(o->group.loops[0], c, NM_POST_RETURN);
 }
 
 void nm_offload_resume(nm_offload *o, nm_conn *c) { nm_lend_resume(o->loop, c); }

@@ -2,7 +2,6 @@
 #include "loop_group.h"
 #include "pool.h"
 #include "signals.h"
-#include <sched.h>
 
 extern nm_pool nm_task_pool;
 
@@ -13,8 +12,7 @@ static void *task_main(void *arg)
     nm_thread_name(g->task_name);
     nm_signals_leave_to_loops();
     g->task(t->conn);
-    /* Cannot be full: the connection holds no other place in any inbox. */
-    while (nm_group_post(t->home, t, NM_POST_TASK)) sched_yield();
+    nm_group_post_back(t->home, t, NM_POST_TASK);
     return 0;
 }
 
