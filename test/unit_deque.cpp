@@ -3,6 +3,7 @@
 #include "check.h"
 #include "../lib/core/deque.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@ static void *thief(void *arg)
             __atomic_fetch_add(&stolen, 1ul, __ATOMIC_RELAXED);
         } else if (__atomic_load_n(&owner_done, __ATOMIC_ACQUIRE) && !nm_deque_size(&dq)) {
             return 0;
+        } else {
+            sched_yield();   /* two spinning thieves on two cores must not starve the owner (under qemu they did) */
         }
     }
 }
