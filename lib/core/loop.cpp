@@ -57,16 +57,25 @@ int nm_loop_watch(nm_loop *l, int fd, int mask, nm_io_fn fn, void *ctx)
     return 0;
 }
 
-int nm_loop_wait(nm_loop *l)
+int nm_loop_wait_ms(const nm_loop *l)
 {
     /* Sleep until the next timer tick at most, and never so long that a stop
      * request raised without a signal goes unseen. */
     int cap = l->max_wait_ms > 0 ? l->max_wait_ms : l->max_wait_ms < 0 ? 0 : 500;
     int timeout = nm_wheel_wait_ms(&l->wheel, l->now);
-    if (timeout < 0 || timeout > cap) timeout = cap;
-    int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, timeout);
+    return timeout < 0 || timeout > cap ? cap : timeout;
+}
+
+void nm_loop_clock(nm_loop *l)
+{
     l->now = nm_now_ms();
     nm_clock_round(l->now);
+}
+
+int nm_loop_wait(nm_loop *l)
+{
+    int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, nm_loop_wait_ms(l));
+    nm_loop_clock(l);
     return n < 0 ? 0 : n;
 }
 

@@ -48,6 +48,10 @@ int nm_loop_watch(nm_loop *l, int fd, int mask, nm_io_fn fn, void *ctx);
 /* Wait for readiness (bounded by the next timer) and fill l->events;
  * returns how many. */
 int nm_loop_wait(nm_loop *l);
+/* What a wait may sleep (ms), and the clock read after any wait: for loops
+ * that sleep in something other than their port. */
+int nm_loop_wait_ms(const nm_loop *l);
+void nm_loop_clock(nm_loop *l);
 /* Call the registered handler of each ready fd. */
 void nm_loop_dispatch(nm_loop *l, int n);
 /* Fire due timers and handle a stop; returns 1 when the loop should end. */

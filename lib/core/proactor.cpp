@@ -102,15 +102,16 @@ int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completi
         return -1;
     }
     proactor_of[nm_pool_index(&nm_loop_pool, p->loop)] = p;
-    /* io_uring: the ring's fd is readable while completions wait */
-    if (p->uring) nm_loop_watch(p->loop, p->ring.fd, NM_READ, 0, 0);
+    /* io_uring without a timed enter: the ring's fd is readable while
+     * completions wait, and the loop's port waits for it */
+    if (p->uring && !p->ring.timed_enter) nm_loop_watch(p->loop, p->ring.fd, NM_READ, 0, 0);
     return 0;
 }
 
 void nm_proactor_close(nm_proactor *p)
 {
     if (p->uring) {
-        nm_loop_watch(p->loop, p->ring.fd, 0, 0, 0);
+        if (!p->ring.timed_enter) nm_loop_watch(p->loop, p->ring.fd, 0, 0, 0);
         nm_uring_close(&p->ring);
     }
     nm_loop_close(p->loop);
@@ -145,6 +146,13 @@ void nm_proactor_cancel_accept(nm_proactor *p)
 
 void nm_proactor_turn(nm_proactor *p)
 {
+    if (p->uring && p->ring.timed_enter) {
+        /* one system call submits the round's operations and sleeps */
+        nm_uring_wait(&p->ring, nm_loop_wait_ms(p->loop));
+        nm_loop_clock(p->loop);
+        nm_uring_reap(&p->ring, p, deliver);
+        return;
+    }
     if (p->uring) {
         nm_uring_flush(&p->ring);
         nm_loop_wait(p->loop);

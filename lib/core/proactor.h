@@ -29,6 +29,8 @@ struct nm_uring {
     int fd;
     unsigned sq_entries, cq_entries, inflight, unsubmitted;
     unsigned conn_ops;         /* of inflight, the connections' (the rest: the listener's) */
+    int deferred;              /* completions are made only when the loop waits for them */
+    int timed_enter;           /* one io_uring_enter submits and waits with a timeout */
     unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
     unsigned *cq_head, *cq_tail, *cq_mask;
     void *sqes, *cqes;
@@ -80,6 +82,9 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd);
 /* Its own completion comes without a connection and with an op other than ACCEPT. */
 int nm_uring_cancel_accept(nm_uring *r);
 int nm_uring_flush(nm_uring *r);
+/* Submit what is queued and wait up to timeout_ms for a completion
+ * (needs timed_enter): 0 or -errno. */
+int nm_uring_wait(nm_uring *r, int timeout_ms);
 /* Hand every posted completion to fn. */
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn);
 /* Connections the ring carries at once (one operation in flight each). */

@@ -32,13 +32,26 @@ static unsigned *field(void *map, unsigned off) { return (unsigned *)((char *)ma
 int nm_uring_open(nm_uring *r)
 {
     io_uring_params prm;
-    memset(&prm, 0, sizeof(prm));
     /* CLAMP: a connection count past the kernel's largest ring is refused
      * connection by connection, not the whole engine. */
-    prm.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-    /* the kernel wants at least as many completion entries as submission ones */
-    prm.cq_entries = NM_PROACTOR_CQ_ENTRIES < NM_PROACTOR_SQ_ENTRIES ? NM_PROACTOR_SQ_ENTRIES : NM_PROACTOR_CQ_ENTRIES;
-    int fd = (int)syscall(__NR_io_uring_setup, NM_PROACTOR_SQ_ENTRIES, &prm);
+    const unsigned base = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+    /* One thread submits and reaps (6.1): the kernel then runs the work that
+     * completes an operation only when the loop asks for completions, instead
+     * of interrupting the thread as each socket becomes ready. Older kernels
+     * refuse the flags (EINVAL) and get the plain ring. */
+    unsigned quiet = 0;
+#if defined(IORING_SETUP_DEFER_TASKRUN)
+    quiet = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+#endif
+    int fd = -1;
+    for (int attempt = quiet ? 0 : 1; attempt < 2 && fd < 0; attempt++) {
+        memset(&prm, 0, sizeof(prm));
+        prm.flags = base | (attempt ? 0 : quiet);
+        /* the kernel wants at least as many completion entries as submission ones */
+        prm.cq_entries = NM_PROACTOR_CQ_ENTRIES < NM_PROACTOR_SQ_ENTRIES ? NM_PROACTOR_SQ_ENTRIES : NM_PROACTOR_CQ_ENTRIES;
+        fd = (int)syscall(__NR_io_uring_setup, NM_PROACTOR_SQ_ENTRIES, &prm);
+        if (fd < 0 && errno != EINVAL) return -errno;
+    }
     if (fd < 0) return -errno;
     /* completion-based sends need IORING_OP_SEND/RECV (5.6): older kernels lack NODROP too */
     if (!(prm.features & IORING_FEAT_NODROP) || !(prm.features & IORING_FEAT_SINGLE_MMAP)) {
@@ -46,6 +59,9 @@ int nm_uring_open(nm_uring *r)
         return -ENOSYS;
     }
     r->fd = fd;
+    r->deferred = (prm.flags & quiet) != 0;
+    /* a wait bounded by a timeout in the same call that submits (5.11) */
+    r->timed_enter = (prm.features & IORING_FEAT_EXT_ARG) != 0;
     r->sq_entries = prm.sq_entries;
     r->cq_entries = prm.cq_entries;
     r->inflight = r->conn_ops = r->unsubmitted = 0;
@@ -94,6 +110,21 @@ int nm_uring_flush(nm_uring *r)
         r->unsubmitted -= (unsigned)n;
         if (n == 0) break;
     }
+    return 0;
+}
+
+int nm_uring_wait(nm_uring *r, int timeout_ms)
+{
+    io_uring_getevents_arg arg;
+    __kernel_timespec ts;
+    memset(&arg, 0, sizeof(arg));
+    ts.tv_sec = timeout_ms / 1000;
+    ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+    arg.ts = (uint64_t)(uintptr_t)&ts;
+    long n = syscall(__NR_io_uring_enter, r->fd, r->unsubmitted, 1,
+                     IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
+    if (n < 0) return errno == ETIME || errno == EINTR ? 0 : -errno;
+    r->unsubmitted -= (unsigned)n;
     return 0;
 }
 
@@ -213,6 +244,7 @@ void nm_uring_close(nm_uring *r) { (void)r; }
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd) { (void)r; (void)c; (void)op; (void)listen_fd; return -ENOSYS; }
 int nm_uring_cancel_accept(nm_uring *r) { (void)r; return -ENOSYS; }
 int nm_uring_flush(nm_uring *r) { (void)r; return -ENOSYS; }
+int nm_uring_wait(nm_uring *r, int timeout_ms) { (void)r; (void)timeout_ms; return -ENOSYS; }
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn) { (void)r; (void)p; (void)fn; }
 unsigned nm_uring_conn_room(const nm_uring *r) { (void)r; return 0; }
 

@@ -141,6 +141,8 @@ int nm_model_proactor(nm_server *s)
 {
     unsigned long *uring = nm_mstat("io_uring");
     unsigned long *room = nm_mstat("ring_conns");
+    unsigned long *timed = nm_mstat("ring_timed_wait");
+    unsigned long *deferred = nm_mstat("ring_deferred");
     nm_proactor *p = &engine;
     if (nm_proactor_open(p, s, s->cfg.proactor, completed)) {
         dprintf(2, "netmodels: proactor: %s\n", s->cfg.proactor ? "io_uring is not available here" : "cannot open a loop");
@@ -148,6 +150,8 @@ int nm_model_proactor(nm_server *s)
     }
     nm_mstat_set(uring, (unsigned long)p->uring);
     nm_mstat_set(room, p->uring ? nm_uring_conn_room(&p->ring) : 0);
+    nm_mstat_set(timed, (unsigned long)(p->uring && p->ring.timed_enter));
+    nm_mstat_set(deferred, (unsigned long)(p->uring && p->ring.deferred));
     live = 0;
     draining = 0;
     uint64_t deadline = 0;
