@@ -307,6 +307,13 @@ int nm_session_fill(nm_conn *c)
      * the loops drop theirs. So a blocking model does not go back into a recv()
      * that a stop signal handled just before it would not interrupt. */
     int recv_flags = !c->in_len && nm_stop_requested(c->srv) ? MSG_DONTWAIT : 0;
+    /* The last read emptied a level-triggered socket: a read now would only
+     * say EAGAIN, a syscall per request for nothing, as the port reports the
+     * next bytes. */
+    if ((c->flags & NM_CF_DRAINED) && !recv_flags) {
+        c->flags &= (uint8_t)~NM_CF_DRAINED;
+        return 0;
+    }
     c->flags &= (uint8_t)~NM_CF_DRAINED;
     if (nm_session_take_input(c)) {
         refuse_without_buffer(c);
@@ -354,15 +361,6 @@ void nm_session_refuse(nm_conn *c) { refuse_without_buffer(c); }
 
 /* ---- the state machine ------------------------------------------------- */
 
-int nm_session_drained(nm_conn *c)
-{
-    /* A read that would only say EAGAIN is a syscall per request saved: the
-     * level-triggered port reports the next bytes. */
-    if (!(c->flags & NM_CF_DRAINED)) return 0;
-    c->flags &= (uint8_t)~NM_CF_DRAINED;
-    return 1;
-}
-
 int nm_session_drive(nm_conn *c)
 {
     for (;;) {
@@ -382,7 +380,6 @@ int nm_session_drive(nm_conn *c)
         }
         if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
         if (c->flags & NM_CF_BUSY) return NM_READ;
-        if (nm_session_drained(c)) return NM_READ;
         int r = nm_session_fill(c);
         if (r == 0) return NM_READ;
         /* r > 0: answer what arrived; r < 0: EOF answers what is complete, then ends */

@@ -20,10 +20,9 @@ struct iovec;
 int nm_session_drive(nm_conn *c);
 
 /* The steps nm_session_drive is made of. */
-int nm_session_fill(nm_conn *c);                    /* 1 read, 0 EAGAIN, -1 EOF or error */
-/* 1 (and cleared) when the last read emptied a level-triggered socket: wait
- * for the port instead of reading again. */
-int nm_session_drained(nm_conn *c);
+/* 1 read, 0 EAGAIN (or the last read emptied a level-triggered socket:
+ * wait for the port), -1 EOF or error. */
+int nm_session_fill(nm_conn *c);
 int nm_session_next(nm_conn *c, nm_request *req);   /* 1 request, 0 need more, -1 refused */
 void nm_session_answer(nm_conn *c, nm_request *req);/* handler, queue answer, consume */
 int nm_session_flush(nm_conn *c);                   /* 1 sent all, 0 EAGAIN, -1 error */

@@ -207,6 +207,30 @@ TEST(session_answers_and_goes_idle_without_buffers)
     teardown();
 }
 
+/* On a level-triggered port, a read that took less than it asked for
+ * emptied the socket: the next fill trusts the port and does not read (it
+ * would only get EAGAIN), so bytes that arrive meanwhile wait for the fill
+ * after it. Edge-triggered connections always read on. */
+TEST(session_fill_after_a_short_read_waits_for_the_port)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hel") == 0);   /* edge-triggered: reads until EAGAIN */
+    CHECK_EQ(nm_session_fill(conn), 1);
+    CHECK_EQ(nm_session_fill(conn), 0);
+    CHECK_EQ(conn->in_len, 8);
+    conn->flags |= NM_CF_LEVEL;
+    REQUIRE(send_str("lo HTTP/1.1\r\n") == 0);
+    CHECK_EQ(nm_session_fill(conn), 1);
+    CHECK_EQ(conn->in_len, 21);
+    REQUIRE(send_str("Host: h\r\n") == 0);
+    CHECK_EQ(nm_session_fill(conn), 0);   /* the port says when: no read */
+    CHECK_EQ(conn->in_len, 21);
+    CHECK(conn->in != 0);                 /* the partial request keeps its buffer */
+    CHECK_EQ(nm_session_fill(conn), 1);   /* the port reported the bytes: read */
+    CHECK_EQ(conn->in_len, 30);
+    teardown();
+}
+
 TEST(session_holds_a_buffer_only_while_a_request_is_partial)
 {
     REQUIRE(setup(&nm_proto_http) == 0);

@@ -68,7 +68,7 @@ static int step(nm_loop *l, nm_conn *c)
             if (r < 0) continue;   /* a refusal was queued: write it, then close */
         }
         if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
-        if (nm_session_drained(c) || nm_session_fill(c) == 0) return NM_READ;
+        if (nm_session_fill(c) == 0) return NM_READ;
     }
 }
 
