@@ -39,11 +39,9 @@ void nm_offload_wake(nm_offload *o) { nm_wakeup_signal(&o->group.loops[0]->wake)
 
 nm_offload *nm_offload_of(const nm_conn *c) { return (nm_offload *)nm_loop_thread_of((nm_loop *)c->owner)->group->user; }
 
-void nm_offload_answer(nm_conn *c)
-{
-    c->in_scan = 0;   /* parsed again from the start: the loop kept no request */
-    nm_lend_answer(c);
-}
+/* The loop framed the request and kept no copy of it: the parser finds it
+ * again from where its scan stopped, as for any lent connection. */
+void nm_offload_answer(nm_conn *c) { nm_lend_answer(c); }
 
 void nm_offload_return(nm_offload *o, nm_conn *c)
 {
