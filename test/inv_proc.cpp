@@ -65,8 +65,18 @@ static void task_line(const char *task_dir, const char *tid, const char *file, c
     fclose(f);
 }
 
-/* Threads of pid named `name` (any name when NULL) and, when `in_sleep`,
- * sleeping in nanosleep() now. */
+/* Does a thread's name match `name`: any when NULL, a prefix when it ends
+ * in '*' (threads numbered by role: nm-worker0, nm-worker1, ...)? */
+static int name_matches(const char *comm, const char *name)
+{
+    if (!name) return 1;
+    size_t n = strlen(name);
+    if (n && name[n - 1] == '*') return !strncmp(comm, name, n - 1);
+    return !strcmp(comm, name);
+}
+
+/* Threads of pid whose name matches `name` and, when `in_sleep`, sleeping
+ * in nanosleep() now. */
 static int count_threads(pid_t pid, const char *name, int in_sleep)
 {
     char dir[64];
@@ -78,7 +88,7 @@ static int count_threads(pid_t pid, const char *name, int in_sleep)
         char comm[32], wchan[64];
         task_line(dir, e->d_name, "comm", comm, sizeof(comm));
         task_line(dir, e->d_name, "wchan", wchan, sizeof(wchan));
-        n += (!name || !strcmp(comm, name)) && (!in_sleep || strstr(wchan, "nanosleep"));
+        n += name_matches(comm, name) && (!in_sleep || strstr(wchan, "nanosleep"));
     }
     if (d) closedir(d);
     return n;

@@ -15,8 +15,8 @@ int inv_named_threads(pid_t pid, const char *name);
 /* Poll until f(pid) == want, up to timeout_ms; returns the last value. */
 int inv_wait_value(int (*f)(pid_t), pid_t pid, int want, int timeout_ms);
 int inv_child_count(pid_t parent);
-/* Threads of pid named `name` sleeping in nanosleep() now (the demo's
- * GET /sleep/MS). */
+/* Threads of pid named `name` (a prefix when it ends in '*') sleeping in
+ * nanosleep() now (the demo's GET /sleep/MS). */
 int inv_sleeping_threads(pid_t pid, const char *name);
 
 /* SIGTERM the server: 0 when it exits 0 and none of the children it had

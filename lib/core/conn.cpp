@@ -23,7 +23,7 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     nm_conn *c = (nm_conn *)nm_pool_get(&nm_conn_pool);
     if (!c) return 0;
     c->fd = fd;
-    c->flags = 0;
+    c->flags = c->lent = 0;
     c->out_first = c->out_count = 0;
     c->in = 0;
     c->in_len = c->in_scan = c->out_off = 0;

@@ -44,6 +44,10 @@ struct nm_conn {
     int fd;
     uint8_t flags;
     uint8_t out_first, out_count;   /* ring of queued segments */
+    /* Lent away (nm_conn_lend): written and read only by the loop's thread,
+     * a byte of its own, so that a loop looking at its connections while
+     * one is away never reads the flags the borrower writes. */
+    uint8_t lent;
     nm_buf *in;
     uint32_t in_len;                /* bytes buffered */
     uint32_t in_scan;               /* bytes already searched for the header end */

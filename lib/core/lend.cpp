@@ -21,6 +21,7 @@ static void lend(nm_loop *l, nm_conn *c)
 void nm_conn_lend(nm_loop *l, nm_conn *c)
 {
     c->flags |= NM_CF_BUSY;
+    c->lent = 1;
     lend(l, c);
 }
 
@@ -33,6 +34,7 @@ void nm_conn_lend_io(nm_loop *l, nm_conn *c)
 void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
 {
     c->flags &= (uint8_t)~NM_CF_BUSY;
+    c->lent = 0;
     nm_conn_set_owner(c, l);
     if (!want) {
         nm_loop_drop(l, c);
@@ -62,6 +64,7 @@ static int step(nm_loop *l, nm_conn *c)
                 nm_conn_lend(l, c);
                 if (!nm_loop_thread_of(l)->group->dispatch(l, c)) return -1;
                 c->flags &= (uint8_t)~NM_CF_BUSY;   /* nobody took it (a full queue): refused, counted */
+                c->lent = 0;
                 nm_session_refuse(c);
                 return 0;
             }
@@ -87,6 +90,7 @@ void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx)
 void nm_lend_resume(nm_loop *l, nm_conn *c)
 {
     c->flags &= (uint8_t)~NM_CF_BUSY;
+    c->lent = 0;
     serve(l, c);
 }
 

@@ -92,7 +92,7 @@ static void drop_conns(nm_loop *l, int idle_only)
 {
     for (int fd = 0; fd < NM_MAX_FDS && l->live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
-        if (!c || nm_conn_owner(c) != l || (c->flags & NM_CF_BUSY)) continue;
+        if (!c || nm_conn_owner(c) != l || c->lent || (c->flags & NM_CF_BUSY)) continue;
         if (!idle_only || (!c->in_len && !c->out_count)) nm_loop_drop(l, c);
     }
 }
