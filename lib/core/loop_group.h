@@ -85,6 +85,10 @@ int nm_group_post(nm_loop_thread *t, void *item, int kind);
 /* Post what a borrowing thread gives back (a returned connection, a
  * finished task): yields while the inbox is full, never refuses. */
 void nm_group_post_back(nm_loop_thread *t, void *item, int kind);
+/* Wake t only if it sleeps (or is about to) and no wakeup is on its way
+ * already: 1 if this rang it. A loop that is awake looks at what was
+ * published before this call before it sleeps again (the fences pair). */
+int nm_group_nudge(nm_loop_thread *t);
 nm_loop_thread *nm_loop_thread_of(const nm_loop *l);
 
 /* An l->place for an accepting loop: hand each new connection to the next of
