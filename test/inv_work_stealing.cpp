@@ -1,7 +1,8 @@
 /* work_stealing: under a burst of connections landing on the workers at
  * once, idle workers steal queued requests (the "steals" counter rises),
  * and no request is lost or answered twice: every connection gets back
- * exactly its own body, and the server counts exactly the requests sent. */
+ * exactly its own body, and the server counts exactly the requests sent.
+ * Wakeups to come and steal are rung per round, not per task. */
 #include "inv.h"
 #include "inv_stat.h"
 
@@ -44,6 +45,12 @@ TEST(work_stealing_steals_and_loses_nothing)
     }
     CHECK_EQ(wrong, 0);
     CHECK(steals > 0);
+    /* A peer is woken at most once per round of a worker, and only after a
+     * round that queued two tasks or more: never one wakeup per task. */
+    long wakes = inv_model_stat(s.port, "steal_wakes");
+    stats_asked++;
+    CHECK(wakes >= 0);
+    CHECK(wakes <= sent / 2);
     tc_stats st;
     REQUIRE(tc_stats_get(s.port, &st) == 0);
     CHECK_EQ(st.requests, sent + stats_asked);   /* each request answered once */
