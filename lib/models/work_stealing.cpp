@@ -3,7 +3,7 @@
  * A task is a connection whose request is whole: its owner pushes it on its
  * deque and answers its tasks newest first. A worker with nothing to do
  * steals the oldest task of a random other worker, answers it and gives the
- * connection back to its owner's loop to write. A worker whose round queued
+ * connection back to its owner's loop to write. A worker whose round queues
  * more than it can start wakes one peer that sleeps to come and steal.
  * Steals and those wakeups are counted ("steals", "steal_wakes" in /stats). */
 #include "../core/deque.h"
@@ -17,6 +17,7 @@ struct ws_worker {
     nm_thread thread;
     unsigned seed;
     int told_stop;
+    int called;      /* a peer was woken to steal in this round */
 };
 
 static ws_worker workers[NM_MAX_THREADS];
@@ -40,27 +41,33 @@ static ws_worker *round_from(int first, int i)
     return &workers[at < worker_count ? at : at - worker_count];
 }
 
-static int push_task(nm_offload *o, nm_conn *c)
+/* Wake one peer that sleeps, trying each once: 1 if one was rung. A peer
+ * that is awake steals before it sleeps anyway. */
+static int call_for_help(ws_worker *w)
 {
-    return nm_deque_push(&((ws_worker *)o->ctx)->tasks, c);
-}
-
-/* After a round that queued more than this worker starts at once, wake one
- * peer that sleeps. A peer that is awake steals before it sleeps anyway, and
- * a wakeup per task would cost more than the tasks it moves. */
-static void call_for_help(nm_offload *o)
-{
-    ws_worker *w = (ws_worker *)o->ctx;
-    if (worker_count < 2 || nm_deque_size(&w->tasks) < 2) return;
     int first = random_peer(w);
     for (int i = 0; i < worker_count; i++) {
         ws_worker *peer = round_from(first, i);
         if (peer != w && nm_offload_nudge(&peer->io)) {
             nm_mstat_add(steal_wakes, 1);
-            return;
+            return 1;
         }
     }
+    return 0;
 }
+
+/* As soon as a round has queued more than this worker starts at once, a
+ * sleeping peer is called; once per round, as a wakeup per task would cost
+ * more than the tasks it moves. */
+static int push_task(nm_offload *o, nm_conn *c)
+{
+    ws_worker *w = (ws_worker *)o->ctx;
+    if (nm_deque_push(&w->tasks, c)) return -1;
+    if (!w->called && worker_count > 1 && nm_deque_size(&w->tasks) > 1) w->called = call_for_help(w);
+    return 0;
+}
+
+static void next_round(nm_offload *o) { ((ws_worker *)o->ctx)->called = 0; }
 
 static void run_task(ws_worker *w, nm_conn *c)
 {
@@ -123,14 +130,17 @@ int nm_model_work_stealing(nm_server *s)
 {
     steals = nm_mstat("steals");
     steal_wakes = nm_mstat("steal_wakes");
-    int want = nm_thread_count(s->cfg.threads, NM_STEAL_WORKERS);
-    if (want > NM_MAX_LOOPS) want = NM_MAX_LOOPS;
+    /* More workers than CPUs only take turns on them: more sleeping, waking
+     * and stealing for the same work. */
+    int per_cpu = nm_cpu_count(NM_MAX_LOOPS);
+    int want = nm_option(s->cfg.threads, NM_STEAL_WORKERS > 0 ? NM_STEAL_WORKERS : per_cpu < 2 ? 2 : per_cpu, NM_MAX_LOOPS);
     int opened = 0;
     while (opened < want && nm_offload_open(&workers[opened].io, s, push_task, &workers[opened]) == 0) {
-        workers[opened].io.after_round = call_for_help;
+        workers[opened].io.after_round = next_round;
         nm_deque_init(&workers[opened].tasks);
         workers[opened].seed = (unsigned)opened * 2654435761u + 1;
         workers[opened].told_stop = 0;
+        workers[opened].called = 0;
         opened++;
     }
     worker_count = opened;
