@@ -42,7 +42,8 @@ static ws_worker *round_from(int first, int i)
 }
 
 /* Wake one peer that sleeps, trying each once: 1 if one was rung. A peer
- * that is awake steals before it sleeps anyway. */
+ * that is awake steals before it sleeps anyway; one just falling asleep may
+ * miss this backlog, which its owner then answers itself. */
 static int call_for_help(ws_worker *w)
 {
     int first = random_peer(w);
