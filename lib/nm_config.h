@@ -201,9 +201,10 @@
 #endif
 
 /* Workers of work_stealing, each a loop with a deque (--threads overrides,
- * at most NM_MAX_LOOPS), and the tasks one deque holds (a power of two). */
+ * at most NM_MAX_LOOPS; 0: one per online CPU, at least two so that there
+ * is a peer to steal from), and the tasks one deque holds (a power of two). */
 #ifndef NM_STEAL_WORKERS
-#define NM_STEAL_WORKERS 4
+#define NM_STEAL_WORKERS 0
 #endif
 
 #ifndef NM_STEAL_DEQUE_SIZE

@@ -52,12 +52,20 @@ int nm_group_post(nm_loop_thread *t, void *item, int kind)
     if (inbox_push(&t->inbox, (void *)((uintptr_t)item | (uintptr_t)kind))) return -1;
     /* A loop that is awake reads its inbox before it sleeps again: only a
      * sleeping one is woken, and once per batch (the owner clears the flag
-     * before it reads the inbox). The fence pairs with the one in
-     * nm_group_turn: either the loop sees this item or this sees it asleep. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&t->sleeping, __ATOMIC_RELAXED) && !__atomic_exchange_n(&t->signalled, 1, __ATOMIC_SEQ_CST))
-        nm_wakeup_signal(&t->wake);
+     * before it reads the inbox). */
+    nm_group_nudge(t);
     return 0;
+}
+
+int nm_group_nudge(nm_loop_thread *t)
+{
+    /* Pairs with the fence in nm_group_turn: either the loop sees what was
+     * published before this or this sees it asleep. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&t->sleeping, __ATOMIC_RELAXED) || __atomic_exchange_n(&t->signalled, 1, __ATOMIC_SEQ_CST))
+        return 0;
+    nm_wakeup_signal(&t->wake);
+    return 1;
 }
 
 void nm_group_post_back(nm_loop_thread *t, void *item, int kind)

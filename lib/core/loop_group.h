@@ -85,6 +85,12 @@ int nm_group_post(nm_loop_thread *t, void *item, int kind);
 /* Post what a borrowing thread gives back (a returned connection, a
  * finished task): yields while the inbox is full, never refuses. */
 void nm_group_post_back(nm_loop_thread *t, void *item, int kind);
+/* Wake t only if it sleeps (or is about to) and no wakeup is on its way
+ * already: 1 if this rang it. An awake loop reads its inbox before it
+ * sleeps (the fences pair), so a post is never left asleep; other work
+ * published before the call is seen if t looks for it after it sets
+ * `sleeping`, or else at its next round. */
+int nm_group_nudge(nm_loop_thread *t);
 nm_loop_thread *nm_loop_thread_of(const nm_loop *l);
 
 /* An l->place for an accepting loop: hand each new connection to the next of

@@ -37,6 +37,8 @@ int nm_offload_turn(nm_offload *o) { return nm_group_turn(o->group.loops[0]); }
 
 void nm_offload_wake(nm_offload *o) { nm_wakeup_signal(&o->group.loops[0]->wake); }
 
+int nm_offload_nudge(nm_offload *o) { return nm_group_nudge(o->group.loops[0]); }
+
 nm_offload *nm_offload_of(const nm_conn *c) { return (nm_offload *)nm_loop_thread_of((nm_loop *)c->owner)->group->user; }
 
 /* The loop framed the request and kept no copy of it: the parser finds it

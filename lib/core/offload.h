@@ -34,6 +34,8 @@ void nm_offload_close(nm_offload *o);
 int nm_offload_turn(nm_offload *o);
 /* Wake the loop's thread (e.g. to come and steal). */
 void nm_offload_wake(nm_offload *o);
+/* Wake it only if it sleeps and is not being woken already (nm_group_nudge): 1 if this rang. */
+int nm_offload_nudge(nm_offload *o);
 
 /* The offload whose loop owns c (c->owner). */
 nm_offload *nm_offload_of(const nm_conn *c);

@@ -3,9 +3,9 @@
  * A task is a connection whose request is whole: its owner pushes it on its
  * deque and answers its tasks newest first. A worker with nothing to do
  * steals the oldest task of a random other worker, answers it and gives the
- * connection back to its owner's loop to write. A worker that has queued
- * more than it can start rings a random peer awake to come and steal.
- * Steals are counted ("steals" in /stats). */
+ * connection back to its owner's loop to write. A worker whose round queues
+ * more than it can start wakes one peer that sleeps to come and steal.
+ * Steals and those wakeups are counted ("steals", "steal_wakes" in /stats). */
 #include "../core/deque.h"
 #include "../core/mstat.h"
 #include "../core/offload.h"
@@ -17,11 +17,13 @@ struct ws_worker {
     nm_thread thread;
     unsigned seed;
     int told_stop;
+    int called;      /* a peer was woken to steal in this round */
 };
 
 static ws_worker workers[NM_MAX_THREADS];
 static int worker_count;
 static unsigned long *steals;
+static unsigned long *steal_wakes;
 
 static int random_peer(ws_worker *w)
 {
@@ -32,13 +34,41 @@ static int random_peer(ws_worker *w)
     return k < self ? k : k + 1;
 }
 
+/* The i-th worker counting round from `first`. */
+static ws_worker *round_from(int first, int i)
+{
+    int at = first + i;
+    return &workers[at < worker_count ? at : at - worker_count];
+}
+
+/* Wake one peer that sleeps, trying each once: 1 if one was rung. A peer
+ * that is awake steals before it sleeps anyway; one just falling asleep may
+ * miss this backlog, which its owner then answers itself. */
+static int call_for_help(ws_worker *w)
+{
+    int first = random_peer(w);
+    for (int i = 0; i < worker_count; i++) {
+        ws_worker *peer = round_from(first, i);
+        if (peer != w && nm_offload_nudge(&peer->io)) {
+            nm_mstat_add(steal_wakes, 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* As soon as a round has queued more than this worker starts at once, a
+ * sleeping peer is called; once per round, as a wakeup per task would cost
+ * more than the tasks it moves. */
 static int push_task(nm_offload *o, nm_conn *c)
 {
     ws_worker *w = (ws_worker *)o->ctx;
     if (nm_deque_push(&w->tasks, c)) return -1;
-    if (worker_count > 1 && nm_deque_size(&w->tasks) > 1) nm_offload_wake(&workers[random_peer(w)].io);
+    if (!w->called && worker_count > 1 && nm_deque_size(&w->tasks) > 1) w->called = call_for_help(w);
     return 0;
 }
+
+static void next_round(nm_offload *o) { ((ws_worker *)o->ctx)->called = 0; }
 
 static void run_task(ws_worker *w, nm_conn *c)
 {
@@ -54,8 +84,7 @@ static nm_conn *steal(ws_worker *w)
     if (worker_count < 2) return 0;
     int first = random_peer(w);
     for (int i = 0; i < worker_count; i++) {
-        int at = first + i < worker_count ? first + i : first + i - worker_count;
-        ws_worker *v = &workers[at];
+        ws_worker *v = round_from(first, i);
         if (v == w) continue;
         nm_conn *c = (nm_conn *)nm_deque_steal(&v->tasks);
         if (c) {
@@ -101,13 +130,18 @@ static void *worker_thread(void *arg)
 int nm_model_work_stealing(nm_server *s)
 {
     steals = nm_mstat("steals");
-    int want = nm_thread_count(s->cfg.threads, NM_STEAL_WORKERS);
-    if (want > NM_MAX_LOOPS) want = NM_MAX_LOOPS;
+    steal_wakes = nm_mstat("steal_wakes");
+    /* More workers than CPUs only take turns on them: more sleeping, waking
+     * and stealing for the same work. */
+    int per_cpu = nm_cpu_count(NM_MAX_LOOPS);
+    int want = nm_option(s->cfg.threads, NM_STEAL_WORKERS > 0 ? NM_STEAL_WORKERS : per_cpu < 2 ? 2 : per_cpu, NM_MAX_LOOPS);
     int opened = 0;
     while (opened < want && nm_offload_open(&workers[opened].io, s, push_task, &workers[opened]) == 0) {
+        workers[opened].io.after_round = next_round;
         nm_deque_init(&workers[opened].tasks);
         workers[opened].seed = (unsigned)opened * 2654435761u + 1;
         workers[opened].told_stop = 0;
+        workers[opened].called = 0;
         opened++;
     }
     worker_count = opened;
