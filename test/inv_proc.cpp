@@ -65,18 +65,8 @@ static void task_line(const char *task_dir, const char *tid, const char *file, c
     fclose(f);
 }
 
-/* Does a thread's name match `name`: any when NULL, a prefix when it ends
- * in '*' (threads numbered by role: nm-worker0, nm-worker1, ...)? */
-static int name_matches(const char *comm, const char *name)
-{
-    if (!name) return 1;
-    size_t n = strlen(name);
-    if (n && name[n - 1] == '*') return !strncmp(comm, name, n - 1);
-    return !strcmp(comm, name);
-}
-
-/* Threads of pid whose name matches `name` and, when `in_sleep`, sleeping
- * in nanosleep() now. */
+/* Threads of pid named `name` (any name when NULL) and, when `in_sleep`,
+ * sleeping in nanosleep() now. */
 static int count_threads(pid_t pid, const char *name, int in_sleep)
 {
     char dir[64];
@@ -88,7 +78,7 @@ static int count_threads(pid_t pid, const char *name, int in_sleep)
         char comm[32], wchan[64];
         task_line(dir, e->d_name, "comm", comm, sizeof(comm));
         task_line(dir, e->d_name, "wchan", wchan, sizeof(wchan));
-        n += name_matches(comm, name) && (!in_sleep || strstr(wchan, "nanosleep"));
+        n += (!name || !strcmp(comm, name)) && (!in_sleep || strstr(wchan, "nanosleep"));
     }
     if (d) closedir(d);
     return n;
@@ -241,4 +231,24 @@ void inv_burst_tally(int *fds, int n, int *ok, int *refused)
         if (k == 12 && !memcmp(head, "HTTP/1.1 503", 12)) (*refused)++;
         close(fds[i]);
     }
+}
+
+long inv_unread_by_server(int port, const tc_conn *c)
+{
+    struct sockaddr_in me;
+    socklen_t len = sizeof(me);
+    if (getsockname(c->fd, (struct sockaddr *)&me, &len)) return -1;
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (!f) return -1;
+    char line[512];
+    long unread = -1;
+    while (unread < 0 && fgets(line, sizeof(line), f)) {
+        unsigned local_port, remote_port;
+        unsigned long tx, rx;
+        /* "sl: local_ip:port remote_ip:port st tx_queue:rx_queue ..." in hex */
+        if (sscanf(line, " %*d: %*x:%x %*x:%x %*x %lx:%lx", &local_port, &remote_port, &tx, &rx) != 4) continue;
+        if ((int)local_port == port && remote_port == ntohs(me.sin_port)) unread = (long)rx;
+    }
+    fclose(f);
+    return unread;
 }

@@ -15,8 +15,8 @@ int inv_named_threads(pid_t pid, const char *name);
 /* Poll until f(pid) == want, up to timeout_ms; returns the last value. */
 int inv_wait_value(int (*f)(pid_t), pid_t pid, int want, int timeout_ms);
 int inv_child_count(pid_t parent);
-/* Threads of pid named `name` (a prefix when it ends in '*') sleeping in
- * nanosleep() now (the demo's GET /sleep/MS). */
+/* Threads of pid named `name` sleeping in nanosleep() now (the demo's
+ * GET /sleep/MS). */
 int inv_sleeping_threads(pid_t pid, const char *name);
 
 /* SIGTERM the server: 0 when it exits 0 and none of the children it had
@@ -35,6 +35,10 @@ int inv_listen_inodes(int port, unsigned long *out, int cap);
 int inv_socket_inodes(pid_t pid, unsigned long *out, int cap);
 /* How many of a[0,na) are in b[0,nb). */
 int inv_common(const unsigned long *a, int na, const unsigned long *b, int nb);
+
+/* Bytes the server has not read yet of what the client on c sent it (the
+ * receive queue of the server's end, from /proc/net/tcp); -1 if unknown. */
+long inv_unread_by_server(int port, const tc_conn *c);
 
 /* Connect with a 4 KiB receive buffer (set before the handshake, so the
  * window stays small): a large answer fills the server's socket. 0, or -1. */
