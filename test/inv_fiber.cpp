@@ -1,6 +1,7 @@
-/* fiber: every connection runs on its own fiber from the pool; a fiber
- * parked in the middle of a request keeps its place while others are
- * served, and its fiber goes back to the pool when the connection ends. */
+/* fiber: every connection being served runs on its own fiber from the
+ * pool; a fiber parked in the middle of a request keeps its place while
+ * others are served, and its fiber goes back to the pool when the
+ * connection ends or goes idle: idle keep-alive connections hold none. */
 #include "inv.h"
 #include "inv_stat.h"
 
@@ -63,5 +64,36 @@ TEST(fiber_pool_exhausted_refuses_and_recovers)
     for (long deadline = tc_now_ms() + 5000; tc_now_ms() < deadline; tc_sleep_ms(20))
         if ((fibers = inv_model_stat(s.port, "fibers")) == 1) break;
     CHECK_EQ(fibers, 1);
+    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+}
+
+/* Between requests a keep-alive connection holds no fiber: more idle
+ * connections than the pool has fibers are all served, and served again. */
+TEST(fiber_idle_connections_hold_no_fiber)
+{
+    if (!inv_has_model("fiber")) return;
+    tc_server s;
+    REQUIRE(inv_start(&s, "fiber", (const char *)0) == 0);
+    enum { N = 300 };   /* more than NM_FIBER_COUNT (256 by default) */
+    static tc_conn c[N];
+    tc_response r;
+    char body[64];
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        REQUIRE(!tc_connect(&c[i], s.port));
+        ok += !tc_send_str(&c[i], "GET / HTTP/1.1\r\nHost: t\r\n\r\n") &&
+              !tc_read_response(&c[i], &r, body, sizeof(body)) && r.status == 200;
+    }
+    CHECK_EQ(ok, N);
+    CHECK_EQ(inv_model_stat(s.port, "fibers"), 1);   /* only the one asking */
+    ok = 0;
+    for (int i = 0; i < N; i++)
+        ok += !tc_send_str(&c[i], "GET / HTTP/1.1\r\nHost: t\r\n\r\n") &&
+              !tc_read_response(&c[i], &r, body, sizeof(body)) && r.status == 200;
+    CHECK_EQ(ok, N);
+    for (int i = 0; i < N; i++) tc_close(&c[i]);
+    tc_stats st;
+    CHECK(tc_wait_idle(s.port, 10000, &st) == 0);
+    CHECK_EQ(st.refused, 0);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }

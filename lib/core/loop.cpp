@@ -112,7 +112,7 @@ int nm_loop_tick(nm_loop *l)
     return l->live == 0;
 }
 
-static void on_conn_timeout(nm_timer *t)
+void nm_loop_conn_timeout(nm_timer *t)
 {
     nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
     nm_loop *l = (nm_loop *)c->owner;
@@ -130,7 +130,7 @@ static void on_conn_timeout(nm_timer *t)
 int nm_loop_adopt(nm_loop *l, nm_conn *c)
 {
     nm_conn_set_owner(c, l);
-    c->timer.fn = on_conn_timeout;
+    c->timer.fn = nm_loop_conn_timeout;
     if (!l->port.edge) c->flags |= NM_CF_LEVEL;
     if (nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c)) {
         static int told;   /* once per process, whichever loop thread meets it first */

@@ -59,7 +59,10 @@ int nm_loop_tick(nm_loop *l);
 
 /* Connection parts. */
 void nm_loop_accept(nm_loop *l);              /* accept a batch, adopt each */
-int nm_loop_adopt(nm_loop *l, nm_conn *c);    /* 0, or -1: refused and closed */
+int nm_loop_adopt(nm_loop *l, nm_conn *c);
+/* The timeout of an adopted connection: dropped (counted) once its
+ * deadline has really passed. */
+void nm_loop_conn_timeout(nm_timer *t);    /* 0, or -1: refused and closed */
 void nm_loop_serve(nm_loop *l, nm_conn *c);   /* drive the session, update interest */
 void nm_loop_drop(nm_loop *l, nm_conn *c);    /* unwatch and close */
 /* After a model's own drive: wait for `want` with the session's timeout,

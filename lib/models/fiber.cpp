@@ -1,12 +1,19 @@
-/* fiber - one scheduler thread, and a stackful fiber per connection
- * (core/fiber.h, stacks from a static pool). The session in a fiber is
- * written blocking-style: read a request, answer it, write it all, again.
- * Its read and write park the fiber when the socket says EAGAIN: the fiber
- * records what it waits for and switches to the scheduler, which waits on
- * the port (any poller) and resumes each fiber whose fd is ready. A timeout
- * or a stop marks the connection dead and resumes the fiber, which unwinds.
- * No fiber left: the connection is refused (503) and counted; a fiber that
- * overflowed its stack is abandoned and its connection dropped. */
+/* fiber - one scheduler thread, and a stackful fiber (core/fiber.h, stacks
+ * from a static pool) for each connection that has something to do. The
+ * session in a fiber is written blocking-style: read a request, answer it,
+ * write it all, again. Its read and write park the fiber when the socket
+ * says EAGAIN: the fiber records what it waits for and switches to the
+ * scheduler, which waits on the port (any poller) and resumes each fiber
+ * whose fd is ready. A timeout or a stop marks the connection dead and
+ * resumes the fiber, which unwinds.
+ *
+ * A connection with nothing buffered and nothing to send needs no stack:
+ * its fiber ends there and goes back to the pool, and the connection waits
+ * in the loop as any idle one does, until its next bytes start a fiber
+ * again. So idle keep-alive connections cost a slot, not a stack, and the
+ * pool bounds the connections being served at once. No fiber left for
+ * one: it is refused (503) and counted; a fiber that overflowed its stack
+ * is abandoned and its connection dropped. */
 #include "../core/accept.h"
 #include "../core/fiber.h"
 #include "../core/loop.h"
@@ -54,21 +61,29 @@ static int write_all(nm_conn *c)
     return r;
 }
 
+/* Ends when the connection is finished, or idle: every request answered
+ * and written, no byte of another buffered (the scheduler tells which). */
 static void session(void *arg)
 {
     nm_conn *c = (nm_conn *)arg;
     nm_request req;
-    for (;;) {
+    do {
         int r = read_request(c, &req);
         if (r == 0) return;
         if (r > 0) nm_session_answer(c, &req);
         if (write_all(c) < 0 || (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD))) return;
-    }
+    } while (c->in_len);
 }
 
 /* ---- the scheduler ----------------------------------------------------- */
 
 static void on_ready(nm_loop *l, int fd, int mask, void *ctx);
+static void on_timeout(nm_timer *t);
+
+static int idle(const nm_conn *c)
+{
+    return !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF | NM_CF_DEAD)) && !c->in_len && !c->out_count;
+}
 
 static void run(nm_loop *l, nm_fiber *f)
 {
@@ -81,9 +96,38 @@ static void run(nm_loop *l, nm_fiber *f)
         alive = nm_fiber_resume(f);
     }
     if (alive < 0) nm_mstat_set(overflows, nm_fiber_overflows());
-    nm_loop_drop(l, c);
     nm_fiber_release(f);
     nm_mstat_add(live_fibers, (unsigned long)-1);
+    if (alive == 0 && idle(c) && !l->draining && nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c) == 0) {
+        /* back in the loop's hands: its timeout, its drain */
+        c->flags &= (uint8_t)~NM_CF_BUSY;
+        c->timer.fn = nm_loop_conn_timeout;
+        nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+        return;
+    }
+    nm_loop_drop(l, c);
+}
+
+/* An idle connection has bytes to read: a fiber for it, for as long as it
+ * has something to do. */
+static void begin(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask;
+    nm_conn *c = (nm_conn *)ctx;
+    nm_wheel_del(&l->wheel, &c->timer);
+    nm_fiber *f = nm_fiber_create(session, c);
+    if (!f) {
+        nm_session_refuse(c);
+        nm_loop_drop(l, c);
+        return;
+    }
+    /* the fiber owns the connection's life: the loop's drain leaves it alone */
+    c->flags |= NM_CF_BUSY;
+    c->flags &= (uint8_t)~NM_CF_DRAINED;   /* the port just said there are bytes */
+    c->timer.fn = on_timeout;
+    nm_loop_watch(l, c->fd, NM_READ, on_ready, f);
+    nm_mstat_add(live_fibers, 1);
+    run(l, f);
 }
 
 static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
@@ -108,22 +152,7 @@ static void on_timeout(nm_timer *t)
 static void start(nm_conn *c, void *ctx)
 {
     nm_loop *l = (nm_loop *)ctx;
-    nm_fiber *f = nm_fiber_create(session, c);
-    if (!f) {
-        nm_session_refuse(c);
-        nm_conn_close(c);
-        return;
-    }
-    if (nm_loop_adopt(l, c)) {
-        nm_fiber_release(f);
-        return;
-    }
-    /* the fiber owns the connection's life: the loop's drain leaves it alone */
-    c->flags |= NM_CF_BUSY;
-    c->timer.fn = on_timeout;
-    nm_loop_watch(l, c->fd, NM_READ, on_ready, f);
-    nm_mstat_add(live_fibers, 1);
-    run(l, f);
+    if (nm_loop_adopt(l, c) == 0) begin(l, c->fd, NM_READ, c);   /* its request is often there already */
 }
 
 static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
@@ -132,13 +161,14 @@ static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
     nm_accept_each(l->srv, 1, start, l);
 }
 
-/* Stopping: idle connections end now, the others once the drain time is up. */
+/* Stopping: connections without a fiber are the loop's to drop; fibers
+ * with nothing in hand end now, the others once the drain time is up. */
 static void stop_fibers(nm_loop *l)
 {
     int late = l->now >= l->drain_deadline;
     for (int fd = 0; fd < NM_MAX_FDS && l->live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
-        if (c && c->owner == l && (late || (!c->in_len && !c->out_count))) end_fiber(l, c);
+        if (c && c->owner == l && l->ch[fd].fn == on_ready && (late || (!c->in_len && !c->out_count))) end_fiber(l, c);
     }
 }
 
@@ -148,6 +178,7 @@ int nm_model_fiber(nm_server *s)
     overflows = nm_mstat("fiber_overflows");
     nm_loop *l = nm_loop_open(s, s->port, 0);
     if (!l) return NM_ERR_SYSTEM;
+    l->conn_fn = begin;
     nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, 0);
     for (;;) {
         nm_loop_dispatch(l, nm_loop_wait(l));
