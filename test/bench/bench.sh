@@ -8,7 +8,9 @@
 # processes, and the threads and processes it used. nginx (1 and 2 workers,
 # when installed) is measured the same way before the first model, every
 # BENCH_NGINX_EVERY models and after the last, so each model's ratio is to an
-# nginx figure taken minutes apart. Then the idle workload: BENCH_IDLE_CONNS
+# nginx figure taken minutes apart: the mean of the best configuration of the
+# rounds just before and just after it (one 8 s nginx run alone moves by a
+# third from round to round on a shared 2-core machine). Then the idle workload: BENCH_IDLE_CONNS
 # keep-alive connections, one request each, then idle; the server's RSS
 # growth per connection. Writes $OUT/bench.csv, bench.md, bench.svg and
 # prints the table.
@@ -321,6 +323,33 @@ if has_workload idle; then
         stop_server
     done
 fi
+
+# The reference of each model row: the best nginx figure of the round before
+# it and of the round after it, averaged (the round before alone when none
+# followed). The printed lines above compared to the round before only.
+bracket_refs() {
+    awk -F, -v OFS=, '
+    NR == FNR {
+        if (FNR == 1) next
+        if ($3 != "keepalive" && $3 != "close") { was_nginx = 0; next }
+        if ($1 ~ /^nginx/) {
+            if (!was_nginx) r++
+            was_nginx = 1
+            if ($7 + 0 > best[r, $3] + 0) best[r, $3] = $7
+        } else {
+            was_nginx = 0
+            round[FNR] = r
+        }
+        next
+    }
+    FNR in round {
+        k = round[FNR]; ref = best[k, $3] + 0; after = best[k + 1, $3] + 0
+        if (ref > 0 && after > 0) ref = (ref + after) / 2
+        if (ref > 0) { $14 = sprintf("%.0f", ref); $15 = sprintf("%.2f", $7 / ref) }
+    }
+    { print }' "$1" "$1" > "$1.new" && mv "$1.new" "$1"
+}
+[ -n "$NGINX_WORKERS" ] && bracket_refs "$CSV"
 
 "$B/bench/report" "$CSV" "$OUT/bench.md" "$OUT/bench.svg" || exit 1
 echo

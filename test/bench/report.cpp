@@ -149,7 +149,7 @@ static void write_table(FILE *out)
         else fprintf(out, " - |\n");
     }
     fprintf(out, "\nLoad client: %s. x nginx: the model's requests/s over the best nginx configuration "
-                 "measured just before it in the same run.\n",
+                 "of the rounds just before and just after it in the same run, averaged.\n",
             client[0] ? client : "unknown");
 }
 
