@@ -18,10 +18,23 @@ static void lend(nm_loop *l, nm_conn *c)
     nm_wheel_del(&l->wheel, &c->timer);
 }
 
-void nm_conn_lend(nm_loop *l, nm_conn *c)
+/* Lent is marked twice: NM_CF_BUSY for the session, and a byte of its own
+ * for the loop (conn.h says why). They change together, here only. */
+static void mark_lent(nm_conn *c)
 {
     c->flags |= NM_CF_BUSY;
     c->lent = 1;
+}
+
+static void mark_home(nm_conn *c)
+{
+    c->flags &= (uint8_t)~NM_CF_BUSY;
+    c->lent = 0;
+}
+
+void nm_conn_lend(nm_loop *l, nm_conn *c)
+{
+    mark_lent(c);
     lend(l, c);
 }
 
@@ -33,8 +46,7 @@ void nm_conn_lend_io(nm_loop *l, nm_conn *c)
 
 void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
 {
-    c->flags &= (uint8_t)~NM_CF_BUSY;
-    c->lent = 0;
+    mark_home(c);
     nm_conn_set_owner(c, l);
     if (!want) {
         nm_loop_drop(l, c);
@@ -63,8 +75,7 @@ static int step(nm_loop *l, nm_conn *c)
             if (r > 0) {
                 nm_conn_lend(l, c);
                 if (!nm_loop_thread_of(l)->group->dispatch(l, c)) return -1;
-                c->flags &= (uint8_t)~NM_CF_BUSY;   /* nobody took it (a full queue): refused, counted */
-                c->lent = 0;
+                mark_home(c);   /* nobody took it (a full queue): refused, counted */
                 nm_session_refuse(c);
                 return 0;
             }
@@ -89,8 +100,7 @@ void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx)
 
 void nm_lend_resume(nm_loop *l, nm_conn *c)
 {
-    c->flags &= (uint8_t)~NM_CF_BUSY;
-    c->lent = 0;
+    mark_home(c);
     serve(l, c);
 }
 
