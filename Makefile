@@ -93,20 +93,20 @@ $(BUILD)/firmware: $(BUILD)/obj/demos/firmware.o $(LIB)
 DEMOS := $(BUILD)/nmserve $(BUILD)/nmbench $(BUILD)/firmware
 demos: $(DEMOS)
 
-UNIT_SRCS := $(wildcard test/unit_*.cpp)
+UNIT_SRCS := $(wildcard test/unit/unit_*.cpp)
 $(BUILD)/test/unit: $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(NM_LDFLAGS)
 
-$(BUILD)/test/conformance: $(BUILD)/obj/test/conformance.o $(TEST_COMMON) $(LIB)
+$(BUILD)/test/conformance: $(BUILD)/obj/test/conformance/conformance.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(NM_LDFLAGS)
 
-$(BUILD)/test/soak: $(BUILD)/obj/test/soak.o $(TEST_COMMON)
+$(BUILD)/test/soak: $(BUILD)/obj/test/soak/soak.o $(TEST_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(NM_LDFLAGS)
 
-INV_SRCS := $(wildcard test/inv_*.cpp)
+INV_SRCS := $(wildcard test/invariants/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(NM_LDFLAGS)
@@ -128,7 +128,7 @@ TESTS += $(KQEMU)/nmserve
 endif
 
 # The proactor alone at small capacities, for the tests that take it past
-# them (test/inv_proactor.cpp): more connections than ring entries (SQ 4,
+# them (test/invariants/inv_proactor.cpp): more connections than ring entries (SQ 4,
 # CQ 16: 14 connections), slots (40), buffers (8) and events per wait (16).
 SMALL := $(BUILD)/small
 SMALL_CPPFLAGS := -DNM_MAX_CONNS=40 -DNM_PROACTOR_SQ_ENTRIES=4 -DNM_PROACTOR_CQ_ENTRIES=16 \
@@ -158,7 +158,7 @@ endif
 # (make check runs a short form of it).
 SOAK_SECONDS ?= 20
 soak: $(BUILD)/nmserve $(BUILD)/test/soak
-	@NM_SOAK_SECONDS=$(SOAK_SECONDS) sh test/soak.sh $(BUILD)
+	@NM_SOAK_SECONDS=$(SOAK_SECONDS) sh test/soak/soak.sh $(BUILD)
 
 # libFuzzer targets (clang): the HTTP parser and the session, each run for
 # FUZZ_SECONDS from the seed corpus in test/fuzz/corpus/ (make check runs a
@@ -169,9 +169,9 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 fuzz-build:
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CXX=clang++ CXXFLAGS="-O1 -g" \
 	  SAN_FLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" fuzz-link
-fuzz-link: $(LIB) $(BUILD)/obj/test/unit_rig.o $(BUILD)/obj/test/fuzz/fuzz_http.o $(BUILD)/obj/test/fuzz/fuzz_session.o
+fuzz-link: $(LIB) $(BUILD)/obj/test/unit/unit_rig.o $(BUILD)/obj/test/fuzz/fuzz_http.o $(BUILD)/obj/test/fuzz/fuzz_session.o
 	clang++ $(FUZZ_SAN) -fsanitize=fuzzer $(BUILD)/obj/test/fuzz/fuzz_http.o $(LIB) -o $(BUILD)/fuzz_http
-	clang++ $(FUZZ_SAN) -fsanitize=fuzzer $(BUILD)/obj/test/fuzz/fuzz_session.o $(BUILD)/obj/test/unit_rig.o \
+	clang++ $(FUZZ_SAN) -fsanitize=fuzzer $(BUILD)/obj/test/fuzz/fuzz_session.o $(BUILD)/obj/test/unit/unit_rig.o \
 	  $(LIB) -o $(BUILD)/fuzz_session -pthread
 fuzz: fuzz-build
 	@sh test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)

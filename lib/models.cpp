@@ -1,6 +1,6 @@
 /* models.cpp - the registry: every model compiled into this library.
  * A model can be left out at build time with -DNM_WITHOUT_<name>. */
-#include "core/server.h"
+#include "loop/server.h"
 
 #define NM_MODEL_FN(name) int nm_model_##name(nm_server *s);
 NM_MODEL_FN(iterative)

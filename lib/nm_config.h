@@ -6,7 +6,7 @@
  * first, so whatever it defines wins. Nothing is sized at run time; running out
  * of any of these is a counted refusal, never a crash or a heap allocation.
  *
- * The RAM each pool costs is declared in one place, lib/core/pools.cpp, and
+ * The RAM each pool costs is declared in one place, lib/pools.cpp, and
  * printed by `make size`.
  */
 #ifndef NM_CONFIG_H

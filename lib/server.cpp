@@ -1,8 +1,8 @@
 /* server.cpp - nm_run: choose the model and the port, open the listener,
  * hand the server to the model, and clean up after it. */
-#include "core/server.h"
-#include "core/accept.h"
-#include "core/mstat.h"
+#include "loop/server.h"
+#include "loop/accept.h"
+#include "base/mstat.h"
 #include "proto/protocol.h"
 #include <arpa/inet.h>
 #include <errno.h>

@@ -122,20 +122,20 @@ if [ -x "$B/test/soak" ] && [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ]; then
         timeout 180 "$B/test/soak" "$B/kqemu/nmserve" kqueue
 fi
 
-check "command line errors exit 2 with one line" sh test/cli.sh "$B/nmserve"
+check "command line errors exit 2 with one line" sh test/conformance/cli.sh "$B/nmserve"
 # A few seconds of each fuzz target, when clang can build libFuzzer programs.
 fuzz_probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char *, unsigned long) { return 0; }'
 if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ] && command -v clang++ > /dev/null &&
    echo "$fuzz_probe" | clang++ -x c++ -fsanitize=fuzzer,address - -o "$LOGS/fuzz-probe" > /dev/null 2>&1; then
     check "fuzz http parser and session, 3 s each" make --no-print-directory fuzz FUZZ_SECONDS=3
 fi
-[ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/install.sh
+[ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/packaging/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
-    check "cppcheck lib ports demos" sh test/cppcheck.sh
-    check "symbol audit" sh test/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
-    check "symbol audit catches heap use" sh test/audit_selftest.sh "${NM_NM:-nm}"
+    check "cppcheck lib ports demos" sh test/static/cppcheck.sh
+    check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
+    check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm
-    check "symbol audit" sh test/audit.sh "$B/libnetmodels.a" "$NM_NM" "${NM_CC:-}"
+    check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "$NM_NM" "${NM_CC:-}"
 fi
 
 [ -n "$failures" ] && echo "failed:$failures"

@@ -48,7 +48,7 @@ target() {
     echo "== $t: ${flags%% *} ... ${flags##*-pthread -Ilib }"
     row "library, -Os, all models" text data bss
     objs=$(find "$L/obj/lib" "$L/obj/ports" -name '*.o' | sort)
-    for group in "core:lib/core lib/session.o lib/server.o lib/models.o" "protocols:lib/proto" "ports:ports"; do
+    for group in "core:lib/base lib/loop lib/handoff lib/procs lib/fiber lib/completion lib/session lib/pools.o lib/server.o lib/models.o" "protocols:lib/proto" "ports:ports"; do
         name=${group%%:*}
         files=""
         for part in ${group#*:}; do

@@ -125,7 +125,7 @@ else
     add "$log"
     [ $rc -ne 0 ] && failures="$failures host"
     echo "      host: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)"
-    extra models "NM_MODELS builds only the models named" sh test/models_select.sh "$build/nmserve"
+    extra models "NM_MODELS builds only the models named" sh test/packaging/models_select.sh "$build/nmserve"
     checked=""
     for t in "$@"; do cross_target "$t"; done
     case " $checked " in

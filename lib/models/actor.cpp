@@ -1,5 +1,5 @@
 /* actor - an acceptor actor and N worker actors that share nothing but
- * their mailboxes (fixed rings, core/mailbox.h).
+ * their mailboxes (fixed rings, base/mailbox.h).
  *
  * The acceptor (this thread, a loop over the listener and its mailbox)
  * accepts and sends each connection to the worker it believes least loaded.
@@ -10,12 +10,12 @@
  * worker mailbox is backpressure: the connection is refused (503) and
  * counted ("mailbox_full" in /stats); a full acceptor mailbox makes the
  * worker keep the count and try again on its next turn. */
-#include "../core/accept.h"
-#include "../core/loop.h"
-#include "../core/mailbox.h"
-#include "../core/mstat.h"
-#include "../core/thread.h"
-#include "../session.h"
+#include "../loop/accept.h"
+#include "../loop/loop.h"
+#include "../base/mailbox.h"
+#include "../base/mstat.h"
+#include "../base/thread.h"
+#include "../session/session.h"
 #include <stdint.h>
 
 struct worker_actor {

@@ -1,14 +1,14 @@
 /* coroutine - one event loop, and each connection's session written as a
- * stackless coroutine (core/pt.h): it reads top to bottom - read a request,
+ * stackless coroutine (base/pt.h): it reads top to bottom - read a request,
  * answer it, write the answer, again - and yields to the loop whenever the
  * socket says EAGAIN. A connection costs its slot plus two bytes of
  * continuation; the loop resumes the coroutine when the port reports the fd
  * ready for what it yielded on. */
-#include "../core/loop.h"
-#include "../core/accept.h"
-#include "../core/pt.h"
-#include "../core/pool.h"
-#include "../session.h"
+#include "../loop/loop.h"
+#include "../loop/accept.h"
+#include "../base/pt.h"
+#include "../base/pool.h"
+#include "../session/session.h"
 
 extern nm_pool nm_conn_pool;
 extern nm_lc nm_coroutine_lc[NM_MAX_CONNS];

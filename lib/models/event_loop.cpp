@@ -5,8 +5,8 @@
  * (SIGTERM and SIGINT arrive on a signalfd, or a self-pipe, that the port
  * watches like a socket). Nothing interrupts the loop: a stop is read like
  * a request and the loop drains and ends. */
-#include "../core/loop_group.h"
-#include "../core/signals.h"
+#include "../handoff/loop_group.h"
+#include "../base/signals.h"
 
 static void on_signal(nm_loop *l, int fd, int mask, void *ctx)
 {

@@ -1,4 +1,4 @@
-/* fiber - one scheduler thread, and a stackful fiber (core/fiber.h, stacks
+/* fiber - one scheduler thread, and a stackful fiber (fiber/fiber.h, stacks
  * from a static pool) for each connection that has something to do. The
  * session in a fiber is written blocking-style: read a request, answer it,
  * write it all, again. Its read and write park the fiber when the socket
@@ -14,11 +14,11 @@
  * pool bounds the connections being served at once. No fiber left for
  * one: it is refused (503) and counted; a fiber that overflowed its stack
  * is abandoned and its connection dropped. */
-#include "../core/accept.h"
-#include "../core/fiber.h"
-#include "../core/loop.h"
-#include "../core/mstat.h"
-#include "../session.h"
+#include "../loop/accept.h"
+#include "../fiber/fiber.h"
+#include "../loop/loop.h"
+#include "../base/mstat.h"
+#include "../session/session.h"
 
 static unsigned long *live_fibers, *overflows;
 

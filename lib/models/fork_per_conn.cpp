@@ -7,8 +7,8 @@
  * NM_ROOM_WAIT_MS for a child to end; once the cap has held that long, each
  * further connection is answered 503 at once until a child ends. A crash in
  * one child takes one connection with it, nothing else. */
-#include "../core/blocking.h"
-#include "../core/procs.h"
+#include "../loop/blocking.h"
+#include "../procs/procs.h"
 #include <unistd.h>
 
 static int serve_child(nm_server *s, void *arg)

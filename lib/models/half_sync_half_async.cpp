@@ -6,8 +6,8 @@
  * request queue (sleeping while it is empty), run the handler, put the
  * connection on the loop's return queue. A full request queue is
  * backpressure: the connection is refused with a 503 and counted. */
-#include "../core/offload.h"
-#include "../core/thread.h"
+#include "../handoff/offload.h"
+#include "../base/thread.h"
 
 struct hsha {
     nm_offload async;

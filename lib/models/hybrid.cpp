@@ -4,7 +4,7 @@
  * handlers, as in multi_reactor_worker_pool. Each dimension is an option:
  * --workers N processes (default: one per CPU), --threads N sub-loops per
  * process (default 1), --pool N handler threads per process (default 2). */
-#include "../core/reactors.h"
+#include "../handoff/reactors.h"
 
 int nm_model_hybrid(nm_server *s)
 {

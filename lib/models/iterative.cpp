@@ -1,8 +1,8 @@
 /* iterative - one thread serves one connection at a time with blocking
  * accept, read and write. A second client waits in the backlog until the
  * first is done. */
-#include "../core/accept.h"
-#include "../session.h"
+#include "../loop/accept.h"
+#include "../session/session.h"
 #include <time.h>
 
 int nm_model_iterative(nm_server *s)

@@ -7,9 +7,9 @@
  * and only then drives the connection's session, non-blocking. Done, it sends
  * the connection back to the loop and queues up as a follower again. Only
  * the leader touches the loop, so no port needs to be thread-safe. */
-#include "../core/crew.h"
-#include "../core/handback.h"
-#include "../session.h"
+#include "../handoff/crew.h"
+#include "../handoff/handback.h"
+#include "../session/session.h"
 
 struct leader_follower {
     nm_server *s;

@@ -4,7 +4,7 @@
  * thread until it closes. Nothing about a connection is shared between
  * threads after the hand-over, so the request path takes no lock of its own.
  * --threads N sets the sub-loops (default: one per CPU). */
-#include "../core/reactors.h"
+#include "../handoff/reactors.h"
 
 int nm_model_multi_reactor(nm_server *s)
 {

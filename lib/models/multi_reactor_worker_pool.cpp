@@ -6,7 +6,7 @@
  * inbox; the sub-loop writes the answers. A slow handler then holds a
  * worker, never a loop. --threads N sub-loops (default: one per CPU),
  * --pool N workers (default 4). */
-#include "../core/reactors.h"
+#include "../handoff/reactors.h"
 
 int nm_model_multi_reactor_worker_pool(nm_server *s)
 {

@@ -3,7 +3,7 @@
  * itself decides what to do with each fd: the listener accepts, any other fd
  * drives its connection's session. Each of the four models is this loop on
  * its own port; epoll and kqueue may also run edge-triggered. */
-#include "../core/loop.h"
+#include "../loop/loop.h"
 
 static int multiplex(nm_server *s)
 {

@@ -10,9 +10,9 @@
  * is one thread taking its queue in order, so each connection's answers
  * leave in the order its requests came. A full first queue refuses the
  * connection (503, counted); later stages wait for room. */
-#include "../core/offload.h"
-#include "../core/thread.h"
-#include "../session.h"
+#include "../handoff/offload.h"
+#include "../base/thread.h"
+#include "../session/session.h"
 
 struct pipeline {
     nm_offload parse;

@@ -6,9 +6,9 @@
  * one as it sends, the worker takes it off as it closes. Ties go to
  * the lowest-numbered worker. A worker that dies is not replaced: the
  * connections go to the others. */
-#include "../core/blocking.h"
-#include "../core/procs.h"
-#include "../session.h"
+#include "../loop/blocking.h"
+#include "../procs/procs.h"
+#include "../session/session.h"
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>

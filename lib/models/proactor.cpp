@@ -1,7 +1,7 @@
 /* proactor - completion-based: the model submits operations (accept, wait
  * for input, receive, send) and runs a handler when each completes; it never
  * asks whether a socket is ready. The operations run on io_uring where the
- * kernel has it, or on an emulation over the chosen port (core/proactor.h);
+ * kernel has it, or on an emulation over the chosen port (completion/proactor.h);
  * nm_config.proactor / --proactor chooses, "auto" by default, and "io_uring"
  * in /stats says which one runs (1 or 0).
  *
@@ -10,10 +10,10 @@
  * A timeout or the drain deadline shuts the socket down, which completes
  * the operation in flight; a connection is closed only when nothing of it
  * is in the kernel's hands. */
-#include "../core/accept.h"
-#include "../core/mstat.h"
-#include "../core/proactor.h"
-#include "../session.h"
+#include "../loop/accept.h"
+#include "../base/mstat.h"
+#include "../completion/proactor.h"
+#include "../session/session.h"
 #include <errno.h>
 #include <stdio.h>
 #include <sys/socket.h>

@@ -6,7 +6,7 @@
  * memory, so /stats in any process reports the whole server. The parent
  * only supervises: it replaces a child that dies, forwards a stop and reaps
  * every child. --workers N processes (default: one per CPU). */
-#include "../core/reactors.h"
+#include "../handoff/reactors.h"
 
 int nm_model_process_pool_reactors(nm_server *s)
 {

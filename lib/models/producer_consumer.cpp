@@ -8,12 +8,12 @@
  * ring is backpressure: the producer waits for room, up to NM_ROOM_WAIT_MS
  * of a burst; past that, and with no job left, a counted refusal: 503 and
  * close. */
-#include "../core/blocking.h"
-#include "../core/crew.h"
-#include "../core/handback.h"
-#include "../core/job.h"
-#include "../core/pool.h"
-#include "../session.h"
+#include "../loop/blocking.h"
+#include "../handoff/crew.h"
+#include "../handoff/handback.h"
+#include "../handoff/job.h"
+#include "../base/pool.h"
+#include "../session/session.h"
 #include <errno.h>
 #include <poll.h>
 

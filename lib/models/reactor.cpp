@@ -2,7 +2,7 @@
  * events they want (the acceptor for the listener, a connection handler for
  * each connection), and the loop, over any port (--poller), calls them back
  * when the demultiplexer reports them ready. */
-#include "../core/loop.h"
+#include "../loop/loop.h"
 
 static void acceptor(nm_loop *l, int fd, int mask, void *ctx)
 {

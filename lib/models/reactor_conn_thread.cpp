@@ -5,10 +5,10 @@
  * socket would block, and ends. The sub-loop joins that thread, takes the
  * connection back and watches it again. --threads N sub-loops (default:
  * one per CPU). With no stack left a ready connection waits for one. */
-#include "../core/reactors.h"
-#include "../core/lend.h"
-#include "../core/tasks.h"
-#include "../session.h"
+#include "../handoff/reactors.h"
+#include "../handoff/lend.h"
+#include "../handoff/tasks.h"
+#include "../session/session.h"
 
 static void read_and_write(nm_conn *c) { (void)nm_session_drive(c); }
 

@@ -4,9 +4,9 @@
  * handler and ends; the reactor joins it, writes the answer and reads on.
  * A connection is lent to one thread at a time, so pipelined requests are
  * answered in order. With no stack left a request waits for one. */
-#include "../core/reactors.h"
-#include "../core/lend.h"
-#include "../core/tasks.h"
+#include "../handoff/reactors.h"
+#include "../handoff/lend.h"
+#include "../handoff/tasks.h"
 
 static int start_task(nm_loop *l, nm_conn *c)
 {

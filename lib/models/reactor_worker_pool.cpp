@@ -5,7 +5,7 @@
  * that connection, in order, queues the answers and gives the connection
  * back through the reactor's inbox and wakeup; the reactor writes them.
  * --pool N (or --threads N) sets the workers (default 4). */
-#include "../core/reactors.h"
+#include "../handoff/reactors.h"
 
 int nm_model_reactor_worker_pool(nm_server *s)
 {

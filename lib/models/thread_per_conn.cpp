@@ -4,9 +4,9 @@
  * run at once. A burst past that waits up to NM_ROOM_WAIT_MS for a thread
  * to end; once the pool has stayed full that long, each further connection
  * is answered 503 at once until a thread ends: never a stack from the heap. */
-#include "../core/blocking.h"
-#include "../core/crew.h"
-#include "../core/timer.h"
+#include "../loop/blocking.h"
+#include "../handoff/crew.h"
+#include "../base/timer.h"
 
 static void *serve(void *arg)
 {

@@ -3,9 +3,9 @@
  * over a fixed ring) and serves each with blocking I/O until it ends. The
  * caller's thread only accepts. A full queue is backpressure: the connection
  * is answered 503 and closed, counted as refused; nothing grows. */
-#include "../core/blocking.h"
-#include "../core/crew.h"
-#include "../core/queue.h"
+#include "../loop/blocking.h"
+#include "../handoff/crew.h"
+#include "../base/queue.h"
 
 static void *worker(void *arg)
 {

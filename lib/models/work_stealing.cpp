@@ -6,10 +6,10 @@
  * connection back to its owner's loop to write. A worker whose round queues
  * more than it can start wakes one peer that sleeps to come and steal.
  * Steals and those wakeups are counted ("steals", "steal_wakes" in /stats). */
-#include "../core/deque.h"
-#include "../core/mstat.h"
-#include "../core/offload.h"
-#include "../core/thread.h"
+#include "../base/deque.h"
+#include "../base/mstat.h"
+#include "../handoff/offload.h"
+#include "../base/thread.h"
 
 struct ws_worker {
     nm_offload io;

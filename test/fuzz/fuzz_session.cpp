@@ -7,7 +7,7 @@
  * session ends, what it sent is a sequence of HTTP responses each with its
  * Content-Length (for HTTP, HEAD aside), and every buffer and slot is back
  * in its pool. */
-#include "../rig.h"
+#include "../unit/rig.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>

@@ -1,0 +1,93 @@
+/* proactor.h - completion-based I/O: submit an operation, be called back
+ * with its result once it is done.
+ *
+ * Two engines behind one interface. io_uring (Linux), set up by raw system
+ * calls: the kernel performs the operations and posts completions on a
+ * ring. Elsewhere, or when io_uring is missing or refused (ENOSYS, EPERM,
+ * seccomp, qemu-user), an emulation over a port: the loop waits for
+ * readiness, performs the operation itself, and hands the result over as a
+ * completion once the readiness pass is over. Either way the model sees
+ * only submissions and completions.
+ *
+ * A connection has at most one operation in flight. Operations:
+ *   ACCEPT  the listener has connections waiting (the model accepts them)
+ *   WAIT    the connection is readable (an idle connection holds no buffer)
+ *   RECV    bytes into c->in after in_len; result: bytes, 0 at EOF, -errno
+ *   SEND    the head of the output queue; result: bytes sent, or -errno */
+#ifndef NM_PROACTOR_H
+#define NM_PROACTOR_H
+
+#include "../loop/loop.h"
+
+enum nm_op { NM_OP_ACCEPT = 0, NM_OP_WAIT = 1, NM_OP_RECV = 2, NM_OP_SEND = 3, NM_OP_NONE = 4 };
+
+struct nm_proactor;
+typedef void (*nm_completion_fn)(nm_proactor *p, nm_conn *c, int op, int result);
+
+/* The io_uring rings as mapped from the kernel. */
+struct nm_uring {
+    int fd;
+    unsigned sq_entries, cq_entries, inflight, unsubmitted;
+    unsigned conn_ops;         /* of inflight, the connections' (the rest: the listener's) */
+    int deferred;              /* completions are made only when the loop waits for them */
+    int timed_enter;           /* one io_uring_enter submits and waits with a timeout */
+    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
+    unsigned *cq_head, *cq_tail, *cq_mask;
+    void *sqes, *cqes;
+    void *sq_map, *cq_map, *sqe_map;
+    unsigned long sq_len, cq_len, sqe_len;
+};
+
+struct nm_completion {
+    nm_conn *c;
+    int op, result;
+};
+
+struct nm_proactor {
+    nm_loop *loop;
+    int uring;                 /* 1: io_uring, 0: emulated */
+    nm_uring ring;
+    nm_completion_fn complete;
+    int accept_pending;
+    int cancelling;            /* the listener's wait is being cancelled */
+    int ndone;                 /* emulated: completions of this pass */
+    nm_completion done[NM_MAX_EVENTS + 1];
+};
+
+/* mode: "io_uring", "emulated", or NULL / "auto" (io_uring when it works).
+ * 0, or -1: the loop cannot open, or io_uring was asked for and refused. */
+int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completion_fn fn);
+void nm_proactor_close(nm_proactor *p);
+/* 0, or -1 when the operation cannot be queued (the caller refuses). */
+int nm_proactor_submit(nm_proactor *p, nm_conn *c, int op);
+/* Stop waiting for the listener; its ACCEPT completes (result -ECANCELED).
+ * Call again until it has: a cancel the ring has no room for is not queued. */
+void nm_proactor_cancel_accept(nm_proactor *p);
+/* Submit what is queued, wait (bounded by the loop's timers), and deliver
+ * the completions. */
+void nm_proactor_turn(nm_proactor *p);
+/* The operation c has in flight (NM_OP_NONE when none). */
+int nm_proactor_pending(const nm_conn *c);
+/* Which engine `mode` gets here: "io_uring" or "emulated"; NULL when
+ * io_uring is asked for and refused. Probes the kernel. */
+const char *nm_proactor_probe(const char *mode);
+
+/* Completion entries held for the listener: its wait and the cancel of it. */
+enum { NM_URING_LISTENER_OPS = 2 };
+
+/* The io_uring engine (completion/uring.cpp): 0 or -errno. */
+int nm_uring_open(nm_uring *r);
+void nm_uring_close(nm_uring *r);
+int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd);
+/* Its own completion comes without a connection and with an op other than ACCEPT. */
+int nm_uring_cancel_accept(nm_uring *r);
+int nm_uring_flush(nm_uring *r);
+/* Submit what is queued and wait up to timeout_ms for a completion
+ * (needs timed_enter): 0 or -errno. */
+int nm_uring_wait(nm_uring *r, int timeout_ms);
+/* Hand every posted completion to fn. */
+void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn);
+/* Connections the ring carries at once (one operation in flight each). */
+unsigned nm_uring_conn_room(const nm_uring *r);
+
+#endif

@@ -1,0 +1,251 @@
+/* uring.cpp - the io_uring engine of completion/proactor.h by raw system calls:
+ * io_uring_setup, three mmaps (submission ring, completion ring, entries),
+ * io_uring_enter. No liburing; ring sizes are compile-time. */
+#include "proactor.h"
+#include "../base/pool.h"
+#include <errno.h>
+
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<linux/io_uring.h>)
+#define NM_HAVE_URING 1
+#endif
+#endif
+
+#if defined(NM_HAVE_URING)
+#include <linux/io_uring.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef __NR_io_uring_setup   /* same number on every architecture since 5.1 */
+#define __NR_io_uring_setup 425
+#define __NR_io_uring_enter 426
+#endif
+
+static_assert(sizeof(io_uring_sqe) == 64 && sizeof(io_uring_cqe) == 16, "io_uring ABI sizes");
+
+static unsigned *field(void *map, unsigned off) { return (unsigned *)((char *)map + off); }
+
+int nm_uring_open(nm_uring *r)
+{
+    io_uring_params prm;
+    /* CLAMP: a connection count past the kernel's largest ring is refused
+     * connection by connection, not the whole engine. */
+    const unsigned base = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+    /* One thread submits and reaps (6.1): the kernel then runs the work that
+     * completes an operation only when the loop asks for completions, instead
+     * of interrupting the thread as each socket becomes ready. Older kernels
+     * refuse the flags (EINVAL) and get the plain ring. */
+    unsigned quiet = 0;
+#if defined(IORING_SETUP_DEFER_TASKRUN)
+    quiet = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+#endif
+    int fd = -1;
+    for (int attempt = quiet ? 0 : 1; attempt < 2 && fd < 0; attempt++) {
+        memset(&prm, 0, sizeof(prm));
+        prm.flags = base | (attempt ? 0 : quiet);
+        /* the kernel wants at least as many completion entries as submission ones */
+        prm.cq_entries = NM_PROACTOR_CQ_ENTRIES < NM_PROACTOR_SQ_ENTRIES ? NM_PROACTOR_SQ_ENTRIES : NM_PROACTOR_CQ_ENTRIES;
+        fd = (int)syscall(__NR_io_uring_setup, NM_PROACTOR_SQ_ENTRIES, &prm);
+        if (fd < 0 && errno != EINVAL) return -errno;
+    }
+    if (fd < 0) return -errno;
+    /* completion-based sends need IORING_OP_SEND/RECV (5.6): older kernels lack NODROP too */
+    if (!(prm.features & IORING_FEAT_NODROP) || !(prm.features & IORING_FEAT_SINGLE_MMAP)) {
+        close(fd);
+        return -ENOSYS;
+    }
+    r->fd = fd;
+    r->deferred = (prm.flags & quiet) != 0;
+    /* a wait bounded by a timeout in the same call that submits (5.11) */
+    r->timed_enter = (prm.features & IORING_FEAT_EXT_ARG) != 0;
+    r->sq_entries = prm.sq_entries;
+    r->cq_entries = prm.cq_entries;
+    r->inflight = r->conn_ops = r->unsubmitted = 0;
+    r->sq_len = prm.sq_off.array + prm.sq_entries * sizeof(unsigned);
+    r->cq_len = prm.cq_off.cqes + prm.cq_entries * sizeof(io_uring_cqe);
+    if (r->cq_len > r->sq_len) r->sq_len = r->cq_len;   /* one mapping holds both rings */
+    r->sqe_len = prm.sq_entries * sizeof(io_uring_sqe);
+    r->sq_map = mmap(0, r->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+    r->sqe_map = mmap(0, r->sqe_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
+    if (r->sq_map == MAP_FAILED || r->sqe_map == MAP_FAILED) {
+        int e = errno;
+        if (r->sq_map != MAP_FAILED) munmap(r->sq_map, r->sq_len);
+        if (r->sqe_map != MAP_FAILED) munmap(r->sqe_map, r->sqe_len);
+        close(fd);
+        return -e;
+    }
+    r->cq_map = r->sq_map;
+    r->cq_len = 0;
+    r->sq_head = field(r->sq_map, prm.sq_off.head);
+    r->sq_tail = field(r->sq_map, prm.sq_off.tail);
+    r->sq_mask = field(r->sq_map, prm.sq_off.ring_mask);
+    r->sq_array = field(r->sq_map, prm.sq_off.array);
+    r->cq_head = field(r->cq_map, prm.cq_off.head);
+    r->cq_tail = field(r->cq_map, prm.cq_off.tail);
+    r->cq_mask = field(r->cq_map, prm.cq_off.ring_mask);
+    r->cqes = (char *)r->cq_map + prm.cq_off.cqes;
+    r->sqes = r->sqe_map;
+    return 0;
+}
+
+void nm_uring_close(nm_uring *r)
+{
+    munmap(r->sqe_map, r->sqe_len);
+    munmap(r->sq_map, r->sq_len);
+    close(r->fd);
+}
+
+int nm_uring_flush(nm_uring *r)
+{
+    while (r->unsubmitted) {
+        long n = syscall(__NR_io_uring_enter, r->fd, r->unsubmitted, 0, 0, (void *)0, 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        r->unsubmitted -= (unsigned)n;
+        if (n == 0) break;
+    }
+    return 0;
+}
+
+int nm_uring_wait(nm_uring *r, int timeout_ms)
+{
+    io_uring_getevents_arg arg;
+    __kernel_timespec ts;
+    memset(&arg, 0, sizeof(arg));
+    ts.tv_sec = timeout_ms / 1000;
+    ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+    arg.ts = (uint64_t)(uintptr_t)&ts;
+    long n = syscall(__NR_io_uring_enter, r->fd, r->unsubmitted, 1,
+                     IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
+    if (n < 0) return errno == ETIME || errno == EINTR ? 0 : -errno;
+    r->unsubmitted -= (unsigned)n;
+    return 0;
+}
+
+/* A free submission entry for a connection's operation (conn) or the
+ * listener's, NULL when the rings have no room for it. */
+static io_uring_sqe *next_sqe(nm_uring *r, int conn)
+{
+    unsigned tail = *r->sq_tail;
+    if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) {
+        nm_uring_flush(r);
+        if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) return 0;
+    }
+    /* Every completion must find room: never more in flight than the CQ
+     * holds, so it never overflows (no completion is left to the kernel's
+     * overflow list, which may drop one when short of memory). A full ring
+     * refuses connections, never the listener: its wait and its cancel
+     * always find room, so accepting (and refusing) goes on. */
+    if (conn ? r->conn_ops >= nm_uring_conn_room(r) : r->inflight >= r->cq_entries) return 0;
+    io_uring_sqe *e = (io_uring_sqe *)r->sqes + (tail & *r->sq_mask);
+    memset(e, 0, sizeof(*e));
+    return e;
+}
+
+static void queue_sqe(nm_uring *r, io_uring_sqe *e, int conn)
+{
+    unsigned tail = *r->sq_tail;
+    r->sq_array[tail & *r->sq_mask] = (unsigned)(e - (io_uring_sqe *)r->sqes);
+    __atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);   /* the entry is written before it counts */
+    r->unsubmitted++;
+    r->inflight++;
+    r->conn_ops += (unsigned)conn;
+}
+
+static uint32_t poll_in(void)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (uint32_t)POLLIN << 16;   /* the kernel reads poll32_events half-word swapped on BE */
+#else
+    return POLLIN;
+#endif
+}
+
+unsigned nm_uring_conn_room(const nm_uring *r)
+{
+    return r->cq_entries > NM_URING_LISTENER_OPS ? r->cq_entries - NM_URING_LISTENER_OPS : 0;
+}
+
+int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
+{
+    io_uring_sqe *e = next_sqe(r, c != 0);
+    if (!e) return -EBUSY;
+    e->user_data = (uint64_t)(uintptr_t)c | (uint64_t)op;
+    switch (op) {
+    case NM_OP_ACCEPT:
+    case NM_OP_WAIT:
+        e->opcode = IORING_OP_POLL_ADD;
+        e->fd = op == NM_OP_ACCEPT ? listen_fd : c->fd;
+        e->poll32_events = poll_in();
+        break;
+    case NM_OP_RECV:
+        e->opcode = IORING_OP_RECV;
+        e->fd = c->fd;
+        e->addr = (uint64_t)(uintptr_t)(c->in->data + c->in_len);
+        e->len = NM_BUF_SIZE - c->in_len;
+        break;
+    case NM_OP_SEND: {
+        const nm_seg *s = &c->out[c->out_first];
+        e->opcode = IORING_OP_SEND;
+        e->fd = c->fd;
+        e->addr = (uint64_t)(uintptr_t)(s->p + c->out_off);
+        e->len = s->len - c->out_off;
+        e->msg_flags = MSG_NOSIGNAL;
+        break;
+    }
+    default:
+        return -EINVAL;
+    }
+    queue_sqe(r, e, c != 0);
+    return 0;
+}
+
+int nm_uring_cancel_accept(nm_uring *r)
+{
+    io_uring_sqe *e = next_sqe(r, 0);
+    if (!e) return -EBUSY;
+    e->opcode = IORING_OP_POLL_REMOVE;
+    e->fd = -1;
+    e->addr = (uint64_t)NM_OP_ACCEPT;           /* the listener's wait: no connection, ACCEPT */
+    e->user_data = (uint64_t)NM_OP_WAIT;        /* no connection, not ACCEPT: the cancel itself */
+    queue_sqe(r, e, 0);
+    return 0;
+}
+
+void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
+{
+    unsigned head = *r->cq_head;
+    for (;;) {
+        unsigned tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
+        if (head == tail) break;
+        const io_uring_cqe *e = (const io_uring_cqe *)r->cqes + (head & *r->cq_mask);
+        uint64_t data = e->user_data;
+        int res = e->res;
+        head++;
+        /* hand the slot back before the handler queues more work */
+        __atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+        nm_conn *c = (nm_conn *)(uintptr_t)(data & ~(uint64_t)3);
+        r->inflight--;
+        r->conn_ops -= c != 0;
+        fn(p, c, (int)(data & 3), res);
+    }
+}
+
+#else   /* no io_uring on this system: the emulation is all there is */
+
+int nm_uring_open(nm_uring *r) { (void)r; return -ENOSYS; }
+void nm_uring_close(nm_uring *r) { (void)r; }
+int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd) { (void)r; (void)c; (void)op; (void)listen_fd; return -ENOSYS; }
+int nm_uring_cancel_accept(nm_uring *r) { (void)r; return -ENOSYS; }
+int nm_uring_flush(nm_uring *r) { (void)r; return -ENOSYS; }
+int nm_uring_wait(nm_uring *r, int timeout_ms) { (void)r; (void)timeout_ms; return -ENOSYS; }
+void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn) { (void)r; (void)p; (void)fn; }
+unsigned nm_uring_conn_room(const nm_uring *r) { (void)r; return 0; }
+
+#endif

@@ -1,0 +1,70 @@
+#include "tasks.h"
+#include "loop_group.h"
+#include "../base/pool.h"
+#include "../base/signals.h"
+
+extern nm_pool nm_task_pool;
+
+static void *task_main(void *arg)
+{
+    nm_task *t = (nm_task *)arg;
+    nm_loop_group *g = t->home->group;
+    nm_thread_name(g->task_name);
+    nm_signals_leave_to_loops();
+    g->task(t->conn);
+    nm_group_post_back(t->home, t, NM_POST_TASK);
+    return 0;
+}
+
+/* 0, or -1 when no task or thread is left. */
+static int start(nm_loop_thread *home, nm_conn *c)
+{
+    nm_task *t = (nm_task *)nm_pool_get(&nm_task_pool);
+    if (!t) return -1;
+    t->conn = c;
+    t->home = home;
+    if (!nm_thread_start(&t->thread, task_main, t)) return 0;
+    nm_pool_put(&nm_task_pool, t);
+    return -1;
+}
+
+static nm_conn *conn_of_link(nm_link *l) { return NM_CONTAINER_OF(l, nm_conn, timer.link); }
+
+/* While connections wait, the loop wakes every tick to try them: a stack
+ * may come free in another loop, which posts nothing here. */
+static void nap(nm_loop_thread *t) { t->loop->max_wait_ms = nm_link_empty(&t->waiting) ? 0 : NM_TIMER_TICK_MS; }
+
+void nm_task_lend(nm_loop *l, nm_conn *c)
+{
+    nm_loop_thread *home = nm_loop_thread_of(l);
+    if (nm_link_empty(&home->waiting) && !start(home, c)) return;   /* none overtakes those waiting */
+    nm_link_push(&home->waiting, &c->timer.link);
+    nap(home);
+}
+
+void nm_tasks_retry(nm_loop_thread *t)
+{
+    nm_loop *l = t->loop;
+    int give_up = l->draining && l->now >= l->drain_deadline;
+    while (!nm_link_empty(&t->waiting)) {
+        nm_link *first = t->waiting.next;
+        nm_conn *c = conn_of_link(first);
+        nm_link_remove(first);
+        if (give_up) {
+            nm_loop_drop(l, c);
+        } else if (start(t, c)) {
+            nm_link_push(t->waiting.next, first);   /* still none: back at the head */
+            break;
+        }
+    }
+    nap(t);
+}
+
+void nm_task_finished(nm_loop *l, void *task)
+{
+    nm_task *t = (nm_task *)task;
+    nm_conn *c = t->conn;
+    nm_thread_join(&t->thread);
+    nm_pool_put(&nm_task_pool, t);
+    nm_loop_thread_of(l)->group->on_return(l, c);   /* the freed stack goes to a waiting one at the end of the round */
+}

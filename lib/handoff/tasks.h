@@ -1,0 +1,30 @@
+/* tasks.h - short-lived threads that borrow a connection from its loop.
+ *
+ * The loop lends the connection (its events ignored, no timer), a thread on
+ * a stack from the static pool runs the group's task function on it, and the
+ * finished task is posted back to the loop, which joins the thread (its
+ * stack goes back to the pool) and calls the group's on_return. When no
+ * thread or stack is left, the connection waits in its loop's waiting list,
+ * linked through its idle timer (no capacity of its own, so nothing is lost
+ * however many wait), and is tried again, oldest first, after every round of
+ * the loop; a stopping loop closes those still waiting at its drain deadline. */
+#ifndef NM_TASKS_H
+#define NM_TASKS_H
+
+#include "../base/thread.h"
+#include "../loop/conn.h"
+#include "loop_group.h"
+
+struct nm_task {
+    nm_thread thread;
+    nm_conn *conn;
+    nm_loop_thread *home;
+};
+
+/* c must already be lent (nm_conn_lend or nm_conn_lend_io). */
+void nm_task_lend(nm_loop *l, nm_conn *c);
+/* The group's on_task and on_turn. */
+NM_CALLBACK void nm_task_finished(nm_loop *l, void *task);
+NM_CALLBACK void nm_tasks_retry(nm_loop_thread *t);
+
+#endif

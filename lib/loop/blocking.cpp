@@ -1,0 +1,82 @@
+#include "blocking.h"
+#include "accept.h"
+#include "../session/session.h"
+#include "../base/timer.h"
+#include "../proto/protocol.h"
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+static pthread_mutex_t close_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void nm_blocking_listener(int listen_fd)
+{
+    struct timeval tv;
+    tv.tv_sec = NM_STOP_POLL_MS / 1000;
+    tv.tv_usec = (NM_STOP_POLL_MS % 1000) * 1000;
+    setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+nm_conn *nm_blocking_accept(nm_server *s)
+{
+    int more;
+    nm_gauge_enter(s, NM_G_IN_ACCEPT);
+    nm_conn *c = nm_accept(s, 0, &more);
+    int timed_out = !c && (errno == EAGAIN || errno == EWOULDBLOCK);   /* the listener's NM_STOP_POLL_MS step */
+    nm_gauge_leave(s, NM_G_IN_ACCEPT);
+    if (!c && !more && !timed_out && !nm_stop_requested(s)) {
+        struct timespec pause = { 0, 10 * 1000 * 1000 };   /* accept failing: do not spin */
+        nanosleep(&pause, 0);
+    }
+    return c;
+}
+
+void nm_blocking_close(nm_conn *c)
+{
+    pthread_mutex_lock(&close_lock);
+    nm_conn_close(c);
+    pthread_mutex_unlock(&close_lock);
+}
+
+void nm_blocking_serve(nm_conn *c)
+{
+    nm_session_run_blocking(c);
+    nm_blocking_close(c);
+}
+
+uint64_t nm_room_deadline(const nm_room *r)
+{
+    return (r->full_since ? r->full_since : nm_now_ms()) + NM_ROOM_WAIT_MS;
+}
+
+void nm_room_found(nm_room *r, int found)
+{
+    if (found) r->full_since = 0;
+    else if (!r->full_since) r->full_since = nm_now_ms();
+}
+
+void nm_send_refusal(nm_conn *c)
+{
+    const char *r = c->srv->proto->refusal;
+    if (r) (void)!send(c->fd, r, strlen(r), MSG_NOSIGNAL | MSG_DONTWAIT);
+    nm_count(c->srv, NM_C_REFUSED);
+}
+
+void nm_blocking_refuse(nm_conn *c)
+{
+    nm_send_refusal(c);
+    nm_blocking_close(c);
+}
+
+void nm_blocking_wake(const nm_server *s, int how)
+{
+    pthread_mutex_lock(&close_lock);
+    for (int fd = 0; fd < NM_MAX_FDS; fd++) {
+        nm_conn *c = nm_conn_of_fd(fd);
+        if (c && c->srv == s) shutdown(fd, how);
+    }
+    pthread_mutex_unlock(&close_lock);
+}

@@ -1,0 +1,53 @@
+#include "conn.h"
+#include "../base/pool.h"
+#include <unistd.h>
+
+extern nm_pool nm_conn_pool;
+extern nm_pool nm_buf_pool;
+extern nm_conn *nm_conn_by_fd[NM_MAX_FDS];
+
+nm_buf *nm_buf_get(void) { return (nm_buf *)nm_pool_get(&nm_buf_pool); }
+void nm_buf_put(nm_buf *b) { nm_pool_put(&nm_buf_pool, b); }
+unsigned nm_buf_free(void) { return nm_pool_free(&nm_buf_pool); }
+unsigned nm_conn_free(void) { return nm_pool_free(&nm_conn_pool); }
+
+nm_conn *nm_conn_of_fd(int fd)
+{
+    /* atomic: loops of other threads look fds up while this one reuses them */
+    return fd >= 0 && fd < NM_MAX_FDS ? __atomic_load_n(&nm_conn_by_fd[fd], __ATOMIC_ACQUIRE) : 0;
+}
+
+nm_conn *nm_conn_open(nm_server *s, int fd)
+{
+    if (fd < 0 || fd >= NM_MAX_FDS) return 0;
+    nm_conn *c = (nm_conn *)nm_pool_get(&nm_conn_pool);
+    if (!c) return 0;
+    c->fd = fd;
+    c->flags = c->lent = 0;
+    c->out_first = c->out_count = 0;
+    c->in = 0;
+    c->in_len = c->in_scan = c->out_off = 0;
+    nm_timer_init(&c->timer, 0);
+    c->srv = s;
+    nm_conn_set_owner(c, 0);
+    c->read_phase = NM_RP_HEAD;
+    c->read_since = c->write_since = nm_now_ms();
+    __atomic_store_n(&nm_conn_by_fd[fd], c, __ATOMIC_RELEASE);
+    nm_count(s, NM_C_ACTIVE);
+    return c;
+}
+
+void nm_conn_close(nm_conn *c)
+{
+    if (c->in) nm_buf_put(c->in);
+    for (unsigned i = 0; i < c->out_count; i++) {
+        nm_seg *sg = &c->out[(c->out_first + i) % NM_OUT_SEGS];
+        if (sg->buf) nm_buf_put(sg->buf);
+    }
+    c->in = 0;
+    c->out_count = 0;
+    __atomic_store_n(&nm_conn_by_fd[c->fd], (nm_conn *)0, __ATOMIC_RELEASE);
+    close(c->fd);
+    nm_uncount(c->srv, NM_C_ACTIVE);
+    nm_pool_put(&nm_conn_pool, c);
+}

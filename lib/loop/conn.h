@@ -1,0 +1,83 @@
+/* conn.h - connection slots and I/O buffers.
+ *
+ * A slot is small and holds no buffer while its connection is idle; buffers
+ * come from a separate pool and are held only while a request is being read
+ * or an answer written. The fd -> slot map is process-wide, so any thread of
+ * a model can find the connection of an fd. */
+#ifndef NM_CONN_H
+#define NM_CONN_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "../base/timer.h"
+#include "server.h"
+
+struct nm_buf {
+    char data[NM_BUF_SIZE];
+};
+
+/* One queued piece of output: a part of a pooled buffer, or a static body. */
+struct nm_seg {
+    const char *p;
+    uint32_t len;
+    nm_buf *buf;     /* owned buffer to return once sent; NULL for static data */
+};
+
+enum nm_conn_flags {
+    NM_CF_CLOSE_AFTER = 1,   /* close once the output queue is empty */
+    NM_CF_READ_EOF = 2,      /* the peer finished sending */
+    NM_CF_BUSY = 4,          /* a request is being answered away from the loop */
+    NM_CF_DEAD = 8,          /* an I/O error: close without writing more */
+    NM_CF_BLOCKING = 16,     /* a blocking socket (thread models): its timeouts are stop-poll steps */
+    NM_CF_LEVEL = 32,        /* watched by a level-triggered port, which reports bytes left unread */
+    NM_CF_DRAINED = 64,      /* the last read took less than asked: the socket is empty */
+};
+
+/* What the connection is waiting to read: it picks the timeout that applies. */
+enum nm_read_phase {
+    NM_RP_HEAD = 0,   /* a request's header section (a new connection starts here) */
+    NM_RP_BODY = 1,   /* the body of a request whose head is complete */
+    NM_RP_IDLE = 2,   /* nothing: a keep-alive connection between requests */
+};
+
+struct nm_conn {
+    int fd;
+    uint8_t flags;
+    uint8_t out_first, out_count;   /* ring of queued segments */
+    /* Lent away (nm_conn_lend): written and read only by the loop's thread,
+     * a byte of its own, so that a loop looking at its connections while
+     * one is away never reads the flags the borrower writes. */
+    uint8_t lent;
+    nm_buf *in;
+    uint32_t in_len;                /* bytes buffered */
+    uint32_t in_scan;               /* bytes already searched for the header end */
+    uint32_t out_off;               /* bytes of the first segment already sent */
+    nm_seg out[NM_OUT_SEGS];
+    nm_timer timer;
+    nm_server *srv;
+    void *owner;                    /* the model's: its loop, worker, ... */
+    uint8_t read_phase;             /* nm_read_phase */
+    uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
+    uint64_t write_since;           /* ms: the last progress of the output queue */
+};
+
+nm_buf *nm_buf_get(void);
+void nm_buf_put(nm_buf *b);
+unsigned nm_buf_free(void);
+
+/* Take a slot for `fd`; NULL when slots are exhausted or fd is out of range. */
+nm_conn *nm_conn_open(nm_server *s, int fd);
+/* Return the buffers and the slot, and close the fd. */
+void nm_conn_close(nm_conn *c);
+nm_conn *nm_conn_of_fd(int fd);
+unsigned nm_conn_free(void);
+
+/* A connection's owner is written by the thread that owns it and read by
+ * every loop of a group when it drains (looking for its own): relaxed
+ * atomics, so that read is not a data race. */
+static inline void *nm_conn_owner(const nm_conn *c) { return __atomic_load_n(&c->owner, __ATOMIC_RELAXED); }
+static inline void nm_conn_set_owner(nm_conn *c, void *owner) { __atomic_store_n(&c->owner, owner, __ATOMIC_RELAXED); }
+
+#define NM_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#endif

@@ -1,0 +1,183 @@
+#include "loop.h"
+#include "accept.h"
+#include "../base/pool.h"
+#include "../session/session.h"
+#include <stdio.h>
+#include <string.h>
+
+extern nm_pool nm_loop_pool;
+
+nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
+{
+    nm_loop *l = (nm_loop *)nm_pool_get(&nm_loop_pool);
+    if (!l) return 0;
+    l->port.ops = port;
+    l->port.fd = -1;
+    l->port.edge = edge;
+    if (port->create(&l->port)) {
+        nm_pool_put(&nm_loop_pool, l);
+        return 0;
+    }
+    l->now = nm_now_ms();
+    nm_wheel_init(&l->wheel, l->now);
+    l->srv = s;
+    l->live = 0;
+    l->draining = 0;
+    l->drain_deadline = 0;
+    l->conn_fn = 0;
+    l->place = 0;
+    l->user = 0;
+    l->max_wait_ms = 0;
+    l->port.exclusive_fd = -1;
+    memset(l->ch, 0, sizeof(l->ch));
+    return l;
+}
+
+void nm_loop_close(nm_loop *l)
+{
+    l->port.ops->destroy(&l->port);
+    nm_pool_put(&nm_loop_pool, l);
+}
+
+int nm_loop_watch(nm_loop *l, int fd, int mask, nm_io_fn fn, void *ctx)
+{
+    if (fd < 0 || fd >= NM_MAX_FDS) return -1;
+    nm_channel *ch = &l->ch[fd];
+    if (!mask) {
+        if (ch->mask) l->port.ops->del(&l->port, fd, ch->mask);
+        ch->fn = 0;
+        ch->ctx = 0;
+        ch->mask = 0;
+        return 0;
+    }
+    if (mask != ch->mask && l->port.ops->set(&l->port, fd, ch->mask, mask)) return -1;
+    ch->fn = fn;
+    ch->ctx = ctx;
+    ch->mask = (uint8_t)mask;
+    return 0;
+}
+
+int nm_loop_wait_ms(const nm_loop *l)
+{
+    /* Sleep until the next timer tick at most, and never so long that a stop
+     * request raised without a signal goes unseen. */
+    int cap = l->max_wait_ms > 0 ? l->max_wait_ms : l->max_wait_ms < 0 ? 0 : 500;
+    int timeout = nm_wheel_wait_ms(&l->wheel, l->now);
+    return timeout < 0 || timeout > cap ? cap : timeout;
+}
+
+void nm_loop_clock(nm_loop *l)
+{
+    l->now = nm_now_ms();
+    nm_clock_round(l->now);
+}
+
+int nm_loop_wait(nm_loop *l)
+{
+    int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, nm_loop_wait_ms(l));
+    nm_loop_clock(l);
+    return n < 0 ? 0 : n;
+}
+
+void nm_loop_dispatch(nm_loop *l, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int fd = l->events[i].fd;
+        nm_channel *ch = &l->ch[fd];
+        if (ch->fn) ch->fn(l, fd, l->events[i].mask, ch->ctx);
+    }
+}
+
+static void drop_conns(nm_loop *l, int idle_only)
+{
+    for (int fd = 0; fd < NM_MAX_FDS && l->live; fd++) {
+        nm_conn *c = nm_conn_of_fd(fd);
+        if (!c || nm_conn_owner(c) != l || c->lent || (c->flags & NM_CF_BUSY)) continue;
+        if (!idle_only || (!c->in_len && !c->out_count)) nm_loop_drop(l, c);
+    }
+}
+
+int nm_loop_tick(nm_loop *l)
+{
+    nm_wheel_advance(&l->wheel, l->now);
+    nm_server *s = l->srv;
+    if (!l->draining && nm_stop_requested(s)) {
+        l->draining = 1;
+        l->drain_deadline = l->now + NM_DRAIN_TIMEOUT_MS;
+        if (s->listen_fd >= 0 && l->ch[s->listen_fd].mask) nm_loop_watch(l, s->listen_fd, 0, 0, 0);
+        drop_conns(l, 1);
+    }
+    if (!l->draining) return 0;
+    if (l->now >= l->drain_deadline) drop_conns(l, 0);
+    return l->live == 0;
+}
+
+void nm_loop_conn_timeout(nm_timer *t)
+{
+    nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
+    nm_loop *l = (nm_loop *)c->owner;
+    /* Armed from a clock read before the last drive: the deadline may be a
+     * moment away still. */
+    unsigned left = nm_session_timeout_ms(c);
+    if (left) {
+        nm_wheel_add(&l->wheel, &c->timer, l->now, left);
+        return;
+    }
+    nm_count(c->srv, NM_C_TIMEOUTS);
+    nm_loop_drop(l, c);
+}
+
+int nm_loop_adopt(nm_loop *l, nm_conn *c)
+{
+    nm_conn_set_owner(c, l);
+    c->timer.fn = nm_loop_conn_timeout;
+    if (!l->port.edge) c->flags |= NM_CF_LEVEL;
+    if (nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c)) {
+        static int told;   /* once per process, whichever loop thread meets it first */
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+            dprintf(2, "netmodels: %s cannot watch fd %d (limit %d); refusing such connections\n",
+                    l->port.ops->name, c->fd, l->port.ops == &nm_port_select ? FD_SETSIZE : NM_MAX_FDS);
+        nm_count(c->srv, NM_C_REFUSED);
+        nm_conn_close(c);
+        return -1;
+    }
+    l->live++;
+    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+    return 0;
+}
+
+void nm_loop_accept(nm_loop *l)
+{
+    /* Level-triggered: a batch, the port reports the rest. Edge-triggered:
+     * until the backlog is empty, as no further edge would come. */
+    int more = 1;
+    for (int i = 0; more && (l->port.edge || i < NM_ACCEPT_BATCH); i++) {
+        nm_conn *c = nm_accept(l->srv, 1, &more);
+        if (c) (l->place ? l->place : nm_loop_adopt)(l, c);
+    }
+}
+
+void nm_loop_serve(nm_loop *l, nm_conn *c)
+{
+    nm_loop_rearm(l, c, nm_session_drive(c));
+}
+
+void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
+{
+    if (!want) {
+        nm_loop_drop(l, c);
+        return;
+    }
+    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+    if (want != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);
+}
+
+void nm_loop_drop(nm_loop *l, nm_conn *c)
+{
+    nm_channel *ch = &l->ch[c->fd];
+    if (l->port.ops->closing_forgets) ch->mask = 0;   /* the close below unregisters it: a syscall saved */
+    nm_loop_watch(l, c->fd, 0, 0, 0);
+    nm_wheel_del(&l->wheel, &c->timer);
+    nm_conn_close(c);
+    l->live--;
+}

@@ -1,0 +1,53 @@
+/* session.h - the one session state machine every model drives.
+ *
+ * Per connection: read into a borrowed buffer, cut requests with the
+ * protocol, run the handler, queue the answers (pipelined answers in order),
+ * write them with partial writes and EAGAIN, then keep the connection alive
+ * (returning its buffers) or close it. Event models drive it non-blocking and
+ * wait for the interest it returns; thread models drive it on a blocking
+ * socket. Models that run handlers away from the I/O thread use the steps. */
+#ifndef NM_SESSION_H
+#define NM_SESSION_H
+
+#include "../loop/conn.h"
+#include "../proto/protocol.h"
+
+struct iovec;
+
+/* Make as much progress as the socket allows. Returns the readiness to wait
+ * for (NM_READ or NM_WRITE), or 0 when the connection is finished: the caller
+ * unregisters it and calls nm_conn_close(). */
+int nm_session_drive(nm_conn *c);
+
+/* The steps nm_session_drive is made of. */
+/* 1 read, 0 EAGAIN (or the last read emptied a level-triggered socket:
+ * wait for the port), -1 EOF or error. */
+int nm_session_fill(nm_conn *c);
+int nm_session_next(nm_conn *c, nm_request *req);   /* 1 request, 0 need more, -1 refused */
+void nm_session_answer(nm_conn *c, nm_request *req);/* handler, queue answer, consume */
+int nm_session_flush(nm_conn *c);                   /* 1 sent all, 0 EAGAIN, -1 error */
+int nm_session_can_answer(const nm_conn *c);        /* room to queue another answer */
+
+/* For models that do the I/O themselves (completions): the queued output as
+ * iovecs (NM_OUT_SEGS of room; returns how many), and retiring n bytes sent. */
+int nm_session_out_iov(nm_conn *c, struct iovec *iov);
+void nm_session_sent(nm_conn *c, size_t n);
+/* n bytes were read into c->in past c->in_len by the caller (a proactor's
+ * completion): counts them and starts the header deadline of a new request. */
+void nm_session_received(nm_conn *c, size_t n);
+/* Refuse a connection without reading it: the protocol's refusal, counted. */
+void nm_session_refuse(nm_conn *c);
+/* Give c an input buffer (kept if it has one) unless only the reserve for
+ * answers (NM_BUF_ANSWER_RESERVE) is left: 0, or -1 without one. A new
+ * request may not take what the answers of started ones need. */
+int nm_session_take_input(nm_conn *c);
+
+/* The timeout that applies to the connection's state now, in ms. */
+unsigned nm_session_timeout_ms(const nm_conn *c);
+
+/* Thread models: serve a blocking connection until it ends, then close it. */
+void nm_session_serve_blocking(nm_conn *c);
+/* The same without the close, for models that close through their own lock. */
+void nm_session_run_blocking(nm_conn *c);
+
+#endif

@@ -1,0 +1,352 @@
+/* conformance - the traffic every model must serve.
+ *
+ *   conformance NMSERVE MODEL [nmserve options...]
+ *
+ * Starts NMSERVE --model MODEL --port 0 (plus the options), and a second one
+ * with --protocol echo, and checks: keep-alive, 16 pipelined requests, a
+ * request sent a byte at a time, an answer larger than the socket buffers,
+ * 200 concurrent clients, close mode, HEAD, refused input, the echo protocol,
+ * the counters back to active=0 with no descriptor left open, and a clean
+ * stop on SIGTERM. NM_SUITE=short trims the counts (for emulated targets). */
+#include "../check.h"
+#include "../client.h"
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#define BIG_SIZE (1024 * 1024)
+static const char *argv_base[40];
+static int argc_base;
+static tc_server srv;
+static int started, fds_before, short_suite;
+static char big_body[BIG_SIZE + 1];
+static tc_conn conn;
+
+static const char GET_ROOT[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+
+static int start(tc_server *s, const char *extra1, const char *extra2)
+{
+    const char *args[48];
+    int n = 0;
+    for (int i = 0; i < argc_base; i++) args[n++] = argv_base[i];
+    args[n++] = "--port";
+    args[n++] = "0";
+    if (extra1) args[n++] = extra1;
+    if (extra2) args[n++] = extra2;
+    args[n] = 0;
+    return tc_server_start(s, args);
+}
+
+static int hello_ok(tc_conn *c)
+{
+    tc_response r;
+    char body[64];
+    if (tc_read_response(c, &r, body, sizeof(body))) return 0;
+    return r.status == 200 && r.body_len == 13 && !memcmp(body, "Hello, World!", 13);
+}
+
+TEST(starts_and_announces)
+{
+    REQUIRE(start(&srv, 0, 0) == 0);
+    started = 1;
+    char want[64];
+    snprintf(want, sizeof(want), "model=%s poller=", argv_base[2]);
+    CHECK(strstr(srv.line, "listening on 127.0.0.1:") == srv.line);
+    CHECK(strstr(srv.line, want) != 0);
+    /* Listener, ports, wakeups, stdio: a model may open its own descriptors
+     * after the listening line, so count once it has answered and the count
+     * has settled. The answer is to a Connection: close request, whose socket
+     * the server closes before its client sees the end: no client socket is
+     * left in the count, however slow the server (an emulated one). */
+    tc_conn probe;
+    REQUIRE(!tc_connect(&probe, srv.port));
+    REQUIRE(!tc_send_str(&probe, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    CHECK(hello_ok(&probe));
+    CHECK(tc_wait_eof(&probe, 5000));
+    tc_close(&probe);
+    fds_before = tc_fd_count(srv.pid);
+    long deadline = tc_now_ms() + 3000;
+    for (int same = 0; same < 5 && tc_now_ms() < deadline;) {
+        tc_sleep_ms(20);
+        int now = tc_fd_count(srv.pid);
+        same = now == fds_before ? same + 1 : 0;
+        fds_before = now;
+    }
+    tc_stats st;
+    CHECK(tc_stats_get(srv.port, &st) == 0);
+}
+
+TEST(keep_alive)
+{
+    REQUIRE(started && !tc_connect(&conn, srv.port));
+    int n = short_suite ? 20 : 200, ok = 0;
+    for (int i = 0; i < n; i++)
+        if (!tc_send_str(&conn, GET_ROOT) && hello_ok(&conn)) ok++;
+    CHECK_EQ(ok, n);
+    tc_close(&conn);
+}
+
+TEST(pipelined_16_in_order)
+{
+    REQUIRE(started && !tc_connect(&conn, srv.port));
+    char batch[4096];
+    size_t len = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i % 2 == 0) {
+            len += (size_t)snprintf(batch + len, sizeof(batch) - len, "%s", GET_ROOT);
+        } else {
+            char body[32];
+            int bn = snprintf(body, sizeof(body), "body-%02d", i);
+            len += (size_t)snprintf(batch + len, sizeof(batch) - len,
+                                    "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s", bn, body);
+        }
+    }
+    REQUIRE(tc_send(&conn, batch, len) == 0);
+    for (int i = 0; i < 16; i++) {
+        tc_response r;
+        char body[64] = { 0 };
+        REQUIRE(tc_read_response(&conn, &r, body, sizeof(body) - 1) == 0);
+        CHECK_EQ(r.status, 200);
+        char want[32];
+        snprintf(want, sizeof(want), "%s", i % 2 ? "" : "Hello, World!");
+        if (i % 2) snprintf(want, sizeof(want), "body-%02d", i);
+        CHECK(!strcmp(body, want));
+    }
+    tc_close(&conn);
+}
+
+TEST(byte_at_a_time)
+{
+    REQUIRE(started && !tc_connect(&conn, srv.port));
+    const char *req = "GET / HTTP/1.1\r\nHost: t\r\nUser-Agent: slow\r\n\r\n";
+    for (const char *p = req; *p; p++) {
+        REQUIRE(tc_send(&conn, p, 1) == 0);
+        tc_sleep_ms(1);
+    }
+    CHECK(hello_ok(&conn));
+    tc_close(&conn);
+}
+
+TEST(answer_larger_than_socket_buffers)
+{
+    conn.len = 0;
+    conn.fd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    setsockopt(conn.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    struct timeval tv = { 10, 0 };
+    setsockopt(conn.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)srv.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(started && connect(conn.fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    REQUIRE(tc_send_str(&conn, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n" "GET / HTTP/1.1\r\nHost: t\r\n\r\n") == 0);
+    tc_sleep_ms(300);   /* let the server fill the socket and meet EAGAIN */
+    tc_response r;
+    REQUIRE(tc_read_response(&conn, &r, big_body, BIG_SIZE) == 0);
+    CHECK_EQ(r.status, 200);
+    CHECK_EQ(r.body_len, BIG_SIZE);
+    int same = 1;
+    for (long i = 0; i < BIG_SIZE && same; i++) same = big_body[i] == (char)('a' + i % 26);
+    CHECK(same);
+    CHECK(hello_ok(&conn));   /* the pipelined one behind it */
+    tc_close(&conn);
+}
+
+TEST(concurrent_clients_200)
+{
+    REQUIRE(started);
+    enum { N = 200 };
+    int n = short_suite ? 50 : N;
+    static int fds[N], got[N], done_n;
+    static char bufs[N][256];
+    done_n = 0;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)srv.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < n; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        got[i] = 0;
+        REQUIRE(connect(fds[i], (struct sockaddr *)&a, sizeof(a)) == 0);
+    }
+    for (int i = 0; i < n; i++) REQUIRE(send(fds[i], GET_ROOT, sizeof(GET_ROOT) - 1, MSG_NOSIGNAL) > 0);
+    static struct pollfd pfd[N];
+    long deadline = tc_now_ms() + 30000;
+    int good = 0;
+    while (done_n < n && tc_now_ms() < deadline) {
+        int k = 0;
+        int map[N];
+        for (int i = 0; i < n; i++)
+            if (fds[i] >= 0) {
+                pfd[k].fd = fds[i];
+                pfd[k].events = POLLIN;
+                map[k++] = i;
+            }
+        if (poll(pfd, (nfds_t)k, 1000) <= 0) continue;
+        for (int j = 0; j < k; j++) {
+            if (!pfd[j].revents) continue;
+            int i = map[j];
+            ssize_t r = recv(fds[i], bufs[i] + got[i], sizeof(bufs[i]) - 1 - (size_t)got[i], 0);
+            if (r > 0) got[i] += (int)r;
+            bufs[i][got[i]] = 0;
+            char *end = strstr(bufs[i], "\r\n\r\n");
+            int complete = end && (size_t)(bufs[i] + got[i] - end) >= 4 + 13;
+            if (complete || r <= 0) {
+                if (complete && !strncmp(bufs[i], "HTTP/1.1 200", 12) && !strcmp(end + 4, "Hello, World!"))
+                    good++;
+                close(fds[i]);   /* a served client leaves, so a one-at-a-time server moves on */
+                fds[i] = -1;
+                done_n++;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    CHECK_EQ(good, n);
+}
+
+TEST(close_mode)
+{
+    REQUIRE(started && !tc_connect(&conn, srv.port));
+    tc_response r;
+    char body[64];
+    REQUIRE(!tc_send_str(&conn, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    REQUIRE(!tc_read_response(&conn, &r, body, sizeof(body)));
+    CHECK(r.status == 200 && r.closes);
+    CHECK(tc_wait_eof(&conn, 3000));
+    tc_close(&conn);
+
+    REQUIRE(!tc_connect(&conn, srv.port));
+    REQUIRE(!tc_send_str(&conn, "GET / HTTP/1.0\r\n\r\n"));
+    REQUIRE(!tc_read_response(&conn, &r, body, sizeof(body)));
+    CHECK(r.status == 200 && r.closes);
+    CHECK(tc_wait_eof(&conn, 3000));
+    tc_close(&conn);
+
+    REQUIRE(!tc_connect(&conn, srv.port));
+    REQUIRE(!tc_send_str(&conn, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    CHECK(hello_ok(&conn));
+    REQUIRE(!tc_send_str(&conn, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    CHECK(hello_ok(&conn));
+    tc_close(&conn);
+}
+
+TEST(head_has_no_body)
+{
+    REQUIRE(started && !tc_connect(&conn, srv.port));
+    REQUIRE(!tc_send_str(&conn, "HEAD / HTTP/1.1\r\nHost: t\r\n\r\n"));
+    char head[512];
+    size_t n = tc_read_some(&conn, head, sizeof(head) - 1, 500);
+    head[n] = 0;
+    CHECK(strstr(head, "Content-Length: 13\r\n") != 0);
+    CHECK(n >= 4 && !strcmp(head + n - 4, "\r\n\r\n"));   /* nothing after the head */
+    tc_close(&conn);
+}
+
+static int status_then_close(const char *req)
+{
+    tc_conn c;
+    if (tc_connect(&c, srv.port) || tc_send_str(&c, req)) return -1;
+    tc_response r;
+    char body[64];
+    int st = tc_read_response(&c, &r, body, sizeof(body)) ? -1 : r.status;
+    if (st != 404 && !(r.closes && tc_wait_eof(&c, 3000))) st = -2;
+    tc_close(&c);
+    return st;
+}
+
+TEST(refused_input_gets_a_status_and_a_close)
+{
+    REQUIRE(started);
+    CHECK_EQ(status_then_close("GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n"), 404);
+    CHECK_EQ(status_then_close("GARBAGE\r\n\r\n"), 400);
+    CHECK_EQ(status_then_close("GET / HTTP/1.1\nHost: t\r\n\r\n"), 400);
+    CHECK_EQ(status_then_close("GET / HTTP/1.1\r\nHost : t\r\n\r\n"), 400);
+    CHECK_EQ(status_then_close("GET / HTTP/2.0\r\nHost: t\r\n\r\n"), 505);
+    CHECK_EQ(status_then_close("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"), 501);
+    CHECK_EQ(status_then_close("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n"
+                               "Content-Length: 2\r\n\r\nab"), 400);
+    CHECK_EQ(status_then_close("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999\r\n\r\n"), 413);
+}
+
+TEST(echo_protocol)
+{
+    tc_server e;
+    REQUIRE(start(&e, "--protocol", "echo") == 0);
+    tc_conn *c = &conn;
+    REQUIRE(!tc_connect(c, e.port));
+    char got[8192];
+    REQUIRE(!tc_send_str(c, "hello echo"));
+    size_t n = tc_read_some(c, got, 10, 3000);
+    CHECK(n == 10 && !memcmp(got, "hello echo", 10));
+    const char *slow = "one byte at a time";
+    for (const char *p = slow; *p; p++) REQUIRE(!tc_send(c, p, 1));
+    n = tc_read_some(c, got, strlen(slow), 3000);
+    CHECK(n == strlen(slow) && !memcmp(got, slow, n));
+    static char blob[6000];
+    for (size_t i = 0; i < sizeof(blob); i++) blob[i] = (char)(i * 7);
+    REQUIRE(!tc_send(c, blob, sizeof(blob)));
+    n = tc_read_some(c, got, sizeof(blob), 3000);
+    CHECK(n == sizeof(blob) && !memcmp(got, blob, n));
+    tc_close(c);
+    CHECK_EQ(tc_server_stop(&e, 5000), 0);
+}
+
+TEST(counters_back_to_idle_and_no_fd_left)
+{
+    REQUIRE(started);
+    tc_stats st;
+    CHECK(tc_wait_idle(srv.port, 5000, &st) == 0);
+    CHECK_EQ(st.active, 0);
+    int load = short_suite ? 50 : 200;   /* what keep_alive and concurrent_clients sent */
+    CHECK(st.requests > load);
+    CHECK(st.accepted > load);
+    long deadline = tc_now_ms() + 3000;
+    int now = tc_fd_count(srv.pid);
+    while (now != fds_before && tc_now_ms() < deadline) {
+        tc_sleep_ms(20);
+        now = tc_fd_count(srv.pid);
+    }
+    CHECK_EQ(now, fds_before);
+}
+
+TEST(sigterm_stops_cleanly)
+{
+    REQUIRE(started);
+    tc_conn idle;
+    REQUIRE(!tc_connect(&idle, srv.port));
+    REQUIRE(!tc_send_str(&idle, GET_ROOT));
+    CHECK(hello_ok(&idle));
+    CHECK_EQ(tc_server_stop(&srv, 5000), 0);
+    CHECK(tc_wait_eof(&idle, 1000));
+    tc_close(&idle);
+    started = 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: conformance NMSERVE MODEL [nmserve options...]\n");
+        return 2;
+    }
+    argv_base[argc_base++] = argv[1];
+    argv_base[argc_base++] = "--model";
+    argv_base[argc_base++] = argv[2];
+    for (int i = 3; i < argc && argc_base < 36; i++) argv_base[argc_base++] = argv[i];
+    const char *suite = getenv("NM_SUITE");
+    short_suite = suite && !strcmp(suite, "short");
+    const char *filter = getenv("NM_TEST_FILTER");
+    char *args[2] = { argv[0], (char *)filter };
+    int rc = nm_test_main(filter ? 2 : 1, args);
+    if (started) tc_server_stop(&srv, 2000);
+    return rc;
+}

@@ -1,0 +1,159 @@
+/* The machinery of the blocking models, piece by piece: descriptors passed
+ * over a socketpair, a timed push into a full queue, waiting for room, the
+ * thread crew, and the process table (children reaped, counters shared). */
+#include "../check.h"
+#include "../lib/loop/blocking.h"
+#include "../lib/handoff/crew.h"
+#include "../lib/procs/procs.h"
+#include "../lib/base/queue.h"
+#include "../lib/base/timer.h"
+#include "proto/protocol.h"
+#include "../lib/session/session.h"
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+TEST(fd_passing_gives_the_same_open_file)
+{
+    int pair[2], pipe_fds[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    REQUIRE(pipe(pipe_fds) == 0);
+    CHECK_EQ(nm_fd_send(pair[0], pipe_fds[1]), 0);
+    int got = nm_fd_recv(pair[1]);
+    CHECK(got >= 0 && got != pipe_fds[1]);
+    struct stat a, b;
+    CHECK(fstat(got, &a) == 0 && fstat(pipe_fds[1], &b) == 0 && a.st_ino == b.st_ino);
+    CHECK_EQ(write(got, "x", 1), 1);   /* it writes into the same pipe */
+    char c = 0;
+    CHECK(read(pipe_fds[0], &c, 1) == 1 && c == 'x');
+    close(pair[0]);
+    CHECK_EQ(nm_fd_recv(pair[1]), -1);   /* the other end closed */
+    close(got);
+    close(pair[1]);
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+}
+
+TEST(queue_push_until_gives_up_when_full_and_takes_room)
+{
+    static nm_queue q;
+    nm_queue_init(&q, 2);
+    int a, b, c;
+    CHECK_EQ(nm_queue_push_until(&q, &a, nm_now_ms() + 1000), 0);
+    CHECK_EQ(nm_queue_push_until(&q, &b, nm_now_ms() + 1000), 0);
+    uint64_t t0 = nm_now_ms();
+    CHECK_EQ(nm_queue_push_until(&q, &c, t0 + 60), -1);   /* full: waits, then gives up */
+    CHECK(nm_now_ms() >= t0 + 60);
+    CHECK(nm_queue_pop(&q) == &a);
+    CHECK_EQ(nm_queue_push_until(&q, &c, nm_now_ms()), 0);   /* room: no wait needed */
+    CHECK(nm_queue_pop(&q) == &b && nm_queue_pop(&q) == &c);
+    nm_queue_destroy(&q);
+}
+
+TEST(room_waits_once_then_refuses_at_once_until_found)
+{
+    nm_room r = { 0 };
+    uint64_t now = nm_now_ms();
+    CHECK(nm_room_deadline(&r) >= now + NM_ROOM_WAIT_MS);
+    nm_room_found(&r, 0);                                   /* a wait ran out */
+    CHECK(nm_room_deadline(&r) <= nm_now_ms() + NM_ROOM_WAIT_MS);
+    uint64_t first = nm_room_deadline(&r);
+    nm_room_found(&r, 0);                                   /* still full: same deadline */
+    CHECK_EQ(nm_room_deadline(&r), first);
+    nm_room_found(&r, 1);                                   /* room again: a fresh wait */
+    CHECK(nm_room_deadline(&r) >= nm_now_ms() + NM_ROOM_WAIT_MS - 1);
+}
+
+static volatile int release_crew;
+
+static void *crew_member(void *arg)
+{
+    while (!__atomic_load_n(&release_crew, __ATOMIC_ACQUIRE)) {
+        struct timespec t = { 0, 1000000 };
+        nanosleep(&t, 0);
+    }
+    __atomic_fetch_add((int *)arg, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+TEST(crew_counts_and_joins_its_threads_and_returns_their_stacks)
+{
+    unsigned stacks = nm_stack_free();
+    nm_crew *k = nm_crew_open();
+    REQUIRE(k != 0);
+    int done = 0;
+    release_crew = 0;
+    CHECK_EQ(nm_crew_start(k, "nm-test", crew_member, &done), 0);
+    CHECK_EQ(nm_crew_start(k, "nm-test", crew_member, &done), 0);
+    CHECK_EQ(nm_crew_running(k), 2);
+    CHECK_EQ(nm_stack_free(), stacks - 2);
+    CHECK_EQ(nm_crew_wait_below(k, 2, nm_now_ms() + 50), 0);   /* none ended: the deadline */
+    __atomic_store_n(&release_crew, 1, __ATOMIC_RELEASE);
+    CHECK_EQ(nm_crew_wait_below(k, 1, nm_now_ms() + 5000), 1);
+    nm_crew_close(k, 0);
+    CHECK_EQ(done, 2);
+    CHECK_EQ(nm_stack_free(), stacks);
+}
+
+static int child_counts(nm_server *s, void *arg)
+{
+    int n = *(int *)arg;
+    for (int i = 0; i < n; i++) nm_count(s, NM_C_REQUESTS);
+    return 0;
+}
+
+TEST(procs_reap_every_child_and_share_the_counters)
+{
+    static nm_server s;
+    memset(&s, 0, sizeof(s));
+    s.counters = &s.own_counters;
+    nm_procs *g = nm_procs_open(&s);
+    REQUIRE(g != 0);
+    CHECK(s.counters != &s.own_counters);
+    int each = 5;
+    for (int i = 0; i < 3; i++) CHECK(nm_procs_spawn(g, child_counts, &each) >= 0);
+    CHECK_EQ(g->count, 3);
+    uint64_t deadline = nm_now_ms() + 5000;
+    while (nm_procs_reap(g) >= 0 && g->count && nm_now_ms() < deadline) {
+        struct timespec t = { 0, 1000000 };
+        nanosleep(&t, 0);
+    }
+    CHECK_EQ(g->count, 0);
+    nm_procs_close(g);
+    CHECK(s.counters == &s.own_counters);
+    CHECK_EQ(s.own_counters.requests, 15);   /* what the children added, kept */
+}
+
+static void *serve_blocking(void *arg)
+{
+    nm_session_run_blocking((nm_conn *)arg);
+    return 0;
+}
+
+/* A stop raised with no signal at all (the thread serving has every signal
+ * blocked) still ends a blocking read well before the idle timeout. */
+TEST(blocking_session_sees_a_stop_without_a_signal)
+{
+    static nm_server s;
+    memset(&s, 0, sizeof(s));
+    nm_config_init(&s.cfg);
+    s.cfg.idle_timeout_ms = 60000;
+    s.proto = &nm_proto_http;
+    s.counters = &s.own_counters;
+    int pair[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    nm_conn *c = nm_conn_open(&s, pair[0]);
+    REQUIRE(c != 0);
+    nm_crew *k = nm_crew_open();
+    REQUIRE(k != 0);
+    CHECK_EQ(nm_crew_start(k, "nm-test", serve_blocking, c), 0);
+    CHECK_EQ(nm_crew_wait_below(k, 1, nm_now_ms() + 300), 0);   /* an idle client: it waits */
+    nm_server_stop(&s);
+    CHECK_EQ(nm_crew_wait_below(k, 1, nm_now_ms() + 5000), 1);
+    nm_crew_close(k, 0);
+    nm_conn_close(c);
+    close(pair[1]);
+}

@@ -1,0 +1,68 @@
+/* The C++ face: a class with handle() served through nm::run, talked to over
+ * loopback, then stopped. Also the header lookup helper. */
+#include "../check.h"
+#include "../client.h"
+#include "netmodels.hpp"
+#include <pthread.h>
+#include <string.h>
+
+namespace {
+
+struct Greeter {
+    int calls = 0;
+    int handle(const nm_request &req, nm::Response &res)
+    {
+        calls++;
+        nm_slice who = nm::header(req, "x-name");
+        if (!nm::equals(req.target, "/hi")) {
+            res.status(404);
+            return res.body("no\n");
+        }
+        res.header("Content-Type", "text/plain");
+        char text[64] = "hi ";
+        memcpy(text + 3, who.p, who.n < 60 ? who.n : 60);
+        return res.body(text, 3 + (who.n < 60 ? who.n : 60));
+    }
+};
+
+Greeter greeter;
+volatile int ready_port;
+int run_rc = -1;
+
+void on_ready(const nm_server *, int port, void *) { __atomic_store_n(&ready_port, port, __ATOMIC_RELEASE); }
+
+void *serve(void *)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = 0;
+    cfg.on_ready = on_ready;
+    run_rc = nm::run("reactor", cfg, greeter);
+    return 0;
+}
+
+} // namespace
+
+TEST(cpp_api_serves_a_class_handler)
+{
+    pthread_t t;
+    ready_port = 0;
+    REQUIRE(pthread_create(&t, 0, serve, 0) == 0);
+    for (int i = 0; i < 500 && !__atomic_load_n(&ready_port, __ATOMIC_ACQUIRE); i++) tc_sleep_ms(10);
+    REQUIRE(ready_port);
+    tc_conn c;
+    REQUIRE(!tc_connect(&c, ready_port));
+    REQUIRE(!tc_send_str(&c, "GET /hi HTTP/1.1\r\nHost: t\r\nX-Name: board\r\n\r\nGET /x HTTP/1.1\r\nHost: t\r\n\r\n"));
+    tc_response r;
+    char body[64] = { 0 };
+    CHECK(!tc_read_response(&c, &r, body, sizeof(body) - 1));
+    CHECK_EQ(r.status, 200);
+    CHECK(!strcmp(body, "hi board"));
+    CHECK(!tc_read_response(&c, &r, body, sizeof(body) - 1));
+    CHECK_EQ(r.status, 404);
+    tc_close(&c);
+    nm_server_stop(0);
+    pthread_join(t, 0);
+    CHECK_EQ(run_rc, NM_OK);
+    CHECK_EQ(greeter.calls, 2);
+}

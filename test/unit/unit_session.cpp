@@ -1,0 +1,624 @@
+/* The session state machine, driven by hand over a non-blocking socketpair:
+ * the test plays the client on one end and the event loop on the other. */
+#include "../check.h"
+#include "../lib/session/session.h"
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { BIG = 1 << 20 };
+/* With its head, an answer that needs all but one output segment. */
+enum { WIDE = (NM_OUT_SEGS - 2) * NM_BUF_SIZE };
+
+static nm_server srv;
+static nm_conn *conn;
+static int peer = -1;
+static unsigned bufs_at_start, conns_at_start;
+static char big[BIG];
+static char got[BIG + 65536];
+static size_t got_len;
+
+/* What the handler saw of the API, for the tests to check. */
+static int late_header_rc, late_status_rc, early_status_rc, split_rc, bad_name_rc, empty_name_rc;
+
+static int is(nm_slice s, const char *lit) { return s.n == strlen(lit) && !memcmp(s.p, lit, s.n); }
+
+static int r_echo(const nm_request *q, nm_response *r) { return nm_resp_body(r, q->body.p, q->body.n); }
+static int r_hello(const nm_request *, nm_response *r) { return nm_resp_body(r, "Hello", 5); }
+static int r_fail(const nm_request *, nm_response *) { return 1; }
+static int r_big(const nm_request *, nm_response *r) { return nm_resp_body_static(r, big, BIG); }
+static int r_wide(const nm_request *, nm_response *r) { return nm_resp_body(r, big, WIDE); }
+static int r_nobody(const nm_request *, nm_response *r) { return nm_resp_status(r, 404); }
+static int r_headonly(const nm_request *, nm_response *r) { return nm_resp_header(r, "X-A", "1"); }
+
+static int r_half(const nm_request *, nm_response *r)
+{
+    nm_resp_header(r, "X-Half", "1");
+    return 1;
+}
+
+static int r_huge(const nm_request *, nm_response *r)
+{
+    static char huge[NM_OUT_SEGS * NM_BUF_SIZE];
+    nm_resp_body(r, huge, sizeof(huge));
+    return 0;   /* the failed body alone must turn this into a 500 */
+}
+
+static int r_headers(const nm_request *, nm_response *r)
+{
+    nm_resp_status(r, 404);
+    nm_resp_header(r, "X-A", "1");
+    early_status_rc = nm_resp_status(r, 200);
+    return nm_resp_body(r, "no", 2);
+}
+
+/* A field longer than the head writer assembles at once, and a short one after it. */
+static char long_value[301];
+static int r_longfield(const nm_request *, nm_response *r)
+{
+    memset(long_value, 'v', sizeof(long_value) - 1);
+    return nm_resp_header(r, "X-Long", long_value) | nm_resp_header(r, "X-B", "2") | nm_resp_body(r, "ok", 2);
+}
+
+static int r_late(const nm_request *, nm_response *r)
+{
+    nm_resp_body(r, "ok", 2);
+    late_header_rc = nm_resp_header(r, "X-Late", "1");
+    late_status_rc = nm_resp_status(r, 201);
+    return 0;
+}
+
+static int r_split(const nm_request *, nm_response *r)
+{
+    split_rc = nm_resp_header(r, "X-A", "a\r\nSet-Cookie: evil=1");
+    nm_resp_body(r, "s", 1);
+    return 0;
+}
+
+static int r_badname(const nm_request *, nm_response *r)
+{
+    bad_name_rc = nm_resp_header(r, "Bad Name", "v");
+    return 0;
+}
+
+static int r_emptyname(const nm_request *, nm_response *r)
+{
+    empty_name_rc = nm_resp_header(r, "", "v");
+    return 0;
+}
+
+static const struct {
+    const char *path;
+    int (*fn)(const nm_request *, nm_response *);
+} routes[] = {
+    { "/echo", r_echo },         { "/hello", r_hello },       { "/fail", r_fail },
+    { "/half", r_half },         { "/huge", r_huge },         { "/big", r_big },
+    { "/wide", r_wide },         { "/headers", r_headers },   { "/longfield", r_longfield },   { "/nobody", r_nobody },
+    { "/headonly", r_headonly }, { "/late", r_late },         { "/split", r_split },
+    { "/badname", r_badname },   { "/emptyname", r_emptyname },
+};
+
+/* Routes by target; any other target comes back as the body. */
+static int handler(const nm_request *req, nm_response *res, void *user)
+{
+    (void)user;
+    if (req->protocol == NM_PROTO_ECHO) return r_echo(req, res);
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (is(req->target, routes[i].path)) return routes[i].fn(req, res);
+    return nm_resp_body(res, req->target.p, req->target.n);
+}
+
+/* nm_server_stop(NULL) stays in force after the servers it stopped have
+ * returned, until some nm_run starts; one that fails at once (a listen
+ * address that is not one) lifts it, so that an earlier test stopping its
+ * servers does not make these answers close. */
+static void lift_stop_of_all(void)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.host = "no address";
+    nm_handler h = { handler, 0 };
+    nm_run(nm_model_name(0), &cfg, &h);
+}
+
+static int setup(const nm_protocol *proto)
+{
+    memset(&srv, 0, sizeof(srv));
+    if (nm_stop_requested(&srv)) lift_stop_of_all();
+    nm_config_init(&srv.cfg);
+    srv.proto = proto;
+    srv.counters = &srv.own_counters;
+    srv.handler.fn = handler;
+    srv.listen_fd = -1;
+    got_len = 0;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv)) return -1;
+    bufs_at_start = nm_buf_free();
+    conns_at_start = nm_conn_free();
+    conn = nm_conn_open(&srv, sv[0]);
+    peer = sv[1];
+    return conn ? 0 : -1;
+}
+
+/* Close whatever is left and check that everything came back. */
+static void teardown(void)
+{
+    if (conn) nm_conn_close(conn);
+    conn = 0;
+    close(peer);
+    peer = -1;
+    CHECK_EQ(nm_buf_free(), bufs_at_start);
+    CHECK_EQ(nm_conn_free(), conns_at_start);
+    CHECK_EQ(srv.own_counters.active, 0);
+}
+
+static int send_str(const char *s) { return write(peer, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1; }
+
+/* Everything the server end has sent so far, appended to got. */
+static size_t drain_peer(void)
+{
+    for (;;) {
+        ssize_t n = read(peer, got + got_len, sizeof(got) - got_len);
+        if (n <= 0) return got_len;
+        got_len += (size_t)n;
+    }
+}
+
+/* The peer receives exactly `want`, nothing more. */
+static int peer_gets(const char *want)
+{
+    got_len = 0;
+    drain_peer();
+    size_t n = strlen(want);
+    if (got_len == n && !memcmp(got, want, n)) return 1;
+    fprintf(stderr, "  peer got %zu bytes: [%.*s]\n  expected %zu: [%s]\n", got_len, (int)got_len, got, n, want);
+    return 0;
+}
+
+/* The time left to the connection's deadline: the whole timeout of its
+ * phase, less the few ms the test took since the phase began. */
+static int left_about(unsigned want)
+{
+    unsigned left = nm_session_timeout_ms(conn);
+    return left <= want && left + 50 > want;
+}
+
+#define OK_HELLO "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHello"
+#define ERR_500 "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+TEST(session_answers_and_goes_idle_without_buffers)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets(OK_HELLO));
+    CHECK(conn->in == 0);
+    CHECK_EQ(conn->in_len, 0);
+    CHECK_EQ(conn->out_count, 0);
+    CHECK_EQ(nm_buf_free(), bufs_at_start);
+    CHECK_EQ(srv.own_counters.requests, 1);
+    /* and again on the same connection */
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets(OK_HELLO));
+    CHECK_EQ(srv.own_counters.requests, 2);
+    CHECK_EQ(srv.own_counters.errors, 0);
+    teardown();
+}
+
+/* On a level-triggered port, a read that took less than it asked for
+ * emptied the socket: the next fill trusts the port and does not read (it
+ * would only get EAGAIN), so bytes that arrive meanwhile wait for the fill
+ * after it. Edge-triggered connections always read on. */
+TEST(session_fill_after_a_short_read_waits_for_the_port)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hel") == 0);   /* edge-triggered: reads until EAGAIN */
+    CHECK_EQ(nm_session_fill(conn), 1);
+    CHECK_EQ(nm_session_fill(conn), 0);
+    CHECK_EQ(conn->in_len, 8);
+    conn->flags |= NM_CF_LEVEL;
+    REQUIRE(send_str("lo HTTP/1.1\r\n") == 0);
+    CHECK_EQ(nm_session_fill(conn), 1);
+    CHECK_EQ(conn->in_len, 21);
+    REQUIRE(send_str("Host: h\r\n") == 0);
+    CHECK_EQ(nm_session_fill(conn), 0);   /* the port says when: no read */
+    CHECK_EQ(conn->in_len, 21);
+    CHECK(conn->in != 0);                 /* the partial request keeps its buffer */
+    CHECK_EQ(nm_session_fill(conn), 1);   /* the port reported the bytes: read */
+    CHECK_EQ(conn->in_len, 30);
+    teardown();
+}
+
+TEST(session_holds_a_buffer_only_while_a_request_is_partial)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    srv.cfg.header_timeout_ms = 111;
+    srv.cfg.idle_timeout_ms = 222;
+    srv.cfg.write_timeout_ms = 333;
+    CHECK(left_about(111));   /* a new connection owes its first head */
+    CHECK_EQ(nm_session_drive(conn), NM_READ);   /* nothing there: no buffer kept */
+    CHECK(conn->in == 0);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHo") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(conn->in != 0);
+    CHECK_EQ(conn->in_len, 23);
+    CHECK_EQ(nm_buf_free(), bufs_at_start - 1);
+    CHECK(left_about(111));
+    CHECK(peer_gets(""));
+    REQUIRE(send_str("st: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets(OK_HELLO));
+    CHECK(conn->in == 0);
+    CHECK_EQ(nm_buf_free(), bufs_at_start);
+    CHECK(left_about(222));
+    teardown();
+}
+
+TEST(session_answers_pipelined_requests_in_order)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /one HTTP/1.1\r\nHost: h\r\n\r\n"
+                     "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\ntwo"
+                     "GET /three HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n/one"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n/three"));
+    CHECK_EQ(srv.own_counters.requests, 3);
+    CHECK(conn->in == 0);
+    teardown();
+}
+
+TEST(session_handler_failure_answers_500_and_closes)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /fail HTTP/1.1\r\nHost: h\r\n\r\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(peer_gets(ERR_500));   /* and nothing for the request behind it */
+    CHECK_EQ(srv.own_counters.errors, 1);
+    CHECK_EQ(srv.own_counters.requests, 0);
+    teardown();
+}
+
+TEST(session_failed_answer_leaves_the_one_before_it_intact)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\nGET /half HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(peer_gets(OK_HELLO ERR_500));
+    teardown();
+}
+
+TEST(session_body_larger_than_the_output_queue_is_a_500)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /huge HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(peer_gets(ERR_500));
+    CHECK_EQ(srv.own_counters.errors, 1);
+    teardown();
+}
+
+TEST(session_response_api_order)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    late_header_rc = late_status_rc = early_status_rc = 0;
+    REQUIRE(send_str("GET /headers HTTP/1.1\r\nHost: h\r\n\r\nGET /late HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets("HTTP/1.1 404 Not Found\r\nX-A: 1\r\nContent-Length: 2\r\n\r\nno"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    CHECK_EQ(early_status_rc, -1);
+    CHECK_EQ(late_header_rc, -1);
+    CHECK_EQ(late_status_rc, -1);
+    teardown();
+}
+
+TEST(session_long_header_field)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /longfield HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    static char want[512];
+    snprintf(want, sizeof(want), "HTTP/1.1 200 OK\r\nX-Long: %s\r\nX-B: 2\r\nContent-Length: 2\r\n\r\nok", long_value);
+    CHECK(peer_gets(want));
+    teardown();
+}
+
+TEST(session_answer_without_a_body)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /nobody HTTP/1.1\r\nHost: h\r\n\r\nGET /headonly HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 0\r\n\r\n"));
+    CHECK_EQ(srv.own_counters.requests, 2);
+    teardown();
+}
+
+TEST(session_no_response_splitting)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    split_rc = 0;
+    REQUIRE(send_str("GET /split HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK_EQ(split_rc, -1);
+    CHECK(peer_gets(ERR_500));
+    teardown();
+
+    REQUIRE(setup(&nm_proto_http) == 0);
+    bad_name_rc = 0;
+    REQUIRE(send_str("GET /badname HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK_EQ(bad_name_rc, -1);
+    CHECK(peer_gets(ERR_500));
+    teardown();
+}
+
+TEST(session_empty_header_name_is_refused)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    empty_name_rc = 0;
+    REQUIRE(send_str("GET /emptyname HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    nm_session_drive(conn);
+    CHECK_EQ(empty_name_rc, -1);
+    CHECK(peer_gets(ERR_500));   /* not a ": v" line */
+    teardown();
+}
+
+TEST(session_partial_writes_keep_order)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    for (size_t i = 0; i < BIG; i++) big[i] = (char)('a' + i % 26);
+    int small = 4096;
+    REQUIRE(setsockopt(conn->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) == 0);
+    srv.cfg.write_timeout_ms = 333;
+    REQUIRE(send_str("GET /big HTTP/1.1\r\nHost: h\r\n\r\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    int want = nm_session_drive(conn);
+    CHECK_EQ(want, NM_WRITE);
+    CHECK(left_about(333));
+    int rounds = 0;
+    while (want == NM_WRITE && rounds < 100000) {
+        drain_peer();
+        want = nm_session_drive(conn);
+        rounds++;
+    }
+    CHECK_EQ(want, NM_READ);
+    CHECK(rounds > 1);   /* the socket really did push back */
+    drain_peer();
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n";
+    const size_t hn = sizeof(head) - 1, tail = sizeof(OK_HELLO) - 1;
+    CHECK_EQ(got_len, hn + BIG + tail);
+    REQUIRE(got_len == hn + BIG + tail);
+    CHECK(!memcmp(got, head, hn));
+    CHECK(!memcmp(got + hn, big, BIG));
+    CHECK(!memcmp(got + hn + BIG, OK_HELLO, tail));
+    CHECK(conn->in == 0);
+    CHECK_EQ(conn->out_count, 0);
+    CHECK_EQ(nm_buf_free(), bufs_at_start);
+    CHECK_EQ(srv.own_counters.requests, 2);
+    teardown();
+}
+
+/* An answer behind a large one waits until the queue has drained to one
+ * segment, so it finds the room any answer may count on. */
+TEST(session_pipelined_answer_waits_for_queue_room)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    for (size_t i = 0; i < BIG; i++) big[i] = (char)('a' + i % 26);
+    int small = 4096;
+    REQUIRE(setsockopt(conn->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) == 0);
+    REQUIRE(send_str("GET /big HTTP/1.1\r\nHost: h\r\n\r\nGET /wide HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    int want = nm_session_drive(conn);
+    CHECK_EQ(want, NM_WRITE);
+    CHECK(conn->in != 0);   /* the second request waits in the input buffer */
+    for (int rounds = 0; want == NM_WRITE && rounds < 100000; rounds++) {
+        drain_peer();
+        want = nm_session_drive(conn);
+    }
+    CHECK_EQ(want, NM_READ);
+    drain_peer();
+    char head[64];
+    const size_t hn = (size_t)snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", WIDE);
+    const size_t bn = sizeof("HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n") - 1;
+    CHECK_EQ(got_len, bn + BIG + hn + WIDE);
+    REQUIRE(got_len == bn + BIG + hn + WIDE);
+    CHECK(!memcmp(got + bn, big, BIG));
+    CHECK(!memcmp(got + bn + BIG, head, hn));
+    CHECK(!memcmp(got + bn + BIG + hn, big, WIDE));
+    CHECK_EQ(srv.own_counters.errors, 0);
+    teardown();
+}
+
+/* Blocking models answer through the steps and then block in a read, so
+ * the buffer must already be back when the answer is queued. */
+TEST(session_steps_return_the_input_buffer_with_the_answer)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_fill(conn), 1);
+    CHECK_EQ(nm_buf_free(), bufs_at_start - 1);
+    nm_request req;
+    CHECK_EQ(nm_session_next(conn, &req), 1);
+    CHECK_EQ(req.size, 32);
+    nm_session_answer(conn, &req);
+    CHECK(conn->in == 0);
+    CHECK_EQ(conn->in_len, 0);
+    CHECK_EQ(conn->out_count, 1);
+    CHECK_EQ(nm_session_flush(conn), 1);
+    CHECK_EQ(nm_buf_free(), bufs_at_start);
+    CHECK(peer_gets(OK_HELLO));
+    CHECK_EQ(nm_session_fill(conn), 0);   /* nothing more: EAGAIN, no buffer kept */
+    CHECK(conn->in == 0);
+    teardown();
+}
+
+TEST(session_head_has_no_body)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("HEAD /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"));
+    teardown();
+}
+
+TEST(session_http10_connection_rules)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nHello"));
+    REQUIRE(send_str("GET /hello HTTP/1.0\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(peer_gets("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nHello"));
+    teardown();
+}
+
+TEST(session_refused_input_gets_status_and_close)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET / HTTP/1.1\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(peer_gets("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+    CHECK_EQ(srv.own_counters.errors, 1);
+    CHECK_EQ(srv.own_counters.requests, 0);
+    teardown();
+}
+
+TEST(session_stop_closes_after_the_answer)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    srv.stopping = 1;
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(peer_gets("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nHello"));
+    teardown();
+}
+
+TEST(session_peer_eof_ends_it)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(shutdown(peer, SHUT_WR) == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(conn->flags & NM_CF_READ_EOF);
+    teardown();
+
+    /* a request then a half-close: still answered */
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    REQUIRE(shutdown(peer, SHUT_WR) == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(peer_gets(OK_HELLO));
+    teardown();
+}
+
+TEST(session_close_returns_the_slot)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    int fd = conn->fd;
+    CHECK_EQ(srv.own_counters.active, 1);
+    CHECK_EQ(nm_conn_free(), conns_at_start - 1);
+    CHECK(nm_conn_of_fd(fd) == conn);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHo") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);   /* holds a buffer now */
+    nm_conn_close(conn);
+    conn = 0;
+    CHECK_EQ(srv.own_counters.active, 0);
+    CHECK(nm_conn_of_fd(fd) == 0);
+    CHECK_EQ(nm_conn_free(), conns_at_start);
+    CHECK_EQ(nm_buf_free(), bufs_at_start);
+    char ch;
+    CHECK_EQ(read(peer, &ch, 1), 0);   /* the peer sees the close */
+    teardown();
+}
+
+TEST(session_out_of_buffers_refuses_with_503)
+{
+    static nm_buf *taken[NM_BUF_COUNT];
+    REQUIRE(setup(&nm_proto_http) == 0);
+    unsigned n = 0;
+    while (n < NM_BUF_COUNT && (taken[n] = nm_buf_get()) != 0) n++;
+    CHECK_EQ(nm_buf_free(), 0);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(peer_gets(nm_proto_http.refusal));
+    CHECK_EQ(srv.own_counters.refused, 1);
+    CHECK_EQ(srv.own_counters.requests, 0);
+    while (n) nm_buf_put(taken[--n]);
+    teardown();
+}
+
+TEST(session_echo_protocol)
+{
+    REQUIRE(setup(&nm_proto_echo) == 0);
+    REQUIRE(send_str("hello echo") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets("hello echo"));
+    REQUIRE(send_str("GET / HTTP/1.1\r\n\r\n") == 0);   /* no framing: just bytes */
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets("GET / HTTP/1.1\r\n\r\n"));
+    CHECK(conn->in == 0);
+    teardown();
+}
+
+/* Two servers through the public API, each on a thread of its own. */
+struct running {
+    pthread_t thread;
+    nm_server *srv;   /* valid while `done` is 0; both shared: atomic */
+    int done;
+    int rc;
+};
+
+static void on_ready(const nm_server *s, int port, void *user)
+{
+    (void)port;
+    __atomic_store_n(&((running *)user)->srv, (nm_server *)s, __ATOMIC_RELEASE);
+}
+
+static void *serve(void *arg)
+{
+    running *r = (running *)arg;
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = 0;
+    cfg.on_ready = on_ready;
+    cfg.user = r;
+    nm_handler h = { handler, 0 };
+    r->rc = nm_run("reactor", &cfg, &h);
+    __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static int start_server(running *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (pthread_create(&r->thread, 0, serve, r)) return -1;
+    for (int i = 0; i < 300 && !__atomic_load_n(&r->srv, __ATOMIC_ACQUIRE) && !__atomic_load_n(&r->done, __ATOMIC_ACQUIRE); i++)
+        usleep(10000);
+    return __atomic_load_n(&r->srv, __ATOMIC_ACQUIRE) ? 0 : -1;
+}
+
+static void stop_server(running *r)
+{
+    if (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE) && r->srv) nm_server_stop(r->srv);
+    pthread_join(r->thread, 0);
+}
+
+TEST(stop_of_all_is_not_undone_by_a_server_starting)
+{
+    running a, b;
+    REQUIRE(start_server(&a) == 0);
+    nm_server_stop(0);
+    if (start_server(&b)) {
+        stop_server(&a);
+        REQUIRE(0);
+    }
+    /* a's loop looks at the stop at least every 500 ms */
+    for (int i = 0; i < 150 && !__atomic_load_n(&a.done, __ATOMIC_ACQUIRE); i++) usleep(10000);
+    CHECK(a.done);
+    stop_server(&a);
+    stop_server(&b);
+    CHECK_EQ(a.rc, NM_OK);
+    CHECK_EQ(b.rc, NM_OK);
+}
