@@ -83,13 +83,6 @@
 #define NM_MAX_LOOPS 8
 #endif
 
-/* Items one loop thread's inbox holds (connections handed to it or back);
- * a power of two. Every connection sits in at most one inbox at a time, so
- * at NM_MAX_CONNS or more a hand-back never finds the inbox full. */
-#ifndef NM_INBOX_DEPTH
-#define NM_INBOX_DEPTH 1024
-#endif
-
 /* Events taken from the port per wait. */
 #ifndef NM_MAX_EVENTS
 #define NM_MAX_EVENTS 128
@@ -180,6 +173,12 @@
  * compute the answers). */
 #ifndef NM_PRODUCERS
 #define NM_PRODUCERS 2
+#endif
+
+/* How long accepting pauses after a failure that does not clear at once
+ * (out of descriptors or memory), instead of spinning on the listener. */
+#ifndef NM_ACCEPT_BACKOFF_MS
+#define NM_ACCEPT_BACKOFF_MS 10
 #endif
 
 /* How often a thread or process blocked in accept() looks at the stop flag

@@ -4,6 +4,7 @@
 #include "loop/accept.h"
 #include "base/mstat.h"
 #include "proto/protocol.h"
+#include "session/session.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
@@ -212,7 +213,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     if (!s) return usage_error("%s", "too many servers running at once (NM_MAX_SERVERS)");
     s->cfg = *cfg;
     s->handler = *handler;
-    s->proto = cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http;
+    nm_session_bind(s, cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http);
     s->counters = &s->own_counters;
     s->port_number = cfg->port;
     s->listen_fd = -1;

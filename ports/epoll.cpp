@@ -34,7 +34,7 @@ static int epoll_set(nm_port *p, int fd, int old_mask, int mask)
 #ifdef EPOLLEXCLUSIVE
     /* Only one of the processes waiting on a shared listener is woken; a
      * kernel without it (EINVAL) falls back to waking them all. */
-    if (fd == p->exclusive_fd && !old_mask) {
+    if ((mask & NM_SHARED) && !old_mask) {
         struct epoll_event ex = ev;
         ex.events = (ev.events & ~(uint32_t)EPOLLRDHUP) | EPOLLEXCLUSIVE;   /* RDHUP is not allowed with it */
         if (!epoll_ctl(p->fd, EPOLL_CTL_ADD, fd, &ex)) return 0;
@@ -65,6 +65,6 @@ static int epoll_wait_port(nm_port *p, nm_event *out, int max, int timeout_ms)
 }
 
 const nm_port_ops nm_port_epoll = {
-    "epoll", epoll_create_port, epoll_destroy, epoll_set, epoll_del, epoll_wait_port, 1, 1,
+    "epoll", epoll_create_port, epoll_destroy, epoll_set, epoll_del, epoll_wait_port, 1, 1, 1,
 };
 #endif

@@ -14,6 +14,10 @@
 #include "../lib/nm_config.h"
 
 enum { NM_READ = 1, NM_WRITE = 2, NM_HUP = 4, NM_ERROR = 8 };
+/* With NM_READ in set(): the fd (a listener) is watched by several
+ * processes at once; a port that can (wakes_one_of_shared) wakes only one
+ * of them per event, the others ignore the hint. */
+enum { NM_SHARED = 16 };
 
 struct nm_event { int fd; int mask; };
 
@@ -30,13 +34,13 @@ struct nm_port_ops {
     /* close() takes the fd out of the kernel's set by itself (epoll, when no
      * other descriptor shares the file): a connection closed for good needs no del. */
     int  closing_forgets;
+    int  wakes_one_of_shared;                                    /* honours NM_SHARED */
 };
 
 struct nm_port {
     const nm_port_ops *ops;
     int fd;          /* epoll or kqueue descriptor, -1 for the others */
     int edge;        /* report edges only (ports that are edge_capable) */
-    int exclusive_fd;  /* epoll: added with EPOLLEXCLUSIVE (a listener shared by processes); -1 none */
     union {
         struct { fd_set rd, wr; int maxfd; } sel;
         struct {

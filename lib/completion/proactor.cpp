@@ -1,6 +1,6 @@
 #include "proactor.h"
 #include "../base/pool.h"
-#include "../session/session.h"
+#include "../loop/outq.h"
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,7 +38,7 @@ static int perform(nm_conn *c, int op)
             struct msghdr msg;
             memset(&msg, 0, sizeof(msg));
             msg.msg_iov = iov;
-            msg.msg_iovlen = (size_t)nm_session_out_iov(c, iov);
+            msg.msg_iovlen = (size_t)nm_out_iov(c, iov);
             n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         }
         if (n >= 0) return (int)n;

@@ -1,6 +1,6 @@
 #include "lend.h"
 #include "workers.h"
-#include "../session/session.h"
+#include "../loop/accept.h"
 
 /* A lent connection stays registered with the port, so the usual request,
  * answered before the client sends again, costs no port call; only if it
@@ -52,7 +52,7 @@ void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
         nm_loop_drop(l, c);
         return;
     }
-    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
     if (nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);   /* no port call if want is unchanged */
 }
 
@@ -61,29 +61,13 @@ void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
  * the connection is finished, -1 when it was lent. */
 static int step(nm_loop *l, nm_conn *c)
 {
-    for (;;) {
-        if (c->flags & NM_CF_DEAD) return 0;
-        if (c->out_count) {
-            int r = nm_session_flush(c);
-            if (r < 0) return 0;
-            if (r == 0) return NM_WRITE;
-            continue;
-        }
-        if (!(c->flags & NM_CF_CLOSE_AFTER) && c->in_len) {
-            nm_request req;   /* parsed again by the borrower; here it only says "complete" */
-            int r = nm_session_next(c, &req);
-            if (r > 0) {
-                nm_conn_lend(l, c);
-                if (!nm_loop_thread_of(l)->group->dispatch(l, c)) return -1;
-                mark_home(c);   /* nobody took it (a full queue): refused, counted */
-                nm_session_refuse(c);
-                return 0;
-            }
-            if (r < 0) continue;   /* a refusal was queued: write it, then close */
-        }
-        if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
-        if (nm_session_fill(c) == 0) return NM_READ;
-    }
+    int want = c->srv->drive->frame(c);
+    if (want != NM_WHOLE) return want;
+    nm_conn_lend(l, c);
+    if (!nm_loop_thread_of(l)->group->dispatch(l, c)) return -1;
+    mark_home(c);   /* nobody took it (a full queue): refused, counted */
+    nm_refuse(c->srv, c->fd);
+    return 0;
 }
 
 static void serve(nm_loop *l, nm_conn *c)
@@ -98,20 +82,16 @@ void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx)
     serve(l, (nm_conn *)ctx);
 }
 
-void nm_lend_resume(nm_loop *l, nm_conn *c)
+void nm_lend_resume(nm_loop *l, nm_conn *c, int want)
 {
+    (void)want;   /* what it waits for next is read from its state */
     mark_home(c);
     serve(l, c);
 }
 
-void nm_lend_answer(nm_conn *c)
-{
-    /* As nm_session_can_answer, less the NM_CF_BUSY that this thread holds. */
-    nm_request req;
-    while (c->in_len && c->out_count <= 1 && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) &&
-           nm_session_next(c, &req) > 0)
-        nm_session_answer(c, &req);
-}
+void nm_lend_answer(nm_conn *c) { c->srv->drive->answer(c); }
+
+void nm_lend_return(nm_conn *c) { nm_loop_return(c, NM_READ); }
 
 int nm_lend_to_workers(nm_loop *l, nm_conn *c)
 {
@@ -124,6 +104,5 @@ void nm_lend_work(void *conn)
 {
     nm_conn *c = (nm_conn *)conn;
     nm_lend_answer(c);
-    nm_loop_thread *home = nm_loop_thread_of((nm_loop *)c->owner);
-    nm_group_post_back(home, c, NM_POST_RETURN);
+    nm_lend_return(c);
 }

@@ -4,8 +4,8 @@
  * buffered it lends the connection (flagged NM_CF_BUSY, its events ignored, no
  * timer) to whoever runs handlers - a worker pool, a task thread - through
  * the group's dispatch; that thread answers the complete requests in order
- * (nm_lend_answer) and gives the connection back through the loop's
- * inbox; the loop then writes the answers and reads on. A connection is lent
+ * (nm_lend_answer) and gives the connection back (nm_lend_return, through
+ * the loop's nm_loop_post); the loop then writes the answers and reads on. A connection is lent
  * to one thread at a time, so pipelined requests keep their order. */
 #ifndef NM_LEND_H
 #define NM_LEND_H
@@ -21,11 +21,14 @@ void nm_conn_lend_io(nm_loop *l, nm_conn *c);
 void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want);
 /* The channel callback of a lending loop. */
 NM_CALLBACK void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx);
-/* The group's on_return: the answers are queued, write them and read on. */
-NM_CALLBACK void nm_lend_resume(nm_loop *l, nm_conn *c);
+/* The loop's on_return: the answers are queued, write them and read on.
+ * The loop's own thread may call it at once when it answered c itself. */
+NM_CALLBACK void nm_lend_resume(nm_loop *l, nm_conn *c, int want);
 
-/* Borrower side: answer the complete requests buffered (not the I/O). */
+/* Borrower side: answer the complete requests buffered (not the I/O), */
 NM_CALLBACK void nm_lend_answer(nm_conn *c);
+/* then give c back to the loop that owns it (any thread; never waits). */
+void nm_lend_return(nm_conn *c);
 
 /* Worker pools: a group dispatch that queues the connection to the
  * nm_workers in group->user, and the workers' run function. */

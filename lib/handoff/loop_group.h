@@ -1,12 +1,11 @@
-/* loop_group.h - one loop per thread, and handing work between loops.
+/* loop_group.h - one loop per thread.
  *
- * A loop thread is an event loop that other threads can reach: besides its
- * port it has an inbox (a fixed ring that many threads may post to without a
- * lock) and a wakeup that its port watches. A connection moves to another
- * loop by being posted there and adopted on that loop's own thread, and a
- * connection answered elsewhere comes home the same way; a connection's
- * state is therefore only ever touched by the thread of the loop that owns
- * it, or by the one thread it was lent to while flagged NM_CF_BUSY.
+ * A loop thread is an event loop run by a thread of its own. Other threads
+ * reach it through the loop's one verb, nm_loop_post (loop/loop.h): a new
+ * connection to adopt, a connection coming back from whoever answered it, a
+ * finished task thread. A connection's state is therefore only ever touched
+ * by the thread of the loop that owns it, or by the one thread it was lent
+ * to while flagged NM_CF_BUSY.
  *
  * A group is N such loops: loop 0 runs on the thread that calls
  * nm_group_run_first, the others each on a thread from the static stack pool. */
@@ -15,36 +14,19 @@
 
 #include "../loop/loop.h"
 #include "../base/thread.h"
-#include "../base/wakeup.h"
-
-static_assert((NM_INBOX_DEPTH & (NM_INBOX_DEPTH - 1)) == 0, "NM_INBOX_DEPTH must be a power of two");
 
 /* For functions whose address other files take (callbacks): bound inside
  * the library, so taking it needs no global offset table. */
 #define NM_CALLBACK __attribute__((visibility("hidden")))
 
-struct nm_inbox {
-    struct cell { unsigned seq; void *item; } cells[NM_INBOX_DEPTH];
-    unsigned head;   /* the owning loop's next read */
-    unsigned tail;   /* the next claim of any poster */
-};
-
-/* What an inbox item is: a new connection to adopt, a connection coming
- * back from a worker, or a finished task thread (see tasks.h). */
-enum nm_post_kind { NM_POST_ADOPT = 0, NM_POST_RETURN = 1, NM_POST_TASK = 2 };
-
 struct nm_loop_group;
 
 struct nm_loop_thread {
     nm_loop *loop;
-    nm_wakeup wake;
-    int signalled;        /* a wakeup is on its way: posters need not send another */
-    int sleeping;         /* in (or about to enter) its port's wait: posters wake it */
     nm_link waiting;      /* connections waiting for a task thread (tasks.h), oldest first */
     int index;
     nm_loop_group *group;
     nm_thread thread;
-    nm_inbox inbox;
 };
 
 struct nm_loop_group {
@@ -53,8 +35,7 @@ struct nm_loop_group {
     nm_loop_thread *loops[NM_MAX_LOOPS];
     unsigned next;                                /* round-robin placement */
     nm_io_fn conn_fn;                             /* readiness of an owned connection */
-    void (*on_return)(nm_loop *l, nm_conn *c);    /* a lent connection is back */
-    void (*on_task)(nm_loop *l, void *task);      /* a task thread has finished */
+    void (*on_return)(nm_loop *l, nm_conn *c, int want);   /* a lent connection is back (loop.h) */
     void (*on_turn)(nm_loop_thread *t);           /* after each round of a loop, or NULL */
     void (*task)(nm_conn *c);                     /* what a task thread runs (tasks.h) */
     const char *task_name;
@@ -63,38 +44,29 @@ struct nm_loop_group {
     void *user;                                   /* the model's, e.g. its worker pool */
 };
 
-/* Open `count` loops with their wakeups (every descriptor of the group, so
- * the server can be announced right after); no thread runs yet. 0, or -1
- * with everything closed again. */
-int nm_group_open(nm_loop_group *g, nm_server *s, int count, nm_io_fn conn_fn);
+/* Open `count` loops (every descriptor of the group, so the server can be
+ * announced right after), serving their connections with conn_fn and taking
+ * returned ones with on_return (NULL: loop.h's default); no thread runs yet.
+ * 0, or -1 with everything closed again. */
+int nm_group_open(nm_loop_group *g, nm_server *s, int count, nm_io_fn conn_fn,
+                  void (*on_return)(nm_loop *l, nm_conn *c, int want));
 /* Start loops 1..count-1 on their threads; -1 when the stack pool is short. */
 int nm_group_start(nm_loop_group *g);
 /* Run loop 0 on the calling thread until the server stops, then wake and
  * join the others, close what was still in flight to them, close the group. */
 void nm_group_run_first(nm_loop_group *g);
-/* One round of a loop: wait, dispatch (the inbox too), timers, the group's
- * on_turn. 1 once the loop is stopped and drained. */
+/* One round of a loop: wait, dispatch, what was posted, timers, the
+ * group's on_turn. 1 once the loop is stopped and drained. */
 int nm_group_turn(nm_loop_thread *t);
 /* Close the loops of a group whose threads have ended (or never started). */
 void nm_group_close(nm_loop_group *g);
 /* Stop and close a group whose threads may be partly started (start-up failure). */
 void nm_group_abort(nm_loop_group *g);
 
-/* Post to a loop's inbox and wake it: 0, or -1 when the inbox is full. */
-int nm_group_post(nm_loop_thread *t, void *item, int kind);
-/* Post what a borrowing thread gives back (a returned connection, a
- * finished task): yields while the inbox is full, never refuses. */
-void nm_group_post_back(nm_loop_thread *t, void *item, int kind);
-/* Wake t only if it sleeps (or is about to) and no wakeup is on its way
- * already: 1 if this rang it. An awake loop reads its inbox before it
- * sleeps (the fences pair), so a post is never left asleep; other work
- * published before the call is seen if t looks for it after it sets
- * `sleeping`, or else at its next round. */
-int nm_group_nudge(nm_loop_thread *t);
 nm_loop_thread *nm_loop_thread_of(const nm_loop *l);
 
 /* An l->place for an accepting loop: hand each new connection to the next of
- * loops 1..N-1 in turn (round-robin); a full inbox refuses it, counted. */
+ * loops 1..N-1 in turn (round-robin). */
 NM_CALLBACK int nm_group_place_round_robin(nm_loop *l, nm_conn *c);
 
 /* Channel callbacks shared by the loop models: the acceptor (accepts a

@@ -15,12 +15,11 @@ static void after_round(nm_loop_thread *t)
 
 int nm_offload_open(nm_offload *o, nm_server *s, int (*hand_fn)(nm_offload *, nm_conn *), void *ctx)
 {
-    if (nm_group_open(&o->group, s, 1, nm_lend_io)) return -1;
+    if (nm_group_open(&o->group, s, 1, nm_lend_io, nm_lend_resume)) return -1;
     o->hand = hand_fn;
     o->ctx = ctx;
     o->group.user = o;
     o->group.dispatch = hand;
-    o->group.on_return = nm_lend_resume;
     o->group.on_turn = after_round;
     o->after_round = 0;
     o->loop = o->group.loops[0]->loop;
@@ -34,20 +33,3 @@ int nm_offload_open(nm_offload *o, nm_server *s, int (*hand_fn)(nm_offload *, nm
 void nm_offload_close(nm_offload *o) { nm_group_close(&o->group); }
 
 int nm_offload_turn(nm_offload *o) { return nm_group_turn(o->group.loops[0]); }
-
-void nm_offload_wake(nm_offload *o) { nm_wakeup_signal(&o->group.loops[0]->wake); }
-
-int nm_offload_nudge(nm_offload *o) { return nm_group_nudge(o->group.loops[0]); }
-
-nm_offload *nm_offload_of(const nm_conn *c) { return (nm_offload *)nm_loop_thread_of((nm_loop *)c->owner)->group->user; }
-
-/* The loop framed the request and kept no copy of it: the parser finds it
- * again from where its scan stopped, as for any lent connection. */
-void nm_offload_answer(nm_conn *c) { nm_lend_answer(c); }
-
-void nm_offload_return(nm_offload *o, nm_conn *c)
-{
-    nm_group_post_back(o->group.loops[0], c, NM_POST_RETURN);
-}
-
-void nm_offload_resume(nm_offload *o, nm_conn *c) { nm_lend_resume(o->loop, c); }

@@ -10,54 +10,41 @@ void nm_reactors_init(nm_reactors *r, int sub_loops, int workers)
     r->workers = workers;
     r->conn_fn = workers ? nm_lend_io : nm_serve_io;
     r->on_return = nm_lend_resume;
-    r->on_task = 0;
     r->dispatch = nm_lend_to_workers;
     r->task = 0;
     r->task_name = 0;
     r->procs = 0;
 }
 
-static int shares_listener(const nm_server *s)
-{
-#ifdef __linux__
-    return s->port == &nm_port_epoll;
-#else
-    (void)s;
-    return 0;
-#endif
-}
+static int shares_listener(const nm_server *s) { return s->port->wakes_one_of_shared; }
 
-static int listen_in_child(nm_server *s, nm_loop *l)
+/* The listener a child's loop watches: the inherited one, shared, or a
+ * SO_REUSEPORT listener of its own. The mask to watch it with, or 0. */
+static int listen_in_child(nm_server *s)
 {
-    if (shares_listener(s)) {
-        l->port.exclusive_fd = s->listen_fd;
-        return 0;
-    }
+    if (shares_listener(s)) return NM_READ | NM_SHARED;
     close(s->listen_fd);
     s->listen_fd = nm_listen_open(s, 1, 1);
-    return s->listen_fd < 0 ? -1 : 0;
+    return s->listen_fd < 0 ? 0 : NM_READ;
 }
 
 int nm_reactors_run(nm_server *s, const nm_reactors *r)
 {
     nm_loop_group g;
     nm_workers w;
-    if (nm_group_open(&g, s, 1 + r->sub_loops, r->conn_fn)) return NM_ERR_SYSTEM;
-    g.on_return = r->on_return;
-    g.on_task = r->on_task;
+    if (nm_group_open(&g, s, 1 + r->sub_loops, r->conn_fn, r->on_return)) return NM_ERR_SYSTEM;
     g.dispatch = r->dispatch;
     if (r->workers) g.on_turn = nm_lend_wake_workers;
     if (r->task) {
         g.task = r->task;
         g.task_name = r->task_name;
-        g.on_task = nm_task_finished;
         g.on_turn = nm_tasks_retry;
     }
     g.user = &w;
     nm_loop *first = g.loops[0]->loop;
     if (r->sub_loops) first->place = nm_group_place_round_robin;
-    int failed = r->procs && listen_in_child(s, first);
-    if (!failed) failed = nm_loop_watch(first, s->listen_fd, NM_READ, nm_accept_io, 0) != 0;
+    int mask = r->procs ? listen_in_child(s) : NM_READ;
+    int failed = !mask || nm_loop_watch(first, s->listen_fd, mask, nm_accept_io, 0) != 0;
     w.count = 0;
     if (!failed && r->workers) failed = nm_workers_start(&w, r->workers, nm_lend_work, "nm-worker");
     if (!failed) failed = nm_group_start(&g);

@@ -5,7 +5,7 @@
  * which owns it for life; without, loop 0 owns the connections too. How an
  * owned connection is served is the model's: on its loop (nm_serve_io), lent
  * to a worker pool for its handler (workers > 0), or lent to task threads
- * (the model's conn_fn, on_return and on_task). */
+ * (the model's conn_fn, on_return and task). */
 #ifndef NM_REACTORS_H
 #define NM_REACTORS_H
 
@@ -16,8 +16,7 @@ struct nm_reactors {
     int sub_loops;                                /* 0: loop 0 serves as well */
     int workers;                                  /* handler threads; 0: no pool */
     nm_io_fn conn_fn;                             /* NULL: nm_serve_io, or nm_lend_io with workers */
-    void (*on_return)(nm_loop *l, nm_conn *c);
-    void (*on_task)(nm_loop *l, void *task);
+    void (*on_return)(nm_loop *l, nm_conn *c, int want);
     int (*dispatch)(nm_loop *l, nm_conn *c);
     void (*task)(nm_conn *c);                     /* run on task threads (tasks.h), or NULL */
     const char *task_name;

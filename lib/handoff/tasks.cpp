@@ -5,6 +5,20 @@
 
 extern nm_pool nm_task_pool;
 
+/* On the home loop's thread: join the thread (its stack goes back to the
+ * pool) and take the connection back; the freed stack goes to a waiting
+ * connection at the end of the round. The connection's on_return reads
+ * what it waits for from its state. */
+static void finished(nm_timer *posted)
+{
+    nm_task *t = NM_CONTAINER_OF(posted, nm_task, posted);
+    nm_loop *l = t->home->loop;
+    nm_conn *c = t->conn;
+    nm_thread_join(&t->thread);
+    nm_pool_put(&nm_task_pool, t);
+    l->on_return(l, c, NM_READ);
+}
+
 static void *task_main(void *arg)
 {
     nm_task *t = (nm_task *)arg;
@@ -12,7 +26,7 @@ static void *task_main(void *arg)
     nm_thread_name(g->task_name);
     nm_signals_leave_to_loops();
     g->task(t->conn);
-    nm_group_post_back(t->home, t, NM_POST_TASK);
+    nm_loop_post(t->home->loop, &t->posted, finished);
     return 0;
 }
 
@@ -58,13 +72,4 @@ void nm_tasks_retry(nm_loop_thread *t)
         }
     }
     nap(t);
-}
-
-void nm_task_finished(nm_loop *l, void *task)
-{
-    nm_task *t = (nm_task *)task;
-    nm_conn *c = t->conn;
-    nm_thread_join(&t->thread);
-    nm_pool_put(&nm_task_pool, t);
-    nm_loop_thread_of(l)->group->on_return(l, c);   /* the freed stack goes to a waiting one at the end of the round */
 }

@@ -2,8 +2,8 @@
  *
  * The loop lends the connection (its events ignored, no timer), a thread on
  * a stack from the static pool runs the group's task function on it, and the
- * finished task is posted back to the loop, which joins the thread (its
- * stack goes back to the pool) and calls the group's on_return. When no
+ * finished task is posted back to the loop (nm_loop_post), which joins the
+ * thread (its stack goes back to the pool) and calls its on_return. When no
  * thread or stack is left, the connection waits in its loop's waiting list,
  * linked through its idle timer (no capacity of its own, so nothing is lost
  * however many wait), and is tried again, oldest first, after every round of
@@ -19,12 +19,12 @@ struct nm_task {
     nm_thread thread;
     nm_conn *conn;
     nm_loop_thread *home;
+    nm_timer posted;      /* how a finished task goes home (nm_loop_post) */
 };
 
 /* c must already be lent (nm_conn_lend or nm_conn_lend_io). */
 void nm_task_lend(nm_loop *l, nm_conn *c);
-/* The group's on_task and on_turn. */
-NM_CALLBACK void nm_task_finished(nm_loop *l, void *task);
+/* The group's on_turn. */
 NM_CALLBACK void nm_tasks_retry(nm_loop_thread *t);
 
 #endif

@@ -1,5 +1,4 @@
 #include "accept.h"
-#include "../proto/protocol.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -28,12 +27,17 @@ void nm_reserve_fd_open(void)
     pthread_mutex_unlock(&reserve_lock);
 }
 
-static void refuse(nm_server *s, int fd)
+void nm_refuse(nm_server *s, int fd)
 {
-    const char *r = s->proto->refusal;
+    const char *r = s->refusal;
     if (r) (void)!send(fd, r, strlen(r), MSG_NOSIGNAL | MSG_DONTWAIT);
-    close(fd);
     nm_count(s, NM_C_REFUSED);
+}
+
+void nm_accept_backoff(void)
+{
+    struct timespec pause = { NM_ACCEPT_BACKOFF_MS / 1000, (NM_ACCEPT_BACKOFF_MS % 1000) * 1000L * 1000L };
+    nanosleep(&pause, 0);
 }
 
 /* Out of descriptors: give up the spare one to take the waiting client off
@@ -56,10 +60,7 @@ static int refuse_emfile(nm_server *s)
         reserve_open_locked();
     }
     pthread_mutex_unlock(&reserve_lock);
-    if (!drained) {
-        struct timespec pause = { 0, 10 * 1000 * 1000 };
-        nanosleep(&pause, 0);
-    }
+    if (!drained) nm_accept_backoff();
     return drained;
 }
 
@@ -90,7 +91,8 @@ nm_conn *nm_accept(nm_server *s, int nonblocking, int *more)
     *more = 1;
     nm_conn *c = over_cap(s) ? 0 : nm_conn_open(s, fd);
     if (!c) {
-        refuse(s, fd);
+        nm_refuse(s, fd);
+        close(fd);
         return 0;
     }
 #if !defined(__linux__) && !defined(__FreeBSD__)

@@ -15,6 +15,14 @@ nm_conn *nm_accept(nm_server *s, int nonblocking, int *more);
  * each connection to take(c, ctx); refusals are counted by nm_accept. */
 void nm_accept_each(nm_server *s, int nonblocking, void (*take)(nm_conn *c, void *ctx), void *ctx);
 
+/* The one refusal: send the protocol's answer to a connection refused
+ * unread (s->refusal: 503 for HTTP), without a buffer and without waiting,
+ * and count it. The caller closes fd. */
+void nm_refuse(nm_server *s, int fd);
+/* Accepting fails for a reason that does not clear at once (out of
+ * descriptors, memory): pause NM_ACCEPT_BACKOFF_MS instead of spinning. */
+void nm_accept_backoff(void);
+
 /* A spare descriptor, so that EMFILE can still accept-and-close. */
 void nm_reserve_fd_open(void);
 

@@ -1,8 +1,6 @@
 #include "blocking.h"
 #include "accept.h"
-#include "../session/session.h"
 #include "../base/timer.h"
-#include "../proto/protocol.h"
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
@@ -27,10 +25,7 @@ nm_conn *nm_blocking_accept(nm_server *s)
     nm_conn *c = nm_accept(s, 0, &more);
     int timed_out = !c && (errno == EAGAIN || errno == EWOULDBLOCK);   /* the listener's NM_STOP_POLL_MS step */
     nm_gauge_leave(s, NM_G_IN_ACCEPT);
-    if (!c && !more && !timed_out && !nm_stop_requested(s)) {
-        struct timespec pause = { 0, 10 * 1000 * 1000 };   /* accept failing: do not spin */
-        nanosleep(&pause, 0);
-    }
+    if (!c && !more && !timed_out && !nm_stop_requested(s)) nm_accept_backoff();   /* accept failing: do not spin */
     return c;
 }
 
@@ -43,7 +38,7 @@ void nm_blocking_close(nm_conn *c)
 
 void nm_blocking_serve(nm_conn *c)
 {
-    nm_session_run_blocking(c);
+    c->srv->drive->run_blocking(c);
     nm_blocking_close(c);
 }
 
@@ -58,16 +53,9 @@ void nm_room_found(nm_room *r, int found)
     else if (!r->full_since) r->full_since = nm_now_ms();
 }
 
-void nm_send_refusal(nm_conn *c)
-{
-    const char *r = c->srv->proto->refusal;
-    if (r) (void)!send(c->fd, r, strlen(r), MSG_NOSIGNAL | MSG_DONTWAIT);
-    nm_count(c->srv, NM_C_REFUSED);
-}
-
 void nm_blocking_refuse(nm_conn *c)
 {
-    nm_send_refusal(c);
+    nm_refuse(c->srv, c->fd);
     nm_blocking_close(c);
 }
 

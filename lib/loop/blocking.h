@@ -24,9 +24,7 @@ nm_conn *nm_blocking_accept(nm_server *s);
 void nm_blocking_serve(nm_conn *c);
 /* Close a connection that was never served (under the lock). */
 void nm_blocking_close(nm_conn *c);
-/* Send the protocol's "no room" answer (503 for HTTP) and count a refusal. */
-void nm_send_refusal(nm_conn *c);
-/* The same, then close. */
+/* Refuse (nm_refuse: 503 for HTTP, counted), then close. */
 void nm_blocking_refuse(nm_conn *c);
 /* shutdown(how) every open connection of s: SHUT_RD ends idle reads,
  * SHUT_RDWR also breaks writes to peers that stopped reading. */

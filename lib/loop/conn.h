@@ -72,6 +72,14 @@ void nm_conn_close(nm_conn *c);
 nm_conn *nm_conn_of_fd(int fd);
 unsigned nm_conn_free(void);
 
+/* The time a connection's deadlines are read against: a blocking
+ * connection checks them around every read, so it reads the clock itself;
+ * a loop's connections take the round's time. */
+uint64_t nm_conn_clock(const nm_conn *c);
+/* Milliseconds left before the deadline of the state c is in (reading a
+ * head, a body, idle, or writing), 0 when it has passed. */
+unsigned nm_conn_timeout_ms(const nm_conn *c);
+
 /* A connection's owner is written by the thread that owns it and read by
  * every loop of a group when it drains (looking for its own): relaxed
  * atomics, so that read is not a data race. */

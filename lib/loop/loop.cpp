@@ -1,11 +1,22 @@
 #include "loop.h"
 #include "accept.h"
 #include "../base/pool.h"
-#include "../session/session.h"
 #include <stdio.h>
 #include <string.h>
 
 extern nm_pool nm_loop_pool;
+
+static void take_posts(nm_loop *l);
+
+static void on_wake(nm_loop *l, int fd, int mask, void *ctx)
+{
+    (void)fd; (void)mask; (void)ctx;
+    /* Drain before clearing: a poster that finds the flag clear writes a new
+     * wakeup, which must survive until the next wait. */
+    nm_wakeup_drain(&l->wake);
+    __atomic_store_n(&l->signalled, 0, __ATOMIC_SEQ_CST);
+    take_posts(l);
+}
 
 nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
 {
@@ -28,15 +39,133 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
     l->place = 0;
     l->user = 0;
     l->max_wait_ms = 0;
-    l->port.exclusive_fd = -1;
+    l->on_return = 0;
+    l->posted = 0;
+    l->sleeping = l->signalled = l->closed = 0;
     memset(l->ch, 0, sizeof(l->ch));
-    return l;
+    if (!nm_wakeup_open(&l->wake)) {
+        if (!nm_loop_watch(l, l->wake.rfd, NM_READ, on_wake, 0)) return l;
+        nm_wakeup_close(&l->wake);
+    }
+    port->destroy(&l->port);
+    nm_pool_put(&nm_loop_pool, l);
+    return 0;
 }
 
 void nm_loop_close(nm_loop *l)
 {
+    l->closed = 1;
+    take_posts(l);   /* what was posted to a loop that had stopped */
+    nm_loop_watch(l, l->wake.rfd, 0, 0, 0);
+    nm_wakeup_close(&l->wake);
     l->port.ops->destroy(&l->port);
     nm_pool_put(&nm_loop_pool, l);
+}
+
+/* ---- the inbox ---------------------------------------------------------- */
+
+void nm_loop_post(nm_loop *l, nm_timer *t, void (*arrive)(nm_timer *t))
+{
+    t->fn = arrive;
+    nm_timer *head = __atomic_load_n(&l->posted, __ATOMIC_RELAXED);
+    do t->link.next = (nm_link *)head;
+    while (!__atomic_compare_exchange_n(&l->posted, &head, t, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    nm_loop_nudge(l);
+}
+
+int nm_loop_nudge(nm_loop *l)
+{
+    /* Pairs with the fence in nm_loop_sleep_begin: either the loop sees what
+     * was published before this or this sees it asleep. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&l->sleeping, __ATOMIC_RELAXED) || __atomic_exchange_n(&l->signalled, 1, __ATOMIC_SEQ_CST))
+        return 0;
+    nm_wakeup_signal(&l->wake);
+    return 1;
+}
+
+void nm_loop_wake(nm_loop *l) { nm_wakeup_signal(&l->wake); }
+
+int nm_loop_sleep_begin(nm_loop *l, int ms)
+{
+    __atomic_store_n(&l->sleeping, 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return __atomic_load_n(&l->posted, __ATOMIC_RELAXED) ? 0 : ms;   /* posted meanwhile: look, don't sleep */
+}
+
+void nm_loop_sleep_end(nm_loop *l) { __atomic_store_n(&l->sleeping, 0, __ATOMIC_RELAXED); }
+
+/* The whole stack at once, then in the order posted (it was pushed newest first). */
+static void take_posts(nm_loop *l)
+{
+    if (!__atomic_load_n(&l->posted, __ATOMIC_RELAXED)) return;
+    nm_timer *t = __atomic_exchange_n(&l->posted, (nm_timer *)0, __ATOMIC_ACQUIRE), *fifo = 0;
+    while (t) {
+        nm_timer *next = (nm_timer *)t->link.next;
+        t->link.next = (nm_link *)fifo;
+        fifo = t;
+        t = next;
+    }
+    while (fifo) {
+        nm_timer *next = (nm_timer *)fifo->link.next;
+        fifo->link.next = fifo->link.prev = 0;   /* a stopped timer again */
+        fifo->fn(fifo);
+        fifo = next;
+    }
+}
+
+/* ---- connections between loops and threads ------------------------------ */
+
+static nm_conn *conn_of_timer(nm_timer *t) { return NM_CONTAINER_OF(t, nm_conn, timer); }
+
+static void adopt_posted(nm_timer *t)
+{
+    nm_conn *c = conn_of_timer(t);
+    nm_loop *l = (nm_loop *)nm_conn_owner(c);
+    if (l->closed) nm_conn_close(c);
+    else nm_loop_adopt(l, c);
+}
+
+void nm_loop_hand_over(nm_loop *to, nm_conn *c)
+{
+    nm_conn_set_owner(c, to);
+    nm_loop_post(to, &c->timer, adopt_posted);
+}
+
+void nm_loop_send_away(nm_loop *l, nm_conn *c)
+{
+    nm_loop_watch(l, c->fd, 0, 0, 0);
+    nm_wheel_del(&l->wheel, &c->timer);
+    c->lent = 1;
+}
+
+static void return_posted(nm_timer *t)
+{
+    nm_conn *c = conn_of_timer(t);
+    nm_loop *l = (nm_loop *)nm_conn_owner(c);
+    c->timer.fn = nm_loop_conn_timeout;
+    if (l->on_return) l->on_return(l, c, (int)c->timer.expires);
+    else nm_loop_take_back(l, c, (int)c->timer.expires);
+}
+
+/* The thread that served c leaves c->owner alone (the loop reads it while
+ * it drains): what it wants travels in the stopped timer's expiry. */
+void nm_loop_return(nm_conn *c, int want)
+{
+    c->timer.expires = (uint64_t)want;
+    nm_loop_post((nm_loop *)nm_conn_owner(c), &c->timer, return_posted);
+}
+
+int nm_loop_take_back(nm_loop *l, nm_conn *c, int want)
+{
+    c->lent = 0;
+    int idle = !c->in_len && !c->out_count;
+    if (!want || (l->draining && idle) || nm_loop_watch(l, c->fd, want, l->conn_fn, c)) {
+        nm_loop_drop(l, c);
+        return 0;
+    }
+    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
+    return 1;
 }
 
 int nm_loop_watch(nm_loop *l, int fd, int mask, nm_io_fn fn, void *ctx)
@@ -74,18 +203,23 @@ void nm_loop_clock(nm_loop *l)
 
 int nm_loop_wait(nm_loop *l)
 {
-    int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, nm_loop_wait_ms(l));
+    int ms = nm_loop_sleep_begin(l, nm_loop_wait_ms(l));
+    int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, ms);
+    nm_loop_sleep_end(l);
     nm_loop_clock(l);
     return n < 0 ? 0 : n;
 }
 
+void nm_loop_dispatch_one(nm_loop *l, int i)
+{
+    int fd = l->events[i].fd;
+    nm_channel *ch = &l->ch[fd];
+    if (ch->fn) ch->fn(l, fd, l->events[i].mask, ch->ctx);
+}
+
 void nm_loop_dispatch(nm_loop *l, int n)
 {
-    for (int i = 0; i < n; i++) {
-        int fd = l->events[i].fd;
-        nm_channel *ch = &l->ch[fd];
-        if (ch->fn) ch->fn(l, fd, l->events[i].mask, ch->ctx);
-    }
+    for (int i = 0; i < n; i++) nm_loop_dispatch_one(l, i);
 }
 
 static void drop_conns(nm_loop *l, int idle_only)
@@ -99,6 +233,7 @@ static void drop_conns(nm_loop *l, int idle_only)
 
 int nm_loop_tick(nm_loop *l)
 {
+    take_posts(l);   /* posters wake only a sleeping loop: an awake one looks each round */
     nm_wheel_advance(&l->wheel, l->now);
     nm_server *s = l->srv;
     if (!l->draining && nm_stop_requested(s)) {
@@ -118,7 +253,7 @@ void nm_loop_conn_timeout(nm_timer *t)
     nm_loop *l = (nm_loop *)c->owner;
     /* Armed from a clock read before the last drive: the deadline may be a
      * moment away still. */
-    unsigned left = nm_session_timeout_ms(c);
+    unsigned left = nm_conn_timeout_ms(c);
     if (left) {
         nm_wheel_add(&l->wheel, &c->timer, l->now, left);
         return;
@@ -142,7 +277,7 @@ int nm_loop_adopt(nm_loop *l, nm_conn *c)
         return -1;
     }
     l->live++;
-    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
     return 0;
 }
 
@@ -159,7 +294,7 @@ void nm_loop_accept(nm_loop *l)
 
 void nm_loop_serve(nm_loop *l, nm_conn *c)
 {
-    nm_loop_rearm(l, c, nm_session_drive(c));
+    nm_loop_rearm(l, c, c->srv->drive->drive(c));
 }
 
 void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
@@ -168,7 +303,7 @@ void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
         nm_loop_drop(l, c);
         return;
     }
-    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
     if (want != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);
 }
 

@@ -9,6 +9,7 @@
 #define NM_LOOP_H
 
 #include "conn.h"
+#include "../base/wakeup.h"
 #include "../../ports/port.h"
 
 struct nm_loop;
@@ -33,6 +34,16 @@ struct nm_loop {
     int (*place)(nm_loop *l, nm_conn *c);
     void *user;              /* the model's, e.g. the loop thread that runs it */
     int max_wait_ms;         /* the longest sleep in a wait; 0: the default (500), < 0: none */
+    /* A connection posted back with nm_loop_return arrives here, on the
+     * loop's thread; NULL: take it back and wait for what it wants. */
+    void (*on_return)(nm_loop *l, nm_conn *c, int want);
+    /* The inbox: what other threads hand this loop (nm_loop_post), a stack
+     * linked through the postings' own timers, taken whole each round. */
+    nm_timer *posted;
+    nm_wakeup wake;
+    int sleeping;            /* in (or about to enter) its wait: posters wake it */
+    int signalled;           /* a wakeup is on its way: posters need not send another */
+    int closed;              /* nm_loop_close has begun: what arrives now is closed */
     nm_event events[NM_MAX_EVENTS];
     nm_channel ch[NM_MAX_FDS];
 };
@@ -56,6 +67,39 @@ void nm_loop_clock(nm_loop *l);
 void nm_loop_dispatch(nm_loop *l, int n);
 /* Fire due timers and handle a stop; returns 1 when the loop should end. */
 int nm_loop_tick(nm_loop *l);
+
+/* Handing work to a loop from any thread: the one verb. A posting is a
+ * stopped timer in the storage of what is posted (a connection's own timer,
+ * a task's, a call's); the loop calls `arrive` with it on its own thread, in
+ * the order posted, within a round (a sleeping loop is woken, once per
+ * batch). Posting never fails and never waits: the inbox is linked through
+ * the postings, so it is never full. `t->expires` travels untouched. */
+void nm_loop_post(nm_loop *l, nm_timer *t, void (*arrive)(nm_timer *t));
+/* Wake l if it sleeps (or is about to) and no wakeup is on its way: 1 if
+ * this rang. Work published before the call is seen by its next round. */
+int nm_loop_nudge(nm_loop *l);
+/* Wake l unconditionally (a stop to pass on, work to come and steal). */
+void nm_loop_wake(nm_loop *l);
+/* For loops that sleep in something other than nm_loop_wait: call before
+ * the sleep (returns the ms it may last: 0 when posts wait) and after it. */
+int nm_loop_sleep_begin(nm_loop *l, int ms);
+void nm_loop_sleep_end(nm_loop *l);
+/* Call the channel of ready event i (for loops that dispatch themselves). */
+void nm_loop_dispatch_one(nm_loop *l, int i);
+
+/* Connections handed between loops and threads, through nm_loop_post. */
+/* Give a new connection to loop `to` (from another loop's thread). */
+void nm_loop_hand_over(nm_loop *to, nm_conn *c);
+/* Loop thread: c leaves to be served by another thread (unwatched, no
+ * timer, left alone by a draining loop) until it comes back. */
+void nm_loop_send_away(nm_loop *l, nm_conn *c);
+/* Any thread: c (lent or sent away) goes back to the loop that owns it,
+ * wanting `want` (NM_READ, NM_WRITE, or 0: finished); the loop calls its
+ * on_return with it. */
+void nm_loop_return(nm_conn *c, int want);
+/* What on_return does by default: take c home and wait for `want`, or drop
+ * it (finished, or idle while the loop drains); 1 if it is still open. */
+int nm_loop_take_back(nm_loop *l, nm_conn *c, int want);
 
 /* Connection parts. */
 void nm_loop_accept(nm_loop *l);              /* accept a batch, adopt each */

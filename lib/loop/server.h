@@ -7,6 +7,23 @@
 #include "../../ports/port.h"
 
 struct nm_protocol;
+struct nm_conn;
+
+/* The session's entry points, handed down as functions: the session is a
+ * room above the loops and threads that drive it (lib/session/README). */
+struct nm_drive_ops {
+    /* As much progress as the socket allows: the readiness to wait for
+     * (NM_READ, NM_WRITE), or 0 when the connection is finished. */
+    int (*drive)(nm_conn *c);
+    /* Write what is queued and read until a whole request is buffered:
+     * NM_READ or NM_WRITE to wait, 0 finished, NM_WHOLE to answer it. */
+    int (*frame)(nm_conn *c);
+    /* Answer the whole requests buffered (on a thread that borrowed c). */
+    void (*answer)(nm_conn *c);
+    /* Serve a blocking socket until the connection ends (not closing it). */
+    void (*run_blocking)(nm_conn *c);
+};
+enum { NM_WHOLE = -1 };
 
 /* Counters, updated atomically. Multi-process models point `counters` at a
  * block of shared memory so that every process adds into one set. */
@@ -19,6 +36,8 @@ struct nm_server {
     nm_config cfg;
     nm_handler handler;
     const nm_protocol *proto;
+    const nm_drive_ops *drive;
+    const char *refusal;         /* the protocol's answer to a connection refused unread, or NULL */
     const nm_port_ops *port;     /* chosen by --poller, or the best one */
     int listen_fd;
     int port_number;

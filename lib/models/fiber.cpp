@@ -90,7 +90,7 @@ static void run(nm_loop *l, nm_fiber *f)
     nm_conn *c = (nm_conn *)f->arg;
     int alive = nm_fiber_resume(f);
     if (alive > 0) {
-        nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+        nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
         if (f->want == l->ch[c->fd].mask || nm_loop_watch(l, c->fd, f->want, on_ready, f) == 0) return;
         c->flags |= NM_CF_DEAD;   /* the port refused it: unwind the fiber */
         alive = nm_fiber_resume(f);
@@ -102,7 +102,7 @@ static void run(nm_loop *l, nm_fiber *f)
         /* back in the loop's hands: its timeout, its drain */
         c->flags &= (uint8_t)~NM_CF_BUSY;
         c->timer.fn = nm_loop_conn_timeout;
-        nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+        nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
         return;
     }
     nm_loop_drop(l, c);

@@ -26,8 +26,8 @@ static void *sync_worker(void *arg)
     hsha *h = (hsha *)arg;
     nm_thread_name("nm-sync");
     for (nm_conn *c; (c = (nm_conn *)nm_queue_pop(&h->requests));) {
-        nm_offload_answer(c);
-        nm_offload_return(&h->async, c);
+        nm_lend_answer(c);
+        nm_lend_return(c);
     }
     return 0;
 }

@@ -3,7 +3,6 @@
  * first is done. */
 #include "../loop/accept.h"
 #include "../session/session.h"
-#include <time.h>
 
 int nm_model_iterative(nm_server *s)
 {
@@ -13,8 +12,7 @@ int nm_model_iterative(nm_server *s)
         if (c) {
             nm_session_serve_blocking(c);
         } else if (!more && !nm_stop_requested(s)) {
-            struct timespec pause = { 0, 10 * 1000 * 1000 };   /* accept failing: do not spin */
-            nanosleep(&pause, 0);
+            nm_accept_backoff();   /* accept failing: do not spin */
         }
     }
     return NM_OK;

@@ -5,16 +5,16 @@
  * listener it accepts itself; a connection it takes out of the loop, then
  * hands the leadership over (a follower becomes leader and waits on the port)
  * and only then drives the connection's session, non-blocking. Done, it sends
- * the connection back to the loop and queues up as a follower again. Only
+ * the connection back to the loop (nm_loop_return) and queues up as a
+ * follower again. Only
  * the leader touches the loop, so no port needs to be thread-safe. */
 #include "../handoff/crew.h"
-#include "../handoff/handback.h"
+#include "../loop/loop.h"
 #include "../session/session.h"
 
 struct leader_follower {
     nm_server *s;
     nm_loop *l;
-    nm_handback back;
     pthread_mutex_t lead;   /* held by the leader */
     int done;
 };
@@ -26,9 +26,11 @@ static int wait_one(leader_follower *f)
     nm_loop *l = f->l;
     int timeout = nm_wheel_wait_ms(&l->wheel, l->now);
     if (timeout < 0 || timeout > 500) timeout = 500;   /* see a stop without a signal */
+    timeout = nm_loop_sleep_begin(l, timeout);
     nm_gauge_enter(f->s, NM_G_IN_WAIT);
     int n = l->port.ops->wait(&l->port, l->events, 1, timeout);
     nm_gauge_leave(f->s, NM_G_IN_WAIT);
+    nm_loop_sleep_end(l);
     l->now = nm_now_ms();
     return n;
 }
@@ -44,15 +46,15 @@ static void *follow(void *arg)
         if (n <= 0 || f->done) continue;
         int fd = l->events[0].fd;
         nm_conn *c = nm_conn_of_fd(fd);
-        if (fd == f->back.w.rfd) {
-            nm_handback_take(&f->back, l, 0);
-        } else if (fd == f->s->listen_fd) {
+        if (fd == f->s->listen_fd) {
             nm_loop_accept(l);
-        } else if (c && c->owner == l) {
-            nm_handback_away(&f->back, l, c);
+        } else if (c && c->owner == l && !c->lent) {
+            nm_loop_send_away(l, c);
             pthread_mutex_unlock(&f->lead);   /* promote a follower, then handle */
-            nm_handback_send(c, nm_session_drive(c));
+            nm_loop_return(c, nm_session_drive(c));
             pthread_mutex_lock(&f->lead);
+        } else {
+            nm_loop_dispatch_one(l, 0);   /* the loop's own wakeup: what came back */
         }
     }
     pthread_mutex_unlock(&f->lead);
@@ -68,7 +70,7 @@ int nm_model_leader_follower(nm_server *s)
     f.done = 0;
     f.l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
     if (!f.l) return NM_ERR_SYSTEM;
-    nm_crew *k = nm_handback_open(&f.back, f.l) ? 0 : nm_crew_open();
+    nm_crew *k = nm_crew_open();
     if (!k) {
         nm_loop_close(f.l);
         return NM_ERR_SYSTEM;
@@ -84,10 +86,9 @@ int nm_model_leader_follower(nm_server *s)
      * them): it waits for the stop, then wakes the leader to see it at once. */
     while (!nm_stop_requested(s) && !nm_crew_wait_below(k, 1, nm_now_ms() + 100)) {
     }
-    nm_wakeup_signal(&f.back.w);
+    nm_loop_wake(f.l);
     nm_crew_close(k, 0);
     pthread_mutex_destroy(&f.lead);
-    nm_handback_close(&f.back, f.l);
     nm_loop_close(f.l);
     return rc;
 }

@@ -31,7 +31,7 @@ static void *handle_stage(void *arg)
     pipeline *p = (pipeline *)arg;
     nm_thread_name("nm-handle");
     for (nm_conn *c; (c = (nm_conn *)nm_queue_pop(&p->to_handle));) {
-        nm_offload_answer(c);
+        nm_lend_answer(c);
         nm_queue_push(&p->to_write, c);
     }
     nm_queue_close(&p->to_write);
@@ -44,7 +44,7 @@ static void *write_stage(void *arg)
     nm_thread_name("nm-write");
     for (nm_conn *c; (c = (nm_conn *)nm_queue_pop(&p->to_write));) {
         nm_session_flush(c);   /* what is left (EAGAIN) the loop finishes */
-        nm_offload_return(&p->parse, c);
+        nm_lend_return(c);
     }
     return 0;
 }

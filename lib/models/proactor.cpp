@@ -33,7 +33,7 @@ static void finish(nm_proactor *p, nm_conn *c)
 static int submit(nm_proactor *p, nm_conn *c, int op)
 {
     if (nm_proactor_submit(p, c, op)) return -1;
-    nm_wheel_add(&p->loop->wheel, &c->timer, p->loop->now, nm_session_timeout_ms(c));
+    nm_wheel_add(&p->loop->wheel, &c->timer, p->loop->now, nm_conn_timeout_ms(c));
     return 0;
 }
 
@@ -113,7 +113,7 @@ static void completed(nm_proactor *p, nm_conn *c, int op, int result)
         break;
     case NM_OP_SEND:
         if (result >= 0) {
-            nm_session_sent(c, (size_t)result);
+            nm_out_sent(c, (size_t)result);
         } else {
             if (result != -EPIPE && result != -ECONNRESET && !(c->flags & NM_CF_DEAD)) nm_count(c->srv, NM_C_ERRORS);
             c->flags |= NM_CF_DEAD;

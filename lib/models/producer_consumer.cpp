@@ -10,9 +10,9 @@
  * close. */
 #include "../loop/blocking.h"
 #include "../handoff/crew.h"
-#include "../handoff/handback.h"
+#include "../loop/loop.h"
 #include "../handoff/job.h"
-#include "../base/pool.h"
+#include "../loop/accept.h"
 #include "../session/session.h"
 #include <errno.h>
 #include <poll.h>
@@ -20,7 +20,6 @@
 struct producer {
     nm_loop *l;
     nm_queue *ring;
-    nm_handback back;
     nm_room room;   /* a full ring: the producer waits (backpressure), then refuses */
 };
 
@@ -31,13 +30,7 @@ struct producer_consumer {
 };
 
 /* The producer a loop belongs to, for the loop's callbacks. */
-extern nm_pool nm_loop_pool;
-static producer *producer_of_loop[NM_MAX_LOOPS];
-
-static producer *producer_of(const nm_loop *l)
-{
-    return producer_of_loop[nm_pool_index(&nm_loop_pool, l)];
-}
+static producer *producer_of(const nm_loop *l) { return (producer *)l->user; }
 
 /* Cut the next whole request and put it in the ring; read more when there
  * is none yet. */
@@ -46,7 +39,7 @@ static void produce(nm_loop *l, nm_conn *c)
     for (;;) {
         nm_job *j = c->flags & NM_CF_DEAD ? 0 : nm_job_get();
         if (!j) {
-            if (!(c->flags & NM_CF_DEAD)) nm_send_refusal(c);
+            if (!(c->flags & NM_CF_DEAD)) nm_refuse(c->srv, c->fd);
             nm_loop_drop(l, c);
             return;
         }
@@ -54,13 +47,13 @@ static void produce(nm_loop *l, nm_conn *c)
         if (r > 0) {
             j->conn = c;
             producer *p = producer_of(l);
-            nm_handback_away(&p->back, l, c);
+            nm_loop_send_away(l, c);
             int room = !nm_queue_push_until(p->ring, j, nm_room_deadline(&p->room));
             nm_room_found(&p->room, room);
             if (!room) {
                 nm_job_put(j);
-                nm_conn_set_owner(c, l);
-                nm_send_refusal(c);
+                c->lent = 0;
+                nm_refuse(c->srv, c->fd);
                 nm_loop_drop(l, c);
             }
             return;
@@ -76,7 +69,7 @@ static void produce(nm_loop *l, nm_conn *c)
             return;
         }
         if (nm_session_fill(c) == 0) {
-            nm_wheel_add(&l->wheel, &c->timer, l->now, nm_session_timeout_ms(c));
+            nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
             return;
         }
     }
@@ -94,10 +87,10 @@ static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
     nm_loop_accept(l);
 }
 
-static void on_back(nm_loop *l, int fd, int mask, void *ctx)
+/* A consumer sent the connection back: read on for its next request. */
+static void back_home(nm_loop *l, nm_conn *c, int want)
 {
-    (void)fd; (void)mask;
-    nm_handback_take((nm_handback *)ctx, l, produce);
+    if (nm_loop_take_back(l, c, want)) produce(l, c);
 }
 
 /* The consumer writes the answer itself; a peer that reads nothing for the
@@ -125,7 +118,7 @@ static void *consume(void *arg)
         nm_session_answer(c, &j->req);
         nm_job_put(j);
         int ok = write_out(c) > 0 && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD));
-        nm_handback_send(c, ok ? NM_READ : 0);
+        nm_loop_return(c, ok ? NM_READ : 0);
     }
     return 0;
 }
@@ -147,14 +140,9 @@ static int open_producers(producer_consumer *pc)
         p->ring = &pc->ring;
         p->l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
         if (!p->l) return -1;
-        producer_of_loop[nm_pool_index(&nm_loop_pool, p->l)] = p;
+        p->l->user = p;
         p->l->conn_fn = on_conn;
-        if (nm_handback_open(&p->back, p->l)) {
-            nm_loop_close(p->l);
-            p->l = 0;
-            return -1;
-        }
-        nm_loop_watch(p->l, p->back.w.rfd, NM_READ, on_back, &p->back);
+        p->l->on_return = back_home;
         nm_loop_watch(p->l, s->listen_fd, NM_READ, on_listener, 0);
     }
     return 0;
@@ -182,10 +170,7 @@ int nm_model_producer_consumer(nm_server *s)
     nm_queue_close(&pc.ring);   /* every connection came back: the ring is empty */
     if (consumers) nm_crew_close(consumers, 0);
     for (int i = 0; i < NM_PRODUCERS; i++)
-        if (pc.prod[i].l) {
-            nm_handback_close(&pc.prod[i].back, pc.prod[i].l);
-            nm_loop_close(pc.prod[i].l);
-        }
+        if (pc.prod[i].l) nm_loop_close(pc.prod[i].l);
     nm_queue_destroy(&pc.ring);
     return rc;
 }

@@ -20,7 +20,7 @@ static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
 }
 
 /* What the session said it waits for, read back from its state. */
-static void take_back(nm_loop *l, nm_conn *c)
+static void take_back(nm_loop *l, nm_conn *c, int)
 {
     int want = NM_READ;
     if (c->flags & NM_CF_DEAD) want = 0;

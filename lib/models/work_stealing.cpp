@@ -49,7 +49,7 @@ static int call_for_help(ws_worker *w)
     int first = random_peer(w);
     for (int i = 0; i < worker_count; i++) {
         ws_worker *peer = round_from(first, i);
-        if (peer != w && nm_offload_nudge(&peer->io)) {
+        if (peer != w && nm_loop_nudge(peer->io.loop)) {
             nm_mstat_add(steal_wakes, 1);
             return 1;
         }
@@ -72,10 +72,9 @@ static void next_round(nm_offload *o) { ((ws_worker *)o->ctx)->called = 0; }
 
 static void run_task(ws_worker *w, nm_conn *c)
 {
-    nm_offload_answer(c);
-    nm_offload *owner = nm_offload_of(c);
-    if (owner == &w->io) nm_offload_resume(owner, c);
-    else nm_offload_return(owner, c);
+    nm_lend_answer(c);
+    if (nm_conn_owner(c) == w->io.loop) nm_lend_resume(w->io.loop, c, 0);   /* its own: no post */
+    else nm_lend_return(c);
 }
 
 /* One task from a random victim's top, trying each other worker once. */
@@ -102,7 +101,7 @@ static void pass_stop_on(ws_worker *w)
     if (w->told_stop || !nm_stop_requested(w->io.loop->srv)) return;
     w->told_stop = 1;
     for (int i = 0; i < worker_count; i++)
-        if (&workers[i] != w) nm_offload_wake(&workers[i].io);
+        if (&workers[i] != w) nm_loop_wake(workers[i].io.loop);
 }
 
 static void *worker_main(void *arg)

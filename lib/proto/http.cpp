@@ -6,7 +6,6 @@
  * malformed Content-Length, Content-Length with Transfer-Encoding are all
  * refused with a status and a close; none reaches the handler. */
 #include "protocol.h"
-#include "../loop/conn.h"
 #include <string.h>
 
 /* Token characters of RFC 9110 (letters, digits and !#$%&'*+-.^_`|~) as a

@@ -8,8 +8,7 @@
 
 #include <stdint.h>
 #include "../netmodels.h"
-
-struct nm_conn;
+#include "../loop/outq.h"
 
 /* What nm_resp_* write through; lives on the stack for one handler call. */
 struct nm_response {
@@ -19,8 +18,7 @@ struct nm_response {
     uint8_t phase;       /* 0: nothing written, 1: head open, 2: body written */
     uint8_t failed;      /* out of order, or out of buffer space */
     uint8_t keep_alive;
-    uint8_t mark_count;  /* output queue before this response, to roll back to */
-    uint32_t mark_len;
+    nm_out_mark mark;    /* output queue before this response, to roll back to */
 };
 
 struct nm_protocol {
@@ -44,9 +42,6 @@ struct nm_protocol {
 extern const nm_protocol nm_proto_http;
 extern const nm_protocol nm_proto_echo;
 
-/* Append to the connection's output queue (copying); 0 or -1 when full. */
-int nm_out_write(nm_conn *c, const void *p, size_t n);
-int nm_out_static(nm_conn *c, const void *p, size_t n);
 /* Decimal digits of v into dst (at least 20 bytes); returns the length. */
 unsigned nm_utoa(char *dst, unsigned long long v);
 

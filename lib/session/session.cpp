@@ -1,78 +1,17 @@
 #include "session.h"
+#include "../loop/accept.h"
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* ---- output queue ------------------------------------------------------ */
-
-/* A blocking connection's deadlines are checked around every read, so they
- * need the clock itself; a loop's connections take the round's time. */
-static uint64_t clock_of(const nm_conn *c) { return c->flags & NM_CF_BLOCKING ? nm_now_ms() : nm_clock_ms(); }
-
-static nm_seg *seg_at(nm_conn *c, unsigned i) { return &c->out[(c->out_first + i) % NM_OUT_SEGS]; }
-
-int nm_out_write(nm_conn *c, const void *p, size_t n)
-{
-    if (c->out_count) {   /* the usual case: it fits behind what is queued */
-        nm_seg *t = seg_at(c, c->out_count - 1u);
-        if (t->buf && n <= (size_t)(t->buf->data + NM_BUF_SIZE - (t->p + t->len))) {
-            memcpy((char *)t->p + t->len, p, n);
-            t->len += (uint32_t)n;
-            return 0;
-        }
-    }
-    const char *src = (const char *)p;
-    while (n) {
-        nm_seg *t = c->out_count ? seg_at(c, c->out_count - 1u) : 0;
-        size_t room = t && t->buf ? (size_t)(t->buf->data + NM_BUF_SIZE - (t->p + t->len)) : 0;
-        if (!room) {
-            if (c->out_count == NM_OUT_SEGS) return -1;
-            nm_buf *b = nm_buf_get();
-            if (!b) return -1;
-            t = seg_at(c, c->out_count++);
-            t->p = b->data;
-            t->len = 0;
-            t->buf = b;
-            room = NM_BUF_SIZE;
-        }
-        size_t k = n < room ? n : room;
-        memcpy((char *)t->p + t->len, src, k);
-        t->len += (uint32_t)k;
-        src += k;
-        n -= k;
-    }
-    return 0;
-}
-
-int nm_out_static(nm_conn *c, const void *p, size_t n)
-{
-    if (c->out_count == NM_OUT_SEGS) return -1;
-    nm_seg *t = seg_at(c, c->out_count++);
-    t->p = (const char *)p;
-    t->len = (uint32_t)n;
-    t->buf = 0;
-    return 0;
-}
-
-/* Undo everything queued after the mark (a response that failed half-way). */
-static void out_rollback(nm_conn *c, unsigned count, uint32_t tail_len)
-{
-    while (c->out_count > count) {
-        nm_seg *t = seg_at(c, c->out_count - 1u);
-        if (t->buf) nm_buf_put(t->buf);
-        c->out_count--;
-    }
-    if (count) seg_at(c, count - 1u)->len = tail_len;
-}
-
 /* A blocking socket's timeouts are NM_STOP_POLL_MS steps, so that a stop is
  * seen even when the signal that asked for it came just before the call:
  * keep waiting while not stopped and the state's deadline has not passed. */
 static int wait_more(const nm_conn *c)
 {
-    return (c->flags & NM_CF_BLOCKING) && !nm_stop_requested(c->srv) && nm_session_timeout_ms(c) > 0;
+    return (c->flags & NM_CF_BLOCKING) && !nm_stop_requested(c->srv) && nm_conn_timeout_ms(c) > 0;
 }
 
 int nm_session_flush(nm_conn *c)
@@ -82,7 +21,7 @@ int nm_session_flush(nm_conn *c)
         struct msghdr msg;
         memset(&msg, 0, sizeof(msg));
         msg.msg_iov = iov;
-        msg.msg_iovlen = (size_t)nm_session_out_iov(c, iov);
+        msg.msg_iovlen = (size_t)nm_out_iov(c, iov);
         ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
@@ -92,41 +31,9 @@ int nm_session_flush(nm_conn *c)
             nm_count(c->srv, NM_C_ERRORS);
             return -1;
         }
-        nm_session_sent(c, (size_t)w);   /* progress: the write deadline moves */
+        nm_out_sent(c, (size_t)w);   /* progress: the write deadline moves */
     }
     return 1;
-}
-
-void nm_session_sent(nm_conn *c, size_t n)
-{
-    if (!n) return;
-    c->write_since = clock_of(c);   /* a stall is measured from the last progress */
-    while (c->out_count) {
-        nm_seg *s = seg_at(c, 0);
-        size_t pending = s->len - c->out_off;
-        if (n < pending) {
-            c->out_off += (uint32_t)n;
-            break;
-        }
-        n -= pending;
-        if (s->buf) nm_buf_put(s->buf);
-        c->out_first = (uint8_t)((c->out_first + 1) % NM_OUT_SEGS);
-        c->out_count--;
-        c->out_off = 0;
-    }
-    if (!c->out_count && c->read_phase == NM_RP_IDLE) c->read_since = c->write_since;   /* idle from the end of the answer */
-}
-
-int nm_session_out_iov(nm_conn *c, struct iovec *iov)
-{
-    unsigned n = c->out_count;
-    for (unsigned i = 0; i < n; i++) {
-        nm_seg *s = seg_at(c, i);
-        uint32_t skip = i == 0 ? c->out_off : 0;
-        iov[i].iov_base = (void *)(s->p + skip);
-        iov[i].iov_len = s->len - skip;
-    }
-    return (int)n;
 }
 
 /* ---- responses --------------------------------------------------------- */
@@ -185,9 +92,8 @@ static void resp_begin(nm_response *res, nm_conn *c, const nm_request *req, int 
     res->phase = 0;
     res->failed = 0;
     res->keep_alive = (uint8_t)keep;
-    res->mark_count = c->out_count;
-    res->mark_len = c->out_count ? seg_at(c, c->out_count - 1u)->len : 0;
-    if (!c->out_count) c->write_since = clock_of(c);
+    res->mark = nm_out_mark_now(c);
+    if (!c->out_count) c->write_since = nm_conn_clock(c);
 }
 
 /* Queue a bodiless answer with `status` and close after it. When even that
@@ -197,7 +103,7 @@ static void answer_and_close(nm_conn *c, const nm_request *req, int status)
     nm_response res;
     resp_begin(&res, c, req, status, 0);
     if (resp_body(&res, 0, 0, 0)) {
-        out_rollback(c, res.mark_count, res.mark_len);
+        nm_out_rollback(c, res.mark);
         c->flags |= NM_CF_DEAD;
     }
     c->flags |= NM_CF_CLOSE_AFTER;
@@ -208,7 +114,7 @@ static void answer_and_close(nm_conn *c, const nm_request *req, int status)
 static void read_phase(nm_conn *c, int phase)
 {
     c->read_phase = (uint8_t)phase;
-    c->read_since = clock_of(c);
+    c->read_since = nm_conn_clock(c);
 }
 
 void nm_session_received(nm_conn *c, size_t n)
@@ -253,7 +159,7 @@ void nm_session_answer(nm_conn *c, nm_request *req)
     int rc = s->handler.fn(req, &res, s->handler.user);
     if (!rc && !res.failed && res.phase < 2) resp_body(&res, 0, 0, 0);
     if (rc || res.failed) {
-        out_rollback(c, res.mark_count, res.mark_len);
+        nm_out_rollback(c, res.mark);
         nm_count(s, NM_C_ERRORS);
         answer_and_close(c, req, 500);
     } else {
@@ -285,9 +191,7 @@ static void set_timeout(int fd, int opt, int ms)
 
 static void refuse_without_buffer(nm_conn *c)
 {
-    const char *r = proto_of(c)->refusal;
-    if (r) (void)!send(c->fd, r, strlen(r), MSG_NOSIGNAL | MSG_DONTWAIT);
-    nm_count(c->srv, NM_C_REFUSED);
+    nm_refuse(c->srv, c->fd);
     c->flags |= NM_CF_DEAD;
 }
 
@@ -326,7 +230,7 @@ int nm_session_fill(nm_conn *c)
     for (;;) {
         /* A blocking read checks its deadline first: a client trickling bytes
          * never lets a read time out, yet must be cut at the deadline. */
-        if ((c->flags & NM_CF_BLOCKING) && !nm_session_timeout_ms(c)) {
+        if ((c->flags & NM_CF_BLOCKING) && !nm_conn_timeout_ms(c)) {
             errno = EAGAIN;
         } else {
             size_t room = NM_BUF_SIZE - c->in_len;
@@ -386,23 +290,6 @@ int nm_session_drive(nm_conn *c)
     }
 }
 
-/* Each deadline is fixed when its phase begins: a byte that arrives does not
- * move the header or body deadline (a client trickling a byte a second is
- * still cut), and only bytes the peer takes move the write deadline. */
-unsigned nm_session_timeout_ms(const nm_conn *c)
-{
-    const nm_config *cfg = &c->srv->cfg;
-    uint64_t since = c->read_since;
-    int limit = c->read_phase == NM_RP_IDLE ? cfg->idle_timeout_ms
-              : c->read_phase == NM_RP_BODY ? cfg->body_timeout_ms : cfg->header_timeout_ms;
-    if (c->out_count) {
-        since = c->write_since;
-        limit = cfg->write_timeout_ms;
-    }
-    uint64_t due = since + (uint64_t)(limit > 0 ? limit : 0), now = clock_of(c);
-    return due > now ? (unsigned)(due - now) : 0;
-}
-
 void nm_session_run_blocking(nm_conn *c)
 {
     /* On a blocking socket EAGAIN only means a step ran out: the session then
@@ -417,4 +304,48 @@ void nm_session_serve_blocking(nm_conn *c)
 {
     nm_session_run_blocking(c);
     nm_conn_close(c);
+}
+
+/* ---- what the rooms below call (loop/server.h) ------------------------- */
+
+/* Write what is queued and read until a whole request is buffered, for a
+ * loop that lends the connection to answer it. */
+static int frame(nm_conn *c)
+{
+    for (;;) {
+        if (c->flags & NM_CF_DEAD) return 0;
+        if (c->out_count) {
+            int r = nm_session_flush(c);
+            if (r < 0) return 0;
+            if (r == 0) return NM_WRITE;
+            continue;
+        }
+        if (!(c->flags & NM_CF_CLOSE_AFTER) && c->in_len) {
+            nm_request req;   /* parsed again by the borrower; here it only says "complete" */
+            int r = nm_session_next(c, &req);
+            if (r > 0) return NM_WHOLE;
+            if (r < 0) continue;   /* a refusal was queued: write it, then close */
+        }
+        if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
+        if (nm_session_fill(c) == 0) return NM_READ;
+    }
+}
+
+/* A borrower answers the complete requests buffered: as
+ * nm_session_can_answer, less the NM_CF_BUSY that its thread holds. */
+static void answer_buffered(nm_conn *c)
+{
+    nm_request req;
+    while (c->in_len && c->out_count <= 1 && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) &&
+           nm_session_next(c, &req) > 0)
+        nm_session_answer(c, &req);
+}
+
+static const nm_drive_ops session_ops = { nm_session_drive, frame, answer_buffered, nm_session_run_blocking };
+
+void nm_session_bind(nm_server *s, const nm_protocol *proto)
+{
+    s->proto = proto;
+    s->refusal = proto->refusal;
+    s->drive = &session_ops;
 }

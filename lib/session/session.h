@@ -28,10 +28,6 @@ void nm_session_answer(nm_conn *c, nm_request *req);/* handler, queue answer, co
 int nm_session_flush(nm_conn *c);                   /* 1 sent all, 0 EAGAIN, -1 error */
 int nm_session_can_answer(const nm_conn *c);        /* room to queue another answer */
 
-/* For models that do the I/O themselves (completions): the queued output as
- * iovecs (NM_OUT_SEGS of room; returns how many), and retiring n bytes sent. */
-int nm_session_out_iov(nm_conn *c, struct iovec *iov);
-void nm_session_sent(nm_conn *c, size_t n);
 /* n bytes were read into c->in past c->in_len by the caller (a proactor's
  * completion): counts them and starts the header deadline of a new request. */
 void nm_session_received(nm_conn *c, size_t n);
@@ -42,8 +38,9 @@ void nm_session_refuse(nm_conn *c);
  * request may not take what the answers of started ones need. */
 int nm_session_take_input(nm_conn *c);
 
-/* The timeout that applies to the connection's state now, in ms. */
-unsigned nm_session_timeout_ms(const nm_conn *c);
+/* Serve s's connections with this session and `proto`: the protocol, its
+ * refusal and the session's entry points (loop/server.h) on the server. */
+void nm_session_bind(nm_server *s, const nm_protocol *proto);
 
 /* Thread models: serve a blocking connection until it ends, then close it. */
 void nm_session_serve_blocking(nm_conn *c);

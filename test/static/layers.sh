@@ -4,6 +4,18 @@
 # #include of any other room (or of ports/ outside loop, which owns the port
 # interface) fails, with the file and the line. The top-level files of lib/
 # (public headers, the registry, the pool table) may include every room.
+# layers.sh --selftest: the check must fail on a copy of lib/ with one
+# arrow pointing up.
+if [ "$1" = --selftest ]; then
+    tmp=${TMPDIR:-/tmp}/nm-layers-selftest.$$
+    trap 'rm -rf "$tmp"' EXIT
+    mkdir -p "$tmp" && cp -r lib "$tmp/lib"
+    sh "$0" "$tmp/lib" > /dev/null || { echo "layers: the tree itself fails"; exit 1; }
+    echo '#include "../session/session.h"' >> "$tmp/lib/loop/conn.h"
+    if sh "$0" "$tmp/lib" > "$tmp/out"; then echo "layers: an include of the session from loop/ passed"; exit 1; fi
+    grep -q "loop may not include ../session/session.h" "$tmp/out" && echo "layers: an arrow up is caught"
+    exit $?
+fi
 lib=${1:-lib}
 bad=0
 for readme in "$lib"/*/README; do

@@ -141,7 +141,7 @@ TEST(blocking_session_sees_a_stop_without_a_signal)
     memset(&s, 0, sizeof(s));
     nm_config_init(&s.cfg);
     s.cfg.idle_timeout_ms = 60000;
-    s.proto = &nm_proto_http;
+    nm_session_bind(&s, &nm_proto_http);
     s.counters = &s.own_counters;
     int pair[2];
     REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);

@@ -111,7 +111,7 @@ static void server_init(nm_server *s)
 {
     memset(s, 0, sizeof(*s));
     nm_config_init(&s->cfg);
-    s->proto = &nm_proto_http;
+    nm_session_bind(s, &nm_proto_http);
     s->counters = &s->own_counters;
     s->listen_fd = -1;
 }

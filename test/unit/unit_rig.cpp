@@ -28,7 +28,7 @@ int rig_open(rig *r, int protocol)
     r->srv.cfg.protocol = protocol;
     r->srv.handler.fn = handle;
     r->srv.handler.user = r;
-    r->srv.proto = protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http;
+    nm_session_bind(&r->srv, protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http);
     r->srv.counters = &r->srv.own_counters;
     r->srv.listen_fd = -1;
     r->handled = 0;

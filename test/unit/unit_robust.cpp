@@ -52,7 +52,7 @@ TEST(header_deadline_is_not_moved_by_trickled_bytes)
     rig r;
     const int timeouts[4] = { 1000, 30000, 60000, 20000 };
     REQUIRE(open_and_send(&r, timeouts, "") == NM_READ);
-    unsigned fresh = nm_session_timeout_ms(r.c);
+    unsigned fresh = nm_conn_timeout_ms(r.c);
     CHECK(fresh > 500 && fresh <= 1000);   /* a new connection owes its first head */
     say(&r, "GET / HTTP/1.1\r\n");
     CHECK_EQ(rig_drive(&r), NM_READ);
@@ -60,10 +60,10 @@ TEST(header_deadline_is_not_moved_by_trickled_bytes)
     for (const char *p = "Host: slow\r\nX-Pad: aaaaaaaa"; *p; p++) {
         REQUIRE(send(r.peer, p, 1, MSG_NOSIGNAL) == 1);
         REQUIRE(rig_drive(&r) == NM_READ);
-        CHECK(nm_session_timeout_ms(r.c) <= 300);
+        CHECK(nm_conn_timeout_ms(r.c) <= 300);
     }
     r.c->read_since -= 300;
-    CHECK_EQ(nm_session_timeout_ms(r.c), 0);   /* due now: the loop's timer drops it */
+    CHECK_EQ(nm_conn_timeout_ms(r.c), 0);   /* due now: the loop's timer drops it */
     CHECK_EQ(r.handled, 0);
     rig_close(&r);
 }
@@ -73,18 +73,18 @@ TEST(body_and_idle_deadlines_follow_the_request)
     rig r;
     const int timeouts[4] = { 1000, 30000, 60000, 20000 };
     REQUIRE(open_and_send(&r, timeouts, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc") == NM_READ);
-    unsigned t = nm_session_timeout_ms(r.c);
+    unsigned t = nm_conn_timeout_ms(r.c);
     CHECK(t > 20000 && t <= 30000);   /* the head is in: the body deadline applies */
     r.c->read_since -= 29000;
     say(&r, "defg");
     CHECK_EQ(rig_drive(&r), NM_READ);
-    CHECK(nm_session_timeout_ms(r.c) <= 1000);   /* body bytes do not move it either */
+    CHECK(nm_conn_timeout_ms(r.c) <= 1000);   /* body bytes do not move it either */
     say(&r, "hij");
     CHECK_EQ(rig_drive(&r), NM_READ);
     char got[256];
     hear(&r, got, sizeof(got), 200);
     CHECK(strstr(got, "HTTP/1.1 200") == got && strstr(got, "\r\n\r\nabcdefghij"));
-    t = nm_session_timeout_ms(r.c);
+    t = nm_conn_timeout_ms(r.c);
     CHECK(t > 50000 && t <= 60000);   /* answered: idle until the next request */
     CHECK(r.c->in == 0);              /* and idle holds no buffer */
     rig_close(&r);
@@ -95,17 +95,17 @@ TEST(write_deadline_moves_only_with_progress)
     rig r;
     const int timeouts[4] = { 1000, 1000, 60000, 20000 };
     REQUIRE(open_and_send(&r, timeouts, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n") == NM_WRITE);   /* unread */
-    unsigned t = nm_session_timeout_ms(r.c);
+    unsigned t = nm_conn_timeout_ms(r.c);
     CHECK(t > 15000 && t <= 20000);
     r.c->write_since -= 15000;
     CHECK_EQ(rig_drive(&r), NM_WRITE);    /* writable again, but nothing moved */
-    CHECK(nm_session_timeout_ms(r.c) <= 5000);
+    CHECK(nm_conn_timeout_ms(r.c) <= 5000);
     static char sink[sizeof(r.srv) + 300 * 1024];
     size_t got = 0;
     while (r.c && got < 256 * 1024) {
         ssize_t n = recv(r.peer, sink + got, sizeof(sink) - got, MSG_DONTWAIT);
         if (n > 0) got += (size_t)n;
-        if (rig_drive(&r) == NM_WRITE) CHECK(nm_session_timeout_ms(r.c) > 15000);   /* progress */
+        if (rig_drive(&r) == NM_WRITE) CHECK(nm_conn_timeout_ms(r.c) > 15000);   /* progress */
     }
     got += hear(&r, sink + got, sizeof(sink) - got, 200);
     char *body = strstr(sink, "\r\n\r\n");

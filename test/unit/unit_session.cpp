@@ -127,7 +127,7 @@ static int setup(const nm_protocol *proto)
     memset(&srv, 0, sizeof(srv));
     if (nm_stop_requested(&srv)) lift_stop_of_all();
     nm_config_init(&srv.cfg);
-    srv.proto = proto;
+    nm_session_bind(&srv, proto);
     srv.counters = &srv.own_counters;
     srv.handler.fn = handler;
     srv.listen_fd = -1;
@@ -180,7 +180,7 @@ static int peer_gets(const char *want)
  * phase, less the few ms the test took since the phase began. */
 static int left_about(unsigned want)
 {
-    unsigned left = nm_session_timeout_ms(conn);
+    unsigned left = nm_conn_timeout_ms(conn);
     return left <= want && left + 50 > want;
 }
 

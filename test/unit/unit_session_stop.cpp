@@ -14,7 +14,7 @@ TEST(session_fill_on_a_stopping_server_ends_an_idle_connection)
     static nm_server srv;
     memset(&srv, 0, sizeof(srv));
     srv.counters = &srv.own_counters;
-    srv.proto = &nm_proto_http;
+    nm_session_bind(&srv, &nm_proto_http);
     int sv[2];
     REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
     struct timeval tv = { 0, 200 * 1000 };   /* a recv() with nothing to read gives up: EAGAIN */
