@@ -52,21 +52,3 @@ void nm_conn_close(nm_conn *c)
     nm_pool_put(&nm_conn_pool, c);
 }
 
-uint64_t nm_conn_clock(const nm_conn *c) { return c->flags & NM_CF_BLOCKING ? nm_now_ms() : nm_clock_ms(); }
-
-/* Each deadline is fixed when its phase begins: a byte that arrives does not
- * move the header or body deadline (a client trickling a byte a second is
- * still cut), and only bytes the peer takes move the write deadline. */
-unsigned nm_conn_timeout_ms(const nm_conn *c)
-{
-    const nm_config *cfg = &c->srv->cfg;
-    uint64_t since = c->read_since;
-    int limit = c->read_phase == NM_RP_IDLE ? cfg->idle_timeout_ms
-              : c->read_phase == NM_RP_BODY ? cfg->body_timeout_ms : cfg->header_timeout_ms;
-    if (c->out_count) {
-        since = c->write_since;
-        limit = cfg->write_timeout_ms;
-    }
-    uint64_t due = since + (uint64_t)(limit > 0 ? limit : 0), now = nm_conn_clock(c);
-    return due > now ? (unsigned)(due - now) : 0;
-}

@@ -75,10 +75,26 @@ unsigned nm_conn_free(void);
 /* The time a connection's deadlines are read against: a blocking
  * connection checks them around every read, so it reads the clock itself;
  * a loop's connections take the round's time. */
-uint64_t nm_conn_clock(const nm_conn *c);
+static inline uint64_t nm_conn_clock(const nm_conn *c) { return c->flags & NM_CF_BLOCKING ? nm_now_ms() : nm_clock_ms(); }
+
 /* Milliseconds left before the deadline of the state c is in (reading a
- * head, a body, idle, or writing), 0 when it has passed. */
-unsigned nm_conn_timeout_ms(const nm_conn *c);
+ * head, a body, idle, or writing), 0 when it has passed. Each deadline is
+ * fixed when its phase begins: a byte that arrives does not move the header
+ * or body deadline (a client trickling a byte a second is still cut), and
+ * only bytes the peer takes move the write deadline. */
+static inline unsigned nm_conn_timeout_ms(const nm_conn *c)
+{
+    const nm_config *cfg = &c->srv->cfg;
+    uint64_t since = c->read_since;
+    int limit = c->read_phase == NM_RP_IDLE ? cfg->idle_timeout_ms
+              : c->read_phase == NM_RP_BODY ? cfg->body_timeout_ms : cfg->header_timeout_ms;
+    if (c->out_count) {
+        since = c->write_since;
+        limit = cfg->write_timeout_ms;
+    }
+    uint64_t due = since + (uint64_t)(limit > 0 ? limit : 0), now = nm_conn_clock(c);
+    return due > now ? (unsigned)(due - now) : 0;
+}
 
 /* A connection's owner is written by the thread that owns it and read by
  * every loop of a group when it drains (looking for its own): relaxed

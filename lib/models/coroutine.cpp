@@ -27,7 +27,7 @@ static int session(nm_conn *c, nm_lc *lc)
         }
         /* answer it, and any others the client pipelined behind it */
         if (r > 0) nm_session_answer(c, &req);
-        while (nm_session_can_answer(c) && nm_session_next(c, &req) > 0) nm_session_answer(c, &req);
+        nm_session_answer_ready(c);
         /* write */
         while ((r = nm_session_flush(c)) == 0) NM_PT_YIELD(lc, NM_WRITE);
         if (r < 0 || (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD))) return 0;

@@ -49,15 +49,14 @@ static void resubmit(nm_proactor *p, nm_conn *c, int op)
 /* After any completion on c: answer what is whole, then the next operation. */
 static void proceed(nm_proactor *p, nm_conn *c)
 {
-    nm_request req;
-    while (!(c->flags & NM_CF_DEAD) && nm_session_can_answer(c) && nm_session_next(c, &req) > 0)
-        nm_session_answer(c, &req);
-    if (c->flags & NM_CF_DEAD) finish(p, c);
-    else if (c->out_count) resubmit(p, c, NM_OP_SEND);
-    else if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) finish(p, c);
-    else if (draining && !c->in_len) finish(p, c);
-    else if (c->in_len >= NM_BUF_SIZE) finish(p, c);
-    else resubmit(p, c, c->in ? NM_OP_RECV : NM_OP_WAIT);
+    nm_session_answer_ready(c);
+    switch (nm_session_next_io(c)) {
+    case NM_IO_DONE: finish(p, c); break;
+    case NM_IO_SEND: resubmit(p, c, NM_OP_SEND); break;
+    default:
+        if ((draining && !c->in_len) || c->in_len >= NM_BUF_SIZE) finish(p, c);
+        else resubmit(p, c, c->in ? NM_OP_RECV : NM_OP_WAIT);
+    }
 }
 
 static void on_timeout(nm_timer *t)

@@ -265,28 +265,37 @@ void nm_session_refuse(nm_conn *c) { refuse_without_buffer(c); }
 
 /* ---- the state machine ------------------------------------------------- */
 
+void nm_session_answer_ready(nm_conn *c)
+{
+    nm_request req;
+    while (nm_session_can_answer(c) && c->in_len && nm_session_next(c, &req) > 0) nm_session_answer(c, &req);
+}
+
+int nm_session_next_io(const nm_conn *c)
+{
+    if (c->flags & NM_CF_DEAD) return NM_IO_DONE;
+    if (c->out_count) return NM_IO_SEND;
+    if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return NM_IO_DONE;
+    return NM_IO_RECV;
+}
+
 int nm_session_drive(nm_conn *c)
 {
     for (;;) {
-        if (c->flags & NM_CF_DEAD) return 0;
-        while (nm_session_can_answer(c) && c->in_len) {
-            nm_request req;
-            int r = nm_session_next(c, &req);
-            if (r == 0) break;
-            if (r > 0) nm_session_answer(c, &req);
-        }
-        if (c->flags & NM_CF_DEAD) return 0;
-        if (c->out_count) {
+        nm_session_answer_ready(c);
+        switch (nm_session_next_io(c)) {
+        case NM_IO_DONE: return 0;
+        case NM_IO_SEND: {
             int r = nm_session_flush(c);
             if (r < 0) return 0;
             if (r == 0) return NM_WRITE;
             continue;   /* drained: answer what is still buffered */
         }
-        if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
-        if (c->flags & NM_CF_BUSY) return NM_READ;
-        int r = nm_session_fill(c);
-        if (r == 0) return NM_READ;
-        /* r > 0: answer what arrived; r < 0: EOF answers what is complete, then ends */
+        default:
+            if (c->flags & NM_CF_BUSY) return NM_READ;
+            if (nm_session_fill(c) == 0) return NM_READ;
+            /* read: answer what arrived; EOF or error: answer what is complete, then end */
+        }
     }
 }
 
@@ -313,21 +322,22 @@ void nm_session_serve_blocking(nm_conn *c)
 static int frame(nm_conn *c)
 {
     for (;;) {
-        if (c->flags & NM_CF_DEAD) return 0;
-        if (c->out_count) {
+        if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && c->in_len) {
+            nm_request req;   /* parsed again by the borrower; here it only says "complete" */
+            if (nm_session_next(c, &req) > 0) return NM_WHOLE;
+            /* else more is needed, or a refusal was queued: write it, then close */
+        }
+        switch (nm_session_next_io(c)) {
+        case NM_IO_DONE: return 0;
+        case NM_IO_SEND: {
             int r = nm_session_flush(c);
             if (r < 0) return 0;
             if (r == 0) return NM_WRITE;
             continue;
         }
-        if (!(c->flags & NM_CF_CLOSE_AFTER) && c->in_len) {
-            nm_request req;   /* parsed again by the borrower; here it only says "complete" */
-            int r = nm_session_next(c, &req);
-            if (r > 0) return NM_WHOLE;
-            if (r < 0) continue;   /* a refusal was queued: write it, then close */
+        default:
+            if (nm_session_fill(c) == 0) return NM_READ;
         }
-        if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return 0;
-        if (nm_session_fill(c) == 0) return NM_READ;
     }
 }
 

@@ -27,6 +27,13 @@ int nm_session_next(nm_conn *c, nm_request *req);   /* 1 request, 0 need more, -
 void nm_session_answer(nm_conn *c, nm_request *req);/* handler, queue answer, consume */
 int nm_session_flush(nm_conn *c);                   /* 1 sent all, 0 EAGAIN, -1 error */
 int nm_session_can_answer(const nm_conn *c);        /* room to queue another answer */
+/* Answer, in order, every whole request buffered that may be answered now. */
+void nm_session_answer_ready(nm_conn *c);
+/* What the connection needs next from its I/O (once the ready requests are
+ * answered): NM_IO_SEND (answers queued), NM_IO_RECV (more bytes), or
+ * NM_IO_DONE (finished: close it). Every model's drive asks this. */
+enum { NM_IO_DONE = 0, NM_IO_SEND = 1, NM_IO_RECV = 2 };
+int nm_session_next_io(const nm_conn *c);
 
 /* n bytes were read into c->in past c->in_len by the caller (a proactor's
  * completion): counts them and starts the header deadline of a new request. */
