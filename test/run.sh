@@ -131,6 +131,7 @@ if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ] && command -v clang++ > /dev/null
 fi
 [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/packaging/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
+    check "README's model table matches lib/models/models.def" sh test/static/readme_models.sh
     check "cppcheck lib ports demos" sh test/static/cppcheck.sh
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
