@@ -132,6 +132,7 @@ fi
 [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/packaging/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "README's model table matches lib/models/models.def" sh test/static/readme_models.sh
+    check "every pool is a line of lib/pools.def" sh test/static/pools_listed.sh
     check "cppcheck lib ports demos" sh test/static/cppcheck.sh
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
