@@ -131,6 +131,8 @@ if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ] && command -v clang++ > /dev/null
 fi
 [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/packaging/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
+    check "README's model table matches lib/models/models.def" sh test/static/readme_models.sh
+    check "every pool is a line of lib/pools.def" sh test/static/pools_listed.sh
     check "cppcheck lib ports demos" sh test/static/cppcheck.sh
     check "include arrows point down (lib/*/README)" sh test/static/layers.sh
     check "include check catches an arrow up" sh test/static/layers.sh --selftest
