@@ -10,10 +10,6 @@
 #include "procs/procs.h"
 #include "handoff/job.h"
 
-#ifndef NM_THREAD_STACK_ALIGN
-#define NM_THREAD_STACK_ALIGN 4096
-#endif
-
 static nm_conn conn_slots[NM_MAX_CONNS];
 static nm_buf buffers[NM_BUF_COUNT];
 alignas(NM_THREAD_STACK_ALIGN) static char stacks[NM_MAX_THREADS][NM_THREAD_STACK_SIZE];

@@ -132,6 +132,7 @@ fi
 [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/packaging/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "cppcheck lib ports demos" sh test/static/cppcheck.sh
+    check "impossible configurations fail to build" sh test/static/config.sh
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm
