@@ -11,7 +11,9 @@
  * First line on stdout: "listening on HOST:PORT model=NAME poller=POLLER"
  * (the proactor model adds " proactor=io_uring" or " proactor=emulated").
  * SIGTERM or SIGINT stops it: no new connections, answers in flight are
- * finished, exit 0. A bad option or a port in use: one line on stderr, exit 2. */
+ * finished, exit 0. A bad option, a port in use or a count (--threads,
+ * --workers, --pool, --max-conns) past the build's cap: one line on stderr,
+ * exit 2. */
 #include "app.h"
 #include <signal.h>
 #include <stdio.h>

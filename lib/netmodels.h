@@ -100,6 +100,8 @@ typedef struct nm_config {
     int port;                /* 0 picks a free port */
     const char *poller;      /* "epoll", "poll", "select", "kqueue"; NULL = best */
     int edge_triggered;      /* ports that can: report edges only */
+    /* threads, workers, pool: 0 = the model's default; past the model's cap,
+     * nm_run refuses with NM_ERR_USAGE (README.md: count options) */
     int threads;             /* worker threads (models that use them); 0 = default */
     int workers;             /* worker processes (models that use them); 0 = default */
     int protocol;            /* nm_protocol_id */
@@ -107,7 +109,7 @@ typedef struct nm_config {
     int idle_timeout_ms;     /* an idle keep-alive connection is closed after this */
     int write_timeout_ms;    /* a peer that reads nothing for this long is dropped */
     int body_timeout_ms;     /* a request's body must arrive within this of its head */
-    int max_conns;           /* connections open at once, at most NM_MAX_CONNS;
+    int max_conns;           /* connections open at once, at most NM_MAX_CONNS (more: NM_ERR_USAGE);
                                 past it a new client is answered 503 and counted */
     int pool;                /* handler threads of a worker pool (models that have one); 0 = default */
     /* Called once the listener is open, with the port it has. */

@@ -59,11 +59,6 @@
 #define NM_MAX_HEADERS 24
 #endif
 
-/* Response headers a handler may add to one response. */
-#ifndef NM_MAX_RESP_HEADERS
-#define NM_MAX_RESP_HEADERS 8
-#endif
-
 /* Threads that can run at once, each on a stack from the static stack pool. */
 #ifndef NM_MAX_THREADS
 #define NM_MAX_THREADS 16
@@ -76,6 +71,11 @@
 #else
 #define NM_THREAD_STACK_SIZE (64 * 1024)
 #endif
+#endif
+
+/* Alignment of the thread stack pool (a page, so no stack shares one). */
+#ifndef NM_THREAD_STACK_ALIGN
+#define NM_THREAD_STACK_ALIGN 4096
 #endif
 
 /* Event loops that can exist at once (one per loop thread). */
@@ -157,6 +157,13 @@
 #define NM_DEFAULT_THREADS 4
 #endif
 
+/* Items a bounded queue between threads holds (thread_pool's accepted
+ * connections, the worker pools' and pipeline's requests); also the most a
+ * mailbox or producer_consumer's ring may hold. */
+#ifndef NM_QUEUE_DEPTH
+#define NM_QUEUE_DEPTH 256
+#endif
+
 /* How long a burst may wait for room (a free stack in thread_per_conn, a
  * place in producer_consumer's ring) before it is refused; once a wait has
  * run out, refusals are immediate until there is room again. */
@@ -173,6 +180,20 @@
  * compute the answers). */
 #ifndef NM_PRODUCERS
 #define NM_PRODUCERS 2
+#endif
+
+/* producer_consumer: depth of the ring of parsed requests. A job waiting in
+ * it holds its connection's input buffer: half the buffers stay free for
+ * reading and for the answers, so a flood meets a full ring (503) before an
+ * empty buffer pool. */
+#ifndef NM_JOB_RING
+#define NM_JOB_RING (NM_BUF_COUNT / 2 < NM_QUEUE_DEPTH ? NM_BUF_COUNT / 2 : NM_QUEUE_DEPTH)
+#endif
+
+/* producer_consumer: jobs that exist at once, a full ring plus one in each
+ * consumer's hands. */
+#ifndef NM_JOBS
+#define NM_JOBS (NM_JOB_RING + NM_MAX_THREADS)
 #endif
 
 /* How long accepting pauses after a failure that does not clear at once
@@ -230,6 +251,9 @@
 #define NM_FIBER_STACK_SIZE (16 * 1024)
 #endif
 
+/* NM_FIBER_PORTABLE, when defined, switches fibers through <ucontext.h>
+ * instead of the assembly of lib/fiber/fiber_switch.cpp. */
+
 /* io_uring rings of the proactor model: submission entries, and completion
  * entries (the kernel rounds both up to a power of two, and clamps them to
  * its maximum). Every operation in flight has room for its completion, and
@@ -243,6 +267,52 @@
 
 #ifndef NM_PROACTOR_CQ_ENTRIES
 #define NM_PROACTOR_CQ_ENTRIES (NM_MAX_CONNS + 2)
+#endif
+
+/* ---- combinations that cannot work -------------------------------------
+ * Refused here, for C and C++ alike. The checks that need the library's
+ * types (a field's width, a model's threads) are in lib/config_check.cpp. */
+#if NM_MAX_CONNS < 1
+#error "NM_MAX_CONNS: at least 1"
+#endif
+#if NM_BUF_ANSWER_RESERVE >= NM_BUF_COUNT
+#error "NM_BUF_ANSWER_RESERVE: below NM_BUF_COUNT, or no request ever gets a buffer"
+#endif
+#if NM_OUT_SEGS < 2
+#error "NM_OUT_SEGS: at least 2 (an answer's head and a body by reference take one each)"
+#endif
+#if NM_MAX_HEADERS < 1
+#error "NM_MAX_HEADERS: at least 1 (an HTTP/1.1 request must carry Host)"
+#endif
+#if NM_MAX_LOOPS < 1
+#error "NM_MAX_LOOPS: at least 1 (every event-driven model runs a loop)"
+#endif
+#if NM_MAX_THREADS < 1
+#error "NM_MAX_THREADS: at least 1"
+#endif
+#if NM_MAX_EVENTS < 1 || NM_ACCEPT_BATCH < 1
+#error "NM_MAX_EVENTS, NM_ACCEPT_BATCH: at least 1"
+#endif
+#if NM_TIMER_SLOTS < 1 || NM_TIMER_TICK_MS < 1
+#error "NM_TIMER_SLOTS, NM_TIMER_TICK_MS: at least 1 (the wheel divides by both)"
+#endif
+#if NM_STOP_POLL_MS < 1
+#error "NM_STOP_POLL_MS: at least 1 (a timeout of 0 blocks for ever, and a stop is never seen)"
+#endif
+#if NM_MAX_WORKERS > NM_MAX_CHILDREN
+#error "NM_MAX_WORKERS: at most NM_MAX_CHILDREN (the child table holds every worker process)"
+#endif
+#if NM_PRODUCERS < 1
+#error "NM_PRODUCERS: at least 1"
+#endif
+#if NM_MAILBOX_DEPTH < 1 || NM_MAILBOX_DEPTH > NM_QUEUE_DEPTH
+#error "NM_MAILBOX_DEPTH: 1 to NM_QUEUE_DEPTH (a mailbox is a bounded queue)"
+#endif
+#if NM_JOB_RING < 1 || NM_JOB_RING > NM_QUEUE_DEPTH
+#error "NM_JOB_RING: 1 to NM_QUEUE_DEPTH (the ring is a bounded queue)"
+#endif
+#if NM_STEAL_DEQUE_SIZE < 1 || (NM_STEAL_DEQUE_SIZE & (NM_STEAL_DEQUE_SIZE - 1)) != 0
+#error "NM_STEAL_DEQUE_SIZE: a power of two (the deque masks its indexes)"
 #endif
 
 #endif

@@ -13,10 +13,6 @@
 #include "base/pt.h"
 #include "fiber/fiber.h"
 
-#ifndef NM_THREAD_STACK_ALIGN
-#define NM_THREAD_STACK_ALIGN 4096
-#endif
-
 /* A pool's storage: its array, aligned as the compiler chooses, except
  * thread stacks, which start on a page. */
 template <class T, size_t N> struct nm_storage { T items[N]; };

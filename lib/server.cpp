@@ -94,11 +94,11 @@ void nm_announce(nm_server *s)
     if (s->cfg.on_ready) s->cfg.on_ready(s, s->port_number, s->cfg.user);
 }
 
-int nm_run_size(int asked, int dflt, int cap, const char *option)
+int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit)
 {
-    int n = asked > 0 ? asked : dflt;
-    if (n <= cap) return n;
-    snprintf(last_error, sizeof(last_error), "%s %d is more than this build allows (%d)", option, n, cap);
+    if (asked <= 0) return dflt < cap ? dflt : cap;
+    if (asked <= cap) return asked;
+    snprintf(last_error, sizeof(last_error), "%s %d is past this build's cap of %d (%s)", option, asked, cap, limit);
     return -1;
 }
 
@@ -208,6 +208,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
     if (cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
         return usage_error("%s", "unknown protocol");
+    if (nm_run_size(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns", "NM_MAX_CONNS") < 0) return NM_ERR_USAGE;
 
     nm_server *s = claim_server();
     if (!s) return usage_error("%s", "too many servers running at once (NM_MAX_SERVERS)");

@@ -136,6 +136,7 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "cppcheck lib ports demos" sh test/static/cppcheck.sh
     check "include arrows point down (lib/*/README)" sh test/static/layers.sh
     check "include check catches an arrow up" sh test/static/layers.sh --selftest
+    check "impossible configurations fail to build" sh test/static/config.sh
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm

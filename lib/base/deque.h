@@ -11,8 +11,6 @@
 
 #include "../nm_config.h"
 
-static_assert((NM_STEAL_DEQUE_SIZE & (NM_STEAL_DEQUE_SIZE - 1)) == 0, "NM_STEAL_DEQUE_SIZE: a power of two");
-
 struct nm_deque {
     unsigned long top;                    /* next to steal; only ever grows (CAS) */
     char apart[64 - sizeof(unsigned long)];   /* thieves' and owner's words on their own lines */

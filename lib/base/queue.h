@@ -9,10 +9,6 @@
 #include <pthread.h>
 #include "../nm_config.h"
 
-#ifndef NM_QUEUE_DEPTH
-#define NM_QUEUE_DEPTH 256
-#endif
-
 struct nm_queue {
     void *items[NM_QUEUE_DEPTH];
     unsigned head, count, capacity;

@@ -21,9 +21,6 @@ int nm_thread_join(nm_thread *t);
 unsigned nm_stack_free(void);   /* stacks left in the pool */
 /* Name the calling thread (at most 15 characters shown). */
 void nm_thread_name(const char *name);
-/* Threads a model starts: `asked` (--threads) if set, else `fallback`,
- * at most NM_MAX_THREADS. */
-int nm_thread_count(int asked, int fallback);
 
 /* Wait on c (m held) until signalled or until deadline_ms on the nm_now_ms
  * clock, at most 50 ms at a time: callers loop on their condition. */

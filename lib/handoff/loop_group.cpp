@@ -146,12 +146,6 @@ void nm_serve_io(nm_loop *l, int fd, int mask, void *ctx)
     nm_loop_serve(l, (nm_conn *)ctx);
 }
 
-int nm_option(int asked, int fallback, int cap)
-{
-    int v = asked > 0 ? asked : fallback;
-    return v < 1 ? 1 : v > cap ? cap : v;
-}
-
 void nm_thread_name_nr(const char *name, int index)
 {
     char buf[16];   /* the kernel keeps 15 characters */

@@ -75,9 +75,6 @@ NM_CALLBACK int nm_group_place_round_robin(nm_loop *l, nm_conn *c);
 NM_CALLBACK void nm_accept_io(nm_loop *l, int fd, int mask, void *ctx);
 NM_CALLBACK void nm_serve_io(nm_loop *l, int fd, int mask, void *ctx);
 
-/* A size option: `asked` when given (capped), else `fallback`. */
-int nm_option(int asked, int fallback, int cap);
-
 /* Name the calling thread NAME<index> (or NAME when index < 0), e.g. "nm-worker2". */
 void nm_thread_name_nr(const char *name, int index);
 /* Online CPUs, at least 1, at most `cap`. */

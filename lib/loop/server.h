@@ -101,8 +101,11 @@ enum {
 
 /* Tell the application the server is ready (cfg.on_ready), once. */
 void nm_announce(nm_server *s);
-/* A run-time size (--threads, --workers): `asked`, or `dflt` when 0; past
- * `cap` (the compile-time maximum) -1 with a usage error naming `option`. */
-int nm_run_size(int asked, int dflt, int cap, const char *option);
+/* The one sizing policy of every count option (--threads, --workers, --pool,
+ * --max-conns): `asked` when given; asked past `cap` (the build's maximum,
+ * set by the macros named in `limit`), -1 with a usage error naming `option`
+ * and the cap. Not asked, `dflt` (a default, one per CPU say), silently
+ * clamped to `cap`. */
+int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit);
 
 #endif

@@ -158,8 +158,8 @@ int nm_model_actor(nm_server *s)
     mailbox_full = nm_mstat("mailbox_full");
     load_spread = nm_mstat("load_spread");
     load_known = nm_mstat("load_known");
-    int want = nm_thread_count(s->cfg.threads, NM_ACTOR_WORKERS);
-    if (want > NM_MAX_LOOPS - 1) want = NM_MAX_LOOPS - 1;
+    int want = nm_run_size(s->cfg.threads, NM_ACTOR_WORKERS, NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
+    if (want < 0) return NM_ERR_USAGE;
     if (nm_mailbox_open(&acceptor_inbox)) return NM_ERR_SYSTEM;
     nm_loop *l = nm_loop_open(s, s->port, 0);
     worker_count = l ? open_workers(s, want) : 0;

@@ -23,7 +23,7 @@ static int serve_child(nm_server *s, void *arg)
 
 int nm_model_fork_per_conn(nm_server *s)
 {
-    int cap = nm_run_size(s->cfg.workers, NM_MAX_CHILDREN, NM_MAX_CHILDREN, "--workers");
+    int cap = nm_run_size(s->cfg.workers, NM_MAX_CHILDREN, NM_MAX_CHILDREN, "--workers", "NM_MAX_CHILDREN");
     if (cap < 0) return NM_ERR_USAGE;
     nm_procs *g = nm_procs_open(s);
     if (!g) return NM_ERR_SYSTEM;

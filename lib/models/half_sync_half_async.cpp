@@ -36,10 +36,11 @@ int nm_model_half_sync_half_async(nm_server *s)
 {
     static hsha h;
     static nm_thread workers[NM_MAX_THREADS];
+    int want = nm_run_size(s->cfg.threads, NM_HSHA_WORKERS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
+    if (want < 0) return NM_ERR_USAGE;
     if (nm_offload_open(&h.async, s, to_sync_layer, &h)) return NM_ERR_SYSTEM;
     nm_queue_init(&h.requests, 0);
     h.async.after_round = wake_sync_layer;
-    int want = nm_thread_count(s->cfg.threads, NM_HSHA_WORKERS);
     int n = 0;
     while (n < want && nm_thread_start(&workers[n], sync_worker, &h) == 0) n++;
     if (n) while (!nm_offload_turn(&h.async)) {}

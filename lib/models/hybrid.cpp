@@ -8,8 +8,13 @@
 
 int nm_model_hybrid(nm_server *s)
 {
-    int subs = nm_option(s->cfg.threads, 1, NM_MAX_LOOPS - 1);
+    int subs = nm_run_size(s->cfg.threads, 1, NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
+    if (subs < 0) return NM_ERR_USAGE;
+    int pool = nm_run_size(s->cfg.pool, 2, NM_MAX_THREADS - subs, "--pool", "NM_MAX_THREADS less the sub-loops");
+    if (pool < 0) return NM_ERR_USAGE;
+    int procs = nm_run_size(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS, "--workers", "NM_MAX_WORKERS");
+    if (procs < 0) return NM_ERR_USAGE;
     nm_reactors r;
-    nm_reactors_init(&r, subs, nm_option(s->cfg.pool, 2, NM_MAX_THREADS - subs));
-    return nm_reactors_in_processes(s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS), &r);
+    nm_reactors_init(&r, subs, pool);
+    return nm_reactors_in_processes(s, procs, &r);
 }

@@ -63,7 +63,7 @@ static void *follow(void *arg)
 
 int nm_model_leader_follower(nm_server *s)
 {
-    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads");
+    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
     if (n < 0) return NM_ERR_USAGE;
     leader_follower f;
     f.s = s;

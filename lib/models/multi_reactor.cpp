@@ -8,7 +8,9 @@
 
 int nm_model_multi_reactor(nm_server *s)
 {
+    int subs = nm_run_size(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
+    if (subs < 0) return NM_ERR_USAGE;
     nm_reactors r;
-    nm_reactors_init(&r, nm_option(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1), 0);
+    nm_reactors_init(&r, subs, 0);
     return nm_reactors_run(s, &r);
 }

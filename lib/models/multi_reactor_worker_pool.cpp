@@ -10,8 +10,11 @@
 
 int nm_model_multi_reactor_worker_pool(nm_server *s)
 {
-    int subs = nm_option(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1);
+    int subs = nm_run_size(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
+    if (subs < 0) return NM_ERR_USAGE;
+    int pool = nm_run_size(s->cfg.pool, 4, NM_MAX_THREADS - subs, "--pool", "NM_MAX_THREADS less the sub-loops");
+    if (pool < 0) return NM_ERR_USAGE;
     nm_reactors r;
-    nm_reactors_init(&r, subs, nm_option(s->cfg.pool, 4, NM_MAX_THREADS - subs));
+    nm_reactors_init(&r, subs, pool);
     return nm_reactors_run(s, &r);
 }

@@ -10,7 +10,9 @@
 
 int nm_model_process_pool_reactors(nm_server *s)
 {
+    int procs = nm_run_size(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS, "--workers", "NM_MAX_WORKERS");
+    if (procs < 0) return NM_ERR_USAGE;
     nm_reactors r;
     nm_reactors_init(&r, 0, 0);
-    return nm_reactors_in_processes(s, nm_option(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS), &r);
+    return nm_reactors_in_processes(s, procs, &r);
 }

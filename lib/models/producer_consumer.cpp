@@ -150,7 +150,8 @@ static int open_producers(producer_consumer *pc)
 
 int nm_model_producer_consumer(nm_server *s)
 {
-    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS - NM_PRODUCERS + 1, "--threads");
+    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS - NM_PRODUCERS + 1, "--threads",
+                        "NM_MAX_THREADS - NM_PRODUCERS + 1");
     if (n < 0) return NM_ERR_USAGE;
     producer_consumer pc;
     pc.s = s;

@@ -31,8 +31,10 @@ static void take_back(nm_loop *l, nm_conn *c, int)
 
 int nm_model_reactor_conn_thread(nm_server *s)
 {
+    int subs = nm_run_size(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
+    if (subs < 0) return NM_ERR_USAGE;
     nm_reactors r;
-    nm_reactors_init(&r, nm_option(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1), 0);
+    nm_reactors_init(&r, subs, 0);
     r.conn_fn = on_ready;
     r.on_return = take_back;
     r.task = read_and_write;

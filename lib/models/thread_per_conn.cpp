@@ -16,7 +16,7 @@ static void *serve(void *arg)
 
 int nm_model_thread_per_conn(nm_server *s)
 {
-    int cap = nm_run_size(s->cfg.threads, NM_MAX_THREADS, NM_MAX_THREADS, "--threads");
+    int cap = nm_run_size(s->cfg.threads, NM_MAX_THREADS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
     if (cap < 0) return NM_ERR_USAGE;
     nm_crew *k = nm_crew_open();
     if (!k) return NM_ERR_SYSTEM;

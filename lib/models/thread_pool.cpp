@@ -16,7 +16,7 @@ static void *worker(void *arg)
 
 int nm_model_thread_pool(nm_server *s)
 {
-    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads");
+    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
     if (n < 0) return NM_ERR_USAGE;
     nm_crew *k = nm_crew_open();
     if (!k) return NM_ERR_SYSTEM;

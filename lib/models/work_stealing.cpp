@@ -133,7 +133,9 @@ int nm_model_work_stealing(nm_server *s)
     /* More workers than CPUs only take turns on them: more sleeping, waking
      * and stealing for the same work. */
     int per_cpu = nm_cpu_count(NM_MAX_LOOPS);
-    int want = nm_option(s->cfg.threads, NM_STEAL_WORKERS > 0 ? NM_STEAL_WORKERS : per_cpu < 2 ? 2 : per_cpu, NM_MAX_LOOPS);
+    int want = nm_run_size(s->cfg.threads, NM_STEAL_WORKERS > 0 ? NM_STEAL_WORKERS : per_cpu < 2 ? 2 : per_cpu, NM_MAX_LOOPS,
+                           "--threads", "NM_MAX_LOOPS");
+    if (want < 0) return NM_ERR_USAGE;
     int opened = 0;
     while (opened < want && nm_offload_open(&workers[opened].io, s, push_task, &workers[opened]) == 0) {
         workers[opened].io.after_round = next_round;

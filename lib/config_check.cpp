@@ -1,0 +1,32 @@
+/* config_check.cpp - the impossible configurations that need the library's
+ * own types to be seen: a capacity past what the field counting it holds, a
+ * model's threads past the stack pool. The rest are refused in nm_config.h.
+ * Nothing here makes code. */
+#include "loop/conn.h"
+#include "fiber/fiber.h"
+
+/* The largest value an unsigned field of `bytes` bytes holds. */
+#define NM_UMAX(bytes) ((1ull << (8 * (bytes) - 1)) * 2 - 1)
+
+static_assert(NM_OUT_SEGS <= NM_UMAX(sizeof(nm_conn::out_count)) && NM_OUT_SEGS <= NM_UMAX(sizeof(nm_conn::out_first)),
+              "NM_OUT_SEGS: more segments than nm_conn's out_first and out_count (uint8_t) count");
+static_assert(NM_BUF_SIZE <= NM_UMAX(sizeof(nm_seg::len)) && NM_BUF_SIZE <= NM_UMAX(sizeof(nm_conn::in_len)),
+              "NM_BUF_SIZE: more bytes than the uint32_t lengths of nm_conn and nm_seg hold");
+static_assert(NM_BUF_SIZE >= sizeof("GET / HTTP/1.1\r\nHost: a\r\n\r\n") - 1,
+              "NM_BUF_SIZE: smaller than the shortest HTTP/1.1 request head, which must fit in one buffer");
+static_assert(NM_MAX_FDS - 1 <= NM_UMAX(sizeof(((nm_port *)0)->u.pl.slot_of[0])) / 2,
+              "NM_MAX_FDS: more descriptors than the poll port's int16_t slot index reaches");
+static_assert(NM_FIBER_STACK_SIZE > NM_FIBER_CANARY_BYTES,
+              "NM_FIBER_STACK_SIZE: no room above the stack's canary");
+
+/* Models' own minimums, for the models this build has. */
+#ifndef NM_WITHOUT_pipeline
+static_assert(NM_MAX_THREADS >= 2, "NM_MAX_THREADS: pipeline runs its handle and write stages on two threads");
+#endif
+#ifndef NM_WITHOUT_producer_consumer
+static_assert(NM_MAX_THREADS >= NM_PRODUCERS,
+              "NM_MAX_THREADS: producer_consumer needs NM_PRODUCERS - 1 producer threads and a consumer");
+#endif
+#ifndef NM_WITHOUT_actor
+static_assert(NM_MAX_LOOPS >= 2, "NM_MAX_LOOPS: actor needs the acceptor's loop and a worker's");
+#endif

@@ -1,0 +1,40 @@
+/* The one sizing policy of the count options: a count asked for past the
+ * build's cap is a usage error naming the option and the cap; a default is
+ * clamped to the cap without a word. */
+#include "../check.h"
+#include "../lib/loop/server.h"
+#include <string.h>
+
+TEST(sizing_asked_within_the_cap_is_taken)
+{
+    CHECK_EQ(nm_run_size(3, 4, 7, "--threads", "NM_MAX_LOOPS - 1"), 3);
+    CHECK_EQ(nm_run_size(7, 4, 7, "--threads", "NM_MAX_LOOPS - 1"), 7);
+}
+
+TEST(sizing_asked_past_the_cap_is_a_usage_error)
+{
+    CHECK_EQ(nm_run_size(8, 4, 7, "--threads", "NM_MAX_LOOPS - 1"), -1);
+    CHECK(strstr(nm_last_error(), "--threads 8") != 0);
+    CHECK(strstr(nm_last_error(), "cap of 7 (NM_MAX_LOOPS - 1)") != 0);
+    CHECK(strchr(nm_last_error(), '\n') == 0);
+}
+
+TEST(sizing_default_is_clamped_silently)
+{
+    CHECK_EQ(nm_run_size(0, 4, 16, "--workers", "NM_MAX_WORKERS"), 4);
+    CHECK_EQ(nm_run_size(0, 64, 16, "--workers", "NM_MAX_WORKERS"), 16);   /* one per CPU on a big machine */
+    CHECK_EQ(nm_run_size(0, 2, 0, "--threads", "NM_MAX_LOOPS - 1"), 0);   /* a build with one loop */
+}
+
+static int never(const nm_request *, nm_response *, void *) { return 0; }
+
+TEST(sizing_max_conns_past_the_slots_is_a_usage_error)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = 0;
+    cfg.max_conns = NM_MAX_CONNS + 1;
+    nm_handler h = { never, 0 };
+    CHECK_EQ(nm_run(nm_model_name(0), &cfg, &h), NM_ERR_USAGE);
+    CHECK(strstr(nm_last_error(), "--max-conns") != 0);
+}
