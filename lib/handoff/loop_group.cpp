@@ -11,7 +11,8 @@ nm_loop_thread *nm_loop_thread_of(const nm_loop *l) { return (nm_loop_thread *)l
 int nm_group_place_round_robin(nm_loop *l, nm_conn *c)
 {
     nm_loop_group *g = nm_loop_thread_of(l)->group;
-    if (g->count < 2) return nm_loop_adopt(l, c);
+    /* (NM_MAX_LOOPS == 1 builds have no loop 1: the test is the compiler's too) */
+    if (NM_MAX_LOOPS < 2 || g->count < 2) return nm_loop_adopt(l, c);
     nm_loop_hand_over(g->loops[1 + g->next++ % (unsigned)(g->count - 1)]->loop, c);
     return 0;
 }

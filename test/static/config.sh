@@ -49,6 +49,9 @@ REFUSED
 # A model left out takes its minimum with it.
 $cxx -DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor lib/config_check.cpp 2> "$out" ||
     { fail "NM_MAX_LOOPS=1 without actor does not build:"; head -3 "$out"; }
+# ... and the group of one loop compiles without a warning (no loop 1 to index).
+${cxx%-fsyntax-only} -O2 -c -o /dev/null -DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor lib/handoff/loop_group.cpp 2> "$out" ||
+    { fail "NM_MAX_LOOPS=1: loop_group.cpp warns:"; head -3 "$out"; }
 # The C firmware sees the checks of nm_config.h.
 if echo '#include "netmodels.h"' | $CC -std=c99 -DNM_OUT_SEGS=1 -Ilib -fsyntax-only -x c - 2> "$out"; then
     fail "C99 with NM_OUT_SEGS=1 builds"
