@@ -20,6 +20,7 @@
 #endif
 
 static char big[APP_BIG_SIZE];
+struct app_loop_counts *app_loop;
 
 void app_init(void)
 {
@@ -47,6 +48,10 @@ static int stats(const nm_request *req, nm_response *res)
     unsigned long value;
     for (int i = 0; n < (int)sizeof(json) - 64 && !nm_model_stat(i, &name, &value); i++)
         n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"%.24s\":%lu", name, value);
+    if (app_loop)
+        n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"ticks\":%lu,\"piped\":%lu,\"posted\":%lu,\"overlaps\":%lu",
+                      __atomic_load_n(&app_loop->ticks, __ATOMIC_RELAXED), __atomic_load_n(&app_loop->piped, __ATOMIC_RELAXED),
+                      __atomic_load_n(&app_loop->posted, __ATOMIC_RELAXED), __atomic_load_n(&app_loop->overlaps, __ATOMIC_RELAXED));
     n += snprintf(json + n, sizeof(json) - (size_t)n, "}\n");
     nm_resp_header(res, "Content-Type", "application/json");
     return nm_resp_body(res, json, (size_t)n);

@@ -8,6 +8,17 @@
 /* Byte i of the body of GET /big. */
 #define APP_BIG_BYTE(i) ((char)('a' + (i) % 26))
 
+/* What nmserve --tick counts in the server's loop (nm_timer_start, nm_watch,
+ * nm_post), shown in /stats when set; shared with the children of a
+ * multi-process model, whose handlers answer /stats. */
+struct app_loop_counts {
+    unsigned long ticks;      /* the periodic timer fired */
+    unsigned long piped;      /* bytes the watched pipe delivered (one per tick) */
+    unsigned long posted;     /* calls posted from a signal handler (SIGUSR1) that ran */
+    unsigned long overlaps;   /* a callback began while another ran: never, if all is well */
+};
+extern struct app_loop_counts *app_loop;
+
 void app_init(void);
 int app_handle(const nm_request *req, nm_response *res, void *user);
 

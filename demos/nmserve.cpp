@@ -4,7 +4,7 @@
  *           [--workers N] [--pool N] [--protocol http|echo] [--edge]
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
  *           [--body-timeout MS] [--max-conns N]
- *           [--proactor auto|io_uring|emulated]
+ *           [--proactor auto|io_uring|emulated] [--tick MS]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
@@ -13,9 +13,16 @@
  * SIGTERM or SIGINT stops it: no new connections, answers in flight are
  * finished, exit 0. A bad option, a port in use or a count (--threads,
  * --workers, --pool, --max-conns) past the build's cap: one line on stderr,
- * exit 2. */
+ * exit 2.
+ *
+ * --tick MS: a timer of the application's own every MS ms, a pipe it
+ * watches and SIGUSR1 posting a call, all run in the server's loop and
+ * counted in /stats ("ticks", "piped", "posted", "overlaps"). */
 #include "app.h"
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +41,76 @@ static void on_signal(int sig)
     nm_server_stop(0);
 }
 
+/* ---- --tick MS: work of the application's own in the server's loop ------
+ * A periodic timer counts ticks and writes a byte into a pipe; a watch on
+ * the pipe's other end counts the bytes; SIGUSR1 posts a call that counts
+ * itself. The counts live in shared memory so that /stats shows them
+ * whichever process answers it. */
+static int tick_ms, tick_pipe[2] = { -1, -1 };
+static const nm_server *ticking;
+static int in_callback;
+
+static void enter(void)
+{
+    if (__atomic_fetch_add(&in_callback, 1, __ATOMIC_ACQ_REL)) __atomic_fetch_add(&app_loop->overlaps, 1ul, __ATOMIC_RELAXED);
+}
+static void leave(void) { __atomic_fetch_sub(&in_callback, 1, __ATOMIC_ACQ_REL); }
+
+static void on_tick(const nm_server *srv, void *user)
+{
+    (void)srv; (void)user;
+    enter();
+    __atomic_fetch_add(&app_loop->ticks, 1ul, __ATOMIC_RELAXED);
+    (void)!write(tick_pipe[1], "t", 1);
+    leave();
+}
+
+static void on_pipe(const nm_server *srv, int fd, int events, void *user)
+{
+    (void)srv; (void)events; (void)user;
+    enter();
+    char buf[64];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0) __atomic_fetch_add(&app_loop->piped, (unsigned long)n, __ATOMIC_RELAXED);
+    leave();
+}
+
+static void on_posted(const nm_server *srv, void *user)
+{
+    (void)srv; (void)user;
+    enter();
+    __atomic_fetch_add(&app_loop->posted, 1ul, __ATOMIC_RELAXED);
+    leave();
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    const nm_server *srv = __atomic_load_n(&ticking, __ATOMIC_ACQUIRE);
+    if (srv) nm_post(srv, on_posted, 0);
+}
+
+static int tick_open(void)
+{
+    void *shared = mmap(0, sizeof(struct app_loop_counts), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED || pipe(tick_pipe)) return -1;
+    fcntl(tick_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(tick_pipe[1], F_SETFL, O_NONBLOCK);
+    app_loop = (struct app_loop_counts *)shared;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, 0);
+    return 0;
+}
+
+static void tick_start(const nm_server *srv)
+{
+    if (nm_timer_start(srv, (unsigned)tick_ms, 1, on_tick, 0) < 0 || nm_watch(srv, tick_pipe[0], NM_EV_READ, on_pipe, 0))
+        fprintf(stderr, "nmserve: --tick: no timer or watch left\n");
+    __atomic_store_n(&ticking, srv, __ATOMIC_RELEASE);
+}
+
 static void on_ready(const nm_server *srv, int port, void *user)
 {
     const nm_config *cfg = (const nm_config *)user;
@@ -44,6 +121,7 @@ static void on_ready(const nm_server *srv, int port, void *user)
     }
     printf("\n");
     fflush(stdout);
+    if (tick_ms) tick_start(srv);
 }
 
 static int number(const char *s, int *out)
@@ -104,6 +182,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--write-timeout")) num = &cfg.write_timeout_ms;
         else if (!strcmp(a, "--body-timeout")) num = &cfg.body_timeout_ms;
         else if (!strcmp(a, "--max-conns")) num = &cfg.max_conns;
+        else if (!strcmp(a, "--tick")) num = &tick_ms;
         else return usage("unknown option: ", a);
         if (!v) return usage("missing value for ", a);
         if (num && (number(v, num) || (num == &cfg.port && *num > 65535)))
@@ -111,6 +190,7 @@ int main(int argc, char **argv)
         i++;
     }
     app_init();
+    if (tick_ms && tick_open()) return usage("--tick: no shared memory or pipe", 0);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;   /* no SA_RESTART: blocking calls return EINTR */

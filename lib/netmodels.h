@@ -94,6 +94,32 @@ const char *nm_server_poller(const nm_server *srv);
  * return from nm_run. Async-signal-safe; NULL stops every running server. */
 void nm_server_stop(nm_server *srv);
 
+/* ---- Your own descriptors, timers and work in the server's loop ----
+ * A server runs these on one thread of its own: an event model on its main
+ * loop (no extra thread), a multi-process model in the parent (handlers in
+ * the children do not see the parent's state), a blocking model on the
+ * thread that accepts, between its blocking steps (at most NM_STOP_POLL_MS
+ * late). Callbacks of one server never run at the same time as each other;
+ * whether they may run beside its handlers is said per model in README.
+ * Watches and timers are set on that thread: in on_ready or in one of these
+ * callbacks; from any other thread, or a signal handler, nm_post a function
+ * that sets them. Capacities: NM_USER_WATCHES, NM_USER_TIMERS, NM_USER_POSTS. */
+enum { NM_EV_READ = 1, NM_EV_WRITE = 2 };
+typedef void (*nm_fd_fn)(const nm_server *srv, int fd, int events, void *user);
+typedef void (*nm_call_fn)(const nm_server *srv, void *user);
+/* Call fn when fd is ready for `events` (NM_EV_READ, NM_EV_WRITE; level-
+ * triggered); events 0 stops watching fd. 0, or -1: every watch is in use,
+ * fd is out of range or the poller refuses it. */
+int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, void *user);
+/* Call fn in ms, and every ms after that when periodic: the timer's id
+ * (>= 0), or -1 when every timer is in use. */
+int nm_timer_start(const nm_server *srv, unsigned ms, int periodic, nm_call_fn fn, void *user);
+/* 0, or -1 when id names no running timer (a one-shot timer that fired). */
+int nm_timer_stop(const nm_server *srv, int id);
+/* Any thread, a signal handler too: call fn on the server's thread soon,
+ * in the order posted. 0, or -1 at once when NM_USER_POSTS calls wait. */
+int nm_post(const nm_server *srv, nm_call_fn fn, void *user);
+
 /* Run-time settings; nm_config_init() fills in the defaults. */
 typedef struct nm_config {
     const char *host;        /* listen address, default "127.0.0.1" */

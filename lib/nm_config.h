@@ -121,6 +121,19 @@
 #define NM_DRAIN_TIMEOUT_MS 3000
 #endif
 
+/* The application's own work in a server's loop (netmodels.h: nm_watch,
+ * nm_timer_start, nm_post), per server: descriptors watched, timers
+ * running, and calls posted but not yet run (a power of two). */
+#ifndef NM_USER_WATCHES
+#define NM_USER_WATCHES 8
+#endif
+#ifndef NM_USER_TIMERS
+#define NM_USER_TIMERS 8
+#endif
+#ifndef NM_USER_POSTS
+#define NM_USER_POSTS 16
+#endif
+
 /* Servers (nm_run calls) running at once in one process. */
 #ifndef NM_MAX_SERVERS
 #define NM_MAX_SERVERS 4
@@ -292,6 +305,12 @@
 #endif
 #if NM_MAX_EVENTS < 1 || NM_ACCEPT_BATCH < 1
 #error "NM_MAX_EVENTS, NM_ACCEPT_BATCH: at least 1"
+#endif
+#if NM_USER_POSTS < 1 || (NM_USER_POSTS & (NM_USER_POSTS - 1)) != 0
+#error "NM_USER_POSTS: a power of two (the ring of posted calls wraps by masking)"
+#endif
+#if NM_USER_TIMERS < 1 || NM_USER_TIMERS > 255 || NM_USER_WATCHES < 1
+#error "NM_USER_TIMERS: 1 to 255 (a timer id holds its index in a byte); NM_USER_WATCHES: at least 1"
 #endif
 #if NM_TIMER_SLOTS < 1 || NM_TIMER_TICK_MS < 1
 #error "NM_TIMER_SLOTS, NM_TIMER_TICK_MS: at least 1 (the wheel divides by both)"

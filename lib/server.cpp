@@ -218,6 +218,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     s->counters = &s->own_counters;
     s->port_number = cfg->port;
     s->listen_fd = -1;
+    nm_user_begin(s);
     int rc = NM_OK;
     if (m->flags & NM_MODEL_USES_PORT) rc = choose_port(s, m);
     else if (cfg->poller) rc = usage_error("model %s does not use a poller (drop --poller)", m->name);
@@ -231,6 +232,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
         nm_mstat_clear();   /* the previous run's model counters are not this one's */
         rc = m->run(s);
     }
+    nm_user_end(s);
     release_server(s);
     return rc;
 }

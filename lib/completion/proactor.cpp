@@ -14,9 +14,16 @@ static uint8_t *op_of(const nm_conn *c) { return &nm_proactor_op[nm_pool_index(&
 
 int nm_proactor_pending(const nm_conn *c) { return *op_of(c); }
 
+int nm_proactor_quiet(const nm_proactor *p) { return !p->uring || p->ring.inflight == p->port_polled; }
+
 /* Every completion passes here: the operation is over before its handler runs. */
 static void deliver(nm_proactor *p, nm_conn *c, int op, int result)
 {
+    if (!c && op == NM_OP_RECV) {   /* the loop's port has something ready */
+        p->port_polled = 0;
+        p->port_ready = 1;
+        return;
+    }
     if (!c && op != NM_OP_ACCEPT) return;   /* the completion of a cancel itself */
     if (c) *op_of(c) = NM_OP_NONE;
     else p->accept_pending = p->cancelling = 0;
@@ -46,8 +53,6 @@ static int perform(nm_conn *c, int op)
     }
 }
 
-extern nm_pool nm_loop_pool;
-static nm_proactor *proactor_of[NM_MAX_LOOPS];   /* channel callbacks know only the loop */
 
 static void finished(nm_proactor *p, nm_conn *c, int op, int result)
 {
@@ -62,7 +67,7 @@ static void finished(nm_proactor *p, nm_conn *c, int op, int result)
 static void emulate(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)mask;
-    nm_proactor *p = proactor_of[nm_pool_index(&nm_loop_pool, l)];
+    nm_proactor *p = (nm_proactor *)l->user;
     nm_conn *c = (nm_conn *)ctx;
     int op = c ? (int)*op_of(c) : (p->accept_pending ? (int)NM_OP_ACCEPT : (int)NM_OP_NONE);
     if (op == NM_OP_NONE) return;
@@ -96,12 +101,13 @@ int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completi
     p->complete = fn;
     p->accept_pending = p->cancelling = 0;
     p->ndone = 0;
+    p->port_polled = p->port_ready = 0;
     p->loop = nm_loop_open(s, s->port, 0);
     if (!p->loop) {
         if (p->uring) nm_uring_close(&p->ring);
         return -1;
     }
-    proactor_of[nm_pool_index(&nm_loop_pool, p->loop)] = p;
+    p->loop->user = p;
     /* io_uring without a timed enter: the ring's fd is readable while
      * completions wait, and the loop's port waits for it */
     if (p->uring && !p->ring.timed_enter) nm_loop_watch(p->loop, p->ring.fd, NM_READ, 0, 0);
@@ -146,17 +152,27 @@ void nm_proactor_cancel_accept(nm_proactor *p)
 
 void nm_proactor_turn(nm_proactor *p)
 {
+    nm_loop *l = p->loop;
     if (p->uring && p->ring.timed_enter) {
+        int port_fd = l->port.fd;
+        if (port_fd >= 0 && !p->port_polled) p->port_polled = nm_uring_poll_port(&p->ring, port_fd) == 0;
         /* one system call submits the round's operations and sleeps */
-        nm_uring_wait(&p->ring, nm_loop_wait_ms(p->loop));
-        nm_loop_clock(p->loop);
+        nm_uring_wait(&p->ring, nm_loop_sleep_begin(l, nm_loop_wait_ms(l)));
+        nm_loop_sleep_end(l);
+        nm_loop_clock(l);
         nm_uring_reap(&p->ring, p, deliver);
+        /* A port with no fd of its own (poll, select) is looked at each
+         * turn, only while the application has descriptors in it. */
+        if (p->port_ready || (port_fd < 0 && l->svc && l->svc->used)) nm_loop_dispatch(l, nm_loop_poll(l));
+        p->port_ready = 0;
+        nm_loop_run_posted(l);
         return;
     }
     if (p->uring) {
         nm_uring_flush(&p->ring);
-        nm_loop_wait(p->loop);
+        nm_loop_dispatch(l, nm_loop_wait(l));   /* the ring's fd has no callback */
         nm_uring_reap(&p->ring, p, deliver);
+        nm_loop_run_posted(l);
         return;
     }
     /* A completion made outside a pass (a cancel) is not held back by a wait. */
@@ -164,6 +180,7 @@ void nm_proactor_turn(nm_proactor *p)
     /* the operations are done: now their handlers, which may submit more */
     for (int i = 0; i < p->ndone; i++) deliver(p, p->done[i].c, p->done[i].op, p->done[i].result);
     p->ndone = 0;
+    nm_loop_run_posted(l);
 }
 
 extern "C" const char *nm_proactor_kind(const char *mode) { return nm_proactor_probe(mode); }

@@ -51,6 +51,10 @@ struct nm_proactor {
     int accept_pending;
     int cancelling;            /* the listener's wait is being cancelled */
     int ndone;                 /* emulated: completions of this pass */
+    /* io_uring with a timed enter waits in the ring alone: the loop's port
+     * (the application's descriptors, the loop's wakeup) is watched through
+     * a poll of the port's own fd in the ring. */
+    uint8_t port_polled, port_ready;
     nm_completion done[NM_MAX_EVENTS + 1];
 };
 
@@ -66,14 +70,18 @@ void nm_proactor_cancel_accept(nm_proactor *p);
 /* Submit what is queued, wait (bounded by the loop's timers), and deliver
  * the completions. */
 void nm_proactor_turn(nm_proactor *p);
+/* No operation of a connection or the listener in flight (the port's poll
+ * stays: closing the ring ends it). */
+int nm_proactor_quiet(const nm_proactor *p);
 /* The operation c has in flight (NM_OP_NONE when none). */
 int nm_proactor_pending(const nm_conn *c);
 /* Which engine `mode` gets here: "io_uring" or "emulated"; NULL when
  * io_uring is asked for and refused. Probes the kernel. */
 const char *nm_proactor_probe(const char *mode);
 
-/* Completion entries held for the listener: its wait and the cancel of it. */
-enum { NM_URING_LISTENER_OPS = 2 };
+/* Completion entries held beside the connections': the listener's wait,
+ * the cancel of it, and the poll of the loop's port. */
+enum { NM_URING_LISTENER_OPS = 3 };
 
 /* The io_uring engine (completion/uring.cpp): 0 or -errno. */
 int nm_uring_open(nm_uring *r);
@@ -81,6 +89,9 @@ void nm_uring_close(nm_uring *r);
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd);
 /* Its own completion comes without a connection and with an op other than ACCEPT. */
 int nm_uring_cancel_accept(nm_uring *r);
+/* Wait for fd (the loop's port) to be readable: a completion without a
+ * connection, RECV. 0 or -errno. */
+int nm_uring_poll_port(nm_uring *r, int fd);
 int nm_uring_flush(nm_uring *r);
 /* Submit what is queued and wait up to timeout_ms for a completion
  * (needs timed_enter): 0 or -errno. */

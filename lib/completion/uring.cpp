@@ -218,6 +218,18 @@ int nm_uring_cancel_accept(nm_uring *r)
     return 0;
 }
 
+int nm_uring_poll_port(nm_uring *r, int fd)
+{
+    io_uring_sqe *e = next_sqe(r, 0);
+    if (!e) return -EBUSY;
+    e->opcode = IORING_OP_POLL_ADD;
+    e->fd = fd;
+    e->poll32_events = poll_in();
+    e->user_data = (uint64_t)NM_OP_RECV;   /* no connection, RECV: the port */
+    queue_sqe(r, e, 0);
+    return 0;
+}
+
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
 {
     unsigned head = *r->cq_head;
@@ -243,6 +255,7 @@ int nm_uring_open(nm_uring *r) { (void)r; return -ENOSYS; }
 void nm_uring_close(nm_uring *r) { (void)r; }
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd) { (void)r; (void)c; (void)op; (void)listen_fd; return -ENOSYS; }
 int nm_uring_cancel_accept(nm_uring *r) { (void)r; return -ENOSYS; }
+int nm_uring_poll_port(nm_uring *r, int fd) { (void)r; (void)fd; return -ENOSYS; }
 int nm_uring_flush(nm_uring *r) { (void)r; return -ENOSYS; }
 int nm_uring_wait(nm_uring *r, int timeout_ms) { (void)r; (void)timeout_ms; return -ENOSYS; }
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn) { (void)r; (void)p; (void)fn; }

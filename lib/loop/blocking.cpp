@@ -26,6 +26,7 @@ nm_conn *nm_blocking_accept(nm_server *s)
     int timed_out = !c && (errno == EAGAIN || errno == EWOULDBLOCK);   /* the listener's NM_STOP_POLL_MS step */
     nm_gauge_leave(s, NM_G_IN_ACCEPT);
     if (!c && !more && !timed_out && !nm_stop_requested(s)) nm_accept_backoff();   /* accept failing: do not spin */
+    nm_user_wait(s, 0);   /* the accepting thread runs the application's callbacks between accepts */
     return c;
 }
 

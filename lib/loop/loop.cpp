@@ -15,7 +15,7 @@ static void on_wake(nm_loop *l, int fd, int mask, void *ctx)
      * wakeup, which must survive until the next wait. */
     nm_wakeup_drain(&l->wake);
     __atomic_store_n(&l->signalled, 0, __ATOMIC_SEQ_CST);
-    take_posts(l);
+    nm_loop_run_posted(l);
 }
 
 nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
@@ -42,9 +42,13 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
     l->on_return = 0;
     l->posted = 0;
     l->sleeping = l->signalled = l->closed = 0;
+    l->svc = 0;
     memset(l->ch, 0, sizeof(l->ch));
     if (!nm_wakeup_open(&l->wake)) {
-        if (!nm_loop_watch(l, l->wake.rfd, NM_READ, on_wake, 0)) return l;
+        if (!nm_loop_watch(l, l->wake.rfd, NM_READ, on_wake, 0)) {
+            nm_user_maybe_attach(s, l);
+            return l;
+        }
         nm_wakeup_close(&l->wake);
     }
     port->destroy(&l->port);
@@ -56,6 +60,7 @@ void nm_loop_close(nm_loop *l)
 {
     l->closed = 1;
     take_posts(l);   /* what was posted to a loop that had stopped */
+    nm_user_detach(l);
     nm_loop_watch(l, l->wake.rfd, 0, 0, 0);
     nm_wakeup_close(&l->wake);
     l->port.ops->destroy(&l->port);
@@ -192,7 +197,8 @@ int nm_loop_wait_ms(const nm_loop *l)
      * request raised without a signal goes unseen. */
     int cap = l->max_wait_ms > 0 ? l->max_wait_ms : l->max_wait_ms < 0 ? 0 : 500;
     int timeout = nm_wheel_wait_ms(&l->wheel, l->now);
-    return timeout < 0 || timeout > cap ? cap : timeout;
+    timeout = timeout < 0 || timeout > cap ? cap : timeout;
+    return l->svc ? nm_user_wait_ms(l->svc, l->now, timeout) : timeout;
 }
 
 void nm_loop_clock(nm_loop *l)
@@ -207,6 +213,12 @@ int nm_loop_wait(nm_loop *l)
     int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, ms);
     nm_loop_sleep_end(l);
     nm_loop_clock(l);
+    return n < 0 ? 0 : n;
+}
+
+int nm_loop_poll(nm_loop *l)
+{
+    int n = l->port.ops->wait(&l->port, l->events, NM_MAX_EVENTS, 0);
     return n < 0 ? 0 : n;
 }
 
@@ -231,9 +243,15 @@ static void drop_conns(nm_loop *l, int idle_only)
     }
 }
 
+void nm_loop_run_posted(nm_loop *l)
+{
+    take_posts(l);
+    if (l->svc) nm_user_run(l->svc, l->now);
+}
+
 int nm_loop_tick(nm_loop *l)
 {
-    take_posts(l);   /* posters wake only a sleeping loop: an awake one looks each round */
+    nm_loop_run_posted(l);   /* posters wake only a sleeping loop: an awake one looks each round */
     nm_wheel_advance(&l->wheel, l->now);
     nm_server *s = l->srv;
     if (!l->draining && nm_stop_requested(s)) {

@@ -44,6 +44,7 @@ struct nm_loop {
     int sleeping;            /* in (or about to enter) its wait: posters wake it */
     int signalled;           /* a wakeup is on its way: posters need not send another */
     int closed;              /* nm_loop_close has begun: what arrives now is closed */
+    nm_user_svc *svc;        /* the application's watches, timers and posts it runs, or NULL */
     nm_event events[NM_MAX_EVENTS];
     nm_channel ch[NM_MAX_FDS];
 };
@@ -63,6 +64,8 @@ int nm_loop_wait(nm_loop *l);
  * that sleep in something other than their port. */
 int nm_loop_wait_ms(const nm_loop *l);
 void nm_loop_clock(nm_loop *l);
+/* Readiness now, without sleeping: how many events. */
+int nm_loop_poll(nm_loop *l);
 /* Call the registered handler of each ready fd. */
 void nm_loop_dispatch(nm_loop *l, int n);
 /* Fire due timers and handle a stop; returns 1 when the loop should end. */
@@ -78,6 +81,9 @@ void nm_loop_post(nm_loop *l, nm_timer *t, void (*arrive)(nm_timer *t));
 /* Wake l if it sleeps (or is about to) and no wakeup is on its way: 1 if
  * this rang. Work published before the call is seen by its next round. */
 int nm_loop_nudge(nm_loop *l);
+/* Run what was posted to l (nm_loop_tick does, each round; for loops that
+ * do not tick). */
+void nm_loop_run_posted(nm_loop *l);
 /* Wake l unconditionally (a stop to pass on, work to come and steal). */
 void nm_loop_wake(nm_loop *l);
 /* For loops that sleep in something other than nm_loop_wait: call before

@@ -5,6 +5,7 @@
 
 #include "../netmodels.h"
 #include "../../ports/port.h"
+#include "user.h"
 
 struct nm_protocol;
 struct nm_conn;
@@ -44,6 +45,7 @@ struct nm_server {
     nm_counters *counters;
     nm_counters own_counters;
     volatile int stopping;       /* set by nm_server_stop(), read by the loops */
+    nm_user_svc user;            /* the application's watches, timers and posts (user.h) */
     int in_use;                  /* this slot of the server table runs an nm_run */
 };
 

@@ -20,6 +20,7 @@ static int multiplex(nm_server *s)
             }
             nm_conn *c = nm_conn_of_fd(fd);
             if (c && c->owner == l) nm_loop_serve(l, c);
+            else nm_loop_dispatch_one(l, i);   /* the loop's wakeup, the application's fds */
         }
     } while (!nm_loop_tick(l));
     nm_loop_close(l);

@@ -172,7 +172,7 @@ int nm_model_proactor(nm_server *s)
             hard = 1;
             shut(p, 1);
         }
-        if (draining && !live && !p->accept_pending && (!p->uring || !p->ring.inflight)) break;
+        if (draining && !live && !p->accept_pending && nm_proactor_quiet(p)) break;
     }
     nm_proactor_close(p);
     return NM_OK;

@@ -71,6 +71,7 @@ int nm_procs_spawn(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *arg)
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        nm_user_forget(g->srv);   /* the application's watches, timers and posts stay the parent's */
         /* No SA_RESTART: a blocking accept() or recv() returns EINTR on a stop. */
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
@@ -137,7 +138,7 @@ void nm_procs_supervise(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *a
     while (!nm_stop_requested(g->srv)) {
         nm_procs_reap(g);
         if (g->count < want && !nm_stop_requested(g->srv)) nm_procs_spawn(g, fn, arg);
-        pause_ms(100);
+        if (!nm_user_wait(g->srv, 100)) pause_ms(100);   /* the parent runs the application's callbacks */
     }
 }
 

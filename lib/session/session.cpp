@@ -11,7 +11,9 @@
  * keep waiting while not stopped and the state's deadline has not passed. */
 static int wait_more(const nm_conn *c)
 {
-    return (c->flags & NM_CF_BLOCKING) && !nm_stop_requested(c->srv) && nm_conn_timeout_ms(c) > 0;
+    if (!(c->flags & NM_CF_BLOCKING)) return 0;
+    nm_user_wait(c->srv, 0);   /* a model that serves on the server's thread runs its callbacks here too */
+    return !nm_stop_requested(c->srv) && nm_conn_timeout_ms(c) > 0;
 }
 
 int nm_session_flush(nm_conn *c)

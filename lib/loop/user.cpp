@@ -1,0 +1,213 @@
+#include "user.h"
+#include "loop.h"
+
+static nm_user_svc *svc_of(const nm_server *srv) { return &((nm_server *)srv)->user; }
+
+static int on_server_thread(const nm_user_svc *u) { return !u->in_child && pthread_equal(pthread_self(), u->thread); }
+
+/* ---- the loop that runs them ------------------------------------------- */
+
+static void watch_io(nm_loop *l, int fd, int mask, void *ctx)
+{
+    nm_user_watch *w = (nm_user_watch *)ctx;
+    w->fn(l->srv, fd, mask & (NM_READ | NM_WRITE), w->arg);
+}
+
+static void find_next_due(nm_user_svc *u)
+{
+    uint64_t next = UINT64_MAX;
+    for (int i = 0; i < NM_USER_TIMERS; i++)
+        if (u->timer[i].used && u->timer[i].due < next) next = u->timer[i].due;
+    u->next_due = next;
+}
+
+static void run_due(nm_user_svc *u, uint64_t now)
+{
+    if (u->next_due > now) return;
+    for (int i = 0; i < NM_USER_TIMERS; i++) {
+        nm_user_timer *t = &u->timer[i];
+        if (!t->used || t->due > now) continue;
+        if (!t->period_ms) t->used = 0;
+        else t->due = t->due + t->period_ms > now ? t->due + t->period_ms : now + t->period_ms;   /* no burst after a stall */
+        t->fn(u->home->srv, t->arg);   /* may start or stop timers */
+    }
+    find_next_due(u);
+}
+
+static int watch_in(nm_loop *l, nm_user_watch *w)
+{
+    return nm_loop_watch(l, w->fd, w->events, watch_io, w);
+}
+
+void nm_user_maybe_attach(nm_server *s, nm_loop *l)
+{
+    nm_user_svc *u = &s->user;
+    if (u->home || !on_server_thread(u)) return;
+    __atomic_store_n(&u->home, l, __ATOMIC_RELEASE);
+    l->svc = u;
+    for (int i = 0; i < NM_USER_WATCHES; i++)
+        if (u->watch[i].fd >= 0) watch_in(l, &u->watch[i]);
+}
+
+void nm_user_detach(nm_loop *l)
+{
+    nm_user_svc *u = l->svc;
+    if (!u) return;
+    __atomic_store_n(&u->home, (nm_loop *)0, __ATOMIC_RELEASE);
+    l->svc = 0;
+}
+
+/* Only what is there now: a call posted while these run waits a round. */
+static void run_posted(nm_user_svc *u)
+{
+    unsigned n = __atomic_load_n(&u->tail, __ATOMIC_ACQUIRE) - u->head;
+    while (n--) {
+        nm_user_svc::cell *c = &u->ring[u->head % NM_USER_POSTS];
+        if (__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) != u->head + 1) return;   /* claimed, not yet written */
+        nm_user_call call = c->call;
+        __atomic_store_n(&c->seq, u->head + NM_USER_POSTS, __ATOMIC_RELEASE);
+        u->head++;
+        call.fn(u->home->srv, call.arg);
+    }
+}
+
+void nm_user_run(nm_user_svc *u, uint64_t now)
+{
+    run_due(u, now);
+    if (__atomic_load_n(&u->tail, __ATOMIC_ACQUIRE) != u->head) run_posted(u);
+}
+
+/* ---- the server's life ------------------------------------------------- */
+
+void nm_user_begin(nm_server *s)
+{
+    nm_user_svc *u = &s->user;
+    for (int i = 0; i < NM_USER_WATCHES; i++) u->watch[i].fd = -1;
+    for (int i = 0; i < NM_USER_TIMERS; i++) u->timer[i].used = 0;
+    u->next_due = UINT64_MAX;
+    for (unsigned i = 0; i < NM_USER_POSTS; i++) u->ring[i].seq = i;
+    u->head = u->tail = 0;
+    u->home = u->own = 0;
+    u->thread = pthread_self();
+    u->in_child = u->used = 0;
+}
+
+void nm_user_end(nm_server *s)
+{
+    nm_user_svc *u = &s->user;
+    if (u->own) nm_loop_close(u->own);   /* detaches it */
+    u->own = 0;
+    u->in_child = 1;   /* what is posted from now on is refused */
+}
+
+void nm_user_forget(nm_server *s)
+{
+    nm_user_svc *u = &s->user;
+    u->in_child = 1;
+    if (u->own) {
+        nm_loop *own = u->own;
+        u->own = 0;
+        nm_loop_close(own);
+    }
+    u->home = 0;
+}
+
+int nm_user_wait(nm_server *s, int ms)
+{
+    nm_user_svc *u = &s->user;
+    if (!on_server_thread(u) || (u->home && u->home != u->own)) return 0;   /* the model's own loop runs them */
+    if (!u->used && __atomic_load_n(&u->tail, __ATOMIC_ACQUIRE) == u->head) return 0;
+    if (!u->own && !u->home) {
+        u->own = nm_loop_open(s, s->port ? s->port : nm_port_at(0), 0);   /* takes the tables over */
+        if (!u->own) return 0;
+    }
+    nm_loop *l = u->home;
+    l->max_wait_ms = ms > 0 ? ms : -1;
+    nm_loop_dispatch(l, nm_loop_wait(l));
+    nm_loop_run_posted(l);
+    return 1;
+}
+
+/* ---- the API ------------------------------------------------------------ */
+
+extern "C" int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, void *user)
+{
+    nm_user_svc *u = svc_of(srv);
+    nm_user_watch *free_one = 0, *w = 0;
+    for (int i = 0; i < NM_USER_WATCHES; i++) {
+        if (u->watch[i].fd == fd) w = &u->watch[i];
+        else if (u->watch[i].fd < 0 && !free_one) free_one = &u->watch[i];
+    }
+    if (!events) {
+        if (!w) return -1;
+        if (u->home) nm_loop_watch(u->home, fd, 0, 0, 0);
+        w->fd = -1;
+        return 0;
+    }
+    if (fd < 0 || fd >= NM_MAX_FDS || !fn || !(w ? w : free_one)) return -1;
+    int fresh = !w;
+    if (fresh) w = free_one;
+    w->fd = fd;
+    w->events = (uint8_t)(events & (NM_EV_READ | NM_EV_WRITE));
+    w->fn = fn;
+    w->arg = user;
+    if (u->home && watch_in(u->home, w)) {
+        if (fresh) w->fd = -1;
+        return -1;
+    }
+    u->used = 1;
+    return 0;
+}
+
+extern "C" int nm_timer_start(const nm_server *srv, unsigned ms, int periodic, nm_call_fn fn, void *user)
+{
+    nm_user_svc *u = svc_of(srv);
+    if (!fn) return -1;
+    for (int i = 0; i < NM_USER_TIMERS; i++) {
+        nm_user_timer *ut = &u->timer[i];
+        if (ut->used) continue;
+        ut->used = 1;
+        ut->gen = (uint16_t)(ut->gen + 1 ? ut->gen + 1 : 1);
+        ut->period_ms = periodic ? (ms ? ms : 1) : 0;
+        ut->fn = fn;
+        ut->arg = user;
+        ut->due = nm_now_ms() + ms;
+        if (ut->due < u->next_due) u->next_due = ut->due;
+        u->used = 1;
+        return (int)ut->gen << 8 | i;
+    }
+    return -1;
+}
+
+extern "C" int nm_timer_stop(const nm_server *srv, int id)
+{
+    nm_user_svc *u = svc_of(srv);
+    int i = id & 0xff;
+    if (id < 0 || i >= NM_USER_TIMERS) return -1;
+    nm_user_timer *ut = &u->timer[i];
+    if (!ut->used || ut->gen != (uint16_t)(id >> 8)) return -1;
+    ut->used = 0;
+    find_next_due(u);
+    return 0;
+}
+
+extern "C" int nm_post(const nm_server *srv, nm_call_fn fn, void *user)
+{
+    nm_user_svc *u = svc_of(srv);
+    if (!fn || u->in_child) return -1;
+    unsigned pos = __atomic_load_n(&u->tail, __ATOMIC_RELAXED);
+    for (;;) {
+        nm_user_svc::cell *c = &u->ring[pos % NM_USER_POSTS];
+        int diff = (int)(__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) - pos);
+        if (diff < 0) return -1;   /* not yet run: full */
+        if (diff == 0 && __atomic_compare_exchange_n(&u->tail, &pos, pos + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            c->call.fn = fn;
+            c->call.arg = user;
+            __atomic_store_n(&c->seq, pos + 1, __ATOMIC_RELEASE);
+            nm_loop *home = __atomic_load_n(&u->home, __ATOMIC_ACQUIRE);
+            if (home) nm_loop_wake(home);   /* a write(2): async-signal-safe */
+            return 0;
+        }
+        if (diff > 0) pos = __atomic_load_n(&u->tail, __ATOMIC_RELAXED);
+    }
+}

@@ -1,0 +1,81 @@
+/* user.h - the application's own descriptors, timers and work, run on one
+ * thread of the server (netmodels.h: nm_watch, nm_timer_start, nm_post).
+ *
+ * The tables below are the truth; a loop is what runs them. The first loop
+ * a server opens on the thread that called nm_run (its main loop, for every
+ * event model) takes them over: their fds go into its port, its waits end
+ * by the next timer's due time (to the millisecond: not the wheel's tick),
+ * and each round it runs the timers due and what was posted. A model with no
+ * such loop (a blocking model, the parent of a multi-process model) calls
+ * nm_user_wait between its blocking steps, which turns a private loop for
+ * them. A child process runs none of them: they belong to the parent. */
+#ifndef NM_USER_H
+#define NM_USER_H
+
+#include "../base/timer.h"
+#include "../netmodels.h"
+#include <pthread.h>
+
+struct nm_loop;
+
+struct nm_user_watch {
+    int fd;               /* -1: free */
+    uint8_t events;
+    nm_fd_fn fn;
+    void *arg;
+};
+
+struct nm_user_timer {
+    uint64_t due;         /* ms (nm_now_ms) */
+    unsigned period_ms;   /* 0: once */
+    uint16_t gen;         /* in the id: a stopped timer's id does not stop its successor */
+    uint8_t used;
+    nm_call_fn fn;
+    void *arg;
+};
+
+struct nm_user_call { nm_call_fn fn; void *arg; };
+
+struct nm_user_svc {
+    nm_user_watch watch[NM_USER_WATCHES];
+    nm_user_timer timer[NM_USER_TIMERS];
+    /* Posted calls: a bounded ring with a sequence number per cell, so any
+     * thread (a signal handler too) claims a cell with one compare-and-swap
+     * and the running loop reads without a lock. */
+    struct cell { unsigned seq; nm_user_call call; } ring[NM_USER_POSTS];
+    unsigned head, tail;
+    uint64_t next_due;    /* the earliest due time of a running timer; UINT64_MAX: none */
+    nm_loop *home;        /* the loop that runs them now, or NULL */
+    nm_loop *own;         /* the private loop of a model with none, or NULL */
+    pthread_t thread;     /* the thread that called nm_run */
+    uint8_t in_child;     /* this process is a child of the server's: none run here */
+    uint8_t used;         /* a watch or timer was ever set: a blocking model must turn */
+};
+
+/* nm_run: the calling thread is the server's. */
+void nm_user_begin(nm_server *s);
+/* nm_run, after the model returned: the private loop is closed. */
+void nm_user_end(nm_server *s);
+/* A child process of the server: none of it runs here. */
+void nm_user_forget(nm_server *s);
+
+/* Loop side (loop.cpp): a loop opened on the server's thread before any
+ * other takes the tables over; a closing loop gives them back; each round
+ * runs the timers due at `now` and what was posted; a wait lasts at most
+ * nm_user_wait_ms. */
+void nm_user_maybe_attach(nm_server *s, nm_loop *l);
+void nm_user_detach(nm_loop *l);
+void nm_user_run(nm_user_svc *u, uint64_t now);
+static inline int nm_user_wait_ms(const nm_user_svc *u, uint64_t now, int ms)
+{
+    if (u->next_due == UINT64_MAX) return ms;
+    uint64_t left = u->next_due > now ? u->next_due - now : 0;
+    return ms >= 0 && (uint64_t)ms < left ? ms : (int)left;
+}
+
+/* A model with no loop on the server's thread, between its blocking steps:
+ * run what is due, waiting at most ms for it. 0 when there is nothing to run
+ * (the caller waits its own way), 1 when it ran a round. */
+int nm_user_wait(nm_server *s, int ms);
+
+#endif
