@@ -3,12 +3,13 @@
 #   make                 build/$(TARGET)/libnetmodels.a (TARGET=host by default)
 #   make demo            build, serve, load, print a result table
 #   make deps check      install what the tests need (Debian/Ubuntu), run them all
-#   make install         library, headers and netmodels.pc under $(DESTDIR)$(PREFIX)
+#   make install         library, headers (with the build's configuration),
+#                        netmodels.pc and a CMake package under $(DESTDIR)$(PREFIX)
 #   make TARGET=armhf    cross-build for a target of toolchains/ (check and size too)
 #   make size            footprint per target with -Os: library, pools, a firmware
 #   make bench           every model side by side with nginx: table, CSV, SVG in build/bench/
 #
-# Honoured: CROSS_COMPILE CC CXX AR CXXFLAGS CFLAGS LDFLAGS PREFIX DESTDIR TARGET
+# Honoured: CROSS_COMPILE CC CXX AR CPPFLAGS CXXFLAGS CFLAGS LDFLAGS PREFIX DESTDIR TARGET
 #           NM_MODELS="epoll reactor ..." (only these models) NM_TARGETS NM_REQUIRE_TARGETS
 
 TARGET ?= host
@@ -49,10 +50,12 @@ endif
 CXXFLAGS ?= -O2 -g
 CFLAGS ?= -O2 -g
 # The library's language rules: no exceptions, no RTTI, no runtime support.
+# CPPFLAGS (say -DNM_MAX_HEADERS=16, or -I of a directory holding an
+# nm_user_config.h) reach the library and the C programs alike.
 NM_CXXFLAGS = -std=c++17 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
               -fno-asynchronous-unwind-tables -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
-              -pthread -Ilib $(ARCH_FLAGS) $(EXTRA_CPPFLAGS)
-NM_CFLAGS = -std=c99 -Wall -Wextra -pthread -Ilib $(ARCH_FLAGS)
+              -pthread -Ilib $(ARCH_FLAGS) $(EXTRA_CPPFLAGS) $(CPPFLAGS)
+NM_CFLAGS = -std=c99 -Wall -Wextra -pthread -Ilib $(ARCH_FLAGS) $(EXTRA_CPPFLAGS) $(CPPFLAGS)
 # Programs link with the C driver: a C++ runtime reference fails the link.
 NM_LDFLAGS = -pthread $(ARCH_LDFLAGS) $(LDFLAGS)
 NM_CXXFLAGS += $(SAN_FLAGS)
@@ -196,11 +199,27 @@ bench:
 	  $(BENCH_BUILD)/nmserve $(BENCH_BUILD)/nmbench $(BENCH_BUILD)/bench/idle $(BENCH_BUILD)/bench/report
 	@sh test/bench/bench.sh $(BENCH_BUILD)
 
-install: $(LIB)
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/netmodels
+# The configuration the library is built with, for its install: the values
+# of every tunable and the models in, as the compiler sees them.
+NM_BUILD_CONFIG := $(BUILD)/include/nm_build_config.h
+$(NM_BUILD_CONFIG): lib/nm_config.h lib/models/models.def lib/build_config.sh
+	@mkdir -p $(@D)
+	sh lib/build_config.sh $(NM_FLAGS_NOW) > $@.tmp && mv $@.tmp $@
+
+# One version, read from netmodels.h, for netmodels.pc and the CMake package.
+NM_VERSION_PART = $(shell sed -n 's/^\#define NM_VERSION_$(1) \([0-9]*\)$$/\1/p' lib/netmodels.h)
+NM_VERSION = $(call NM_VERSION_PART,MAJOR).$(call NM_VERSION_PART,MINOR).$(call NM_VERSION_PART,PATCH)
+NM_CMAKE_DIR = $(DESTDIR)$(PREFIX)/lib/cmake/netmodels
+NM_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(NM_VERSION)|g' \
+           -e 's|@VERSION_MAJOR@|$(call NM_VERSION_PART,MAJOR)|g' -e 's|@VERSION_MINOR@|$(call NM_VERSION_PART,MINOR)|g'
+
+install: $(LIB) $(NM_BUILD_CONFIG)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/netmodels $(NM_CMAKE_DIR)
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 lib/netmodels.h lib/netmodels.hpp lib/nm_config.h $(DESTDIR)$(PREFIX)/include/netmodels/
-	sed -e 's|@PREFIX@|$(PREFIX)|' lib/netmodels.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/netmodels.pc
+	install -m 644 lib/netmodels.h lib/netmodels.hpp lib/nm_config.h $(NM_BUILD_CONFIG) $(DESTDIR)$(PREFIX)/include/netmodels/
+	$(NM_SUBST) lib/netmodels.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/netmodels.pc
+	$(NM_SUBST) lib/netmodelsConfig.cmake.in > $(NM_CMAKE_DIR)/netmodelsConfig.cmake
+	$(NM_SUBST) lib/netmodelsConfigVersion.cmake.in > $(NM_CMAKE_DIR)/netmodelsConfigVersion.cmake
 
 clean:
 	rm -rf build

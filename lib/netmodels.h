@@ -20,6 +20,26 @@
 #include <stddef.h>
 #include "nm_config.h"
 
+/* ---- version and build compatibility ------------------------------------
+ * Until 1.0 a minor release may change the source and binary interface
+ * (README.md: versions). The layout of nm_request depends on NM_MAX_HEADERS,
+ * and every public struct on the version: nm_run is renamed after both
+ * (nm_run_v0_2_headers24), a symbol the library defines once, so a program
+ * compiled against another version or configuration than its library fails
+ * to link instead of crashing at its first request. NM_MAX_HEADERS must be
+ * a plain number for that name (an installed library's is: nm_build_config.h). */
+#define NM_VERSION_MAJOR 0
+#define NM_VERSION_MINOR 2
+#define NM_VERSION_PATCH 0
+#ifdef NM_BUILT_MAX_HEADERS
+#define NM_LAYOUT_HEADERS NM_BUILT_MAX_HEADERS
+#else
+#define NM_LAYOUT_HEADERS NM_MAX_HEADERS
+#endif
+#define NM_LAYOUT_NAME_(major, minor, headers) nm_run_v##major##_##minor##_headers##headers
+#define NM_LAYOUT_NAME(major, minor, headers) NM_LAYOUT_NAME_(major, minor, headers)
+#define nm_run NM_LAYOUT_NAME(NM_VERSION_MAJOR, NM_VERSION_MINOR, NM_LAYOUT_HEADERS)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -91,8 +111,9 @@ int nm_model_stat(int i, const char **name, unsigned long *value);
 /* The poller a server runs on ("epoll", ...), or "none" for blocking models. */
 const char *nm_server_poller(const nm_server *srv);
 /* Ask a running server to stop: stop accepting, finish answers in flight,
- * return from nm_run. Async-signal-safe; NULL stops every running server. */
-void nm_server_stop(nm_server *srv);
+ * return from nm_run. Async-signal-safe; NULL stops every running server.
+ * The pointer on_ready hands over will do (it only raises a flag). */
+void nm_server_stop(const nm_server *srv);
 
 /* ---- Your own descriptors, timers and work in the server's loop ----
  * A server runs these on one thread of its own: an event model on its main
@@ -153,7 +174,8 @@ const char *nm_proactor_kind(const char *mode);
 void nm_config_init(nm_config *cfg);
 
 /* Run `model` until stopped. Returns NM_OK, NM_ERR_SYSTEM or NM_ERR_USAGE;
- * on NM_ERR_USAGE, nm_last_error() says why in one line. */
+ * on NM_ERR_USAGE, nm_last_error() says why in one line. (The name the
+ * linker sees carries the layout: see the top of this file.) */
 int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler);
 const char *nm_last_error(void);
 

@@ -16,6 +16,12 @@
 #if __has_include("nm_user_config.h")
 #include "nm_user_config.h"
 #endif
+/* An installed library: `make install` writes beside this header the
+ * values it was built with; a program's own value of any of them that
+ * differs (nm_user_config.h, -D) is an #error naming the macro. */
+#if __has_include("nm_build_config.h")
+#include "nm_build_config.h"
+#endif
 #endif
 
 /* Connections open at once (one small slot each, no buffer while idle). */

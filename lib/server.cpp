@@ -43,12 +43,13 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->max_conns = NM_MAX_CONNS;
 }
 
-extern "C" void nm_server_stop(nm_server *srv)
+extern "C" void nm_server_stop(const nm_server *srv)
 {
     /* atomic stores and loads: read by every thread of a model, and
-     * lock-free, so still async-signal-safe */
+     * lock-free, so still async-signal-safe; every server is a slot of
+     * the writable nm_server_slots, whatever pointer names it */
     if (srv) {
-        __atomic_store_n(&srv->stopping, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&const_cast<nm_server *>(srv)->stopping, 1, __ATOMIC_RELAXED);
         return;
     }
     for (int i = 0; i < NM_MAX_SERVERS; i++)
@@ -204,7 +205,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
 {
     last_error[0] = 0;
     const nm_model *m = find_model(model ? model : "");
-    if (!m) return usage_error("unknown model '%s' (nmserve --list names them)", model ? model : "");
+    if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", model ? model : "");
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
     if (cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
         return usage_error("%s", "unknown protocol");

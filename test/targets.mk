@@ -10,11 +10,14 @@ export NM_REQUIRE_TARGETS NM_RUN_PREFIX
 NM_TARGETS ?= $(sort $(basename $(notdir $(wildcard toolchains/*.mk))))
 
 # The compiler, its flags and the model selection are part of every library
-# object: changing any of them (NM_MODELS, a fragment's ARCH_FLAGS, CXXFLAGS)
-# rebuilds the objects instead of mixing old and new ones.
+# object: changing any of them (NM_MODELS, a fragment's ARCH_FLAGS, CPPFLAGS,
+# CXXFLAGS) rebuilds the objects, the programs' objects compiled against the
+# same configuration, and the configuration an install records, instead of
+# mixing old and new ones.
 NM_FLAGS_STAMP := $(BUILD)/build.flags
 NM_FLAGS_NOW = $(CXX) $(NM_CXXFLAGS) $(CXXFLAGS)
-$(LIB_OBJS): $(NM_FLAGS_STAMP)
+NM_PROGRAM_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(wildcard demos/*.c demos/*.cpp test/*.c test/*.cpp test/*/*.c test/*/*.cpp)))
+$(LIB_OBJS) $(NM_PROGRAM_OBJS) $(NM_BUILD_CONFIG): $(NM_FLAGS_STAMP)
 $(NM_FLAGS_STAMP): FORCE
 	@mkdir -p $(@D)
 	@echo '$(NM_FLAGS_NOW)' | cmp -s - $@ || echo '$(NM_FLAGS_NOW)' > $@

@@ -266,9 +266,21 @@ static int http_close_head(nm_response *res, size_t body_len)
     return put(res, &l);
 }
 
+/* A person at a terminal (curl, a browser) sees why: the reason, a line. */
+static size_t http_error_body(int status, char *out, size_t cap)
+{
+    const char *why = reason(status);
+    size_t n = strlen(why);
+    if (status < 400 || n + 1 > cap) return 0;
+    memcpy(out, why, n);
+    out[n] = '\n';
+    return n + 1;
+}
+
 const nm_protocol nm_proto_http = {
     "http", http_parse, http_open_head, http_header, http_close_head,
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 20\r\nConnection: close\r\n\r\nService Unavailable\n",
+    http_error_body,
 };
 
 unsigned nm_utoa(char *dst, unsigned long long v)

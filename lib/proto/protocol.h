@@ -37,6 +37,10 @@ struct nm_protocol {
     /* The bytes sent to a connection refused before any request was read,
      * without a buffer (NULL: just close). */
     const char *refusal;
+    /* The body of an error answer the library makes itself (refused input,
+     * a failed handler) into out[0, cap); returns its length (0: none;
+     * NULL: never a body). */
+    size_t (*error_body)(int status, char *out, size_t cap);
 };
 
 extern const nm_protocol nm_proto_http;

@@ -70,7 +70,7 @@ static int resp_body(nm_response *res, const void *data, size_t len, int by_ref)
     if (res->phase > 1 || resp_open(res)) return -1;
     res->phase = 2;
     if (proto_of(res->conn)->close_head(res, len)) res->failed = 1;
-    else if (len && !res->req->head)
+    else if (len && !(res->req && res->req->head))   /* no request: refused input */
         res->failed = (by_ref ? nm_out_static(res->conn, data, len)
                               : nm_out_write(res->conn, data, len)) != 0;
     return res->failed ? -1 : 0;
@@ -98,13 +98,15 @@ static void resp_begin(nm_response *res, nm_conn *c, const nm_request *req, int 
     if (!c->out_count) c->write_since = nm_conn_clock(c);
 }
 
-/* Queue a bodiless answer with `status` and close after it. When even that
- * does not fit, the connection is dropped. */
+/* Queue an answer with `status` and the protocol's short body for it, and
+ * close after it. When even that does not fit, the connection is dropped. */
 static void answer_and_close(nm_conn *c, const nm_request *req, int status)
 {
     nm_response res;
+    char body[64];
+    size_t n = proto_of(c)->error_body ? proto_of(c)->error_body(status, body, sizeof(body)) : 0;
     resp_begin(&res, c, req, status, 0);
-    if (resp_body(&res, 0, 0, 0)) {
+    if (resp_body(&res, body, n, 0)) {
         nm_out_rollback(c, res.mark);
         c->flags |= NM_CF_DEAD;
     }

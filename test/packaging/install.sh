@@ -1,20 +1,187 @@
 #!/bin/sh
-# install.sh - `make install` into a scratch DESTDIR, then build the C demo
-# against the installed library, headers and netmodels.pc, as a user would.
-set -e
-dest=${TMPDIR:-/tmp}/nm-install.$$
-trap 'rm -rf "$dest"' EXIT
-make --no-print-directory -s install DESTDIR="$dest" PREFIX=/usr > /dev/null
-pc=$dest/usr/lib/pkgconfig/netmodels.pc
-test -f "$dest/usr/lib/libnetmodels.a"
-test -f "$dest/usr/include/netmodels/netmodels.h"
-test -f "$dest/usr/include/netmodels/netmodels.hpp"
-test -f "$dest/usr/include/netmodels/nm_config.h"
-grep -q '^Libs: .*-lnetmodels' "$pc"
-# pkg-config may be absent: read the flags from the file the same way it would
-cflags=$(sed -n 's/^Cflags: //p' "$pc" | sed "s|\${includedir}|$dest/usr/include/netmodels|")
-libs=$(sed -n 's/^Libs: //p' "$pc" | sed "s|\${libdir}|$dest/usr/lib|")
-cc -std=c99 $cflags demos/firmware.c -o "$dest/firmware" $libs
-"$dest/firmware" 0 nosuchmodel 2> "$dest/err" && exit 1
-grep -q "unknown model" "$dest/err"
-echo "installed library, headers and netmodels.pc build a C program"
+# install.sh - `make install` keeps the configuration the library was built
+# with, and programs are built against the install as a user would build
+# them: through pkg-config and through CMake, on the host and for armhf
+# (run under qemu-arm).
+#
+# The library is built apart (build/host/install*), with NM_MODELS=epoll
+# and an nm_user_config.h of its own (NM_MAX_HEADERS 16) found through
+# CPPFLAGS. Checked: the installed nm_build_config.h says 16; a program
+# compiled against the install serves a request of 16 headers; one
+# compiling with another NM_MAX_HEADERS (-D, or its own nm_user_config.h)
+# fails to compile, and one compiled against the default headers fails to
+# link, each naming the mismatch; CPPFLAGS reaches the objects and a new
+# value rebuilds them; netmodels.pc and the CMake package say the same.
+# The armhf part is skipped in one line without its compiler or qemu-arm
+# (unless NM_REQUIRE_TARGETS names armhf).
+MAKE=${MAKE:-make}
+B=build/host/install
+tmp=${TMPDIR:-/tmp}/nm-install.$$
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/other" "$B-config"
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+ok() { echo "ok   $*"; }
+
+# The library's own configuration, in a directory CPPFLAGS names (written
+# only when it changes, so that a second run rebuilds nothing).
+cfg='#define NM_MAX_HEADERS 16'
+[ "$(cat "$B-config/nm_user_config.h" 2> /dev/null)" = "$cfg" ] || echo "$cfg" > "$B-config/nm_user_config.h"
+echo '#define NM_MAX_HEADERS 24' > "$tmp/other/nm_user_config.h"
+version=$(sed -n 's/^#define NM_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' lib/netmodels.h | paste -sd. -)
+
+# install BUILD DEST [make args]: build and install the library with that configuration.
+install_lib() {
+    b=$1 dest=$2
+    shift 2
+    $MAKE --no-print-directory -j2 BUILD="$b" NM_MODELS=epoll CPPFLAGS="-I$PWD/$B-config" "$@" \
+        install DESTDIR="$dest" PREFIX=/usr > "$b.log" 2>&1 || { fail "make install (log: $b.log)"; return 1; }
+}
+
+# pc DEST ARGS...: pkg-config on the netmodels.pc under DEST, as for a sysroot;
+# without pkg-config, the same read from the file.
+pc() {
+    dest=$1
+    shift
+    if command -v pkg-config > /dev/null; then
+        PKG_CONFIG_LIBDIR=$dest/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest pkg-config "$@" netmodels
+        return
+    fi
+    f=$dest/usr/lib/pkgconfig/netmodels.pc
+    case $1 in
+        --modversion) sed -n 's/^Version: //p' "$f" ;;
+        --cflags) sed -n 's/^Cflags: //p' "$f" | sed "s|\${includedir}|$dest/usr/include/netmodels|" ;;
+        --libs) sed -n 's/^Libs: //p' "$f" | sed "s|\${libdir}|$dest/usr/lib|" ;;
+    esac
+}
+
+# package DEST: what netmodels.pc says, in the form of cmake/CMakeLists.txt's package.txt.
+package() {
+    cflags=$(pc "$1" --cflags | tr ' ' '\n' | grep .)
+    libs=$(pc "$1" --libs | tr ' ' '\n' | grep .)
+    printf 'version %s\ninclude %s\ndefinitions %s\ncompile options %s\nlibrary %s/libnetmodels.a\nlink options %s\n' \
+        "$(pc "$1" --modversion)" "$(echo "$cflags" | sed -n 's/^-I//p')" "$(echo "$cflags" | sed -n 's/^-D//p' | paste -sd';' -)" \
+        "$(echo "$cflags" | grep -v '^-[ID]' | paste -sd';' -)" "$(echo "$libs" | sed -n 's/^-L//p')" \
+        "$(echo "$libs" | grep -v '^-[Ll]' | paste -sd';' -)"
+}
+
+# cmake_check NAME DEST RUN [cmake args]: configure, build and run cmake/ against DEST.
+cmake_check() {
+    name=$1 dest=$2 run=$3
+    shift 3
+    dir=$tmp/cmake-$name
+    if ! cmake -S test/packaging/cmake -B "$dir" -DNM_WANT_VERSION="$version" -DCMAKE_PREFIX_PATH="$dest/usr" \
+            "$@" > "$dir.log" 2>&1 || ! cmake --build "$dir" >> "$dir.log" 2>&1; then
+        fail "$name: the CMake project does not build against the install:"; tail -5 "$dir.log"; return
+    fi
+    $run "$dir/selfserve" epoll > "$dir.out" 2>&1 && grep -q "NM_MAX_HEADERS=16" "$dir.out" &&
+        ok "$name: CMake's netmodels::netmodels builds a program that serves: $(tail -1 "$dir.out")" ||
+        { fail "$name: the CMake-built program:"; cat "$dir.out"; }
+    package "$dest" > "$dir.pc.txt"
+    cmp -s "$dir/package.txt" "$dir.pc.txt" && ok "$name: netmodels.pc and the CMake package say the same" ||
+        { fail "$name: netmodels.pc and the CMake package differ:"; diff "$dir.pc.txt" "$dir/package.txt"; }
+}
+
+# ---- host ------------------------------------------------------------------
+dest=$tmp/host
+if install_lib "$B" "$dest"; then
+    inc=$dest/usr/include/netmodels
+    for f in lib/libnetmodels.a include/netmodels/netmodels.h include/netmodels/netmodels.hpp \
+             include/netmodels/nm_config.h include/netmodels/nm_build_config.h lib/pkgconfig/netmodels.pc \
+             lib/cmake/netmodels/netmodelsConfig.cmake lib/cmake/netmodels/netmodelsConfigVersion.cmake; do
+        [ -f "$dest/usr/$f" ] || fail "not installed: $f"
+    done
+    grep -qx '#define NM_BUILT_MAX_HEADERS 16' "$inc/nm_build_config.h" &&
+        grep -qx '#define NM_BUILD_MODELS "epoll"' "$inc/nm_build_config.h" &&
+        ok "nm_build_config.h: NM_MAX_HEADERS 16 (nm_user_config.h through CPPFLAGS), models epoll" ||
+        fail "nm_build_config.h does not hold the build's configuration: $(grep -E 'BUILT_MAX_HEADERS|BUILD_MODELS' "$inc/nm_build_config.h")"
+    [ "$(pc "$dest" --modversion)" = "$version" ] && ok "netmodels.pc: Version $version, as netmodels.h" ||
+        fail "netmodels.pc says version $(pc "$dest" --modversion), netmodels.h $version"
+
+    # shellcheck disable=SC2046
+    if cc -std=c99 -Wall -Wextra -Werror $(pc "$dest" --cflags) test/packaging/selfserve.c -o "$tmp/selfserve" \
+            $(pc "$dest" --libs) 2> "$tmp/cc.err"; then
+        "$tmp/selfserve" epoll > "$tmp/out" 2>&1 && grep -q "NM_MAX_HEADERS=16" "$tmp/out" &&
+            ok "pkg-config: a C program built against the install serves: $(tail -1 "$tmp/out")" ||
+            { fail "the program built against the install:"; cat "$tmp/out"; }
+        "$tmp/selfserve" nosuchmodel > "$tmp/out" 2>&1 && fail "an unknown model ran"
+        grep -q "unknown model" "$tmp/out" || fail "an unknown model: $(cat "$tmp/out")"
+    else
+        fail "pkg-config: the C program does not build against the install:"; head -5 "$tmp/cc.err"
+    fi
+
+    # Another configuration than the library's: caught at compile time, naming the macro...
+    if cc -std=c99 -DNM_MAX_HEADERS=24 $(pc "$dest" --cflags) -c test/packaging/selfserve.c -o "$tmp/x.o" 2> "$tmp/cc.err"; then
+        fail "-DNM_MAX_HEADERS=24 against a library built with 16 compiles"
+    else
+        grep -q 'NM_MAX_HEADERS: .* not the 16' "$tmp/cc.err" && ok "-DNM_MAX_HEADERS=24 against the install: $(grep -o 'NM_MAX_HEADERS: [^"]*' "$tmp/cc.err" | head -1)" ||
+            { fail "-DNM_MAX_HEADERS=24 fails without naming the macro:"; head -3 "$tmp/cc.err"; }
+    fi
+    if cc -std=c99 $(pc "$dest" --cflags) -I"$tmp/other" -c test/packaging/selfserve.c -o "$tmp/x.o" 2> "$tmp/cc.err"; then
+        fail "a program's own nm_user_config.h with NM_MAX_HEADERS 24 compiles against a library built with 16"
+    else
+        grep -q 'NM_MAX_HEADERS: .* not the 16' "$tmp/cc.err" && ok "a program's own nm_user_config.h that disagrees: an #error naming NM_MAX_HEADERS" ||
+            { fail "a disagreeing nm_user_config.h fails without naming the macro:"; head -3 "$tmp/cc.err"; }
+    fi
+    # ... and at link time when the headers are not the installed ones.
+    if cc -std=c99 -Ilib test/packaging/selfserve.c -o "$tmp/x" $(pc "$dest" --libs) 2> "$tmp/cc.err"; then
+        fail "a program compiled with NM_MAX_HEADERS 24 links against a library built with 16"
+    else
+        grep -q "undefined reference to .nm_run_v[0-9_]*_headers24" "$tmp/cc.err" &&
+            ok "headers of another configuration: the link fails on $(grep -o 'nm_run_v[0-9_]*_headers24' "$tmp/cc.err" | head -1)" ||
+            { fail "the mismatched link fails without naming the layout:"; head -3 "$tmp/cc.err"; }
+    fi
+
+    if command -v cmake > /dev/null; then
+        cmake_check host "$dest" ""
+        # Until 1.0, another minor version is not this one.
+        major=${version%%.*} minor=$(echo "$version" | cut -d. -f2)
+        for want in "$version:TRUE" "$major.$minor:TRUE" "$major.$((minor + 1)):FALSE" "$((major + 1)).0:FALSE"; do
+            w=${want%:*}
+            printf 'include("%s")\nif(PACKAGE_VERSION_COMPATIBLE)\nmessage("TRUE")\nelse()\nmessage("FALSE")\nendif()\n' \
+                "$dest/usr/lib/cmake/netmodels/netmodelsConfigVersion.cmake" > "$tmp/v.cmake"
+            got=$(cmake -DPACKAGE_FIND_VERSION="$w" -DPACKAGE_FIND_VERSION_MAJOR="${w%%.*}" \
+                -DPACKAGE_FIND_VERSION_MINOR="$(echo "$w" | cut -d. -f2)" -P "$tmp/v.cmake" 2>&1)
+            [ "$got" = "${want#*:}" ] || fail "netmodelsConfigVersion.cmake $version: find_package($w) compatible is $got"
+        done
+        [ "$major" -eq 0 ] && [ "$minor" -gt 0 ] && w=$major.$((minor - 1)) && got=$(cmake -DPACKAGE_FIND_VERSION="$w" \
+            -DPACKAGE_FIND_VERSION_MAJOR="$major" -DPACKAGE_FIND_VERSION_MINOR=$((minor - 1)) -P "$tmp/v.cmake" 2>&1) &&
+            { [ "$got" = FALSE ] || fail "netmodelsConfigVersion.cmake $version: find_package($w) compatible is $got"; }
+        ok "netmodelsConfigVersion.cmake: $version meets $version and $major.$minor, no other minor before 1.0"
+    else
+        fail "cmake is not installed (make deps)"
+    fi
+fi
+
+# CPPFLAGS reaches the objects, and a new value of it rebuilds them.
+for h in 16 12; do
+    $MAKE --no-print-directory BUILD="$B-stamp" CXXFLAGS=-O0 CPPFLAGS="-DNM_MAX_HEADERS=$h" "$B-stamp/obj/lib/server.o" \
+        > "$B-stamp.log" 2>&1 || fail "CPPFLAGS=-DNM_MAX_HEADERS=$h: server.o does not build (log: $B-stamp.log)"
+    nm "$B-stamp/obj/lib/server.o" 2> /dev/null | grep -q " T nm_run_v[0-9_]*_headers$h$" ||
+        fail "CPPFLAGS=-DNM_MAX_HEADERS=$h: server.o defines $(nm "$B-stamp/obj/lib/server.o" | grep -o 'nm_run_v.*')"
+done
+ok "CPPFLAGS=-DNM_MAX_HEADERS=16, then 12: server.o rebuilt for each"
+
+# ---- armhf -------------------------------------------------------------------
+if ! command -v arm-linux-gnueabihf-gcc > /dev/null || ! command -v qemu-arm > /dev/null; then
+    case " ${NM_REQUIRE_TARGETS:-} " in
+        *" armhf "*) fail "armhf: required, but arm-linux-gnueabihf-gcc or qemu-arm is not installed" ;;
+        *) echo "skip armhf: arm-linux-gnueabihf-gcc or qemu-arm is not installed (make deps)" ;;
+    esac
+else
+    dest=$tmp/armhf
+    if install_lib "$B-armhf" "$dest" TARGET=armhf CXXFLAGS=-Os; then
+        # shellcheck disable=SC2046
+        if arm-linux-gnueabihf-gcc -std=c99 -Wall -Werror -Os $(pc "$dest" --cflags) test/packaging/selfserve.c \
+                -o "$tmp/selfserve-armhf" -static $(pc "$dest" --libs) 2> "$tmp/cc.err"; then
+            qemu-arm "$tmp/selfserve-armhf" epoll > "$tmp/out" 2>&1 && grep -q "NM_MAX_HEADERS=16" "$tmp/out" &&
+                ok "armhf: pkg-config with a sysroot, -static, under qemu-arm: $(tail -1 "$tmp/out")" ||
+                { fail "armhf: the program under qemu-arm:"; cat "$tmp/out"; }
+        else
+            fail "armhf: the C program does not build against the install:"; head -5 "$tmp/cc.err"
+        fi
+        command -v cmake > /dev/null &&
+            cmake_check armhf "$dest" qemu-arm -DCMAKE_TOOLCHAIN_FILE="$PWD/test/packaging/cmake/armhf.cmake" -DNM_SYSROOT="$dest"
+    fi
+fi
+[ $fails -eq 0 ]

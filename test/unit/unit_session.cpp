@@ -185,7 +185,7 @@ static int left_about(unsigned want)
 }
 
 #define OK_HELLO "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHello"
-#define ERR_500 "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+#define ERR_500 "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 22\r\nConnection: close\r\n\r\nInternal Server Error\n"
 
 TEST(session_answers_and_goes_idle_without_buffers)
 {
@@ -480,9 +480,20 @@ TEST(session_refused_input_gets_status_and_close)
     REQUIRE(setup(&nm_proto_http) == 0);
     REQUIRE(send_str("GET / HTTP/1.1\nHost: h\r\n\r\n") == 0);
     CHECK_EQ(nm_session_drive(conn), 0);
-    CHECK(peer_gets("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+    CHECK(peer_gets("HTTP/1.1 400 Bad Request\r\nContent-Length: 12\r\nConnection: close\r\n\r\nBad Request\n"));
     CHECK_EQ(srv.own_counters.errors, 1);
     CHECK_EQ(srv.own_counters.requests, 0);
+    teardown();
+}
+
+/* An answer the library makes itself says why in its body. */
+TEST(session_refusal_has_a_short_body)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK(peer_gets("HTTP/1.1 413 Content Too Large\r\nContent-Length: 18\r\nConnection: close\r\n\r\n"
+                    "Content Too Large\n"));
     teardown();
 }
 
