@@ -7,6 +7,8 @@
  *   GET /thread -> the name of the thread that ran the handler (Linux)
  *   GET /gauge/NAME -> a model's gauge (nm_server_gauge), 404 when it has none
  *   GET /sleep/MS -> answers after the handler slept MS ms (at most 10 s): a slow handler
+ *   GET /subscribe -> "subscribed\n"; with nmserve --tick, each tick then pushes
+ *                 "tick\n" to this connection from the server's loop (nm_send)
  *   otherwise   -> 404
  * Under the echo protocol every request's bytes go back as they came. */
 #include "app.h"
@@ -36,7 +38,7 @@ static int stats(const nm_request *req, nm_response *res)
 {
     nm_stats st;
     nm_server_stats(req->server, &st);
-    char json[512];
+    char json[1024];
     /* "active" counts the other connections: the one asking is open too.
      * The free slots and buffers leave out the asker's slot and input buffer. */
     int n = snprintf(json, sizeof(json),
@@ -49,10 +51,14 @@ static int stats(const nm_request *req, nm_response *res)
     for (int i = 0; n < (int)sizeof(json) - 64 && !nm_model_stat(i, &name, &value); i++)
         n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"%.24s\":%lu", name, value);
     if (app_loop)
-        n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"ticks\":%lu,\"piped\":%lu,\"posted\":%lu,\"overlaps\":%lu",
+        n += snprintf(json + n, sizeof(json) - (size_t)n,
+                      ",\"ticks\":%lu,\"piped\":%lu,\"posted\":%lu,\"overlaps\":%lu,\"pushed\":%lu,\"push_refused\":%lu",
                       __atomic_load_n(&app_loop->ticks, __ATOMIC_RELAXED), __atomic_load_n(&app_loop->piped, __ATOMIC_RELAXED),
-                      __atomic_load_n(&app_loop->posted, __ATOMIC_RELAXED), __atomic_load_n(&app_loop->overlaps, __ATOMIC_RELAXED));
+                      __atomic_load_n(&app_loop->posted, __ATOMIC_RELAXED), __atomic_load_n(&app_loop->overlaps, __ATOMIC_RELAXED),
+                      __atomic_load_n(&app_loop->pushed, __ATOMIC_RELAXED),
+                      __atomic_load_n(&app_loop->push_refused, __ATOMIC_RELAXED));
     n += snprintf(json + n, sizeof(json) - (size_t)n, "}\n");
+    if (n >= (int)sizeof(json)) n = (int)sizeof(json) - 1;   /* cut, never read past it */
     nm_resp_header(res, "Content-Type", "application/json");
     return nm_resp_body(res, json, (size_t)n);
 }
@@ -106,6 +112,10 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
     if (get && is(req->target, "/")) {
         nm_resp_header(res, "Content-Type", "text/plain");
         return nm_resp_body(res, "Hello, World!", 13);
+    }
+    if (get && app_loop && is(req->target, "/subscribe")) {
+        __atomic_store_n(&app_loop->subscriber, req->conn, __ATOMIC_RELEASE);
+        return nm_resp_body(res, "subscribed\n", 11);
     }
     if (get && is(req->target, "/stats")) return stats(req, res);
     if (get) {

@@ -58,6 +58,9 @@ typedef struct nm_header { nm_slice name, value; } nm_header;
 
 typedef struct nm_server nm_server;
 typedef struct nm_response nm_response;
+/* A connection, as long as it lives: its slot and the slot's generation, so
+ * an id outliving its connection never names the next one (nm_send). */
+typedef unsigned long long nm_conn_id;
 
 /* One request, as views into the input buffer; valid during the handler call.
  * For the echo protocol only `body` is set (the bytes received). */
@@ -73,6 +76,7 @@ typedef struct nm_request {
     nm_slice body;
     size_t size;                /* bytes the whole request took on the wire */
     nm_server *server;          /* for nm_server_stats() and the like */
+    nm_conn_id conn;            /* the connection it came on (nm_send) */
 } nm_request;
 
 /* The handler: fill `res`, return 0. A non-zero return answers 500. */
@@ -140,6 +144,15 @@ int nm_timer_stop(const nm_server *srv, int id);
 /* Any thread, a signal handler too: call fn on the server's thread soon,
  * in the order posted. 0, or -1 at once when NM_USER_POSTS calls wait. */
 int nm_post(const nm_server *srv, nm_call_fn fn, void *user);
+/* Any thread (not a signal handler): send len bytes (at most NM_SEND_MAX)
+ * to connection `id` outside its handler, e.g. a UART line pushed to a
+ * client. They are copied now into a buffer from the pool and queued on the
+ * connection's own thread behind what it has queued already. 0, or -1 when
+ * the connection is gone, no buffer is free, or the model cannot take
+ * bytes from outside (README: the models whose connections are not served
+ * by a loop of theirs). A queue found full when they arrive drops them,
+ * counted in `errors`. */
+int nm_send(const nm_server *srv, nm_conn_id id, const void *data, size_t len);
 
 /* Run-time settings; nm_config_init() fills in the defaults. */
 typedef struct nm_config {

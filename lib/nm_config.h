@@ -139,6 +139,11 @@
 #ifndef NM_USER_POSTS
 #define NM_USER_POSTS 16
 #endif
+/* nm_send: the most bytes one call sends (they travel in one pooled buffer
+ * with a small header). */
+#ifndef NM_SEND_MAX
+#define NM_SEND_MAX (NM_BUF_SIZE - 64)
+#endif
 
 /* Servers (nm_run calls) running at once in one process. */
 #ifndef NM_MAX_SERVERS

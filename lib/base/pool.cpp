@@ -42,6 +42,11 @@ void nm_pool_put(nm_pool *p, void *elem)
 
 unsigned nm_pool_free(const nm_pool *p) { return p->capacity - __atomic_load_n(&p->in_use, __ATOMIC_RELAXED); }
 
+void *nm_pool_at(const nm_pool *p, unsigned i)
+{
+    return i < __atomic_load_n(&p->bump, __ATOMIC_ACQUIRE) ? (void *)(p->base + (size_t)i * p->elem_size) : 0;
+}
+
 unsigned nm_pool_index(const nm_pool *p, const void *elem)
 {
     return (unsigned)(((const char *)elem - p->base) / p->elem_size);

@@ -32,5 +32,7 @@ void *nm_pool_get(nm_pool *p);          /* NULL when exhausted */
 void nm_pool_put(nm_pool *p, void *elem);
 unsigned nm_pool_free(const nm_pool *p);   /* elements available now (a snapshot) */
 unsigned nm_pool_index(const nm_pool *p, const void *elem);
+/* Element i if it was ever handed out, else NULL (it holds nothing). */
+void *nm_pool_at(const nm_pool *p, unsigned i);
 
 #endif

@@ -70,7 +70,7 @@ static int step(nm_loop *l, nm_conn *c)
     return 0;
 }
 
-static void serve(nm_loop *l, nm_conn *c)
+void nm_lend_serve(nm_loop *l, nm_conn *c)
 {
     int want = step(l, c);
     if (want >= 0) nm_conn_reclaim(l, c, want);
@@ -79,14 +79,14 @@ static void serve(nm_loop *l, nm_conn *c)
 void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)fd; (void)mask;
-    serve(l, (nm_conn *)ctx);
+    nm_lend_serve(l, (nm_conn *)ctx);
 }
 
 void nm_lend_resume(nm_loop *l, nm_conn *c, int want)
 {
     (void)want;   /* what it waits for next is read from its state */
     mark_home(c);
-    serve(l, c);
+    nm_lend_serve(l, c);
 }
 
 void nm_lend_answer(nm_conn *c) { c->srv->drive->answer(c); }

@@ -19,6 +19,9 @@ void nm_conn_lend(nm_loop *l, nm_conn *c);
 void nm_conn_lend_io(nm_loop *l, nm_conn *c);
 /* Take a lent connection back and wait for `want` (0: finished, drop it). */
 void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want);
+/* Write what is queued, read, lend a whole request: a lending loop's
+ * serving of a connection, for its channel and for its kick. */
+NM_CALLBACK void nm_lend_serve(nm_loop *l, nm_conn *c);
 /* The channel callback of a lending loop. */
 NM_CALLBACK void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx);
 /* The loop's on_return: the answers are queued, write them and read on.

@@ -1,4 +1,5 @@
 #include "loop_group.h"
+#include "lend.h"
 #include "../base/pool.h"
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,9 @@ static nm_loop_thread *open_loop_thread(nm_loop_group *g, int index)
     t->thread.stack = 0;
     t->loop->user = t;
     t->loop->conn_fn = g->conn_fn;
+    /* Bytes from outside a handler (nm_send) for the connections it serves
+     * or lends: written as its own answers are. */
+    t->loop->kick = g->conn_fn == nm_serve_io ? nm_loop_serve : g->conn_fn == nm_lend_io ? nm_lend_serve : 0;
     t->loop->on_return = g->on_return;
     return t;
 }

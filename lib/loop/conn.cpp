@@ -32,6 +32,7 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     nm_conn_set_owner(c, 0);
     c->read_phase = NM_RP_HEAD;
     c->read_since = c->write_since = nm_now_ms();
+    __atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);   /* an id of the slot's last connection no longer matches */
     __atomic_store_n(&nm_conn_by_fd[fd], c, __ATOMIC_RELEASE);
     nm_count(s, NM_C_ACTIVE);
     return c;
@@ -47,8 +48,20 @@ void nm_conn_close(nm_conn *c)
     c->in = 0;
     c->out_count = 0;
     __atomic_store_n(&nm_conn_by_fd[c->fd], (nm_conn *)0, __ATOMIC_RELEASE);
+    __atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);   /* its id names no connection now */
     close(c->fd);
     nm_uncount(c->srv, NM_C_ACTIVE);
     nm_pool_put(&nm_conn_pool, c);
 }
 
+
+nm_conn_id nm_conn_id_of(const nm_conn *c)
+{
+    return (nm_conn_id)nm_pool_index(&nm_conn_pool, c) << 32 | nm_conn_gen(c);
+}
+
+nm_conn *nm_conn_of_id(nm_conn_id id)
+{
+    unsigned slot = (unsigned)(id >> 32);
+    return slot < NM_MAX_CONNS ? (nm_conn *)nm_pool_at(&nm_conn_pool, slot) : 0;
+}

@@ -57,6 +57,8 @@ struct nm_conn {
     nm_server *srv;
     void *owner;                    /* the model's: its loop, worker, ... */
     uint8_t read_phase;             /* nm_read_phase */
+    uint32_t gen;                   /* opens and closes of this slot: in its nm_conn_id, so an id
+                                       of a closed connection matches no slot */
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
 };
@@ -70,6 +72,12 @@ nm_conn *nm_conn_open(nm_server *s, int fd);
 /* Return the buffers and the slot, and close the fd. */
 void nm_conn_close(nm_conn *c);
 nm_conn *nm_conn_of_fd(int fd);
+/* A connection's id (its slot and the slot's generation), and back: the
+ * slot, or NULL when the id names no slot; its gen says if it is still that
+ * connection. */
+nm_conn_id nm_conn_id_of(const nm_conn *c);
+nm_conn *nm_conn_of_id(nm_conn_id id);
+static inline uint32_t nm_conn_gen(const nm_conn *c) { return __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE); }
 unsigned nm_conn_free(void);
 
 /* The time a connection's deadlines are read against: a blocking

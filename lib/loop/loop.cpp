@@ -43,6 +43,7 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
     l->posted = 0;
     l->sleeping = l->signalled = l->closed = 0;
     l->svc = 0;
+    l->kick = 0;
     memset(l->ch, 0, sizeof(l->ch));
     if (!nm_wakeup_open(&l->wake)) {
         if (!nm_loop_watch(l, l->wake.rfd, NM_READ, on_wake, 0)) {

@@ -45,6 +45,9 @@ struct nm_loop {
     int signalled;           /* a wakeup is on its way: posters need not send another */
     int closed;              /* nm_loop_close has begun: what arrives now is closed */
     nm_user_svc *svc;        /* the application's watches, timers and posts it runs, or NULL */
+    /* Serve c, which has bytes queued from outside its handler (nm_send);
+     * NULL: this loop's model does not take them. */
+    void (*kick)(nm_loop *l, nm_conn *c);
     nm_event events[NM_MAX_EVENTS];
     nm_channel ch[NM_MAX_FDS];
 };

@@ -47,6 +47,17 @@ int nm_out_static(nm_conn *c, const void *p, size_t n)
     return 0;
 }
 
+int nm_out_take(nm_conn *c, nm_buf *b, uint32_t off, uint32_t len)
+{
+    if (c->out_count == NM_OUT_SEGS) return -1;
+    if (!c->out_count) c->write_since = nm_conn_clock(c);   /* the write deadline runs from now */
+    nm_seg *t = seg_at(c, c->out_count++);
+    t->p = b->data + off;
+    t->len = len;
+    t->buf = b;
+    return 0;
+}
+
 nm_out_mark nm_out_mark_now(const nm_conn *c)
 {
     nm_out_mark m;

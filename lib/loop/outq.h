@@ -14,6 +14,9 @@ struct iovec;
 int nm_out_write(nm_conn *c, const void *p, size_t n);
 /* Append by reference: p must outlive the connection's answer. */
 int nm_out_static(nm_conn *c, const void *p, size_t n);
+/* Append a whole pooled buffer's bytes [off, off + len), which the queue
+ * then owns: 0, or -1 (out of segments; the caller keeps b). */
+int nm_out_take(nm_conn *c, nm_buf *b, uint32_t off, uint32_t len);
 /* Where the queue ends now (segments, length of the last): to roll back to. */
 struct nm_out_mark { uint8_t count; uint32_t len; };
 nm_out_mark nm_out_mark_now(const nm_conn *c);

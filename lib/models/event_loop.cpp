@@ -24,6 +24,7 @@ int nm_model_event_loop(nm_server *s)
         return NM_ERR_SYSTEM;
     }
     l->conn_fn = nm_serve_io;
+    l->kick = nm_loop_serve;
     nm_loop_watch(l, sg.fd, NM_READ, on_signal, &sg);
     nm_loop_watch(l, s->listen_fd, NM_READ, nm_accept_io, 0);
     nm_announce(s);

@@ -10,6 +10,7 @@ static int multiplex(nm_server *s)
     nm_loop *l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
     if (!l) return NM_ERR_SYSTEM;
     nm_loop_watch(l, s->listen_fd, NM_READ, 0, 0);
+    l->kick = nm_loop_serve;
     do {
         int n = nm_loop_wait(l);
         for (int i = 0; i < n; i++) {

@@ -21,6 +21,7 @@ int nm_model_reactor(nm_server *s)
     nm_loop *l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
     if (!l) return NM_ERR_SYSTEM;
     l->conn_fn = connection;
+    l->kick = nm_loop_serve;
     nm_loop_watch(l, s->listen_fd, NM_READ, acceptor, 0);
     do nm_loop_dispatch(l, nm_loop_wait(l));
     while (!nm_loop_tick(l));
