@@ -3,13 +3,15 @@
 # machine lacks. Only the system's package manager is used.
 need=""
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-# The cross targets of make check: a compiler per toolchains/*.mk, qemu-user
+# The cross targets of make check: a compiler per toolchains/*.mk (armel for
+# armel-v6, the ARMv6 boards; mipsel beside mips), qemu-user
 # to run their programs, musl-tools for the musl build. valgrind: memcheck of
 # the unit tests; clang and its runtimes: the fuzz targets (libFuzzer) and the
 # sanitizer builds. pkg-config and cmake: test/packaging/install.sh builds
 # programs against an installed library the two ways users do (the library
 # itself needs neither).
-cross="g++-arm-linux-gnueabihf g++-aarch64-linux-gnu g++-mips-linux-gnu g++-riscv64-linux-gnu qemu-user musl-tools"
+cross="g++-arm-linux-gnueabihf g++-arm-linux-gnueabi g++-aarch64-linux-gnu g++-mips-linux-gnu g++-mipsel-linux-gnu
+       g++-riscv64-linux-gnu qemu-user musl-tools"
 for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils valgrind clang libclang-rt-dev pkg-config cmake $cross; do
     have "$pkg" || need="$need $pkg"
 done

@@ -62,6 +62,9 @@ fi
 
 # Every model: the full suite on its first poller, a short one on the others.
 "$B/nmserve" --list-pollers > "$LOGS/models.txt" 2>&1 || $RUN "$B/nmserve" --list-pollers > "$LOGS/models.txt"
+# NM_TARGET_MODELS (test/targets.mk): these models only.
+[ -n "${NM_TARGET_MODELS:-}" ] && awk -v keep=" $NM_TARGET_MODELS " 'index(keep, " " $1 " ")' "$LOGS/models.txt" \
+    > "$LOGS/models.sel" && mv "$LOGS/models.sel" "$LOGS/models.txt"
 while read -r model pollers; do
     first=1
     for p in $pollers; do

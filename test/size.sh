@@ -5,14 +5,25 @@
 # each pool, and what a firmware (demos/firmware.c, one event model and HTTP,
 # NM_MODELS=$NM_SIZE_MODELS) adds to the same program without the library.
 #
+# The same firmware is built again with the capacities of a small board
+# (NM_SIZE_CONFIG, a user config header: demos/nm_user_config_small.h by
+# default), static libc, beside the defaults.
+#
 # With --check, fail when armhf (Thumb-2) misses its targets: the whole
-# library under 96 KiB of text, the firmware adding under 16 KiB.
+# library under 96 KiB of text, the firmware adding under 16 KiB, and the
+# firmware at the small config under 128 KiB of bss.
 MAKE=${MAKE:-make}
 check=0
 [ "$1" = --check ] && { check=1; shift; }
 models=${NM_SIZE_MODELS:-epoll}
+config=${NM_SIZE_CONFIG:-demos/nm_user_config_small.h}
+if [ ! -f "$config" ]; then
+    echo "size: NM_SIZE_CONFIG: no file $config" >&2
+    exit 2
+fi
 LIB_LIMIT=$((96 * 1024))
 FW_LIMIT=$((16 * 1024))
+SMALL_BSS_LIMIT=$((128 * 1024))
 OS="-Os"
 GC="-Os -ffunction-sections -fdata-sections"
 fails=0
@@ -95,6 +106,21 @@ target() {
         [ $libc = dynamic ] && fw_adds=$((fw_text - $1))
     done
 
+    echo "  the same firmware, static libc, at the defaults and at $config:"
+    row "" text data bss
+    row "defaults (lib/nm_config.h)" "$fw_text" "$fw_data" "$fw_bss"
+    F=$T_BUILD/size-fw-$(basename "$config" .h)   # a build per config: firmware.o follows it too
+    inc="-include $config"
+    small_bss=""
+    if build "$t" "$F" NM_MODELS="$models" CXXFLAGS="$GC $inc" CFLAGS="$GC $inc" LDFLAGS="-Wl,--gc-sections" \
+        "$F/firmware"; then
+        set -- $(sum_size "$T_SIZE" "$F/firmware")
+        small_bss=$3
+        row "${config##*/}" "$1" "$2" "$3"
+    else
+        fails=$((fails + 1))
+    fi
+
     if [ $check = 1 ] && [ "$t" = armhf ]; then
         if [ "$lib_text" -ge $LIB_LIMIT ]; then
             echo "FAIL  armhf library text $lib_text >= $LIB_LIMIT"; fails=$((fails + 1))
@@ -102,7 +128,11 @@ target() {
         if [ "${fw_adds:-$FW_LIMIT}" -ge $FW_LIMIT ]; then
             echo "FAIL  armhf firmware adds ${fw_adds:-?} >= $FW_LIMIT"; fails=$((fails + 1))
         fi
-        [ $fails = 0 ] && echo "ok    armhf: library text $lib_text < $LIB_LIMIT, firmware adds $fw_adds < $FW_LIMIT"
+        if [ "${small_bss:-$SMALL_BSS_LIMIT}" -ge $SMALL_BSS_LIMIT ]; then
+            echo "FAIL  armhf firmware at $config: bss ${small_bss:-?} >= $SMALL_BSS_LIMIT"; fails=$((fails + 1))
+        fi
+        [ $fails = 0 ] && echo "ok    armhf: library text $lib_text < $LIB_LIMIT, firmware adds $fw_adds < $FW_LIMIT," \
+            "firmware bss at $config $small_bss < $SMALL_BSS_LIMIT"
     fi
 }
 

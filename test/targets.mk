@@ -3,6 +3,8 @@
 # scripts ask of a target, and `make size`.
 NM ?= $(CROSS_COMPILE)nm
 SIZE ?= $(CROSS_COMPILE)size
+READELF ?= $(CROSS_COMPILE)readelf
+OBJDUMP ?= $(CROSS_COMPILE)objdump
 # Settings of the check scripts may be given on the make command line too.
 export NM_REQUIRE_TARGETS NM_RUN_PREFIX
 
@@ -28,10 +30,30 @@ ifneq ($(TARGET)$(CROSS_COMPILE),host)
 all: $(DEMOS) $(TESTS)
 endif
 
+# Settings a fragment may give for the checks of its target (test/targets.sh):
+#   QEMU              the emulator, with -cpu the CPU of the board the target
+#                     stands for: every check runs there
+#   NM_TARGET_MODELS  the models whose conformance runs (empty: every model;
+#                     `make check NM_TARGET_MODELS=` runs all on every target)
+#   NM_SMOKE_CPUS     CPUs of further boards the same build serves: unit
+#                     tests, invariants and NM_SMOKE_MODELS run on each too
+#   NM_REFUSED_CPUS   CPUs of boards the build is not for: it must die there
+#                     (SIGILL), and run under QEMU
+#   NM_ARM_ARCH       every object's ARM architecture tag (readelf -A), in
+#                     the ARM instruction set only (no Thumb code), with
+#                     every atomic inline (no __sync_*/__atomic_* call)
+# The representative set of a smoke run: an event model, a thread model,
+# two process models (one takes accept() under the process-shared robust
+# lock) and the fiber (the assembly context switch).
+NM_SMOKE_MODELS ?= epoll thread_pool process_pool_reactors prefork_locked_accept fiber
+
 # What test/targets.sh and test/size.sh need to know of TARGET, as shell
 # assignments.
 nm-target-info:
-	@echo "T_CC='$(CC)'; T_QEMU='$(QEMU)'; T_NM='$(NM)'; T_SIZE='$(SIZE)'; T_BUILD='$(BUILD)'"
+	@echo "T_CC='$(CC)'; T_QEMU='$(QEMU)'; T_NM='$(NM)'; T_SIZE='$(SIZE)'; T_BUILD='$(BUILD)'; \
+	  T_READELF='$(READELF)'; T_OBJDUMP='$(OBJDUMP)'; T_MODELS='$(NM_TARGET_MODELS)'; \
+	  T_SMOKE_CPUS='$(NM_SMOKE_CPUS)'; T_SMOKE_MODELS='$(NM_SMOKE_MODELS)'; \
+	  T_REFUSED_CPUS='$(NM_REFUSED_CPUS)'; T_ARM_ARCH='$(NM_ARM_ARCH)'"
 
 nm-models:
 	@echo $(NM_ALL_MODELS)

@@ -14,10 +14,17 @@
 # on its first poller. Its archive is audited with its own nm. A target whose
 # compiler or emulator is missing is skipped in one line, and fails the run
 # when it is named in NM_REQUIRE_TARGETS.
+#
+# Boards: a fragment's QEMU names the CPU of the board the target stands for;
+# NM_TARGET_MODELS narrows the models of its run, NM_SMOKE_CPUS adds runs of
+# NM_SMOKE_MODELS on other boards' CPUs, NM_REFUSED_CPUS names CPUs the build
+# must die on, NM_ARM_ARCH the ARM architecture its code must keep to (see
+# test/targets.mk). Each is one more check; a smoke run prints its seconds.
 mode=$1
 build=$2
 shift 2
 MAKE=${MAKE:-make}
+NM_ALL_MODELS=$($MAKE -s --no-print-directory nm-models)
 passed=0
 failed=0
 failures=""
@@ -63,17 +70,78 @@ run_sh() {
     return "$(cat "$2.rc")"
 }
 
-# run_target NAME BUILD QEMU NM CC: the cross checks of one built target.
+# run_target NAME BUILD QEMU NM CC [MODELS]: the cross checks of one built
+# target (MODELS: these models' conformance only; empty: every model).
 run_target() {
     mkdir -p "$2/test/logs"
     log=$2/test/logs/run.log
     start=$(date +%s)
+    for m in ${6:-}; do
+        case " $NM_ALL_MODELS " in
+            *" $m "*) ;;
+            *) fail "target $1: NM_TARGET_MODELS names no model '$m'; there are: $NM_ALL_MODELS" "$1"; return ;;
+        esac
+    done
     NM_RUN_PREFIX=$3 NM_DRIVER=$HOST_BUILD NM_POLLERS=first NM_SUITE=short NM_SKIP_STATIC=1 NM_NM=$4 NM_CC=$5 \
-        run_sh "$2" "$log"
+        NM_TARGET_MODELS=${6:-} run_sh "$2" "$log"
     rc=$?
     add "$log"
     [ $rc -ne 0 ] && failures="$failures $1"
-    echo "      $1: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1) in $(( $(date +%s) - start )) s"
+    echo "      $1: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1) in $(( $(date +%s) - start )) s${6:+ (models: $6)}"
+}
+
+# refused BUILD QEMU CPU: the build runs under QEMU (its board's CPU) and
+# dies of SIGILL (status 128 + 4) under CPU, an older core it is not for.
+refused() {
+    $2 "$1/nmserve" --list > /dev/null || { echo "FAIL: $1/nmserve --list fails under $2"; return 1; }
+    echo "ok: $1/nmserve --list runs under $2"
+    (ulimit -c 0; exec timeout 60 ${2%% *} -cpu "$3" "$1/nmserve" --list) > /dev/null 2>&1
+    rc=$?
+    if [ $rc -ne 132 ]; then
+        echo "FAIL: $1/nmserve --list under ${2%% *} -cpu $3: status $rc, not 132 (SIGILL)"
+        return 1
+    fi
+    echo "ok: under ${2%% *} -cpu $3 it dies of SIGILL (status $rc)"
+}
+
+# arm_arch BUILD ARCH READELF NM OBJDUMP: every object of the library, and
+# nmserve as linked (libc included), has ARM architecture tag ARCH and no
+# Thumb code (no $t mapping symbol), and the library calls no atomic helper:
+# every atomic is an inline ldrex/strex loop.
+arm_arch() {
+    bad=0 n=0
+    for f in $(find "$1/obj/lib" "$1/obj/ports" -name '*.o' | sort) "$1/nmserve"; do
+        n=$((n + 1))
+        arch=$($3 -A "$f" | sed -n 's/^ *Tag_CPU_arch: //p')
+        [ "$arch" = "$2" ] || { echo "FAIL: $f: Tag_CPU_arch '$arch', not $2"; bad=1; }
+        thumb=$($3 -sW "$f" | awk '$8 ~ /^\$t/' | wc -l)
+        [ "$thumb" -eq 0 ] || { echo "FAIL: $f: Thumb code ($thumb \$t mapping symbols)"; bad=1; }
+    done
+    calls=$($4 -u "$1/libnetmodels.a" 2> /dev/null | awk '{print $NF}' | grep -E '^__(sync|atomic)_' | sort -u | tr '\n' ' ')
+    [ -z "$calls" ] || { echo "FAIL: $1/libnetmodels.a calls atomic helpers: $calls"; bad=1; }
+    ops=$($5 -d "$1/libnetmodels.a" | grep -oE '\s(ldrex|strex)[bhd]?(eq|ne)?\s' | tr -d ' \t' | sort | uniq -c | tr -s ' \n' ' ')
+    echo "$n files: $2, ARM code only; atomics inline:$ops"
+    return $bad
+}
+
+# board_checks NAME BUILD: the fragment's checks beyond the target's own run
+# (target_info's T_* of NAME).
+board_checks() {
+    for cpu in $T_SMOKE_CPUS; do
+        d=$2/smoke-$cpu
+        mkdir -p "$d/test"
+        ln -sf ../nmserve "$d/nmserve"
+        ln -sf ../../test/unit "$d/test/unit"
+        echo "== target $1 on $cpu (${T_QEMU%% *} -cpu $cpu, $d)"
+        run_target "$1@$cpu" "$d" "${T_QEMU%% *} -cpu $cpu" "$T_NM" "$T_CC" "$T_SMOKE_MODELS"
+    done
+    for cpu in $T_REFUSED_CPUS; do
+        extra "$1" "target $1 refused by $cpu (SIGILL), run by ${T_QEMU#* -cpu }" refused "$2" "$T_QEMU" "$cpu"
+    done
+    if [ -n "$T_ARM_ARCH" ]; then
+        extra "$1" "target $1: ARM $T_ARM_ARCH code, no Thumb, atomics inline" \
+            arm_arch "$2" "$T_ARM_ARCH" "$T_READELF" "$T_NM" "$T_OBJDUMP"
+    fi
 }
 
 # target_info NAME: the target's compiler, emulator, nm and build directory.
@@ -105,7 +173,8 @@ cross_target() {
         grep -E 'error' "$T_BUILD/build.log" | head -8 | sed 's/^/      /'
         return
     fi
-    run_target "$t" "$T_BUILD" "$T_QEMU" "$T_NM" "$T_CC"
+    run_target "$t" "$T_BUILD" "$T_QEMU" "$T_NM" "$T_CC" "$T_MODELS"
+    board_checks "$t" "$T_BUILD"
     checked="$checked $t"
 }
 
@@ -114,7 +183,11 @@ if [ "$mode" = cross ]; then
     HOST_BUILD=build/host
     $MAKE --no-print-directory -j2 TARGET=host "$HOST_BUILD/test/conformance" "$HOST_BUILD/test/invariants" \
         > /dev/null || exit 1
-    run_target "$(basename "$build")" "$build" "${NM_RUN_PREFIX:-$1}" "$2" "$3"
+    mkdir -p "$HOST_BUILD/test/logs"
+    # The fragment's settings, as make (given TARGET) passed them on.
+    eval "$($MAKE -s --no-print-directory nm-target-info)"
+    run_target "$(basename "$build")" "$build" "${NM_RUN_PREFIX:-$1}" "$2" "$3" "$T_MODELS"
+    [ -z "${NM_RUN_PREFIX:-}" ] && board_checks "$(basename "$build")" "$build"
 else
     HOST_BUILD=$build
     echo "== host ($build)"
