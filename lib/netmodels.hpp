@@ -52,6 +52,37 @@ template <class App> int dispatch(const nm_request *req, nm_response *res, void 
     return static_cast<App *>(user)->handle(*req, r);
 }
 
+/* The server's loop runs a member function of an object of yours, no
+ * allocation, no capture: nm::every<App, &App::tick>(srv, 1000, app),
+ * nm::watch<App, &App::on_uart>(srv, fd, NM_EV_READ, app),
+ * nm::post<App, &App::reload>(srv, app) (any thread). Each returns what the
+ * C call does (netmodels.h). */
+template <class T, void (T::*M)(const nm_server *)> void call(const nm_server *srv, void *obj)
+{
+    (static_cast<T *>(obj)->*M)(srv);
+}
+template <class T, void (T::*M)(const nm_server *, int, int)> void io(const nm_server *srv, int fd, int events, void *obj)
+{
+    (static_cast<T *>(obj)->*M)(srv, fd, events);
+}
+template <class T, void (T::*M)(const nm_server *)> int every(const nm_server *srv, unsigned ms, T &obj)
+{
+    return nm_timer_start(srv, ms, 1, &call<T, M>, &obj);
+}
+template <class T, void (T::*M)(const nm_server *)> int after(const nm_server *srv, unsigned ms, T &obj)
+{
+    return nm_timer_start(srv, ms, 0, &call<T, M>, &obj);
+}
+template <class T, void (T::*M)(const nm_server *, int, int)> int watch(const nm_server *srv, int fd, int events, T &obj)
+{
+    return nm_watch(srv, fd, events, &io<T, M>, &obj);
+}
+template <class T, void (T::*M)(const nm_server *)> int post(const nm_server *srv, T &obj)
+{
+    return nm_post(srv, &call<T, M>, &obj);
+}
+inline int send(const nm_server *srv, nm_conn_id to, const char *text) { return nm_send(srv, to, text, strlen(text)); }
+
 /* Run `app` under `model`; returns what nm_run returns. */
 template <class App> int run(const char *model, const nm_config &cfg, App &app)
 {

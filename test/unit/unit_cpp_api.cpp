@@ -66,3 +66,53 @@ TEST(cpp_api_serves_a_class_handler)
     CHECK_EQ(run_rc, NM_OK);
     CHECK_EQ(greeter.calls, 2);
 }
+
+namespace {
+
+/* Member functions of one object, run by the server's loop. */
+struct Board {
+    int ticks = 0, posts = 0;
+    const nm_server *srv = 0;
+    void tick(const nm_server *) { __atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED); }
+    void reload(const nm_server *) { __atomic_fetch_add(&posts, 1, __ATOMIC_RELAXED); }
+    int handle(const nm_request &, nm::Response &res) { return res.body("ok"); }
+};
+
+Board board;
+int board_rc = -1;
+
+void board_ready(const nm_server *srv, int, void *)
+{
+    nm::every<Board, &Board::tick>(srv, 5, board);
+    __atomic_store_n(&board.srv, srv, __ATOMIC_RELEASE);
+}
+
+void *serve_board(void *)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = 0;
+    cfg.on_ready = board_ready;
+    board_rc = nm::run("epoll", cfg, board);
+    return 0;
+}
+
+} // namespace
+
+TEST(cpp_api_runs_member_functions_in_the_servers_loop)
+{
+    pthread_t t;
+    REQUIRE(pthread_create(&t, 0, serve_board, 0) == 0);
+    for (int i = 0; i < 500 && !__atomic_load_n(&board.srv, __ATOMIC_ACQUIRE); i++) tc_sleep_ms(10);
+    REQUIRE(board.srv);
+    int posted = nm::post<Board, &Board::reload>(board.srv, board);   /* from this thread, not the server's */
+    CHECK_EQ(posted, 0);
+    for (int i = 0; i < 500 && (__atomic_load_n(&board.ticks, __ATOMIC_RELAXED) < 3 ||
+                                !__atomic_load_n(&board.posts, __ATOMIC_RELAXED)); i++)
+        tc_sleep_ms(10);
+    CHECK(__atomic_load_n(&board.ticks, __ATOMIC_RELAXED) >= 3);
+    CHECK_EQ(__atomic_load_n(&board.posts, __ATOMIC_RELAXED), 1);
+    nm_server_stop(0);
+    pthread_join(t, 0);
+    CHECK_EQ(board_rc, NM_OK);
+}
