@@ -31,15 +31,26 @@ int run_rc = -1;
 
 void on_ready(const nm_server *, int port, void *) { __atomic_store_n(&ready_port, port, __ATOMIC_RELEASE); }
 
-void *serve(void *)
+/* nm::run(model, cfg, app) on a thread of its own. */
+template <class App> struct serving {
+    const char *model;
+    App *app;
+    void (*on_ready)(const nm_server *, int, void *);
+    int *rc;
+};
+
+template <class App> void *serve_app(void *arg)
 {
+    serving<App> *w = static_cast<serving<App> *>(arg);
     nm_config cfg;
     nm_config_init(&cfg);
     cfg.port = 0;
-    cfg.on_ready = on_ready;
-    run_rc = nm::run("reactor", cfg, greeter);
+    cfg.on_ready = w->on_ready;
+    *w->rc = nm::run(w->model, cfg, *w->app);
     return 0;
 }
+
+serving<Greeter> greeting = { "reactor", &greeter, on_ready, &run_rc };
 
 } // namespace
 
@@ -47,7 +58,7 @@ TEST(cpp_api_serves_a_class_handler)
 {
     pthread_t t;
     ready_port = 0;
-    REQUIRE(pthread_create(&t, 0, serve, 0) == 0);
+    REQUIRE(pthread_create(&t, 0, serve_app<Greeter>, &greeting) == 0);
     for (int i = 0; i < 500 && !__atomic_load_n(&ready_port, __ATOMIC_ACQUIRE); i++) tc_sleep_ms(10);
     REQUIRE(ready_port);
     tc_conn c;
@@ -87,22 +98,14 @@ void board_ready(const nm_server *srv, int, void *)
     __atomic_store_n(&board.srv, srv, __ATOMIC_RELEASE);
 }
 
-void *serve_board(void *)
-{
-    nm_config cfg;
-    nm_config_init(&cfg);
-    cfg.port = 0;
-    cfg.on_ready = board_ready;
-    board_rc = nm::run("epoll", cfg, board);
-    return 0;
-}
+serving<Board> boarding = { "epoll", &board, board_ready, &board_rc };
 
 } // namespace
 
 TEST(cpp_api_runs_member_functions_in_the_servers_loop)
 {
     pthread_t t;
-    REQUIRE(pthread_create(&t, 0, serve_board, 0) == 0);
+    REQUIRE(pthread_create(&t, 0, serve_app<Board>, &boarding) == 0);
     for (int i = 0; i < 500 && !__atomic_load_n(&board.srv, __ATOMIC_ACQUIRE); i++) tc_sleep_ms(10);
     REQUIRE(board.srv);
     int posted = nm::post<Board, &Board::reload>(board.srv, board);   /* from this thread, not the server's */
