@@ -55,11 +55,6 @@ void nm_conn_close(nm_conn *c)
 }
 
 
-nm_conn_id nm_conn_id_of(const nm_conn *c)
-{
-    return (nm_conn_id)nm_pool_index(&nm_conn_pool, c) << 32 | nm_conn_gen(c);
-}
-
 nm_conn *nm_conn_of_id(nm_conn_id id)
 {
     unsigned slot = (unsigned)(id >> 32);

@@ -247,7 +247,8 @@ static void drop_conns(nm_loop *l, int idle_only)
 void nm_loop_run_posted(nm_loop *l)
 {
     take_posts(l);
-    if (l->svc) nm_user_run(l->svc, l->now);
+    nm_user_svc *u = l->svc;
+    if (u && (u->next_due <= l->now || __atomic_load_n(&u->tail, __ATOMIC_RELAXED) != u->head)) nm_user_run(u, l->now);
 }
 
 int nm_loop_tick(nm_loop *l)
