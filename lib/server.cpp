@@ -189,12 +189,12 @@ static void release_server(nm_server *s)
 static int refuse_listener(const nm_server *s, const nm_model *m)
 {
     int per_child = (m->flags & NM_MODEL_REUSEPORT) && !(s->port && s->port->wakes_one_of_shared);
-    const char *kind = s->cfg.listen_fd >= 0 ? "a listener handed in (listen fd)"
+    const char *kind = s->cfg.listen_fd >= 0 ? "a listener handed in"
                        : s->cfg.host && !strncmp(s->cfg.host, "unix:", 5) ? "a Unix socket" : 0;
     if (!per_child || !kind) return 0;
     snprintf(last_error, sizeof(last_error), "model %s%s%s opens a SO_REUSEPORT listener in each process, impossible on %s%s",
              m->name, s->port ? " on poller " : "", s->port ? s->port->name : "", kind,
-             s->port ? " (epoll shares one listener)" : "");
+             s->port ? " (on epoll the processes share one)" : "");
     return NM_ERR_USAGE;
 }
 
