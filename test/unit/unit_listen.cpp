@@ -111,18 +111,29 @@ static void *serve(void *arg)
     return 0;
 }
 
-/* nm_run in a thread until it serves one request on what cfg names, then stopped. */
-static int serve_once(run_args *a, tc_server *where)
+/* nm_run of `model` in a thread, on `host` or the listener `fd`, until it
+ * has served one request at `addr` (as a server announces it), then stopped. */
+static int serve_once(const char *model, const char *host, int fd, const char *addr)
 {
+    run_args a;
+    a.model = model;
+    nm_config_init(&a.cfg);
+    if (host) a.cfg.host = host;
+    a.cfg.listen_fd = fd;
+    a.cfg.on_ready = on_ready;
+    tc_server where;
+    memset(&where, 0, sizeof(where));
+    snprintf(where.addr, sizeof(where.addr), "%s", addr);
+    const char *colon = strrchr(addr, ':');
+    where.port = strncmp(addr, "unix:", 5) && colon ? atoi(colon + 1) : 0;
     pthread_t t;
     ready = 0;
     run_rc = -1;
-    a->cfg.on_ready = on_ready;
-    if (pthread_create(&t, 0, serve, a)) return -1;
+    if (pthread_create(&t, 0, serve, &a)) return -1;
     for (int i = 0; i < 500 && !__atomic_load_n(&ready, __ATOMIC_ACQUIRE); i++) tc_sleep_ms(10);
-    tc_target(where);
+    tc_target(&where);
     char body[32];
-    int st = tc_get(where->port, "/", body, sizeof(body));
+    int st = tc_get(where.port, "/", body, sizeof(body));
     nm_server_stop(0);
     pthread_join(t, 0);
     return st == 200 && run_rc == NM_OK ? 0 : -1;
@@ -134,26 +145,18 @@ TEST(listen_fd_handed_in_is_served_and_left_open)
 {
     int fd = tc_listen("127.0.0.1");
     REQUIRE(fd >= 0);
-    run_args a;
-    a.model = "epoll";
-    nm_config_init(&a.cfg);
-    a.cfg.listen_fd = fd;
-    tc_server where;
-    memset(&where, 0, sizeof(where));
-    where.port = 0;
     struct sockaddr_in sa;
     socklen_t len = sizeof(sa);
     REQUIRE(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-    snprintf(where.addr, sizeof(where.addr), "127.0.0.1:%d", ntohs(sa.sin_port));
-    where.port = ntohs(sa.sin_port);
-    CHECK(serve_once(&a, &where) == 0);
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", ntohs(sa.sin_port));
+    CHECK(serve_once("epoll", 0, fd, addr) == 0);
     CHECK(fcntl(fd, F_GETFD) >= 0);                  /* not closed */
     CHECK_EQ(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);    /* as it was */
     int listening = 0;
     len = sizeof(listening);
     CHECK(getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening);
-    /* and the next run serves it again */
-    CHECK(serve_once(&a, &where) == 0);
+    CHECK(serve_once("thread_pool", 0, fd, addr) == 0);   /* and the next run serves it again */
     close(fd);
 }
 
@@ -164,14 +167,7 @@ TEST(unix_socket_file_removed_at_stop)
     char path[100], host[110];
     scratch_path(path, sizeof(path), "run");
     snprintf(host, sizeof(host), "unix:%s", path);
-    run_args a;
-    a.model = "reactor";
-    nm_config_init(&a.cfg);
-    a.cfg.host = host;
-    tc_server where;
-    memset(&where, 0, sizeof(where));
-    snprintf(where.addr, sizeof(where.addr), "%s", host);
-    CHECK(serve_once(&a, &where) == 0);
+    CHECK(serve_once("reactor", host, -1, host) == 0);
     struct stat st;
     CHECK(stat(path, &st) != 0);
     unlink(path);
