@@ -130,6 +130,8 @@ static int adopt_listener(nm_server *s, char *why, size_t n)
     s->listen_family = family;
     s->listen_handed = 1;
     s->listen_handed_flags = fcntl(fd, F_GETFL);
+    socklen_t len = sizeof(s->listen_handed_timeout);
+    getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &s->listen_handed_timeout, &len);
     return fd;
 }
 
@@ -163,13 +165,14 @@ int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
     return fd;
 }
 
-/* Close what nm_run opened; a listener handed in gets its flags back and
- * stays open, and a Unix socket's file goes with the process that bound it
+/* Close what nm_run opened; a listener handed in gets its flags and its
+ * receive timeout back and stays open, and a Unix socket's file goes with the process that bound it
  * (a forked child leaving never removes its parent's). */
 static void close_listener(nm_server *s)
 {
     if (s->listen_handed) {
         if (s->listen_handed_flags >= 0) fcntl(s->cfg.listen_fd, F_SETFL, s->listen_handed_flags);
+        setsockopt(s->cfg.listen_fd, SOL_SOCKET, SO_RCVTIMEO, &s->listen_handed_timeout, sizeof(s->listen_handed_timeout));
         return;
     }
     if (s->listen_fd >= 0) close(s->listen_fd);
@@ -188,7 +191,7 @@ static void release_server(nm_server *s)
  * handed in: refused before anything starts. */
 static int refuse_listener(const nm_server *s, const nm_model *m)
 {
-    int per_child = (m->flags & NM_MODEL_REUSEPORT) && !(s->port && s->port->wakes_one_of_shared);
+    int per_child = (m->flags & NM_MODEL_REUSEPORT) && !nm_shares_listener(s);
     const char *kind = s->cfg.listen_fd >= 0 ? "a listener handed in"
                        : s->cfg.host && !strncmp(s->cfg.host, "unix:", 5) ? "a Unix socket" : 0;
     if (!per_child || !kind) return 0;

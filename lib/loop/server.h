@@ -4,6 +4,7 @@
 #define NM_SERVER_H
 
 #include "../netmodels.h"
+#include <sys/time.h>
 #include "../../ports/port.h"
 
 struct nm_protocol;
@@ -47,6 +48,7 @@ struct nm_server {
     int listen_family;           /* AF_INET, AF_INET6 or AF_UNIX */
     int listen_handed;           /* cfg.listen_fd: the caller's, never closed here */
     int listen_handed_flags;     /* its file status flags when handed in, restored at stop */
+    struct timeval listen_handed_timeout;   /* and its SO_RCVTIMEO (blocking models set one) */
     int unix_owner;              /* pid that bound the Unix socket's file, or 0 */
     nm_counters *counters;
     nm_counters own_counters;
@@ -107,6 +109,12 @@ enum {
     NM_MODEL_ANNOUNCES = 2,   /* the model calls nm_announce() once it can serve */
     NM_MODEL_REUSEPORT = 4    /* the first listener is opened with SO_REUSEPORT */
 };
+
+/* The processes of a model flagged NM_MODEL_REUSEPORT share the first
+ * listener when its port wakes only one of them per connection
+ * (EPOLLEXCLUSIVE); otherwise each opens a SO_REUSEPORT listener of its own,
+ * which only a TCP address of nm_run's own choosing allows. */
+static inline int nm_shares_listener(const nm_server *s) { return s->port && s->port->wakes_one_of_shared; }
 
 /* Tell the application the server is ready (cfg.on_ready), once. */
 void nm_announce(nm_server *s);

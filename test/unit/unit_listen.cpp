@@ -157,6 +157,9 @@ TEST(listen_fd_handed_in_is_served_and_left_open)
     len = sizeof(listening);
     CHECK(getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening);
     CHECK(serve_once("thread_pool", 0, fd, addr) == 0);   /* and the next run serves it again */
+    struct timeval tv = { 1, 1 };
+    len = sizeof(tv);
+    CHECK(getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 && !tv.tv_sec && !tv.tv_usec);   /* a blocking model's timeout gone */
     close(fd);
 }
 
