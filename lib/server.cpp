@@ -6,12 +6,9 @@
 #include "base/mstat.h"
 #include "proto/protocol.h"
 #include "session/session.h"
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -165,9 +162,9 @@ int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
     return fd;
 }
 
-/* Close what nm_run opened; a listener handed in gets its flags and its
- * receive timeout back and stays open, and a Unix socket's file goes with the process that bound it
- * (a forked child leaving never removes its parent's). */
+/* Close what nm_run opened. A listener handed in stays open, its flags and
+ * receive timeout put back; a Unix socket's file goes with the process that
+ * bound it (a forked child leaving never removes its parent's). */
 static void close_listener(nm_server *s)
 {
     if (s->listen_handed) {
