@@ -21,6 +21,26 @@ static int fail(char *why, size_t n, const char *fmt, ...)
     return -1;
 }
 
+/* The errors a listen address meets, in words: strerror is not used, as
+ * some libcs allocate its text for a number they do not know. */
+static const char *error_text(int e)
+{
+    switch (e) {
+    case ENOENT: return "no such file or directory";
+    case ENOTDIR: return "a part of the path is not a directory";
+    case EACCES: case EPERM: return "permission denied";
+    case EROFS: return "read-only file system";
+    case ENAMETOOLONG: return "name too long";
+    case EADDRINUSE: return "address in use";
+    case EADDRNOTAVAIL: return "no such address here";
+    case EAFNOSUPPORT: return "address family not supported";
+    case EBADF: return "not an open descriptor";
+    case ENOTSOCK: return "not a socket";
+    case EMFILE: case ENFILE: return "too many open files";
+    default: return "system error";
+    }
+}
+
 static int parse_unix(const char *path, nm_listen_addr *a, char *why, size_t n)
 {
     struct sockaddr_un *u = (struct sockaddr_un *)&a->sa;
@@ -76,7 +96,7 @@ static int clear_stale_socket(const nm_listen_addr *a, char *why, size_t n)
 {
     const char *path = ((const struct sockaddr_un *)&a->sa)->sun_path;
     struct stat st;
-    if (lstat(path, &st)) return errno == ENOENT ? 0 : fail(why, n, "unix:%s: %s", path, strerror(errno));
+    if (lstat(path, &st)) return errno == ENOENT ? 0 : fail(why, n, "unix:%s: %s", path, error_text(errno));
     if (!S_ISSOCK(st.st_mode)) return fail(why, n, "unix:%s exists and is not a socket", path);
     /* Non-blocking, so a live server with a full backlog answers EAGAIN
      * here instead of holding us up. */
@@ -86,8 +106,8 @@ static int clear_stale_socket(const nm_listen_addr *a, char *why, size_t n)
     int e = errno;
     close(probe);
     if (live) return fail(why, n, "unix:%s: another process listens there", path);
-    if (e != ECONNREFUSED && e != ENOENT) return fail(why, n, "unix:%s: %s", path, strerror(e));
-    if (unlink(path) && errno != ENOENT) return fail(why, n, "unix:%s: stale socket not removed: %s", path, strerror(errno));
+    if (e != ECONNREFUSED && e != ENOENT) return fail(why, n, "unix:%s: %s", path, error_text(e));
+    if (unlink(path) && errno != ENOENT) return fail(why, n, "unix:%s: stale socket not removed: %s", path, error_text(errno));
     return 0;
 }
 
@@ -115,12 +135,12 @@ static void explain(const nm_listen_addr *a, int e, char *why, size_t n)
 {
     char where[128];
     if (a->sa.ss_family == AF_UNIX)
-        fail(why, n, "unix:%s: %s", ((const struct sockaddr_un *)&a->sa)->sun_path, strerror(e));
+        fail(why, n, "unix:%s: %s", ((const struct sockaddr_un *)&a->sa)->sun_path, error_text(e));
     else if (e == EADDRINUSE)
         fail(why, n, "port %d is in use", port_of(&a->sa));
     else if ((e == EADDRNOTAVAIL || e == EAFNOSUPPORT) &&
              nm_sockaddr_text((const struct sockaddr *)&a->sa, a->len, where, sizeof(where)) >= 0)
-        fail(why, n, "cannot listen on %s: %s", where, strerror(e));
+        fail(why, n, "cannot listen on %s: %s", where, error_text(e));
 }
 
 int nm_listen_bind(const nm_listen_addr *a, int reuseport, char *why, size_t n)
@@ -140,21 +160,29 @@ int nm_listen_bind(const nm_listen_addr *a, int reuseport, char *why, size_t n)
     return -1;
 }
 
+/* Whether fd is a listening socket; where SO_ACCEPTCONN is unknown, taken
+ * on trust (accept will say). */
+static int is_listening(int fd)
+{
+#ifdef SO_ACCEPTCONN
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    return !getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) && listening;
+#else
+    (void)fd;
+    return 1;
+#endif
+}
+
 int nm_listen_adopt(int fd, char *why, size_t n)
 {
-    int type = 0, listening = 0;
+    int type = 0;
     socklen_t len = sizeof(type);
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len)) return fail(why, n, "listen fd %d: %s", fd, strerror(errno));
-    len = sizeof(listening);
-#ifdef SO_ACCEPTCONN
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len)) listening = 0;
-#else
-    listening = 1;
-#endif
-    if (type != SOCK_STREAM || !listening) return fail(why, n, "listen fd %d is not a listening stream socket", fd);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len)) return fail(why, n, "listen fd %d: %s", fd, error_text(errno));
+    if (type != SOCK_STREAM || !is_listening(fd)) return fail(why, n, "listen fd %d is not a listening stream socket", fd);
     struct sockaddr_storage sa;
-    len = sizeof(sa);
-    if (getsockname(fd, (struct sockaddr *)&sa, &len)) return fail(why, n, "listen fd %d: %s", fd, strerror(errno));
+    socklen_t salen = sizeof(sa);
+    if (getsockname(fd, (struct sockaddr *)&sa, &salen)) return fail(why, n, "listen fd %d: %s", fd, error_text(errno));
     set_options(fd, sa.ss_family, 0);
     return sa.ss_family;
 }
