@@ -4,6 +4,8 @@
  *   POST /echo  -> the request body back
  *   GET /big    -> 1 MiB body, sent by reference (larger than any socket buffer)
  *   GET /pid    -> the id of the process that ran the handler
+ *   GET /peer   -> the client's address (nm_request_peer): 127.0.0.1:PORT,
+ *                  [::1]:PORT, or "unix pid=P uid=U gid=G"
  *   GET /thread -> the name of the thread that ran the handler (Linux)
  *   GET /gauge/NAME -> a model's gauge (nm_server_gauge), 404 when it has none
  *   GET /sleep/MS -> answers after the handler slept MS ms (at most 10 s): a slow handler
@@ -75,6 +77,11 @@ static int where(const nm_request *req, nm_response *res)
 {
     nm_slice t = req->target;
     if (is(t, "/pid")) return number(res, (long)getpid());
+    if (is(t, "/peer")) {
+        char peer[NM_PEER_TEXT];
+        int n = nm_request_peer(req, peer, sizeof(peer));
+        return n < 0 ? -1 : nm_resp_body(res, peer, (size_t)n);
+    }
     if (is(t, "/thread")) {
         char name[17] = "?";
 #ifdef __linux__

@@ -4,12 +4,17 @@
  *           [--workers N] [--pool N] [--protocol http|echo] [--edge]
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
  *           [--body-timeout MS] [--max-conns N]
- *           [--proactor auto|io_uring|emulated] [--tick MS]
+ *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
- * First line on stdout: "listening on HOST:PORT model=NAME poller=POLLER"
- * (the proactor model adds " proactor=io_uring" or " proactor=emulated").
+ * --host takes an IPv4 address (default 127.0.0.1), an IPv6 one ("::" takes
+ * IPv4 clients too where the system allows, "::1"), or unix:/path; with
+ * --listen-fd N it serves the listening socket N it was started with.
+ *
+ * First line on stdout: "listening on ADDRESS model=NAME poller=POLLER", the
+ * address as 127.0.0.1:PORT, [::1]:PORT or unix:/path (the proactor model
+ * adds " proactor=io_uring" or " proactor=emulated").
  * SIGTERM or SIGINT stops it: no new connections, answers in flight are
  * finished, exit 0. A bad option, a port in use or a count (--threads,
  * --workers, --pool, --max-conns) past the build's cap: one line on stderr,
@@ -26,6 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 static const char *model = "epoll";
 
@@ -113,10 +122,34 @@ static void tick_start(const nm_server *srv)
     __atomic_store_n(&ticking, srv, __ATOMIC_RELEASE);
 }
 
+/* The address a listening socket handed in is bound to, as --host writes it. */
+static const char *host_of_fd(int fd, char *text, size_t n)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    if (getsockname(fd, (struct sockaddr *)&sa, &len)) return "?";
+    if (sa.ss_family == AF_UNIX) snprintf(text, n, "unix:%s", ((struct sockaddr_un *)&sa)->sun_path);
+    else if (sa.ss_family == AF_INET6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, text, (socklen_t)n);
+    else inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, text, (socklen_t)n);
+    return text;
+}
+
+/* The address served, as clients write it: 127.0.0.1:80, [::1]:80, unix:/path. */
+static void print_address(const nm_config *cfg, int port)
+{
+    char text[sizeof(struct sockaddr_storage) + 8];
+    const char *host = cfg->listen_fd >= 0 ? host_of_fd(cfg->listen_fd, text, sizeof(text)) : cfg->host;
+    if (!strncmp(host, "unix:", 5)) printf("%s", host);
+    else if (host[0] == '[') printf("%s:%d", host, port);
+    else printf(strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+}
+
 static void on_ready(const nm_server *srv, int port, void *user)
 {
     const nm_config *cfg = (const nm_config *)user;
-    printf("listening on %s:%d model=%s poller=%s", cfg->host, port, model, nm_server_poller(srv));
+    printf("listening on ");
+    print_address(cfg, port);
+    printf(" model=%s poller=%s", model, nm_server_poller(srv));
     if (!strcmp(model, "proactor")) {
         const char *kind = nm_proactor_kind(cfg->proactor);   /* NULL: io_uring asked for and refused */
         printf(" proactor=%s", kind ? kind : "unavailable");
@@ -185,6 +218,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--body-timeout")) num = &cfg.body_timeout_ms;
         else if (!strcmp(a, "--max-conns")) num = &cfg.max_conns;
         else if (!strcmp(a, "--tick")) num = &tick_ms;
+        else if (!strcmp(a, "--listen-fd")) num = &cfg.listen_fd;
         else return usage("unknown option: ", a);
         if (!v) return usage("missing value for ", a);
         if (num && (number(v, num) || (num == &cfg.port && *num > 65535)))

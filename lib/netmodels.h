@@ -77,6 +77,8 @@ typedef struct nm_request {
     size_t size;                /* bytes the whole request took on the wire */
     nm_server *server;          /* for nm_server_stats() and the like */
     nm_conn_id conn;            /* the connection it came on (nm_send) */
+    /* Listeners beyond IPv4: the connection's socket (nm_request_peer reads it). */
+    int fd;
 } nm_request;
 
 /* The handler: fill `res`, return 0. A non-zero return answers 500. */
@@ -178,6 +180,11 @@ typedef struct nm_config {
     /* The proactor model's engine: "io_uring", "emulated", NULL = io_uring
      * where the kernel allows it. */
     const char *proactor;
+    /* Listeners beyond IPv4 (host above also takes "::", "::1" and
+     * "unix:/path"): a listening stream socket already open, handed in by
+     * a supervisor (socket activation), or -1 to open `host` and `port`.
+     * nm_run serves it and leaves it open at stop: the caller owns it. */
+    int listen_fd;
 } nm_config;
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or
@@ -200,6 +207,14 @@ const char *nm_model_name(int i);
 const char *nm_model_poller(int i);
 int nm_poller_count(void);
 const char *nm_poller_name(int i);
+
+/* Listeners beyond IPv4: the peer of a request's connection as text,
+ * "127.0.0.1:40312", "[::1]:40312", or for a Unix socket "unix" followed,
+ * where the system tells (SO_PEERCRED), by " pid=P uid=U gid=G" of the
+ * peer process. Written to buf with its NUL; returns the length, or -1 when
+ * the peer cannot be read or the text does not fit (NM_PEER_TEXT always does). */
+#define NM_PEER_TEXT 80
+int nm_request_peer(const nm_request *req, char *buf, size_t len);
 
 /* The static pools, for footprint reports: name, element size, count. */
 typedef struct nm_pool_info { const char *name; size_t size; size_t count; } nm_pool_info;

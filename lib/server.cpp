@@ -2,15 +2,13 @@
  * hand the server to the model, and clean up after it. */
 #include "loop/server.h"
 #include "loop/accept.h"
+#include "loop/listen.h"
 #include "base/mstat.h"
 #include "proto/protocol.h"
 #include "session/session.h"
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,6 +39,7 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->write_timeout_ms = NM_WRITE_TIMEOUT_MS;
     cfg->body_timeout_ms = NM_BODY_TIMEOUT_MS;
     cfg->max_conns = NM_MAX_CONNS;
+    cfg->listen_fd = -1;
 }
 
 extern "C" void nm_server_stop(const nm_server *srv)
@@ -69,12 +68,6 @@ static nm_server *claim_server(void)
         return s;
     }
     return 0;
-}
-
-static void release_server(nm_server *s)
-{
-    if (s->listen_fd >= 0) close(s->listen_fd);
-    __atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
 }
 
 extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
@@ -125,39 +118,85 @@ void nm_set_nonblocking(int fd, int on)
     fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 }
 
-int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
+/* A listener handed in open: served as it is, its state noted to be put
+ * back at stop. */
+static int adopt_listener(nm_server *s, char *why, size_t n)
 {
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)s->port_number);
-    if (inet_pton(AF_INET, s->cfg.host, &a.sin_addr) != 1) {
-        usage_error("bad listen address '%s'", s->cfg.host);
+    int fd = s->cfg.listen_fd;
+    int family = nm_listen_adopt(fd, why, n);
+    if (family < 0) return -1;
+    s->listen_family = family;
+    s->listen_handed = 1;
+    s->listen_handed_flags = fcntl(fd, F_GETFL);
+    socklen_t len = sizeof(s->listen_handed_timeout);
+    getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &s->listen_handed_timeout, &len);
+    return fd;
+}
+
+static int open_host(nm_server *s, int reuseport, char *why, size_t n)
+{
+    nm_listen_addr a;
+    if (nm_listen_parse(s->cfg.host, s->port_number, &a, why, n)) {
         errno = EINVAL;
         return -1;
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = nm_listen_bind(&a, reuseport, why, n);
     if (fd < 0) return -1;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));   /* answers leave at once (see nm_accept) */
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, NM_LISTEN_BACKLOG)) {
+    s->listen_family = a.sa.ss_family;
+    if (s->listen_family == AF_UNIX) s->unix_owner = getpid();
+    return fd;
+}
+
+int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
+{
+    char why[sizeof(last_error)];
+    why[0] = 0;
+    int fd = s->cfg.listen_fd >= 0 ? adopt_listener(s, why, sizeof(why)) : open_host(s, reuseport, why, sizeof(why));
+    if (fd < 0) {
         int e = errno;
-        if (e == EADDRINUSE) {
-            char port[16];
-            snprintf(port, sizeof(port), "%d", s->port_number);
-            usage_error("port %s is in use", port);
-        }
-        close(fd);
+        if (why[0]) usage_error("%s", why);
         errno = e;
         return -1;
     }
-    socklen_t len = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    s->port_number = ntohs(a.sin_port);
+    s->port_number = nm_listen_port(fd);
     if (nonblocking) nm_set_nonblocking(fd, 1);
     return fd;
+}
+
+/* Close what nm_run opened. A listener handed in stays open, its flags and
+ * receive timeout put back; a Unix socket's file goes with the process that
+ * bound it (a forked child leaving never removes its parent's). */
+static void close_listener(nm_server *s)
+{
+    if (s->listen_handed) {
+        if (s->listen_handed_flags >= 0) fcntl(s->cfg.listen_fd, F_SETFL, s->listen_handed_flags);
+        setsockopt(s->cfg.listen_fd, SOL_SOCKET, SO_RCVTIMEO, &s->listen_handed_timeout, sizeof(s->listen_handed_timeout));
+        return;
+    }
+    if (s->listen_fd >= 0) close(s->listen_fd);
+    if (s->unix_owner && s->unix_owner == getpid()) unlink(s->cfg.host + 5);
+}
+
+static void release_server(nm_server *s)
+{
+    close_listener(s);
+    __atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
+}
+
+/* A model that opens a SO_REUSEPORT listener in each of its processes
+ * (prefork_reuseport, and the process models on a poller that cannot share
+ * one listener) cannot do so on a Unix socket's path or on a listener
+ * handed in: refused before anything starts. */
+static int refuse_listener(const nm_server *s, const nm_model *m)
+{
+    int per_child = (m->flags & NM_MODEL_REUSEPORT) && !nm_shares_listener(s);
+    const char *kind = s->cfg.listen_fd >= 0 ? "a listener handed in"
+                       : s->cfg.host && !strncmp(s->cfg.host, "unix:", 5) ? "a Unix socket" : 0;
+    if (!per_child || !kind) return 0;
+    snprintf(last_error, sizeof(last_error), "model %s%s%s opens a SO_REUSEPORT listener in each process, impossible on %s%s",
+             m->name, s->port ? " on poller " : "", s->port ? s->port->name : "", kind,
+             s->port ? " (on epoll the processes share one)" : "");
+    return NM_ERR_USAGE;
 }
 
 extern "C" int nm_model_count(void) { return nm_models_count; }
@@ -223,6 +262,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     int rc = NM_OK;
     if (m->flags & NM_MODEL_USES_PORT) rc = choose_port(s, m);
     else if (cfg->poller) rc = usage_error("model %s does not use a poller (drop --poller)", m->name);
+    if (!rc) rc = refuse_listener(s, m);
     if (!rc) {
         nm_reserve_fd_open();
         s->listen_fd = nm_listen_open(s, (m->flags & NM_MODEL_USES_PORT) != 0, (m->flags & NM_MODEL_REUSEPORT) != 0);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,27 +28,74 @@ long tc_now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* The address clients connect to: the family, and a Unix socket's path. */
+static int target_family = AF_INET;
+static char target_path[108];
+
+void tc_target(const tc_server *s)
+{
+    target_family = AF_INET;
+    if (!strncmp(s->addr, "unix:", 5)) {
+        target_family = AF_UNIX;
+        snprintf(target_path, sizeof(target_path), "%s", s->addr + 5);
+    } else if (s->addr[0] == '[') {
+        target_family = AF_INET6;
+    }
+}
+
+static socklen_t target_address(int port, struct sockaddr_storage *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    if (target_family == AF_UNIX) {
+        struct sockaddr_un *u = (struct sockaddr_un *)sa;
+        u->sun_family = AF_UNIX;
+        memcpy(u->sun_path, target_path, sizeof(target_path));
+        return sizeof(*u);
+    }
+    if (target_family == AF_INET6) {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        v6->sin6_addr = in6addr_loopback;
+        return sizeof(*v6);
+    }
+    struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)port);
+    v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return sizeof(*v4);
+}
+
+/* A socket connected to the target; I/O timeouts (connect's too) when
+ * timeout_s is not 0. */
+static int dial(int port, int rcvbuf, int timeout_s)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = target_address(port, &sa);
+    int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    if (timeout_s) {
+        struct timeval tv = { timeout_s, 0 };
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    }
+    int one = 1;
+    if (sa.ss_family != AF_UNIX) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, (struct sockaddr *)&sa, len)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int tc_dial(int port, int rcvbuf) { return dial(port, rcvbuf, 0); }
+
 int tc_connect(tc_conn *c, int port)
 {
     c->len = 0;
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c->fd < 0) return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv = { 5, 0 };
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(c->fd, (struct sockaddr *)&a, sizeof(a))) {
-        close(c->fd);
-        c->fd = -1;
-        return -1;
-    }
-    return 0;
+    c->fd = dial(port, 0, 5);
+    return c->fd < 0 ? -1 : 0;
 }
 
 void tc_close(tc_conn *c)
@@ -168,6 +216,37 @@ int tc_get(int port, const char *path, char *body, size_t cap)
     return rc;
 }
 
+int tc_listen(const char *addr)
+{
+    struct sockaddr_storage sa;
+    memset(&sa, 0, sizeof(sa));
+    socklen_t len;
+    if (!strncmp(addr, "unix:", 5)) {
+        struct sockaddr_un *u = (struct sockaddr_un *)&sa;
+        u->sun_family = AF_UNIX;
+        snprintf(u->sun_path, sizeof(u->sun_path), "%s", addr + 5);
+        unlink(u->sun_path);
+        len = sizeof(*u);
+    } else if (strchr(addr, ':')) {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&sa;
+        v6->sin6_family = AF_INET6;
+        if (inet_pton(AF_INET6, addr, &v6->sin6_addr) != 1) return -1;
+        len = sizeof(*v6);
+    } else {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)&sa;
+        v4->sin_family = AF_INET;
+        if (inet_pton(AF_INET, addr, &v4->sin_addr) != 1) return -1;
+        len = sizeof(*v4);
+    }
+    int fd = socket(sa.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    if (bind(fd, (struct sockaddr *)&sa, len) || listen(fd, 1024)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int tc_server_start(tc_server *s, const char *const *argv)
 {
     int out[2];
@@ -205,14 +284,17 @@ int tc_server_start(tc_server *s, const char *const *argv)
         len += (size_t)k;
     }
     s->line[len] = 0;
-    const char *colon = strrchr(s->line, ':');
     const char *at = strstr(s->line, "listening on ");
-    if (!at || !colon) {
+    if (!at) {
         fprintf(stderr, "  server did not start: '%s'\n", s->line);
         tc_server_stop(s, 1000);
         return -1;
     }
-    s->port = atoi(colon + 1);
+    snprintf(s->addr, sizeof(s->addr), "%s", at + 13);
+    s->addr[strcspn(s->addr, " ")] = 0;
+    const char *colon = strrchr(s->addr, ':');
+    s->port = strncmp(s->addr, "unix:", 5) && colon ? atoi(colon + 1) : 0;
+    tc_target(s);
     return 0;
 }
 

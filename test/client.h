@@ -20,6 +20,11 @@ struct tc_response {
 };
 
 int tc_connect(tc_conn *c, int port);                 /* 0, or -1; 5 s I/O timeouts */
+/* A connected blocking socket with no timeouts (SO_RCVBUF set to rcvbuf
+ * first when it is not 0), or -1. Like tc_connect and every helper taking a
+ * port, it connects to the address of the server tc_target names: `port`
+ * on 127.0.0.1 or [::1], or a Unix socket's path (port unused). */
+int tc_dial(int port, int rcvbuf);
 void tc_close(tc_conn *c);
 int tc_send(tc_conn *c, const void *p, size_t n);     /* all of it: 0, or -1 */
 int tc_send_str(tc_conn *c, const char *s);
@@ -35,14 +40,22 @@ int tc_get(int port, const char *path, char *body, size_t cap);
 
 struct tc_server {
     pid_t pid;
-    int port;
+    int port;         /* 0 for a Unix socket */
     int out_fd;
     char line[256];   /* its first line */
+    char addr[160];   /* the address it announced: 127.0.0.1:PORT, [::1]:PORT, unix:/path */
 };
 
 /* Start argv (argv[0] the program; $NM_RUN_PREFIX, e.g. "qemu-arm", goes in
- * front) and wait for its "listening on HOST:PORT" line. 0, or -1. */
+ * front) and wait for its "listening on ADDRESS" line; clients connect to
+ * it from then on (tc_target). 0, or -1. */
 int tc_server_start(tc_server *s, const char *const *argv);
+/* A listening socket that a started server inherits (no close-on-exec), on
+ * "127.0.0.1" or "::1" (a free port) or "unix:/path" (an old file there
+ * removed first); -1 on failure. For --listen-fd. */
+int tc_listen(const char *addr);
+/* Connect to s's address from now on (127.0.0.1 until a server starts). */
+void tc_target(const tc_server *s);
 /* SIGTERM it; its exit status (0 = clean), or -1 if it had to be killed. */
 int tc_server_stop(tc_server *s, int timeout_ms);
 int tc_fd_count(pid_t pid);   /* open descriptors of a process, -1 if unknown */

@@ -83,6 +83,35 @@ if grep -q '^epoll ' "$LOGS/models.txt"; then
     conformance "$B/nmserve" epoll --edge
     NM_SUITE=short conformance "$B/nmserve" reactor --poller epoll --edge
 fi
+# Listeners beyond IPv4: every model (on its first poller) on [::1] and on a
+# Unix socket in a scratch directory of the logs, a listener handed in (--listen-fd);
+# a cross target runs a representative set. prefork_reuseport needs a port
+# of its own per process: refused on a Unix socket (cli.sh checks).
+SOCKS=$(cd "$LOGS" && pwd)/sock
+mkdir -p "$SOCKS"
+grep -qs ' lo$' /proc/net/if_inet6 && ipv6=1 || ipv6=
+listeners() {   # listeners MODEL [options]
+    m=$1
+    shift
+    [ -n "$ipv6" ] && NM_SUITE=short conformance "$B/nmserve" "$m" --host ::1 "$@"
+    [ "$m" = prefork_reuseport ] || NM_SUITE=short conformance "$B/nmserve" "$m" --host "unix:$SOCKS/$m" "$@"
+}
+if [ -z "$RUN" ]; then
+    while read -r model pollers; do
+        set -- $pollers
+        if [ "$1" = "-" ]; then listeners "$model"; else listeners "$model" --poller "$1"; fi
+    done < "$LOGS/models.txt"
+else
+    for m in epoll thread_pool prefork_shared_accept fiber; do
+        grep -q "^$m " "$LOGS/models.txt" && listeners "$m"
+    done
+fi
+for m in epoll thread_pool prefork_shared_accept fiber process_pool_reactors; do
+    grep -q "^$m " "$LOGS/models.txt" || continue
+    NM_SUITE=short conformance "$B/nmserve" "$m" --listen-fd 127.0.0.1
+done
+grep -q '^epoll ' "$LOGS/models.txt" && NM_SUITE=short conformance "$B/nmserve" epoll --listen-fd "unix:$SOCKS/handed"
+rm -rf "$SOCKS"
 # The proactor's emulated engine, forced, on every poller (the loop above
 # ran its default engine: io_uring where the kernel allows it).
 for p in $(sed -n 's/^proactor //p' "$LOGS/models.txt"); do

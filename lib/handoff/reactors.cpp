@@ -16,13 +16,11 @@ void nm_reactors_init(nm_reactors *r, int sub_loops, int workers)
     r->procs = 0;
 }
 
-static int shares_listener(const nm_server *s) { return s->port->wakes_one_of_shared; }
-
 /* The listener a child's loop watches: the inherited one, shared, or a
  * SO_REUSEPORT listener of its own. The mask to watch it with, or 0. */
 static int listen_in_child(nm_server *s)
 {
-    if (shares_listener(s)) return NM_READ | NM_SHARED;
+    if (nm_shares_listener(s)) return NM_READ | NM_SHARED;
     close(s->listen_fd);
     s->listen_fd = nm_listen_open(s, 1, 1);
     return s->listen_fd < 0 ? 0 : NM_READ;
@@ -71,7 +69,7 @@ int nm_reactors_in_processes(nm_server *s, int n, nm_reactors *r)
         if (nm_procs_spawn(r->procs, serve_in_child, r) < 0) rc = NM_ERR_SYSTEM;
     if (rc == NM_OK && nm_procs_wait_ready(r->procs, n)) rc = nm_stop_requested(s) ? NM_OK : NM_ERR_SYSTEM;
     if (rc == NM_OK && !nm_stop_requested(s)) {
-        if (!shares_listener(s)) {   /* each child listens on its own socket now */
+        if (!nm_shares_listener(s)) {   /* each child listens on its own socket now */
             close(s->listen_fd);
             s->listen_fd = -1;
         }

@@ -99,7 +99,7 @@ nm_conn *nm_accept(nm_server *s, int nonblocking, int *more)
     /* Linux and FreeBSD hand the listener's TCP_NODELAY to every accepted
      * socket: a syscall per connection saved there. */
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (s->listen_family != AF_UNIX) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 #endif
     return c;
 }

@@ -4,6 +4,7 @@
 #define NM_SERVER_H
 
 #include "../netmodels.h"
+#include <sys/time.h>
 #include "../../ports/port.h"
 #include "user.h"
 
@@ -42,6 +43,14 @@ struct nm_server {
     const nm_port_ops *port;     /* chosen by --poller, or the best one */
     int listen_fd;
     int port_number;
+    /* Listeners beyond IPv4: what listen_fd is, so that TCP options go to
+     * TCP only, a listener handed in stays open and as it was, and a Unix
+     * socket's file is removed by the process that bound it, not its children. */
+    int listen_family;           /* AF_INET, AF_INET6 or AF_UNIX */
+    int listen_handed;           /* cfg.listen_fd: the caller's, never closed here */
+    int listen_handed_flags;     /* its file status flags when handed in, restored at stop */
+    struct timeval listen_handed_timeout;   /* and its SO_RCVTIMEO (blocking models set one) */
+    int unix_owner;              /* pid that bound the Unix socket's file, or 0 */
     nm_counters *counters;
     nm_counters own_counters;
     volatile int stopping;       /* set by nm_server_stop(), read by the loops */
@@ -85,7 +94,9 @@ static inline void nm_gauge_leave(nm_server *s, nm_gauge_id now)
 int nm_stop_requested(const nm_server *s);
 
 /* Listener helpers shared by the models. */
-int nm_listen_open(nm_server *s, int nonblocking, int reuseport);  /* fd or -1 */
+/* The listener cfg names (listen_fd handed in, or host and port): fd, or -1
+ * (with nm_last_error() set when the address is at fault). */
+int nm_listen_open(nm_server *s, int nonblocking, int reuseport);
 void nm_set_nonblocking(int fd, int on);
 
 /* Model table entry. */
@@ -100,6 +111,12 @@ enum {
     NM_MODEL_ANNOUNCES = 2,   /* the model calls nm_announce() once it can serve */
     NM_MODEL_REUSEPORT = 4    /* the first listener is opened with SO_REUSEPORT */
 };
+
+/* The processes of a model flagged NM_MODEL_REUSEPORT share the first
+ * listener when its port wakes only one of them per connection
+ * (EPOLLEXCLUSIVE); otherwise each opens a SO_REUSEPORT listener of its own,
+ * which only a TCP address of nm_run's own choosing allows. */
+static inline int nm_shares_listener(const nm_server *s) { return s->port && s->port->wakes_one_of_shared; }
 
 /* Tell the application the server is ready (cfg.on_ready), once. */
 void nm_announce(nm_server *s);

@@ -140,6 +140,7 @@ int nm_session_next(nm_conn *c, nm_request *req)
     if (!c->in_len) return 0;
     req->server = c->srv;
     req->conn = nm_conn_id_of(c);
+    req->fd = c->fd;
     req->size = 0;
     int r = proto_of(c)->parse(c->in->data, c->in_len, &c->in_scan, req);
     if (r > 0) {

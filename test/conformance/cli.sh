@@ -106,5 +106,62 @@ port=${port%% *}
 expect2 "port in use" "$srv" --model epoll --port "$port"
 kill -TERM $pid
 wait $pid
+
+# Listeners: an address that is none, a Unix socket's path that cannot be
+# one, a descriptor that is no listener, each one line and exit 2.
+socks=/tmp/nm-cli-socks.$$
+mkdir -p "$socks"
+: > "$socks/file"
+expect2 "bad listen address" "$srv" --model epoll --port 0 --host 1.2.3
+expect2 "IPv6 address with an open bracket" "$srv" --model epoll --port 0 --host "[::1"
+expect2 "unix: with no path" "$srv" --model epoll --host unix:
+expect2 "Unix socket in a missing directory" "$srv" --model epoll --host "unix:$socks/none/s"
+expect2 "Unix socket path that is a file" "$srv" --model epoll --host "unix:$socks/file"
+grep -q "not a socket" /tmp/nm-cli.$$ || { echo "FAIL a file: the line does not say it is not a socket"; fails=$((fails + 1)); }
+expect2 "listen fd that is not a socket" "$srv" --model epoll --listen-fd 2
+expect2 "listen fd that is not open" "$srv" --model epoll --listen-fd 99
+expect2 "listen fd that is negative" "$srv" --model epoll --listen-fd -1
+
+# refused NAME WORDS CMD...: exit 2, one line holding each of WORDS (model, kind).
+refused() {
+    what=$1
+    words=$2
+    shift 2
+    expect2 "$what" "$@"
+    for w in $words; do
+        grep -q "$w" /tmp/nm-cli.$$ || { echo "FAIL $what: the line does not name '$w'"; fails=$((fails + 1)); }
+    done
+}
+# A SO_REUSEPORT listener per process: no such thing on a Unix socket's path
+# or on one listener handed in.
+refused "prefork_reuseport on a Unix socket" "prefork_reuseport Unix" \
+    "$srv" --model prefork_reuseport --host "unix:$socks/r"
+refused "prefork_reuseport on a listener handed in" "prefork_reuseport handed" \
+    "$srv" --model prefork_reuseport --listen-fd 2
+if "$srv" --list-pollers 2> /dev/null | grep -q '^process_pool_reactors .*poll' ||
+   $run "$srv" --list-pollers | grep -q '^process_pool_reactors .*poll'; then
+    refused "process_pool_reactors on poll on a Unix socket" "process_pool_reactors poll Unix" \
+        "$srv" --model process_pool_reactors --poller poll --host "unix:$socks/r"
+    refused "hybrid on poll on a listener handed in" "hybrid poll handed" \
+        "$srv" --model hybrid --poller poll --listen-fd 2
+fi
+[ -e "$socks/r" ] && { echo "FAIL a refused model left its socket file"; fails=$((fails + 1)); }
+
+# A Unix socket a live server holds is refused; one its dead server left is
+# taken over, and removed at that server's stop.
+$run "$srv" --model epoll --host "unix:$socks/s" > "$fifo" &
+pid=$!
+read -r line < "$fifo"
+refused "Unix socket a live server listens on" "listens" "$srv" --model poll --host "unix:$socks/s"
+kill -KILL $pid
+wait $pid 2> /dev/null
+if [ -S "$socks/s" ]; then
+    at_cap "Unix socket its dead server left is taken over" "$srv" --model epoll --host "unix:$socks/s"
+    [ -e "$socks/s" ] && { echo "FAIL the Unix socket's file outlived its server"; fails=$((fails + 1)); }
+else
+    echo "FAIL a killed server's socket file is gone (nothing stale to test)"
+    fails=$((fails + 1))
+fi
+rm -rf "$socks"
 rm -f "$fifo" /tmp/nm-cli.$$ /tmp/nm-cli-models.$$
 [ $fails -eq 0 ]

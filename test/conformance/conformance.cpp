@@ -30,17 +30,56 @@ static tc_conn conn;
 
 static const char GET_ROOT[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
 
+/* The address asked for: `--listen-fd ADDR` (the suite opens a listener
+ * there and hands it in), --host, or nmserve's default. */
+static const char *host_asked(void)
+{
+    for (int i = 0; i + 1 < argc_base; i++)
+        if (!strcmp(argv_base[i], "--host") || !strcmp(argv_base[i], "--listen-fd")) return argv_base[i + 1];
+    return "127.0.0.1";
+}
+
+/* The listener opened for a server started with --listen-fd ADDR, until
+ * the server has its copy. */
+static int handed_fd = -1;
+
+/* A Unix socket asked for, its path; NULL for an IP address. */
+static const char *unix_path(void)
+{
+    const char *a = host_asked();
+    return strncmp(a, "unix:", 5) ? 0 : a + 5;
+}
+
+/* The address a server takes from the arguments: a Unix socket's path of its
+ * own for a second server beside the first; --listen-fd ADDR becomes a
+ * listener opened here on ADDR, its number given instead. */
+static const char *address_arg(const tc_server *s, const char *option, const char *value)
+{
+    static char text[2][128];
+    char *out = text[s != &srv];
+    snprintf(out, sizeof(text[0]), "%s%s", value, s != &srv && !strncmp(value, "unix:", 5) ? ".2" : "");
+    if (strcmp(option, "--listen-fd")) return out;
+    handed_fd = tc_listen(out);
+    snprintf(out, sizeof(text[0]), "%d", handed_fd);
+    return out;
+}
+
 static int start(tc_server *s, const char *extra1, const char *extra2)
 {
     const char *args[48];
     int n = 0;
     for (int i = 0; i < argc_base; i++) args[n++] = argv_base[i];
+    for (int i = 1; i < n; i++)
+        if (!strcmp(args[i - 1], "--host") || !strcmp(args[i - 1], "--listen-fd")) args[i] = address_arg(s, args[i - 1], args[i]);
     args[n++] = "--port";
     args[n++] = "0";
     if (extra1) args[n++] = extra1;
     if (extra2) args[n++] = extra2;
     args[n] = 0;
-    return tc_server_start(s, args);
+    int rc = tc_server_start(s, args);
+    if (handed_fd >= 0) close(handed_fd);   /* the server has its copy */
+    handed_fd = -1;
+    return rc;
 }
 
 static int hello_ok(tc_conn *c)
@@ -57,7 +96,12 @@ TEST(starts_and_announces)
     started = 1;
     char want[64];
     snprintf(want, sizeof(want), "model=%s poller=", argv_base[2]);
-    CHECK(strstr(srv.line, "listening on 127.0.0.1:") == srv.line);
+    /* the address asked for, as a client writes it */
+    const char *host = host_asked();
+    char said[160];
+    if (!strncmp(host, "unix:", 5)) snprintf(said, sizeof(said), "listening on %s model=", host);
+    else snprintf(said, sizeof(said), strchr(host, ':') ? "listening on [%s]:%d " : "listening on %s:%d ", host, srv.port);
+    CHECK(strstr(srv.line, said) == srv.line);
     CHECK(strstr(srv.line, want) != 0);
     /* Listener, ports, wakeups, stdio: a model may open its own descriptors
      * after the listening line, so count once it has answered and the count
@@ -136,17 +180,11 @@ TEST(byte_at_a_time)
 TEST(answer_larger_than_socket_buffers)
 {
     conn.len = 0;
-    conn.fd = socket(AF_INET, SOCK_STREAM, 0);
-    int small = 4096;
-    setsockopt(conn.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    REQUIRE(started);
+    conn.fd = tc_dial(srv.port, 4096);
+    REQUIRE(conn.fd >= 0);
     struct timeval tv = { 10, 0 };
     setsockopt(conn.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)srv.port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(started && connect(conn.fd, (struct sockaddr *)&a, sizeof(a)) == 0);
     REQUIRE(tc_send_str(&conn, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n" "GET / HTTP/1.1\r\nHost: t\r\n\r\n") == 0);
     tc_sleep_ms(300);   /* let the server fill the socket and meet EAGAIN */
     tc_response r;
@@ -168,15 +206,10 @@ TEST(concurrent_clients_200)
     static int fds[N], got[N], done_n;
     static char bufs[N][256];
     done_n = 0;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)srv.port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (int i = 0; i < n; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        fds[i] = tc_dial(srv.port, 0);
         got[i] = 0;
-        REQUIRE(connect(fds[i], (struct sockaddr *)&a, sizeof(a)) == 0);
+        REQUIRE(fds[i] >= 0);
     }
     for (int i = 0; i < n; i++) REQUIRE(send(fds[i], GET_ROOT, sizeof(GET_ROOT) - 1, MSG_NOSIGNAL) > 0);
     static struct pollfd pfd[N];
@@ -299,6 +332,32 @@ TEST(echo_protocol)
     CHECK(n == sizeof(blob) && !memcmp(got, blob, n));
     tc_close(c);
     CHECK_EQ(tc_server_stop(&e, 5000), 0);
+    tc_target(&srv);   /* the first server again, for the tests after */
+}
+
+/* nm_request_peer: the handler reads this client's address (its port), or
+ * on a Unix socket this process and its user. */
+TEST(peer_address)
+{
+    REQUIRE(started && !tc_connect(&conn, srv.port));
+    struct sockaddr_storage me;
+    socklen_t len = sizeof(me);
+    REQUIRE(getsockname(conn.fd, (struct sockaddr *)&me, &len) == 0);
+    char want[128];
+    if (me.ss_family == AF_UNIX)
+        snprintf(want, sizeof(want), "unix pid=%d uid=%d gid=%d", (int)getpid(), (int)getuid(), (int)getgid());
+    else if (me.ss_family == AF_INET6)
+        snprintf(want, sizeof(want), "[::1]:%d", ntohs(((struct sockaddr_in6 *)&me)->sin6_port));
+    else
+        snprintf(want, sizeof(want), "127.0.0.1:%d", ntohs(((struct sockaddr_in *)&me)->sin_port));
+    REQUIRE(!tc_send_str(&conn, "GET /peer HTTP/1.1\r\nHost: t\r\n\r\n"));
+    tc_response r;
+    char body[128] = { 0 };
+    REQUIRE(!tc_read_response(&conn, &r, body, sizeof(body) - 1));
+    CHECK_EQ(r.status, 200);
+    if (strcmp(body, want)) fprintf(stderr, "  peer '%s', expected '%s'\n", body, want);
+    CHECK(!strcmp(body, want));
+    tc_close(&conn);
 }
 
 TEST(counters_back_to_idle_and_no_fd_left)
@@ -330,6 +389,12 @@ TEST(sigterm_stops_cleanly)
     CHECK(tc_wait_eof(&idle, 1000));
     tc_close(&idle);
     started = 0;
+    /* A Unix socket's file goes with the server that bound it; one handed
+     * in is its owner's, left where it was. */
+    const char *path = unix_path();
+    int handed = 0;
+    for (int i = 0; i + 1 < argc_base; i++) handed |= !strcmp(argv_base[i], "--listen-fd");
+    if (path) CHECK_EQ(access(path, F_OK) == 0, handed);
 }
 
 int main(int argc, char **argv)
@@ -348,5 +413,11 @@ int main(int argc, char **argv)
     char *args[2] = { argv[0], (char *)filter };
     int rc = nm_test_main(filter ? 2 : 1, args);
     if (started) tc_server_stop(&srv, 2000);
+    if (unix_path()) {   /* the files of sockets handed in, and of any server killed */
+        char second[160];
+        snprintf(second, sizeof(second), "%s.2", unix_path());
+        unlink(unix_path());
+        unlink(second);
+    }
     return rc;
 }
