@@ -33,4 +33,11 @@ void nm_pool_put(nm_pool *p, void *elem);
 unsigned nm_pool_free(const nm_pool *p);   /* elements available now (a snapshot) */
 unsigned nm_pool_index(const nm_pool *p, const void *elem);
 
+/* Around fork(), from any thread: take the pool's lock (hold 1) so that no
+ * other thread is inside it at the fork, and give it back in both processes
+ * (hold 0). A child forked while another thread held it would spin forever. */
+void nm_pool_hold(nm_pool *p, int hold);
+/* Every pool of lib/pools.def (lib/pools.cpp). */
+void nm_pools_hold(int hold);
+
 #endif
