@@ -257,6 +257,20 @@ static void tell_port(const nm_server *srv, int port, void *user)
     (void)!write(ready_pipe, &port, sizeof(port));
 }
 
+/* In a forked program: serve `model`, telling the port on `ready_fd`. */
+static int run_program(const char *model, int ready_fd, int handle_signals)
+{
+    ready_pipe = ready_fd;
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = 0;
+    cfg.workers = 2;
+    cfg.handle_signals = handle_signals;
+    cfg.on_ready = tell_port;
+    nm_handler h = { count_handler, 0 };
+    return nm_run(model, &cfg, &h);
+}
+
 /* A program of its own process group serving `model` with no signal
  * handler of its own; its pid, and the port in *port (0: not ready). */
 static pid_t start_program(const char *model, int *port)
@@ -268,14 +282,7 @@ static pid_t start_program(const char *model, int *port)
     if (pid == 0) {
         setpgid(0, 0);
         close(p[0]);
-        ready_pipe = p[1];
-        nm_config cfg;
-        nm_config_init(&cfg);
-        cfg.port = 0;
-        cfg.workers = 2;
-        cfg.on_ready = tell_port;
-        nm_handler h = { count_handler, 0 };
-        _exit(nm_run(model, &cfg, &h));
+        _exit(run_program(model, p[1], 0));
     }
     close(p[1]);
     if (pid > 0) setpgid(pid, pid);
@@ -354,15 +361,7 @@ static int signals_program(void)
     if (pid == 0) {
         signal(SIGTERM, program_handler);
         close(p[0]);
-        ready_pipe = p[1];
-        nm_config cfg;
-        nm_config_init(&cfg);
-        cfg.port = 0;
-        cfg.handle_signals = 1;
-        cfg.on_ready = tell_port;
-        nm_handler h = { count_handler, 0 };
-        int rc = nm_run("reactor", &cfg, &h);
-        if (rc != NM_OK || program_saw) _exit(4);
+        if (run_program("reactor", p[1], 1) != NM_OK || program_saw) _exit(4);
         raise(SIGTERM);
         _exit(program_saw == SIGTERM ? 0 : 5);
     }
