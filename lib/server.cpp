@@ -110,7 +110,7 @@ static void fork_done(void)
 static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
 static void install_fork_handlers(void) { pthread_atfork(fork_prepare, fork_done, fork_done); }
 
-void nm_server_forked(nm_server *s)
+void nm_server_forked(const nm_server *s)
 {
     for (int i = 0; i < NM_MAX_SERVERS; i++) {
         nm_server *other = &nm_server_slots[i];

@@ -90,7 +90,7 @@ int nm_stop_requested(const nm_server *s);
  * the other servers of the process, closing their listeners and connections,
  * so that each server stops alone and its clients see their connections end
  * when its own processes close them. */
-void nm_server_forked(nm_server *s);
+void nm_server_forked(const nm_server *s);
 /* Where this server's slot is in the server table (0 .. NM_MAX_SERVERS - 1):
  * the index of a model's per-server state. */
 int nm_server_index(const nm_server *s);
