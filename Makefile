@@ -109,6 +109,11 @@ $(BUILD)/test/soak: $(BUILD)/obj/test/soak/soak.o $(TEST_COMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $^ -o $@ $(NM_LDFLAGS)
 
+# Several servers in one process, and no orphans, through the C API only.
+$(BUILD)/test/servers: $(BUILD)/obj/test/servers/servers.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $^ -o $@ $(NM_LDFLAGS)
+
 INV_SRCS := $(wildcard test/invariants/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
@@ -123,7 +128,7 @@ $(KQEMU)/nmserve: FORCE
 FORCE:
 
 TESTS := $(BUILD)/test/unit $(BUILD)/test/conformance $(BUILD)/test/invariants
-TESTS += $(BUILD)/test/soak
+TESTS += $(BUILD)/test/soak $(BUILD)/test/servers
 ifneq ($(shell uname -s),Linux)
 else ifneq ($(TARGET)$(CROSS_COMPILE),host)
 else ifneq ($(wildcard test/kqemu/kqueue_emu.cpp),)

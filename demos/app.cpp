@@ -50,7 +50,7 @@ static int stats(const nm_request *req, nm_response *res)
                      st.timeouts, st.free_slots + 1, st.free_buffers + 1);
     const char *name;
     unsigned long value;
-    for (int i = 0; n < (int)sizeof(json) - 64 && !nm_model_stat(i, &name, &value); i++)
+    for (int i = 0; n < (int)sizeof(json) - 64 && !nm_server_model_stat(req->server, i, &name, &value); i++)
         n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"%.24s\":%lu", name, value);
     if (app_loop)
         n += snprintf(json + n, sizeof(json) - (size_t)n,

@@ -112,7 +112,9 @@ void nm_server_stats(const nm_server *srv, nm_stats *out);
  * 0 with *out set, or -1 for an unknown name. */
 int nm_server_gauge(const nm_server *srv, const char *name, long *out);
 /* Counters of the running model's own (e.g. "steals"): the i-th one's name
- * and value, 0; -1 past the last. */
+ * and value, 0; -1 past the last. Those of the server whose thread calls
+ * (a handler's), else of the first server running; with several servers,
+ * nm_server_model_stat says which. */
 int nm_model_stat(int i, const char **name, unsigned long *value);
 /* The poller a server runs on ("epoll", ...), or "none" for blocking models. */
 const char *nm_server_poller(const nm_server *srv);
@@ -185,6 +187,14 @@ typedef struct nm_config {
      * a supervisor (socket activation), or -1 to open `host` and `port`.
      * nm_run serves it and leaves it open at stop: the caller owns it. */
     int listen_fd;
+    /* Several servers in one process (README.md: several servers). */
+    int max_threads;         /* threads this server may take from the shared stack pool
+                                (NM_MAX_THREADS); 0 = no cap. Past it a thread is refused
+                                as an empty pool refuses it; a model that cannot start
+                                makes nm_run return NM_ERR_USAGE */
+    int handle_signals;      /* 1: while nm_run runs, SIGTERM and SIGINT stop every server
+                                (the previous handlers are put back after); 0 = leave
+                                signals to the program (the default) */
 } nm_config;
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or
@@ -198,6 +208,14 @@ void nm_config_init(nm_config *cfg);
  * linker sees carries the layout: see the top of this file.) */
 int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler);
 const char *nm_last_error(void);
+
+/* ---- Several servers in one process ----------------------------------
+ * Each nm_run (up to NM_MAX_SERVERS at once, on threads of the program's)
+ * has its own counters, model state, model counters and stop; the static
+ * pools are shared (cap a server's share with max_conns and max_threads).
+ * nm_last_error() is per thread. */
+/* The model counters of one server, as nm_model_stat. */
+int nm_server_model_stat(const nm_server *srv, int i, const char **name, unsigned long *value);
 
 /* The models compiled into this library, and the pollers. */
 int nm_model_count(void);

@@ -4,11 +4,18 @@
 #include "loop/accept.h"
 #include "loop/listen.h"
 #include "base/mstat.h"
+#include "base/pool.h"
+#include "loop/blocking.h"
+#include "loop/conn.h"
 #include "proto/protocol.h"
 #include "session/session.h"
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,7 +25,10 @@ extern const nm_model nm_models[];
 extern const int nm_models_count;
 
 extern nm_server nm_server_slots[NM_MAX_SERVERS];
-static char last_error[160];
+extern nm_conn *nm_conn_by_fd[NM_MAX_FDS];
+/* Per thread: a failure can come before any server exists, and two servers
+ * failing at once on two threads each keep their own line. */
+static __thread char last_error[160];
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -65,9 +75,87 @@ static nm_server *claim_server(void)
         /* clear everything but the claim, then take the slot */
         if (__atomic_exchange_n(&s->in_use, 1, __ATOMIC_ACQ_REL)) continue;
         memset(s, 0, offsetof(nm_server, in_use));
+        s->listen_fd = -1;   /* a child forked now by another server closes nothing of this one */
         return s;
     }
     return 0;
+}
+
+/* ---- fork: one server's child, another server's threads ---------------- */
+
+/* The locks a child of any server may take (the close lock, the spare
+ * descriptor's, every pool's), taken in that order (the order code nests
+ * them) before any fork in the process and given back on both sides: a
+ * thread of another server holding one at the fork would leave it held for
+ * ever in the child, which has no such thread. */
+static void fork_prepare(void)
+{
+    nm_blocking_fork_hold(1);
+    nm_accept_fork_hold(1);
+    nm_pools_hold(1);
+}
+
+static void fork_done(void)
+{
+    nm_pools_hold(0);
+    nm_accept_fork_hold(0);
+    nm_blocking_fork_hold(0);
+}
+
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+static void install_fork_handlers(void) { pthread_atfork(fork_prepare, fork_done, fork_done); }
+
+void nm_server_forked(const nm_server *s)
+{
+    for (int i = 0; i < NM_MAX_SERVERS; i++) {
+        nm_server *other = &nm_server_slots[i];
+        if (other == s || !__atomic_load_n(&other->in_use, __ATOMIC_ACQUIRE)) continue;
+        if (other->listen_fd >= 0) close(other->listen_fd);
+        other->listen_fd = -1;
+        __atomic_store_n(&other->in_use, 0, __ATOMIC_RELEASE);   /* a stop here is this server's only */
+    }
+    for (int fd = 0; fd < NM_MAX_FDS; fd++) {
+        nm_conn *c = nm_conn_of_fd(fd);
+        if (!c || c->srv == s) continue;
+        close(fd);   /* the copy only: the other server's process keeps its own */
+        __atomic_store_n(&nm_conn_by_fd[fd], (nm_conn *)0, __ATOMIC_RELEASE);
+    }
+}
+
+/* ---- handle_signals: SIGTERM and SIGINT stop every server --------------- */
+
+/* Signal dispositions are the process's: installed by the first nm_run that
+ * asks, put back by the last one of them to return. */
+static const int stop_signals[2] = { SIGTERM, SIGINT };
+static pthread_mutex_t signals_lock = PTHREAD_MUTEX_INITIALIZER;
+static int signals_users;
+static struct sigaction signals_before[2];
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    nm_server_stop(0);
+}
+
+static void take_stop_signals(void)
+{
+    pthread_mutex_lock(&signals_lock);
+    if (signals_users++ == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        for (int i = 0; i < 2; i++) sigaction(stop_signals[i], &sa, &signals_before[i]);
+    }
+    pthread_mutex_unlock(&signals_lock);
+}
+
+static void give_back_stop_signals(void)
+{
+    pthread_mutex_lock(&signals_lock);
+    if (--signals_users == 0)
+        for (int i = 0; i < 2; i++) sigaction(stop_signals[i], &signals_before[i], 0);
+    pthread_mutex_unlock(&signals_lock);
 }
 
 extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
@@ -106,6 +194,30 @@ extern "C" int nm_server_gauge(const nm_server *srv, const char *name, long *out
         }
     return -1;
 }
+
+extern "C" int nm_server_model_stat(const nm_server *srv, int i, const char **name, unsigned long *value)
+{
+    return nm_mstat_at(&srv->model_stats, i, name, value);
+}
+
+/* The server whose thread calls: nm_run's thread and every thread started
+ * under it carry the server's thread share. */
+static const nm_server *calling_server(void)
+{
+    nm_thread_share *share = nm_thread_share_current();
+    if (share) return (const nm_server *)share->owner;
+    for (int i = 0; i < NM_MAX_SERVERS; i++)
+        if (__atomic_load_n(&nm_server_slots[i].in_use, __ATOMIC_ACQUIRE)) return &nm_server_slots[i];
+    return 0;
+}
+
+extern "C" int nm_model_stat(int i, const char **name, unsigned long *value)
+{
+    const nm_server *s = calling_server();
+    return s ? nm_server_model_stat(s, i, name, value) : -1;
+}
+
+int nm_server_index(const nm_server *s) { return (int)(s - nm_server_slots); }
 
 extern "C" const char *nm_server_poller(const nm_server *srv)
 {
@@ -249,6 +361,9 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     if (cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
         return usage_error("%s", "unknown protocol");
     if (nm_run_size(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns", "NM_MAX_CONNS") < 0) return NM_ERR_USAGE;
+    if (cfg->max_threads < 0) return usage_error("%s", "max_threads below 0 (0: no cap)");
+    if (nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0) return NM_ERR_USAGE;
+    pthread_once(&fork_handlers_once, install_fork_handlers);
 
     nm_server *s = claim_server();
     if (!s) return usage_error("%s", "too many servers running at once (NM_MAX_SERVERS)");
@@ -259,6 +374,10 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     s->port_number = cfg->port;
     s->listen_fd = -1;
     nm_user_begin(s);
+    s->threads.cap = cfg->max_threads;
+    s->threads.owner = s;
+    nm_thread_share *outer = nm_thread_share_enter(&s->threads);
+    if (cfg->handle_signals) take_stop_signals();
     int rc = NM_OK;
     if (m->flags & NM_MODEL_USES_PORT) rc = choose_port(s, m);
     else if (cfg->poller) rc = usage_error("model %s does not use a poller (drop --poller)", m->name);
@@ -270,10 +389,15 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     }
     if (!rc) {
         if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_announce(s);
-        nm_mstat_clear();   /* the previous run's model counters are not this one's */
         rc = m->run(s);
     }
     nm_user_end(s);
+    if (rc == NM_ERR_SYSTEM && s->threads.refused && !last_error[0]) {
+        snprintf(last_error, sizeof(last_error), "max_threads %d is too few for model %s", cfg->max_threads, m->name);
+        rc = NM_ERR_USAGE;
+    }
+    if (cfg->handle_signals) give_back_stop_signals();
+    nm_thread_share_enter(outer);
     release_server(s);
     return rc;
 }

@@ -59,6 +59,13 @@ if [ -z "${NM_SKIP_VALGRIND:-}" ] && [ -z "$RUN" ] && command -v valgrind > /dev
         --errors-for-leak-kinds=definite,indirect "$B/test/unit"
 fi
 [ -x "$DRV/test/invariants" ] && check "model invariants" timeout 600 "$DRV/test/invariants" "$B/nmserve"
+# Several servers in one process, and no process outliving its server.
+if [ -x "$B/test/servers" ]; then
+    check "two servers of every model at once, each stops alone" timeout 400 $RUN "$B/test/servers" same
+    check "two different models at once" timeout 400 $RUN "$B/test/servers" mixed
+    check "no child outlives a killed parent" timeout 300 $RUN "$B/test/servers" orphans
+    check "handle_signals, max_threads, nm_last_error per thread" timeout 60 $RUN "$B/test/servers" options
+fi
 
 # Every model: the full suite on its first poller, a short one on the others.
 "$B/nmserve" --list-pollers > "$LOGS/models.txt" 2>&1 || $RUN "$B/nmserve" --list-pollers > "$LOGS/models.txt"

@@ -40,6 +40,12 @@ void nm_pool_put(nm_pool *p, void *elem)
     unlock(p);
 }
 
+void nm_pool_hold(nm_pool *p, int hold)
+{
+    if (hold) lock(p);
+    else unlock(p);
+}
+
 unsigned nm_pool_free(const nm_pool *p) { return p->capacity - __atomic_load_n(&p->in_use, __ATOMIC_RELAXED); }
 
 void *nm_pool_at(const nm_pool *p, unsigned i)

@@ -35,4 +35,11 @@ unsigned nm_pool_index(const nm_pool *p, const void *elem);
 /* Element i if it was ever handed out, else NULL (it holds nothing). */
 void *nm_pool_at(const nm_pool *p, unsigned i);
 
+/* Around fork(), from any thread: take the pool's lock (hold 1) so that no
+ * other thread is inside it at the fork, and give it back in both processes
+ * (hold 0). A child forked while another thread held it would spin forever. */
+void nm_pool_hold(nm_pool *p, int hold);
+/* Every pool of lib/pools.def (lib/pools.cpp). */
+void nm_pools_hold(int hold);
+
 #endif

@@ -7,9 +7,37 @@
 
 extern nm_pool nm_stack_pool;
 
+static __thread nm_thread_share *current_share;
+
+nm_thread_share *nm_thread_share_enter(nm_thread_share *share)
+{
+    nm_thread_share *was = current_share;
+    current_share = share;
+    return was;
+}
+
+nm_thread_share *nm_thread_share_current(void) { return current_share; }
+
+/* One more thread of the calling thread's share: 0, or -1 past its cap. */
+static int share_take(nm_thread_share *s)
+{
+    if (!s) return 0;
+    int used = __atomic_add_fetch(&s->used, 1, __ATOMIC_RELAXED);
+    if (!s->cap || used <= s->cap) return 0;
+    __atomic_fetch_sub(&s->used, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->refused, 1ul, __ATOMIC_RELAXED);
+    return -1;
+}
+
+static void share_give_back(nm_thread_share *s)
+{
+    if (s) __atomic_fetch_sub(&s->used, 1, __ATOMIC_RELAXED);
+}
+
 static void *trampoline(void *p)
 {
     nm_thread *t = (nm_thread *)p;
+    current_share = t->share;
     void *r = t->fn(t->arg);
     __atomic_store_n(&t->finished, 1, __ATOMIC_RELEASE);
     return r;
@@ -17,8 +45,16 @@ static void *trampoline(void *p)
 
 int nm_thread_start(nm_thread *t, void *(*fn)(void *), void *arg)
 {
+    t->share = current_share;
+    if (share_take(t->share)) {
+        t->stack = 0;
+        return EAGAIN;
+    }
     t->stack = nm_pool_get(&nm_stack_pool);
-    if (!t->stack) return EAGAIN;
+    if (!t->stack) {
+        share_give_back(t->share);
+        return EAGAIN;
+    }
     t->fn = fn;
     t->arg = arg;
     t->finished = 0;
@@ -29,6 +65,7 @@ int nm_thread_start(nm_thread *t, void *(*fn)(void *), void *arg)
     pthread_attr_destroy(&attr);
     if (rc) {
         nm_pool_put(&nm_stack_pool, t->stack);
+        share_give_back(t->share);
         t->stack = 0;
     }
     return rc;
@@ -39,6 +76,7 @@ int nm_thread_join(nm_thread *t)
     if (!t->stack) return EINVAL;
     int rc = pthread_join(t->id, 0);
     nm_pool_put(&nm_stack_pool, t->stack);
+    share_give_back(t->share);
     t->stack = 0;
     return rc;
 }

@@ -8,13 +8,30 @@
 
 #include <pthread.h>
 
+/* A share of the stack pool, for several servers in one process: a thread
+ * that has a share (nm_thread_share_enter) starts threads that count
+ * against it and have it too, so every thread of a server counts, however
+ * deep. Past `cap` (0: no cap) nm_thread_start refuses as an empty pool
+ * does, and counts the refusal. `owner` is the caller's (the server). */
+struct nm_thread_share {
+    int cap;
+    int used;
+    unsigned long refused;
+    void *owner;
+};
+
 struct nm_thread {
     pthread_t id;
     void *stack;
+    nm_thread_share *share;   /* counted against, given back at the join */
     void *(*fn)(void *);
     void *arg;
     volatile int finished;   /* set as fn returns: the thread can be joined soon */
 };
+
+/* The calling thread's share (NULL: none); returns the one it had. */
+nm_thread_share *nm_thread_share_enter(nm_thread_share *share);
+nm_thread_share *nm_thread_share_current(void);
 
 int nm_thread_start(nm_thread *t, void *(*fn)(void *), void *arg);  /* 0 or an errno */
 int nm_thread_join(nm_thread *t);

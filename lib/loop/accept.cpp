@@ -27,6 +27,12 @@ void nm_reserve_fd_open(void)
     pthread_mutex_unlock(&reserve_lock);
 }
 
+void nm_accept_fork_hold(int hold)
+{
+    if (hold) pthread_mutex_lock(&reserve_lock);
+    else pthread_mutex_unlock(&reserve_lock);
+}
+
 void nm_refuse(nm_server *s, int fd)
 {
     const char *r = s->refusal;

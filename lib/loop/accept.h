@@ -25,5 +25,7 @@ void nm_accept_backoff(void);
 
 /* A spare descriptor, so that EMFILE can still accept-and-close. */
 void nm_reserve_fd_open(void);
+/* Around fork(): hold the spare descriptor's lock (1), give it back (0). */
+void nm_accept_fork_hold(int hold);
 
 #endif

@@ -10,6 +10,12 @@
 
 static pthread_mutex_t close_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void nm_blocking_fork_hold(int hold)
+{
+    if (hold) pthread_mutex_lock(&close_lock);
+    else pthread_mutex_unlock(&close_lock);
+}
+
 void nm_blocking_listener(int listen_fd)
 {
     struct timeval tv;

@@ -14,6 +14,9 @@
 
 #include "conn.h"
 
+/* Around fork(): hold the close lock (1), give it back (0). */
+void nm_blocking_fork_hold(int hold);
+
 /* Make accept() on the listener return at least every NM_STOP_POLL_MS. */
 void nm_blocking_listener(int listen_fd);
 /* Accept one connection in blocking mode, counted in the in_accept gauge.

@@ -5,6 +5,8 @@
 
 #include "../netmodels.h"
 #include <sys/time.h>
+#include "../base/mstat.h"
+#include "../base/thread.h"
 #include "../../ports/port.h"
 #include "user.h"
 
@@ -53,6 +55,8 @@ struct nm_server {
     int unix_owner;              /* pid that bound the Unix socket's file, or 0 */
     nm_counters *counters;
     nm_counters own_counters;
+    nm_mstats model_stats;       /* the model's own counters (nm_mstat), this server's only */
+    nm_thread_share threads;     /* its share of the stack pool (cfg.max_threads) */
     volatile int stopping;       /* set by nm_server_stop(), read by the loops */
     nm_user_svc user;            /* the application's watches, timers and posts (user.h) */
     int in_use;                  /* this slot of the server table runs an nm_run */
@@ -92,6 +96,15 @@ static inline void nm_gauge_leave(nm_server *s, nm_gauge_id now)
 
 /* True once this server (or every server) was asked to stop. */
 int nm_stop_requested(const nm_server *s);
+
+/* In a child just forked for s (a process of a multi-process model): forget
+ * the other servers of the process, closing their listeners and connections,
+ * so that each server stops alone and its clients see their connections end
+ * when its own processes close them. */
+void nm_server_forked(const nm_server *s);
+/* Where this server's slot is in the server table (0 .. NM_MAX_SERVERS - 1):
+ * the index of a model's per-server state. */
+int nm_server_index(const nm_server *s);
 
 /* Listener helpers shared by the models. */
 /* The listener cfg names (listen_fd handed in, or host and port): fd, or -1

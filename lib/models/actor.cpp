@@ -9,26 +9,17 @@
  * serves them, and mails the acceptor how many it has finished. A full
  * worker mailbox is backpressure: the connection is refused (503) and
  * counted ("mailbox_full" in /stats); a full acceptor mailbox makes the
- * worker keep the count and try again on its next turn. */
+ * worker keep the count and try again on its next turn. The state is the
+ * server's, in the table of models/model_state.h. */
+#include "model_state.h"
 #include "../loop/accept.h"
-#include "../loop/loop.h"
-#include "../base/mailbox.h"
 #include "../base/mstat.h"
-#include "../base/thread.h"
 #include "../session/session.h"
 #include <stdint.h>
 
-struct worker_actor {
-    nm_mailbox inbox;
-    nm_thread thread;
-    nm_loop *loop;
-    int held;        /* connections taken and not yet reported gone */
-};
+extern nm_actor_state nm_actor_states[NM_MAX_SERVERS];
 
-static nm_mailbox acceptor_inbox;
-static worker_actor workers[NM_MAX_THREADS];
-static int worker_count;
-static unsigned long *mailbox_full, *load_spread, *load_known;
+typedef nm_actor_worker worker_actor;
 
 /* "k connections of worker i are gone", in one pointer-sized message */
 static void *gone_message(int worker, int k) { return (void *)(((uintptr_t)k << 8) | (uintptr_t)worker); }
@@ -37,8 +28,8 @@ static void report_gone(worker_actor *w)
 {
     int gone = w->held - w->loop->live;
     if (gone <= 0) return;
-    if (nm_mailbox_send(&acceptor_inbox, gone_message((int)(w - workers), gone))) {
-        nm_mstat_add(mailbox_full, 1);
+    if (nm_mailbox_send(&w->st->acceptor_inbox, gone_message((int)(w - w->st->workers), gone))) {
+        nm_mstat_add(w->st->mailbox_full, 1);
         return;   /* kept in `held`: sent with the next report */
     }
     w->held -= gone;
@@ -69,7 +60,7 @@ static void *worker_main(void *arg)
         report_gone(w);
         if (!told && nm_stop_requested(w->loop->srv)) {   /* the signal landed here: tell the acceptor */
             told = 1;
-            nm_wakeup_signal(&acceptor_inbox.bell);
+            nm_wakeup_signal(&w->st->acceptor_inbox.bell);
         }
         nm_loop_dispatch(w->loop, nm_loop_wait(w->loop));
     } while (!nm_loop_tick(w->loop));
@@ -79,59 +70,60 @@ static void *worker_main(void *arg)
 
 /* ---- the acceptor ------------------------------------------------------ */
 
-static int load[NM_MAX_THREADS];   /* the acceptor's belief, from messages only */
-
-static void publish_loads(void)
+static void publish_loads(nm_actor_state *st)
 {
+    const int *load = st->load;
     int lo = load[0], hi = load[0], sum = 0;
-    for (int i = 0; i < worker_count; i++) {
+    for (int i = 0; i < st->worker_count; i++) {
         if (load[i] < lo) lo = load[i];
         if (load[i] > hi) hi = load[i];
         sum += load[i];
     }
-    nm_mstat_set(load_spread, (unsigned long)(hi - lo));
-    nm_mstat_set(load_known, (unsigned long)sum);
+    nm_mstat_set(st->load_spread, (unsigned long)(hi - lo));
+    nm_mstat_set(st->load_known, (unsigned long)sum);
 }
 
 static void on_acceptor_mail(nm_loop *l, int fd, int mask, void *ctx)
 {
-    (void)l; (void)fd; (void)mask; (void)ctx;
-    for (void *m; (m = nm_mailbox_receive(&acceptor_inbox));) {
+    (void)l; (void)fd; (void)mask;
+    nm_actor_state *st = (nm_actor_state *)ctx;
+    for (void *m; (m = nm_mailbox_receive(&st->acceptor_inbox));) {
         uintptr_t v = (uintptr_t)m;
-        load[v & 0xff] -= (int)(v >> 8);
+        st->load[v & 0xff] -= (int)(v >> 8);
     }
-    publish_loads();
+    publish_loads(st);
 }
 
 static void send_to_least_loaded(nm_conn *c, void *ctx)
 {
-    (void)ctx;
+    nm_actor_state *st = (nm_actor_state *)ctx;
     int least = 0;
-    for (int k = 1; k < worker_count; k++)
-        if (load[k] < load[least]) least = k;
-    if (nm_mailbox_send(&workers[least].inbox, c)) {
-        nm_mstat_add(mailbox_full, 1);
+    for (int k = 1; k < st->worker_count; k++)
+        if (st->load[k] < st->load[least]) least = k;
+    if (nm_mailbox_send(&st->workers[least].inbox, c)) {
+        nm_mstat_add(st->mailbox_full, 1);
         nm_session_refuse(c);
         nm_conn_close(c);
         return;
     }
-    load[least]++;
-    publish_loads();
+    st->load[least]++;
+    publish_loads(st);
 }
 
 static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
 {
-    (void)fd; (void)mask; (void)ctx;
-    nm_accept_each(l->srv, 1, send_to_least_loaded, 0);
+    (void)fd; (void)mask;
+    nm_accept_each(l->srv, 1, send_to_least_loaded, ctx);
 }
 
-static int open_workers(nm_server *s, int want)
+static int open_workers(nm_server *s, nm_actor_state *st, int want)
 {
     int n = 0;
     for (; n < want; n++) {
-        worker_actor *w = &workers[n];
+        worker_actor *w = &st->workers[n];
+        w->st = st;
         w->held = 0;
-        load[n] = 0;
+        st->load[n] = 0;
         if (nm_mailbox_open(&w->inbox)) break;
         w->loop = nm_loop_open(s, s->port, 0);
         if (!w->loop) {
@@ -155,31 +147,33 @@ static void close_worker(worker_actor *w)
 
 int nm_model_actor(nm_server *s)
 {
-    mailbox_full = nm_mstat("mailbox_full");
-    load_spread = nm_mstat("load_spread");
-    load_known = nm_mstat("load_known");
+    nm_actor_state *st = &nm_actor_states[nm_server_index(s)];
+    st->mailbox_full = nm_mstat(&s->model_stats, "mailbox_full");
+    st->load_spread = nm_mstat(&s->model_stats, "load_spread");
+    st->load_known = nm_mstat(&s->model_stats, "load_known");
     int want = nm_run_size(s->cfg.threads, NM_ACTOR_WORKERS, NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
     if (want < 0) return NM_ERR_USAGE;
-    if (nm_mailbox_open(&acceptor_inbox)) return NM_ERR_SYSTEM;
+    if (nm_mailbox_open(&st->acceptor_inbox)) return NM_ERR_SYSTEM;
     nm_loop *l = nm_loop_open(s, s->port, 0);
-    worker_count = l ? open_workers(s, want) : 0;
-    int started = 0;
-    while (started < worker_count && nm_thread_start(&workers[started].thread, worker_main, &workers[started]) == 0)
+    st->worker_count = l ? open_workers(s, st, want) : 0;
+    worker_actor *workers = st->workers;
+    int count = st->worker_count, started = 0;
+    while (started < count && nm_thread_start(&workers[started].thread, worker_main, &workers[started]) == 0)
         started++;
-    if (started == worker_count && started > 0) {
-        nm_loop_watch(l, acceptor_inbox.bell.rfd, NM_READ, on_acceptor_mail, 0);
-        nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, 0);
+    if (started == count && started > 0) {
+        nm_loop_watch(l, st->acceptor_inbox.bell.rfd, NM_READ, on_acceptor_mail, st);
+        nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, st);
         do nm_loop_dispatch(l, nm_loop_wait(l));
         while (!nm_loop_tick(l));
         /* stopping: wake the workers rather than let them sleep out their wait */
-        for (int i = 0; i < worker_count; i++) nm_wakeup_signal(&workers[i].inbox.bell);
-        nm_loop_watch(l, acceptor_inbox.bell.rfd, 0, 0, 0);
+        for (int i = 0; i < count; i++) nm_wakeup_signal(&workers[i].inbox.bell);
+        nm_loop_watch(l, st->acceptor_inbox.bell.rfd, 0, 0, 0);
     } else {
         nm_server_stop(s);
     }
     for (int i = 0; i < started; i++) nm_thread_join(&workers[i].thread);
-    for (int i = 0; i < worker_count; i++) close_worker(&workers[i]);
+    for (int i = 0; i < count; i++) close_worker(&workers[i]);
     if (l) nm_loop_close(l);
-    nm_mailbox_close(&acceptor_inbox);
-    return started == worker_count && started > 0 ? NM_OK : NM_ERR_SYSTEM;
+    nm_mailbox_close(&st->acceptor_inbox);
+    return started == count && started > 0 ? NM_OK : NM_ERR_SYSTEM;
 }

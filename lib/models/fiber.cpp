@@ -20,7 +20,12 @@
 #include "../base/mstat.h"
 #include "../session/session.h"
 
-static unsigned long *live_fibers, *overflows;
+/* The server's counters, named once; on nm_run's stack, the loop's `user`. */
+struct fiber_stats {
+    unsigned long *live, *overflows;
+};
+
+static fiber_stats *stats_of(const nm_loop *l) { return (fiber_stats *)l->user; }
 
 /* ---- inside a fiber ---------------------------------------------------- */
 
@@ -95,9 +100,9 @@ static void run(nm_loop *l, nm_fiber *f)
         c->flags |= NM_CF_DEAD;   /* the port refused it: unwind the fiber */
         alive = nm_fiber_resume(f);
     }
-    if (alive < 0) nm_mstat_set(overflows, nm_fiber_overflows());
+    if (alive < 0) nm_mstat_set(stats_of(l)->overflows, nm_fiber_overflows());
     nm_fiber_release(f);
-    nm_mstat_add(live_fibers, (unsigned long)-1);
+    nm_mstat_add(stats_of(l)->live, (unsigned long)-1);
     if (alive == 0 && idle(c) && !l->draining && nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c) == 0) {
         /* back in the loop's hands: its timeout, its drain */
         c->flags &= (uint8_t)~NM_CF_BUSY;
@@ -126,7 +131,7 @@ static void begin(nm_loop *l, int fd, int mask, void *ctx)
     c->flags &= (uint8_t)~NM_CF_DRAINED;   /* the port just said there are bytes */
     c->timer.fn = on_timeout;
     nm_loop_watch(l, c->fd, NM_READ, on_ready, f);
-    nm_mstat_add(live_fibers, 1);
+    nm_mstat_add(stats_of(l)->live, 1);
     run(l, f);
 }
 
@@ -174,10 +179,10 @@ static void stop_fibers(nm_loop *l)
 
 int nm_model_fiber(nm_server *s)
 {
-    live_fibers = nm_mstat("fibers");
-    overflows = nm_mstat("fiber_overflows");
+    fiber_stats stats = { nm_mstat(&s->model_stats, "fibers"), nm_mstat(&s->model_stats, "fiber_overflows") };
     nm_loop *l = nm_loop_open(s, s->port, 0);
     if (!l) return NM_ERR_SYSTEM;
+    l->user = &stats;
     l->conn_fn = begin;
     nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, 0);
     for (;;) {

@@ -34,8 +34,9 @@ static void *sync_worker(void *arg)
 
 int nm_model_half_sync_half_async(nm_server *s)
 {
-    static hsha h;
-    static nm_thread workers[NM_MAX_THREADS];
+    /* the server's, on nm_run's stack (about 3 KiB: a queue and the threads) */
+    hsha h;
+    nm_thread workers[NM_MAX_THREADS];
     int want = nm_run_size(s->cfg.threads, NM_HSHA_WORKERS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
     if (want < 0) return NM_ERR_USAGE;
     if (nm_offload_open(&h.async, s, to_sync_layer, &h)) return NM_ERR_SYSTEM;

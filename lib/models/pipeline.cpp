@@ -51,8 +51,9 @@ static void *write_stage(void *arg)
 
 int nm_model_pipeline(nm_server *s)
 {
-    static pipeline p;
-    static nm_thread handler, writer;
+    /* the server's, on nm_run's stack (under 5 KiB: two queues) */
+    pipeline p;
+    nm_thread handler, writer;
     if (nm_offload_open(&p.parse, s, to_handler, &p)) return NM_ERR_SYSTEM;
     nm_queue_init(&p.to_handle, 0);
     nm_queue_init(&p.to_write, 0);

@@ -9,7 +9,8 @@
  * -> RECV -> answer what is whole -> SEND until the queue is empty -> again.
  * A timeout or the drain deadline shuts the socket down, which completes
  * the operation in flight; a connection is closed only when nothing of it
- * is in the kernel's hands. */
+ * is in the kernel's hands. The engine and its counts are the server's, on
+ * nm_run's stack (about 2 KiB). */
 #include "../loop/accept.h"
 #include "../base/mstat.h"
 #include "../completion/proactor.h"
@@ -18,15 +19,19 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-static nm_proactor engine;
-static int live, draining;
+struct engine {
+    nm_proactor p;   /* first: the engine's callbacks hand back &p */
+    int live, draining;
+};
+
+static engine *engine_of(nm_proactor *p) { return (engine *)p; }
 
 static void finish(nm_proactor *p, nm_conn *c)
 {
     nm_wheel_del(&p->loop->wheel, &c->timer);
     nm_loop_watch(p->loop, c->fd, 0, 0, 0);
     nm_conn_close(c);
-    live--;
+    engine_of(p)->live--;
 }
 
 /* 0, or -1: the ring has no room for it (the caller refuses c). */
@@ -54,7 +59,7 @@ static void proceed(nm_proactor *p, nm_conn *c)
     case NM_IO_DONE: finish(p, c); break;
     case NM_IO_SEND: resubmit(p, c, NM_OP_SEND); break;
     default:
-        if ((draining && !c->in_len) || c->in_len >= NM_BUF_SIZE) finish(p, c);
+        if ((engine_of(p)->draining && !c->in_len) || c->in_len >= NM_BUF_SIZE) finish(p, c);
         else resubmit(p, c, c->in ? NM_OP_RECV : NM_OP_WAIT);
     }
 }
@@ -72,7 +77,7 @@ static void start(nm_conn *c, void *ctx)
     nm_proactor *p = (nm_proactor *)ctx;
     nm_conn_set_owner(c, p);
     nm_timer_init(&c->timer, on_timeout);
-    live++;
+    engine_of(p)->live++;
     if (submit(p, c, NM_OP_WAIT)) {   /* the ring carries no more connections */
         nm_session_refuse(c);
         finish(p, c);
@@ -81,6 +86,7 @@ static void start(nm_conn *c, void *ctx)
 
 static void completed(nm_proactor *p, nm_conn *c, int op, int result)
 {
+    int draining = engine_of(p)->draining;
     switch (op) {
     case NM_OP_ACCEPT:
         /* io_uring works on blocking sockets; the emulation on non-blocking ones.
@@ -126,7 +132,7 @@ static void completed(nm_proactor *p, nm_conn *c, int op, int result)
  * (shutting down their read side completes their WAIT: what has arrived is
  * answered while buffers last, the others are closed), the rest at the
  * drain deadline. */
-static void shut(const nm_proactor *p, int everything)
+static void shut(const nm_proactor *p, int everything, int live)
 {
     for (int fd = 0; fd < NM_MAX_FDS && live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
@@ -138,11 +144,13 @@ static void shut(const nm_proactor *p, int everything)
 
 int nm_model_proactor(nm_server *s)
 {
-    unsigned long *uring = nm_mstat("io_uring");
-    unsigned long *room = nm_mstat("ring_conns");
-    unsigned long *timed = nm_mstat("ring_timed_wait");
-    unsigned long *deferred = nm_mstat("ring_deferred");
-    nm_proactor *p = &engine;
+    unsigned long *uring = nm_mstat(&s->model_stats, "io_uring");
+    unsigned long *room = nm_mstat(&s->model_stats, "ring_conns");
+    unsigned long *timed = nm_mstat(&s->model_stats, "ring_timed_wait");
+    unsigned long *deferred = nm_mstat(&s->model_stats, "ring_deferred");
+    engine e;
+    nm_proactor *p = &e.p;
+    int &live = e.live, &draining = e.draining;
     if (nm_proactor_open(p, s, s->cfg.proactor, completed)) {
         dprintf(2, "netmodels: proactor: %s\n", s->cfg.proactor ? "io_uring is not available here" : "cannot open a loop");
         return NM_ERR_SYSTEM;
@@ -166,11 +174,11 @@ int nm_model_proactor(nm_server *s)
             draining = 1;
             deadline = p->loop->now + NM_DRAIN_TIMEOUT_MS;
             nm_proactor_cancel_accept(p);   /* and again each turn until it is queued */
-            shut(p, 0);
+            shut(p, 0, live);
         }
         if (draining && !hard && p->loop->now >= deadline) {
             hard = 1;
-            shut(p, 1);
+            shut(p, 1, live);
         }
         if (draining && !live && !p->accept_pending && nm_proactor_quiet(p)) break;
     }

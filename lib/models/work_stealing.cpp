@@ -5,40 +5,29 @@
  * steals the oldest task of a random other worker, answers it and gives the
  * connection back to its owner's loop to write. A worker whose round queues
  * more than it can start wakes one peer that sleeps to come and steal.
- * Steals and those wakeups are counted ("steals", "steal_wakes" in /stats). */
-#include "../base/deque.h"
+ * Steals and those wakeups are counted ("steals", "steal_wakes" in /stats).
+ * The state is the server's, in the table of models/model_state.h. */
+#include "model_state.h"
 #include "../base/mstat.h"
-#include "../handoff/offload.h"
-#include "../base/thread.h"
 
-struct ws_worker {
-    nm_offload io;
-    nm_deque tasks;
-    nm_thread thread;
-    unsigned seed;
-    int told_stop;
-    int called;      /* a peer was woken to steal in this round */
-};
+extern nm_steal_state nm_steal_states[NM_MAX_SERVERS];
 
-static ws_worker workers[NM_MAX_THREADS];
-static int worker_count;
-static unsigned long *steals;
-static unsigned long *steal_wakes;
+typedef nm_steal_worker ws_worker;
 
 static int random_peer(ws_worker *w)
 {
     w->seed = w->seed * 1103515245u + 12345u;
-    int self = (int)(w - workers);
+    int self = (int)(w - w->st->workers);
     /* scaled, not divided: no division helper on cores without a divider */
-    int k = (int)(((unsigned long long)w->seed * (unsigned)(worker_count - 1)) >> 32);
+    int k = (int)(((unsigned long long)w->seed * (unsigned)(w->st->worker_count - 1)) >> 32);
     return k < self ? k : k + 1;
 }
 
-/* The i-th worker counting round from `first`. */
-static ws_worker *round_from(int first, int i)
+/* The i-th worker of st counting round from `first`. */
+static ws_worker *round_from(nm_steal_state *st, int first, int i)
 {
     int at = first + i;
-    return &workers[at < worker_count ? at : at - worker_count];
+    return &st->workers[at < st->worker_count ? at : at - st->worker_count];
 }
 
 /* Wake one peer that sleeps, trying each once: 1 if one was rung. A peer
@@ -47,10 +36,10 @@ static ws_worker *round_from(int first, int i)
 static int call_for_help(ws_worker *w)
 {
     int first = random_peer(w);
-    for (int i = 0; i < worker_count; i++) {
-        ws_worker *peer = round_from(first, i);
+    for (int i = 0; i < w->st->worker_count; i++) {
+        ws_worker *peer = round_from(w->st, first, i);
         if (peer != w && nm_loop_nudge(peer->io.loop)) {
-            nm_mstat_add(steal_wakes, 1);
+            nm_mstat_add(w->st->steal_wakes, 1);
             return 1;
         }
     }
@@ -64,7 +53,7 @@ static int push_task(nm_offload *o, nm_conn *c)
 {
     ws_worker *w = (ws_worker *)o->ctx;
     if (nm_deque_push(&w->tasks, c)) return -1;
-    if (!w->called && worker_count > 1 && nm_deque_size(&w->tasks) > 1) w->called = call_for_help(w);
+    if (!w->called && w->st->worker_count > 1 && nm_deque_size(&w->tasks) > 1) w->called = call_for_help(w);
     return 0;
 }
 
@@ -80,14 +69,14 @@ static void run_task(ws_worker *w, nm_conn *c)
 /* One task from a random victim's top, trying each other worker once. */
 static nm_conn *steal(ws_worker *w)
 {
-    if (worker_count < 2) return 0;
+    if (w->st->worker_count < 2) return 0;
     int first = random_peer(w);
-    for (int i = 0; i < worker_count; i++) {
-        ws_worker *v = round_from(first, i);
+    for (int i = 0; i < w->st->worker_count; i++) {
+        ws_worker *v = round_from(w->st, first, i);
         if (v == w) continue;
         nm_conn *c = (nm_conn *)nm_deque_steal(&v->tasks);
         if (c) {
-            nm_mstat_add(steals, 1);
+            nm_mstat_add(w->st->steals, 1);
             return c;
         }
     }
@@ -100,8 +89,8 @@ static void pass_stop_on(ws_worker *w)
 {
     if (w->told_stop || !nm_stop_requested(w->io.loop->srv)) return;
     w->told_stop = 1;
-    for (int i = 0; i < worker_count; i++)
-        if (&workers[i] != w) nm_loop_wake(workers[i].io.loop);
+    for (int i = 0; i < w->st->worker_count; i++)
+        if (&w->st->workers[i] != w) nm_loop_wake(w->st->workers[i].io.loop);
 }
 
 static void *worker_main(void *arg)
@@ -128,16 +117,19 @@ static void *worker_thread(void *arg)
 
 int nm_model_work_stealing(nm_server *s)
 {
-    steals = nm_mstat("steals");
-    steal_wakes = nm_mstat("steal_wakes");
+    nm_steal_state *st = &nm_steal_states[nm_server_index(s)];
+    st->steals = nm_mstat(&s->model_stats, "steals");
+    st->steal_wakes = nm_mstat(&s->model_stats, "steal_wakes");
     /* More workers than CPUs only take turns on them: more sleeping, waking
      * and stealing for the same work. */
     int per_cpu = nm_cpu_count(NM_MAX_LOOPS);
     int want = nm_run_size(s->cfg.threads, NM_STEAL_WORKERS > 0 ? NM_STEAL_WORKERS : per_cpu < 2 ? 2 : per_cpu, NM_MAX_LOOPS,
                            "--threads", "NM_MAX_LOOPS");
     if (want < 0) return NM_ERR_USAGE;
+    ws_worker *workers = st->workers;
     int opened = 0;
     while (opened < want && nm_offload_open(&workers[opened].io, s, push_task, &workers[opened]) == 0) {
+        workers[opened].st = st;
         workers[opened].io.after_round = next_round;
         nm_deque_init(&workers[opened].tasks);
         workers[opened].seed = (unsigned)opened * 2654435761u + 1;
@@ -145,7 +137,7 @@ int nm_model_work_stealing(nm_server *s)
         workers[opened].called = 0;
         opened++;
     }
-    worker_count = opened;
+    st->worker_count = opened;
     /* worker 0 is this thread, where a stop signal usually lands */
     int started = 1;
     while (started < opened && nm_thread_start(&workers[started].thread, worker_thread, &workers[started]) == 0)

@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 extern nm_pool nm_procs_pool;
 
@@ -63,15 +66,31 @@ static void on_stop_signal(int sig)
     nm_server_stop(0);
 }
 
+/* A child ends with its parent, however the parent ends (SIGKILL too): on
+ * Linux the kernel sends it SIGTERM (which stops it as a stop request does)
+ * when the thread that forked it ends; a parent already gone before that
+ * was asked is seen in getppid(). Elsewhere a child outlives a parent
+ * killed without a chance to stop it. */
+static void end_with_parent(pid_t parent)
+{
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+    if (getppid() != parent) _exit(0);
+}
+
 int nm_procs_spawn(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *arg)
 {
     int i = 0;
     while (i < NM_MAX_CHILDREN && g->pid[i]) i++;
     if (i == NM_MAX_CHILDREN) return -1;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
         nm_user_forget(g->srv);   /* the application's watches, timers and posts stay the parent's */
+        end_with_parent(parent);
+        nm_server_forked(g->srv);
         /* No SA_RESTART: a blocking accept() or recv() returns EINTR on a stop. */
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
@@ -88,17 +107,19 @@ int nm_procs_spawn(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *arg)
     return i;
 }
 
+/* Its own children only, by pid: waitpid(-1) would take those of another
+ * server in the process, or of the program, from under them. */
 int nm_procs_reap(nm_procs *g)
 {
     int n = 0, status;
-    for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
-        for (int i = 0; i < NM_MAX_CHILDREN; i++)
-            if (g->pid[i] == pid) {
-                g->pid[i] = 0;
-                g->count--;
-                n++;
-                break;
-            }
+    for (int i = 0, left = g->count; i < NM_MAX_CHILDREN && left; i++) {
+        if (!g->pid[i]) continue;
+        left--;
+        pid_t r = waitpid(g->pid[i], &status, WNOHANG);
+        if (r == 0 || (r < 0 && errno == EINTR)) continue;
+        g->pid[i] = 0;   /* ended, or not a child at all any more (ECHILD) */
+        g->count--;
+        n++;
     }
     return n;
 }

@@ -1,0 +1,433 @@
+/* servers.c - several servers in one process, and no process outliving
+ * its server, through the public C API only (what a program embedding the
+ * library sees). Every check is bounded in time; every process started is
+ * reaped or killed before the check ends.
+ *
+ *   servers same      two servers of every model at once: each answers,
+ *                     stops alone (from another thread, within a bound)
+ *   servers mixed     two different models at once, the same way
+ *   servers orphans   the parent of every multi-process model killed by
+ *                     SIGKILL, and by SIGTERM without a handler: nothing
+ *                     of it is left answering, no process of its group
+ *   servers options   handle_signals, max_threads, nm_last_error per thread
+ *
+ * Ends with "N passed, N failed" as the other test programs do. */
+#define _GNU_SOURCE
+#include "netmodels.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { STOP_BOUND_MS = 6000, GETS = 5 };
+
+static int passed, failed;
+
+static void check(int ok, const char *what, const char *model)
+{
+    if (ok) passed++;
+    else {
+        failed++;
+        printf("FAIL %s (%s)\n", what, model);
+        fflush(stdout);
+    }
+}
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&t, 0);
+}
+
+/* ---- the server side ---------------------------------------------------- */
+
+/* "/" answers the requests this server has counted before this one. */
+static int count_handler(const nm_request *req, nm_response *res, void *user)
+{
+    nm_stats st;
+    char body[32];
+    (void)user;
+    nm_server_stats(req->server, &st);
+    int n = snprintf(body, sizeof(body), "%lu", st.requests);
+    return nm_resp_body(res, body, (size_t)n);
+}
+
+struct running {
+    const char *model;
+    nm_config cfg;
+    pthread_t thread;
+    nm_server *srv;     /* set by on_ready */
+    int port;
+    int rc;
+    int done;
+    long returned_at;
+};
+
+static void on_ready(const nm_server *srv, int port, void *user)
+{
+    struct running *r = user;
+    r->port = port;
+    __atomic_store_n(&r->srv, (nm_server *)srv, __ATOMIC_RELEASE);
+}
+
+static void *serve(void *arg)
+{
+    struct running *r = arg;
+    nm_handler h = { count_handler, 0 };
+    r->rc = nm_run(r->model, &r->cfg, &h);
+    r->returned_at = now_ms();
+    __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* Start `model` on a thread; 0 once it is ready, -1 if it never was. */
+static int start(struct running *r, const char *model)
+{
+    memset(r, 0, sizeof(*r));
+    r->model = model;
+    nm_config_init(&r->cfg);
+    r->cfg.port = 0;
+    r->cfg.workers = 2;
+    r->cfg.on_ready = on_ready;
+    r->cfg.user = r;
+    if (pthread_create(&r->thread, 0, serve, r)) return -1;
+    for (long end = now_ms() + 10000; now_ms() < end; sleep_ms(5)) {
+        if (__atomic_load_n(&r->srv, __ATOMIC_ACQUIRE)) return 0;
+        if (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) break;
+    }
+    return -1;
+}
+
+/* Stop it from this thread: 1 when nm_run returned NM_OK within the bound. */
+static int stop(struct running *r)
+{
+    if (!__atomic_load_n(&r->srv, __ATOMIC_ACQUIRE)) nm_server_stop(0);   /* never ready: stop all */
+    else nm_server_stop(r->srv);
+    long asked = now_ms();
+    while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE) && now_ms() - asked < STOP_BOUND_MS) sleep_ms(5);
+    if (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
+        printf("  %s: nm_run still running %d ms after the stop\n", r->model, STOP_BOUND_MS);
+        return 0;   /* the thread is left running: the program ends with a failure */
+    }
+    pthread_join(r->thread, 0);
+    return r->rc == NM_OK;
+}
+
+/* ---- the client side ---------------------------------------------------- */
+
+static int dial(int port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct timeval tv = { 3, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* One GET /: the number in the body, or -1 on any failure. */
+static long get(int port)
+{
+    int fd = dial(port);
+    if (fd < 0) return -1;
+    const char *q = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    char buf[1024];
+    size_t got = 0;
+    if (send(fd, q, strlen(q), MSG_NOSIGNAL) != (ssize_t)strlen(q)) got = sizeof(buf);
+    for (ssize_t n; got < sizeof(buf) - 1 && (n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0;) got += (size_t)n;
+    close(fd);
+    if (got >= sizeof(buf)) return -1;
+    buf[got] = 0;
+    const char *body = strstr(buf, "\r\n\r\n");
+    if (strncmp(buf, "HTTP/1.1 200", 12) || !body) return -1;
+    return strtol(body + 4, 0, 10);
+}
+
+static int answers(int port, int times)
+{
+    for (int i = 0; i < times; i++)
+        if (get(port) < 0) return 0;
+    return 1;
+}
+
+/* No one accepts on the port any more (within a bound: a listener's last
+ * copy may take a moment to go). */
+static int port_closed(int port, long bound_ms)
+{
+    for (long end = now_ms() + bound_ms;; sleep_ms(20)) {
+        int fd = dial(port);
+        if (fd < 0) return 1;
+        close(fd);
+        if (now_ms() > end) return 0;
+    }
+}
+
+/* ---- two servers at once ------------------------------------------------ */
+
+/* a and b at once: both answer; a stops alone (b still answers, counting
+ * its own requests only); then b stops. */
+static void two_at_once(const char *a_model, const char *b_model)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "%s + %s", a_model, b_model);
+    struct running a, b;
+    int a_up = start(&a, a_model) == 0;
+    int b_up = start(&b, b_model) == 0;
+    check(a_up && b_up, "both servers start", what);
+    if (a_up && b_up) {
+        check(answers(a.port, GETS), "the first answers", what);
+        check(answers(b.port, GETS), "the second answers", what);
+    }
+    check(stop(&a), "the first stops (from another thread) within the bound", what);
+    if (a_up && b_up) {
+        check(port_closed(a.port, 2000), "the first's port is closed once it stopped", what);
+        long before = get(b.port);
+        check(before >= GETS && before < 2 * GETS, "the second still answers, counting its own requests", what);
+        check(answers(b.port, GETS), "the second keeps answering", what);
+    }
+    check(stop(&b), "the second stops within the bound", what);
+    if (b_up) check(port_closed(b.port, 2000), "the second's port is closed", what);
+}
+
+static void same_model_twice(void)
+{
+    for (int i = 0; i < nm_model_count(); i++) {
+        printf("%s twice\n", nm_model_name(i));
+        fflush(stdout);
+        two_at_once(nm_model_name(i), nm_model_name(i));
+    }
+}
+
+static void two_models(void)
+{
+    int n = nm_model_count();
+    for (int i = 0; i < n; i++) {
+        printf("%s with %s\n", nm_model_name(i), nm_model_name((i + 1) % n));
+        fflush(stdout);
+        two_at_once(nm_model_name(i), nm_model_name((i + 1) % n));
+    }
+}
+
+/* ---- no orphans ---------------------------------------------------------- */
+
+static const char *const multi_process[] = {
+    "fork_per_conn", "process_pool_reactors", "hybrid", "prefork_shared_accept",
+    "prefork_locked_accept", "prefork_reuseport", "prefork_fd_passing",
+};
+
+static int has_model(const char *name)
+{
+    for (int i = 0; i < nm_model_count(); i++)
+        if (!strcmp(nm_model_name(i), name)) return 1;
+    return 0;
+}
+
+static int ready_pipe = -1;
+
+static void tell_port(const nm_server *srv, int port, void *user)
+{
+    (void)srv;
+    (void)user;
+    (void)!write(ready_pipe, &port, sizeof(port));
+}
+
+/* In a forked program: serve `model`, telling the port on `ready_fd`. */
+static int run_program(const char *model, int ready_fd, int handle_signals)
+{
+    ready_pipe = ready_fd;
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = 0;
+    cfg.workers = 2;
+    cfg.handle_signals = handle_signals;
+    cfg.on_ready = tell_port;
+    nm_handler h = { count_handler, 0 };
+    return nm_run(model, &cfg, &h);
+}
+
+/* A program of its own process group serving `model` with no signal
+ * handler of its own; its pid, and the port in *port (0: not ready). */
+static pid_t start_program(const char *model, int *port)
+{
+    int p[2];
+    *port = 0;
+    if (pipe(p)) return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        close(p[0]);
+        _exit(run_program(model, p[1], 0));
+    }
+    close(p[1]);
+    if (pid > 0) setpgid(pid, pid);
+    for (long end = now_ms() + 10000; pid > 0 && now_ms() < end && !*port; sleep_ms(5)) {
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(p[0], &rd);
+        struct timeval step = { 0, 50000 };
+        if (select(p[0] + 1, &rd, 0, 0, &step) == 1 && read(p[0], port, sizeof(*port)) != sizeof(*port)) break;
+    }
+    close(p[0]);
+    return pid;
+}
+
+/* Every process of the group has ended (and, as this process is their
+ * subreaper, been reaped here), within the bound. */
+static int group_gone(pid_t pgid, long bound_ms)
+{
+    for (long end = now_ms() + bound_ms;; sleep_ms(20)) {
+        while (waitpid(-1, 0, WNOHANG) > 0) {
+        }
+        if (kill(-pgid, 0) < 0 && errno == ESRCH) return 1;
+        if (now_ms() > end) return 0;
+    }
+}
+
+static void kill_parent(const char *model, int sig)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "%s, parent killed by %s", model, sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+    int port;
+    pid_t pid = start_program(model, &port);
+    check(pid > 0 && port > 0, "the program starts", what);
+    if (pid <= 0) return;
+    int held = -1;
+    if (port > 0) {
+        check(answers(port, 2), "it answers", what);
+        held = dial(port);   /* fork_per_conn: a child serving this connection */
+        if (held >= 0) (void)!send(held, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", 27, MSG_NOSIGNAL);
+        sleep_ms(100);
+    }
+    kill(pid, sig);
+    waitpid(pid, 0, 0);
+    if (port > 0) check(port_closed(port, 5000), "nothing answers on its port", what);
+    check(group_gone(pid, 5000), "no process of its group is left", what);
+    kill(-pid, SIGKILL);   /* whatever the check found left */
+    group_gone(pid, 1000);
+    if (held >= 0) close(held);
+}
+
+static void orphans(void)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);   /* orphans come here to be counted and reaped */
+    for (size_t i = 0; i < sizeof(multi_process) / sizeof(multi_process[0]); i++) {
+        if (!has_model(multi_process[i])) continue;
+        printf("%s\n", multi_process[i]);
+        fflush(stdout);
+        kill_parent(multi_process[i], SIGKILL);
+        kill_parent(multi_process[i], SIGTERM);
+    }
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+static volatile sig_atomic_t program_saw;
+static void program_handler(int sig) { program_saw = sig; }
+
+/* A program with a SIGTERM handler of its own runs a server with
+ * handle_signals: SIGTERM stops the server (nm_run returns NM_OK), then the
+ * program's handler is back. Exit 0 when both hold. */
+static int signals_program(void)
+{
+    int p[2];
+    if (pipe(p)) return 3;
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGTERM, program_handler);
+        close(p[0]);
+        if (run_program("reactor", p[1], 1) != NM_OK || program_saw) _exit(4);
+        raise(SIGTERM);
+        _exit(program_saw == SIGTERM ? 0 : 5);
+    }
+    close(p[1]);
+    int port = 0;
+    int ok = read(p[0], &port, sizeof(port)) == sizeof(port) && answers(port, 1);
+    close(p[0]);
+    kill(pid, SIGTERM);
+    int status = -1;
+    long end = now_ms() + STOP_BOUND_MS;
+    while (waitpid(pid, &status, WNOHANG) == 0 && now_ms() < end) sleep_ms(10);
+    if (now_ms() >= end) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    return ok && WIFEXITED(status) ? WEXITSTATUS(status) : 6;
+}
+
+static void *fail_on_thread(void *arg)
+{
+    nm_handler h = { count_handler, 0 };
+    nm_config cfg;
+    nm_config_init(&cfg);
+    nm_run("no_such_model", &cfg, &h);
+    *(int *)arg = strstr(nm_last_error(), "no_such_model") != 0;
+    return 0;
+}
+
+static void options(void)
+{
+    if (!has_model("reactor") || !has_model("pipeline")) return;
+    check(signals_program() == 0, "handle_signals: SIGTERM stops the server, the program's handler comes back", "reactor");
+
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = 0;
+    cfg.max_threads = 1;   /* the pipeline's two stages need two */
+    nm_handler h = { count_handler, 0 };
+    const char *capped = "pipeline";
+    int rc = nm_run(capped, &cfg, &h);
+    check(rc == NM_ERR_USAGE && strstr(nm_last_error(), "max_threads"), "max_threads below what the model starts: a usage error naming it", capped);
+    cfg.max_threads = NM_MAX_THREADS + 1;
+    check(nm_run(capped, &cfg, &h) == NM_ERR_USAGE && strstr(nm_last_error(), "max_threads"), "max_threads past the pool: a usage error", capped);
+
+    /* nm_last_error is the thread's own */
+    pthread_t t;
+    int seen = 0;
+    pthread_create(&t, 0, fail_on_thread, &seen);
+    pthread_join(t, 0);
+    check(seen && !strstr(nm_last_error(), "no_such_model"), "nm_last_error is per thread", "-");
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const char *what = argc > 1 ? argv[1] : "same";
+    if (!strcmp(what, "same")) same_model_twice();
+    else if (!strcmp(what, "mixed")) two_models();
+    else if (!strcmp(what, "orphans")) orphans();
+    else if (!strcmp(what, "options")) options();
+    else {
+        fprintf(stderr, "usage: servers same|mixed|orphans|options\n");
+        return 2;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    fflush(stdout);
+    if (failed) _exit(1);   /* a server that never stopped may still hold its thread */
+    return 0;
+}
