@@ -20,7 +20,8 @@ void *nm_pool_get(nm_pool *p)
         e = p->free_list;
         p->free_list = *(void **)e;
     } else if (p->bump < p->capacity) {
-        e = p->base + (size_t)p->bump++ * p->elem_size;
+        e = p->base + (size_t)p->bump * p->elem_size;
+        __atomic_store_n(&p->bump, p->bump + 1, __ATOMIC_RELEASE);   /* read unlocked by nm_pool_at */
     }
     if (e) {
         unsigned used = p->in_use + 1;

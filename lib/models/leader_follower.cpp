@@ -70,6 +70,7 @@ int nm_model_leader_follower(nm_server *s)
     f.done = 0;
     f.l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
     if (!f.l) return NM_ERR_SYSTEM;
+    nm_user_detach(f.l);   /* the leaders run the loop: the application's callbacks stay on this thread */
     nm_crew *k = nm_crew_open();
     if (!k) {
         nm_loop_close(f.l);
@@ -83,8 +84,9 @@ int nm_model_leader_follower(nm_server *s)
     if (rc == NM_OK) nm_announce(s);
     else nm_server_stop(s);
     /* The caller's thread takes the process's signals (the followers block
-     * them): it waits for the stop, then wakes the leader to see it at once. */
-    while (!nm_stop_requested(s) && !nm_crew_wait_below(k, 1, nm_now_ms() + 100)) {
+     * them) and runs the application's callbacks: it waits for the stop,
+     * then wakes the leader to see it at once. */
+    while (!nm_stop_requested(s) && !nm_crew_wait_below(k, 1, nm_now_ms() + (nm_user_wait(s, 100) ? 0 : 100))) {
     }
     nm_loop_wake(f.l);
     nm_crew_close(k, 0);

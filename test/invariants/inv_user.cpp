@@ -90,7 +90,9 @@ static int pushes(const char *model)
     int stopped = tc_server_stop(&s, 5000);
     int right = ok && stopped == 0 &&
                 (want ? n == 10 && !memcmp(got, "tick\ntick\n", 10) && refused == 0 : n == 0 && refused >= 1);
-    if (!right) printf("  %s: pushed bytes %zu, push_refused %ld, expected %s\n", model, n, refused, want ? "ticks" : "refusals");
+    if (!right)
+        printf("  %s: pushed bytes %zu (%.*s), push_refused %ld, expected %s\n", model, n, (int)n, got, refused,
+               want ? "ticks" : "refusals");
     return right ? 0 : -1;
 }
 
