@@ -45,17 +45,6 @@ static const nm_pool_info pool_table[] = {
 #undef NM_MAPPED
 };
 
-void nm_pools_hold(int hold)
-{
-#define NM_POOL(pool, type, count, name, detail) nm_pool_hold(&pool, hold);
-#define NM_ARRAY(array, type, count, name)
-#define NM_MAPPED(type, count, name)
-#include "pools.def"
-#undef NM_POOL
-#undef NM_ARRAY
-#undef NM_MAPPED
-}
-
 int nm_pool_count(void) { return (int)(sizeof(pool_table) / sizeof(pool_table[0])); }
 
 nm_pool_info nm_pool_get(int i)

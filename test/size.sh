@@ -10,7 +10,9 @@
 # default), static libc, beside the defaults.
 #
 # With --check, fail when armhf (Thumb-2) misses its targets: the whole
-# library under 96 KiB of text, the firmware adding under 16 KiB, and the
+# library under 96 KiB of text, the firmware adding under 24 KiB (it was 16
+# until the loop took the application's own fds, timers and posts, the
+# listener IPv6 and Unix sockets, and the process several servers), and the
 # firmware at the small config under 128 KiB of bss.
 MAKE=${MAKE:-make}
 check=0
@@ -22,7 +24,7 @@ if [ ! -f "$config" ]; then
     exit 2
 fi
 LIB_LIMIT=$((96 * 1024))
-FW_LIMIT=$((16 * 1024))
+FW_LIMIT=$((24 * 1024))
 SMALL_BSS_LIMIT=$((128 * 1024))
 OS="-Os"
 GC="-Os -ffunction-sections -fdata-sections"

@@ -12,9 +12,32 @@ static void lock(nm_pool *p)
 
 static void unlock(nm_pool *p) { __atomic_store_n(&p->lock, 0, __ATOMIC_RELEASE); }
 
+/* The pools in use, linked as each hands out its first element; its lock
+ * is held with theirs around a fork. */
+static nm_pool used_pools = { "pools in use", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+static void list_in_use(nm_pool *p)
+{
+    lock(&used_pools);
+    if (!p->listed) {
+        p->next_used = used_pools.next_used;
+        used_pools.next_used = p;
+        __atomic_store_n(&p->listed, 1, __ATOMIC_RELEASE);
+    }
+    unlock(&used_pools);
+}
+
+void nm_pools_hold(int hold)
+{
+    if (hold) lock(&used_pools);
+    for (nm_pool *p = used_pools.next_used; p; p = p->next_used) nm_pool_hold(p, hold);
+    if (!hold) unlock(&used_pools);
+}
+
 void *nm_pool_get(nm_pool *p)
 {
     void *e = 0;
+    if (!__atomic_load_n(&p->listed, __ATOMIC_ACQUIRE)) list_in_use(p);
     lock(p);
     if (p->free_list) {
         e = p->free_list;

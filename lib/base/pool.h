@@ -22,6 +22,8 @@ struct nm_pool {
     unsigned low_water;  /* least free ever seen, for tests and reports */
     void *free_list;
     int lock;
+    nm_pool *next_used;  /* the pools that ever handed out an element, for nm_pools_hold */
+    int listed;          /* in that list */
 };
 
 #define NM_POOL_INIT(name, array) \
@@ -39,7 +41,9 @@ void *nm_pool_at(const nm_pool *p, unsigned i);
  * other thread is inside it at the fork, and give it back in both processes
  * (hold 0). A child forked while another thread held it would spin forever. */
 void nm_pool_hold(nm_pool *p, int hold);
-/* Every pool of lib/pools.def (lib/pools.cpp). */
+/* Every pool that ever handed out an element: the others hold nothing a
+ * child could need, and naming them all would link every pool's storage
+ * into a firmware that uses a few. */
 void nm_pools_hold(int hold);
 
 #endif
