@@ -33,7 +33,7 @@ template <size_t N> struct alignas(NM_THREAD_STACK_ALIGN) nm_storage<nm_thread_s
 #undef NM_MAPPED
 
 /* The slot array's start: a connection's id is its offset there (conn.h). */
-extern const nm_conn *const nm_conn_slots = nm_conn_pool_storage.items;
+const nm_conn *const nm_conn_slots = nm_conn_pool_storage.items;
 
 static const nm_pool_info pool_table[] = {
 #define NM_POOL(pool, type, count, name, detail) { name detail, sizeof(type), count },

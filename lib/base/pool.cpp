@@ -1,37 +1,40 @@
 #include "pool.h"
 #include <sched.h>
 
-static void lock(nm_pool *p)
+static void spin_lock(int *l)
 {
-    for (unsigned spins = 0; __atomic_exchange_n(&p->lock, 1, __ATOMIC_ACQUIRE);)
+    for (unsigned spins = 0; __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE);)
         if (++spins == 64) {   /* the holder was preempted: let it run */
             spins = 0;
             sched_yield();
         }
 }
 
-static void unlock(nm_pool *p) { __atomic_store_n(&p->lock, 0, __ATOMIC_RELEASE); }
+static void spin_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+static void lock(nm_pool *p) { spin_lock(&p->lock); }
+static void unlock(nm_pool *p) { spin_unlock(&p->lock); }
 
 /* The pools in use, linked as each hands out its first element; its lock
  * is held with theirs around a fork. */
-static nm_pool used_pools = { "pools in use", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+static nm_pool *used_pools;
+static int used_lock;
 
 static void list_in_use(nm_pool *p)
 {
-    lock(&used_pools);
+    spin_lock(&used_lock);
     if (!p->listed) {
-        p->next_used = used_pools.next_used;
-        used_pools.next_used = p;
+        p->next_used = used_pools;
+        used_pools = p;
         __atomic_store_n(&p->listed, 1, __ATOMIC_RELEASE);
     }
-    unlock(&used_pools);
+    spin_unlock(&used_lock);
 }
 
 void nm_pools_hold(int hold)
 {
-    if (hold) lock(&used_pools);
-    for (nm_pool *p = used_pools.next_used; p; p = p->next_used) nm_pool_hold(p, hold);
-    if (!hold) unlock(&used_pools);
+    if (hold) spin_lock(&used_lock);
+    for (nm_pool *p = used_pools; p; p = p->next_used) nm_pool_hold(p, hold);
+    if (!hold) spin_unlock(&used_lock);
 }
 
 void *nm_pool_get(nm_pool *p)

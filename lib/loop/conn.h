@@ -79,9 +79,9 @@ nm_conn *nm_conn_of_id(nm_conn_id id);
 static inline uint32_t nm_conn_gen(const nm_conn *c) { return __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE); }
 /* (inline: every request carries it; the slot is the pointer's offset in
  * the slot array, a division by a constant) */
+extern const nm_conn *const nm_conn_slots;
 static inline nm_conn_id nm_conn_id_of(const nm_conn *c)
 {
-    extern const nm_conn *const nm_conn_slots;
     return (nm_conn_id)(uint32_t)(c - nm_conn_slots) << 32 | nm_conn_gen(c);
 }
 unsigned nm_conn_free(void);
