@@ -285,17 +285,25 @@ int nm_session_next_io(const nm_conn *c)
     return NM_IO_RECV;
 }
 
-int nm_session_drive(nm_conn *c)
+/* Whole requests are answered here (drive), or the connection stops at one
+ * for a borrower to answer (framing: NM_WHOLE). */
+static inline int run_io(nm_conn *c, int framing)
 {
     for (;;) {
-        nm_session_answer_ready(c);
+        if (!framing) {
+            nm_session_answer_ready(c);
+        } else if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && c->in_len) {
+            nm_request req;   /* parsed again by the borrower; here it only says "complete" */
+            if (nm_session_next(c, &req) > 0) return NM_WHOLE;
+            /* else more is needed, or a refusal was queued: write it, then close */
+        }
         switch (nm_session_next_io(c)) {
         case NM_IO_DONE: return 0;
         case NM_IO_SEND: {
             int r = nm_session_flush(c);
             if (r < 0) return 0;
             if (r == 0) return NM_WRITE;
-            continue;   /* drained: answer what is still buffered */
+            continue;   /* drained: answer (or frame) what is still buffered */
         }
         default:
             if (c->flags & NM_CF_BUSY) return NM_READ;
@@ -304,6 +312,8 @@ int nm_session_drive(nm_conn *c)
         }
     }
 }
+
+int nm_session_drive(nm_conn *c) { return run_io(c, 0); }
 
 void nm_session_run_blocking(nm_conn *c)
 {
@@ -325,27 +335,7 @@ void nm_session_serve_blocking(nm_conn *c)
 
 /* Write what is queued and read until a whole request is buffered, for a
  * loop that lends the connection to answer it. */
-static int frame(nm_conn *c)
-{
-    for (;;) {
-        if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && c->in_len) {
-            nm_request req;   /* parsed again by the borrower; here it only says "complete" */
-            if (nm_session_next(c, &req) > 0) return NM_WHOLE;
-            /* else more is needed, or a refusal was queued: write it, then close */
-        }
-        switch (nm_session_next_io(c)) {
-        case NM_IO_DONE: return 0;
-        case NM_IO_SEND: {
-            int r = nm_session_flush(c);
-            if (r < 0) return 0;
-            if (r == 0) return NM_WRITE;
-            continue;
-        }
-        default:
-            if (nm_session_fill(c) == 0) return NM_READ;
-        }
-    }
-}
+static int frame(nm_conn *c) { return run_io(c, 1); }
 
 /* A borrower answers the complete requests buffered: as
  * nm_session_can_answer, less the NM_CF_BUSY that its thread holds. */
