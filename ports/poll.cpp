@@ -5,7 +5,7 @@
 static int poll_create(nm_port *p)
 {
     p->fd = -1;
-    p->u.pl.count = 0;
+    p->u.pl.count = p->u.pl.next = 0;
     for (int i = 0; i < NM_MAX_FDS; i++) p->u.pl.slot_of[i] = -1;
     return 0;
 }
@@ -49,13 +49,15 @@ static int poll_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
 {
     int n = poll(p->u.pl.fds, (nfds_t)p->u.pl.count, timeout_ms);
     if (n < 0) return errno == EINTR ? 0 : -1;
-    int got = 0;
-    for (int i = 0; i < p->u.pl.count && got < n && got < max; i++) {
+    int got = 0, count = p->u.pl.count, start = p->u.pl.next < count ? p->u.pl.next : 0;
+    for (int k = 0; k < count && got < n && got < max; k++) {
+        int i = start + k < count ? start + k : start + k - count;
         short r = p->u.pl.fds[i].revents;
         if (!r) continue;
         out[got].fd = p->u.pl.fds[i].fd;
         out[got].mask = ((r & POLLIN) ? NM_READ : 0) | ((r & POLLOUT) ? NM_WRITE : 0) |
                         ((r & POLLHUP) ? NM_HUP | NM_READ : 0) | ((r & (POLLERR | POLLNVAL)) ? NM_ERROR | NM_READ : 0);
+        p->u.pl.next = i + 1;
         got++;
     }
     return got;

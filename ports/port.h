@@ -42,11 +42,14 @@ struct nm_port {
     int fd;          /* epoll or kqueue descriptor, -1 for the others */
     int edge;        /* report edges only (ports that are edge_capable) */
     union {
-        struct { fd_set rd, wr; int maxfd; } sel;
+        /* `next`: where the next report starts (select: an fd, poll: a slot),
+         * just past the last one reported, so that with more ready than a
+         * wait takes every one is reported within ceil(ready / max) waits. */
+        struct { fd_set rd, wr; int maxfd, next; } sel;
         struct {
             struct pollfd fds[NM_MAX_FDS];
             int16_t slot_of[NM_MAX_FDS];   /* fd -> index in fds, -1 if absent */
-            int count;
+            int count, next;
         } pl;
         /* epoll_event / kevent batch. Both hold 64-bit fields: without the
          * alignment, 32-bit ARM and MIPS would place the batch 4 bytes off. */

@@ -10,6 +10,7 @@ static int select_create(nm_port *p)
     FD_ZERO(&p->u.sel.rd);
     FD_ZERO(&p->u.sel.wr);
     p->u.sel.maxfd = -1;
+    p->u.sel.next = 0;
     return 0;
 }
 
@@ -47,12 +48,14 @@ static int select_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
     }
     int n = select(p->u.sel.maxfd + 1, &rd, &wr, 0, tvp);
     if (n < 0) return errno == EINTR ? 0 : -1;
-    int got = 0;
-    for (int fd = 0; fd <= p->u.sel.maxfd && got < max && n > 0; fd++) {
+    int got = 0, span = p->u.sel.maxfd + 1, start = p->u.sel.next < span ? p->u.sel.next : 0;
+    for (int k = 0; k < span && got < max && got < n; k++) {
+        int fd = start + k < span ? start + k : start + k - span;
         int mask = (FD_ISSET(fd, &rd) ? NM_READ : 0) | (FD_ISSET(fd, &wr) ? NM_WRITE : 0);
         if (!mask) continue;
         out[got].fd = fd;
         out[got].mask = mask;
+        p->u.sel.next = fd + 1;
         got++;
     }
     return got;

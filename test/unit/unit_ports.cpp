@@ -327,6 +327,42 @@ TEST(select_refuses_fds_past_fd_setsize)
     setrlimit(RLIMIT_NOFILE, &saved);
 }
 
+/* More ready descriptors than a wait takes: every one is reported within
+ * ceil(ready / max) waits, not the first ones again and again (level-
+ * triggered, nothing read, so all stay ready). */
+static void every_ready_fd_within_bounded_waits(const nm_port_ops *ops)
+{
+    enum { READY = 12, MAX = 4 };
+    int sv[READY][2], seen[READY] = { 0 };
+    REQUIRE(port_open(ops, 0) == 0);
+    for (int i = 0; i < READY; i++) {
+        REQUIRE(pair_open(sv[i]) == 0);
+        REQUIRE(put_byte(sv[i][1]) == 1);
+        CHECK_EQ(ops->set(&port, sv[i][0], 0, NM_READ), 0);
+    }
+    for (int w = 0; w < (READY + MAX - 1) / MAX; w++) {
+        int n = ops->wait(&port, events, MAX, 100);
+        CHECK(n > 0 && n <= MAX);
+        for (int e = 0; e < n; e++)
+            for (int i = 0; i < READY; i++)
+                if (events[e].fd == sv[i][0]) seen[i] = 1;
+    }
+    int all = 1;
+    for (int i = 0; i < READY; i++) all &= seen[i];
+    CHECK(all);
+    for (int i = 0; i < READY; i++) {
+        ops->del(&port, sv[i][0], NM_READ);
+        close(sv[i][0]);
+        close(sv[i][1]);
+    }
+    ops->destroy(&port);
+}
+
+TEST(every_port_reports_every_ready_fd_within_bounded_waits)
+{
+    for (int i = 0; nm_port_at(i); i++) every_ready_fd_within_bounded_waits(nm_port_at(i));
+}
+
 TEST(ports_are_listed_best_first)
 {
     const nm_port_ops *first = nm_port_at(0);
