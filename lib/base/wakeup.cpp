@@ -43,5 +43,9 @@ void nm_wakeup_signal(nm_wakeup *w)
 void nm_wakeup_drain(nm_wakeup *w)
 {
     uint64_t buf[8];
-    while (read(w->rfd, buf, sizeof(buf)) > 0) {}
+    /* An eventfd gives its whole count to one read (a second would only say
+     * EAGAIN); a pipe may hold more than a read takes. */
+    ssize_t r;
+    do r = read(w->rfd, buf, sizeof(buf));
+    while (w->wfd != w->rfd && r > 0);
 }
