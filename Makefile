@@ -33,6 +33,9 @@ SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-po
 export NM_SKIP_STATIC = 1
 export NM_SKIP_VALGRIND = 1
 export NM_SKIP_FUZZ = 1
+# (the whole catalogue on every listener kind and twice over in one process
+# is the plain build's; a sanitized one runs one model of each kind there)
+export NM_SANITIZED = 1
 endif
 BUILD ?= build/$(TARGET)
 PREFIX ?= /usr/local

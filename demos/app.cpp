@@ -26,6 +26,16 @@
 static char big[APP_BIG_SIZE];
 struct app_loop_counts *app_loop;
 
+nm_conn_id app_subscriber(nm_conn_id *set)
+{
+    while (__atomic_exchange_n(&app_loop->subscriber_lock, 1, __ATOMIC_ACQUIRE)) {
+    }
+    if (set) app_loop->subscriber = *set;
+    nm_conn_id now = app_loop->subscriber;
+    __atomic_store_n(&app_loop->subscriber_lock, 0, __ATOMIC_RELEASE);
+    return now;
+}
+
 void app_init(void)
 {
     for (int i = 0; i < APP_BIG_SIZE; i++) big[i] = APP_BIG_BYTE(i);
@@ -121,7 +131,8 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
         return nm_resp_body(res, "Hello, World!", 13);
     }
     if (get && app_loop && is(req->target, "/subscribe")) {
-        __atomic_store_n(&app_loop->subscriber, req->conn, __ATOMIC_RELEASE);
+        nm_conn_id id = req->conn;
+        app_subscriber(&id);
         return nm_resp_body(res, "subscribed\n", 11);
     }
     if (get && is(req->target, "/stats")) return stats(req, res);

@@ -16,11 +16,16 @@ struct app_loop_counts {
     unsigned long piped;      /* bytes the watched pipe delivered (one per tick) */
     unsigned long posted;     /* calls posted from a signal handler (SIGUSR1) that ran */
     unsigned long overlaps;   /* a callback began while another ran: never, if all is well */
-    nm_conn_id subscriber;    /* the last GET /subscribe: each tick is pushed to it (nm_send) */
+    nm_conn_id subscriber;    /* the last GET /subscribe: each tick is pushed to it (nm_send);
+                                 under subscriber_lock: 32-bit MIPS has no 64-bit atomics */
+    int subscriber_lock;
     unsigned long pushed;     /* ticks nm_send took for it */
     unsigned long push_refused;   /* ticks nm_send refused (the model takes no bytes from outside) */
 };
 extern struct app_loop_counts *app_loop;
+
+/* The subscriber, read and written whole under its lock. */
+nm_conn_id app_subscriber(nm_conn_id *set);
 
 void app_init(void);
 int app_handle(const nm_request *req, nm_response *res, void *user);

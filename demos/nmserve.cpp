@@ -71,7 +71,7 @@ static void on_tick(const nm_server *srv, void *user)
     enter();
     __atomic_fetch_add(&app_loop->ticks, 1ul, __ATOMIC_RELAXED);
     (void)!write(tick_pipe[1], "t", 1);
-    nm_conn_id to = __atomic_load_n(&app_loop->subscriber, __ATOMIC_ACQUIRE);
+    nm_conn_id to = app_subscriber(0);
     if (to) __atomic_fetch_add(nm_send(srv, to, "tick\n", 5) ? &app_loop->push_refused : &app_loop->pushed, 1ul, __ATOMIC_RELAXED);
     leave();
 }

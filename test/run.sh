@@ -64,7 +64,7 @@ fi
 # would not fit the run).
 if [ -x "$B/test/servers" ]; then
     few=""
-    [ -n "$RUN" ] && few="epoll thread_pool prefork_shared_accept process_pool_reactors fiber"
+    [ -n "$RUN${NM_DRIVER:-}${NM_SANITIZED:-}" ] && few="epoll thread_pool prefork_shared_accept process_pool_reactors fiber"
     check "two servers of every model at once, each stops alone" timeout 400 $RUN "$B/test/servers" same $few
     check "two different models at once" timeout 400 $RUN "$B/test/servers" mixed $few
     check "no child outlives a killed parent" timeout 300 $RUN "$B/test/servers" orphans $few
@@ -107,7 +107,7 @@ listeners() {   # listeners MODEL [options]
     [ -n "$ipv6" ] && NM_SUITE=short conformance "$B/nmserve" "$m" --host ::1 "$@"
     [ "$m" = prefork_reuseport ] || NM_SUITE=short conformance "$B/nmserve" "$m" --host "unix:$SOCKS/$m" "$@"
 }
-if [ -z "$RUN" ]; then
+if [ -z "$RUN${NM_SANITIZED:-}" ]; then
     while read -r model pollers; do
         set -- $pollers
         if [ "$1" = "-" ]; then listeners "$model"; else listeners "$model" --poller "$1"; fi
