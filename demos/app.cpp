@@ -26,7 +26,7 @@
 static char big[APP_BIG_SIZE];
 struct app_loop_counts *app_loop;
 
-nm_conn_id app_subscriber(nm_conn_id *set)
+nm_conn_id app_subscriber(const nm_conn_id *set)
 {
     while (__atomic_exchange_n(&app_loop->subscriber_lock, 1, __ATOMIC_ACQUIRE)) {
     }

@@ -25,7 +25,7 @@ struct app_loop_counts {
 extern struct app_loop_counts *app_loop;
 
 /* The subscriber, read and written whole under its lock. */
-nm_conn_id app_subscriber(nm_conn_id *set);
+nm_conn_id app_subscriber(const nm_conn_id *set);
 
 void app_init(void);
 int app_handle(const nm_request *req, nm_response *res, void *user);
