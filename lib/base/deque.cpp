@@ -31,6 +31,13 @@ void *nm_deque_pop(nm_deque *d)
     /* claim the slot before looking at top: a thief reading bottom after
      * this sees the claim, and we see any steal that came before it */
     __atomic_store_n(&d->bottom, b, __ATOMIC_SEQ_CST);
+    /* A full fence as well: a seq_cst store then a seq_cst load are ordered
+     * by the language (STLR then LDAR on ARMv8), but an emulator may run that
+     * pair on a host whose store buffer lets the load pass the store (qemu-
+     * user on x86), and then an owner and a thief both take the last item
+     * and top passes bottom for good. The fence is a DMB on ARM, an MFENCE
+     * on the host; ThreadSanitizer still sees the seq_cst accesses. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     unsigned long t = __atomic_load_n(&d->top, __ATOMIC_SEQ_CST);
     if ((long)(b - t) < 0) {   /* empty */
         __atomic_store_n(&d->bottom, b + 1, __ATOMIC_RELEASE);   /* a release: thieves acquire the items below it */

@@ -40,18 +40,25 @@ TEST(deque_every_item_taken_once_under_stealing)
     pthread_t t[THIEVES];
     for (int i = 0; i < THIEVES; i++) REQUIRE(pthread_create(&t[i], 0, thief, 0) == 0);
     uintptr_t next = 1;
-    int refused = 0;
+    int refused = 0, stuck = 0;
     while (next <= ITEMS) {
         /* bursts of pushes, then pop a few: the bottom end moves both ways */
+        int moved = 0;
         for (int k = 0; k < 64 && next <= ITEMS; k++) {
-            if (nm_deque_push(&dq, (void *)next) == 0) next++;
+            if (nm_deque_push(&dq, (void *)next) == 0) next++, moved = 1;
             else refused++;
         }
         for (int k = 0; k < 16; k++) {
             void *item = nm_deque_pop(&dq);
-            if (item) take(item);
+            if (item) take(item), moved = 1;
         }
+        /* Neither a push nor a pop can go through only when top has passed
+         * bottom (two takers of one last item): fail, do not spin. */
+        stuck = moved ? 0 : stuck + 1;
+        if (stuck > 1000) break;
     }
+    CHECK_EQ(stuck, 0);
+    CHECK(__atomic_load_n(&dq.top, __ATOMIC_ACQUIRE) <= __atomic_load_n(&dq.bottom, __ATOMIC_ACQUIRE));
     /* Leave what is left to the thieves, so that stealing happens even when
      * a loaded machine did not schedule them during the bursts; the owner
      * takes back only what they leave after a generous wait. */
