@@ -70,7 +70,7 @@ include lib/models.mk
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libnetmodels.a
 
-DEMO_COMMON := $(BUILD)/obj/demos/app.o
+DEMO_COMMON := $(BUILD)/obj/demos/app.o $(BUILD)/obj/demos/modbus.o $(BUILD)/obj/demos/resp.o
 TEST_COMMON := $(BUILD)/obj/test/check.o $(BUILD)/obj/test/client.o
 
 all: $(LIB)
@@ -202,7 +202,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o
 	$(CC) $^ -o $@ $(NM_LDFLAGS)
 
 bench:
-	@NM_DEPS_PACKAGES="nginx-light wrk" sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
+	@NM_DEPS_PACKAGES="nginx-light wrk redis-server redis-tools" sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
 	@$(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -g" EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS)" \
 	  $(BENCH_BUILD)/nmserve $(BENCH_BUILD)/nmbench $(BENCH_BUILD)/bench/idle $(BENCH_BUILD)/bench/report
 	@sh test/bench/bench.sh $(BENCH_BUILD)

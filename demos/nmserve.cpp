@@ -1,7 +1,7 @@
 /* nmserve - serve the demo application under any model.
  *
  *   nmserve --model NAME [--poller P] [--port N] [--host A] [--threads N]
- *           [--workers N] [--pool N] [--protocol http|echo] [--edge]
+ *           [--workers N] [--pool N] [--protocol http|echo|modbus|resp] [--edge]
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
  *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS]
@@ -24,6 +24,7 @@
  * watches and SIGUSR1 posting a call, all run in the server's loop and
  * counted in /stats ("ticks", "piped", "posted", "overlaps"). */
 #include "app.h"
+#include "protocols.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -207,7 +208,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--protocol")) {
             if (v && !strcmp(v, "http")) cfg.protocol = NM_PROTO_HTTP;
             else if (v && !strcmp(v, "echo")) cfg.protocol = NM_PROTO_ECHO;
-            else if (v) return usage("unknown protocol: ", v);
+            else if (v && !strcmp(v, "modbus")) cfg.proto = &modbus_protocol;
+            else if (v && !strcmp(v, "resp")) cfg.proto = &resp_protocol;
+            else if (v) return usage("unknown protocol (http, echo, modbus, resp): ", v);
         } else if (!strcmp(a, "--port")) num = &cfg.port;
         else if (!strcmp(a, "--threads")) num = &cfg.threads;
         else if (!strcmp(a, "--workers")) num = &cfg.workers;
@@ -236,6 +239,10 @@ int main(int argc, char **argv)
     cfg.on_ready = on_ready;
     cfg.user = &cfg;
     nm_handler h = { app_handle, 0 };
+    if (cfg.proto == &modbus_protocol) h.fn = modbus_handle;
+    if (cfg.proto == &resp_protocol) h.fn = resp_handle;
+    if ((cfg.proto == &modbus_protocol && modbus_init()) || (cfg.proto == &resp_protocol && resp_init()))
+        return usage("--protocol: no shared memory for the table", 0);
     int rc = nm_run(model, &cfg, &h);
     if (rc == NM_ERR_USAGE) fprintf(stderr, "nmserve: %s\n", nm_last_error());
     else if (rc) perror("nmserve");

@@ -51,7 +51,9 @@ enum {
     NM_ERR_USAGE = 2    /* unknown model or poller, bad option, port in use */
 };
 
-enum nm_protocol_id { NM_PROTO_HTTP = 0, NM_PROTO_ECHO = 1 };
+/* The protocols built in (nm_config.protocol); NM_PROTO_OTHER is what a
+ * request says under a protocol of your own (nm_config.proto). */
+enum nm_protocol_id { NM_PROTO_HTTP = 0, NM_PROTO_ECHO = 1, NM_PROTO_OTHER = 2 };
 
 typedef struct nm_slice { const char *p; size_t n; } nm_slice;
 typedef struct nm_header { nm_slice name, value; } nm_header;
@@ -63,7 +65,9 @@ typedef struct nm_response nm_response;
 typedef unsigned long long nm_conn_id;
 
 /* One request, as views into the input buffer; valid during the handler call.
- * For the echo protocol only `body` is set (the bytes received). */
+ * For the echo protocol only `body` is set (the bytes received). Under a
+ * protocol other than HTTP, method, target and headers are empty: the
+ * message is `head_bytes` and `body`, as the protocol's framing cut it. */
 typedef struct nm_request {
     int protocol;               /* nm_protocol_id */
     nm_slice method;            /* "GET" */
@@ -79,6 +83,12 @@ typedef struct nm_request {
     nm_conn_id conn;            /* the connection it came on (nm_send) */
     /* Listeners beyond IPv4: the connection's socket (nm_request_peer reads it). */
     int fd;
+    /* Your own protocol: the head of the message (HTTP: the request line
+     * and header fields) as bytes. */
+    nm_slice head_bytes;
+    /* The connection's own NM_CONN_USER_SIZE bytes (zero when it opened),
+     * kept across its requests; NULL when NM_CONN_USER_SIZE is 0. */
+    void *state;
 } nm_request;
 
 /* The handler: fill `res`, return 0. A non-zero return answers 500. */
@@ -92,6 +102,73 @@ int nm_resp_header(nm_response *res, const char *name, const char *value);
 int nm_resp_body(nm_response *res, const void *data, size_t len);        /* copied */
 int nm_resp_body_static(nm_response *res, const void *data, size_t len); /* by reference:
                                         data must stay valid until it is sent */
+
+/* Under a protocol other than HTTP a handler may answer raw bytes in several
+ * calls, answer nothing (a notification), or close after its answer. */
+int nm_resp_write(nm_response *res, const void *data, size_t len);       /* copied, unframed */
+void nm_resp_close(nm_response *res);   /* close the connection once this answer is sent */
+
+/* ---- Your own protocol ------------------------------------------------
+ * A protocol is a framing function and the writers that frame what a handler
+ * answers; HTTP and echo are two of these (nm_proto_http, nm_proto_echo),
+ * made with nothing but what is declared here. nm_config.proto names the one
+ * a server runs.
+ *
+ * Framing: frame() looks at the bytes received so far, buf[0, len), from the
+ * start of one message, and returns
+ *   NM_FRAME_MORE     not a whole head yet (a full buffer is then refused
+ *                     with status 431 and the connection closed);
+ *   NM_FRAME_MESSAGE  f->head bytes of head, then a body of kind f->body
+ *                     (f->body_len bytes for NM_BODY_LENGTH); it may fill
+ *                     req's method, target, headers and keep_alive;
+ *   NM_FRAME_REFUSE   refuse: the error answer for f->status (the writers
+ *                     below and error_body) is sent and the connection closed.
+ * f->scan is the protocol's own: 0 at the start of each message and kept
+ * between the calls for that message, e.g. how far a search got. Called
+ * again as more bytes arrive, until it says MESSAGE, and once more on the
+ * bytes after that message (pipelining). A message of zero bytes is refused.
+ * The head and body must fit NM_BUF_SIZE together (past it: 413). */
+enum nm_frame_result { NM_FRAME_MORE = 0, NM_FRAME_MESSAGE = 1, NM_FRAME_REFUSE = 2 };
+enum nm_body_kind {
+    NM_BODY_NONE = 0,       /* the head is the message (a Modbus frame, a RESP command) */
+    NM_BODY_LENGTH = 1,     /* body_len bytes follow the head */
+    NM_BODY_CHUNKED = 2,    /* HTTP/1.1 chunked coding (refused with 501 for now) */
+    NM_BODY_TO_CLOSE = 3    /* everything until the peer closes its side */
+};
+typedef struct nm_frame {
+    size_t scan;                 /* the protocol's: 0 at a message's start, kept between calls */
+    size_t head;                 /* MESSAGE: the head's length */
+    int body;                    /* MESSAGE: nm_body_kind */
+    unsigned long long body_len; /* NM_BODY_LENGTH: the body's length */
+    int status;                  /* REFUSE: the status of the error answer */
+} nm_frame;
+
+typedef struct nm_protocol {
+    const char *name;
+    int (*frame)(const char *buf, size_t len, nm_frame *f, nm_request *req);
+    /* The writers, each 0 or -1 (the answer fails: 500, or a close). NULL:
+     * nothing to write (a header then fails). open_head starts an answer
+     * (HTTP: the status line), header adds one field, close_head ends the
+     * head before a body of body_len bytes. They write with nm_resp_write
+     * and read the answer with the nm_resp_ getters below. */
+    int (*open_head)(nm_response *res);
+    int (*header)(nm_response *res, const char *name, const char *value);
+    int (*close_head)(nm_response *res, size_t body_len);
+    /* Sent, as it is, to a connection refused before any request was read
+     * (no slot free): a NUL-terminated text, or NULL to just close. */
+    const char *refusal;
+    /* The body of an error answer the library makes itself (refused input,
+     * a failed handler) into out[0, cap), its length; NULL: none. */
+    size_t (*error_body)(int status, char *out, size_t cap);
+} nm_protocol;
+
+extern const nm_protocol nm_proto_http;
+extern const nm_protocol nm_proto_echo;
+
+/* What a protocol's writers read of the answer they frame. */
+int nm_resp_get_status(const nm_response *res);
+int nm_resp_keeps_alive(const nm_response *res);         /* the connection stays open after it */
+const nm_request *nm_resp_request(const nm_response *res); /* NULL: an answer to refused input */
 
 /* Counters of a server (summed over processes in multi-process models). */
 typedef struct nm_stats {
@@ -168,7 +245,8 @@ typedef struct nm_config {
      * nm_run refuses with NM_ERR_USAGE (README.md: count options) */
     int threads;             /* worker threads (models that use them); 0 = default */
     int workers;             /* worker processes (models that use them); 0 = default */
-    int protocol;            /* nm_protocol_id */
+    int protocol;            /* nm_protocol_id: NM_PROTO_HTTP or NM_PROTO_ECHO */
+    const nm_protocol *proto;/* a protocol of your own; NULL: the one `protocol` names */
     int header_timeout_ms;   /* a request's header section must arrive within this */
     int idle_timeout_ms;     /* an idle keep-alive connection is closed after this */
     int write_timeout_ms;    /* a peer that reads nothing for this long is dropped */
@@ -195,6 +273,13 @@ typedef struct nm_config {
     int handle_signals;      /* 1: while nm_run runs, SIGTERM and SIGINT stop every server
                                 (the previous handlers are put back after); 0 = leave
                                 signals to the program (the default) */
+    /* Per connection, exactly once each, in the process that serves it and
+     * never at the same time as a handler of that connection: on_open
+     * before its first request, on_close once it is closed. `state` is its
+     * NM_CONN_USER_SIZE bytes (req->state), zero at on_open; `user` is
+     * nm_config.user. NULL: not called. */
+    void (*on_open)(const nm_server *srv, nm_conn_id id, void *state, void *user);
+    void (*on_close)(const nm_server *srv, nm_conn_id id, void *state, void *user);
 } nm_config;
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or

@@ -145,6 +145,15 @@
 #define NM_SEND_MAX (NM_BUF_SIZE - 64)
 #endif
 
+/* Per-connection state of the application's own (req->state, on_open,
+ * on_close): this many bytes per connection slot, zeroed when a connection
+ * opens, in a static array beside the slots (NM_MAX_CONNS x this of .bss).
+ * 0 costs nothing and gives req->state NULL. A multiple of 8, so that any
+ * scalar lies aligned in it. */
+#ifndef NM_CONN_USER_SIZE
+#define NM_CONN_USER_SIZE 32
+#endif
+
 /* Servers (nm_run calls) running at once in one process. */
 #ifndef NM_MAX_SERVERS
 #define NM_MAX_SERVERS 4
@@ -316,6 +325,9 @@
 #endif
 #if NM_MAX_EVENTS < 1 || NM_ACCEPT_BATCH < 1
 #error "NM_MAX_EVENTS, NM_ACCEPT_BATCH: at least 1"
+#endif
+#if NM_CONN_USER_SIZE < 0 || NM_CONN_USER_SIZE % 8 != 0
+#error "NM_CONN_USER_SIZE: 0 or a multiple of 8 (what is kept in it lies aligned)"
 #endif
 #if NM_USER_POSTS < 1 || (NM_USER_POSTS & (NM_USER_POSTS - 1)) != 0
 #error "NM_USER_POSTS: a power of two (the ring of posted calls wraps by masking)"

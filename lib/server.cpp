@@ -358,8 +358,10 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     const nm_model *m = find_model(model ? model : "");
     if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", model ? model : "");
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
-    if (cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
+    if (!cfg->proto && cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
         return usage_error("%s", "unknown protocol");
+    if (cfg->proto && (!cfg->proto->frame || !cfg->proto->name))
+        return usage_error("%s", "a protocol needs a name and a frame function");
     if (nm_run_size(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns", "NM_MAX_CONNS") < 0) return NM_ERR_USAGE;
     if (cfg->max_threads < 0) return usage_error("%s", "max_threads below 0 (0: no cap)");
     if (nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0) return NM_ERR_USAGE;
@@ -369,7 +371,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     if (!s) return usage_error("%s", "too many servers running at once (NM_MAX_SERVERS)");
     s->cfg = *cfg;
     s->handler = *handler;
-    nm_session_bind(s, cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http);
+    nm_session_bind(s, cfg->proto ? cfg->proto : cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http);
     s->counters = &s->own_counters;
     s->port_number = cfg->port;
     s->listen_fd = -1;

@@ -1,5 +1,6 @@
 #include "conn.h"
 #include "../base/pool.h"
+#include <string.h>
 #include <unistd.h>
 
 extern nm_pool nm_conn_pool;
@@ -15,6 +16,16 @@ nm_conn *nm_conn_of_fd(int fd)
 {
     /* atomic: loops of other threads look fds up while this one reuses them */
     return fd >= 0 && fd < NM_MAX_FDS ? __atomic_load_n(&nm_conn_by_fd[fd], __ATOMIC_ACQUIRE) : 0;
+}
+
+void *nm_conn_state(const nm_conn *c)
+{
+#if NM_CONN_USER_SIZE > 0
+    return nm_conn_user[nm_pool_index(&nm_conn_pool, c)].bytes;
+#else
+    (void)c;
+    return 0;
+#endif
 }
 
 nm_conn *nm_conn_open(nm_server *s, int fd)
@@ -35,6 +46,10 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     __atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);   /* an id of the slot's last connection no longer matches */
     __atomic_store_n(&nm_conn_by_fd[fd], c, __ATOMIC_RELEASE);
     nm_count(s, NM_C_ACTIVE);
+#if NM_CONN_USER_SIZE > 0
+    memset(nm_conn_state(c), 0, NM_CONN_USER_SIZE);
+#endif
+    if (s->cfg.on_open) s->cfg.on_open(s, nm_conn_id_of(c), nm_conn_state(c), s->cfg.user);
     return c;
 }
 
@@ -47,6 +62,8 @@ void nm_conn_close(nm_conn *c)
     }
     c->in = 0;
     c->out_count = 0;
+    /* while its id still names it, before the fd can be reused */
+    if (c->srv->cfg.on_close) c->srv->cfg.on_close(c->srv, nm_conn_id_of(c), nm_conn_state(c), c->srv->cfg.user);
     __atomic_store_n(&nm_conn_by_fd[c->fd], (nm_conn *)0, __ATOMIC_RELEASE);
     __atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);   /* its id names no connection now */
     close(c->fd);

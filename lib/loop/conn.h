@@ -63,6 +63,14 @@ struct nm_conn {
     uint64_t write_since;           /* ms: the last progress of the output queue */
 };
 
+/* The application's bytes of a connection (NM_CONN_USER_SIZE, req->state),
+ * in an array beside the slots: the same index. */
+#if NM_CONN_USER_SIZE > 0
+struct nm_conn_user_area { alignas(8) unsigned char bytes[NM_CONN_USER_SIZE]; };
+extern nm_conn_user_area nm_conn_user[NM_MAX_CONNS];
+#endif
+void *nm_conn_state(const nm_conn *c);
+
 nm_buf *nm_buf_get(void);
 void nm_buf_put(nm_buf *b);
 unsigned nm_buf_free(void);

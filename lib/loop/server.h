@@ -10,8 +10,8 @@
 #include "../../ports/port.h"
 #include "user.h"
 
-struct nm_protocol;
 struct nm_conn;
+struct nm_transport;
 
 /* The session's entry points, handed down as functions: the session is a
  * room above the loops and threads that drive it (lib/session/README). */
@@ -42,6 +42,7 @@ struct nm_server {
     const nm_protocol *proto;
     const nm_drive_ops *drive;
     const char *refusal;         /* the protocol's answer to a connection refused unread, or NULL */
+    const nm_transport *transport;   /* how the session receives and sends (lib/session/transport.h) */
     const nm_port_ops *port;     /* chosen by --poller, or the best one */
     int listen_fd;
     int port_number;

@@ -1,5 +1,6 @@
 /* http.cpp - HTTP/1.1 server side: a strict request parser over zero-copy
- * views, and the response head writer.
+ * views, and the response head writer; a protocol made with the public API
+ * (netmodels.h) only, beside nm_utoa.
  *
  * Strict because a device meets scanners and smugglers: bare CR or LF,
  * whitespace before a colon, obs-fold, control characters, repeated or
@@ -100,15 +101,14 @@ static int parse_content_length(nm_slice v, uint32_t *out)
     return 0;
 }
 
-static int http_parse(const char *buf, uint32_t len, uint32_t *scan, nm_request *req)
+static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *req, uint32_t *body_len)
 {
     /* Empty lines before a request line are tolerated (RFC 9112 2.2). */
     uint32_t lead = 0;
     while (lead + 1 < len && buf[lead] == '\r' && buf[lead + 1] == '\n') lead += 2;
     if (*scan < lead) *scan = lead;
     int end = find_head_end(buf, len, scan);
-    if (end < 0) return end;
-    if (end == 0) return len >= NM_BUF_SIZE ? -431 : 0;
+    if (end <= 0) return end;
 
     const char *p = buf + lead, *stop = buf + end - 2;   /* stop: the final CRLF */
     /* request line */
@@ -169,18 +169,27 @@ static int http_parse(const char *buf, uint32_t len, uint32_t *scan, nm_request 
     }
     if (has_te) return has_cl ? -400 : -501;
     if (hosts > 1 || (req->version_minor == 1 && hosts == 0)) return -400;
-    if ((uint32_t)end + content_length > NM_BUF_SIZE) return -413;
-    if ((uint32_t)end + content_length > len) {
-        req->size = (size_t)end + content_length;   /* the head is complete: the body is awaited */
-        return 0;
-    }
-
     req->protocol = NM_PROTO_HTTP;
     req->keep_alive = req->version_minor == 1 ? !conn_close : (conn_keep && !conn_close);
     req->head = req->method.n == 4 && !memcmp(req->method.p, "HEAD", 4);
-    req->body.p = buf + end;
-    req->body.n = content_length;
-    return end + (int)content_length;
+    *body_len = content_length;
+    return end;
+}
+
+static int http_frame(const char *buf, size_t len, nm_frame *f, nm_request *req)
+{
+    uint32_t scan = (uint32_t)f->scan, body = 0;   /* len <= NM_BUF_SIZE, a uint32_t (nm_config.h) */
+    int end = http_head(buf, (uint32_t)len, &scan, req, &body);
+    f->scan = scan;
+    if (end < 0) {
+        f->status = -end;
+        return NM_FRAME_REFUSE;
+    }
+    if (end == 0) return NM_FRAME_MORE;
+    f->head = (size_t)end;
+    f->body = body ? NM_BODY_LENGTH : NM_BODY_NONE;
+    f->body_len = body;
+    return NM_FRAME_MESSAGE;
 }
 
 static const char *reason(int status)
@@ -220,12 +229,13 @@ static void add(line *l, const char *s, size_t n)
     l->n += n;
 }
 
-static int put(nm_response *res, const line *l) { return nm_out_write(res->conn, l->buf, l->n); }
+static int put(nm_response *res, const line *l) { return nm_resp_write(res, l->buf, l->n); }
 
 static int http_open_head(nm_response *res)
 {
     line l = { "HTTP/1.1 ", 9 };
-    int status = res->status < 100 || res->status > 999 ? 500 : res->status;
+    int status = nm_resp_get_status(res);
+    if (status < 100 || status > 999) status = 500;
     l.n += nm_utoa(l.buf + l.n, (unsigned)status);
     const char *why = reason(status);
     l.buf[l.n++] = ' ';
@@ -245,8 +255,8 @@ static int http_header(nm_response *res, const char *name, const char *value)
     line l;
     l.n = 0;
     if (nn + vn + 4 > sizeof(l.buf))   /* a long field goes in pieces */
-        return nm_out_write(res->conn, name, nn) | nm_out_write(res->conn, ": ", 2) |
-               nm_out_write(res->conn, value, vn) | nm_out_write(res->conn, "\r\n", 2);
+        return nm_resp_write(res, name, nn) | nm_resp_write(res, ": ", 2) |
+               nm_resp_write(res, value, vn) | nm_resp_write(res, "\r\n", 2);
     add(&l, name, nn);
     add(&l, ": ", 2);
     add(&l, value, vn);
@@ -260,8 +270,9 @@ static int http_close_head(nm_response *res, size_t body_len)
     line l = { "Content-Length: ", 16 };
     l.n += nm_utoa(l.buf + l.n, body_len);
     add(&l, "\r\n", 2);
-    if (!res->keep_alive) add(&l, close_, sizeof(close_) - 1);
-    else if (res->req && res->req->version_minor == 0) add(&l, keep, sizeof(keep) - 1);
+    const nm_request *req = nm_resp_request(res);
+    if (!nm_resp_keeps_alive(res)) add(&l, close_, sizeof(close_) - 1);
+    else if (req && req->version_minor == 0) add(&l, keep, sizeof(keep) - 1);
     add(&l, "\r\n", 2);
     return put(res, &l);
 }
@@ -277,8 +288,8 @@ static size_t http_error_body(int status, char *out, size_t cap)
     return n + 1;
 }
 
-const nm_protocol nm_proto_http = {
-    "http", http_parse, http_open_head, http_header, http_close_head,
+extern "C" const nm_protocol nm_proto_http = {
+    "http", http_frame, http_open_head, http_header, http_close_head,
     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 20\r\nConnection: close\r\n\r\nService Unavailable\n",
     http_error_body,
 };

@@ -2,7 +2,8 @@
  *
  * The session state machine is protocol-neutral: it asks the protocol to cut
  * one request out of the input buffer, and the protocol's writers frame what
- * the handler answers. HTTP/1.1 and echo are the two protocols. */
+ * the handler answers. A protocol is the public nm_protocol (netmodels.h);
+ * HTTP/1.1 and echo are two made with the public API only. */
 #ifndef NM_PROTOCOL_H
 #define NM_PROTOCOL_H
 
@@ -21,30 +22,15 @@ struct nm_response {
     nm_out_mark mark;    /* output queue before this response, to roll back to */
 };
 
-struct nm_protocol {
-    const char *name;
-    /* Cut one request from buf[0, len). Returns its length in bytes (> 0),
-     * 0 when more bytes are needed, or -status for input to refuse (the
-     * connection is answered with that status and closed). *scan keeps how
-     * far the previous call looked, so a request arriving a byte at a time
-     * is not searched again from the start; reset it to 0 after a request.
-     * Returning 0 once the head is complete, it sets req->size to the whole
-     * request's length (the session then times the body, not the head). */
-    int (*parse)(const char *buf, uint32_t len, uint32_t *scan, nm_request *req);
-    int (*open_head)(nm_response *res);
-    int (*header)(nm_response *res, const char *name, const char *value);
-    int (*close_head)(nm_response *res, size_t body_len);
-    /* The bytes sent to a connection refused before any request was read,
-     * without a buffer (NULL: just close). */
-    const char *refusal;
-    /* The body of an error answer the library makes itself (refused input,
-     * a failed handler) into out[0, cap); returns its length (0: none;
-     * NULL: never a body). */
-    size_t (*error_body)(int status, char *out, size_t cap);
-};
-
-extern const nm_protocol nm_proto_http;
-extern const nm_protocol nm_proto_echo;
+/* Cut one message from buf[0, len) with p's framing (the public contract
+ * of nm_protocol.frame) and the body rules every protocol shares. Returns
+ * the message's length (> 0, req filled: head_bytes, body), 0 when more
+ * bytes are needed, or -status for input to refuse. *scan is the framing's
+ * own position (0 at a message's start). Once the head is complete and only
+ * the body is awaited, req->size is the whole message's length (the session
+ * then times the body, not the head). eof: the peer has closed its side (a
+ * body to the close is complete). */
+int nm_proto_cut(const nm_protocol *p, const char *buf, size_t len, size_t *scan, int eof, nm_request *req);
 
 /* Decimal digits of v into dst (at least 20 bytes); returns the length. */
 unsigned nm_utoa(char *dst, unsigned long long v);

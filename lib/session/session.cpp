@@ -1,4 +1,5 @@
 #include "session.h"
+#include "transport.h"
 #include "../loop/accept.h"
 #include <errno.h>
 #include <string.h>
@@ -20,11 +21,8 @@ int nm_session_flush(nm_conn *c)
 {
     while (c->out_count) {
         struct iovec iov[NM_OUT_SEGS];
-        struct msghdr msg;
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_iov = iov;
-        msg.msg_iovlen = (size_t)nm_out_iov(c, iov);
-        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        int n = nm_out_iov(c, iov);
+        ssize_t w = c->srv->transport->sendv(c, iov, n);
         if (w < 0) {
             if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
             if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_more(c)) continue;
@@ -46,7 +44,8 @@ static int resp_open(nm_response *res)
 {
     if (res->phase == 0) {
         res->phase = 1;
-        if (proto_of(res->conn)->open_head(res)) res->failed = 1;
+        const nm_protocol *p = proto_of(res->conn);
+        if (p->open_head && p->open_head(res)) res->failed = 1;
     }
     return res->failed ? -1 : 0;
 }
@@ -61,15 +60,30 @@ extern "C" int nm_resp_status(nm_response *res, int status)
 extern "C" int nm_resp_header(nm_response *res, const char *name, const char *value)
 {
     if (res->phase > 1 || resp_open(res)) return -1;
-    if (proto_of(res->conn)->header(res, name, value)) res->failed = 1;
+    const nm_protocol *p = proto_of(res->conn);
+    if (!p->header) return -1;   /* a protocol without headers: refused, the answer goes on */
+    if (p->header(res, name, value)) res->failed = 1;
     return res->failed ? -1 : 0;
 }
+
+extern "C" int nm_resp_write(nm_response *res, const void *data, size_t len)
+{
+    if (res->failed) return -1;
+    if (len && nm_out_write(res->conn, data, len)) res->failed = 1;
+    return res->failed ? -1 : 0;
+}
+
+extern "C" void nm_resp_close(nm_response *res) { res->keep_alive = 0; }
+extern "C" int nm_resp_get_status(const nm_response *res) { return res->status; }
+extern "C" int nm_resp_keeps_alive(const nm_response *res) { return res->keep_alive; }
+extern "C" const nm_request *nm_resp_request(const nm_response *res) { return res->req; }
 
 static int resp_body(nm_response *res, const void *data, size_t len, int by_ref)
 {
     if (res->phase > 1 || resp_open(res)) return -1;
     res->phase = 2;
-    if (proto_of(res->conn)->close_head(res, len)) res->failed = 1;
+    const nm_protocol *p = proto_of(res->conn);
+    if (p->close_head && p->close_head(res, len)) res->failed = 1;
     else if (len && !(res->req && res->req->head))   /* no request: refused input */
         res->failed = (by_ref ? nm_out_static(res->conn, data, len)
                               : nm_out_write(res->conn, data, len)) != 0;
@@ -141,8 +155,10 @@ int nm_session_next(nm_conn *c, nm_request *req)
     req->server = c->srv;
     req->conn = nm_conn_id_of(c);
     req->fd = c->fd;
-    req->size = 0;
-    int r = proto_of(c)->parse(c->in->data, c->in_len, &c->in_scan, req);
+    req->state = nm_conn_state(c);
+    size_t scan = c->in_scan;
+    int r = nm_proto_cut(proto_of(c), c->in->data, c->in_len, &scan, (c->flags & NM_CF_READ_EOF) != 0, req);
+    c->in_scan = (uint32_t)scan;
     if (r > 0) {
         req->size = (size_t)r;
         return 1;
@@ -240,7 +256,7 @@ int nm_session_fill(nm_conn *c)
             errno = EAGAIN;
         } else {
             size_t room = NM_BUF_SIZE - c->in_len;
-            ssize_t n = recv(c->fd, c->in->data + c->in_len, room, recv_flags);
+            ssize_t n = c->srv->transport->recv(c, c->in->data + c->in_len, room, recv_flags);
             if (n > 0) {
                 nm_session_received(c, (size_t)n);
                 if ((size_t)n < room && (c->flags & NM_CF_LEVEL)) c->flags |= NM_CF_DRAINED;
@@ -354,4 +370,5 @@ void nm_session_bind(nm_server *s, const nm_protocol *proto)
     s->proto = proto;
     s->refusal = proto->refusal;
     s->drive = &session_ops;
+    s->transport = &nm_transport_plain;
 }

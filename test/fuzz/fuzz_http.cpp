@@ -39,9 +39,9 @@ static int parse_at_once(const char *buf, uint32_t len)
 {
     char *copy = (char *)malloc(len ? len : 1);
     memcpy(copy, buf, len);
-    uint32_t scan = 0;
+    size_t scan = 0;
     nm_request req;
-    int r = nm_proto_http.parse(copy, len, &scan, &req);
+    int r = nm_proto_cut(&nm_proto_http, copy, len, &scan, 0, &req);
     if (r > 0) check_request(&req, copy, len, r);
     free(copy);
     return r;
@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t left = size - 1;
     while (left) {
         uint32_t cap = left < NM_BUF_SIZE ? (uint32_t)left : NM_BUF_SIZE;   /* one input buffer */
-        uint32_t scan = 0, have = 0;
+        size_t scan = 0, have = 0;
         int r = 0;
         while (r == 0 && have < cap) {
             step_seed = step_seed * 1103515245u + 12345u;
@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *piece = (char *)malloc(have);
             memcpy(piece, stream, have);
             nm_request req;
-            r = nm_proto_http.parse(piece, have, &scan, &req);
+            r = nm_proto_cut(&nm_proto_http, piece, have, &scan, 0, &req);
             check(scan <= have);
             if (r > 0) check_request(&req, piece, have, r);
             free(piece);

@@ -45,6 +45,7 @@ done << 'REFUSED'
 -DNM_MAX_THREADS=1 | pipeline runs its handle and write stages
 -DNM_PRODUCERS=4 -DNM_MAX_THREADS=3 | producer_consumer needs NM_PRODUCERS - 1
 -DNM_MAX_LOOPS=1 | actor needs the acceptor's loop
+-DNM_CONN_USER_SIZE=12 | NM_CONN_USER_SIZE: 0 or a multiple of 8
 REFUSED
 # A model left out takes its minimum with it.
 $cxx -DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor lib/config_check.cpp 2> "$out" ||

@@ -7,9 +7,9 @@ static nm_request req;
 
 static int parse_n(const char *buf, size_t len)
 {
-    uint32_t scan = 0;
+    size_t scan = 0;
     memset(&req, 0, sizeof(req));
-    return nm_proto_http.parse(buf, (uint32_t)len, &scan, &req);
+    return nm_proto_cut(&nm_proto_http, buf, (uint32_t)len, &scan, 0, &req);
 }
 
 static int parse(const char *s) { return parse_n(s, strlen(s)); }
@@ -41,17 +41,17 @@ TEST(http_byte_at_a_time)
     static const char in[] = "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc";
     const uint32_t n = sizeof(in) - 1;
     char buf[sizeof(in)];
-    uint32_t scan = 0;
+    size_t scan = 0;
     int early = 0;
     for (uint32_t len = 1; len < n; len++) {
         memcpy(buf, in, len);
-        if (nm_proto_http.parse(buf, len, &scan, &req) != 0) early++;
+        if (nm_proto_cut(&nm_proto_http, buf, len, &scan, 0, &req) != 0) early++;
         if (scan > len) early++;
     }
     CHECK_EQ(early, 0);
     memcpy(buf, in, n);
     memset(&req, 0, sizeof(req));
-    CHECK_EQ(nm_proto_http.parse(buf, n, &scan, &req), n);
+    CHECK_EQ(nm_proto_cut(&nm_proto_http, buf, n, &scan, 0, &req), n);
     CHECK(is(req.method, "POST"));
     CHECK(is(req.target, "/up"));
     CHECK_EQ(req.header_count, 2);
@@ -59,18 +59,18 @@ TEST(http_byte_at_a_time)
     CHECK(is(req.body, "abc"));
     /* the same as in one piece */
     nm_request whole;
-    uint32_t scan2 = 0;
-    CHECK_EQ(nm_proto_http.parse(buf, n, &scan2, &whole), n);
+    size_t scan2 = 0;
+    CHECK_EQ(nm_proto_cut(&nm_proto_http, buf, n, &scan2, 0, &whole), n);
     CHECK(whole.body.p == req.body.p && whole.header_count == req.header_count);
 }
 
 TEST(http_byte_at_a_time_with_refusal_midway)
 {
     static const char in[] = "GET / HTTP/1.1\r\nHost: h\rX\r\n\r\n";
-    uint32_t scan = 0;
+    size_t scan = 0;
     int got = 0;
     uint32_t len = 1;
-    for (; len <= sizeof(in) - 1 && !got; len++) got = nm_proto_http.parse(in, len, &scan, &req);
+    for (; len <= sizeof(in) - 1 && !got; len++) got = nm_proto_cut(&nm_proto_http, in, len, &scan, 0, &req);
     CHECK_EQ(got, -400);
     CHECK_EQ(len - 1, 25);   /* refused as soon as the byte after the CR is seen */
 }
@@ -260,9 +260,9 @@ TEST(http_header_section_too_large)
     memset(buf + sizeof(start) - 1, 'a', sizeof(buf) - (sizeof(start) - 1));
     CHECK_EQ(parse_n(buf, sizeof(buf) - 1), 0);   /* may still end */
     CHECK_EQ(parse_n(buf, sizeof(buf)), -431);    /* the buffer is full */
-    uint32_t scan = 0;                             /* also when found full step by step */
-    CHECK_EQ(nm_proto_http.parse(buf, NM_BUF_SIZE / 2, &scan, &req), 0);
-    CHECK_EQ(nm_proto_http.parse(buf, NM_BUF_SIZE, &scan, &req), -431);
+    size_t scan = 0;                             /* also when found full step by step */
+    CHECK_EQ(nm_proto_cut(&nm_proto_http, buf, NM_BUF_SIZE / 2, &scan, 0, &req), 0);
+    CHECK_EQ(nm_proto_cut(&nm_proto_http, buf, NM_BUF_SIZE, &scan, 0, &req), -431);
 }
 
 TEST(http_body_larger_than_the_buffer)
@@ -283,16 +283,16 @@ TEST(http_body_larger_than_the_buffer)
 TEST(echo_parse_takes_everything)
 {
     static const char in[] = "any\r\nbytes\0at all";
-    uint32_t scan = 0;
+    size_t scan = 0;
     memset(&req, 0, sizeof(req));
-    CHECK_EQ(nm_proto_echo.parse(in, sizeof(in) - 1, &scan, &req), sizeof(in) - 1);
+    CHECK_EQ(nm_proto_cut(&nm_proto_echo, in, sizeof(in) - 1, &scan, 0, &req), sizeof(in) - 1);
     CHECK_EQ(req.protocol, NM_PROTO_ECHO);
     CHECK(req.body.p == in);
     CHECK_EQ(req.body.n, sizeof(in) - 1);
     CHECK_EQ(req.keep_alive, 1);
     CHECK_EQ(req.header_count, 0);
-    CHECK_EQ(nm_proto_echo.parse(in, 0, &scan, &req), 0);
-    CHECK_EQ(nm_proto_echo.parse(in, 1, &scan, &req), 1);
+    CHECK_EQ(nm_proto_cut(&nm_proto_echo, in, 0, &scan, 0, &req), 0);
+    CHECK_EQ(nm_proto_cut(&nm_proto_echo, in, 1, &scan, 0, &req), 1);
 }
 
 TEST(utoa_digits)
