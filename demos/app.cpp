@@ -9,6 +9,8 @@
  *   GET /thread -> the name of the thread that ran the handler (Linux)
  *   GET /gauge/NAME -> a model's gauge (nm_server_gauge), 404 when it has none
  *   GET /sleep/MS -> answers after the handler slept MS ms (at most 10 s): a slow handler
+ *   GET /conn   -> how many requests this connection has made, this one
+ *                  included (kept in the connection's req->state)
  *   GET /subscribe -> "subscribed\n"; with nmserve --tick, each tick then pushes
  *                 "tick\n" to this connection from the server's loop (nm_send)
  *   otherwise   -> 404
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -25,6 +28,35 @@
 
 static char big[APP_BIG_SIZE];
 struct app_loop_counts *app_loop;
+struct app_conn_counts *app_conns;
+
+/* What a connection keeps in its NM_CONN_USER_SIZE bytes. */
+struct app_conn_state {
+    unsigned magic;      /* set by on_open: the hook ran before its first request */
+    unsigned requests;
+};
+#define APP_CONN_MAGIC 0x6f70656eu
+static_assert(NM_CONN_USER_SIZE == 0 || NM_CONN_USER_SIZE >= sizeof(app_conn_state), "a connection's state holds app_conn_state");
+
+void app_on_open(const nm_server *srv, nm_conn_id id, void *state, void *user)
+{
+    (void)srv, (void)id, (void)user;
+    __atomic_fetch_add(&app_conns->opened, 1ul, __ATOMIC_RELAXED);
+    if (!state) return;
+    const unsigned char *b = (const unsigned char *)state;
+    for (size_t i = 0; i < NM_CONN_USER_SIZE; i++)
+        if (b[i]) {
+            __atomic_fetch_add(&app_conns->unclean, 1ul, __ATOMIC_RELAXED);
+            break;
+        }
+    ((app_conn_state *)state)->magic = APP_CONN_MAGIC;
+}
+
+void app_on_close(const nm_server *srv, nm_conn_id id, void *state, void *user)
+{
+    (void)srv, (void)id, (void)state, (void)user;
+    __atomic_fetch_add(&app_conns->closed, 1ul, __ATOMIC_RELAXED);
+}
 
 nm_conn_id app_subscriber(const nm_conn_id *set)
 {
@@ -36,9 +68,13 @@ nm_conn_id app_subscriber(const nm_conn_id *set)
     return now;
 }
 
-void app_init(void)
+int app_init(void)
 {
     for (int i = 0; i < APP_BIG_SIZE; i++) big[i] = APP_BIG_BYTE(i);
+    void *m = mmap(0, sizeof(*app_conns), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return -1;
+    app_conns = (app_conn_counts *)m;
+    return 0;
 }
 
 static int is(nm_slice s, const char *lit)
@@ -58,6 +94,10 @@ static int stats(const nm_request *req, nm_response *res)
                      "\"timeouts\":%lu,\"free_slots\":%lu,\"free_buffers\":%lu",
                      st.accepted, st.active ? st.active - 1 : 0, st.requests, st.refused, st.errors,
                      st.timeouts, st.free_slots + 1, st.free_buffers + 1);
+    n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"opened\":%lu,\"closed\":%lu,\"unclean\":%lu",
+                  __atomic_load_n(&app_conns->opened, __ATOMIC_RELAXED),
+                  __atomic_load_n(&app_conns->closed, __ATOMIC_RELAXED),
+                  __atomic_load_n(&app_conns->unclean, __ATOMIC_RELAXED));
     const char *name;
     unsigned long value;
     for (int i = 0; n < (int)sizeof(json) - 64 && !nm_server_model_stat(req->server, i, &name, &value); i++)
@@ -136,6 +176,11 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
         return nm_resp_body(res, "subscribed\n", 11);
     }
     if (get && is(req->target, "/stats")) return stats(req, res);
+    if (get && is(req->target, "/conn")) {
+        app_conn_state *st = (app_conn_state *)req->state;
+        if (!st || st->magic != APP_CONN_MAGIC) return -1;   /* no state, or on_open did not run first */
+        return number(res, (long)++st->requests);
+    }
     if (get) {
         int r = where(req, res);
         if (r <= 0) return r;

@@ -24,10 +24,21 @@ struct app_loop_counts {
 };
 extern struct app_loop_counts *app_loop;
 
+/* Connections as the hooks see them (nm_config.on_open, on_close), in
+ * memory shared with the children of a multi-process model: /stats shows
+ * them, so a test can hold opened == closed + open connections. */
+struct app_conn_counts {
+    unsigned long opened, closed;
+    unsigned long unclean;    /* a connection's state was not zero at on_open */
+};
+extern struct app_conn_counts *app_conns;
+void app_on_open(const nm_server *srv, nm_conn_id id, void *state, void *user);
+void app_on_close(const nm_server *srv, nm_conn_id id, void *state, void *user);
+
 /* The subscriber, read and written whole under its lock. */
 nm_conn_id app_subscriber(const nm_conn_id *set);
 
-void app_init(void);
+int app_init(void);   /* 0, or -1 without shared memory */
 int app_handle(const nm_request *req, nm_response *res, void *user);
 
 #endif

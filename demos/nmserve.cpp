@@ -228,7 +228,7 @@ int main(int argc, char **argv)
             return usage("bad number for ", a);
         i++;
     }
-    app_init();
+    if (app_init()) return usage("no shared memory for the counters", 0);
     if (tick_ms && tick_open()) return usage("--tick: no shared memory or pipe", 0);
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -237,6 +237,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, 0);
     signal(SIGPIPE, SIG_IGN);
     cfg.on_ready = on_ready;
+    cfg.on_open = app_on_open;
+    cfg.on_close = app_on_close;
     cfg.user = &cfg;
     nm_handler h = { app_handle, 0 };
     if (cfg.proto == &modbus_protocol) h.fn = modbus_handle;

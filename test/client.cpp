@@ -379,7 +379,7 @@ static long field(const char *json, const char *name)
 
 int tc_stats_get(int port, tc_stats *st)
 {
-    char body[512];
+    char body[1024];
     if (tc_get(port, "/stats", body, sizeof(body)) != 200) return -1;
     st->accepted = field(body, "accepted");
     st->active = field(body, "active");
@@ -389,6 +389,9 @@ int tc_stats_get(int port, tc_stats *st)
     st->timeouts = field(body, "timeouts");
     st->free_slots = field(body, "free_slots");
     st->free_buffers = field(body, "free_buffers");
+    st->opened = field(body, "opened");
+    st->closed = field(body, "closed");
+    st->unclean = field(body, "unclean");
     return st->active < 0 ? -1 : 0;
 }
 

@@ -63,7 +63,10 @@ int tc_fd_count(pid_t pid);   /* open descriptors of a process, -1 if unknown */
  * run now, -1 if unknown. */
 long tc_cpu_ticks(pid_t pid);
 
-struct tc_stats { long accepted, active, requests, refused, errors, timeouts, free_slots, free_buffers; };
+struct tc_stats {
+    long accepted, active, requests, refused, errors, timeouts, free_slots, free_buffers;
+    long opened, closed, unclean;   /* nmserve's on_open / on_close hooks (demos/app.h) */
+};
 int tc_stats_get(int port, tc_stats *st);   /* 0, or -1 */
 /* Poll /stats until active == 0 (other connections), up to timeout_ms. */
 int tc_wait_idle(int port, int timeout_ms, tc_stats *st);

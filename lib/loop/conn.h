@@ -57,6 +57,7 @@ struct nm_conn {
     nm_server *srv;
     void *owner;                    /* the model's: its loop, worker, ... */
     uint8_t read_phase;             /* nm_read_phase */
+    uint8_t hooked;                 /* on_open ran for it in this process: on_close will */
     uint32_t gen;                   /* opens and closes of this slot: in its nm_conn_id, so an id
                                        of a closed connection matches no slot */
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
@@ -77,6 +78,9 @@ unsigned nm_buf_free(void);
 
 /* Take a slot for `fd`; NULL when slots are exhausted or fd is out of range. */
 nm_conn *nm_conn_open(nm_server *s, int fd);
+/* on_open for c, in the process that serves it (nm_conn_open calls it,
+ * unless the server's connections are served by a child of their own). */
+void nm_conn_hook_open(nm_conn *c);
 /* Return the buffers and the slot, and close the fd. */
 void nm_conn_close(nm_conn *c);
 nm_conn *nm_conn_of_fd(int fd);

@@ -17,6 +17,7 @@ static int serve_child(nm_server *s, void *arg)
     /* The parent's copy of the connection is uncounted as it closes it; this
      * copy counts from now until the child closes it. */
     nm_count(s, NM_C_ACTIVE);
+    nm_conn_hook_open((nm_conn *)arg);   /* the application's hooks run here, not in the parent */
     nm_blocking_serve((nm_conn *)arg);
     return 0;
 }
@@ -28,6 +29,7 @@ int nm_model_fork_per_conn(nm_server *s)
     nm_procs *g = nm_procs_open(s);
     if (!g) return NM_ERR_SYSTEM;
     nm_blocking_listener(s->listen_fd);
+    s->hooks_in_child = 1;
     nm_announce(s);
     nm_room room = { 0 };
     while (!nm_stop_requested(s)) {

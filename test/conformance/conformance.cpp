@@ -360,6 +360,35 @@ TEST(peer_address)
     tc_close(&conn);
 }
 
+/* A connection's own bytes (req->state) live as long as it does, start at
+ * zero, and on_open has run before its first request. */
+TEST(connection_state_and_hooks)
+{
+    REQUIRE(started);
+    tc_conn a, b;
+    REQUIRE(tc_connect(&a, srv.port) == 0);
+    const char get[] = "GET /conn HTTP/1.1\r\nHost: t\r\n\r\n";
+    const char *want[] = { "1\n", "2\n", "3\n" };
+    for (int i = 0; i < 3; i++) {
+        tc_response r;
+        char body[32] = { 0 };
+        CHECK(tc_send_str(&a, get) == 0);
+        CHECK(tc_read_response(&a, &r, body, sizeof(body) - 1) == 0);
+        CHECK_EQ(r.status, 200);
+        CHECK(!strcmp(body, want[i]));
+    }
+    /* the next connection starts from zero, in a slot just freed or not
+     * (after a's close: an iterative server serves one at a time) */
+    tc_close(&a);
+    REQUIRE(tc_connect(&b, srv.port) == 0);
+    tc_response r;
+    char body[32] = { 0 };
+    CHECK(tc_send_str(&b, get) == 0);
+    CHECK(tc_read_response(&b, &r, body, sizeof(body) - 1) == 0);
+    CHECK(!strcmp(body, "1\n"));
+    tc_close(&b);
+}
+
 TEST(counters_back_to_idle_and_no_fd_left)
 {
     REQUIRE(started);
@@ -369,6 +398,11 @@ TEST(counters_back_to_idle_and_no_fd_left)
     int load = short_suite ? 50 : 200;   /* what keep_alive and concurrent_clients sent */
     CHECK(st.requests > load);
     CHECK(st.accepted > load);
+    /* on_open and on_close once per connection, in the serving process:
+     * every other connection closed, the asker open */
+    CHECK(st.opened > load);
+    CHECK_EQ(st.opened, st.closed + 1);
+    CHECK_EQ(st.unclean, 0);
     long deadline = tc_now_ms() + 3000;
     int now = tc_fd_count(srv.pid);
     while (now != fds_before && tc_now_ms() < deadline) {
