@@ -2,6 +2,7 @@
 #include "accept.h"
 #include "../base/timer.h"
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -43,8 +44,18 @@ void nm_blocking_close(nm_conn *c)
     pthread_mutex_unlock(&close_lock);
 }
 
+int nm_listener_pending(const nm_server *s)
+{
+    struct pollfd p;
+    p.fd = s->listen_fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
 void nm_blocking_serve(nm_conn *c)
 {
+    if (!c->in_len) c->read_since = nm_now_ms();   /* its wait for a worker is ours, not its client's */
     c->srv->drive->run_blocking(c);
     nm_blocking_close(c);
 }

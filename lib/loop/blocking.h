@@ -23,6 +23,16 @@ void nm_blocking_listener(int listen_fd);
  * NULL when nothing came (timeout, signal, refusal). */
 nm_conn *nm_blocking_accept(nm_server *s);
 
+/* A worker serves one connection at a time; with more clients than workers,
+ * one whose connection goes idle while others wait gives it up: the answer
+ * that leaves the connection with nothing buffered carries "close" where the
+ * protocol's head can say so (HTTP; the session asks s->clients_wait), and a
+ * connection already idle is closed at the next NM_STOP_POLL_MS step. Time a connection spent waiting for a
+ * worker does not count against its client: its header deadline starts when
+ * a worker takes it. */
+/* s->clients_wait for a model whose waiting clients are in the listener's
+ * backlog: is a connection there to accept? */
+int nm_listener_pending(const nm_server *s);
 /* Serve until the connection ends, then close it (under the lock). */
 void nm_blocking_serve(nm_conn *c);
 /* Close a connection that was never served (under the lock). */

@@ -43,6 +43,11 @@ struct nm_server {
     const nm_drive_ops *drive;
     const char *refusal;         /* the protocol's answer to a connection refused unread, or NULL */
     const nm_transport *transport;   /* how the session receives and sends (lib/session/transport.h) */
+    /* Blocking models: do clients wait for a worker (in the model's queue or
+     * the listener's backlog)? Then a worker gives up a connection that goes
+     * idle (lib/loop/blocking.h). NULL: never asked. */
+    int (*clients_wait)(const nm_server *s);
+    void *clients_wait_arg;
     int hooks_in_child;          /* connections are opened by a parent and served by a child of
                                     their own: on_open waits for nm_conn_hook_open there */
     const nm_port_ops *port;     /* chosen by --poller, or the best one */

@@ -3,10 +3,27 @@
  * blocking I/O and ends. At most --threads (NM_MAX_THREADS, the stack pool)
  * run at once. A burst past that waits up to NM_ROOM_WAIT_MS for a thread
  * to end; once the pool has stayed full that long, each further connection
- * is answered 503 at once until a thread ends: never a stack from the heap. */
+ * is answered 503 at once until a thread ends: never a stack from the heap.
+ * At the cap, a thread whose connection goes idle while a client waits
+ * gives it up (lib/loop/blocking.h). */
 #include "../loop/blocking.h"
 #include "../handoff/crew.h"
 #include "../base/timer.h"
+
+struct tpc {
+    nm_crew *k;
+    int cap;
+    int room_wait;   /* the acceptor holds a connection until a thread ends */
+};
+
+/* s->clients_wait: at the cap, a connection waits for a thread (the one the
+ * acceptor holds, or the backlog's) */
+static int at_cap_and_waiting(const nm_server *s)
+{
+    tpc *t = (tpc *)s->clients_wait_arg;
+    if (__atomic_load_n(&t->room_wait, __ATOMIC_RELAXED)) return 1;
+    return nm_crew_running(t->k) >= t->cap && nm_listener_pending(s);
+}
 
 static void *serve(void *arg)
 {
@@ -20,16 +37,24 @@ int nm_model_thread_per_conn(nm_server *s)
     if (cap < 0) return NM_ERR_USAGE;
     nm_crew *k = nm_crew_open();
     if (!k) return NM_ERR_SYSTEM;
+    tpc t = { k, cap, 0 };
+    /* cppcheck-suppress autoVariables ; cleared before this frame returns */
+    s->clients_wait_arg = &t;
+    s->clients_wait = at_cap_and_waiting;
     nm_blocking_listener(s->listen_fd);
     nm_announce(s);
     nm_room room = { 0 };
     while (!nm_stop_requested(s)) {
         nm_conn *c = nm_blocking_accept(s);
         if (!c) continue;
+        __atomic_store_n(&t.room_wait, nm_crew_running(k) >= cap, __ATOMIC_RELAXED);
         int found = nm_crew_wait_below(k, cap, nm_room_deadline(&room));
+        __atomic_store_n(&t.room_wait, 0, __ATOMIC_RELAXED);
         nm_room_found(&room, found);
         if (!found || nm_crew_start(k, "nm-conn", serve, c)) nm_blocking_refuse(c);
     }
     nm_crew_close(k, s);
+    s->clients_wait = 0;
+    s->clients_wait_arg = 0;
     return NM_OK;
 }

@@ -2,10 +2,15 @@
  * accepted connections from a bounded queue (mutex and condition variables
  * over a fixed ring) and serves each with blocking I/O until it ends. The
  * caller's thread only accepts. A full queue is backpressure: the connection
- * is answered 503 and closed, counted as refused; nothing grows. */
+ * is answered 503 and closed, counted as refused; nothing grows. While
+ * connections wait in the queue, a worker gives up one that goes idle
+ * (lib/loop/blocking.h). */
 #include "../loop/blocking.h"
 #include "../handoff/crew.h"
 #include "../base/queue.h"
+
+/* s->clients_wait: connections in the queue wait for a worker */
+static int queued(const nm_server *s) { return nm_queue_count((nm_queue *)s->clients_wait_arg) > 0; }
 
 static void *worker(void *arg)
 {
@@ -22,6 +27,9 @@ int nm_model_thread_pool(nm_server *s)
     if (!k) return NM_ERR_SYSTEM;
     nm_queue q;
     nm_queue_init(&q, 0);
+    /* cppcheck-suppress autoVariables ; cleared before this frame returns */
+    s->clients_wait_arg = &q;
+    s->clients_wait = queued;
     int rc = NM_OK;
     for (int i = 0; i < n && rc == NM_OK; i++)
         if (nm_crew_start(k, "nm-worker", worker, &q)) rc = NM_ERR_SYSTEM;
@@ -35,6 +43,8 @@ int nm_model_thread_pool(nm_server *s)
     }
     nm_queue_close(&q);   /* workers serve what is queued, then return */
     nm_crew_close(k, s);
+    s->clients_wait = 0;
+    s->clients_wait_arg = 0;
     nm_queue_destroy(&q);
     return rc;
 }

@@ -17,6 +17,7 @@ static int worker(nm_server *s, void *arg)
         if (s->listen_fd < 0) return NM_ERR_SYSTEM;
     }
     nm_blocking_listener(s->listen_fd);
+    s->clients_wait = nm_listener_pending;   /* clients wait in the backlog while every worker serves */
     nm_procs_ready(p->g);
     while (!nm_stop_requested(s)) {
         if (p->how == NM_PREFORK_LOCKED) nm_accept_lock(p->g->sh);

@@ -10,10 +10,16 @@
 /* A blocking socket's timeouts are NM_STOP_POLL_MS steps, so that a stop is
  * seen even when the signal that asked for it came just before the call:
  * keep waiting while not stopped and the state's deadline has not passed. */
-static int wait_more(const nm_conn *c)
+static int clients_wait(const nm_server *s) { return s->clients_wait && s->clients_wait(s); }
+
+static int wait_more(nm_conn *c)
 {
     if (!(c->flags & NM_CF_BLOCKING)) return 0;
     nm_user_wait(c->srv, 0);   /* a model that serves on the server's thread runs its callbacks here too */
+    if (c->read_phase == NM_RP_IDLE && !c->in_len && !c->out_count && clients_wait(c->srv)) {
+        c->flags |= NM_CF_READ_EOF;   /* idle while others wait for a worker: given up */
+        return 0;
+    }
     return !nm_stop_requested(c->srv) && nm_conn_timeout_ms(c) > 0;
 }
 
@@ -177,7 +183,14 @@ void nm_session_answer(nm_conn *c, nm_request *req)
 {
     nm_server *s = c->srv;
     nm_response res;
-    resp_begin(&res, c, req, 200, req->keep_alive && !nm_stop_requested(s));
+    int keep = req->keep_alive && !nm_stop_requested(s);
+    /* A blocking worker about to be left with an idle connection while
+     * others wait for one says so in this answer, then takes the next: where
+     * the protocol frames a head that can say it (HTTP's Connection: close);
+     * under others the connection is given up once idle (wait_more). */
+    if (keep && (c->flags & NM_CF_BLOCKING) && s->proto->close_head && c->in_len == req->size && clients_wait(s))
+        keep = 0;
+    resp_begin(&res, c, req, 200, keep);
     int rc = s->handler.fn(req, &res, s->handler.user);
     if (!rc && !res.failed && res.phase < 2) resp_body(&res, 0, 0, 0);
     if (rc || res.failed) {
@@ -275,7 +288,7 @@ int nm_session_fill(nm_conn *c)
                 c->in = 0;
             }
             if (recv_flags) c->flags |= NM_CF_READ_EOF;
-            return recv_flags ? -1 : 0;
+            return c->flags & NM_CF_READ_EOF ? -1 : 0;   /* a stop, or given up (wait_more) */
         }
         if (errno != ECONNRESET) nm_count(c->srv, NM_C_ERRORS);
         c->flags |= NM_CF_DEAD;
