@@ -291,13 +291,16 @@ static void framing_checks(void)
 /* A malformed header: the server closes without a byte of answer. */
 static void refused(const char *what, unsigned proto, unsigned length)
 {
-    unsigned char req[READ_REQ], b[16];
+    unsigned char req[READ_REQ];
     read_request(req, 0x4444, 0, 1);
     put16(req + 2, proto);
     put16(req + 4, length);
     int fd = raw_open();
     ssize_t r = -2;
-    if (fd >= 0 && send_all(fd, req, READ_REQ) == 0) r = recv(fd, b, sizeof(b), 0);
+    if (fd >= 0 && send_all(fd, req, READ_REQ) == 0) {
+        unsigned char b[16];
+        r = recv(fd, b, sizeof(b), 0);
+    }
     int e = errno;
     check(r == 0, "%s: closed unanswered (recv %d%s%s)", what, (int)r, r < 0 ? ", " : "", r < 0 ? strerror(e) : "");
     if (fd >= 0) close(fd);
