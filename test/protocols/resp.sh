@@ -104,6 +104,8 @@ for m in $models; do
         check "PING" PONG "$(cli ping)"
         check "SET" OK "$(cli set "$k" v1)"
         check "GET on a new connection" v1 "$(cli get "$k")"
+        check "CONFIG GET appendonly" "appendonly no" "$(cli config get appendonly | tr '\n' ' ' | sed 's/ $//')"
+        check "COMMAND DOCS" "" "$(cli command docs)"
         check "INCR" 1 "$(cli incr "$k:n")"
         check "INCR again" 2 "$(cli incr "$k:n")"
         check "INCR of a word" "ERR value is not an integer or out of range" "$(cli incr "$k" | head -1)"
