@@ -307,13 +307,13 @@ static int reply_integer_as(nm_response *res, char mark, long long v)
 static int reply_integer(nm_response *res, long long v) { return reply_integer_as(res, ':', v); }
 
 /* An error naming the command: the name cut short and kept to one line. */
-static int reply_named(nm_response *res, const char *before, const resp_args *a, const char *after)
+static int reply_named(nm_response *res, const char *before, const char *name, size_t len, const char *after)
 {
     char out[160];
-    size_t k = strlen(before), i, n = a->len[0] < 64 ? a->len[0] : 64;
+    size_t k = strlen(before), i;
     memcpy(out, before, k);
-    for (i = 0; i < n; i++) {
-        char c = a->p[0][i];
+    for (i = 0; i < len && i < 64; i++) {
+        char c = name[i];
         out[k++] = c == '\r' || c == '\n' ? ' ' : c;
     }
     memcpy(out + k, after, strlen(after));
@@ -472,8 +472,8 @@ int resp_handle(const nm_request *req, nm_response *res, void *user)
     else if (word_is(cmd, n, "CONFIG")) min = 2;
     else if (word_is(cmd, n, "QUIT")) max = 1;
     else if (!word_is(cmd, n, "COMMAND"))
-        return reply_named(res, "-ERR unknown command '", &a, "'\r\n");
-    if (a.n < min || a.n > max) return reply_named(res, "-ERR wrong number of arguments for '", &a, "' command\r\n");
+        return reply_named(res, "-ERR unknown command '", cmd, n, "'\r\n");
+    if (a.n < min || a.n > max) return reply_named(res, "-ERR wrong number of arguments for '", cmd, n, "' command\r\n");
 
     if (word_is(cmd, n, "PING")) return a.n == 2 ? reply_bulk(res, a.p[1], a.len[1]) : reply(res, "+PONG\r\n");
     if (word_is(cmd, n, "ECHO")) return reply_bulk(res, a.p[1], a.len[1]);
