@@ -26,6 +26,7 @@ if [ -z "$models" ]; then
         printf '%s\n' "$list" | grep -qx "${m%@*}" && models="$models $m"
     done
 fi
+. "$(dirname "$0")/../protocols/serve.sh"
 servers="$models redis-server"
 for m in $models; do
     case $m in *@*) printf '%s\n' $servers | grep -qx "redis-server@${m#*@}" || servers="$servers redis-server@${m#*@}" ;; esac
@@ -49,26 +50,8 @@ start() {
         done
         return 0
     fi
-    "$B/nmserve" --protocol resp --model "${1%@*}" $threads --port 0 > "$out" 2>&1 &
-    pid=$!
-    n=0
-    while [ $n -lt 100 ] && ! grep -q '^listening on' "$out" && kill -0 $pid 2> /dev/null; do
-        sleep 0.1
-        n=$((n + 1))
-    done
-    port=$(sed -n 's/^listening on .*:\([0-9][0-9]*\) model=.*/\1/p' "$out")
+    serve_start "$out" "$B/nmserve" --protocol resp --model "${1%@*}" $threads --port 0
     [ -n "$port" ] || { echo "$1 did not start: $(head -1 "$out")"; return 1; }
-}
-
-stop() {
-    kill -TERM "$pid" 2> /dev/null
-    n=0
-    while [ $n -lt 50 ] && kill -0 "$pid" 2> /dev/null; do
-        sleep 0.1
-        n=$((n + 1))
-    done
-    kill -KILL "$pid" 2> /dev/null
-    wait "$pid" 2> /dev/null
 }
 
 # measure: one line per figure into $results: SERVER TEST PIPELINE RPS.
@@ -83,7 +66,7 @@ while [ "$r" -le "$rounds" ]; do
                 tr '\r' '\n' | sed -n 's/^\([A-Z]*\): \([0-9.]*\) requests per second.*/\1 \2/p' |
                 while read -r test rps; do echo "$s $test $p $rps"; done >> "$results"
         done
-        stop
+        serve_stop
     done
     echo "round $r of $rounds done" >&2
     r=$((r + 1))

@@ -22,6 +22,7 @@ fi
 models=$*
 [ -n "$models" ] || models=$($run "$B/nmserve" --list)
 py=$(command -v python3 || true)
+. "$(dirname "$0")/serve.sh"
 
 # The raw checks: python3 resp_raw.py PORT KEY, silent when all hold.
 cat > "$logs/resp_raw.py" << 'EOF'
@@ -84,14 +85,7 @@ failed=0
 for m in $models; do
     out=$logs/resp-$m.out
     k="resp:$m:$$"
-    $run "$B/nmserve" --protocol resp --model "$m" --port 0 > "$out" 2>&1 &
-    pid=$!
-    n=0
-    while [ $n -lt 100 ] && ! grep -q '^listening on' "$out" && kill -0 $pid 2> /dev/null; do
-        sleep 0.1
-        n=$((n + 1))
-    done
-    port=$(sed -n 's/^listening on .*:\([0-9][0-9]*\) model=.*/\1/p' "$out")
+    serve_start "$out" $run "$B/nmserve" --protocol resp --model "$m" --port 0
     why=
     cli() { timeout 10 redis-cli -p "$port" "$@" 2>&1; }
     check() {   # check WHAT WANT GOT
@@ -130,17 +124,7 @@ for m in $models; do
         fi
         check "the server still answers" PONG "$(cli ping)"
     fi
-    kill -TERM $pid 2> /dev/null
-    n=0
-    while [ $n -lt 50 ] && kill -0 $pid 2> /dev/null; do
-        sleep 0.1
-        n=$((n + 1))
-    done
-    if kill -0 $pid 2> /dev/null; then
-        kill -KILL $pid 2> /dev/null
-        [ -n "$why" ] || why="did not stop within 5 s of SIGTERM"
-    fi
-    wait $pid 2> /dev/null
+    serve_stop || { [ -n "$why" ] || why="did not stop within 5 s of SIGTERM"; }
     if [ -z "$why" ]; then
         echo "ok    resp $m"
         passed=$((passed + 1))
