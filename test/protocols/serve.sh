@@ -1,0 +1,36 @@
+# serve.sh - sourced: start an nmserve in the background and stop it, for
+# the scripts that judge a protocol with outside clients.
+#
+# serve_start OUT CMD...   run CMD (an nmserve) with its output in OUT; wait
+#                          up to 10 s for its "listening on" line. Sets pid,
+#                          and port (empty when it did not start).
+# serve_stop               SIGTERM, up to 5 s, then SIGKILL: 0 when it
+#                          stopped on SIGTERM, 1 when it had to be killed.
+serve_start() {
+    serve_out=$1
+    shift
+    "$@" > "$serve_out" 2>&1 &
+    pid=$!
+    serve_n=0
+    while [ $serve_n -lt 100 ] && ! grep -q '^listening on' "$serve_out" && kill -0 $pid 2> /dev/null; do
+        sleep 0.1
+        serve_n=$((serve_n + 1))
+    done
+    port=$(sed -n 's/^listening on .*:\([0-9][0-9]*\) model=.*/\1/p' "$serve_out")
+}
+
+serve_stop() {
+    kill -TERM $pid 2> /dev/null
+    serve_n=0
+    while [ $serve_n -lt 50 ] && kill -0 $pid 2> /dev/null; do
+        sleep 0.1
+        serve_n=$((serve_n + 1))
+    done
+    serve_rc=0
+    if kill -0 $pid 2> /dev/null; then
+        kill -KILL $pid 2> /dev/null
+        serve_rc=1
+    fi
+    wait $pid 2> /dev/null
+    return $serve_rc
+}
