@@ -213,6 +213,7 @@ bench:
 	@$(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -g" EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS)" \
 	  $(BENCH_BUILD)/nmserve $(BENCH_BUILD)/nmbench $(BENCH_BUILD)/bench/idle $(BENCH_BUILD)/bench/report
 	@sh test/bench/bench.sh $(BENCH_BUILD)
+	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 # The configuration the library is built with, for its install: the values
 # of every tunable and the models in, as the compiler sees them.

@@ -123,6 +123,15 @@ for m in epoll thread_pool prefork_shared_accept fiber process_pool_reactors; do
 done
 grep -q '^epoll ' "$LOGS/models.txt" && NM_SUITE=short conformance "$B/nmserve" epoll --listen-fd "unix:$SOCKS/handed"
 rm -rf "$SOCKS"
+# The demo protocols (Modbus/TCP, RESP), judged by libmodbus and redis-cli:
+# every model on the host, one of each kind under an emulator or sanitizer.
+if [ -z "$RUN${NM_DRIVER:-}${NM_SANITIZED:-}" ]; then
+    check "demo protocols under every model (libmodbus, redis-cli)" timeout 600 sh test/protocols/check.sh "$B"
+else
+    few=""
+    for m in epoll thread_pool prefork_shared_accept fiber; do grep -q "^$m " "$LOGS/models.txt" && few="$few $m"; done
+    check "demo protocols under$few (libmodbus, redis-cli)" timeout 300 sh test/protocols/check.sh "$B" $few
+fi
 # The proactor's emulated engine, forced, on every poller (the loop above
 # ran its default engine: io_uring where the kernel allows it).
 for p in $(sed -n 's/^proactor //p' "$LOGS/models.txt"); do
@@ -180,6 +189,7 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "include arrows point down (lib/*/README)" sh test/static/layers.sh
     check "include check catches an arrow up" sh test/static/layers.sh --selftest
     check "impossible configurations fail to build" sh test/static/config.sh
+    check "README's C examples build and link" sh test/static/readme_examples.sh "$B/libnetmodels.a"
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm
