@@ -5,7 +5,11 @@
 # client (wrk when installed, else nmbench) for BENCH_SECONDS under two
 # workloads, keep-alive and Connection: close, and record requests/s, latency
 # p50/p99, errors plus non-2xx answers, peak RSS summed over the server's
-# processes, and the threads and processes it used. nginx (1 and 2 workers,
+# processes, the threads and processes it used, and the server's CPU time
+# per request (user + system of its whole process tree over the measured run,
+# divided by the requests answered; the user and kernel shares apart): the
+# figure a board feels, as the load client bounds requests/s on this machine.
+# nginx (1 and 2 workers,
 # when installed) is measured the same way before the first model, every
 # BENCH_NGINX_EVERY models and after the last, so each model's ratio is to an
 # nginx figure taken minutes apart: the mean of the best configuration of the
@@ -45,25 +49,14 @@ CSV=$OUT/bench.csv
 RUNFLAG=$OUT/.running
 # 10,000 connections need as many descriptors in the server and the client.
 ulimit -n 20000 2> /dev/null || ulimit -n "$(ulimit -Hn)"
-echo "model,poller,workload,client,conns,seconds,rps,p50_us,p99_us,errors,peak_rss_kb,threads,processes,nginx_rps,ratio,idle_bytes_per_conn" > "$CSV"
+echo "model,poller,workload,client,conns,seconds,rps,p50_us,p99_us,errors,peak_rss_kb,threads,processes,nginx_rps,ratio,idle_bytes_per_conn,cpu_us_per_req,user_us_per_req,sys_us_per_req" > "$CSV"
 say() { echo "bench: $*" >&2; }
 
 has_workload() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # ---- the server's processes ------------------------------------------------
 
-# tree ROOT: ROOT and every process descended from it, one pid a line.
-tree() {
-    cat /proc/[0-9]*/stat 2> /dev/null | awk -v root="$1" '
-        { parent[$1] = $4 }
-        END {
-            seen[root] = 1; print root
-            for (grew = 1; grew; ) {
-                grew = 0
-                for (p in parent) if (!(p in seen) && (parent[p] in seen)) { seen[p] = 1; print p; grew = 1 }
-            }
-        }'
-}
+. "$(dirname "$0")/procs.sh"
 
 # usage ROOT: "rss_kb hwm_kb threads processes", summed over the tree.
 usage() {
@@ -188,6 +181,7 @@ load() {
             wrk -t$t -c"$2" -d"$3"s --latency "http://127.0.0.1:$PORT/" > "$log" 2>&1
         fi
         RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$log")
+        REQS=$(awk '/ requests in / { print $1 }' "$log")
         P50=$(to_us "$(awk '$1 == "50%" { print $2 }' "$log")")
         P99=$(to_us "$(awk '$1 == "99%" { print $2 }' "$log")")
         ERRS=$(awk '/Socket errors:/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
@@ -197,10 +191,11 @@ load() {
         [ "$1" = close ] && flag=--close
         "$B/nmbench" -p "$PORT" -c "$2" -d "$3" $flag > "$log" 2>&1
         get() { tail -1 "$log" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-        RPS=$(get rps) P50=$(get p50_us) P99=$(get p99_us)
+        RPS=$(get rps) P50=$(get p50_us) P99=$(get p99_us) REQS=$(get requests)
         ERRS=$(( $(get errors) + $(get bad) ))
     fi
     [ -n "$RPS" ] || { RPS=0; ERRS=$((ERRS + 1)); say "no result from $CLIENT: $(tail -2 "$log")"; }
+    [ -n "$REQS" ] || REQS=$((RPS * $3))
 }
 
 # measure NAME MODE CONNS: warm up, then one measured run with the server's
@@ -211,16 +206,21 @@ measure() {
     touch "$RUNFLAG"
     monitor "$ROOTPID" "$OUT/.usage" &
     mon=$!
+    set -- $(cpu_ticks "$ROOTPID")
+    u0=$1 s0=$2
     load "$mode" "$conns" "$SECS"
+    set -- $(cpu_ticks "$ROOTPID")
     rm -f "$RUNFLAG"
     wait $mon
+    user=$(per_request_us $(($1 - u0)) "$REQS") sys=$(per_request_us $(($2 - s0)) "$REQS")
+    cpu=$(per_request_us $(($1 - u0 + $2 - s0)) "$REQS")
     read -r peak th pr < "$OUT/.usage"
     eval ref=\${REF_$mode:-0}
     ratio=$(awk -v a="$RPS" -v b="$ref" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
     case $name in nginx*) ref="" ratio="" ;; esac
-    echo "$name,$POLLER,$mode,$CLIENT,$conns,$SECS,$RPS,$P50,$P99,$ERRS,$peak,$th,$pr,$ref,$ratio," >> "$CSV"
-    say "$(printf '%-28s %-9s %8s req/s  p50 %6s us  p99 %7s us  errors %s  rss %s KiB  %s threads %s procs  x nginx %s' \
-        "$name" "$mode" "$RPS" "$P50" "$P99" "$ERRS" "$peak" "$th" "$pr" "${ratio:--}")"
+    echo "$name,$POLLER,$mode,$CLIENT,$conns,$SECS,$RPS,$P50,$P99,$ERRS,$peak,$th,$pr,$ref,$ratio,,$cpu,$user,$sys" >> "$CSV"
+    say "$(printf '%-28s %-9s %8s req/s  cpu %5s us/req (user %s, sys %s)  p50 %6s us  p99 %7s us  errors %s  rss %s KiB  %s threads %s procs  x nginx %s' \
+        "$name" "$mode" "$RPS" "$cpu" "$user" "$sys" "$P50" "$P99" "$ERRS" "$peak" "$th" "$pr" "${ratio:--}")"
 }
 
 # One nginx round: each worker count, each throughput workload. The best

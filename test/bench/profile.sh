@@ -5,7 +5,9 @@
 # counters are zeroed, nmbench sends a measured run of requests, and the
 # instructions executed in user space until the server exits are divided by
 # the requests answered (user space only). Syscalls per request: the same
-# run with perf counting the kernel's syscall tracepoints.
+# run with perf counting the kernel's syscall tracepoints. CPU time per
+# request: a third run at full speed, the server's user and kernel time
+# (its process tree, /proc) over the measured requests.
 # Leaves callgrind's output in $OUT for callgrind_annotate.
 B=${1:-build/host}
 MODEL=${2:-epoll}
@@ -29,7 +31,21 @@ serve() {
     PORT=${PORT%% *}
 }
 
+. "$(dirname "$0")/procs.sh"
+
 requests() { "$B/nmbench" -p "$PORT" -c 50 -d "$1" $flag | tail -1 | tr ' ' '\n' | sed -n 's/^requests=//p'; }
+
+# CPU time per request, user and kernel apart, at full speed.
+serve
+requests 1 > /dev/null
+set -- $(cpu_ticks "$SPID")
+u0=$1 s0=$2
+n=$(requests "$SECS")
+set -- $(cpu_ticks "$SPID")
+kill -TERM "$SPID"
+wait "$SPID"
+echo "$MODEL $MODE: $(per_request_us $(($1 - u0 + $2 - s0)) "$n") us of server CPU per request:" \
+     "user $(per_request_us $(($1 - u0)) "$n"), kernel $(per_request_us $(($2 - s0)) "$n") ($n requests, /proc)"
 
 command -v valgrind > /dev/null || { echo "profile: valgrind missing"; exit 1; }
 serve valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out"

@@ -17,7 +17,7 @@
 #define FIELD 64
 
 enum { C_MODEL, C_POLLER, C_WORKLOAD, C_CLIENT, C_CONNS, C_SECONDS, C_RPS, C_P50, C_P99, C_ERRORS, C_RSS,
-       C_THREADS, C_PROCS, C_NGINX, C_RATIO, C_IDLE, C_COUNT };
+       C_THREADS, C_PROCS, C_NGINX, C_RATIO, C_IDLE, C_CPU, C_USER, C_SYS, C_COUNT };
 
 struct row {
     char f[C_COUNT][FIELD];
@@ -28,6 +28,7 @@ struct entry {
     char name[FIELD], poller[FIELD];
     int rounds[2];
     double rps[2], p50[2], p99[2], nginx[2];
+    double cpu[2], user[2], sys[2];   /* server CPU us per request: all, user, kernel */
     int has[2];
     long errors, rss_kb, threads, procs;
     double idle_bytes;
@@ -107,6 +108,9 @@ static void gather(void)
         e->p50[w] += (atof(r->f[C_P50]) - e->p50[w]) / k;
         e->p99[w] += (atof(r->f[C_P99]) - e->p99[w]) / k;
         e->nginx[w] += (atof(r->f[C_NGINX]) - e->nginx[w]) / k;
+        e->cpu[w] += (atof(r->f[C_CPU]) - e->cpu[w]) / k;
+        e->user[w] += (atof(r->f[C_USER]) - e->user[w]) / k;
+        e->sys[w] += (atof(r->f[C_SYS]) - e->sys[w]) / k;
     }
 }
 
@@ -119,8 +123,33 @@ static double nginx_best(int w)
     return best;
 }
 
+/* The lowest nginx CPU per request of a workload (its most efficient
+ * configuration, averaged over its rounds): what a model's CPU is set against. */
+static double nginx_cpu(int w)
+{
+    double best = 0;
+    for (int i = 0; i < nentries; i++)
+        if (is_nginx(entries[i].name) && entries[i].has[w] && entries[i].cpu[w] > 0 &&
+            (best == 0 || entries[i].cpu[w] < best))
+            best = entries[i].cpu[w];
+    return best;
+}
+
+static void cell_cpu(FILE *out, const entry *e, int w)
+{
+    double ref = nginx_cpu(w);
+    if (!e->has[w] || e->cpu[w] <= 0) {
+        fprintf(out, " - | - |");
+        return;
+    }
+    fprintf(out, " %.2f (%.2f + %.2f) |", e->cpu[w], e->user[w], e->sys[w]);
+    if (is_nginx(e->name) || ref <= 0) fprintf(out, " - |");
+    else fprintf(out, " %.2f |", e->cpu[w] / ref);
+}
+
 static void cell_rate(FILE *out, const entry *e, int w)
 {
+    cell_cpu(out, e, w);
     if (!e->has[w]) {
         fprintf(out, " - | - | - |");
         return;
@@ -133,9 +162,10 @@ static void cell_rate(FILE *out, const entry *e, int w)
 
 static void write_table(FILE *out)
 {
-    fprintf(out, "| model | poller | keep-alive req/s | x nginx | p50 / p99 us | close req/s | x nginx | "
+    fprintf(out, "| model | poller | keep-alive CPU us/req (user + sys) | x nginx | keep-alive req/s | x nginx | "
+                 "p50 / p99 us | close CPU us/req (user + sys) | x nginx | close req/s | x nginx | "
                  "p50 / p99 us | errors | peak RSS KiB | threads / procs | idle B/conn |\n");
-    fprintf(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    fprintf(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < nentries; i++) {
         const entry *e = &entries[i];
         if (is_nginx(e->name) && e->rounds[0] > 1)
@@ -148,8 +178,11 @@ static void write_table(FILE *out)
         if (e->has_idle) fprintf(out, " %.0f (%d conns) |\n", e->idle_bytes, e->idle_conns);
         else fprintf(out, " - |\n");
     }
-    fprintf(out, "\nLoad client: %s. x nginx: the model's requests/s over the best nginx configuration "
-                 "of the rounds just before and just after it in the same run, averaged.\n",
+    fprintf(out, "\nLoad client: %s. CPU us/req: the server's user and system time (its whole process tree, "
+                 "reaped children included) over the measured run, per request answered: the headline, as the "
+                 "load client bounds requests/s here; its x nginx is to nginx's lowest (most efficient "
+                 "configuration, mean of its rounds). req/s x nginx: the model's requests/s over the best "
+                 "nginx configuration of the rounds just before and just after it in the same run, averaged.\n",
             client[0] ? client : "unknown");
 }
 
