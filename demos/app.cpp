@@ -9,6 +9,9 @@
  *   GET /thread -> the name of the thread that ran the handler (Linux)
  *   GET /gauge/NAME -> a model's gauge (nm_server_gauge), 404 when it has none
  *   GET /sleep/MS -> answers after the handler slept MS ms (at most 10 s): a slow handler
+ *   POST /upload -> {"bytes":N,"crc32":"xxxxxxxx"}: the body's length and CRC-32
+ *                  (as zlib computes it), a body of any size up to --max-body
+ *                  read as it streams (nm_body_take), one buffer at a time
  *   GET /conn   -> how many requests this connection has made, this one
  *                  included (kept in the connection's req->state)
  *   GET /subscribe -> "subscribed\n"; with nmserve --tick, each tick then pushes
@@ -34,6 +37,8 @@ struct app_conn_counts *app_conns;
 struct app_conn_state {
     unsigned magic;      /* set by on_open: the hook ran before its first request */
     unsigned requests;
+    unsigned long long upload_bytes;   /* POST /upload: the body so far */
+    unsigned upload_crc;
 };
 #define APP_CONN_MAGIC 0x6f70656eu
 static_assert(NM_CONN_USER_SIZE == 0 || NM_CONN_USER_SIZE >= sizeof(app_conn_state), "a connection's state holds app_conn_state");
@@ -68,8 +73,60 @@ nm_conn_id app_subscriber(const nm_conn_id *set)
     return now;
 }
 
+/* CRC-32 of zlib (reflected, polynomial 0xEDB88320), a table built once. */
+static unsigned crc_table[256];
+
+static void crc_init(void)
+{
+    for (unsigned i = 0; i < 256; i++) {
+        unsigned c = i;
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+static unsigned crc_add(unsigned crc, const void *data, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++) crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+static int upload_answer(nm_response *res, const app_conn_state *st)
+{
+    char json[64];
+    int n = snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\"}\n", st->upload_bytes, st->upload_crc);
+    nm_resp_header(res, "Content-Type", "application/json");
+    return nm_resp_body(res, json, (size_t)n);
+}
+
+/* A body that streams: each piece into the running CRC, the answer at its end. */
+static int upload_piece(const nm_request *req, const void *data, size_t len, nm_response *res, void *user)
+{
+    (void)user;
+    app_conn_state *st = (app_conn_state *)req->state;
+    if (res) return upload_answer(res, st);
+    st->upload_crc = crc_add(st->upload_crc, data, len);
+    st->upload_bytes += len;
+    return 0;
+}
+
+static int upload(const nm_request *req, nm_response *res)
+{
+    app_conn_state *st = (app_conn_state *)req->state;
+    if (!st) return -1;
+    st->upload_bytes = 0;
+    st->upload_crc = 0;
+    if (req->body_streams) return nm_body_take(res, upload_piece, 0);
+    st->upload_crc = crc_add(0, req->body.p, req->body.n);   /* the whole body in the buffer */
+    st->upload_bytes = req->body.n;
+    return upload_answer(res, st);
+}
+
 int app_init(void)
 {
+    crc_init();
     for (int i = 0; i < APP_BIG_SIZE; i++) big[i] = APP_BIG_BYTE(i);
     void *m = mmap(0, sizeof(*app_conns), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return -1;
@@ -187,6 +244,7 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
     }
     if (get && is(req->target, "/big")) return nm_resp_body_static(res, big, sizeof(big));
     if (is(req->method, "POST") && is(req->target, "/echo")) return nm_resp_body(res, req->body.p, req->body.n);
+    if (is(req->method, "POST") && is(req->target, "/upload")) return upload(req, res);
     nm_resp_status(res, 404);
     return nm_resp_body(res, "not found\n", 10);
 }

@@ -4,7 +4,7 @@
  *           [--workers N] [--pool N] [--protocol http|echo|modbus|resp] [--edge]
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
  *           [--body-timeout MS] [--max-conns N]
- *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS]
+ *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS] [--max-body BYTES]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
@@ -57,6 +57,7 @@ static void on_signal(int sig)
  * itself. The counts live in shared memory so that /stats shows them
  * whichever process answers it. */
 static int tick_ms, tick_pipe[2] = { -1, -1 };
+static int max_body = -1;   /* --max-body: nm_config.max_body, when given */
 static const nm_server *ticking;
 static int in_callback;
 
@@ -221,6 +222,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--body-timeout")) num = &cfg.body_timeout_ms;
         else if (!strcmp(a, "--max-conns")) num = &cfg.max_conns;
         else if (!strcmp(a, "--tick")) num = &tick_ms;
+        else if (!strcmp(a, "--max-body")) num = &max_body;
         else if (!strcmp(a, "--listen-fd")) num = &cfg.listen_fd;
         else return usage("unknown option: ", a);
         if (!v) return usage("missing value for ", a);
@@ -228,6 +230,7 @@ int main(int argc, char **argv)
             return usage("bad number for ", a);
         i++;
     }
+    if (max_body >= 0) cfg.max_body = (unsigned long long)max_body;
     if (app_init()) return usage("no shared memory for the counters", 0);
     if (tick_ms && tick_open()) return usage("--tick: no shared memory or pipe", 0);
     struct sigaction sa;

@@ -89,6 +89,11 @@ typedef struct nm_request {
     /* The connection's own NM_CONN_USER_SIZE bytes (zero when it opened),
      * kept across its requests; NULL when NM_CONN_USER_SIZE is 0. */
     void *state;
+    /* A body that streams (nm_body_take): 1 in the handler's call for the
+     * head, `body` then empty; body_size is its length, or -1 when it is
+     * chunked (not known before its end). */
+    int body_streams;
+    long long body_size;
 } nm_request;
 
 /* The handler: fill `res`, return 0. A non-zero return answers 500. */
@@ -102,6 +107,24 @@ int nm_resp_header(nm_response *res, const char *name, const char *value);
 int nm_resp_body(nm_response *res, const void *data, size_t len);        /* copied */
 int nm_resp_body_static(nm_response *res, const void *data, size_t len); /* by reference:
                                         data must stay valid until it is sent */
+
+/* ---- Request bodies larger than a buffer ----------------------------
+ * A body that does not fit NM_BUF_SIZE beside its head (a Content-Length up
+ * to nm_config.max_body, or Transfer-Encoding: chunked, any protocol whose
+ * framing says NM_BODY_LENGTH or NM_BODY_CHUNKED) streams. The handler is
+ * called once the head is in, with req->body_streams set and req->body
+ * empty. To read the body it calls nm_body_take: fn is then called with each
+ * piece as it arrives (data, len; the connection holds one buffer, whatever
+ * the body's size), on the thread that runs handlers for the connection,
+ * and once more at the end with data NULL and `res` to answer with (res is
+ * NULL for the pieces). fn returns 0, or non-zero to fail: 500 and a close.
+ * Within a piece's call, req holds only server, conn, fd, state and
+ * body_size (the head's views are gone: keep what you need in req->state).
+ * A handler that does not take the body answers at once, and the body is
+ * read and dropped. HTTP answers "Expect: 100-continue" with 100 Continue. */
+typedef int (*nm_body_fn)(const nm_request *req, const void *data, size_t len, nm_response *res, void *user);
+/* In the handler's call for a streaming head only: 0, or -1. */
+int nm_body_take(nm_response *res, nm_body_fn fn, void *user);
 
 /* Under a protocol other than HTTP a handler may answer raw bytes in several
  * calls, answer nothing (a notification), or close after its answer. */
@@ -127,12 +150,15 @@ void nm_resp_close(nm_response *res);   /* close the connection once this answer
  * between the calls for that message, e.g. how far a search got. Called
  * again as more bytes arrive, until it says MESSAGE, and once more on the
  * bytes after that message (pipelining). A message of zero bytes is refused.
- * The head and body must fit NM_BUF_SIZE together (past it: 413). */
+ * A body that does not fit NM_BUF_SIZE beside its head streams (above:
+ * nm_body_take) up to nm_config.max_body (past it: 413); a head never
+ * whole in a full buffer is refused with 431. f->interim, when set, is
+ * sent before a streaming body is read (HTTP's 100 Continue). */
 enum nm_frame_result { NM_FRAME_MORE = 0, NM_FRAME_MESSAGE = 1, NM_FRAME_REFUSE = 2 };
 enum nm_body_kind {
     NM_BODY_NONE = 0,       /* the head is the message (a Modbus frame, a RESP command) */
     NM_BODY_LENGTH = 1,     /* body_len bytes follow the head */
-    NM_BODY_CHUNKED = 2,    /* HTTP/1.1 chunked coding (refused with 501 for now) */
+    NM_BODY_CHUNKED = 2,    /* HTTP/1.1 chunked coding: it streams */
     NM_BODY_TO_CLOSE = 3    /* everything until the peer closes its side */
 };
 typedef struct nm_frame {
@@ -141,6 +167,7 @@ typedef struct nm_frame {
     int body;                    /* MESSAGE: nm_body_kind */
     unsigned long long body_len; /* NM_BODY_LENGTH: the body's length */
     int status;                  /* REFUSE: the status of the error answer */
+    const char *interim;         /* MESSAGE: bytes to send before a streaming body is read, or NULL */
 } nm_frame;
 
 typedef struct nm_protocol {
@@ -280,6 +307,9 @@ typedef struct nm_config {
      * nm_config.user. NULL: not called. */
     void (*on_open)(const nm_server *srv, nm_conn_id id, void *state, void *user);
     void (*on_close)(const nm_server *srv, nm_conn_id id, void *state, void *user);
+    /* The largest request body that may stream (nm_body_take), bytes; past
+     * it a request is answered 413. Default NM_MAX_BODY. */
+    unsigned long long max_body;
 } nm_config;
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or

@@ -154,6 +154,23 @@
 #define NM_CONN_USER_SIZE 32
 #endif
 
+/* Request bodies that stream (nm_body_take): nm_config.max_body's
+ * default, and the most that stream at once, each holding one buffer, so
+ * that uploads never leave new requests without one (past it: 503). */
+#ifndef NM_MAX_BODY
+#define NM_MAX_BODY (1024ull * 1024)
+#endif
+#ifndef NM_STREAM_BUFFERS
+#define NM_STREAM_BUFFERS (NM_BUF_COUNT / 4 > 0 ? NM_BUF_COUNT / 4 : 1)
+#endif
+
+/* Blocking models: a keep-alive connection idle this long while other
+ * clients wait for a worker is closed (lib/loop/blocking.h); shorter pauses
+ * between a client's requests keep it. */
+#ifndef NM_IDLE_YIELD_MS
+#define NM_IDLE_YIELD_MS 1000
+#endif
+
 /* Servers (nm_run calls) running at once in one process. */
 #ifndef NM_MAX_SERVERS
 #define NM_MAX_SERVERS 4

@@ -49,6 +49,7 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->write_timeout_ms = NM_WRITE_TIMEOUT_MS;
     cfg->body_timeout_ms = NM_BODY_TIMEOUT_MS;
     cfg->max_conns = NM_MAX_CONNS;
+    cfg->max_body = NM_MAX_BODY;
     cfg->listen_fd = -1;
 }
 

@@ -352,22 +352,47 @@ static long proc_ticks(const char *pid, long *ppid)
     return v[1] + v[2];
 }
 
-long tc_cpu_ticks(pid_t pid)
+static long proc_cpu(const char *pid)
+{
+    long ppid;
+    return proc_ticks(pid, &ppid);
+}
+
+/* VmRSS of /proc/PID/status in KiB; -1 if unreadable. */
+static long proc_rss(const char *pid)
+{
+    char path[300], line[256];
+    snprintf(path, sizeof(path), "/proc/%s/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long kb = -1;
+    while (kb < 0 && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "VmRSS:", 6)) kb = strtol(line + 6, 0, 10);
+    fclose(f);
+    return kb;
+}
+
+/* value() of a process plus that of each of its children running now. */
+static long with_children(pid_t pid, long (*value)(const char *pid))
 {
     char self[32];
     snprintf(self, sizeof(self), "%d", (int)pid);
-    long ppid;
-    long total = proc_ticks(self, &ppid);
+    long total = value(self);
     if (total < 0) return -1;
     DIR *d = opendir("/proc");
     for (struct dirent *e; d && (e = readdir(d));) {
         if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-        long t = proc_ticks(e->d_name, &ppid);
-        if (t > 0 && ppid == (long)pid) total += t;
+        long ppid;
+        if (proc_ticks(e->d_name, &ppid) < 0 || ppid != (long)pid) continue;
+        long v = value(e->d_name);
+        if (v > 0) total += v;
     }
     if (d) closedir(d);
     return total;
 }
+
+long tc_cpu_ticks(pid_t pid) { return with_children(pid, proc_cpu); }
+long tc_rss_kb(pid_t pid) { return with_children(pid, proc_rss); }
 
 static long field(const char *json, const char *name)
 {

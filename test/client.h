@@ -59,6 +59,8 @@ void tc_target(const tc_server *s);
 /* SIGTERM it; its exit status (0 = clean), or -1 if it had to be killed. */
 int tc_server_stop(tc_server *s, int timeout_ms);
 int tc_fd_count(pid_t pid);   /* open descriptors of a process, -1 if unknown */
+/* Resident memory of a process and its children, KiB (-1 if unknown). */
+long tc_rss_kb(pid_t pid);
 /* CPU time (user + system, clock ticks) of a process and its children that
  * run now, -1 if unknown. */
 long tc_cpu_ticks(pid_t pid);

@@ -27,7 +27,7 @@ nm_conn *nm_blocking_accept(nm_server *s);
  * one whose connection goes idle while others wait gives it up: the answer
  * that leaves the connection with nothing buffered carries "close" where the
  * protocol's head can say so (HTTP; the session asks s->clients_wait), and a
- * connection already idle is closed at the next NM_STOP_POLL_MS step. Time a connection spent waiting for a
+ * connection idle for NM_IDLE_YIELD_MS is closed (at a NM_STOP_POLL_MS step). Time a connection spent waiting for a
  * worker does not count against its client: its header deadline starts when
  * a worker takes it. */
 /* s->clients_wait for a model whose waiting clients are in the listener's

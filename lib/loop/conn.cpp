@@ -42,6 +42,8 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     c->srv = s;
     nm_conn_set_owner(c, 0);
     c->read_phase = NM_RP_HEAD;
+    c->body_mode = 0;
+    c->body_fn = 0;
     c->read_since = c->write_since = nm_now_ms();
     __atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);   /* an id of the slot's last connection no longer matches */
     __atomic_store_n(&nm_conn_by_fd[fd], c, __ATOMIC_RELEASE);
@@ -54,6 +56,26 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     return c;
 }
 
+static unsigned streams_open;
+
+int nm_stream_begin(nm_conn *c)
+{
+    if (__atomic_add_fetch(&streams_open, 1u, __ATOMIC_RELAXED) > NM_STREAM_BUFFERS) {
+        __atomic_sub_fetch(&streams_open, 1u, __ATOMIC_RELAXED);
+        return -1;
+    }
+    c->body_mode = 1;   /* the caller sets the kind */
+    return 0;
+}
+
+void nm_stream_end(nm_conn *c)
+{
+    if (!c->body_mode) return;
+    c->body_mode = 0;
+    c->body_fn = 0;
+    __atomic_sub_fetch(&streams_open, 1u, __ATOMIC_RELAXED);
+}
+
 void nm_conn_hook_open(nm_conn *c)
 {
     c->hooked = 1;
@@ -62,6 +84,7 @@ void nm_conn_hook_open(nm_conn *c)
 
 void nm_conn_close(nm_conn *c)
 {
+    nm_stream_end(c);   /* a body cut short gives its place back */
     if (c->in) nm_buf_put(c->in);
     for (unsigned i = 0; i < c->out_count; i++) {
         nm_seg *sg = &c->out[(c->out_first + i) % NM_OUT_SEGS];

@@ -60,6 +60,17 @@ struct nm_conn {
     uint8_t hooked;                 /* on_open ran for it in this process: on_close will */
     uint32_t gen;                   /* opens and closes of this slot: in its nm_conn_id, so an id
                                        of a closed connection matches no slot */
+    /* A request body streaming to the handler's body callback (session). */
+    uint8_t body_mode;              /* 0, NM_BODY_LENGTH or NM_BODY_CHUNKED while one streams */
+    uint8_t chunk_state;            /* chunked: what the next bytes are (session.cpp) */
+    uint8_t body_keep;              /* the head's keep-alive, for the answer at the body's end */
+    uint8_t unit;                   /* what nm_session_next cut last: a request or a body step */
+    uint64_t body_left;             /* body bytes to come (length), or of this chunk (chunked) */
+    uint64_t body_seen;             /* body bytes delivered so far */
+    uint64_t unit_size;             /* chunked: the size a chunk-size line said */
+    nm_body_fn body_fn;             /* the handler's body callback, NULL: the body is dropped */
+    void *body_user;
+    const char *body_interim;       /* the protocol's bytes before a streaming body (100 Continue) */
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
 };
@@ -78,6 +89,11 @@ unsigned nm_buf_free(void);
 
 /* Take a slot for `fd`; NULL when slots are exhausted or fd is out of range. */
 nm_conn *nm_conn_open(nm_server *s, int fd);
+/* Streaming bodies hold a buffer each: at most NM_STREAM_BUFFERS at once
+ * (a process's). nm_stream_begin: 0, or -1 at the cap; nm_stream_end when
+ * c's body ends (nm_conn_close ends one cut short). */
+int nm_stream_begin(nm_conn *c);
+void nm_stream_end(nm_conn *c);
 /* on_open for c, in the process that serves it (nm_conn_open calls it,
  * unless the server's connections are served by a child of their own). */
 void nm_conn_hook_open(nm_conn *c);

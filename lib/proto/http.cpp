@@ -101,7 +101,14 @@ static int parse_content_length(nm_slice v, uint32_t *out)
     return 0;
 }
 
-static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *req, uint32_t *body_len)
+/* What the head says of the body that follows it. */
+struct body_info {
+    uint32_t length;   /* Content-Length */
+    int chunked;       /* Transfer-Encoding: chunked */
+    int expect;        /* Expect: 100-continue */
+};
+
+static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *req, body_info *bi)
 {
     /* Empty lines before a request line are tolerated (RFC 9112 2.2). */
     uint32_t lead = 0;
@@ -129,7 +136,7 @@ static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *
     p += 2;
 
     /* header fields */
-    int hosts = 0, has_cl = 0, has_te = 0;
+    int hosts = 0, has_cl = 0, has_te = 0, te_chunked = 0, expect = 0;
     uint32_t content_length = 0;
     int conn_close = 0, conn_keep = 0;
     req->header_count = 0;
@@ -159,7 +166,11 @@ static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *
             if (has_cl++) return -400;
             if (parse_content_length(hv, &content_length)) return -400;
         } else if (hn.n == 17 && eq_nocase(hn.p, hn.n, "transfer-encoding")) {
-            has_te = 1;
+            has_te++;
+            te_chunked = eq_nocase(hv.p, hv.n, "chunked");   /* the one coding taken, alone */
+        } else if (hn.n == 6 && eq_nocase(hn.p, hn.n, "expect")) {
+            if (!eq_nocase(hv.p, hv.n, "100-continue")) return -417;
+            expect = 1;
         } else if (hn.n == 4 && eq_nocase(hn.p, hn.n, "host")) {
             hosts++;
         } else if (hn.n == 10 && eq_nocase(hn.p, hn.n, "connection")) {
@@ -167,19 +178,25 @@ static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *
             conn_keep |= has_token(hv, "keep-alive");
         }
     }
-    if (has_te) return has_cl ? -400 : -501;
+    /* Content-Length beside Transfer-Encoding, or a coding in HTTP/1.0, is
+     * a smuggling attempt; a coding other than chunked alone we cannot read */
+    if (has_te && (has_cl || req->version_minor == 0)) return -400;
+    if (has_te && (has_te > 1 || !te_chunked)) return -501;
     if (hosts > 1 || (req->version_minor == 1 && hosts == 0)) return -400;
     req->protocol = NM_PROTO_HTTP;
     req->keep_alive = req->version_minor == 1 ? !conn_close : (conn_keep && !conn_close);
     req->head = req->method.n == 4 && !memcmp(req->method.p, "HEAD", 4);
-    *body_len = content_length;
+    bi->length = content_length;
+    bi->chunked = has_te;
+    bi->expect = expect && req->version_minor == 1;
     return end;
 }
 
 static int http_frame(const char *buf, size_t len, nm_frame *f, nm_request *req)
 {
-    uint32_t scan = (uint32_t)f->scan, body = 0;   /* len <= NM_BUF_SIZE, a uint32_t (nm_config.h) */
-    int end = http_head(buf, (uint32_t)len, &scan, req, &body);
+    uint32_t scan = (uint32_t)f->scan;   /* len <= NM_BUF_SIZE, a uint32_t (nm_config.h) */
+    body_info bi = { 0, 0, 0 };
+    int end = http_head(buf, (uint32_t)len, &scan, req, &bi);
     f->scan = scan;
     if (end < 0) {
         f->status = -end;
@@ -187,8 +204,9 @@ static int http_frame(const char *buf, size_t len, nm_frame *f, nm_request *req)
     }
     if (end == 0) return NM_FRAME_MORE;
     f->head = (size_t)end;
-    f->body = body ? NM_BODY_LENGTH : NM_BODY_NONE;
-    f->body_len = body;
+    f->body = bi.chunked ? NM_BODY_CHUNKED : bi.length ? NM_BODY_LENGTH : NM_BODY_NONE;
+    f->body_len = bi.length;
+    if (bi.expect) f->interim = "HTTP/1.1 100 Continue\r\n\r\n";
     return NM_FRAME_MESSAGE;
 }
 
@@ -207,6 +225,7 @@ static const char *reason(int status)
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Content Too Large";
+    case 417: return "Expectation Failed";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";

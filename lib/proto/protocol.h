@@ -20,6 +20,9 @@ struct nm_response {
     uint8_t failed;      /* out of order, or out of buffer space */
     uint8_t keep_alive;
     nm_out_mark mark;    /* output queue before this response, to roll back to */
+    uint8_t may_take;    /* the handler's call for a head whose body streams */
+    nm_body_fn body_fn;  /* nm_body_take's */
+    void *body_user;
 };
 
 /* Cut one message from buf[0, len) with p's framing (the public contract
@@ -31,6 +34,13 @@ struct nm_response {
  * then times the body, not the head). eof: the peer has closed its side (a
  * body to the close is complete). */
 int nm_proto_cut(const nm_protocol *p, const char *buf, size_t len, size_t *scan, int eof, nm_request *req);
+/* The same, with bodies that stream (max_body > 0): a body that does not fit
+ * the buffer beside its head, up to max_body bytes, or chunked, makes the
+ * head alone the message (its length returned, req->body_streams set,
+ * req->body_size the body's length or -1), and *interim the bytes the
+ * protocol sends before such a body is read (NULL: none). */
+int nm_proto_cut_body(const nm_protocol *p, const char *buf, size_t len, size_t *scan, int eof,
+                      unsigned long long max_body, nm_request *req, const char **interim);
 
 /* Decimal digits of v into dst (at least 20 bytes); returns the length. */
 unsigned nm_utoa(char *dst, unsigned long long v);

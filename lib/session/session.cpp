@@ -16,7 +16,8 @@ static int wait_more(nm_conn *c)
 {
     if (!(c->flags & NM_CF_BLOCKING)) return 0;
     nm_user_wait(c->srv, 0);   /* a model that serves on the server's thread runs its callbacks here too */
-    if (c->read_phase == NM_RP_IDLE && !c->in_len && !c->out_count && clients_wait(c->srv)) {
+    if (c->read_phase == NM_RP_IDLE && !c->in_len && !c->out_count &&
+        nm_now_ms() - c->read_since >= NM_IDLE_YIELD_MS && clients_wait(c->srv)) {
         c->flags |= NM_CF_READ_EOF;   /* idle while others wait for a worker: given up */
         return 0;
     }
@@ -115,6 +116,9 @@ static void resp_begin(nm_response *res, nm_conn *c, const nm_request *req, int 
     res->failed = 0;
     res->keep_alive = (uint8_t)keep;
     res->mark = nm_out_mark_now(c);
+    res->may_take = 0;
+    res->body_fn = 0;
+    res->body_user = 0;
     if (!c->out_count) c->write_since = nm_conn_clock(c);
 }
 
@@ -147,26 +151,117 @@ void nm_session_received(nm_conn *c, size_t n)
     c->in_len += (uint32_t)n;
 }
 
-static void consume(nm_conn *c, uint32_t n)
-{
-    c->in_len -= n;
-    c->in_scan = 0;
-    if (c->in_len) memmove(c->in->data, c->in->data + n, c->in_len);
-    read_phase(c, c->in_len ? NM_RP_HEAD : NM_RP_IDLE);   /* a pipelined request starts now */
-}
+/* What nm_session_next cut (c->unit), for nm_session_answer. */
+enum { U_REQUEST, U_HEAD_STREAM, U_BODY, U_CHUNK_LINE };
+/* Where a chunked body is (c->chunk_state). */
+enum { CS_SIZE, CS_DATA, CS_DATA_END, CS_TRAILER };
+/* A chunk-size line (with its extensions) or a trailer field longer than
+ * this is refused: a client may not make us buffer lines without end. */
+enum { CHUNK_LINE_MAX = 1024 };
 
-int nm_session_next(nm_conn *c, nm_request *req)
+static void request_base(nm_conn *c, nm_request *req)
 {
-    if (!c->in_len) return 0;
     req->server = c->srv;
     req->conn = nm_conn_id_of(c);
     req->fd = c->fd;
     req->state = nm_conn_state(c);
+}
+
+/* Refuse a streaming body gone wrong: with its status when no answer has
+ * been given yet (the handler took the body), else just close. */
+static int refuse_body(nm_conn *c, int status)
+{
+    nm_count(c->srv, NM_C_ERRORS);
+    c->in_len = 0;
+    int answered = !c->body_fn;
+    nm_stream_end(c);
+    if (answered) c->flags |= NM_CF_CLOSE_AFTER;
+    else answer_and_close(c, 0, status);
+    return -1;
+}
+
+/* One line of a chunked body: its length with the CRLF, 0 when not all
+ * there yet, -1 when bad (bare LF, control bytes, or too long). */
+static long chunk_line(const nm_conn *c)
+{
+    const char *p = c->in->data;
+    const char *nl = (const char *)memchr(p, '\n', c->in_len);
+    if (!nl) return c->in_len > CHUNK_LINE_MAX ? -1 : 0;
+    long n = nl - p + 1;
+    if (n > CHUNK_LINE_MAX || n < 2 || p[n - 2] != '\r') return -1;
+    for (long i = 0; i < n - 2; i++)
+        if (((unsigned char)p[i] < ' ' && p[i] != '\t') || p[i] == 0x7f) return -1;
+    return n;
+}
+
+/* The next step of a streaming body: body bytes, or a line of the chunked
+ * coding. Like nm_session_next, it only looks; answer takes the step. */
+static int next_body_step(nm_conn *c, nm_request *req)
+{
+    if (!c->in_len) return 0;
+    request_base(c, req);
+    req->protocol = NM_PROTO_OTHER;
+    req->method.p = req->target.p = c->in->data;
+    req->method.n = req->target.n = 0;
+    req->header_count = 0;
+    req->head = 0;
+    req->head_bytes.p = c->in->data;
+    req->head_bytes.n = 0;
+    req->body_streams = 0;
+    req->body_size = (long long)c->body_seen;
+    req->body.p = c->in->data;
+    req->body.n = 0;
+    if (c->body_mode == NM_BODY_LENGTH || c->chunk_state == CS_DATA) {
+        size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
+        c->unit = U_BODY;
+        req->body.n = n;
+        req->size = n;
+        return 1;
+    }
+    if (c->chunk_state == CS_DATA_END) {
+        if (c->in_len < 2) return 0;
+        if (c->in->data[0] != '\r' || c->in->data[1] != '\n') return refuse_body(c, 400);
+        c->unit = U_CHUNK_LINE;
+        req->size = 2;
+        return 1;
+    }
+    long n = chunk_line(c);
+    if (n <= 0) return n ? refuse_body(c, 400) : 0;
+    if (c->chunk_state == CS_SIZE) {   /* hex digits, then ";extension" or the end */
+        uint64_t size = 0;
+        long i = 0;
+        for (; i < n - 2; i++) {
+            char ch = c->in->data[i];
+            int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                  : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+            if (d < 0) break;
+            if (i >= 15) return refuse_body(c, 400);   /* past any body we take */
+            size = size * 16 + (uint64_t)d;
+        }
+        if (i == 0 || (i < n - 2 && c->in->data[i] != ';' && c->in->data[i] != ' ' && c->in->data[i] != '\t'))
+            return refuse_body(c, 400);
+        if (c->body_seen + size > c->srv->cfg.max_body) return refuse_body(c, 413);
+        c->unit_size = size;
+    }
+    c->unit = U_CHUNK_LINE;
+    req->size = (size_t)n;
+    return 1;
+}
+
+int nm_session_next(nm_conn *c, nm_request *req)
+{
+    if (c->body_mode) return next_body_step(c, req);
+    if (!c->in_len) return 0;
+    request_base(c, req);
     size_t scan = c->in_scan;
-    int r = nm_proto_cut(proto_of(c), c->in->data, c->in_len, &scan, (c->flags & NM_CF_READ_EOF) != 0, req);
+    const char *interim;
+    int r = nm_proto_cut_body(proto_of(c), c->in->data, c->in_len, &scan, (c->flags & NM_CF_READ_EOF) != 0,
+                              c->srv->cfg.max_body, req, &interim);
     c->in_scan = (uint32_t)scan;
     if (r > 0) {
         req->size = (size_t)r;
+        c->unit = req->body_streams ? U_HEAD_STREAM : U_REQUEST;
+        c->body_interim = interim;
         return 1;
     }
     if (r == 0) {
@@ -179,8 +274,85 @@ int nm_session_next(nm_conn *c, nm_request *req)
     return -1;
 }
 
+/* An answer is done: count it, or answer 500 and close when it failed. */
+static void finish_answer(nm_conn *c, nm_response *res, const nm_request *req, int rc)
+{
+    if (!rc && !res->failed && res->phase < 2) resp_body(res, 0, 0, 0);
+    if (rc || res->failed) {
+        nm_out_rollback(c, res->mark);
+        nm_count(c->srv, NM_C_ERRORS);
+        answer_and_close(c, req, 500);
+    } else {
+        nm_count(c->srv, NM_C_REQUESTS);
+        if (!res->keep_alive) c->flags |= NM_CF_CLOSE_AFTER;
+    }
+}
+
+/* Take n bytes off the input; phase: the read phase that follows. */
+static void take_input(nm_conn *c, uint32_t n, int phase)
+{
+    c->in_len -= n;
+    c->in_scan = 0;
+    if (c->in_len) memmove(c->in->data, c->in->data + n, c->in_len);
+    read_phase(c, phase);
+    if (!c->in_len) {   /* nothing buffered: a connection between reads holds no input buffer */
+        nm_buf_put(c->in);
+        c->in = 0;
+    }
+}
+
+/* The body has ended: the handler's body callback answers. */
+static void body_end(nm_conn *c, nm_request *req)
+{
+    nm_body_fn fn = c->body_fn;
+    void *user = c->body_user;
+    int keep = c->body_keep && !nm_stop_requested(c->srv);
+    nm_stream_end(c);
+    read_phase(c, c->in_len ? NM_RP_HEAD : NM_RP_IDLE);   /* a pipelined request starts now */
+    if (!fn) return;   /* answered at the head already; its body dropped */
+    nm_response res;
+    resp_begin(&res, c, 0, 200, keep);
+    int rc = fn(req, 0, 0, &res, user);
+    finish_answer(c, &res, 0, rc);
+}
+
+/* One step of a streaming body: bytes to the callback, or a chunk line. */
+static void body_step(nm_conn *c, nm_request *req)
+{
+    uint32_t n = (uint32_t)req->size;
+    int end = 0;
+    if (c->unit == U_BODY) {
+        if (c->body_fn && c->body_fn(req, req->body.p, req->body.n, 0, c->body_user)) {
+            nm_count(c->srv, NM_C_ERRORS);
+            nm_stream_end(c);
+            take_input(c, n, NM_RP_BODY);
+            answer_and_close(c, 0, 500);
+            return;
+        }
+        c->body_seen += n;
+        c->body_left -= n;
+        if (!c->body_left) {
+            if (c->body_mode == NM_BODY_LENGTH) end = 1;
+            else c->chunk_state = CS_DATA_END;
+        }
+    } else if (c->chunk_state == CS_SIZE) {
+        c->body_left = c->unit_size;
+        c->chunk_state = c->unit_size ? CS_DATA : CS_TRAILER;
+    } else if (c->chunk_state == CS_DATA_END) {
+        c->chunk_state = CS_SIZE;
+    } else {   /* a trailer field, or the empty line that ends the body */
+        end = n == 2;
+    }
+    take_input(c, n, end ? NM_RP_IDLE : NM_RP_BODY);   /* every step is progress: the body deadline restarts */
+    if (end) body_end(c, req);
+}
+
 void nm_session_answer(nm_conn *c, nm_request *req)
 {
+    if (c->unit == U_BODY || c->unit == U_CHUNK_LINE) {
+        body_step(c, req);
+        return;
+    }
     nm_server *s = c->srv;
     nm_response res;
     int keep = req->keep_alive && !nm_stop_requested(s);
@@ -191,21 +363,43 @@ void nm_session_answer(nm_conn *c, nm_request *req)
     if (keep && (c->flags & NM_CF_BLOCKING) && s->proto->close_head && c->in_len == req->size && clients_wait(s))
         keep = 0;
     resp_begin(&res, c, req, 200, keep);
+    res.may_take = c->unit == U_HEAD_STREAM;
     int rc = s->handler.fn(req, &res, s->handler.user);
-    if (!rc && !res.failed && res.phase < 2) resp_body(&res, 0, 0, 0);
-    if (rc || res.failed) {
+    if (!res.body_fn) {
+        finish_answer(c, &res, req, rc);
+        /* Answered at once: the body is read and dropped, unless the client
+         * waits for our word to send it (then, or with no room, we close). */
+        if (res.may_take && !(c->flags & NM_CF_CLOSE_AFTER)) {
+            if (c->body_interim || nm_stream_begin(c)) c->flags |= NM_CF_CLOSE_AFTER;
+            else c->body_fn = 0;
+        }
+    } else if (rc || nm_stream_begin(c)) {   /* failed, or as many bodies stream as may */
         nm_out_rollback(c, res.mark);
-        nm_count(s, NM_C_ERRORS);
-        answer_and_close(c, req, 500);
+        nm_count(s, rc ? NM_C_ERRORS : NM_C_REFUSED);
+        answer_and_close(c, req, rc ? 500 : 503);
     } else {
-        nm_count(s, NM_C_REQUESTS);
-        if (!res.keep_alive) c->flags |= NM_CF_CLOSE_AFTER;
+        nm_out_rollback(c, res.mark);   /* the answer comes at the body's end */
+        c->body_fn = res.body_fn;
+        c->body_user = res.body_user;
+        c->body_keep = (uint8_t)res.keep_alive;
+        if (c->body_interim) nm_out_write(c, c->body_interim, strlen(c->body_interim));
     }
-    consume(c, (uint32_t)req->size);
-    if (!c->in_len) {   /* nothing buffered: an idle connection holds no input buffer */
-        nm_buf_put(c->in);
-        c->in = 0;
+    if (c->body_mode) {
+        c->body_mode = (uint8_t)(req->body_size < 0 ? NM_BODY_CHUNKED : NM_BODY_LENGTH);
+        c->body_left = req->body_size < 0 ? 0 : (uint64_t)req->body_size;
+        c->body_seen = 0;
+        c->chunk_state = CS_SIZE;
     }
+    take_input(c, (uint32_t)req->size, c->body_mode ? NM_RP_BODY : c->in_len > req->size ? NM_RP_HEAD : NM_RP_IDLE);
+    if (c->body_mode == NM_BODY_LENGTH && !c->body_left) body_end(c, req);
+}
+
+extern "C" int nm_body_take(nm_response *res, nm_body_fn fn, void *user)
+{
+    if (!res->may_take || !fn || res->phase) return -1;
+    res->body_fn = fn;
+    res->body_user = user;
+    return 0;
 }
 
 int nm_session_can_answer(const nm_conn *c)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include "../../lib/nm_config.h"
 #include <unistd.h>
 
 #define BIG_SIZE (1024 * 1024)
@@ -305,7 +306,7 @@ TEST(refused_input_gets_a_status_and_a_close)
     CHECK_EQ(status_then_close("GET / HTTP/1.1\nHost: t\r\n\r\n"), 400);
     CHECK_EQ(status_then_close("GET / HTTP/1.1\r\nHost : t\r\n\r\n"), 400);
     CHECK_EQ(status_then_close("GET / HTTP/2.0\r\nHost: t\r\n\r\n"), 505);
-    CHECK_EQ(status_then_close("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"), 501);
+    CHECK_EQ(status_then_close("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
     CHECK_EQ(status_then_close("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n"
                                "Content-Length: 2\r\n\r\nab"), 400);
     CHECK_EQ(status_then_close("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999\r\n\r\n"), 413);
@@ -358,6 +359,167 @@ TEST(peer_address)
     if (strcmp(body, want)) fprintf(stderr, "  peer '%s', expected '%s'\n", body, want);
     CHECK(!strcmp(body, want));
     tc_close(&conn);
+}
+
+/* ---- bodies larger than a buffer (POST /upload: length and CRC-32) ---- */
+
+static unsigned crc32_of(const unsigned char *p, size_t n)
+{
+    unsigned crc = 0xffffffffu;
+    while (n--) {
+        crc ^= *p++;
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static unsigned char *upload_body(size_t n)
+{
+    static unsigned char *body;
+    static size_t have;
+    if (n > have) {
+        body = (unsigned char *)realloc(body, n);
+        for (size_t i = have; i < n; i++) body[i] = (unsigned char)(i * 131 + (i >> 9));
+        have = n;
+    }
+    return body;
+}
+
+/* The answer to an upload of `body[0, n)`: 200 and its length and CRC-32. */
+static void check_upload_answer(tc_conn *c, size_t n)
+{
+    tc_response r;
+    char got[128] = { 0 }, want[128];
+    CHECK(tc_read_response(c, &r, got, sizeof(got) - 1) == 0);
+    CHECK_EQ(r.status, 200);
+    snprintf(want, sizeof(want), "{\"bytes\":%zu,\"crc32\":\"%08x\"}\n", n, crc32_of(upload_body(n), n));
+    if (strcmp(got, want)) fprintf(stderr, "  upload of %zu: '%s', expected '%s'\n", n, got, want);
+    CHECK(!strcmp(got, want));
+}
+
+/* Send `data` in pieces of 1..max bytes (a fixed pseudo-random sequence). */
+static int send_pieces(tc_conn *c, const void *data, size_t n, size_t max)
+{
+    const char *p = (const char *)data;
+    unsigned seed = 12345;
+    while (n) {
+        seed = seed * 1103515245u + 12345u;
+        size_t k = 1 + (seed >> 8) % max;
+        if (k > n) k = n;
+        if (tc_send(c, p, k)) return -1;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* Content-Length: the head, then the body in pieces of up to max bytes. */
+static void upload_length(size_t n, size_t max)
+{
+    tc_conn c;
+    REQUIRE(tc_connect(&c, srv.port) == 0);
+    char head[160];
+    snprintf(head, sizeof(head), "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", n);
+    CHECK(tc_send_str(&c, head) == 0);
+    CHECK(send_pieces(&c, upload_body(n), n, max) == 0);
+    check_upload_answer(&c, n);
+    CHECK(tc_send_str(&c, GET_ROOT) == 0 && hello_ok(&c));   /* the connection goes on */
+    tc_close(&c);
+}
+
+/* Chunked: chunks of varied sizes (one with an extension), a trailer field,
+ * then a GET pipelined behind it; all of it in pieces of up to max bytes. */
+static void upload_chunked(size_t n, size_t max)
+{
+    static char wire[17 * 1024 * 1024 + 65536];
+    const unsigned char *body = upload_body(n);
+    size_t w = (size_t)snprintf(wire, 200, "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    size_t sizes[] = { 1, 1000, 4096, 5000, 70000, 300 };
+    for (size_t at = 0, i = 0; at < n; i++) {
+        size_t k = sizes[i % 6];
+        if (k > n - at) k = n - at;
+        w += (size_t)snprintf(wire + w, 64, i == 2 ? "%zX;name=value\r\n" : "%zx\r\n", k);
+        memcpy(wire + w, body + at, k);
+        w += k;
+        memcpy(wire + w, "\r\n", 2);
+        w += 2;
+        at += k;
+    }
+    w += (size_t)snprintf(wire + w, 200, "0\r\nX-Trailer: yes\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    tc_conn c;
+    REQUIRE(tc_connect(&c, srv.port) == 0);
+    CHECK(send_pieces(&c, wire, w, max) == 0);
+    check_upload_answer(&c, n);
+    CHECK(hello_ok(&c));   /* the pipelined GET, answered after */
+    tc_close(&c);
+}
+
+/* Bodies larger than a buffer reach the handler in pieces, the connection
+ * holding one buffer: Content-Length and chunked, sent whole, in random
+ * pieces and a byte at a time; the full suite adds 2 MiB and 16 MiB and
+ * holds the server's memory and its free buffers where they were. */
+TEST(bodies_larger_than_a_buffer_stream)
+{
+    REQUIRE(started);
+    size_t small = 3 * NM_BUF_SIZE + 1;   /* three buffers and a byte */
+    upload_length(small, small);
+    upload_length(small, 700);
+    upload_chunked(small, 1000);
+    upload_length(short_suite ? NM_BUF_SIZE + 10 : 5000, 1);   /* a byte at a time */
+    upload_chunked(short_suite ? NM_BUF_SIZE + 10 : 5000, 1);
+    if (short_suite) return;
+    tc_stats before;
+    CHECK(tc_wait_idle(srv.port, 5000, &before) == 0);
+    long rss = tc_rss_kb(srv.pid);
+    upload_length(2 * 1024 * 1024, 65536);
+    upload_chunked(2 * 1024 * 1024, 65536);
+    upload_length(16 * 1024 * 1024, 1 << 20);
+    upload_chunked(16 * 1024 * 1024, 1 << 20);
+    long grew = tc_rss_kb(srv.pid) - rss;
+    if (grew > 2048) fprintf(stderr, "  the server grew %ld KiB over 32 MiB of uploads\n", grew);
+    CHECK(grew <= 2048);
+    tc_stats after;
+    CHECK(tc_wait_idle(srv.port, 5000, &after) == 0);
+    CHECK_EQ(after.free_buffers, before.free_buffers);
+}
+
+/* 100 Continue before the body when the client asks for it. */
+TEST(expect_100_continue)
+{
+    REQUIRE(started);
+    tc_conn c;
+    REQUIRE(tc_connect(&c, srv.port) == 0);
+    size_t n = 2 * NM_BUF_SIZE;
+    char head[200];
+    snprintf(head, sizeof(head), "POST /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: %zu\r\n\r\n", n);
+    CHECK(tc_send_str(&c, head) == 0);
+    char got[32] = { 0 };
+    const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    CHECK_EQ(tc_read_some(&c, got, sizeof(interim) - 1, 3000), sizeof(interim) - 1);
+    CHECK(!strcmp(got, interim));
+    CHECK(tc_send(&c, upload_body(n), n) == 0);
+    check_upload_answer(&c, n);
+    tc_close(&c);
+}
+
+/* The smuggling rules hold for bodies that stream: each is a status and a
+ * close, the handler never called. */
+TEST(bad_bodies_refused)
+{
+    REQUIRE(started);
+    const char *cl_and_te = "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+    CHECK_EQ(status_then_close(cl_and_te), 400);
+    CHECK_EQ(status_then_close("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
+    CHECK_EQ(status_then_close("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), 400);
+    CHECK_EQ(status_then_close("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcdeXX"), 400);
+    CHECK_EQ(status_then_close("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 99000000\r\n\r\n"), 413);
+    static char ext[3000];   /* a chunk extension without end */
+    snprintf(ext, sizeof(ext), "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;");
+    size_t k = strlen(ext);
+    memset(ext + k, 'e', sizeof(ext) - k - 1);
+    CHECK_EQ(status_then_close(ext), 400);
+    /* past max_body (17,000,000) in one chunk */
+    CHECK_EQ(status_then_close("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2000000\r\n"), 413);
 }
 
 /* A connection's own bytes (req->state) live as long as it does, start at
@@ -440,6 +602,8 @@ int main(int argc, char **argv)
     argv_base[argc_base++] = argv[1];
     argv_base[argc_base++] = "--model";
     argv_base[argc_base++] = argv[2];
+    argv_base[argc_base++] = "--max-body";   /* the full suite uploads 16 MiB */
+    argv_base[argc_base++] = "17000000";
     for (int i = 3; i < argc && argc_base < 36; i++) argv_base[argc_base++] = argv[i];
     const char *suite = getenv("NM_SUITE");
     short_suite = suite && !strcmp(suite, "short");

@@ -100,8 +100,11 @@ static unsigned next_rand(actor *a)
     return (a->seed >> 16) & 0x7fff;
 }
 
-/* One request of a random kind on c; 1 answered exactly, 0 refused at
- * admission (a 503 before anything was answered), -1 wrong. */
+/* One request of a random kind on c; 1 answered exactly, 2 answered with
+ * Connection: close when more were to come (a blocking worker giving its
+ * connection up to clients that wait: the client reconnects, as HTTP
+ * clients do), 0 refused at admission (a 503 before anything was
+ * answered), -1 wrong. */
 static int good_request(actor *a, tc_conn *c, int first, int last)
 {
     char req[2048 + 256], sent[2048];
@@ -138,8 +141,8 @@ static int good_request(actor *a, tc_conn *c, int first, int last)
         for (long i = 0; ok && i < BIG_SIZE; i++) ok = a->body[i] == (char)('a' + i % 26);
     }
     if (!ok) fault(a, "body of a good request differs, kind", (long)kind);
-    if (last && !tc_wait_eof(c, 5000)) fault(a, "no close after Connection: close", 0);
-    return ok ? 1 : -1;
+    if ((last || r.closes) && !tc_wait_eof(c, 5000)) fault(a, "no close after Connection: close", 0);
+    return ok ? (r.closes && !last ? 2 : 1) : -1;
 }
 
 static void *good_client(void *arg)
@@ -159,6 +162,7 @@ static void *good_client(void *arg)
             }
             if (r <= 0) break;
             a->done++;
+            if (r == 2) break;   /* told to close: a new connection for the rest */
         }
         tc_close(&a->conn);
     }
@@ -378,6 +382,10 @@ static void *flooder(void *arg)
             tc_response r;
             char body[64];
             if (tc_read_response(keep, &r, body, sizeof(body)) || r.status != 200) have_keep = 0;
+            else if (r.closes) {   /* answered, and told to go (a blocking worker others wait for) */
+                tc_close(keep);
+                have_keep = 0;
+            }
         }
         enum { N = FLOOD_CAP + FLOOD_EXTRA };
         int fds[N];
@@ -389,6 +397,8 @@ static void *flooder(void *arg)
                 tc_read_response(keep, &r, body, sizeof(body)) || r.status != 200 ||
                 memcmp(body, "Hello, World!", 13))
                 fault(a, "an admitted client was disturbed by the flood, round", round);
+            else if (r.closes)   /* answered, and told to go: its blocking worker is wanted by the flood */
+                break;
             tc_sleep_ms(50);
         }
         if (have_keep) tc_close(keep);
