@@ -192,7 +192,7 @@ static const struct {
     { "GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 5, 5\r\n\r\nhello", 400 },
     { "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400 },
     { "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400 },
-    { "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501 },
+    { "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: compress\r\n\r\n", 501 },
     { "GET / HTTP/1.1\r\nHost: t\rX: y\r\n\r\n", 400 },
     { "GET / HTTP/1.1\nHost: t\r\n\r\n", 400 },
     { "GET / HTTP/1.1\r\nHost: t\n\r\n", 400 },
