@@ -33,7 +33,7 @@
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [8]  BENCH_WARMUP [1]  (whole seconds)  BENCH_CONNS [100]
 #   BENCH_MODELS [every model of nmserve --list]
-#   BENCH_WORKLOADS ["keepalive close idle"]
+#   BENCH_WORKLOADS ["keepalive close idle"; "sweep" adds the connection sweep]
 #   BENCH_IDLE_CONNS [10000]  BENCH_IDLE_MODELS [the event-driven models but select]
 #   BENCH_NGINX_EVERY [8]  BENCH_NGINX_PORT [18480]  BENCH_NGINX ["1 2": worker counts, "" for none]
 #   BENCH_PEERS ["lighttpd mhd-epoll mhd-pool mhd-thread civetweb evhttp": those available; "" for none]
@@ -448,6 +448,53 @@ bracket_refs() {
 }
 [ -n "$NGINX_WORKERS" ] && bracket_refs "$CSV"
 
-"$B/bench/report" "$CSV" "$OUT/bench.md" "$OUT/bench.svg" || exit 1
-echo
-echo "CSV: $CSV  chart: $OUT/bench.svg  machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+machine() { echo "machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+if [ "$(wc -l < "$CSV")" -gt 1 ]; then
+    "$B/bench/report" "$CSV" "$OUT/bench.md" "$OUT/bench.svg" || exit 1
+    echo
+    echo "CSV: $CSV  chart: $OUT/bench.svg  $(machine)"
+fi
+
+# ---- the connection sweep --------------------------------------------------
+
+# The event-driven models of the run (select too: it is left out past 1023
+# descriptors below), or BENCH_SWEEP_MODELS.
+sweep_models() {
+    if [ -n "${BENCH_SWEEP_MODELS+x}" ]; then
+        echo "$BENCH_SWEEP_MODELS"
+        return
+    fi
+    for m in $("$B/nmserve" --list-pollers | awk '$2 != "-" { print $1 }'); do
+        case " $MODELS " in *" $m "*) echo "$m" ;; esac
+    done
+}
+
+# sweep_nginx: each nginx configuration at every point.
+sweep_nginx() {
+    for w in $NGINX_WORKERS; do
+        start_nginx "$w" || continue
+        for c in $SWEEP_CONNS; do measure "nginx-${w}w" keepalive "$c"; done
+        stop_server
+    done
+}
+
+if has_workload sweep; then
+    # The rows go to their own CSV, the same columns; nginx before and after
+    # the models, its rounds averaged by the report.
+    CSV=$OUT/sweep.csv SECS=$SWEEP_SECS REF_keepalive=""
+    echo "$HEADER" > "$CSV"
+    say "sweep: keep-alive at $SWEEP_CONNS connections, $SECS s each"
+    sweep_nginx
+    for m in $(sweep_models); do
+        start_model "$m" || continue
+        for c in $SWEEP_CONNS; do
+            [ "$m" = select ] && [ "$c" -ge 1000 ] && continue
+            measure "$m" keepalive "$c"
+        done
+        stop_server
+    done
+    sweep_nginx
+    "$B/bench/report" --sweep "$CSV" "$OUT/sweep.md" "$OUT/sweep.svg" || exit 1
+    echo
+    echo "CSV: $CSV  chart: $OUT/sweep.svg  $(machine)"
+fi
