@@ -79,10 +79,12 @@ peer_program() {
 PEERS=""
 for p in ${BENCH_PEERS-lighttpd mhd-epoll mhd-pool mhd-thread civetweb evhttp}; do
     prog=$(peer_program "$p")
-    if [ -n "$prog" ] && [ -x "$prog" ]; then
+    if [ -z "$prog" ]; then
+        say "peer $p left out: no such peer (lighttpd mhd-epoll mhd-pool mhd-thread civetweb evhttp)"
+    elif [ -x "$prog" ]; then
         PEERS="$PEERS peer-$p"
     else
-        say "peer $p left out: ${prog:-no such peer} not there (make bench builds it when its library is installed)"
+        say "peer $p left out: $prog not there (make bench builds it when its library is installed)"
     fi
 done
 
