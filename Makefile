@@ -7,7 +7,8 @@
 #                        netmodels.pc and a CMake package under $(DESTDIR)$(PREFIX)
 #   make TARGET=armhf    cross-build for a target of toolchains/ (check and size too)
 #   make size            footprint per target with -Os: library, pools, a firmware
-#   make bench           every model side by side with nginx: table, CSV, SVG in build/bench/
+#   make bench           every model side by side with nginx and peer servers: table, CSV, SVG in build/bench/
+#   make bench-full      the same and the connection sweep (10 to 5000 keep-alive connections)
 #
 # Honoured: CROSS_COMPILE CC CXX AR CPPFLAGS CXXFLAGS CFLAGS LDFLAGS PREFIX DESTDIR TARGET
 #           NM_MODELS="epoll reactor ..." (only these models) NM_TARGETS NM_REQUIRE_TARGETS
@@ -206,13 +207,34 @@ BENCH_BUILD = build/bench/$(TARGET)
 BENCH_CPPFLAGS = -DNM_MAX_CONNS=10240 -DNM_MAX_THREADS=256
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(NM_LDFLAGS)
+	$(CC) $^ -o $@ $(NM_LDFLAGS) $(PEER_LIBS)
 
-bench:
-	@NM_DEPS_PACKAGES="nginx-light wrk redis-server redis-tools" sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
+# The peers: other servers' libraries answering the same request, built for
+# the benchmark only (never part of the library, nor of make check).
+$(BUILD)/bench/peer_mhd: PEER_LIBS = -lmicrohttpd
+$(BUILD)/bench/peer_civetweb: PEER_LIBS = -lcivetweb
+$(BUILD)/bench/peer_evhttp: PEER_LIBS = -levent
+BENCH_PEER_PROGRAMS = peer_mhd peer_civetweb peer_evhttp
+
+# make bench: every model beside nginx and the peers, the quick default;
+# make bench-full adds the connection sweep (BENCH_WORKLOADS).
+bench-build:
+	@NM_DEPS_PACKAGES="nginx-light wrk redis-server redis-tools lighttpd libmicrohttpd-dev libcivetweb-dev libevent-dev" \
+	  sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
 	@$(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -g" EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS)" \
 	  $(BENCH_BUILD)/nmserve $(BENCH_BUILD)/nmbench $(BENCH_BUILD)/bench/idle $(BENCH_BUILD)/bench/report
+	@mkdir -p $(BENCH_BUILD)/bench
+	@for p in $(BENCH_PEER_PROGRAMS); do \
+	  $(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CFLAGS="-O2 -g" $(BENCH_BUILD)/bench/$$p \
+	    > $(BENCH_BUILD)/bench/$$p.log 2>&1 || echo "bench: $$p not built (its library missing? see $(BENCH_BUILD)/bench/$$p.log)"; \
+	done
+
+bench: bench-build
 	@sh test/bench/bench.sh $(BENCH_BUILD)
+	@sh test/bench/resp.sh $(BENCH_BUILD)
+
+bench-full: bench-build
+	@BENCH_WORKLOADS="$${BENCH_WORKLOADS:-keepalive close idle sweep}" sh test/bench/bench.sh $(BENCH_BUILD)
 	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 # The configuration the library is built with, for its install: the values
@@ -240,6 +262,6 @@ install: $(LIB) $(NM_BUILD_CONFIG)
 clean:
 	rm -rf build
 
-.PHONY: all demos tests check demo deps install clean bench FORCE soak fuzz fuzz-build fuzz-link
+.PHONY: all demos tests check demo deps install clean bench bench-build bench-full FORCE soak fuzz fuzz-build fuzz-link
 include test/targets.mk
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -14,17 +14,32 @@
 # BENCH_NGINX_EVERY models and after the last, so each model's ratio is to an
 # nginx figure taken minutes apart: the mean of the best configuration of the
 # rounds just before and just after it (one 8 s nginx run alone moves by a
-# third from round to round on a shared 2-core machine). Then the idle workload: BENCH_IDLE_CONNS
+# third from round to round on a shared 2-core machine). After the models
+# come the peers, what a firmware team would otherwise pick, measured the same
+# way and counted with the models between nginx rounds (rows peer-NAME):
+# lighttpd (a config of ours serving a 13-byte file), libmicrohttpd with one
+# epoll thread, a pool of epoll threads and a thread per connection,
+# civetweb and libevent's evhttp (test/bench/peer_*.c, built by make bench
+# when their libraries are installed). Then the idle workload: BENCH_IDLE_CONNS
 # keep-alive connections, one request each, then idle; the server's RSS
 # growth per connection. Writes $OUT/bench.csv, bench.md, bench.svg and
 # prints the table.
 #
+# The sweep workload (make bench-full): keep-alive at BENCH_SWEEP_CONNS
+# connections, BENCH_SWEEP_SECONDS each, for every event-driven model (select
+# only below 1000: it cannot hold descriptors past 1023) and nginx before and
+# after them; writes $OUT/sweep.csv, sweep.md, sweep.svg and prints its tables.
+#
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [8]  BENCH_WARMUP [1]  (whole seconds)  BENCH_CONNS [100]
 #   BENCH_MODELS [every model of nmserve --list]
-#   BENCH_WORKLOADS ["keepalive close idle"]
+#   BENCH_WORKLOADS ["keepalive close idle"; "sweep" adds the connection sweep]
 #   BENCH_IDLE_CONNS [10000]  BENCH_IDLE_MODELS [the event-driven models but select]
 #   BENCH_NGINX_EVERY [8]  BENCH_NGINX_PORT [18480]  BENCH_NGINX ["1 2": worker counts, "" for none]
+#   BENCH_PEERS ["lighttpd mhd-epoll mhd-pool mhd-thread civetweb evhttp": those available; "" for none]
+#   BENCH_PEER_PORT [18481: lighttpd's; the others take a free port]
+#   BENCH_SWEEP_CONNS ["10 100 1000 5000"]  BENCH_SWEEP_SECONDS [3]
+#   BENCH_SWEEP_MODELS [the event-driven models of BENCH_MODELS]
 #   BENCH_CLIENT [wrk if installed, else nmbench]  BENCH_ARGS [extra nmserve options]
 #   BENCH_OUT [build/bench]
 B=${1:-build/bench/host}
@@ -38,19 +53,49 @@ NGINX_EVERY=${BENCH_NGINX_EVERY:-8}
 NGINX_PORT=${BENCH_NGINX_PORT:-18480}
 NGINX_WORKERS=${BENCH_NGINX-1 2}
 MODELS=$(echo ${BENCH_MODELS:-$("$B/nmserve" --list)})
+PEER_PORT=${BENCH_PEER_PORT:-18481}
+SWEEP_CONNS=${BENCH_SWEEP_CONNS:-10 100 1000 5000}
+SWEEP_SECS=${BENCH_SWEEP_SECONDS:-3}
 CLIENT=${BENCH_CLIENT:-}
 [ -n "$CLIENT" ] || { command -v wrk > /dev/null && CLIENT=wrk || CLIENT=nmbench; }
-command -v nginx > /dev/null || NGINX_WORKERS=""
-[ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx || NGINX=nginx
+say() { echo "bench: $*" >&2; }
 
-mkdir -p "$OUT/logs" "$OUT/nginx"
+# sbin NAME: the path of a server program (often outside a user's PATH), or nothing.
+sbin() {
+    if [ -x "/usr/sbin/$1" ]; then echo "/usr/sbin/$1"; else command -v "$1"; fi
+}
+NGINX=$(sbin nginx)
+[ -n "$NGINX" ] || NGINX_WORKERS=""
+LIGHTTPD=$(sbin lighttpd)
+
+# The peers asked for (all by default) that are here; one line for each that is not.
+peer_program() {
+    case $1 in
+    lighttpd) echo "$LIGHTTPD" ;;
+    mhd-epoll | mhd-pool | mhd-thread) echo "$B/bench/peer_mhd" ;;
+    civetweb | evhttp) echo "$B/bench/peer_$1" ;;
+    esac
+}
+PEERS=""
+for p in ${BENCH_PEERS-lighttpd mhd-epoll mhd-pool mhd-thread civetweb evhttp}; do
+    prog=$(peer_program "$p")
+    if [ -z "$prog" ]; then
+        say "peer $p left out: no such peer (lighttpd mhd-epoll mhd-pool mhd-thread civetweb evhttp)"
+    elif [ -x "$prog" ]; then
+        PEERS="$PEERS peer-$p"
+    else
+        say "peer $p left out: $prog not there (make bench builds it when its library is installed)"
+    fi
+done
+
+mkdir -p "$OUT/logs" "$OUT/nginx" "$OUT/lighttpd/www"
 OUT=$(cd "$OUT" && pwd)
 CSV=$OUT/bench.csv
 RUNFLAG=$OUT/.running
 # 10,000 connections need as many descriptors in the server and the client.
 ulimit -n 20000 2> /dev/null || ulimit -n "$(ulimit -Hn)"
-echo "model,poller,workload,client,conns,seconds,rps,p50_us,p99_us,errors,peak_rss_kb,threads,processes,nginx_rps,ratio,idle_bytes_per_conn,cpu_us_per_req,user_us_per_req,sys_us_per_req" > "$CSV"
-say() { echo "bench: $*" >&2; }
+HEADER="model,poller,workload,client,conns,seconds,rps,p50_us,p99_us,errors,peak_rss_kb,threads,processes,nginx_rps,ratio,idle_bytes_per_conn,cpu_us_per_req,user_us_per_req,sys_us_per_req"
+echo "$HEADER" > "$CSV"
 
 has_workload() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -92,15 +137,16 @@ monitor() {
 
 # ---- servers ---------------------------------------------------------------
 
-# start_model MODEL [OPTIONS...]: sets ROOTPID, PORT, POLLER; 1 when it did not start.
-start_model() {
+# start_listener NAME CMD...: run CMD, a server whose first line on stdout is
+# "listening on 127.0.0.1:PORT ... poller=POLLER" (nmserve, the C peers);
+# sets ROOTPID, PORT, POLLER; 1 when it did not start.
+start_listener() {
     m=$1
     shift
     fifo=$OUT/.ready
     rm -f "$fifo"
     mkfifo "$fifo"
-    # shellcheck disable=SC2086
-    "$B/nmserve" --model "$m" --port 0 $BENCH_ARGS "$@" > "$fifo" 2> "$OUT/logs/$m.err" &
+    "$@" > "$fifo" 2> "$OUT/logs/$m.err" &
     ROOTPID=$!
     read -r line < "$fifo"
     rm -f "$fifo"
@@ -113,6 +159,34 @@ start_model() {
     POLLER=${line##*poller=}
     [ "$POLLER" = none ] && POLLER=-
     return 0
+}
+
+# start_model MODEL [OPTIONS...]: nmserve running MODEL, as start_listener.
+start_model() {
+    m=$1
+    shift
+    # shellcheck disable=SC2086
+    start_listener "$m" "$B/nmserve" --model "$m" --port 0 $BENCH_ARGS "$@"
+}
+
+# start_daemon NAME LOG PIDFILE PROCESSES CMD...: run CMD, a server with a
+# config of ours on a fixed port (nginx, lighttpd), in the foreground with
+# its stderr in LOG; ready once PIDFILE is written and PROCESSES run.
+# Sets ROOTPID; 1 when it did not start.
+start_daemon() {
+    what=$1 log=$2 pidfile=$3 procs=$4
+    shift 4
+    rm -f "$pidfile"
+    "$@" 2>> "$log" &
+    ROOTPID=$!
+    for _ in $(seq 50); do
+        [ -s "$pidfile" ] && [ "$(usage $ROOTPID | cut -d' ' -f4)" -ge "$procs" ] && return 0
+        kill -0 $ROOTPID 2> /dev/null || break
+        sleep 0.1
+    done
+    say "$what did not start (see $log)"
+    stop_server
+    return 1
 }
 
 # start_nginx WORKERS: a foreground nginx on loopback with a config of ours.
@@ -142,19 +216,41 @@ http {
     }
 }
 EOF
-    rm -f "$d/nginx.pid"
-    "$NGINX" -p "$d" -c "$conf" 2>> "$d/error.log" &
-    ROOTPID=$!
     PORT=$NGINX_PORT
     POLLER=epoll
-    for _ in $(seq 50); do
-        [ -s "$d/nginx.pid" ] && [ "$(usage $ROOTPID | cut -d' ' -f4)" -gt "$1" ] && return 0
-        kill -0 $ROOTPID 2> /dev/null || break
-        sleep 0.1
-    done
-    say "nginx with $1 workers did not start (see $d/error.log)"
-    stop_server
-    return 1
+    start_daemon "nginx with $1 workers" "$d/error.log" "$d/nginx.pid" $(($1 + 1)) "$NGINX" -p "$d" -c "$conf"
+}
+
+# start_lighttpd: lighttpd in the foreground on loopback, its default single
+# process, no access log, GET / answered by a 13-byte static file.
+start_lighttpd() {
+    d=$OUT/lighttpd
+    printf 'Hello, World!' > "$d/www/index.txt"
+    cat > "$d/lighttpd.conf" << EOF
+server.document-root = "$d/www"
+server.bind = "127.0.0.1"
+server.port = $PEER_PORT
+server.pid-file = "$d/lighttpd.pid"
+server.errorlog = "$d/error.log"
+server.max-fds = 20000
+server.max-connections = 10000
+server.max-keep-alive-requests = 100000000
+server.max-keep-alive-idle = 600
+index-file.names = ( "index.txt" )
+mimetype.assign = ( ".txt" => "text/plain" )
+EOF
+    PORT=$PEER_PORT
+    POLLER=epoll
+    start_daemon lighttpd "$d/error.log" "$d/lighttpd.pid" 1 "$LIGHTTPD" -D -f "$d/lighttpd.conf"
+}
+
+# start_peer peer-NAME: one of the peers, as start_listener.
+start_peer() {
+    case $1 in
+    peer-lighttpd) start_lighttpd ;;
+    peer-mhd-*) start_listener "$1" "$B/bench/peer_mhd" "${1#peer-mhd-}" 0 ;;
+    *) start_listener "$1" "$B/bench/peer_${1#peer-}" 0 ;;
+    esac
 }
 
 stop_server() {
@@ -292,15 +388,18 @@ idle_models() {
 
 # ---- the run ---------------------------------------------------------------
 
-say "client $CLIENT, $SECS s per run (+$WARM s warm-up), $CONNS connections, nginx workers: ${NGINX_WORKERS:-none}"
+say "client $CLIENT, $SECS s per run (+$WARM s warm-up), $CONNS connections, nginx workers: ${NGINX_WORKERS:-none}, peers:${PEERS:- none}"
 i=0
-for m in $MODELS; do
+for m in $MODELS $PEERS; do
     if [ -n "$NGINX_WORKERS" ] && [ $((i % NGINX_EVERY)) -eq 0 ] && { has_workload keepalive || has_workload close; }; then
         nginx_round
     fi
     i=$((i + 1))
     has_workload keepalive || has_workload close || continue
-    start_model "$m" || continue
+    case $m in
+    peer-*) start_peer "$m" ;;
+    *) start_model "$m" ;;
+    esac || continue
     for mode in keepalive close; do
         has_workload $mode && measure "$m" $mode "$(conns_for "$m")"
     done
@@ -351,6 +450,53 @@ bracket_refs() {
 }
 [ -n "$NGINX_WORKERS" ] && bracket_refs "$CSV"
 
-"$B/bench/report" "$CSV" "$OUT/bench.md" "$OUT/bench.svg" || exit 1
-echo
-echo "CSV: $CSV  chart: $OUT/bench.svg  machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+machine() { echo "machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+if [ "$(wc -l < "$CSV")" -gt 1 ]; then
+    "$B/bench/report" "$CSV" "$OUT/bench.md" "$OUT/bench.svg" || exit 1
+    echo
+    echo "CSV: $CSV  chart: $OUT/bench.svg  $(machine)"
+fi
+
+# ---- the connection sweep --------------------------------------------------
+
+# The event-driven models of the run (select too: it is left out past 1023
+# descriptors below), or BENCH_SWEEP_MODELS.
+sweep_models() {
+    if [ -n "${BENCH_SWEEP_MODELS+x}" ]; then
+        echo "$BENCH_SWEEP_MODELS"
+        return
+    fi
+    for m in $("$B/nmserve" --list-pollers | awk '$2 != "-" { print $1 }'); do
+        case " $MODELS " in *" $m "*) echo "$m" ;; esac
+    done
+}
+
+# sweep_nginx: each nginx configuration at every point.
+sweep_nginx() {
+    for w in $NGINX_WORKERS; do
+        start_nginx "$w" || continue
+        for c in $SWEEP_CONNS; do measure "nginx-${w}w" keepalive "$c"; done
+        stop_server
+    done
+}
+
+if has_workload sweep; then
+    # The rows go to their own CSV, the same columns; nginx before and after
+    # the models, its rounds averaged by the report.
+    CSV=$OUT/sweep.csv SECS=$SWEEP_SECS REF_keepalive=""
+    echo "$HEADER" > "$CSV"
+    say "sweep: keep-alive at $SWEEP_CONNS connections, $SECS s each"
+    sweep_nginx
+    for m in $(sweep_models); do
+        start_model "$m" || continue
+        for c in $SWEEP_CONNS; do
+            [ "$m" = select ] && [ "$c" -ge 1000 ] && continue
+            measure "$m" keepalive "$c"
+        done
+        stop_server
+    done
+    sweep_nginx
+    "$B/bench/report" --sweep "$CSV" "$OUT/sweep.md" "$OUT/sweep.svg" || exit 1
+    echo
+    echo "CSV: $CSV  chart: $OUT/sweep.svg  $(machine)"
+fi

@@ -1,13 +1,20 @@
 /* report - turn the benchmark's CSV into a Markdown table and an SVG chart.
  *
  *   report bench.csv bench.md bench.svg
+ *   report --sweep sweep.csv sweep.md sweep.svg
  *
  * The CSV has one row per measurement (see bench.sh for the columns): a model
  * or an nginx configuration under one workload (keepalive, close or idle).
  * nginx is measured several times in a run, between the models; its rows are
  * averaged here. The table goes to stdout and to bench.md; the chart draws
  * requests/s per model for both workloads as horizontal bars, with nginx's
- * best figure of each workload as a reference line. */
+ * best figure of each workload as a reference line. Rows named peer-* (other
+ * servers' libraries) are listed like the models, with their ratios to nginx.
+ *
+ * --sweep: the keep-alive rows of the connection sweep, one per server and
+ * number of connections; tables of requests/s, CPU per request, p99 and
+ * errors with a column per number of connections, and a chart of how
+ * requests/s and CPU per request change as the connections grow. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,25 +282,227 @@ static void write_svg(FILE *out)
 #undef X
 }
 
+/* ---- the connection sweep (report --sweep) ------------------------------ */
+
+#define MAX_POINTS 8
+
+/* One server's keep-alive figures at each connection count of the sweep. */
+struct series {
+    char name[FIELD], poller[FIELD];
+    int n[MAX_POINTS];   /* measurements averaged at each point (0: none) */
+    double rps[MAX_POINTS], p99[MAX_POINTS], cpu[MAX_POINTS];
+    long errors[MAX_POINTS];
+};
+
+static series sweep[MAX_ENTRIES];
+static int nsweep, npoints;
+static int points[MAX_POINTS];   /* the connection counts, ascending */
+
+static int point_of(int conns)
+{
+    for (int i = 0; i < npoints; i++)
+        if (points[i] == conns) return i;
+    return -1;
+}
+
+/* The connection counts of the CSV, ascending. */
+static void find_points(void)
+{
+    for (int i = 0; i < nrows; i++) {
+        int c = atoi(rows[i].f[C_CONNS]), at = npoints;
+        if (point_of(c) >= 0 || npoints == MAX_POINTS) continue;
+        while (at > 0 && points[at - 1] > c) {
+            points[at] = points[at - 1];
+            at--;
+        }
+        points[at] = c;
+        npoints++;
+    }
+}
+
+static void gather_sweep(void)
+{
+    find_points();
+    for (int i = 0; i < nrows; i++) {
+        const row *r = &rows[i];
+        if (strcmp(r->f[C_WORKLOAD], "keepalive")) continue;
+        if (r->f[C_CLIENT][0]) snprintf(client, sizeof(client), "%s", r->f[C_CLIENT]);
+        series *e = 0;
+        for (int s = 0; s < nsweep && !e; s++)
+            if (!strcmp(sweep[s].name, r->f[C_MODEL])) e = &sweep[s];
+        if (!e) {
+            if (nsweep == MAX_ENTRIES) continue;
+            e = &sweep[nsweep++];
+            memset(e, 0, sizeof(*e));
+            snprintf(e->name, sizeof(e->name), "%s", r->f[C_MODEL]);
+            snprintf(e->poller, sizeof(e->poller), "%s", r->f[C_POLLER]);
+        }
+        int p = point_of(atoi(r->f[C_CONNS]));
+        if (p < 0) continue;
+        int k = ++e->n[p];   /* nginx before and after the models: averaged */
+        e->rps[p] += (atof(r->f[C_RPS]) - e->rps[p]) / k;
+        e->p99[p] += (atof(r->f[C_P99]) - e->p99[p]) / k;
+        e->cpu[p] += (atof(r->f[C_CPU]) - e->cpu[p]) / k;
+        e->errors[p] += atol(r->f[C_ERRORS]);
+    }
+}
+
+enum metric { M_RPS, M_P99, M_CPU, M_ERRORS };
+
+static double value(const series *e, enum metric m, int p)
+{
+    switch (m) {
+    case M_RPS: return e->rps[p];
+    case M_P99: return e->p99[p];
+    case M_CPU: return e->cpu[p];
+    default: return (double)e->errors[p];
+    }
+}
+
+/* nginx's figure at a point: its best req/s, its lowest CPU per request. */
+static double sweep_nginx(enum metric m, int p)
+{
+    double best = 0;
+    for (int s = 0; s < nsweep; s++) {
+        const series *e = &sweep[s];
+        double v = value(e, m, p);
+        if (!is_nginx(e->name) || !e->n[p] || v <= 0) continue;
+        if (best == 0 || (m == M_RPS ? v > best : v < best)) best = v;
+    }
+    return best;
+}
+
+static void sweep_table(FILE *out, const char *title, enum metric m)
+{
+    fprintf(out, "\n%s\n\n| model | poller |", title);
+    for (int p = 0; p < npoints; p++) fprintf(out, " %d conns |", points[p]);
+    fprintf(out, "\n|---|---|");
+    for (int p = 0; p < npoints; p++) fprintf(out, "---:|");
+    fprintf(out, "\n");
+    for (int s = 0; s < nsweep; s++) {
+        const series *e = &sweep[s];
+        fprintf(out, "| %s | %s |", e->name, e->poller[0] ? e->poller : "-");
+        for (int p = 0; p < npoints; p++) {
+            double v = value(e, m, p), ref = sweep_nginx(m, p);
+            if (!e->n[p]) fprintf(out, " - |");
+            else if (m == M_CPU) fprintf(out, " %.2f", v);
+            else fprintf(out, " %.0f", v);
+            if (!e->n[p]) continue;
+            if ((m == M_RPS || m == M_CPU) && !is_nginx(e->name) && ref > 0) fprintf(out, " (%.2f)", v / ref);
+            fprintf(out, " |");
+        }
+        fprintf(out, "\n");
+    }
+}
+
+static void write_sweep_tables(FILE *out)
+{
+    fprintf(out, "Keep-alive GET / at each number of connections (load client %s; nginx: the mean of its runs "
+                 "before and after the models).\n",
+            client[0] ? client : "unknown");
+    sweep_table(out, "Requests/s (x nginx's best configuration at that point):", M_RPS);
+    sweep_table(out, "Server CPU us per request (x nginx's lowest at that point):", M_CPU);
+    sweep_table(out, "p99 latency, us:", M_P99);
+    sweep_table(out, "Errors (socket errors and non-2xx answers):", M_ERRORS);
+}
+
+/* One panel of the sweep chart: METRIC against the connections (log scale),
+ * a line per server; nginx dashed; the legend on the right. */
+static int panel_height(void)
+{
+    int legend = 24 + nsweep * 15;
+    return (legend > 320 ? legend : 320) + 20;
+}
+
+static void sweep_panel(FILE *out, int top, const char *title, enum metric m, double unit, const char *suffix)
+{
+    static const char *colour[] = { "#2f6db5", "#e08a1e", "#3a9a4a", "#c8372d", "#8a5cc2", "#7f5a3a",
+                                    "#d16fb0", "#6f7f8f", "#a8a020", "#20a8b8" };
+    const int left = 70, plot_w = 560, plot_h = 260;
+    double max = 0;
+    for (int s = 0; s < nsweep; s++)
+        for (int p = 0; p < npoints; p++)
+            if (sweep[s].n[p] && value(&sweep[s], m, p) > max) max = value(&sweep[s], m, p);
+    double step = tick_step(max > 0 ? max : 1), scale_max = step;
+    while (scale_max < max * 1.02) scale_max += step;
+    /* x: the points at equal steps (10, 100, 1000, 5000: about a log scale) */
+#define PX(p) (left + (npoints > 1 ? (p) * plot_w / (npoints - 1) : plot_w / 2))
+#define PY(v) (top + 24 + plot_h - (int)((v) / scale_max * plot_h + 0.5))
+    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"14\" font-weight=\"bold\">%s</text>\n", left, top + 12, title);
+    for (double v = 0; v <= scale_max + step / 2; v += step) {
+        fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>\n", left, PY(v),
+                left + plot_w, PY(v));
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%g%s</text>\n", left - 6, PY(v) + 4, v / unit,
+                suffix);
+    }
+    for (int p = 0; p < npoints; p++)
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", PX(p),
+                PY(0) + 16, points[p]);
+    fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">keep-alive connections</text>\n",
+            left + plot_w / 2, PY(0) + 32);
+    for (int s = 0, k = 0; s < nsweep; s++) {
+        const series *e = &sweep[s];
+        const char *c = is_nginx(e->name) ? "#222" : colour[k++ % 10];
+        fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", c,
+                is_nginx(e->name) ? " stroke-dasharray=\"5,3\"" : "");
+        for (int p = 0; p < npoints; p++)
+            if (e->n[p]) fprintf(out, "%d,%d ", PX(p), PY(value(e, m, p)));
+        fprintf(out, "\"/>\n");
+        /* the legend, right of the plot */
+        int ly = top + 24 + s * 15;
+        fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+                left + plot_w + 20, ly - 4, left + plot_w + 40, ly - 4, c,
+                is_nginx(e->name) ? " stroke-dasharray=\"5,3\"" : "");
+        fprintf(out, "<text x=\"%d\" y=\"%d\">%s</text>\n", left + plot_w + 46, ly, e->name);
+    }
+#undef PX
+#undef PY
+}
+
+static void write_sweep_svg(FILE *out)
+{
+    const int width = 900;
+    int h1 = panel_height(), height = 40 + 2 * h1;
+    fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                 "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" "
+                 "fill=\"white\"/>\n",
+            width, height, width, height);
+    fprintf(out, "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">keep-alive GET / as the "
+                 "connections grow (load client %s)</text>\n",
+            client[0] ? client : "unknown");
+    sweep_panel(out, 40, "requests/s", M_RPS, 1000, "k");
+    sweep_panel(out, 40 + h1, "server CPU us per request", M_CPU, 1, "");
+    fprintf(out, "</svg>\n");
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: report bench.csv bench.md bench.svg\n");
+    int sweep_mode = argc == 5 && !strcmp(argv[1], "--sweep");
+    if (argc != 4 && !sweep_mode) {
+        fprintf(stderr, "usage: report bench.csv bench.md bench.svg\n       report --sweep sweep.csv sweep.md sweep.svg\n");
         return 2;
     }
+    argv += sweep_mode;
     if (read_csv(argv[1])) {
         perror(argv[1]);
         return 1;
     }
-    gather();
     FILE *md = fopen(argv[2], "w"), *svg = fopen(argv[3], "w");
     if (!md || !svg) {
         perror("report");
         return 1;
     }
-    write_table(stdout);
-    write_table(md);
-    write_svg(svg);
+    if (sweep_mode) {
+        gather_sweep();
+        write_sweep_tables(stdout);
+        write_sweep_tables(md);
+        write_sweep_svg(svg);
+    } else {
+        gather();
+        write_table(stdout);
+        write_table(md);
+        write_svg(svg);
+    }
     fclose(md);
     return fclose(svg) ? 1 : 0;
 }
