@@ -216,8 +216,9 @@ $(BUILD)/bench/peer_civetweb: PEER_LIBS = -lcivetweb
 $(BUILD)/bench/peer_evhttp: PEER_LIBS = -levent
 BENCH_PEER_PROGRAMS = peer_mhd peer_civetweb peer_evhttp
 
-# make bench: every model beside nginx and the peers, the quick default;
-# make bench-full adds the connection sweep (BENCH_WORKLOADS).
+# make bench: every model beside nginx, the quick default (about 15 minutes
+# and the RESP workload); make bench-full adds the peers (BENCH_PEERS) and
+# the connection sweep (BENCH_WORKLOADS).
 bench-build:
 	@NM_DEPS_PACKAGES="nginx-light wrk redis-server redis-tools lighttpd libmicrohttpd-dev libcivetweb-dev libevent-dev" \
 	  sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
@@ -230,7 +231,7 @@ bench-build:
 	done
 
 bench: bench-build
-	@sh test/bench/bench.sh $(BENCH_BUILD)
+	@BENCH_PEERS="$${BENCH_PEERS-}" sh test/bench/bench.sh $(BENCH_BUILD)
 	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 bench-full: bench-build

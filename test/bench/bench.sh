@@ -36,7 +36,8 @@
 #   BENCH_WORKLOADS ["keepalive close idle"; "sweep" adds the connection sweep]
 #   BENCH_IDLE_CONNS [10000]  BENCH_IDLE_MODELS [the event-driven models but select]
 #   BENCH_NGINX_EVERY [8]  BENCH_NGINX_PORT [18480]  BENCH_NGINX ["1 2": worker counts, "" for none]
-#   BENCH_PEERS ["lighttpd mhd-epoll mhd-pool mhd-thread civetweb evhttp": those available; "" for none]
+#   BENCH_PEERS ["lighttpd mhd-epoll mhd-pool mhd-thread civetweb evhttp": those available; "" for none;
+#                make bench sets "" unless given, make bench-full leaves the default]
 #   BENCH_PEER_PORT [18481: lighttpd's; the others take a free port]
 #   BENCH_SWEEP_CONNS ["10 100 1000 5000"]  BENCH_SWEEP_SECONDS [3]
 #   BENCH_SWEEP_MODELS [the event-driven models of BENCH_MODELS]
