@@ -33,7 +33,9 @@
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [8]  BENCH_WARMUP [1]  (whole seconds)  BENCH_CONNS [100]
 #   BENCH_MODELS [every model of nmserve --list]
-#   BENCH_WORKLOADS ["keepalive close idle"; "sweep" adds the connection sweep]
+#   BENCH_WORKLOADS ["keepalive close idle upload"; "sweep" adds the connection sweep]
+#   BENCH_UPLOAD_MIB [16]  BENCH_UPLOAD_COUNT [8]  BENCH_UPLOAD_ROUNDS [3]
+#   BENCH_UPLOAD_MODELS [epoll multi_reactor process_pool_reactors thread_pool proactor fiber]
 #   BENCH_IDLE_CONNS [10000]  BENCH_IDLE_MODELS [the event-driven models but select]
 #   BENCH_NGINX_EVERY [8]  BENCH_NGINX_PORT [18480]  BENCH_NGINX ["1 2": worker counts, "" for none]
 #   BENCH_PEERS ["lighttpd mhd-epoll mhd-pool mhd-thread civetweb evhttp": those available; "" for none;
@@ -48,7 +50,10 @@ OUT=${BENCH_OUT:-build/bench}
 SECS=${BENCH_SECONDS:-8}
 WARM=${BENCH_WARMUP:-1}
 CONNS=${BENCH_CONNS:-100}
-WORKLOADS=${BENCH_WORKLOADS:-keepalive close idle}
+WORKLOADS=${BENCH_WORKLOADS:-keepalive close idle upload}
+UPLOAD_MIB=${BENCH_UPLOAD_MIB:-16}
+UPLOAD_COUNT=${BENCH_UPLOAD_COUNT:-8}
+UPLOAD_ROUNDS=${BENCH_UPLOAD_ROUNDS:-3}
 IDLE_N=${BENCH_IDLE_CONNS:-10000}
 NGINX_EVERY=${BENCH_NGINX_EVERY:-8}
 NGINX_PORT=${BENCH_NGINX_PORT:-18480}
@@ -206,6 +211,7 @@ http {
     default_type text/plain;
     keepalive_requests 100000000;
     keepalive_timeout 600s;
+    client_max_body_size 0;
     client_body_temp_path $d/body;
     proxy_temp_path $d/proxy;
     fastcgi_temp_path $d/fastcgi;
@@ -214,6 +220,7 @@ http {
     server {
         listen 127.0.0.1:$NGINX_PORT;
         location / { return 200 "Hello, World!"; }
+        location /upload { return 200 "received\\n"; }
     }
 }
 EOF
@@ -456,6 +463,75 @@ if [ "$(wc -l < "$CSV")" -gt 1 ]; then
     "$B/bench/report" "$CSV" "$OUT/bench.md" "$OUT/bench.svg" || exit 1
     echo
     echo "CSV: $CSV  chart: $OUT/bench.svg  $(machine)"
+fi
+
+# ---- uploads ---------------------------------------------------------------
+
+# The upload workload: UPLOAD_COUNT bodies of UPLOAD_MIB MiB posted one after
+# another on one keep-alive connection (curl, no Expect round trip) to
+# nmserve's POST /upload (read as it streams, its CRC-32 computed) and to
+# nginx, which reads the same body into a buffer it discards (location
+# /upload: return 200); MiB/s, the median of UPLOAD_ROUNDS rounds with
+# every server in each round, and the server's CPU per MiB in that run.
+upload_models() {
+    for m in ${BENCH_UPLOAD_MODELS:-epoll multi_reactor process_pool_reactors thread_pool proactor fiber}; do
+        case " $MODELS " in *" $m "*) echo "$m" ;; esac
+    done
+}
+
+# upload_once NAME PATH: one measurement of the server started; a line
+# "NAME MiB/s cpu_ms_per_MiB" to $OUT/upload.raw.
+upload_once() {
+    urls=""
+    for _ in $(seq "$UPLOAD_COUNT"); do urls="$urls http://127.0.0.1:$PORT$2"; done
+    set -- "$1" $(cpu_ticks "$ROOTPID")
+    name=$1 u0=$2 s0=$3
+    t0=$(date +%s%N)
+    # shellcheck disable=SC2086
+    curl -s -H 'Expect:' --data-binary @"$OUT/upload.bin" $urls > /dev/null || say "$name: an upload failed"
+    t1=$(date +%s%N)
+    set -- $(cpu_ticks "$ROOTPID")
+    awk -v n="$name" -v mib=$((UPLOAD_MIB * UPLOAD_COUNT)) -v ns=$((t1 - t0)) -v t=$(($1 - u0 + $2 - s0)) -v hz="$CLK_TCK" \
+        'BEGIN { printf "%s %.0f %.1f\n", n, mib / (ns / 1e9), t * 1000 / hz / mib }' >> "$OUT/upload.raw"
+}
+
+if has_workload upload && command -v curl > /dev/null; then
+    head -c $((UPLOAD_MIB * 1024 * 1024)) /dev/urandom > "$OUT/upload.bin"
+    rm -f "$OUT/upload.raw"
+    say "upload: $UPLOAD_COUNT x $UPLOAD_MIB MiB on one connection, $UPLOAD_ROUNDS rounds"
+    for _ in $(seq "$UPLOAD_ROUNDS"); do
+        if [ -n "$NGINX_WORKERS" ]; then
+            w=${NGINX_WORKERS##* }
+            start_nginx "$w" && { upload_once "nginx-${w}w" /upload; stop_server; }
+        fi
+        for m in $(upload_models); do
+            start_model "$m" --max-body $((UPLOAD_MIB * 1024 * 1024)) || continue
+            upload_once "$m" /upload
+            stop_server
+        done
+    done
+    # medians per server, and the ratio to nginx's
+    sort -k1,1 -k2,2n "$OUT/upload.raw" | awk '
+        { name[NR] = $1; rate[NR] = $2; cpu[NR] = $3 }
+        END {
+            for (i = 1; i <= NR; ) {
+                j = i; while (j <= NR && name[j] == name[i]) j++
+                k = i + int((j - i) / 2)
+                order[++n] = name[i]; mr[name[i]] = rate[k]; mc[name[i]] = cpu[k]
+                if (name[i] ~ /^nginx/) ref = rate[k]
+                i = j
+            }
+            print "| server | MiB/s | x nginx | server CPU ms per MiB |"
+            print "|---|---:|---:|---:|"
+            for (i = 1; i <= n; i++) {
+                s = order[i]
+                x = (ref > 0 && s !~ /^nginx/) ? sprintf("%.2f", mr[s] / ref) : "-"
+                printf "| %s | %d | %s | %s |\n", s, mr[s], x, mc[s]
+            }
+        }' > "$OUT/upload.md"
+    echo
+    cat "$OUT/upload.md"
+    echo "$(machine)"
 fi
 
 # ---- the connection sweep --------------------------------------------------
