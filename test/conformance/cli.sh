@@ -4,6 +4,7 @@
 # cap starts.
 srv=$1
 run=${NM_RUN_PREFIX:-}
+. "$(dirname "$0")/../protocols/serve.sh"
 fails=0
 expect2() {
     what=$1
@@ -32,13 +33,8 @@ at_cap() {
     what=$1
     shift
     out=/tmp/nm-cli-cap.$$
-    $run "$@" > "$out" 2>&1 &
-    pid=$!
-    n=0
-    while [ $n -lt 300 ] && ! grep -q '^listening on' "$out" && kill -0 $pid 2> /dev/null; do
-        sleep 0.1
-        n=$((n + 1))
-    done
+    serve_wait=300   # under an emulator a model of many processes takes a while
+    serve_start "$out" $run "$@"
     if grep -q '^listening on' "$out"; then
         kill -TERM $pid
         wait $pid

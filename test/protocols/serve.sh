@@ -1,9 +1,10 @@
 # serve.sh - sourced: start an nmserve in the background and stop it, for
-# the scripts that judge a protocol with outside clients.
+# the scripts that judge a protocol with outside clients, and cli.sh.
 #
 # serve_start OUT CMD...   run CMD (an nmserve) with its output in OUT; wait
-#                          up to 10 s for its "listening on" line. Sets pid,
-#                          and port (empty when it did not start).
+#                          up to serve_wait tenths of a second (100) for its
+#                          "listening on" line. Sets pid, and port (empty
+#                          when it did not start).
 # serve_stop               SIGTERM, up to 5 s, then SIGKILL: 0 when it
 #                          stopped on SIGTERM, 1 when it had to be killed.
 serve_start() {
@@ -12,7 +13,7 @@ serve_start() {
     "$@" > "$serve_out" 2>&1 &
     pid=$!
     serve_n=0
-    while [ $serve_n -lt 100 ] && ! grep -q '^listening on' "$serve_out" && kill -0 $pid 2> /dev/null; do
+    while [ $serve_n -lt "${serve_wait:-100}" ] && ! grep -q '^listening on' "$serve_out" && kill -0 $pid 2> /dev/null; do
         sleep 0.1
         serve_n=$((serve_n + 1))
     done
