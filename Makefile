@@ -220,7 +220,7 @@ BENCH_PEER_PROGRAMS = peer_mhd peer_civetweb peer_evhttp
 # and the RESP workload); make bench-full adds the peers (BENCH_PEERS) and
 # the connection sweep (BENCH_WORKLOADS).
 bench-build:
-	@NM_DEPS_PACKAGES="nginx-light wrk redis-server redis-tools lighttpd libmicrohttpd-dev libcivetweb-dev libevent-dev" \
+	@NM_DEPS_PACKAGES="nginx-light wrk curl redis-server redis-tools lighttpd libmicrohttpd-dev libcivetweb-dev libevent-dev" \
 	  sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
 	@$(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -g" EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS)" \
 	  $(BENCH_BUILD)/nmserve $(BENCH_BUILD)/nmbench $(BENCH_BUILD)/bench/idle $(BENCH_BUILD)/bench/report
