@@ -2,3 +2,6 @@
 # that both encodings of the library are compiled and tested.
 ARM_MODE = -marm
 include toolchains/armhf.mk
+# The second encoding of armhf's own code, under the same CPU: the
+# representative set (armhf runs every model).
+NM_TARGET_MODELS ?= $(NM_SMOKE_MODELS)

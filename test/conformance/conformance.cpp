@@ -471,18 +471,17 @@ TEST(bodies_larger_than_a_buffer_stream)
     upload_chunked(short_suite ? NM_BUF_SIZE + 10 : 5000, 1);
     CHECK(tc_wait_idle(srv.port, 5000, &after) == 0);
     CHECK_EQ(after.free_buffers, before.free_buffers);   /* every buffer back in its pool */
-    if (short_suite) return;
+    /* The sizes and the RSS: the plain build's (a sanitizer's own memory
+     * grows with every thread a model starts: 57 MiB under reactor_thread_per_task) */
+    if (short_suite || getenv("NM_SANITIZED")) return;
     long rss = tc_rss_kb(srv.pid);
     upload_length(2 * 1024 * 1024, 65536);
     upload_chunked(2 * 1024 * 1024, 65536);
     upload_length(16 * 1024 * 1024, 1 << 20);
     upload_chunked(16 * 1024 * 1024, 1 << 20);
     long grew = tc_rss_kb(srv.pid) - rss;
-    /* (a sanitizer's own memory grows with every thread a model starts) */
-    if (!getenv("NM_SANITIZED")) {
-        if (grew > 2048) fprintf(stderr, "  the server grew %ld KiB over 32 MiB of uploads\n", grew);
-        CHECK(grew <= 2048);
-    }
+    if (grew > 2048) fprintf(stderr, "  the server grew %ld KiB over 32 MiB of uploads\n", grew);
+    CHECK(grew <= 2048);
     CHECK(tc_wait_idle(srv.port, 5000, &after) == 0);
     CHECK_EQ(after.free_buffers, before.free_buffers);
 }
