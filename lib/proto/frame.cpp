@@ -16,6 +16,20 @@ static int stream_head(const char *buf, const nm_frame *f, long long size, nm_re
     return (int)f->head;
 }
 
+void nm_request_blank(nm_request *req, const char *buf)
+{
+    req->protocol = NM_PROTO_OTHER;
+    req->method.p = req->target.p = req->head_bytes.p = req->body.p = buf;
+    req->method.n = req->target.n = req->head_bytes.n = req->body.n = 0;
+    req->version_minor = 0;
+    req->keep_alive = 1;
+    req->head = 0;
+    req->header_count = 0;
+    req->size = 0;
+    req->body_streams = 0;
+    req->body_size = 0;
+}
+
 int nm_proto_cut(const nm_protocol *p, const char *buf, size_t len, size_t *scan, int eof, nm_request *req)
 {
     const char *interim;
@@ -25,17 +39,7 @@ int nm_proto_cut(const nm_protocol *p, const char *buf, size_t len, size_t *scan
 int nm_proto_cut_body(const nm_protocol *p, const char *buf, size_t len, size_t *scan, int eof,
                       unsigned long long max_body, nm_request *req, const char **interim)
 {
-    /* What a protocol other than HTTP leaves empty. */
-    req->protocol = NM_PROTO_OTHER;
-    req->method.p = req->target.p = buf;
-    req->method.n = req->target.n = 0;
-    req->version_minor = 0;
-    req->keep_alive = 1;
-    req->head = 0;
-    req->header_count = 0;
-    req->size = 0;
-    req->body_streams = 0;
-    req->body_size = 0;
+    nm_request_blank(req, buf);
     *interim = 0;
     nm_frame f = { *scan, 0, NM_BODY_NONE, 0, 0, 0 };
     int r = p->frame(buf, len, &f, req);

@@ -25,6 +25,10 @@ struct nm_response {
     void *body_user;
 };
 
+/* What a message of a protocol other than HTTP leaves empty: every view at
+ * buf, of no bytes; keep-alive; no body to stream. */
+void nm_request_blank(nm_request *req, const char *buf);
+
 /* Cut one message from buf[0, len) with p's framing (the public contract
  * of nm_protocol.frame) and the body rules every protocol shares. Returns
  * the message's length (> 0, req filled: head_bytes, body), 0 when more

@@ -200,17 +200,8 @@ static int next_body_step(nm_conn *c, nm_request *req)
 {
     if (!c->in_len) return 0;
     request_base(c, req);
-    req->protocol = NM_PROTO_OTHER;
-    req->method.p = req->target.p = c->in->data;
-    req->method.n = req->target.n = 0;
-    req->header_count = 0;
-    req->head = 0;
-    req->head_bytes.p = c->in->data;
-    req->head_bytes.n = 0;
-    req->body_streams = 0;
+    nm_request_blank(req, c->in->data);
     req->body_size = (long long)c->body_seen;
-    req->body.p = c->in->data;
-    req->body.n = 0;
     if (c->body_mode == NM_BODY_LENGTH || c->chunk_state == CS_DATA) {
         size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
         c->unit = U_BODY;
