@@ -479,10 +479,16 @@ TEST(bodies_larger_than_a_buffer_stream)
     upload_chunked(2 * 1024 * 1024, 65536);
     upload_length(16 * 1024 * 1024, 1 << 20);
     upload_chunked(16 * 1024 * 1024, 1 << 20);
+    CHECK(tc_wait_idle(srv.port, 5000, &after) == 0);
+    /* A process that served the last upload may still be on its way out
+     * (fork_per_conn's child): its memory leaves with it, a leak stays. */
     long grew = tc_rss_kb(srv.pid) - rss;
+    for (int i = 0; i < 40 && grew > 2048; i++) {
+        usleep(50 * 1000);
+        grew = tc_rss_kb(srv.pid) - rss;
+    }
     if (grew > 2048) fprintf(stderr, "  the server grew %ld KiB over 32 MiB of uploads\n", grew);
     CHECK(grew <= 2048);
-    CHECK(tc_wait_idle(srv.port, 5000, &after) == 0);
     CHECK_EQ(after.free_buffers, before.free_buffers);
 }
 
