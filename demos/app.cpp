@@ -12,6 +12,10 @@
  *   POST /upload -> {"bytes":N,"crc32":"xxxxxxxx"}: the body's length and CRC-32
  *                  (as zlib computes it), a body of any size up to --max-body
  *                  read as it streams (nm_body_take), one buffer at a time
+ *   GET /stream/N -> N bytes (byte i = i mod 251) made as the client takes them
+ *                  (nm_resp_stream), one buffer at a time; /stream/N?chunked without
+ *                  the length first (chunked, or to the close for HTTP/1.0); 503
+ *                  when --max-streams answers and bodies stream already
  *   GET /conn   -> how many requests this connection has made, this one
  *                  included (kept in the connection's req->state)
  *   GET /subscribe -> "subscribed\n"; with nmserve --tick, each tick then pushes
@@ -37,8 +41,9 @@ struct app_conn_counts *app_conns;
 struct app_conn_state {
     unsigned magic;      /* set by on_open: the hook ran before its first request */
     unsigned requests;
-    unsigned long long upload_bytes;   /* POST /upload: the body so far */
+    unsigned long long upload_bytes;   /* POST /upload: the body so far; GET /stream: bytes made */
     unsigned upload_crc;
+    unsigned long long stream_end;     /* GET /stream: its length */
 };
 #define APP_CONN_MAGIC 0x6f70656eu
 static_assert(NM_CONN_USER_SIZE == 0 || NM_CONN_USER_SIZE >= sizeof(app_conn_state), "a connection's state holds app_conn_state");
@@ -110,6 +115,45 @@ static int upload_piece(const nm_request *req, const void *data, size_t len, nm_
     st->upload_crc = crc_add(st->upload_crc, data, len);
     st->upload_bytes += len;
     return 0;
+}
+
+/* GET /stream/N: N bytes made as they are sent, byte i being i mod 251;
+ * /stream/N?chunked does not say the length first. */
+static long stream_piece(void *user, char *buf, size_t room)
+{
+    app_conn_state *st = (app_conn_state *)user;
+    unsigned long long at = st->upload_bytes;
+    for (size_t i = 0; i < room; i++) buf[i] = (char)((at + i) % 251);
+    st->upload_bytes = at + room;
+    return (long)room;
+}
+
+static long stream_piece_to(void *user, char *buf, size_t room)
+{
+    app_conn_state *st = (app_conn_state *)user;
+    unsigned long long left = st->stream_end - st->upload_bytes;
+    return stream_piece(user, buf, room < left ? room : (size_t)left);
+}
+
+static int stream(const nm_request *req, nm_response *res)
+{
+    app_conn_state *st = (app_conn_state *)req->state;
+    nm_slice t = req->target;
+    char digits[24];
+    size_t k = 8, n = 0;   /* after "/stream/" */
+    while (k + n < t.n && n < sizeof(digits) - 1 && t.p[k + n] >= '0' && t.p[k + n] <= '9') digits[n] = t.p[k + n], n++;
+    digits[n] = 0;
+    int chunked = k + n + 8 == t.n && !memcmp(t.p + k + n, "?chunked", 8);
+    if (!st || !n || (k + n != t.n && !chunked)) {
+        nm_resp_status(res, 404);
+        return nm_resp_body(res, "not found\n", 10);
+    }
+    st->upload_bytes = 0;
+    st->stream_end = strtoull(digits, 0, 10);
+    nm_resp_header(res, "Content-Type", "application/octet-stream");
+    if (!nm_resp_stream(res, chunked ? NM_LENGTH_UNKNOWN : (long long)st->stream_end, chunked ? stream_piece_to : stream_piece, st))
+        return 0;
+    return 1;   /* as many streams as may be: the caller answers 503 */
 }
 
 static int upload(const nm_request *req, nm_response *res)
@@ -243,6 +287,12 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
         if (r <= 0) return r;
     }
     if (get && is(req->target, "/big")) return nm_resp_body_static(res, big, sizeof(big));
+    if (get && req->target.n > 8 && !memcmp(req->target.p, "/stream/", 8)) {
+        int r = stream(req, res);
+        if (r <= 0) return r;
+        nm_resp_status(res, 503);
+        return nm_resp_body(res, "Service Unavailable\n", 20);
+    }
     if (is(req->method, "POST") && is(req->target, "/echo")) return nm_resp_body(res, req->body.p, req->body.n);
     if (is(req->method, "POST") && is(req->target, "/upload")) return upload(req, res);
     nm_resp_status(res, 404);

@@ -168,4 +168,4 @@ int modbus_handle(const nm_request *req, nm_response *res, void *user)
     return nm_resp_write(res, out, MBAP_SIZE + pdu) ? -1 : 0;
 }
 
-const nm_protocol modbus_protocol = { "modbus", modbus_frame, 0, 0, 0, 0, 0 };
+const nm_protocol modbus_protocol = { "modbus", modbus_frame, 0, 0, 0, 0, 0, 0 };

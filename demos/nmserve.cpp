@@ -5,6 +5,7 @@
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
  *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS] [--max-body BYTES]
+ *           [--max-streams N]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
@@ -223,6 +224,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--max-conns")) num = &cfg.max_conns;
         else if (!strcmp(a, "--tick")) num = &tick_ms;
         else if (!strcmp(a, "--max-body")) num = &max_body;
+        else if (!strcmp(a, "--max-streams")) num = &cfg.max_streams;
         else if (!strcmp(a, "--listen-fd")) num = &cfg.listen_fd;
         else return usage("unknown option: ", a);
         if (!v) return usage("missing value for ", a);

@@ -172,7 +172,7 @@ static size_t resp_error_body(int status, char *out, size_t cap)
 }
 
 const nm_protocol resp_protocol = { "resp", resp_frame, 0, 0, 0,
-                                    "-ERR max number of clients reached\r\n", resp_error_body };
+                                    "-ERR max number of clients reached\r\n", resp_error_body, 0 };
 
 /* ---- the table ---------------------------------------------------------- */
 

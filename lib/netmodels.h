@@ -126,6 +126,27 @@ typedef int (*nm_body_fn)(const nm_request *req, const void *data, size_t len, n
 /* In the handler's call for a streaming head only: 0, or -1. */
 int nm_body_take(nm_response *res, nm_body_fn fn, void *user);
 
+/* ---- Answers larger than the output queue ----------------------------
+ * nm_resp_stream answers with a body made piece by piece: fn is asked for
+ * the next piece each time the connection's queue has been sent, so a slow
+ * reader holds one buffer, never the whole answer. fn writes up to `room`
+ * bytes at buf and returns how many (> 0), 0 at the end, or -1 to fail
+ * (the head is gone: the connection is closed). It runs on the thread that
+ * writes the connection (a model's I/O thread, which may not be the
+ * handler's) and must not block; `user` must live until it returns 0 or
+ * the connection closes (req->state lives as long as the connection).
+ * total: the body's length (the protocol's head says it; fn is asked until
+ * that many bytes came, fewer is a failure), or NM_LENGTH_UNKNOWN: the
+ * protocol frames the pieces while the connection stays open (HTTP/1.1:
+ * chunked), else the close ends the body (HTTP/1.0). Call it instead of
+ * nm_resp_body, after the status and headers. Answers and request bodies
+ * that stream hold a place each, at most nm_config.max_streams at once:
+ * past it, -1, a refusal counted and the answer undone (its headers too),
+ * for the handler to answer anew (503, say). */
+#define NM_LENGTH_UNKNOWN (-1LL)
+typedef long (*nm_produce_fn)(void *user, char *buf, size_t room);
+int nm_resp_stream(nm_response *res, long long total, nm_produce_fn fn, void *user);
+
 /* Under a protocol other than HTTP a handler may answer raw bytes in several
  * calls, answer nothing (a notification), or close after its answer. */
 int nm_resp_write(nm_response *res, const void *data, size_t len);       /* copied, unframed */
@@ -180,14 +201,22 @@ typedef struct nm_protocol {
      * and read the answer with the nm_resp_ getters below. */
     int (*open_head)(nm_response *res);
     int (*header)(nm_response *res, const char *name, const char *value);
-    int (*close_head)(nm_response *res, size_t body_len);
+    int (*close_head)(nm_response *res, size_t body_len);   /* body_len (size_t)-1: not known
+                                  (nm_resp_stream): pieces framed by piece() below while the
+                                  connection stays open, or the protocol calls nm_resp_close */
     /* Sent, as it is, to a connection refused before any request was read
      * (no slot free): a NUL-terminated text, or NULL to just close. */
     const char *refusal;
     /* The body of an error answer the library makes itself (refused input,
      * a failed handler) into out[0, cap), its length; NULL: none. */
     size_t (*error_body)(int status, char *out, size_t cap);
+    /* A body of unknown length on a connection that stays open goes in
+     * pieces: piece() writes at out (NM_PIECE_MAX bytes of room) what comes
+     * before a piece of len bytes, len 0 being the end; first: nothing came
+     * before it. Its length; NULL: pieces go unframed. */
+    size_t (*piece)(char *out, size_t len, int first);
 } nm_protocol;
+#define NM_PIECE_MAX 24
 
 extern const nm_protocol nm_proto_http;
 extern const nm_protocol nm_proto_echo;
@@ -310,6 +339,9 @@ typedef struct nm_config {
     /* The largest request body that may stream (nm_body_take), bytes; past
      * it a request is answered 413. Default NM_MAX_BODY. */
     unsigned long long max_body;
+    /* Request bodies and answers streaming at once (each holds a buffer),
+     * per process: 0 = NM_STREAM_BUFFERS, its cap (more: NM_ERR_USAGE). */
+    int max_streams;
 } nm_config;
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or

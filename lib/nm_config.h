@@ -155,8 +155,10 @@
 #endif
 
 /* Request bodies that stream (nm_body_take): nm_config.max_body's
- * default, and the most that stream at once, each holding one buffer, so
- * that uploads never leave new requests without one (past it: 503). */
+ * default; and the most request bodies and answers (nm_resp_stream) that
+ * stream at once in a process, each holding one buffer, so that uploads
+ * and slow readers never leave new requests without one (past it: 503);
+ * nm_config.max_streams may lower it. */
 #ifndef NM_MAX_BODY
 #define NM_MAX_BODY (1024ull * 1024)
 #endif

@@ -364,6 +364,8 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     if (cfg->proto && (!cfg->proto->frame || !cfg->proto->name))
         return usage_error("%s", "a protocol needs a name and a frame function");
     if (nm_run_size(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns", "NM_MAX_CONNS") < 0) return NM_ERR_USAGE;
+    int streams = nm_run_size(cfg->max_streams, NM_STREAM_BUFFERS, NM_STREAM_BUFFERS, "--max-streams", "NM_STREAM_BUFFERS");
+    if (streams < 0) return NM_ERR_USAGE;
     if (cfg->max_threads < 0) return usage_error("%s", "max_threads below 0 (0: no cap)");
     if (nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0) return NM_ERR_USAGE;
     pthread_once(&fork_handlers_once, install_fork_handlers);
@@ -371,6 +373,8 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     nm_server *s = claim_server();
     if (!s) return usage_error("%s", "too many servers running at once (NM_MAX_SERVERS)");
     s->cfg = *cfg;
+    s->cfg.max_streams = streams;
+    s->streams = 0;
     s->handler = *handler;
     nm_session_bind(s, cfg->proto ? cfg->proto : cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http);
     s->counters = &s->own_counters;

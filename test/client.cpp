@@ -168,6 +168,34 @@ int tc_read_response(tc_conn *c, tc_response *r, char *body, size_t cap)
     return 0;
 }
 
+long tc_read_head(tc_conn *c, char *head, size_t cap)
+{
+    char *end;
+    while (!(end = (char *)memmem(c->buf, c->len, "\r\n\r\n", 4)))
+        if (fill(c)) return -1;
+    size_t n = (size_t)(end + 4 - c->buf);
+    if (n >= cap) return -1;
+    memcpy(head, c->buf, n);
+    head[n] = 0;
+    drop(c, n);
+    return (long)n;
+}
+
+long tc_read_upto(tc_conn *c, char *out, size_t cap)
+{
+    if (!c->len) {
+        ssize_t n;
+        do n = recv(c->fd, c->buf, sizeof(c->buf), 0);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0) return n;
+        c->len = (size_t)n;
+    }
+    size_t k = c->len < cap ? c->len : cap;
+    memcpy(out, c->buf, k);
+    drop(c, k);
+    return (long)k;
+}
+
 size_t tc_read_some(tc_conn *c, char *out, size_t cap, int timeout_ms)
 {
     size_t got = 0;

@@ -31,6 +31,12 @@ int tc_send_str(tc_conn *c, const char *s);
 /* Read one whole answer; the body goes to body[0, cap). 0, or -1 on EOF,
  * timeout or a malformed answer. */
 int tc_read_response(tc_conn *c, tc_response *r, char *body, size_t cap);
+/* An answer's head through its blank line, taken off the input into
+ * head[0, cap) with a NUL: its length, or -1. */
+long tc_read_head(tc_conn *c, char *head, size_t cap);
+/* Up to cap bytes as they come (what is buffered first): how many, 0 at
+ * EOF, -1 on an error or the connection's timeout. */
+long tc_read_upto(tc_conn *c, char *out, size_t cap);
 /* 1 when the server closes the connection within timeout_ms (no more bytes). */
 int tc_wait_eof(tc_conn *c, int timeout_ms);
 /* Bytes that arrive within timeout_ms, at most cap. */

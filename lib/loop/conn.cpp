@@ -56,14 +56,27 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     return c;
 }
 
-static unsigned streams_open;
+static unsigned streams_open;   /* the process's, over its servers */
+
+int nm_stream_hold(nm_server *s)
+{
+    int full = __atomic_add_fetch(&streams_open, 1u, __ATOMIC_RELAXED) > NM_STREAM_BUFFERS;
+    if (__atomic_add_fetch(&s->streams, 1u, __ATOMIC_RELAXED) > (unsigned)s->cfg.max_streams || full) {
+        nm_stream_release(s);
+        return -1;
+    }
+    return 0;
+}
+
+void nm_stream_release(nm_server *s)
+{
+    __atomic_sub_fetch(&s->streams, 1u, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&streams_open, 1u, __ATOMIC_RELAXED);
+}
 
 int nm_stream_begin(nm_conn *c)
 {
-    if (__atomic_add_fetch(&streams_open, 1u, __ATOMIC_RELAXED) > NM_STREAM_BUFFERS) {
-        __atomic_sub_fetch(&streams_open, 1u, __ATOMIC_RELAXED);
-        return -1;
-    }
+    if (nm_stream_hold(c->srv)) return -1;
     c->body_mode = 1;   /* the caller sets the kind */
     return 0;
 }
@@ -73,7 +86,15 @@ void nm_stream_end(nm_conn *c)
     if (!c->body_mode) return;
     c->body_mode = 0;
     c->body_fn = 0;
-    __atomic_sub_fetch(&streams_open, 1u, __ATOMIC_RELAXED);
+    nm_stream_release(c->srv);
+}
+
+void nm_produce_end(nm_conn *c)
+{
+    if (!c->produce) return;
+    c->produce = 0;
+    c->produce_fn = 0;
+    nm_stream_release(c->srv);
 }
 
 void nm_conn_hook_open(nm_conn *c)
@@ -84,7 +105,8 @@ void nm_conn_hook_open(nm_conn *c)
 
 void nm_conn_close(nm_conn *c)
 {
-    nm_stream_end(c);   /* a body cut short gives its place back */
+    nm_stream_end(c);   /* a body or an answer cut short gives its place back */
+    nm_produce_end(c);
     if (c->in) nm_buf_put(c->in);
     for (unsigned i = 0; i < c->out_count; i++) {
         nm_seg *sg = &c->out[(c->out_first + i) % NM_OUT_SEGS];

@@ -65,12 +65,16 @@ struct nm_conn {
     uint8_t chunk_state;            /* chunked: what the next bytes are (session.cpp) */
     uint8_t body_keep;              /* the head's keep-alive, for the answer at the body's end */
     uint8_t unit;                   /* what nm_session_next cut last: a request or a body step */
+    uint8_t produce;                /* an answer streaming from produce_fn: how its pieces go (session.cpp) */
     uint64_t body_left;             /* body bytes to come (length), or of this chunk (chunked) */
     uint64_t body_seen;             /* body bytes delivered so far */
     uint64_t unit_size;             /* chunked: the size a chunk-size line said */
     nm_body_fn body_fn;             /* the handler's body callback, NULL: the body is dropped */
     void *body_user;
     const char *body_interim;       /* the protocol's bytes before a streaming body (100 Continue) */
+    nm_produce_fn produce_fn;       /* nm_resp_stream's producer, and its argument */
+    void *produce_user;
+    uint64_t produce_left;          /* bytes still to come of an answer whose length was given */
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
 };
@@ -89,11 +93,17 @@ unsigned nm_buf_free(void);
 
 /* Take a slot for `fd`; NULL when slots are exhausted or fd is out of range. */
 nm_conn *nm_conn_open(nm_server *s, int fd);
-/* Streaming bodies hold a buffer each: at most NM_STREAM_BUFFERS at once
- * (a process's). nm_stream_begin: 0, or -1 at the cap; nm_stream_end when
- * c's body ends (nm_conn_close ends one cut short). */
+/* Streaming bodies and answers hold a buffer each: at most
+ * cfg.max_streams of a server at once, and NM_STREAM_BUFFERS of a process.
+ * nm_stream_hold: 0, or -1 at a cap; nm_stream_release gives it back.
+ * nm_stream_begin holds one for c's request body (-1 at the cap),
+ * nm_stream_end when it ends (nm_conn_close ends one cut short, and an
+ * answer's: nm_produce_end). */
+int nm_stream_hold(nm_server *s);
+void nm_stream_release(nm_server *s);
 int nm_stream_begin(nm_conn *c);
 void nm_stream_end(nm_conn *c);
+void nm_produce_end(nm_conn *c);
 /* on_open for c, in the process that serves it (nm_conn_open calls it,
  * unless the server's connections are served by a child of their own). */
 void nm_conn_hook_open(nm_conn *c);

@@ -68,6 +68,7 @@ struct nm_server {
     volatile int stopping;       /* set by nm_server_stop(), read by the loops */
     nm_user_svc user;            /* the application's watches, timers and posts (user.h) */
     int in_use;                  /* this slot of the server table runs an nm_run */
+    unsigned streams;            /* bodies and answers streaming now, this process's (cfg.max_streams) */
 };
 
 enum nm_counter_id { NM_C_ACCEPTED, NM_C_ACTIVE, NM_C_REQUESTS, NM_C_REFUSED, NM_C_ERRORS, NM_C_TIMEOUTS };
@@ -142,7 +143,7 @@ static inline int nm_shares_listener(const nm_server *s) { return s->port && s->
 /* Tell the application the server is ready (cfg.on_ready), once. */
 void nm_announce(nm_server *s);
 /* The one sizing policy of every count option (--threads, --workers, --pool,
- * --max-conns): `asked` when given; asked past `cap` (the build's maximum,
+ * --max-conns, --max-streams): `asked` when given; asked past `cap` (the build's maximum,
  * set by the macros named in `limit`), -1 with a usage error naming `option`
  * and the cap. Not asked, `dflt` (a default, one per CPU say), silently
  * clamped to `cap`. */

@@ -55,6 +55,7 @@ static void resubmit(nm_proactor *p, nm_conn *c, int op)
 static void proceed(nm_proactor *p, nm_conn *c)
 {
     nm_session_answer_ready(c);
+    nm_session_produce(c);
     switch (nm_session_next_io(c)) {
     case NM_IO_DONE: finish(p, c); break;
     case NM_IO_SEND: resubmit(p, c, NM_OP_SEND); break;

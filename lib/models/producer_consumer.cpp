@@ -93,17 +93,19 @@ static void back_home(nm_loop *l, nm_conn *c, int want)
     if (nm_loop_take_back(l, c, want)) produce(l, c);
 }
 
-/* The consumer writes the answer itself; a peer that reads nothing for the
- * write timeout, or for the drain time once stopping, is dropped. */
+/* The consumer writes the answer itself; a peer that takes nothing for the
+ * write timeout (counted), or stalls for the drain time once stopping, is
+ * dropped. A long answer that moves is never cut. */
 static int write_out(nm_conn *c)
 {
     uint64_t start = nm_now_ms();
     int r;
     while ((r = nm_session_flush(c)) == 0) {
-        uint64_t waited = nm_now_ms() - start;
-        if (waited > (uint64_t)c->srv->cfg.write_timeout_ms ||
-            (nm_stop_requested(c->srv) && waited > NM_DRAIN_TIMEOUT_MS))
+        if (!nm_conn_timeout_ms(c)) {   /* this thread runs no loop: the clock is read now */
+            nm_count(c->srv, NM_C_TIMEOUTS);
             return -1;
+        }
+        if (nm_stop_requested(c->srv) && nm_now_ms() - start > NM_DRAIN_TIMEOUT_MS) return -1;
         struct pollfd p = { c->fd, POLLOUT, 0 };
         poll(&p, 1, 100);
     }

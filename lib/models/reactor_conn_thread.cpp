@@ -22,11 +22,8 @@ static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
 /* What the session said it waits for, read back from its state. */
 static void take_back(nm_loop *l, nm_conn *c, int)
 {
-    int want = NM_READ;
-    if (c->flags & NM_CF_DEAD) want = 0;
-    else if (c->out_count) want = NM_WRITE;
-    else if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) want = 0;
-    nm_conn_reclaim(l, c, want);
+    int io = nm_session_next_io(c);
+    nm_conn_reclaim(l, c, io == NM_IO_SEND ? NM_WRITE : io == NM_IO_RECV ? NM_READ : 0);
 }
 
 int nm_model_reactor_conn_thread(nm_server *s)

@@ -14,4 +14,4 @@ static int echo_frame(const char *buf, size_t len, nm_frame *f, nm_request *req)
     return NM_FRAME_MESSAGE;
 }
 
-extern "C" const nm_protocol nm_proto_echo = { "echo", echo_frame, 0, 0, 0, 0, 0 };
+extern "C" const nm_protocol nm_proto_echo = { "echo", echo_frame, 0, 0, 0, 0, 0, 0 };

@@ -286,14 +286,45 @@ static int http_header(nm_response *res, const char *name, const char *value)
 static int http_close_head(nm_response *res, size_t body_len)
 {
     static const char close_[] = "Connection: close\r\n", keep[] = "Connection: keep-alive\r\n";
+    static const char chunked[] = "Transfer-Encoding: chunked\r\n";
     line l = { "Content-Length: ", 16 };
-    l.n += nm_utoa(l.buf + l.n, body_len);
-    add(&l, "\r\n", 2);
     const nm_request *req = nm_resp_request(res);
+    if (body_len != (size_t)-1) {
+        l.n += nm_utoa(l.buf + l.n, body_len);
+        add(&l, "\r\n", 2);
+    } else if (!nm_resp_keeps_alive(res) || (req && req->version_minor == 0)) {
+        l.n = 0;   /* a length not known: the close ends the body (all HTTP/1.0 has) */
+        nm_resp_close(res);
+    } else {   /* or chunks, on a connection that stays open */
+        l.n = 0;
+        add(&l, chunked, sizeof(chunked) - 1);
+    }
     if (!nm_resp_keeps_alive(res)) add(&l, close_, sizeof(close_) - 1);
     else if (req && req->version_minor == 0) add(&l, keep, sizeof(keep) - 1);
     add(&l, "\r\n", 2);
     return put(res, &l);
+}
+
+/* Chunked coding: the size in hex before each piece, the CRLF that ends
+ * the piece before, and the last chunk (no trailer) at the end. */
+static size_t http_piece(char *out, size_t len, int first)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    if (!first) {
+        out[n++] = '\r';
+        out[n++] = '\n';
+    }
+    int digits = 1;
+    while (digits < (int)(2 * sizeof(size_t)) && (len >> (4 * digits))) digits++;   /* no shift past the width */
+    for (int i = digits - 1; i >= 0; i--) out[n++] = hex[(len >> (4 * i)) & 15];
+    out[n++] = '\r';
+    out[n++] = '\n';
+    if (!len) {
+        out[n++] = '\r';
+        out[n++] = '\n';
+    }
+    return n;
 }
 
 /* A person at a terminal (curl, a browser) sees why: the reason, a line. */
@@ -311,6 +342,7 @@ extern "C" const nm_protocol nm_proto_http = {
     "http", http_frame, http_open_head, http_header, http_close_head,
     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 20\r\nConnection: close\r\n\r\nService Unavailable\n",
     http_error_body,
+    http_piece,
 };
 
 unsigned nm_utoa(char *dst, unsigned long long v)

@@ -26,7 +26,7 @@ static int wait_more(nm_conn *c)
 
 int nm_session_flush(nm_conn *c)
 {
-    while (c->out_count) {
+    while (c->out_count || nm_session_produce(c) > 0) {
         struct iovec iov[NM_OUT_SEGS];
         int n = nm_out_iov(c, iov);
         ssize_t w = c->srv->transport->sendv(c, iov, n);
@@ -44,6 +44,9 @@ int nm_session_flush(nm_conn *c)
 }
 
 /* ---- responses --------------------------------------------------------- */
+
+/* How a streaming answer's pieces go (c->produce). */
+enum { PR_NONE, PR_LENGTH, PR_TO_CLOSE, PR_FIRST_PIECE, PR_PIECES };
 
 static const nm_protocol *proto_of(const nm_conn *c) { return c->srv->proto; }
 
@@ -105,6 +108,72 @@ extern "C" int nm_resp_body(nm_response *res, const void *data, size_t len)
 extern "C" int nm_resp_body_static(nm_response *res, const void *data, size_t len)
 {
     return resp_body(res, data, len, 1);
+}
+
+extern "C" int nm_resp_stream(nm_response *res, long long total, nm_produce_fn fn, void *user)
+{
+    nm_conn *c = res->conn;
+    if (!fn || res->phase > 1 || res->failed || res->body_fn || c->produce) return -1;
+    if (nm_stream_hold(c->srv)) {   /* the answer undone, headers too: the handler answers again */
+        nm_out_rollback(c, res->mark);
+        res->phase = 0;
+        nm_count(c->srv, NM_C_REFUSED);
+        return -1;
+    }
+    const nm_protocol *p = proto_of(c);
+    if (!resp_open(res)) {
+        res->phase = 2;
+        if (p->close_head && p->close_head(res, total < 0 ? (size_t)-1 : (size_t)total)) res->failed = 1;
+    }
+    if (res->failed || (res->req && res->req->head) || !total) {   /* no body to make */
+        nm_stream_release(c->srv);
+        return res->failed ? -1 : 0;
+    }
+    c->produce = total >= 0 ? PR_LENGTH : !res->keep_alive || !p->piece ? PR_TO_CLOSE : PR_FIRST_PIECE;
+    if (c->produce == PR_TO_CLOSE) res->keep_alive = 0;   /* the close ends the body */
+    c->produce_fn = fn;
+    c->produce_user = user;
+    c->produce_left = total >= 0 ? (uint64_t)total : 0;
+    return 0;
+}
+
+/* A streaming answer failed half-way: the head is sent, so only the close
+ * can say it. */
+static int produce_failed(nm_conn *c, nm_buf *b)
+{
+    if (b) nm_buf_put(b);
+    nm_produce_end(c);
+    nm_count(c->srv, NM_C_ERRORS);
+    c->flags |= NM_CF_DEAD;
+    return -1;
+}
+
+int nm_session_produce(nm_conn *c)
+{
+    if (!c->produce || c->out_count) return 0;
+    nm_buf *b = nm_buf_get();
+    if (!b) return produce_failed(c, 0);
+    const nm_protocol *p = proto_of(c);
+    int framed = c->produce >= PR_FIRST_PIECE;
+    size_t at = framed ? NM_PIECE_MAX : 0, room = NM_BUF_SIZE - at;
+    if (c->produce == PR_LENGTH && c->produce_left < room) room = (size_t)c->produce_left;
+    long n = c->produce_fn(c->produce_user, b->data + at, room);
+    if (n < 0 || (size_t)n > room || (!n && c->produce == PR_LENGTH)) return produce_failed(c, b);
+    int end = !n;
+    if (framed) {   /* the protocol's framing goes just before the piece (the end: alone) */
+        char head[NM_PIECE_MAX];
+        size_t k = p->piece(head, (size_t)n, c->produce == PR_FIRST_PIECE);
+        if (k > at) return produce_failed(c, b);
+        at -= k;
+        memcpy(b->data + at, head, k);
+        n += (long)k;
+        c->produce = PR_PIECES;
+    }
+    if (n) nm_out_take(c, b, (uint32_t)at, (uint32_t)n);   /* the queue was empty: a segment is free */
+    else nm_buf_put(b);   /* a body that the close ends */
+    if (c->produce == PR_LENGTH) end = !(c->produce_left -= (uint64_t)n);
+    if (end) nm_produce_end(c);
+    return n ? 1 : 0;
 }
 
 static void resp_begin(nm_response *res, nm_conn *c, const nm_request *req, int status, int keep)
@@ -270,6 +339,7 @@ static void finish_answer(nm_conn *c, nm_response *res, const nm_request *req, i
 {
     if (!rc && !res->failed && res->phase < 2) resp_body(res, 0, 0, 0);
     if (rc || res->failed) {
+        nm_produce_end(c);   /* a stream it started goes with it */
         nm_out_rollback(c, res->mark);
         nm_count(c->srv, NM_C_ERRORS);
         answer_and_close(c, req, 500);
@@ -396,7 +466,7 @@ extern "C" int nm_body_take(nm_response *res, nm_body_fn fn, void *user)
 int nm_session_can_answer(const nm_conn *c)
 {
     /* Every answer starts with at least NM_OUT_SEGS - 1 free segments. */
-    return !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_BUSY | NM_CF_DEAD)) && c->out_count <= 1;
+    return !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_BUSY | NM_CF_DEAD)) && c->out_count <= 1 && !c->produce;
 }
 
 /* ---- reading ----------------------------------------------------------- */
@@ -494,7 +564,7 @@ void nm_session_answer_ready(nm_conn *c)
 int nm_session_next_io(const nm_conn *c)
 {
     if (c->flags & NM_CF_DEAD) return NM_IO_DONE;
-    if (c->out_count) return NM_IO_SEND;
+    if (c->out_count || c->produce) return NM_IO_SEND;
     if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return NM_IO_DONE;
     return NM_IO_RECV;
 }
@@ -506,7 +576,7 @@ static inline int run_io(nm_conn *c, int framing)
     for (;;) {
         if (!framing) {
             nm_session_answer_ready(c);
-        } else if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && c->in_len) {
+        } else if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && !c->produce && c->in_len) {
             nm_request req;   /* parsed again by the borrower; here it only says "complete" */
             if (nm_session_next(c, &req) > 0) return NM_WHOLE;
             /* else more is needed, or a refusal was queued: write it, then close */
@@ -556,7 +626,7 @@ static int frame(nm_conn *c) { return run_io(c, 1); }
 static void answer_buffered(nm_conn *c)
 {
     nm_request req;
-    while (c->in_len && c->out_count <= 1 && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) &&
+    while (c->in_len && c->out_count <= 1 && !c->produce && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) &&
            nm_session_next(c, &req) > 0)
         nm_session_answer(c, &req);
 }

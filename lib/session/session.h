@@ -26,6 +26,11 @@ int nm_session_fill(nm_conn *c);
 int nm_session_next(nm_conn *c, nm_request *req);   /* 1 request, 0 need more, -1 refused */
 void nm_session_answer(nm_conn *c, nm_request *req);/* handler, queue answer, consume */
 int nm_session_flush(nm_conn *c);                   /* 1 sent all, 0 EAGAIN, -1 error */
+/* A streaming answer's next piece (nm_resp_stream) when the queue is empty:
+ * 1 queued, 0 none (no stream, the queue not empty, or it ended), -1 it
+ * failed (the connection is dead). Flush calls it; a proactor before it
+ * asks what to do next. */
+int nm_session_produce(nm_conn *c);
 int nm_session_can_answer(const nm_conn *c);        /* room to queue another answer */
 /* Answer, in order, every whole request buffered that may be answered now. */
 void nm_session_answer_ready(nm_conn *c);

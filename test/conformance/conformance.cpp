@@ -6,8 +6,9 @@
  * with --protocol echo, and checks: keep-alive, 16 pipelined requests, a
  * request sent a byte at a time, an answer larger than the socket buffers,
  * 200 concurrent clients, close mode, HEAD, refused input, the echo protocol,
- * the counters back to active=0 with no descriptor left open, and a clean
- * stop on SIGTERM. NM_SUITE=short trims the counts (for emulated targets). */
+ * bodies and answers larger than a buffer (streamed both ways, a stream cap
+ * and a stalled reader cut, on a third server), the counters back to
+ * active=0 with no descriptor left open, and a clean stop on SIGTERM. NM_SUITE=short trims the counts (for emulated targets). */
 #include "../check.h"
 #include "../client.h"
 #include <errno.h>
@@ -65,7 +66,7 @@ static const char *address_arg(const tc_server *s, const char *option, const cha
     return out;
 }
 
-static int start(tc_server *s, const char *extra1, const char *extra2)
+static int start(tc_server *s, const char *extra1, const char *extra2, const char *extra3 = 0, const char *extra4 = 0)
 {
     const char *args[48];
     int n = 0;
@@ -76,6 +77,8 @@ static int start(tc_server *s, const char *extra1, const char *extra2)
     args[n++] = "0";
     if (extra1) args[n++] = extra1;
     if (extra2) args[n++] = extra2;
+    if (extra3) args[n++] = extra3;
+    if (extra4) args[n++] = extra4;
     args[n] = 0;
     int rc = tc_server_start(s, args);
     if (handed_fd >= 0) close(handed_fd);   /* the server has its copy */
@@ -533,6 +536,179 @@ TEST(bad_bodies_refused)
 
 /* A connection's own bytes (req->state) live as long as it does, start at
  * zero, and on_open has run before its first request. */
+/* ---- answers made as they are sent (nm_resp_stream): GET /stream/N ---- */
+
+/* A server of its own: one stream at a time, a reader stalled for 1 s cut. */
+static tc_server streams;
+static int streams_started;
+
+/* Models whose stream cap is each process's (a second stream may find a
+ * process with room), and the one that serves one connection at a time. */
+static int multi_process(void)
+{
+    static const char *const names[] = { "fork_per_conn", "prefork_shared_accept", "prefork_locked_accept",
+                                         "prefork_reuseport", "prefork_fd_passing", "process_pool_reactors", "hybrid" };
+    for (const char *n : names)
+        if (!strcmp(argv_base[2], n)) return 1;
+    return 0;
+}
+
+/* n bytes of the pattern from `at` (byte i is i mod 251), read as they
+ * come; a slow reader takes 4 KiB at a time and pauses: 0, or -1. */
+static int read_pattern(tc_conn *c, unsigned long long at, unsigned long long n, int slow)
+{
+    static char piece[65536];
+    for (int reads = 0; n; reads++) {
+        size_t cap = slow ? 4096 : sizeof(piece);
+        long k = tc_read_upto(c, piece, n < cap ? (size_t)n : cap);
+        if (k <= 0) return -1;
+        for (long i = 0; i < k; i++)
+            if ((unsigned char)piece[i] != (at + (unsigned long long)i) % 251) return -1;
+        at += (unsigned long long)k;
+        n -= (unsigned long long)k;
+        if (slow && reads % 4 == 0) tc_sleep_ms(1);
+    }
+    return 0;
+}
+
+/* A line through its CRLF, without it: 0, or -1. */
+static int read_line(tc_conn *c, char *line, size_t cap)
+{
+    size_t n = 0;
+    for (char ch; n + 1 < cap;) {
+        if (tc_read_upto(c, &ch, 1) != 1) return -1;
+        if (ch == '\n') {
+            int crlf = n && line[n - 1] == '\r';
+            line[crlf ? n - 1 : n] = 0;
+            return crlf ? 0 : -1;
+        }
+        line[n++] = ch;
+    }
+    return -1;
+}
+
+/* GET /stream/N (?chunked: the length not said first) over HTTP/1.minor
+ * on c: the head frames the body as it should and the body is the pattern. */
+static int stream_get(tc_conn *c, unsigned long long n, int chunked, int minor, int slow)
+{
+    char req[128], head[1024], line[64];
+    snprintf(req, sizeof(req), "GET /stream/%llu%s HTTP/1.%d\r\nHost: t\r\n\r\n", n, chunked ? "?chunked" : "", minor);
+    if (tc_send_str(c, req) || tc_read_head(c, head, sizeof(head)) < 0 || strncmp(head, "HTTP/1.1 200 ", 13)) return -1;
+    const char *cl = strcasestr(head, "\r\nContent-Length: ");
+    int te = strcasestr(head, "\r\nTransfer-Encoding: chunked\r\n") != 0;
+    if (!chunked) return cl && strtoull(cl + 18, 0, 10) == n && !te ? read_pattern(c, 0, n, slow) : -1;
+    if (cl) return -1;
+    if (minor == 0 || strcasestr(head, "\r\nConnection: close\r\n")) {   /* to the close */
+        char more;
+        return !te && !read_pattern(c, 0, n, slow) && tc_read_upto(c, &more, 1) == 0 ? 0 : -1;
+    }
+    if (!te) return -1;
+    unsigned long long at = 0;
+    for (;;) {   /* chunks: a size line, its bytes, a CRLF; the last is 0 and a blank line */
+        if (read_line(c, line, sizeof(line))) return -1;
+        char *end;
+        unsigned long long k = strtoull(line, &end, 16);
+        if (end == line || *end) return -1;
+        if (!k) break;
+        if (read_pattern(c, at, k, slow) || read_line(c, line, sizeof(line)) || line[0]) return -1;
+        at += k;
+    }
+    return at == n && !read_line(c, line, sizeof(line)) && !line[0] ? 0 : -1;
+}
+
+/* Answers larger than the output queue, made as the reader takes them: a
+ * length said first, chunked on a connection that stays open, to the close
+ * for HTTP/1.0, a head only for HEAD; the full suite adds 64 MiB to a fast
+ * reader and 4 MiB to a slow one, the server's memory held. */
+TEST(answers_larger_than_the_queue_stream)
+{
+    REQUIRE(started);
+    REQUIRE(start(&streams, "--write-timeout", "1000", "--max-streams", "1") == 0);
+    streams_started = 1;
+    tc_stats before, after;
+    CHECK(tc_wait_idle(streams.port, 5000, &before) == 0);
+    unsigned long long small = 5ull * NM_BUF_SIZE + 7;   /* five buffers and some */
+    tc_conn *c = &conn;
+    REQUIRE(!tc_connect(c, streams.port));
+    CHECK(stream_get(c, small, 0, 1, 0) == 0);
+    CHECK(stream_get(c, small, 1, 1, 0) == 0);   /* the same connection: it stays open */
+    CHECK(stream_get(c, 1, 1, 1, 0) == 0);
+    char head[1024];
+    REQUIRE(!tc_send_str(c, "HEAD /stream/100000?chunked HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tc_read_head(c, head, sizeof(head)) > 0 && strstr(head, "Transfer-Encoding: chunked\r\n"));
+    REQUIRE(!tc_send_str(c, GET_ROOT));
+    CHECK(hello_ok(c));   /* no body came after the HEAD's head */
+    tc_close(c);
+    REQUIRE(!tc_connect(c, streams.port));
+    CHECK(stream_get(c, small, 1, 0, 0) == 0);   /* HTTP/1.0: the close ends it */
+    tc_close(c);
+    if (!short_suite && !getenv("NM_SANITIZED")) {
+        long rss = tc_rss_kb(streams.pid);
+        REQUIRE(!tc_connect(c, streams.port));
+        CHECK(stream_get(c, 64ull << 20, 1, 1, 0) == 0);
+        tc_close(c);
+        c->fd = tc_dial(streams.port, 4096);   /* a small window: the server waits for the reader */
+        c->len = 0;
+        REQUIRE(c->fd >= 0);
+        struct timeval tv = { 10, 0 };
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        CHECK(stream_get(c, 4ull << 20, 0, 1, 1) == 0);
+        tc_close(c);
+        CHECK(tc_wait_idle(streams.port, 5000, &after) == 0);
+        long grew = tc_rss_kb(streams.pid) - rss;
+        for (int i = 0; i < 40 && grew > 2048; i++) {   /* a process on its way out (as for uploads) */
+            tc_sleep_ms(50);
+            grew = tc_rss_kb(streams.pid) - rss;
+        }
+        if (grew > 2048) fprintf(stderr, "  the server grew %ld KiB over 68 MiB of answers\n", grew);
+        CHECK(grew <= 2048);
+    }
+    CHECK(tc_wait_idle(streams.port, 5000, &after) == 0);
+    CHECK_EQ(after.free_buffers, before.free_buffers);   /* every buffer back in its pool */
+}
+
+/* A reader that stops holds its stream until the write timeout cuts it,
+ * slot and buffer back; meanwhile a second stream past the cap is refused
+ * with 503 and plain requests are answered. */
+TEST(streams_capped_and_a_stalled_reader_cut)
+{
+    REQUIRE(streams_started);
+    tc_stats before, after;
+    CHECK(tc_wait_idle(streams.port, 5000, &before) == 0);
+    tc_conn a;
+    a.fd = tc_dial(streams.port, 4096);
+    a.len = 0;
+    REQUIRE(a.fd >= 0);
+    struct timeval tv = { 10, 0 };
+    setsockopt(a.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    REQUIRE(!tc_send_str(&a, "GET /stream/1073741824 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    char head[1024];
+    CHECK(tc_read_head(&a, head, sizeof(head)) > 0 && !strncmp(head, "HTTP/1.1 200 ", 13));
+    if (strcmp(argv_base[2], "iterative")) {   /* which serves one connection at a time */
+        tc_conn b;
+        REQUIRE(!tc_connect(&b, streams.port));
+        REQUIRE(!tc_send_str(&b, "GET /stream/100 HTTP/1.1\r\nHost: t\r\n\r\n"));
+        tc_response r;
+        char body[128];
+        CHECK(tc_read_response(&b, &r, body, sizeof(body)) == 0);
+        if (multi_process()) CHECK(r.status == 503 || r.status == 200);
+        else CHECK_EQ(r.status, 503);
+        tc_close(&b);
+        REQUIRE(!tc_connect(&b, streams.port));
+        REQUIRE(!tc_send_str(&b, GET_ROOT));
+        CHECK(hello_ok(&b));
+        tc_close(&b);
+    }
+    CHECK(tc_wait_idle(streams.port, 10000, &after) == 0);   /* a is cut after 1 s without progress */
+    CHECK(after.timeouts > before.timeouts);
+    if (strcmp(argv_base[2], "iterative") && !multi_process()) CHECK(after.refused > before.refused);
+    CHECK_EQ(after.free_buffers, before.free_buffers);
+    tc_close(&a);
+    CHECK_EQ(tc_server_stop(&streams, 5000), 0);
+    streams_started = 0;
+    tc_target(&srv);   /* the first server again, for the tests after */
+}
+
 TEST(connection_state_and_hooks)
 {
     REQUIRE(started);
@@ -620,6 +796,7 @@ int main(int argc, char **argv)
     char *args[2] = { argv[0], (char *)filter };
     int rc = nm_test_main(filter ? 2 : 1, args);
     if (started) tc_server_stop(&srv, 2000);
+    if (streams_started) tc_server_stop(&streams, 2000);
     if (unix_path()) {   /* the files of sockets handed in, and of any server killed */
         char second[160];
         snprintf(second, sizeof(second), "%s.2", unix_path());

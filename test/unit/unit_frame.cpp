@@ -106,3 +106,25 @@ TEST(frame_builtin_protocols_are_public)
     CHECK(!strcmp(nm_proto_http.name, "http"));
     CHECK(nm_proto_echo.header == 0);   /* echo frames no head */
 }
+
+/* HTTP's framing of a streamed answer's pieces: chunk sizes in hex, each
+ * chunk's CRLF before the next size, the last chunk and the blank line. */
+TEST(frame_http_pieces_are_chunks)
+{
+    char out[NM_PIECE_MAX + 1];
+    size_t n = nm_proto_http.piece(out, 4072, 1);
+    out[n] = 0;
+    CHECK(!strcmp(out, "fe8\r\n"));
+    n = nm_proto_http.piece(out, 16, 0);
+    out[n] = 0;
+    CHECK(!strcmp(out, "\r\n10\r\n"));
+    n = nm_proto_http.piece(out, 0, 0);
+    out[n] = 0;
+    CHECK(!strcmp(out, "\r\n0\r\n\r\n"));
+    n = nm_proto_http.piece(out, 0, 1);   /* an empty body: the last chunk alone */
+    out[n] = 0;
+    CHECK(!strcmp(out, "0\r\n\r\n"));
+    n = nm_proto_http.piece(out, (size_t)-1, 0);   /* the widest size fits the room */
+    CHECK(n <= NM_PIECE_MAX);
+    CHECK(nm_proto_echo.piece == 0);   /* echo's pieces go as they are */
+}
