@@ -48,6 +48,19 @@ int nm_session_flush(nm_conn *c)
 /* How a streaming answer's pieces go (c->produce). */
 enum { PR_NONE, PR_LENGTH, PR_TO_CLOSE, PR_FIRST_PIECE, PR_PIECES };
 
+/* The step that makes a streaming answer's next piece, named only by
+ * nm_resp_stream: a firmware that streams nothing links none of it. Set
+ * before any connection streams (that thread sets c->produce after it). */
+static int (*produce_step)(nm_conn *c);
+
+int nm_session_produce(nm_conn *c)
+{
+    if (!c->produce || c->out_count) return 0;
+    return __atomic_load_n(&produce_step, __ATOMIC_RELAXED)(c);
+}
+
+static int make_piece(nm_conn *c);
+
 static const nm_protocol *proto_of(const nm_conn *c) { return c->srv->proto; }
 
 static int resp_open(nm_response *res)
@@ -129,6 +142,7 @@ extern "C" int nm_resp_stream(nm_response *res, long long total, nm_produce_fn f
         nm_stream_release(c->srv);
         return res->failed ? -1 : 0;
     }
+    __atomic_store_n(&produce_step, &make_piece, __ATOMIC_RELAXED);
     c->produce = total >= 0 ? PR_LENGTH : !res->keep_alive || !p->piece ? PR_TO_CLOSE : PR_FIRST_PIECE;
     if (c->produce == PR_TO_CLOSE) res->keep_alive = 0;   /* the close ends the body */
     c->produce_fn = fn;
@@ -148,9 +162,8 @@ static int produce_failed(nm_conn *c, nm_buf *b)
     return -1;
 }
 
-int nm_session_produce(nm_conn *c)
+static int make_piece(nm_conn *c)
 {
-    if (!c->produce || c->out_count) return 0;
     nm_buf *b = nm_buf_get();
     if (!b) return produce_failed(c, 0);
     const nm_protocol *p = proto_of(c);
