@@ -8,10 +8,9 @@ uint64_t nm_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static __thread uint64_t round_ms;   /* 0: this thread runs no loop */
+__thread uint64_t nm_round_ms;
 
-void nm_clock_round(uint64_t now_ms) { round_ms = now_ms; }
-uint64_t nm_clock_ms(void) { return round_ms ? round_ms : nm_now_ms(); }
+void nm_clock_round(uint64_t now_ms) { nm_round_ms = now_ms; }
 
 void nm_wheel_init(nm_wheel *w, uint64_t now_ms)
 {

@@ -48,7 +48,8 @@ uint64_t nm_now_ms(void);  /* monotonic milliseconds */
  * thread nm_now_ms. Deadlines of non-blocking connections use it: a few
  * clock reads a request saved, at the price of a round's staleness. */
 void nm_clock_round(uint64_t now_ms);
-uint64_t nm_clock_ms(void);
+extern __thread uint64_t nm_round_ms;   /* 0: this thread runs no loop */
+static inline uint64_t nm_clock_ms(void) { return nm_round_ms ? nm_round_ms : nm_now_ms(); }
 
 void nm_wheel_init(nm_wheel *w, uint64_t now_ms);
 void nm_timer_init(nm_timer *t, void (*fn)(nm_timer *));

@@ -18,15 +18,6 @@ nm_conn *nm_conn_of_fd(int fd)
     return fd >= 0 && fd < NM_MAX_FDS ? __atomic_load_n(&nm_conn_by_fd[fd], __ATOMIC_ACQUIRE) : 0;
 }
 
-void *nm_conn_state(const nm_conn *c)
-{
-#if NM_CONN_USER_SIZE > 0
-    return nm_conn_user[nm_pool_index(&nm_conn_pool, c)].bytes;
-#else
-    (void)c;
-    return 0;
-#endif
-}
 
 nm_conn *nm_conn_open(nm_server *s, int fd)
 {

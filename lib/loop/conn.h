@@ -85,7 +85,7 @@ struct nm_conn {
 struct nm_conn_user_area { alignas(8) unsigned char bytes[NM_CONN_USER_SIZE]; };
 extern nm_conn_user_area nm_conn_user[NM_MAX_CONNS];
 #endif
-void *nm_conn_state(const nm_conn *c);
+static inline void *nm_conn_state(const nm_conn *c);   /* below: the slot's index */
 
 nm_buf *nm_buf_get(void);
 void nm_buf_put(nm_buf *b);
@@ -123,6 +123,16 @@ static inline nm_conn_id nm_conn_id_of(const nm_conn *c)
     return (nm_conn_id)(uint32_t)(c - nm_conn_slots) << 32 | nm_conn_gen(c);
 }
 unsigned nm_conn_free(void);
+
+static inline void *nm_conn_state(const nm_conn *c)
+{
+#if NM_CONN_USER_SIZE > 0
+    return nm_conn_user[c - nm_conn_slots].bytes;
+#else
+    (void)c;
+    return 0;
+#endif
+}
 
 /* The time a connection's deadlines are read against: a blocking
  * connection checks them around every read, so it reads the clock itself;

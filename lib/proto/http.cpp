@@ -9,24 +9,27 @@
 #include "protocol.h"
 #include <string.h>
 
-/* Token characters of RFC 9110 (letters, digits and !#$%&'*+-.^_`|~) as a
- * 256-bit set built at compile time: the parser asks for every byte of every
- * method and header name. */
-struct tchar_set {
-    uint8_t bits[32];
-    constexpr tchar_set() : bits()
+/* What each byte may be, as a table built at compile time: the parser asks
+ * for every byte of every method, header name and value, so one load and
+ * one test a byte. C_TOKEN: RFC 9110's token characters (letters, digits
+ * and !#$%&'*+-.^_`|~); C_VALUE: a byte of a field value (not a control
+ * character other than HTAB, so not CR: a value's scan stops there). */
+enum { C_TOKEN = 1, C_VALUE = 2 };
+struct byte_classes {
+    uint8_t of[256];
+    constexpr byte_classes() : of()
     {
         const char extra[] = "!#$%&'*+-.^_`|~";
         for (int ch = 0; ch < 256; ch++) {
             bool in = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
             for (const char *e = extra; *e; e++) in = in || ch == (unsigned char)*e;
-            if (in) bits[ch >> 3] = (uint8_t)(bits[ch >> 3] | (1u << (ch & 7)));
+            of[ch] = (uint8_t)((in ? C_TOKEN : 0) | ((ch >= ' ' && ch != 0x7f) || ch == '\t' ? C_VALUE : 0));
         }
     }
 };
-static constexpr tchar_set tchars;
+static constexpr byte_classes classes;
 
-static int is_tchar(unsigned char ch) { return (tchars.bits[ch >> 3] >> (ch & 7)) & 1; }
+static int is_tchar(unsigned char ch) { return classes.of[ch] & C_TOKEN; }
 
 static int eq_nocase(const char *a, size_t n, const char *lit)
 {
@@ -148,11 +151,8 @@ static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *
         p++;
         while (p < stop && (*p == ' ' || *p == '\t')) p++;
         const char *val = p;
-        while (*p != '\r') {
-            unsigned char ch = (unsigned char)*p;
-            if ((ch < ' ' && ch != '\t') || ch == 0x7f) return -400;
-            p++;
-        }
+        while (classes.of[(unsigned char)*p] & C_VALUE) p++;
+        if (*p != '\r') return -400;   /* a control character in the value */
         const char *vend = p;
         while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
         nm_slice hv = { val, (size_t)(vend - val) };
@@ -252,8 +252,10 @@ static int put(nm_response *res, const line *l) { return nm_resp_write(res, l->b
 
 static int http_open_head(nm_response *res)
 {
-    line l = { "HTTP/1.1 ", 9 };
+    static const char ok[] = "HTTP/1.1 200 OK\r\n";
     int status = nm_resp_get_status(res);
+    if (status == 200) return nm_resp_write(res, ok, sizeof(ok) - 1);   /* most answers: no line to make */
+    line l = { "HTTP/1.1 ", 9 };
     if (status < 100 || status > 999) status = 500;
     l.n += nm_utoa(l.buf + l.n, (unsigned)status);
     const char *why = reason(status);
@@ -266,11 +268,10 @@ static int http_open_head(nm_response *res)
 static int http_header(nm_response *res, const char *name, const char *value)
 {
     size_t nn = 0, vn = 0;
-    for (; name[nn]; nn++)
-        if (!is_tchar((unsigned char)name[nn])) return -1;
-    for (; value[vn]; vn++)
-        if (value[vn] == '\r' || value[vn] == '\n') return -1;   /* no response splitting */
-    if (!nn) return -1;
+    while (is_tchar((unsigned char)name[nn])) nn++;   /* NUL is no tchar: one test a byte */
+    if (name[nn] || !nn) return -1;
+    for (unsigned char ch; (ch = (unsigned char)value[vn]) != 0; vn++)   /* no response splitting */
+        if (ch <= '\r' && (ch == '\r' || ch == '\n')) return -1;
     line l;
     l.n = 0;
     if (nn + vn + 4 > sizeof(l.buf))   /* a long field goes in pieces */
