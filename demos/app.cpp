@@ -14,7 +14,8 @@
  *                  read as it streams (nm_body_take), one buffer at a time
  *   GET /stream/N -> N bytes (byte i = i mod 251) made as the client takes them
  *                  (nm_resp_stream), one buffer at a time; /stream/N?chunked without
- *                  the length first (chunked, or to the close for HTTP/1.0); 503
+ *                  the length first (chunked, or to the close for HTTP/1.0); ?short
+ *                  and ?fail stop half way (the connection closes); 503
  *                  when --max-streams answers and bodies stream already
  *   GET /conn   -> how many requests this connection has made, this one
  *                  included (kept in the connection's req->state)
@@ -118,7 +119,9 @@ static int upload_piece(const nm_request *req, const void *data, size_t len, nm_
 }
 
 /* GET /stream/N: N bytes made as they are sent, byte i being i mod 251;
- * /stream/N?chunked does not say the length first. */
+ * /stream/N?chunked does not say the length first. Two that go wrong half
+ * way, to see the connection closed: ?short says N and makes N/2, ?fail
+ * gives up (-1) after N/2. */
 static long stream_piece(void *user, char *buf, size_t room)
 {
     app_conn_state *st = (app_conn_state *)user;
@@ -135,6 +138,14 @@ static long stream_piece_to(void *user, char *buf, size_t room)
     return stream_piece(user, buf, room < left ? room : (size_t)left);
 }
 
+static long stream_piece_fail(void *user, char *buf, size_t room)
+{
+    app_conn_state *st = (app_conn_state *)user;
+    return st->upload_bytes >= st->stream_end ? -1 : stream_piece_to(user, buf, room);
+}
+
+static int is(nm_slice s, const char *lit);
+
 static int stream(const nm_request *req, nm_response *res)
 {
     app_conn_state *st = (app_conn_state *)req->state;
@@ -143,16 +154,18 @@ static int stream(const nm_request *req, nm_response *res)
     size_t k = 8, n = 0;   /* after "/stream/" */
     while (k + n < t.n && n < sizeof(digits) - 1 && t.p[k + n] >= '0' && t.p[k + n] <= '9') digits[n] = t.p[k + n], n++;
     digits[n] = 0;
-    int chunked = k + n + 8 == t.n && !memcmp(t.p + k + n, "?chunked", 8);
-    if (!st || !n || (k + n != t.n && !chunked)) {
+    nm_slice mode = { t.p + k + n, t.n - k - n };
+    int chunked = is(mode, "?chunked"), cut = is(mode, "?short"), fail = is(mode, "?fail");
+    if (!st || !n || (mode.n && !chunked && !cut && !fail)) {
         nm_resp_status(res, 404);
         return nm_resp_body(res, "not found\n", 10);
     }
+    unsigned long long total = strtoull(digits, 0, 10);
     st->upload_bytes = 0;
-    st->stream_end = strtoull(digits, 0, 10);
+    st->stream_end = cut || fail ? total / 2 : total;
     nm_resp_header(res, "Content-Type", "application/octet-stream");
-    if (!nm_resp_stream(res, chunked ? NM_LENGTH_UNKNOWN : (long long)st->stream_end, chunked ? stream_piece_to : stream_piece, st))
-        return 0;
+    nm_produce_fn fn = chunked || cut ? stream_piece_to : fail ? stream_piece_fail : stream_piece;
+    if (!nm_resp_stream(res, chunked ? NM_LENGTH_UNKNOWN : (long long)total, fn, st)) return 0;
     return 1;   /* as many streams as may be: the caller answers 503 */
 }
 

@@ -33,7 +33,7 @@
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [8]  BENCH_WARMUP [1]  (whole seconds)  BENCH_CONNS [100]
 #   BENCH_MODELS [every model of nmserve --list]
-#   BENCH_WORKLOADS ["keepalive close idle upload"; "sweep" adds the connection sweep]
+#   BENCH_WORKLOADS ["keepalive close idle upload download"; "sweep" adds the connection sweep]
 #   BENCH_UPLOAD_MIB [16]  BENCH_UPLOAD_COUNT [8]  BENCH_UPLOAD_ROUNDS [3]
 #   BENCH_UPLOAD_MODELS [epoll multi_reactor process_pool_reactors thread_pool proactor fiber]
 #   BENCH_IDLE_CONNS [10000]  BENCH_IDLE_MODELS [the event-driven models but select]
@@ -50,7 +50,7 @@ OUT=${BENCH_OUT:-build/bench}
 SECS=${BENCH_SECONDS:-8}
 WARM=${BENCH_WARMUP:-1}
 CONNS=${BENCH_CONNS:-100}
-WORKLOADS=${BENCH_WORKLOADS:-keepalive close idle upload}
+WORKLOADS=${BENCH_WORKLOADS:-keepalive close idle upload download}
 UPLOAD_MIB=${BENCH_UPLOAD_MIB:-16}
 UPLOAD_COUNT=${BENCH_UPLOAD_COUNT:-8}
 UPLOAD_ROUNDS=${BENCH_UPLOAD_ROUNDS:-3}
@@ -221,6 +221,7 @@ http {
         listen 127.0.0.1:$NGINX_PORT;
         location / { return 200 "Hello, World!"; }
         location /upload { return 200 "received\\n"; }
+        location = /download { alias $OUT/upload.bin; }
     }
 }
 EOF
@@ -465,53 +466,64 @@ if [ "$(wc -l < "$CSV")" -gt 1 ]; then
     echo "CSV: $CSV  chart: $OUT/bench.svg  $(machine)"
 fi
 
-# ---- uploads ---------------------------------------------------------------
+# ---- uploads and downloads -------------------------------------------------
 
 # The upload workload: UPLOAD_COUNT bodies of UPLOAD_MIB MiB posted one after
 # another on one keep-alive connection (curl, no Expect round trip) to
 # nmserve's POST /upload (read as it streams, its CRC-32 computed) and to
 # nginx, which reads the same body into a buffer it discards (location
-# /upload: return 200); MiB/s, the median of UPLOAD_ROUNDS rounds with
-# every server in each round, and the server's CPU per MiB in that run.
+# /upload: return 200). The download workload: as many answers of that size
+# on one connection, nmserve's GET /stream/N (made as it is sent,
+# nm_resp_stream) beside nginx sending a file of that size (from the page
+# cache, sendfile). MiB/s, the median of UPLOAD_ROUNDS rounds with every
+# server in each round, and the server's CPU per MiB in that run.
 upload_models() {
     for m in ${BENCH_UPLOAD_MODELS:-epoll multi_reactor process_pool_reactors thread_pool proactor fiber}; do
         case " $MODELS " in *" $m "*) echo "$m" ;; esac
     done
 }
 
-# upload_once NAME PATH: one measurement of the server started; a line
-# "NAME MiB/s cpu_ms_per_MiB" to $OUT/upload.raw.
-upload_once() {
+# transfer_once NAME KIND PATH: one measurement of the server started; a
+# line "NAME MiB/s cpu_ms_per_MiB" to $OUT/KIND.raw.
+transfer_once() {
     urls=""
-    for _ in $(seq "$UPLOAD_COUNT"); do urls="$urls http://127.0.0.1:$PORT$2"; done
-    set -- "$1" $(cpu_ticks "$ROOTPID")
-    name=$1 u0=$2 s0=$3
+    for _ in $(seq "$UPLOAD_COUNT"); do urls="$urls http://127.0.0.1:$PORT$3"; done
+    set -- "$1" "$2" $(cpu_ticks "$ROOTPID")
+    name=$1 kind=$2 u0=$3 s0=$4
     t0=$(date +%s%N)
-    # shellcheck disable=SC2086
-    curl -s -H 'Expect:' --data-binary @"$OUT/upload.bin" $urls > /dev/null || say "$name: an upload failed"
+    if [ "$kind" = upload ]; then
+        # shellcheck disable=SC2086
+        curl -s -H 'Expect:' --data-binary @"$OUT/upload.bin" $urls > /dev/null || say "$name: an upload failed"
+    else
+        # shellcheck disable=SC2086
+        got=$(curl -s $urls | wc -c)
+        [ "$got" -eq $((UPLOAD_MIB * 1024 * 1024 * UPLOAD_COUNT)) ] || say "$name: $got bytes downloaded"
+    fi
     t1=$(date +%s%N)
     set -- $(cpu_ticks "$ROOTPID")
     awk -v n="$name" -v mib=$((UPLOAD_MIB * UPLOAD_COUNT)) -v ns=$((t1 - t0)) -v t=$(($1 - u0 + $2 - s0)) -v hz="$CLK_TCK" \
-        'BEGIN { printf "%s %.0f %.1f\n", n, mib / (ns / 1e9), t * 1000 / hz / mib }' >> "$OUT/upload.raw"
+        'BEGIN { printf "%s %.0f %.1f\n", n, mib / (ns / 1e9), t * 1000 / hz / mib }' >> "$OUT/$kind.raw"
 }
 
-if has_workload upload && command -v curl > /dev/null; then
-    head -c $((UPLOAD_MIB * 1024 * 1024)) /dev/urandom > "$OUT/upload.bin"
-    rm -f "$OUT/upload.raw"
-    say "upload: $UPLOAD_COUNT x $UPLOAD_MIB MiB on one connection, $UPLOAD_ROUNDS rounds"
+# transfer KIND NMSERVE_PATH NGINX_PATH [nmserve options]: the rounds and the table.
+transfer() {
+    kind=$1 ours=$2 theirs=$3
+    shift 3
+    rm -f "$OUT/$kind.raw"
+    say "$kind: $UPLOAD_COUNT x $UPLOAD_MIB MiB on one connection, $UPLOAD_ROUNDS rounds"
     for _ in $(seq "$UPLOAD_ROUNDS"); do
         if [ -n "$NGINX_WORKERS" ]; then
             w=${NGINX_WORKERS##* }
-            start_nginx "$w" && { upload_once "nginx-${w}w" /upload; stop_server; }
+            start_nginx "$w" && { transfer_once "nginx-${w}w" "$kind" "$theirs"; stop_server; }
         fi
         for m in $(upload_models); do
-            start_model "$m" --max-body $((UPLOAD_MIB * 1024 * 1024)) || continue
-            upload_once "$m" /upload
+            start_model "$m" "$@" || continue
+            transfer_once "$m" "$kind" "$ours"
             stop_server
         done
     done
     # medians per server, and the ratio to nginx's
-    sort -k1,1 -k2,2n "$OUT/upload.raw" | awk '
+    sort -k1,1 -k2,2n "$OUT/$kind.raw" | awk '
         { name[NR] = $1; rate[NR] = $2; cpu[NR] = $3 }
         END {
             for (i = 1; i <= NR; ) {
@@ -528,10 +540,16 @@ if has_workload upload && command -v curl > /dev/null; then
                 x = (ref > 0 && s !~ /^nginx/) ? sprintf("%.2f", mr[s] / ref) : "-"
                 printf "| %s | %d | %s | %s |\n", s, mr[s], x, mc[s]
             }
-        }' > "$OUT/upload.md"
+        }' > "$OUT/$kind.md"
     echo
-    cat "$OUT/upload.md"
+    cat "$OUT/$kind.md"
     echo "$(machine)"
+}
+
+if { has_workload upload || has_workload download; } && command -v curl > /dev/null; then
+    head -c $((UPLOAD_MIB * 1024 * 1024)) /dev/urandom > "$OUT/upload.bin"
+    has_workload upload && transfer upload /upload /upload --max-body $((UPLOAD_MIB * 1024 * 1024))
+    has_workload download && transfer download /stream/$((UPLOAD_MIB * 1024 * 1024)) /download
 fi
 
 # ---- the connection sweep --------------------------------------------------

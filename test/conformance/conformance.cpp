@@ -642,6 +642,20 @@ TEST(answers_larger_than_the_queue_stream)
     REQUIRE(!tc_connect(c, streams.port));
     CHECK(stream_get(c, small, 1, 0, 0) == 0);   /* HTTP/1.0: the close ends it */
     tc_close(c);
+    /* A producer that makes fewer bytes than it said, or gives up: what it
+     * made is sent, then the close says it (the head is gone), counted. */
+    const char *broken[] = { "short", "fail" };
+    for (const char *how : broken) {
+        REQUIRE(!tc_connect(c, streams.port));
+        char req[128];
+        snprintf(req, sizeof(req), "GET /stream/%llu?%s HTTP/1.1\r\nHost: t\r\n\r\n", small, how);
+        REQUIRE(!tc_send_str(c, req));
+        CHECK(tc_read_head(c, head, sizeof(head)) > 0 && !strncmp(head, "HTTP/1.1 200 ", 13));
+        CHECK(read_pattern(c, 0, small / 2, 0) == 0);
+        char more;
+        CHECK_EQ(tc_read_upto(c, &more, 1), 0);   /* closed there */
+        tc_close(c);
+    }
     if (!short_suite && !getenv("NM_SANITIZED")) {
         long rss = tc_rss_kb(streams.pid);
         REQUIRE(!tc_connect(c, streams.port));
@@ -665,6 +679,7 @@ TEST(answers_larger_than_the_queue_stream)
     }
     CHECK(tc_wait_idle(streams.port, 5000, &after) == 0);
     CHECK_EQ(after.free_buffers, before.free_buffers);   /* every buffer back in its pool */
+    CHECK(after.errors >= before.errors + 2);   /* the two broken producers */
 }
 
 /* A reader that stops holds its stream until the write timeout cuts it,
