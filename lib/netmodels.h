@@ -340,7 +340,7 @@ typedef struct nm_config {
      * it a request is answered 413. Default NM_MAX_BODY. */
     unsigned long long max_body;
     /* Request bodies and answers streaming at once (each holds a buffer),
-     * per process: 0 = NM_STREAM_BUFFERS, its cap (more: NM_ERR_USAGE). */
+     * per process: NM_STREAM_BUFFERS (0 too), its cap (more: NM_ERR_USAGE). */
     int max_streams;
 } nm_config;
 

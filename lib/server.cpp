@@ -50,6 +50,7 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->body_timeout_ms = NM_BODY_TIMEOUT_MS;
     cfg->max_conns = NM_MAX_CONNS;
     cfg->max_body = NM_MAX_BODY;
+    cfg->max_streams = NM_STREAM_BUFFERS;
     cfg->listen_fd = -1;
 }
 

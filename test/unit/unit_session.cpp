@@ -88,6 +88,35 @@ static int r_emptyname(const nm_request *, nm_response *r)
     return 0;
 }
 
+/* Streamed answers: 10 bytes of 'x', made at most 3 at a time. */
+static int stream_rc[4];
+static unsigned long stream_made;
+static long make_x(void *user, char *buf, size_t room)
+{
+    unsigned long *made = (unsigned long *)user;
+    size_t n = 10 - *made < 3 ? 10 - *made : 3;
+    if (n > room) n = room;
+    memset(buf, 'x', n);
+    *made += n;
+    return (long)n;
+}
+
+static int r_stream(const nm_request *, nm_response *r)
+{
+    stream_made = 0;
+    stream_rc[0] = nm_resp_stream(r, 10, 0, 0);                /* no producer */
+    stream_rc[1] = nm_resp_stream(r, 10, make_x, &stream_made);
+    stream_rc[2] = nm_resp_stream(r, 10, make_x, &stream_made);   /* one stream an answer */
+    stream_rc[3] = nm_resp_body(r, "no", 2);                    /* the stream is the body */
+    return 0;
+}
+
+static int r_stream_unknown(const nm_request *, nm_response *r)
+{
+    stream_made = 0;
+    return nm_resp_stream(r, NM_LENGTH_UNKNOWN, make_x, &stream_made);
+}
+
 static const struct {
     const char *path;
     int (*fn)(const nm_request *, nm_response *);
@@ -97,6 +126,7 @@ static const struct {
     { "/wide", r_wide },         { "/headers", r_headers },   { "/longfield", r_longfield },   { "/nobody", r_nobody },
     { "/headonly", r_headonly }, { "/late", r_late },         { "/split", r_split },
     { "/badname", r_badname },   { "/emptyname", r_emptyname },
+    { "/stream", r_stream },     { "/stream-unknown", r_stream_unknown },
 };
 
 /* Routes by target; any other target comes back as the body. */
@@ -460,6 +490,30 @@ TEST(session_head_has_no_body)
     REQUIRE(send_str("HEAD /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
     CHECK_EQ(nm_session_drive(conn), NM_READ);
     CHECK(peer_gets("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"));
+    teardown();
+}
+
+/* A streamed answer: its rules, the pieces as the producer makes them, a
+ * length said first; without one, chunks on a connection that stays open
+ * (the next request answered after), to the close for HTTP/1.0. */
+TEST(session_streamed_answers)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /stream HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nxxxxxxxxxx"));
+    CHECK_EQ(stream_rc[0], -1);
+    CHECK_EQ(stream_rc[1], 0);
+    CHECK_EQ(stream_rc[2], -1);
+    CHECK_EQ(stream_rc[3], -1);
+    REQUIRE(send_str("GET /stream-unknown HTTP/1.1\r\nHost: h\r\n\r\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK(peer_gets("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "3\r\nxxx\r\n3\r\nxxx\r\n3\r\nxxx\r\n1\r\nx\r\n0\r\n\r\n" OK_HELLO));
+    REQUIRE(send_str("GET /stream-unknown HTTP/1.0\r\n\r\n") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);   /* done: the close ends the body */
+    CHECK(peer_gets("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nxxxxxxxxxx"));
+    CHECK_EQ(srv.own_counters.requests, 4);
     teardown();
 }
 
