@@ -6,7 +6,7 @@
 # emulator; NM_SUITE=short trims the conformance counts; NM_NM (nm tool).
 # For a cross build, NM_DRIVER names the host build whose conformance and
 # invariants binaries drive the target's nmserve, and NM_POLLERS=first runs
-# each model on its first poller only.
+# each model on its first poller only (a sanitizer's run does).
 B=${1:-build/host}
 DRV=${NM_DRIVER:-$B}
 LOGS=$B/test/logs
@@ -71,7 +71,10 @@ if [ -x "$B/test/servers" ]; then
     check "handle_signals, max_threads, nm_last_error per thread" timeout 60 $RUN "$B/test/servers" options
 fi
 
-# Every model: the full suite on its first poller, a short one on the others.
+# Every model: the full suite on its first poller, a short one on the others
+# (under a sanitizer, the first poller only: the plain build runs the others,
+# and the ports' own tests run sanitized in the unit tests).
+[ -n "${NM_SANITIZED:-}" ] && NM_POLLERS=${NM_POLLERS:-first}
 "$B/nmserve" --list-pollers > "$LOGS/models.txt" 2>&1 || $RUN "$B/nmserve" --list-pollers > "$LOGS/models.txt"
 # NM_TARGET_MODELS (test/targets.mk): these models only.
 [ -n "${NM_TARGET_MODELS:-}" ] && awk -v keep=" $NM_TARGET_MODELS " 'index(keep, " " $1 " ")' "$LOGS/models.txt" \
