@@ -30,9 +30,11 @@ TEST(thread_per_conn_refuses_past_the_stack_pool)
     tc_conn a, b, c;
     REQUIRE(!tc_connect(&a, s.port) && !tc_connect(&b, s.port));
     /* both threads busy in a slow handler (idle connections they would give
-     * up to a waiting client: inv_burst.cpp) */
-    const char slow[] = "GET /sleep/2500 HTTP/1.1\r\nHost: t\r\n\r\n";
-    REQUIRE(!tc_send_str(&a, slow) && !tc_send_str(&b, slow));
+     * up to a waiting client: inv_burst.cpp); b's the longer, so that it is
+     * still busy when a's thread ends (b answering at the same moment, at
+     * the cap, would give its connection up too and end its thread) */
+    REQUIRE(!tc_send_str(&a, "GET /sleep/2500 HTTP/1.1\r\nHost: t\r\n\r\n") &&
+            !tc_send_str(&b, "GET /sleep/4000 HTTP/1.1\r\nHost: t\r\n\r\n"));
     CHECK_EQ(inv_wait_value(conn_threads, s.pid, 2, 5000), 2);
     REQUIRE(!tc_connect(&c, s.port));
     REQUIRE(!tc_send_str(&c, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
