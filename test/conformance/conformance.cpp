@@ -457,6 +457,21 @@ static void upload_chunked(size_t n, size_t max)
     tc_close(&c);
 }
 
+/* The server's RSS (its process tree) within 2 MiB of `before`, read once
+ * it is idle: a process that served the last transfer may still be on its
+ * way out (fork_per_conn's child), and its memory leaves with it; a leak
+ * stays. */
+static int rss_held(const tc_server *s, long before, const char *what)
+{
+    long grew = tc_rss_kb(s->pid) - before;
+    for (int i = 0; i < 40 && grew > 2048; i++) {
+        tc_sleep_ms(50);
+        grew = tc_rss_kb(s->pid) - before;
+    }
+    if (grew > 2048) fprintf(stderr, "  the server grew %ld KiB over %s\n", grew, what);
+    return grew <= 2048;
+}
+
 /* Bodies larger than a buffer reach the handler in pieces, the connection
  * holding one buffer: Content-Length and chunked, sent whole, in random
  * pieces and a byte at a time; the full suite adds 2 MiB and 16 MiB and
@@ -483,15 +498,7 @@ TEST(bodies_larger_than_a_buffer_stream)
     upload_length(16 * 1024 * 1024, 1 << 20);
     upload_chunked(16 * 1024 * 1024, 1 << 20);
     CHECK(tc_wait_idle(srv.port, 5000, &after) == 0);
-    /* A process that served the last upload may still be on its way out
-     * (fork_per_conn's child): its memory leaves with it, a leak stays. */
-    long grew = tc_rss_kb(srv.pid) - rss;
-    for (int i = 0; i < 40 && grew > 2048; i++) {
-        usleep(50 * 1000);
-        grew = tc_rss_kb(srv.pid) - rss;
-    }
-    if (grew > 2048) fprintf(stderr, "  the server grew %ld KiB over 32 MiB of uploads\n", grew);
-    CHECK(grew <= 2048);
+    CHECK(rss_held(&srv, rss, "32 MiB of uploads"));
     CHECK_EQ(after.free_buffers, before.free_buffers);
 }
 
@@ -544,13 +551,18 @@ static int streams_started;
 
 /* Models whose stream cap is each process's (a second stream may find a
  * process with room), and the one that serves one connection at a time. */
+static int model_among(const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(argv_base[2], names[i])) return 1;
+    return 0;
+}
+
 static int multi_process(void)
 {
     static const char *const names[] = { "fork_per_conn", "prefork_shared_accept", "prefork_locked_accept",
                                          "prefork_reuseport", "prefork_fd_passing", "process_pool_reactors", "hybrid" };
-    for (const char *n : names)
-        if (!strcmp(argv_base[2], n)) return 1;
-    return 0;
+    return model_among(names, sizeof(names) / sizeof(names[0]));
 }
 
 /* n bytes of the pattern from `at` (byte i is i mod 251), read as they
@@ -669,13 +681,7 @@ TEST(answers_larger_than_the_queue_stream)
         CHECK(stream_get(c, 4ull << 20, 0, 1, 1) == 0);
         tc_close(c);
         CHECK(tc_wait_idle(streams.port, 5000, &after) == 0);
-        long grew = tc_rss_kb(streams.pid) - rss;
-        for (int i = 0; i < 40 && grew > 2048; i++) {   /* a process on its way out (as for uploads) */
-            tc_sleep_ms(50);
-            grew = tc_rss_kb(streams.pid) - rss;
-        }
-        if (grew > 2048) fprintf(stderr, "  the server grew %ld KiB over 68 MiB of answers\n", grew);
-        CHECK(grew <= 2048);
+        CHECK(rss_held(&streams, rss, "68 MiB of answers"));
     }
     CHECK(tc_wait_idle(streams.port, 5000, &after) == 0);
     CHECK_EQ(after.free_buffers, before.free_buffers);   /* every buffer back in its pool */
@@ -688,9 +694,7 @@ TEST(answers_larger_than_the_queue_stream)
 static int representative(void)
 {
     static const char *const names[] = { "epoll", "thread_pool", "process_pool_reactors", "prefork_locked_accept", "fiber" };
-    for (const char *n : names)
-        if (!strcmp(argv_base[2], n)) return 1;
-    return 0;
+    return model_among(names, sizeof(names) / sizeof(names[0]));
 }
 
 /* A reader that stops holds its stream until the write timeout cuts it,
