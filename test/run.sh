@@ -99,7 +99,7 @@ if grep -q '^epoll ' "$LOGS/models.txt"; then
 fi
 # Listeners beyond IPv4: every model (on its first poller) on [::1] and on a
 # Unix socket in a scratch directory of the logs, a listener handed in (--listen-fd);
-# a cross target runs a representative set. prefork_reuseport needs a port
+# a cross target (musl too, run natively) runs a representative set. prefork_reuseport needs a port
 # of its own per process: refused on a Unix socket (cli.sh checks).
 SOCKS=$(cd "$LOGS" && pwd)/sock
 mkdir -p "$SOCKS"
@@ -110,7 +110,7 @@ listeners() {   # listeners MODEL [options]
     [ -n "$ipv6" ] && NM_SUITE=short conformance "$B/nmserve" "$m" --host ::1 "$@"
     [ "$m" = prefork_reuseport ] || NM_SUITE=short conformance "$B/nmserve" "$m" --host "unix:$SOCKS/$m" "$@"
 }
-if [ -z "$RUN${NM_SANITIZED:-}" ]; then
+if [ -z "$RUN${NM_DRIVER:-}${NM_SANITIZED:-}" ]; then
     while read -r model pollers; do
         set -- $pollers
         if [ "$1" = "-" ]; then listeners "$model"; else listeners "$model" --poller "$1"; fi

@@ -10,3 +10,6 @@ ARCH_FLAGS += -march=armv8-a -mno-outline-atomics
 ARCH_LDFLAGS += -static
 QEMU ?= qemu-aarch64 -cpu cortex-a53
 NM_SMOKE_CPUS ?= cortex-a76
+# The representative set: the host (x86-64) and armhf run every model; this
+# target adds 64-bit ARM's memory order, on two cores.
+NM_TARGET_MODELS ?= $(NM_SMOKE_MODELS)

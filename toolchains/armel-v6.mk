@@ -12,3 +12,6 @@ ARCH_LDFLAGS += -static
 QEMU ?= qemu-arm -cpu arm1176
 # Checked: every object is ARMv6KZ, ARM code, its atomics inline.
 NM_ARM_ARCH = v6KZ
+# The representative set: armhf runs every model on 32-bit ARM; this target
+# adds the older core and its calling convention.
+NM_TARGET_MODELS ?= $(NM_SMOKE_MODELS)
