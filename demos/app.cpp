@@ -11,7 +11,10 @@
  *   GET /sleep/MS -> answers after the handler slept MS ms (at most 10 s): a slow handler
  *   POST /upload -> {"bytes":N,"crc32":"xxxxxxxx"}: the body's length and CRC-32
  *                  (as zlib computes it), a body of any size up to --max-body
- *                  read as it streams (nm_body_take), one buffer at a time
+ *                  read as it streams (nm_body_take), one buffer at a time;
+ *                  /upload?pause=MS pauses after every piece (NM_BODY_PAUSE) and a
+ *                  thread resumes it MS ms later (nm_body_resume): "pauses":P added;
+ *                  /upload?hold=MS pauses after the first piece only
  *   GET /stream/N -> N bytes (byte i = i mod 251) made as the client takes them
  *                  (nm_resp_stream), one buffer at a time; /stream/N?chunked without
  *                  the length first (chunked, or to the close for HTTP/1.0); ?short
@@ -27,6 +30,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <pthread.h>
 #include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -44,7 +49,14 @@ struct app_conn_state {
     unsigned requests;
     unsigned long long upload_bytes;   /* POST /upload: the body so far; GET /stream: bytes made */
     unsigned upload_crc;
-    unsigned long long stream_end;     /* GET /stream: its length */
+    unsigned pauses;                   /* POST /upload?pause=MS: the pieces that paused it */
+    union {
+        unsigned long long stream_end; /* GET /stream: its length */
+        struct {
+            unsigned pause_ms;         /* POST /upload?pause=MS or ?hold=MS */
+            unsigned pause_hold;       /* ?hold: the first piece only */
+        };
+    };
 };
 #define APP_CONN_MAGIC 0x6f70656eu
 static_assert(NM_CONN_USER_SIZE == 0 || NM_CONN_USER_SIZE >= sizeof(app_conn_state), "a connection's state holds app_conn_state");
@@ -101,21 +113,93 @@ static unsigned crc_add(unsigned crc, const void *data, size_t len)
 
 static int upload_answer(nm_response *res, const app_conn_state *st)
 {
-    char json[64];
-    int n = snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\"}\n", st->upload_bytes, st->upload_crc);
+    char json[80];
+    int n = st->pauses ? snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\",\"pauses\":%u}\n",
+                                  st->upload_bytes, st->upload_crc, st->pauses)
+                       : snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\"}\n", st->upload_bytes, st->upload_crc);
     nm_resp_header(res, "Content-Type", "application/json");
     return nm_resp_body(res, json, (size_t)n);
 }
 
+/* POST /upload?pause=MS: every piece pauses the body (NM_BODY_PAUSE), as a
+ * handler that writes to slow flash would, and a thread of the process that
+ * serves the connection resumes it MS ms later (nm_body_resume); with 0 the
+ * resume races the pause. One thread per process, started by its first
+ * pause (a forked child starts its own), a fixed queue. */
+struct app_resume { const nm_server *srv; nm_conn_id id; struct timespec due; };
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    app_resume q[APP_RESUMES];
+    unsigned n;
+    pid_t pid;   /* the process whose thread serves q */
+} resumer;
+
+static void *resume_later_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&resumer.lock);
+    for (;;) {
+        if (!resumer.n) {
+            pthread_cond_wait(&resumer.more, &resumer.lock);
+            continue;
+        }
+        app_resume r = resumer.q[0];   /* due in the order asked: every pause is as long */
+        if (pthread_cond_timedwait(&resumer.more, &resumer.lock, &r.due) != ETIMEDOUT) continue;
+        memmove(resumer.q, resumer.q + 1, --resumer.n * sizeof(app_resume));
+        pthread_mutex_unlock(&resumer.lock);
+        if (nm_body_resume(r.srv, r.id)) __atomic_fetch_add(&app_conns->resume_failed, 1ul, __ATOMIC_RELAXED);
+        pthread_mutex_lock(&resumer.lock);
+    }
+    return 0;
+}
+
+/* 0, or -1 when the queue is full or no thread can start (the piece fails). */
+static int resume_later(const nm_request *req, unsigned ms)
+{
+    static pthread_mutex_t starting = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&starting);
+    if (resumer.pid != getpid()) {   /* none yet in this process */
+        pthread_mutex_init(&resumer.lock, 0);
+        pthread_condattr_t a;
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_init(&resumer.more, &a);
+        resumer.n = 0;
+        pthread_t t;
+        if (pthread_create(&t, 0, resume_later_thread, 0)) {
+            pthread_mutex_unlock(&starting);
+            return -1;
+        }
+        pthread_detach(t);
+        resumer.pid = getpid();
+    }
+    pthread_mutex_unlock(&starting);
+    app_resume r = { req->server, req->conn, { 0, 0 } };
+    clock_gettime(CLOCK_MONOTONIC, &r.due);
+    r.due.tv_nsec += (long)(ms % 1000) * 1000000L;
+    r.due.tv_sec += ms / 1000 + r.due.tv_nsec / 1000000000L;
+    r.due.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&resumer.lock);
+    int full = resumer.n == APP_RESUMES;
+    if (!full) resumer.q[resumer.n++] = r;
+    pthread_cond_signal(&resumer.more);
+    pthread_mutex_unlock(&resumer.lock);
+    return full ? -1 : 0;
+}
+
 /* A body that streams: each piece into the running CRC, the answer at its end. */
+/* user: non-NULL (the connection's state) when the body pauses */
+// cppcheck-suppress constParameter ; the signature is nm_body_fn's
 static int upload_piece(const nm_request *req, const void *data, size_t len, nm_response *res, void *user)
 {
-    (void)user;
     app_conn_state *st = (app_conn_state *)req->state;
     if (res) return upload_answer(res, st);
     st->upload_crc = crc_add(st->upload_crc, data, len);
     st->upload_bytes += len;
-    return 0;
+    if (!user || (st->pause_hold && st->pauses)) return 0;
+    st->pauses++;
+    return resume_later(req, st->pause_ms) ? -1 : NM_BODY_PAUSE;
 }
 
 /* GET /stream/N: N bytes made as they are sent, byte i being i mod 251;
@@ -174,13 +258,26 @@ static int stream(const nm_request *req, nm_response *res)
     return 1;   /* as many streams as may be: the caller answers 503 */
 }
 
+/* /upload?pause=MS or /upload?hold=MS */
+static int is_upload_pausing(nm_slice t)
+{
+    return t.n > 13 && (!memcmp(t.p, "/upload?pause=", 14) || !memcmp(t.p, "/upload?hold=", 13));
+}
+
 static int upload(const nm_request *req, nm_response *res)
 {
     app_conn_state *st = (app_conn_state *)req->state;
     if (!st) return -1;
     st->upload_bytes = 0;
     st->upload_crc = 0;
-    if (req->body_streams) return nm_body_take(res, upload_piece, 0);
+    st->pauses = 0;
+    nm_slice t = req->target;
+    int pausing = is_upload_pausing(t);
+    if (pausing) {   /* the target is not NUL-ended: digits, then the space before the version */
+        st->pause_hold = t.p[8] == 'h';
+        st->pause_ms = (unsigned)strtoul(t.p + (st->pause_hold ? 13 : 14), 0, 10) % 10000;
+    }
+    if (req->body_streams) return nm_body_take(res, upload_piece, pausing ? st : 0);
     st->upload_crc = crc_add(0, req->body.p, req->body.n);   /* the whole body in the buffer */
     st->upload_bytes = req->body.n;
     return upload_answer(res, st);
@@ -214,10 +311,11 @@ static int stats(const nm_request *req, nm_response *res)
                      "\"timeouts\":%lu,\"free_slots\":%lu,\"free_buffers\":%lu",
                      st.accepted, st.active ? st.active - 1 : 0, st.requests, st.refused, st.errors,
                      st.timeouts, st.free_slots + 1, st.free_buffers + 1);
-    n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"opened\":%lu,\"closed\":%lu,\"unclean\":%lu",
+    n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"opened\":%lu,\"closed\":%lu,\"unclean\":%lu,\"resume_failed\":%lu",
                   __atomic_load_n(&app_conns->opened, __ATOMIC_RELAXED),
                   __atomic_load_n(&app_conns->closed, __ATOMIC_RELAXED),
-                  __atomic_load_n(&app_conns->unclean, __ATOMIC_RELAXED));
+                  __atomic_load_n(&app_conns->unclean, __ATOMIC_RELAXED),
+                  __atomic_load_n(&app_conns->resume_failed, __ATOMIC_RELAXED));
     const char *name;
     unsigned long value;
     for (int i = 0; n < (int)sizeof(json) - 64 && !nm_server_model_stat(req->server, i, &name, &value); i++)
@@ -313,7 +411,7 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
         return nm_resp_body(res, "Service Unavailable\n", 20);
     }
     if (is(req->method, "POST") && is(req->target, "/echo")) return nm_resp_body(res, req->body.p, req->body.n);
-    if (is(req->method, "POST") && is(req->target, "/upload")) return upload(req, res);
+    if (is(req->method, "POST") && (is(req->target, "/upload") || is_upload_pausing(req->target))) return upload(req, res);
     nm_resp_status(res, 404);
     return nm_resp_body(res, "not found\n", 10);
 }

@@ -30,7 +30,9 @@ extern struct app_loop_counts *app_loop;
 struct app_conn_counts {
     unsigned long opened, closed;
     unsigned long unclean;    /* a connection's state was not zero at on_open */
+    unsigned long resume_failed;   /* POST /upload?pause: nm_body_resume said -1 */
 };
+#define APP_RESUMES 64   /* paused uploads waiting for their resume, per process */
 extern struct app_conn_counts *app_conns;
 void app_on_open(const nm_server *srv, nm_conn_id id, void *state, void *user);
 void app_on_close(const nm_server *srv, nm_conn_id id, void *state, void *user);

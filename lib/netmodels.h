@@ -117,7 +117,8 @@ int nm_resp_body_static(nm_response *res, const void *data, size_t len); /* by r
  * piece as it arrives (data, len; the connection holds one buffer, whatever
  * the body's size), on the thread that runs handlers for the connection,
  * and once more at the end with data NULL and `res` to answer with (res is
- * NULL for the pieces). fn returns 0, or non-zero to fail: 500 and a close.
+ * NULL for the pieces). fn returns 0, NM_BODY_PAUSE (below), or anything
+ * else to fail: 500 and a close.
  * Within a piece's call, req holds only server, conn, fd, state and
  * body_size (the head's views are gone: keep what you need in req->state).
  * A handler that does not take the body answers at once, and the body is
@@ -125,6 +126,18 @@ int nm_resp_body_static(nm_response *res, const void *data, size_t len); /* by r
 typedef int (*nm_body_fn)(const nm_request *req, const void *data, size_t len, nm_response *res, void *user);
 /* In the handler's call for a streaming head only: 0, or -1. */
 int nm_body_take(nm_response *res, nm_body_fn fn, void *user);
+/* A piece's call may return NM_BODY_PAUSE instead of 0: the piece is taken,
+ * and nothing more is read from the connection (the rest of the body stays
+ * in the kernel, then the client's window: backpressure) until
+ * nm_body_resume names it, from any thread of the process that serves the
+ * connection (req->conn is its id); a pause of the last piece delays the
+ * end call too. While paused no deadline runs (the wait is the
+ * application's), the body deadline restarts at the resume, and a stop
+ * closes it. A resume that comes before the pause it answers cancels it.
+ * nm_body_resume: 0, or -1 when id names no connection whose body streams
+ * to a callback in this process. */
+#define NM_BODY_PAUSE 0x7061
+int nm_body_resume(const nm_server *srv, nm_conn_id id);
 
 /* ---- Answers larger than the output queue ----------------------------
  * nm_resp_stream answers with a body made piece by piece: fn is asked for

@@ -445,6 +445,7 @@ int tc_stats_get(int port, tc_stats *st)
     st->opened = field(body, "opened");
     st->closed = field(body, "closed");
     st->unclean = field(body, "unclean");
+    st->resume_failed = field(body, "resume_failed");
     return st->active < 0 ? -1 : 0;
 }
 

@@ -74,6 +74,7 @@ long tc_cpu_ticks(pid_t pid);
 struct tc_stats {
     long accepted, active, requests, refused, errors, timeouts, free_slots, free_buffers;
     long opened, closed, unclean;   /* nmserve's on_open / on_close hooks (demos/app.h) */
+    long resume_failed;             /* nmserve's POST /upload?pause: resumes refused */
 };
 int tc_stats_get(int port, tc_stats *st);   /* 0, or -1 */
 /* Poll /stats until active == 0 (other connections), up to timeout_ms. */

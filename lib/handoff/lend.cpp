@@ -1,6 +1,7 @@
 #include "lend.h"
 #include "workers.h"
 #include "../loop/accept.h"
+#include "../loop/pause.h"
 
 /* A lent connection stays registered with the port, so the usual request,
  * answered before the client sends again, costs no port call; only if it
@@ -50,6 +51,12 @@ void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
     nm_conn_set_owner(c, l);
     if (!want) {
         nm_loop_drop(l, c);
+        return;
+    }
+    if (want == NM_PARK) {
+        l->ch[c->fd].fn = l->conn_fn;   /* the resume calls it (while lent it was while_lent's, or none) */
+        l->ch[c->fd].ctx = c;
+        nm_pause_ops_of()->park(l, c);
         return;
     }
     nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));

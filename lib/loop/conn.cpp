@@ -74,6 +74,7 @@ int nm_stream_begin(nm_conn *c)
 
 void nm_stream_end(nm_conn *c)
 {
+    __atomic_store_n(&c->pause, 0, __ATOMIC_RELEASE);   /* a resume now names nothing (pause.h) */
     if (!c->body_mode) return;
     c->body_mode = 0;
     c->body_fn = 0;

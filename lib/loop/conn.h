@@ -75,6 +75,8 @@ struct nm_conn {
     nm_produce_fn produce_fn;       /* nm_resp_stream's producer, and its argument */
     void *produce_user;
     uint64_t produce_left;          /* bytes still to come of an answer whose length was given */
+    uint32_t pause;                 /* a streaming body's pause, shared with resumers (pause.h) */
+    struct nm_loop *parked_in;      /* the loop a paused body's connection waits in (pause.h) */
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
 };

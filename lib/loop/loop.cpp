@@ -1,4 +1,5 @@
 #include "loop.h"
+#include "pause.h"
 #include "accept.h"
 #include "../base/pool.h"
 #include <stdio.h>
@@ -165,6 +166,12 @@ void nm_loop_return(nm_conn *c, int want)
 int nm_loop_take_back(nm_loop *l, nm_conn *c, int want)
 {
     c->lent = 0;
+    if (want == NM_PARK) {
+        l->ch[c->fd].fn = l->conn_fn;   /* sent away unwatched: the resume calls it */
+        l->ch[c->fd].ctx = c;
+        nm_pause_ops_of()->park(l, c);
+        return 0;
+    }
     int idle = !c->in_len && !c->out_count;
     if (!want || (l->draining && idle) || nm_loop_watch(l, c->fd, want, l->conn_fn, c)) {
         nm_loop_drop(l, c);
@@ -240,7 +247,7 @@ static void drop_conns(nm_loop *l, int idle_only)
     for (int fd = 0; fd < NM_MAX_FDS && l->live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
         if (!c || nm_conn_owner(c) != l || c->lent || (c->flags & NM_CF_BUSY)) continue;
-        if (!idle_only || (!c->in_len && !c->out_count)) nm_loop_drop(l, c);
+        if ((!idle_only || (!c->in_len && !c->out_count)) && nm_pause_may_drop(c)) nm_loop_drop(l, c);
     }
 }
 
@@ -323,8 +330,43 @@ void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
         nm_loop_drop(l, c);
         return;
     }
+    if (want == NM_PARK) {
+        nm_pause_ops_of()->park(l, c);
+        return;
+    }
     nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
     if (want != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);
+}
+
+/* A paused body's resume arrives: drive the connection again. */
+static void unpark_arrived(nm_timer *t)
+{
+    nm_conn *c = conn_of_timer(t);
+    nm_loop *l = c->parked_in;
+    nm_pause_arrived(c, l->now);
+    c->timer.fn = nm_loop_conn_timeout;
+    if (l->unpark) {
+        l->unpark(l, c);
+        return;
+    }
+    nm_channel *ch = &l->ch[c->fd];
+    if (!ch->fn) {
+        l->kick(l, c);   /* a loop that dispatches its connections itself */
+        return;
+    }
+    nm_loop_watch(l, c->fd, NM_READ, ch->fn, ch->ctx);   /* watched again, as before the pause */
+    ch->fn(l, c->fd, NM_READ, ch->ctx);
+}
+
+void nm_loop_unpark_post(nm_loop *l, nm_conn *c) { nm_loop_post(l, &c->timer, unpark_arrived); }
+
+void nm_loop_park(nm_loop *l, nm_conn *c)
+{
+    nm_channel *ch = &l->ch[c->fd];
+    if (ch->mask) l->port.ops->del(&l->port, c->fd, ch->mask);   /* its callback stays: the resume calls it */
+    ch->mask = 0;
+    nm_wheel_del(&l->wheel, &c->timer);
+    if (!nm_pause_park(c, l)) nm_loop_unpark_post(l, c);   /* resumed on its way here: driven next round */   /* resumed on its way here: driven next round */
 }
 
 void nm_loop_drop(nm_loop *l, nm_conn *c)

@@ -48,6 +48,9 @@ struct nm_loop {
     /* Serve c, which has bytes queued from outside its handler (nm_send);
      * NULL: this loop's model does not take them. */
     void (*kick)(nm_loop *l, nm_conn *c);
+    /* Drive c again, its paused body resumed (pause.h); NULL: call its
+     * channel's callback as if it were readable, or kick without one. */
+    void (*unpark)(nm_loop *l, nm_conn *c);
     nm_event events[NM_MAX_EVENTS];
     nm_channel ch[NM_MAX_FDS];
 };
@@ -119,7 +122,13 @@ void nm_loop_conn_timeout(nm_timer *t);    /* 0, or -1: refused and closed */
 void nm_loop_serve(nm_loop *l, nm_conn *c);   /* drive the session, update interest */
 void nm_loop_drop(nm_loop *l, nm_conn *c);    /* unwatch and close */
 /* After a model's own drive: wait for `want` with the session's timeout,
- * or drop the connection when want is 0. */
+ * or drop the connection when want is 0 (NM_PARK: nm_loop_park). */
 void nm_loop_rearm(nm_loop *l, nm_conn *c, int want);
+/* c's body is paused: watch nothing (its channel's callback kept), no
+ * timer, until nm_body_resume posts it back (nm_loop_unpark_post); a resume
+ * that came first posts it at once. */
+void nm_loop_park(nm_loop *l, nm_conn *c);
+/* Any thread that resumed c: l drives it again on its own thread. */
+void nm_loop_unpark_post(nm_loop *l, nm_conn *c);
 
 #endif

@@ -27,7 +27,7 @@ struct nm_drive_ops {
     /* Serve a blocking socket until the connection ends (not closing it). */
     void (*run_blocking)(nm_conn *c);
 };
-enum { NM_WHOLE = -1 };
+enum { NM_WHOLE = -1, NM_PARK = 16 };   /* NM_PARK: a paused body, watch nothing (loop/pause.h) */
 
 /* Counters, updated atomically. Multi-process models point `counters` at a
  * block of shared memory so that every process adds into one set. */

@@ -22,6 +22,10 @@ static int session(nm_conn *c, nm_lc *lc)
     for (;;) {
         /* read until a whole request is buffered */
         while ((r = nm_session_next(c, &req)) == 0) {
+            if (nm_session_next_io(c) == NM_IO_PARK) {
+                NM_PT_YIELD(lc, NM_PARK);   /* its body paused: back here once resumed */
+                continue;
+            }
             if (c->flags & (NM_CF_READ_EOF | NM_CF_DEAD)) return 0;
             while ((r = nm_session_fill(c)) == 0) NM_PT_YIELD(lc, NM_READ);
         }

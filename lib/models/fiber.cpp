@@ -19,6 +19,7 @@
 #include "../loop/loop.h"
 #include "../base/mstat.h"
 #include "../session/session.h"
+#include "../loop/pause.h"
 
 /* The server's counters, named once; on nm_run's stack, the loop's `user`. */
 struct fiber_stats {
@@ -52,6 +53,10 @@ static int read_request(nm_conn *c, nm_request *req)
 {
     int r;
     while ((r = nm_session_next(c, req)) == 0) {
+        if (nm_session_next_io(c) == NM_IO_PARK) {   /* its body paused: back here once resumed */
+            if (parked_until(NM_PARK, c)) return 0;
+            continue;
+        }
         if (c->flags & (NM_CF_READ_EOF | NM_CF_DEAD)) return 0;
         read_some(c);   /* its failures set the flags looked at above */
     }
@@ -77,7 +82,7 @@ static void session(void *arg)
         if (r == 0) return;
         if (r > 0) nm_session_answer(c, &req);
         if (write_all(c) < 0 || (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD))) return;
-    } while (c->in_len);
+    } while (c->in_len || nm_session_next_io(c) == NM_IO_PARK);   /* a paused body is not idle */
 }
 
 /* ---- the scheduler ----------------------------------------------------- */
@@ -94,6 +99,10 @@ static void run(nm_loop *l, nm_fiber *f)
 {
     nm_conn *c = (nm_conn *)f->arg;
     int alive = nm_fiber_resume(f);
+    if (alive > 0 && f->want == NM_PARK) {
+        nm_loop_park(l, c);   /* watch nothing, no timer; the resume runs it again (unpark) */
+        return;
+    }
     if (alive > 0) {
         nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
         if (f->want == l->ch[c->fd].mask || nm_loop_watch(l, c->fd, f->want, on_ready, f) == 0) return;
@@ -154,6 +163,13 @@ static void on_timeout(nm_timer *t)
     end_fiber((nm_loop *)c->owner, c);
 }
 
+/* A paused body resumed: its fiber runs on (its timer is the fiber's). */
+static void unpark(nm_loop *l, nm_conn *c)
+{
+    c->timer.fn = on_timeout;
+    run(l, (nm_fiber *)l->ch[c->fd].ctx);
+}
+
 static void start(nm_conn *c, void *ctx)
 {
     nm_loop *l = (nm_loop *)ctx;
@@ -173,7 +189,8 @@ static void stop_fibers(nm_loop *l)
     int late = l->now >= l->drain_deadline;
     for (int fd = 0; fd < NM_MAX_FDS && l->live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
-        if (c && c->owner == l && l->ch[fd].fn == on_ready && (late || (!c->in_len && !c->out_count))) end_fiber(l, c);
+        if (c && c->owner == l && l->ch[fd].fn == on_ready && (late || (!c->in_len && !c->out_count)) && nm_pause_may_drop(c))
+            end_fiber(l, c);
     }
 }
 
@@ -184,6 +201,7 @@ int nm_model_fiber(nm_server *s)
     if (!l) return NM_ERR_SYSTEM;
     l->user = &stats;
     l->conn_fn = begin;
+    l->unpark = unpark;
     nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, 0);
     for (;;) {
         nm_loop_dispatch(l, nm_loop_wait(l));

@@ -61,6 +61,13 @@ static void *follow(void *arg)
     return 0;
 }
 
+/* A resumed body's connection, on the leader's thread: driven at once. */
+static void unpark(nm_loop *l, nm_conn *c)
+{
+    nm_loop_send_away(l, c);
+    nm_loop_return(c, nm_session_drive(c));
+}
+
 int nm_model_leader_follower(nm_server *s)
 {
     int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
@@ -70,6 +77,7 @@ int nm_model_leader_follower(nm_server *s)
     f.done = 0;
     f.l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
     if (!f.l) return NM_ERR_SYSTEM;
+    f.l->unpark = unpark;
     nm_user_detach(f.l);   /* the leaders run the loop: the application's callbacks stay on this thread */
     nm_crew *k = nm_crew_open();
     if (!k) {

@@ -15,6 +15,7 @@
 #include "../base/mstat.h"
 #include "../completion/proactor.h"
 #include "../session/session.h"
+#include "../loop/pause.h"
 #include <errno.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -59,6 +60,10 @@ static void proceed(nm_proactor *p, nm_conn *c)
     switch (nm_session_next_io(c)) {
     case NM_IO_DONE: finish(p, c); break;
     case NM_IO_SEND: resubmit(p, c, NM_OP_SEND); break;
+    case NM_IO_PARK:   /* its body paused: nothing in flight, no timer, until resumed (unpark) */
+        nm_wheel_del(&p->loop->wheel, &c->timer);
+        if (!nm_pause_park(c, p->loop)) nm_loop_unpark_post(p->loop, c);
+        break;
     default:
         if ((engine_of(p)->draining && !c->in_len) || c->in_len >= NM_BUF_SIZE) finish(p, c);
         else resubmit(p, c, c->in ? NM_OP_RECV : NM_OP_WAIT);
@@ -71,6 +76,14 @@ static void on_timeout(nm_timer *t)
     nm_count(c->srv, NM_C_TIMEOUTS);
     c->flags |= NM_CF_DEAD;
     shutdown(c->fd, SHUT_RDWR);   /* completes the operation in flight */
+}
+
+/* A paused body resumed: on with it, on the engine's thread. */
+static void unpark(nm_loop *l, nm_conn *c)
+{
+    (void)l;
+    c->timer.fn = on_timeout;
+    proceed((nm_proactor *)nm_conn_owner(c), c);
 }
 
 static void start(nm_conn *c, void *ctx)
@@ -133,11 +146,15 @@ static void completed(nm_proactor *p, nm_conn *c, int op, int result)
  * (shutting down their read side completes their WAIT: what has arrived is
  * answered while buffers last, the others are closed), the rest at the
  * drain deadline. */
-static void shut(const nm_proactor *p, int everything, int live)
+static void shut(nm_proactor *p, int everything, int live)
 {
     for (int fd = 0; fd < NM_MAX_FDS && live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
         if (!c || c->owner != p) continue;
+        if (nm_paused(c)) {   /* nothing in flight to complete: closed here, unless a resume is on its way */
+            if (nm_pause_state_of(c) == NM_PS_PARKED && nm_pause_may_drop(c)) finish(p, c);
+            continue;
+        }
         if (everything) shutdown(fd, SHUT_RDWR);
         else if (nm_proactor_pending(c) == NM_OP_WAIT) shutdown(fd, SHUT_RD);
     }
@@ -156,6 +173,7 @@ int nm_model_proactor(nm_server *s)
         dprintf(2, "netmodels: proactor: %s\n", s->cfg.proactor ? "io_uring is not available here" : "cannot open a loop");
         return NM_ERR_SYSTEM;
     }
+    p->loop->unpark = unpark;
     nm_mstat_set(uring, (unsigned long)p->uring);
     nm_mstat_set(room, p->uring ? nm_uring_conn_room(&p->ring) : 0);
     nm_mstat_set(timed, (unsigned long)(p->uring && p->ring.timed_enter));

@@ -64,6 +64,10 @@ static void produce(nm_loop *l, nm_conn *c)
             nm_loop_drop(l, c);
             return;
         }
+        if (nm_session_next_io(c) == NM_IO_PARK) {   /* its body paused: read nothing until resumed */
+            nm_loop_park(l, c);
+            return;
+        }
         if (c->flags & NM_CF_READ_EOF) {
             nm_loop_drop(l, c);
             return;

@@ -23,7 +23,7 @@ static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
 static void take_back(nm_loop *l, nm_conn *c, int)
 {
     int io = nm_session_next_io(c);
-    nm_conn_reclaim(l, c, io == NM_IO_SEND ? NM_WRITE : io == NM_IO_RECV ? NM_READ : 0);
+    nm_conn_reclaim(l, c, io == NM_IO_SEND ? NM_WRITE : io == NM_IO_RECV ? NM_READ : io == NM_IO_PARK ? NM_PARK : 0);
 }
 
 int nm_model_reactor_conn_thread(nm_server *s)

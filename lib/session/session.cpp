@@ -1,5 +1,6 @@
 #include "session.h"
 #include "transport.h"
+#include "../loop/pause.h"
 #include "../loop/accept.h"
 #include <errno.h>
 #include <string.h>
@@ -234,7 +235,7 @@ void nm_session_received(nm_conn *c, size_t n)
 }
 
 /* What nm_session_next cut (c->unit), for nm_session_answer. */
-enum { U_REQUEST, U_HEAD_STREAM, U_BODY, U_CHUNK_LINE };
+enum { U_REQUEST, U_HEAD_STREAM, U_BODY, U_CHUNK_LINE, U_BODY_END };
 /* Where a chunked body is (c->chunk_state). */
 enum { CS_SIZE, CS_DATA, CS_DATA_END, CS_TRAILER };
 /* A chunk-size line (with its extensions) or a trailer field longer than
@@ -280,10 +281,17 @@ static long chunk_line(const nm_conn *c)
  * coding. Like nm_session_next, it only looks; answer takes the step. */
 static int next_body_step(nm_conn *c, nm_request *req)
 {
-    if (!c->in_len) return 0;
+    if (nm_paused(c)) return 0;   /* nothing more until the application resumes it */
+    int end = c->body_mode == NM_BODY_LENGTH && !c->body_left;   /* its last piece paused it */
+    if (!c->in_len && !end) return 0;
     request_base(c, req);
-    nm_request_blank(req, c->in->data);
+    nm_request_blank(req, c->in ? c->in->data : "");
     req->body_size = (long long)c->body_seen;
+    if (end) {
+        c->unit = U_BODY_END;
+        req->size = 0;
+        return 1;
+    }
     if (c->body_mode == NM_BODY_LENGTH || c->chunk_state == CS_DATA) {
         size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
         c->unit = U_BODY;
@@ -395,8 +403,14 @@ static void body_step(nm_conn *c, nm_request *req)
 {
     uint32_t n = (uint32_t)req->size;
     int end = 0;
+    if (c->unit == U_BODY_END) {
+        body_end(c, req);
+        return;
+    }
     if (c->unit == U_BODY) {
-        if (c->body_fn && c->body_fn(req, req->body.p, req->body.n, 0, c->body_user)) {
+        int rc = c->body_fn ? c->body_fn(req, req->body.p, req->body.n, 0, c->body_user) : 0;
+        int paused = rc == NM_BODY_PAUSE && nm_pause_ops_of()->ask(c);   /* the piece is taken; the next waits */
+        if (rc && rc != NM_BODY_PAUSE) {
             nm_count(c->srv, NM_C_ERRORS);
             nm_stream_end(c);
             take_input(c, n, NM_RP_BODY);
@@ -406,7 +420,7 @@ static void body_step(nm_conn *c, nm_request *req)
         c->body_seen += n;
         c->body_left -= n;
         if (!c->body_left) {
-            if (c->body_mode == NM_BODY_LENGTH) end = 1;
+            if (c->body_mode == NM_BODY_LENGTH) end = !paused;   /* else its end call comes after the resume */
             else c->chunk_state = CS_DATA_END;
         }
     } else if (c->chunk_state == CS_SIZE) {
@@ -423,7 +437,7 @@ static void body_step(nm_conn *c, nm_request *req)
 
 void nm_session_answer(nm_conn *c, nm_request *req)
 {
-    if (c->unit == U_BODY || c->unit == U_CHUNK_LINE) {
+    if (c->unit == U_BODY || c->unit == U_CHUNK_LINE || c->unit == U_BODY_END) {
         body_step(c, req);
         return;
     }
@@ -455,6 +469,7 @@ void nm_session_answer(nm_conn *c, nm_request *req)
         nm_out_rollback(c, res.mark);   /* the answer comes at the body's end */
         c->body_fn = res.body_fn;
         c->body_user = res.body_user;
+        nm_pause_open(c);   /* from now a resume may name it */
         c->body_keep = (uint8_t)res.keep_alive;
         if (c->body_interim) nm_out_write(c, c->body_interim, strlen(c->body_interim));
     }
@@ -473,6 +488,7 @@ extern "C" int nm_body_take(nm_response *res, nm_body_fn fn, void *user)
     if (!res->may_take || !fn || res->phase) return -1;
     res->body_fn = fn;
     res->body_user = user;
+    nm_pause_enable();   /* its callback may pause it */
     return 0;
 }
 
@@ -568,16 +584,23 @@ void nm_session_refuse(nm_conn *c) { refuse_without_buffer(c); }
 
 /* ---- the state machine ------------------------------------------------- */
 
+/* Something to cut: bytes buffered, or the end call of a body whose last
+ * piece paused it. */
+static int has_step(const nm_conn *c) { return c->in_len || (c->body_mode == NM_BODY_LENGTH && !c->body_left); }
+
 void nm_session_answer_ready(nm_conn *c)
 {
     nm_request req;
-    while (nm_session_can_answer(c) && c->in_len && nm_session_next(c, &req) > 0) nm_session_answer(c, &req);
+    while (nm_session_can_answer(c) && has_step(c) && nm_session_next(c, &req) > 0) nm_session_answer(c, &req);
 }
 
 int nm_session_next_io(const nm_conn *c)
 {
     if (c->flags & NM_CF_DEAD) return NM_IO_DONE;
     if (c->out_count || c->produce) return NM_IO_SEND;
+    /* Paused; or resumed just now with its end call due (its last piece
+     * paused it): the driver's park then finds it resumed and drives on. */
+    if (nm_paused(c) || (c->body_mode == NM_BODY_LENGTH && !c->body_left)) return NM_IO_PARK;
     if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return NM_IO_DONE;
     return NM_IO_RECV;
 }
@@ -589,13 +612,17 @@ static inline int run_io(nm_conn *c, int framing)
     for (;;) {
         if (!framing) {
             nm_session_answer_ready(c);
-        } else if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && !c->produce && c->in_len) {
+        } else if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && !c->produce && has_step(c)) {
             nm_request req;   /* parsed again by the borrower; here it only says "complete" */
             if (nm_session_next(c, &req) > 0) return NM_WHOLE;
             /* else more is needed, or a refusal was queued: write it, then close */
         }
         switch (nm_session_next_io(c)) {
         case NM_IO_DONE: return 0;
+        case NM_IO_PARK:
+            if (!(c->flags & NM_CF_BLOCKING)) return NM_PARK;
+            if (nm_pause_ops_of()->wait(c)) return 0;   /* stopped while paused */
+            continue;
         case NM_IO_SEND: {
             int r = nm_session_flush(c);
             if (r < 0) return 0;
@@ -639,7 +666,7 @@ static int frame(nm_conn *c) { return run_io(c, 1); }
 static void answer_buffered(nm_conn *c)
 {
     nm_request req;
-    while (c->in_len && c->out_count <= 1 && !c->produce && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) &&
+    while (has_step(c) && c->out_count <= 1 && !c->produce && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) &&
            nm_session_next(c, &req) > 0)
         nm_session_answer(c, &req);
 }

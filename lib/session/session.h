@@ -15,8 +15,9 @@
 struct iovec;
 
 /* Make as much progress as the socket allows. Returns the readiness to wait
- * for (NM_READ or NM_WRITE), or 0 when the connection is finished: the caller
- * unregisters it and calls nm_conn_close(). */
+ * for (NM_READ or NM_WRITE; NM_PARK: nothing, its body is paused), or 0 when
+ * the connection is finished: the caller unregisters it and calls
+ * nm_conn_close(). */
 int nm_session_drive(nm_conn *c);
 
 /* The steps nm_session_drive is made of. */
@@ -35,9 +36,12 @@ int nm_session_can_answer(const nm_conn *c);        /* room to queue another ans
 /* Answer, in order, every whole request buffered that may be answered now. */
 void nm_session_answer_ready(nm_conn *c);
 /* What the connection needs next from its I/O (once the ready requests are
- * answered): NM_IO_SEND (answers queued), NM_IO_RECV (more bytes), or
- * NM_IO_DONE (finished: close it). Every model's drive asks this. */
-enum { NM_IO_DONE = 0, NM_IO_SEND = 1, NM_IO_RECV = 2 };
+ * answered): NM_IO_SEND (answers queued), NM_IO_RECV (more bytes),
+ * NM_IO_PARK (its body is paused: watch nothing until nm_body_resume,
+ * loop/pause.h), or NM_IO_DONE (finished: close it). Every model's drive
+ * asks this; nm_session_drive says NM_PARK for NM_IO_PARK, and a blocking
+ * connection waits in it. */
+enum { NM_IO_DONE = 0, NM_IO_SEND = 1, NM_IO_RECV = 2, NM_IO_PARK = 3 };
 int nm_session_next_io(const nm_conn *c);
 
 /* n bytes were read into c->in past c->in_len by the caller (a proactor's

@@ -26,6 +26,10 @@
 static const char *argv_base[40];
 static int argc_base;
 static tc_server srv;
+/* A server of its own for streams (one at a time, a reader stalled for 1 s
+ * cut) and paused bodies (the body timeout 1 s). */
+static tc_server streams;
+static int streams_started;
 static int started, fds_before, short_suite;
 static char big_body[BIG_SIZE + 1];
 static tc_conn conn;
@@ -66,7 +70,8 @@ static const char *address_arg(const tc_server *s, const char *option, const cha
     return out;
 }
 
-static int start(tc_server *s, const char *extra1, const char *extra2, const char *extra3 = 0, const char *extra4 = 0)
+static int start(tc_server *s, const char *extra1, const char *extra2, const char *extra3 = 0, const char *extra4 = 0,
+                 const char *extra5 = 0, const char *extra6 = 0)
 {
     const char *args[48];
     int n = 0;
@@ -79,6 +84,8 @@ static int start(tc_server *s, const char *extra1, const char *extra2, const cha
     if (extra2) args[n++] = extra2;
     if (extra3) args[n++] = extra3;
     if (extra4) args[n++] = extra4;
+    if (extra5) args[n++] = extra5;
+    if (extra6) args[n++] = extra6;
     args[n] = 0;
     int rc = tc_server_start(s, args);
     if (handed_fd >= 0) close(handed_fd);   /* the server has its copy */
@@ -388,16 +395,23 @@ static unsigned char *upload_body(size_t n)
     return body;
 }
 
-/* The answer to an upload of `body[0, n)`: 200 and its length and CRC-32. */
-static void check_upload_answer(tc_conn *c, size_t n)
+/* Where the upload helpers send: the first server's POST /upload, or what
+ * a test sets for its own (a pausing body on the streams server). */
+static int upload_port(void);
+static const char *upload_path = "/upload";
+
+/* The answer to an upload of `body[0, n)`: 200 and its length and CRC-32;
+ * paused: followed by how many pieces paused it, at least `paused`. */
+static void check_upload_answer(tc_conn *c, size_t n, unsigned paused = 0)
 {
     tc_response r;
     char got[128] = { 0 }, want[128];
     CHECK(tc_read_response(c, &r, got, sizeof(got) - 1) == 0);
     CHECK_EQ(r.status, 200);
-    snprintf(want, sizeof(want), "{\"bytes\":%zu,\"crc32\":\"%08x\"}\n", n, crc32_of(upload_body(n), n));
-    if (strcmp(got, want)) fprintf(stderr, "  upload of %zu: '%s', expected '%s'\n", n, got, want);
-    CHECK(!strcmp(got, want));
+    int k = snprintf(want, sizeof(want), "{\"bytes\":%zu,\"crc32\":\"%08x\"%s", n, crc32_of(upload_body(n), n),
+                     paused ? ",\"pauses\":" : "}\n");
+    if (strncmp(got, want, (size_t)k)) fprintf(stderr, "  upload of %zu: '%s', expected '%s...'\n", n, got, want);
+    CHECK(!strncmp(got, want, (size_t)k) && (paused ? strtoul(got + k, 0, 10) >= paused : !got[k]));
 }
 
 /* Send `data` in pieces of 1..max bytes (a fixed pseudo-random sequence). */
@@ -417,26 +431,26 @@ static int send_pieces(tc_conn *c, const void *data, size_t n, size_t max)
 }
 
 /* Content-Length: the head, then the body in pieces of up to max bytes. */
-static void upload_length(size_t n, size_t max)
+static void upload_length(size_t n, size_t max, unsigned paused = 0)
 {
     tc_conn c;
-    REQUIRE(tc_connect(&c, srv.port) == 0);
+    REQUIRE(tc_connect(&c, upload_port()) == 0);
     char head[160];
-    snprintf(head, sizeof(head), "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", n);
+    snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", upload_path, n);
     CHECK(tc_send_str(&c, head) == 0);
     CHECK(send_pieces(&c, upload_body(n), n, max) == 0);
-    check_upload_answer(&c, n);
+    check_upload_answer(&c, n, paused);
     CHECK(tc_send_str(&c, GET_ROOT) == 0 && hello_ok(&c));   /* the connection goes on */
     tc_close(&c);
 }
 
 /* Chunked: chunks of varied sizes (one with an extension), a trailer field,
  * then a GET pipelined behind it; all of it in pieces of up to max bytes. */
-static void upload_chunked(size_t n, size_t max)
+static void upload_chunked(size_t n, size_t max, unsigned paused = 0)
 {
     static char wire[17 * 1024 * 1024 + 65536];
     const unsigned char *body = upload_body(n);
-    size_t w = (size_t)snprintf(wire, 200, "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    size_t w = (size_t)snprintf(wire, 200, "POST %s HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n", upload_path);
     size_t sizes[] = { 1, 1000, 4096, 5000, 70000, 300 };
     for (size_t at = 0, i = 0; at < n; i++) {
         size_t k = sizes[i % 6];
@@ -450,9 +464,9 @@ static void upload_chunked(size_t n, size_t max)
     }
     w += (size_t)snprintf(wire + w, 200, "0\r\nX-Trailer: yes\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
     tc_conn c;
-    REQUIRE(tc_connect(&c, srv.port) == 0);
+    REQUIRE(tc_connect(&c, upload_port()) == 0);
     CHECK(send_pieces(&c, wire, w, max) == 0);
-    check_upload_answer(&c, n);
+    check_upload_answer(&c, n, paused);
     CHECK(hello_ok(&c));   /* the pipelined GET, answered after */
     tc_close(&c);
 }
@@ -471,6 +485,8 @@ static int rss_held(const tc_server *s, long before, const char *what)
     if (grew > 2048) fprintf(stderr, "  the server grew %ld KiB over %s\n", grew, what);
     return grew <= 2048;
 }
+
+static int upload_port(void) { return strcmp(upload_path, "/upload") ? streams.port : srv.port; }
 
 /* Bodies larger than a buffer reach the handler in pieces, the connection
  * holding one buffer: Content-Length and chunked, sent whole, in random
@@ -545,9 +561,6 @@ TEST(bad_bodies_refused)
  * zero, and on_open has run before its first request. */
 /* ---- answers made as they are sent (nm_resp_stream): GET /stream/N ---- */
 
-/* A server of its own: one stream at a time, a reader stalled for 1 s cut. */
-static tc_server streams;
-static int streams_started;
 
 /* Models whose stream cap is each process's (a second stream may find a
  * process with room), and the one that serves one connection at a time. */
@@ -635,7 +648,7 @@ static int stream_get(tc_conn *c, unsigned long long n, int chunked, int minor, 
 TEST(answers_larger_than_the_queue_stream)
 {
     REQUIRE(started);
-    REQUIRE(start(&streams, "--write-timeout", "1000", "--max-streams", "1") == 0);
+    REQUIRE(start(&streams, "--write-timeout", "1000", "--max-streams", "1", "--body-timeout", "1000") == 0);
     streams_started = 1;
     tc_stats before, after;
     CHECK(tc_wait_idle(streams.port, 5000, &before) == 0);
@@ -695,6 +708,60 @@ static int representative(void)
 {
     static const char *const names[] = { "epoll", "thread_pool", "process_pool_reactors", "prefork_locked_accept", "fiber" };
     return model_among(names, sizeof(names) / sizeof(names[0]));
+}
+
+/* A body callback that pauses (NM_BODY_PAUSE) is resumed by another thread
+ * of the process that serves the connection (POST /upload?pause=MS: every
+ * piece pauses, MS ms each): the body arrives whole and in order, the
+ * connection goes on, and a resume that races its pause (0 ms) loses
+ * nothing. The full suite holds an upload paused after its first piece
+ * (?hold=MS) past the server's body timeout: meanwhile the client's sends
+ * stop (the server reads nothing: its bytes wait in the kernel), and the
+ * upload is not cut for the time the application took. */
+TEST(a_paused_body_waits_for_its_resume)
+{
+    REQUIRE(streams_started);   /* the server whose body timeout is 1 s */
+    tc_stats before, after;
+    CHECK(tc_wait_idle(streams.port, 5000, &before) == 0);
+    size_t small = 3 * NM_BUF_SIZE + 1;
+    upload_path = "/upload?pause=1";
+    upload_length(small, 700, 2);
+    upload_path = "/upload?pause=0";
+    upload_chunked(small, 1000, 2);
+    upload_length(small, small, 2);
+    upload_path = "/upload";
+    if (!short_suite) {
+        size_t n = 16000000, sent = 0;
+        tc_conn c;
+        REQUIRE(tc_connect(&c, streams.port) == 0);
+        char head[160];
+        snprintf(head, sizeof(head), "POST /upload?hold=1500 HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", n);
+        CHECK(tc_send_str(&c, head) == 0);
+        const char *body = (const char *)upload_body(n);
+        long start_ms = tc_now_ms(), stuck_since = 0;
+        while (sent < n && tc_now_ms() - start_ms < 1000) {   /* as much as goes, for a second */
+            ssize_t w = send(c.fd, body + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (w > 0) {
+                sent += (size_t)w;
+                stuck_since = 0;
+            } else {
+                if (!stuck_since) stuck_since = tc_now_ms();
+                if (tc_now_ms() - stuck_since > 300) break;   /* the kernel's buffers are full */
+                tc_sleep_ms(5);
+            }
+        }
+        if (sent > n / 2) fprintf(stderr, "  %zu of %zu bytes went while the body was paused\n", sent, n);
+        CHECK(sent <= n / 2);
+        CHECK(tc_send(&c, body + sent, n - sent) == 0);   /* the rest, once resumed */
+        check_upload_answer(&c, n, 1);
+        CHECK(tc_send_str(&c, GET_ROOT) == 0 && hello_ok(&c));
+        CHECK(tc_now_ms() - start_ms >= 1500);
+        tc_close(&c);
+    }
+    CHECK(tc_wait_idle(streams.port, 5000, &after) == 0);
+    CHECK_EQ(after.timeouts, before.timeouts);
+    CHECK_EQ(after.resume_failed, 0);
+    CHECK_EQ(after.free_buffers, before.free_buffers);
 }
 
 /* A reader that stops holds its stream until the write timeout cuts it,

@@ -2,9 +2,12 @@
  * the test plays the client on one end and the event loop on the other. */
 #include "../check.h"
 #include "../lib/session/session.h"
+#include "../lib/loop/server.h"
 #include <pthread.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <stdio.h>
 #include <unistd.h>
 
 enum { BIG = 1 << 20 };
@@ -117,6 +120,28 @@ static int r_stream_unknown(const nm_request *, nm_response *r)
     return nm_resp_stream(r, NM_LENGTH_UNKNOWN, make_x, &stream_made);
 }
 
+/* Bodies that pause (NM_BODY_PAUSE) after every piece: the pieces' sizes,
+ * and the answer at the end says how many bytes came. /paused-fast's
+ * callback resumes itself before it pauses, as a faster thread would. */
+static size_t paused_bytes, paused_pieces;
+static int paused_piece(const nm_request *req, const void *, size_t len, nm_response *res, void *fast)
+{
+    if (res) {
+        char text[32];
+        return nm_resp_body(res, text, (size_t)snprintf(text, sizeof(text), "got %zu", paused_bytes));
+    }
+    paused_bytes += len;
+    paused_pieces++;
+    if (fast) CHECK_EQ(nm_body_resume(req->server, req->conn), 0);
+    return NM_BODY_PAUSE;
+}
+
+static int r_paused(const nm_request *req, nm_response *r)
+{
+    paused_bytes = paused_pieces = 0;
+    return nm_body_take(r, paused_piece, is(req->target, "/paused-fast") ? r : 0);
+}
+
 static const struct {
     const char *path;
     int (*fn)(const nm_request *, nm_response *);
@@ -127,6 +152,7 @@ static const struct {
     { "/headonly", r_headonly }, { "/late", r_late },         { "/split", r_split },
     { "/badname", r_badname },   { "/emptyname", r_emptyname },
     { "/stream", r_stream },     { "/stream-unknown", r_stream_unknown },
+    { "/paused", r_paused },     { "/paused-fast", r_paused },
 };
 
 /* Routes by target; any other target comes back as the body. */
@@ -515,6 +541,62 @@ TEST(session_streamed_answers)
     CHECK(peer_gets("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nxxxxxxxxxx"));
     CHECK_EQ(srv.own_counters.requests, 4);
     teardown();
+}
+
+/* Bytes waiting in the kernel for the server's end to read. */
+static int unread(void)
+{
+    int n = -1;
+    ioctl(conn->fd, FIONREAD, &n);
+    return n;
+}
+
+/* A body callback that pauses stops the reading: the connection asks to be
+ * parked (NM_PARK: watched for nothing), the client's next bytes stay in the
+ * kernel, and nm_body_resume lets the next piece in; a pause of the last
+ * piece holds the end call (the answer) too. A resume that comes before the
+ * pause it answers cancels it; one for no paused body, or a closed
+ * connection's id, is refused. */
+TEST(session_paused_body_reads_nothing_until_resumed)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    nm_conn_id id = nm_conn_id_of(conn);
+    char head[128], rest[NM_BUF_SIZE];
+    memset(rest, 'b', sizeof(rest));
+    snprintf(head, sizeof(head), "POST /paused HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n", NM_BUF_SIZE + 100);
+    CHECK_EQ(nm_body_resume(&srv, id), -1);   /* no body streams yet */
+    REQUIRE(send_str(head) == 0 && write(peer, rest, 100) == 100);
+    CHECK_EQ(nm_session_drive(conn), NM_PARK);
+    CHECK_EQ(paused_pieces, 1);
+    CHECK_EQ(nm_session_next_io(conn), NM_IO_PARK);
+    REQUIRE(write(peer, rest, NM_BUF_SIZE) == NM_BUF_SIZE);
+    CHECK_EQ(nm_session_drive(conn), NM_PARK);   /* paused still: nothing read */
+    CHECK_EQ(paused_pieces, 1);
+    CHECK_EQ(unread(), NM_BUF_SIZE);
+    CHECK_EQ(nm_body_resume(&srv, id + 1), -1);   /* another generation of the slot */
+    CHECK_EQ(nm_body_resume(&srv, id), 0);
+    CHECK_EQ(nm_session_drive(conn), NM_PARK);   /* the last piece, paused: its end waits */
+    CHECK_EQ(paused_pieces, 2);
+    CHECK_EQ(paused_bytes, NM_BUF_SIZE + 100);
+    CHECK_EQ(unread(), 0);
+    CHECK(peer_gets(""));
+    CHECK_EQ(nm_body_resume(&srv, id), 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    char want[64];
+    snprintf(want, sizeof(want), "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\ngot %d", NM_BUF_SIZE + 100);
+    CHECK(peer_gets(want));
+    CHECK_EQ(nm_body_resume(&srv, id), -1);   /* the body is over */
+    /* resumed before it paused: no pause at all */
+    snprintf(head, sizeof(head), "POST /paused-fast HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n", NM_BUF_SIZE + 100);
+    REQUIRE(send_str(head) == 0 && write(peer, rest, 100) == 100);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    REQUIRE(write(peer, rest, NM_BUF_SIZE) == NM_BUF_SIZE);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    CHECK_EQ(paused_pieces, 2);
+    CHECK(peer_gets(want));
+    CHECK_EQ(srv.own_counters.requests, 2);
+    teardown();
+    CHECK_EQ(nm_body_resume(&srv, id), -1);   /* closed */
 }
 
 TEST(session_http10_connection_rules)
