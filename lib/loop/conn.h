@@ -31,6 +31,8 @@ enum nm_conn_flags {
     NM_CF_BLOCKING = 16,     /* a blocking socket (thread models): its timeouts are stop-poll steps */
     NM_CF_LEVEL = 32,        /* watched by a level-triggered port, which reports bytes left unread */
     NM_CF_DRAINED = 64,      /* the last read took less than asked: the socket is empty */
+    NM_CF_HELD = 128,        /* the session found its body paused (pause.h): park it, or drive
+                                on if resumed since */
 };
 
 /* What the connection is waiting to read: it picks the timeout that applies. */

@@ -55,6 +55,7 @@ static void futex_wake(uint32_t *w)
 int nm_pause_wait(nm_conn *c)
 {
     uint32_t g = gen_of(c), parked = word(g, NM_PS_PARKED_BLOCKING);
+    c->flags &= (uint8_t)~NM_CF_HELD;   /* the session looks again when it goes on */
     if (!move(c, word(g, NM_PS_ASKED), parked)) return 0;   /* resumed already */
     while (__atomic_load_n(&c->pause, __ATOMIC_ACQUIRE) == parked) {
         if (nm_stop_requested(c->srv)) {   /* a stop ends it; a resume that won goes unused */
@@ -89,7 +90,7 @@ void nm_pause_arrived(nm_conn *c, uint64_t now)
 {
     __atomic_store_n(&c->pause, word(gen_of(c), NM_PS_STREAM), __ATOMIC_RELEASE);
     c->read_since = now;
-    c->flags &= (uint8_t)~NM_CF_DRAINED;   /* bytes came while it was not watched: read, not wait */
+    c->flags &= (uint8_t)~(NM_CF_DRAINED | NM_CF_HELD);   /* bytes came while it was not watched: read, not wait */
 }
 
 extern "C" int nm_body_resume(const nm_server *srv, nm_conn_id id)

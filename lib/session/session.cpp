@@ -281,7 +281,11 @@ static long chunk_line(const nm_conn *c)
  * coding. Like nm_session_next, it only looks; answer takes the step. */
 static int next_body_step(nm_conn *c, nm_request *req)
 {
-    if (nm_paused(c)) return 0;   /* nothing more until the application resumes it */
+    if (nm_paused(c)) {   /* nothing more until the application resumes it */
+        c->flags |= NM_CF_HELD;
+        return 0;
+    }
+    c->flags &= (uint8_t)~NM_CF_HELD;
     int end = c->body_mode == NM_BODY_LENGTH && !c->body_left;   /* its last piece paused it */
     if (!c->in_len && !end) return 0;
     request_base(c, req);
@@ -598,9 +602,10 @@ int nm_session_next_io(const nm_conn *c)
 {
     if (c->flags & NM_CF_DEAD) return NM_IO_DONE;
     if (c->out_count || c->produce) return NM_IO_SEND;
-    /* Paused; or resumed just now with its end call due (its last piece
-     * paused it): the driver's park then finds it resumed and drives on. */
-    if (nm_paused(c) || (c->body_mode == NM_BODY_LENGTH && !c->body_left)) return NM_IO_PARK;
+    /* Paused; or resumed since the session last found it paused, or with
+     * its end call due (its last piece paused it): the driver's park then
+     * finds it resumed and drives on. */
+    if ((c->flags & NM_CF_HELD) || nm_paused(c) || (c->body_mode == NM_BODY_LENGTH && !c->body_left)) return NM_IO_PARK;
     if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return NM_IO_DONE;
     return NM_IO_RECV;
 }
