@@ -71,9 +71,17 @@ int nm_pause_wait(nm_conn *c)
 int nm_pause_park(nm_conn *c, nm_loop *loop)
 {
     uint32_t g = gen_of(c);
-    c->parked_in = loop;   /* published by the move: the resumer reads it after */
-    if (move(c, word(g, NM_PS_ASKED), word(g, NM_PS_PARKED))) return 1;
-    __atomic_store_n(&c->pause, word(g, NM_PS_POSTED), __ATOMIC_RELEASE);   /* the caller posts it */
+    for (;;) {
+        unsigned st = nm_pause_state_of(c);
+        /* Parked already: an event the port reported before the park drove
+         * it again (it read nothing, being paused); its resume is still to
+         * come, or on its way. */
+        if (st == NM_PS_PARKED || st == NM_PS_POSTED) return 1;
+        if (st != NM_PS_ASKED) break;
+        c->parked_in = loop;   /* published by the move: the resumer reads it after */
+        if (move(c, word(g, NM_PS_ASKED), word(g, NM_PS_PARKED))) return 1;
+    }
+    __atomic_store_n(&c->pause, word(g, NM_PS_POSTED), __ATOMIC_RELEASE);   /* resumed: the caller posts it */
     return 0;
 }
 

@@ -39,8 +39,8 @@ int nm_pause_ask(nm_conn *c);
 /* Owner of a blocking connection: wait until resumed (0) or stopped (-1). */
 int nm_pause_wait(nm_conn *c);
 /* Owner: park an ASKED connection for `loop`, which will be posted to when
- * it is resumed. 1 parked, 0 a resume came first: it is POSTED, for the
- * caller to post. */
+ * it is resumed. 1 parked (or parked already: a stale readiness event drove
+ * it), 0 a resume came first: it is POSTED, for the caller to post. */
 int nm_pause_park(nm_conn *c, struct nm_loop *loop);
 /* Owner, before closing a connection it may have parked: 1 it may close it
  * (a parked one is taken back), 0 a resume is on its way (POSTED). */

@@ -605,7 +605,8 @@ int nm_session_next_io(const nm_conn *c)
     /* Paused; or resumed since the session last found it paused, or with
      * its end call due (its last piece paused it): the driver's park then
      * finds it resumed and drives on. */
-    if ((c->flags & NM_CF_HELD) || nm_paused(c) || (c->body_mode == NM_BODY_LENGTH && !c->body_left)) return NM_IO_PARK;
+    if (c->body_mode && ((c->flags & NM_CF_HELD) || nm_paused(c) || (c->body_mode == NM_BODY_LENGTH && !c->body_left)))
+        return NM_IO_PARK;   /* (only a streaming body pauses: no atomic read for any other request) */
     if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return NM_IO_DONE;
     return NM_IO_RECV;
 }
