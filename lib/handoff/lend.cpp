@@ -54,9 +54,7 @@ void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
         return;
     }
     if (want == NM_PARK) {
-        l->ch[c->fd].fn = l->conn_fn;   /* the resume calls it (while lent it was while_lent's, or none) */
-        l->ch[c->fd].ctx = c;
-        nm_pause_ops_of()->park(l, c);
+        nm_pause_ops_of()->park(l, c);   /* the resume calls the loop's conn_fn */
         return;
     }
     nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));

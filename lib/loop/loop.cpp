@@ -167,8 +167,6 @@ int nm_loop_take_back(nm_loop *l, nm_conn *c, int want)
 {
     c->lent = 0;
     if (want == NM_PARK) {
-        l->ch[c->fd].fn = l->conn_fn;   /* sent away unwatched: the resume calls it */
-        l->ch[c->fd].ctx = c;
         nm_pause_ops_of()->park(l, c);
         return 0;
     }
@@ -349,22 +347,28 @@ static void unpark_arrived(nm_timer *t)
         l->unpark(l, c);
         return;
     }
-    nm_channel *ch = &l->ch[c->fd];
-    if (!ch->fn) {
+    if (!l->conn_fn) {
         l->kick(l, c);   /* a loop that dispatches its connections itself */
         return;
     }
-    nm_loop_watch(l, c->fd, NM_READ, ch->fn, ch->ctx);   /* watched again, as before the pause */
-    ch->fn(l, c->fd, NM_READ, ch->ctx);
+    nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c);   /* watched again, as before the pause */
+    l->conn_fn(l, c->fd, NM_READ, c);
 }
+
+/* A parked connection's channel: readiness the port reported before the
+ * park is not acted on (its timer may be on its way in a resume's post). */
+static void parked_event(nm_loop *l, int fd, int mask, void *ctx) { (void)l, (void)fd, (void)mask, (void)ctx; }
 
 void nm_loop_unpark_post(nm_loop *l, nm_conn *c) { nm_loop_post(l, &c->timer, unpark_arrived); }
 
 void nm_loop_park(nm_loop *l, nm_conn *c)
 {
+    unsigned st = nm_pause_state_of(c);
+    if (st == NM_PS_PARKED || st == NM_PS_POSTED) return;   /* driven by a loop that dispatches itself: left as it is */
     nm_channel *ch = &l->ch[c->fd];
-    if (ch->mask) l->port.ops->del(&l->port, c->fd, ch->mask);   /* its callback stays: the resume calls it */
+    if (ch->mask) l->port.ops->del(&l->port, c->fd, ch->mask);
     ch->mask = 0;
+    if (ch->fn) ch->fn = parked_event;   /* its ctx stays (a fiber's unpark reads it) */
     nm_wheel_del(&l->wheel, &c->timer);
     if (!nm_pause_park(c, l)) nm_loop_unpark_post(l, c);   /* resumed on its way here: driven next round */   /* resumed on its way here: driven next round */
 }

@@ -48,8 +48,8 @@ struct nm_loop {
     /* Serve c, which has bytes queued from outside its handler (nm_send);
      * NULL: this loop's model does not take them. */
     void (*kick)(nm_loop *l, nm_conn *c);
-    /* Drive c again, its paused body resumed (pause.h); NULL: call its
-     * channel's callback as if it were readable, or kick without one. */
+    /* Drive c again, its paused body resumed (pause.h); NULL: watch it and
+     * call conn_fn as if it were readable, or kick without one. */
     void (*unpark)(nm_loop *l, nm_conn *c);
     nm_event events[NM_MAX_EVENTS];
     nm_channel ch[NM_MAX_FDS];
@@ -124,9 +124,9 @@ void nm_loop_drop(nm_loop *l, nm_conn *c);    /* unwatch and close */
 /* After a model's own drive: wait for `want` with the session's timeout,
  * or drop the connection when want is 0 (NM_PARK: nm_loop_park). */
 void nm_loop_rearm(nm_loop *l, nm_conn *c, int want);
-/* c's body is paused: watch nothing (its channel's callback kept), no
- * timer, until nm_body_resume posts it back (nm_loop_unpark_post); a resume
- * that came first posts it at once. */
+/* c's body is paused: watch nothing (events already reported for it are
+ * ignored; its channel's ctx kept), no timer, until nm_body_resume posts it
+ * back (nm_loop_unpark_post); a resume that came first posts it at once. */
 void nm_loop_park(nm_loop *l, nm_conn *c);
 /* Any thread that resumed c: l drives it again on its own thread. */
 void nm_loop_unpark_post(nm_loop *l, nm_conn *c);

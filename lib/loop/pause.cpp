@@ -77,8 +77,8 @@ int nm_pause_park(nm_conn *c, nm_loop *loop)
          * it again (it read nothing, being paused); its resume is still to
          * come, or on its way. */
         if (st == NM_PS_PARKED || st == NM_PS_POSTED) return 1;
+        c->parked_in = loop;   /* published by the move: the resumer (or the post below) reads it after */
         if (st != NM_PS_ASKED) break;
-        c->parked_in = loop;   /* published by the move: the resumer reads it after */
         if (move(c, word(g, NM_PS_ASKED), word(g, NM_PS_PARKED))) return 1;
     }
     __atomic_store_n(&c->pause, word(g, NM_PS_POSTED), __ATOMIC_RELEASE);   /* resumed: the caller posts it */

@@ -189,7 +189,8 @@ static void stop_fibers(nm_loop *l)
     int late = l->now >= l->drain_deadline;
     for (int fd = 0; fd < NM_MAX_FDS && l->live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
-        if (c && c->owner == l && l->ch[fd].fn == on_ready && (late || (!c->in_len && !c->out_count)) && nm_pause_may_drop(c))
+        if (c && c->owner == l && (l->ch[fd].fn == on_ready || nm_paused(c)) && (late || (!c->in_len && !c->out_count)) &&
+            nm_pause_may_drop(c))
             end_fiber(l, c);
     }
 }
