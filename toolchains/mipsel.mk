@@ -5,5 +5,5 @@ CROSS_COMPILE ?= mipsel-linux-gnu-
 ARCH_FLAGS += -march=mips32r2 -EL
 ARCH_LDFLAGS += -static
 QEMU ?= qemu-mipsel
-# The representative set: mips runs every model in the other byte order.
+# The representative set, as mips (the other byte order).
 NM_TARGET_MODELS ?= $(NM_SMOKE_MODELS)

@@ -3,9 +3,14 @@
 #include <errno.h>
 #include <time.h>
 #if defined(__linux__)
-#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#endif
+#if defined(__linux__) && defined(SYS_futex)
+/* linux/futex.h's operations, written here: a libc without the kernel's
+ * headers (musl's toolchain) has the syscall but not that header. */
+#define NM_FUTEX 1
+enum { FUTEX_WAIT_PRIVATE_OP = 0 | 128, FUTEX_WAKE_PRIVATE_OP = 1 | 128 };
 #endif
 
 static uint32_t word(uint32_t gen, unsigned state) { return gen << 3 | state; }
@@ -32,9 +37,9 @@ int nm_pause_ask(nm_conn *c)
 
 static void futex_wait(uint32_t *w, uint32_t expected, int ms)
 {
-#if defined(__linux__)
+#if defined(NM_FUTEX)
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, expected, &ts, 0, 0);
+    syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE_OP, expected, &ts, 0, 0);
 #else
     (void)w; (void)expected;
     struct timespec ts = { 0, 1000000L };   /* elsewhere: look every millisecond */
@@ -45,8 +50,8 @@ static void futex_wait(uint32_t *w, uint32_t expected, int ms)
 
 static void futex_wake(uint32_t *w)
 {
-#if defined(__linux__)
-    syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+#if defined(NM_FUTEX)
+    syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE_OP, 1, 0, 0, 0);
 #else
     (void)w;
 #endif
