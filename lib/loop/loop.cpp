@@ -370,7 +370,7 @@ void nm_loop_park(nm_loop *l, nm_conn *c)
     ch->mask = 0;
     if (ch->fn) ch->fn = parked_event;   /* its ctx stays (a fiber's unpark reads it) */
     nm_wheel_del(&l->wheel, &c->timer);
-    if (!nm_pause_park(c, l)) nm_loop_unpark_post(l, c);   /* resumed on its way here: driven next round */   /* resumed on its way here: driven next round */
+    if (!nm_pause_park(c, l)) nm_loop_unpark_post(l, c);   /* resumed on its way here: driven next round */
 }
 
 void nm_loop_drop(nm_loop *l, nm_conn *c)
