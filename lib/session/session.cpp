@@ -277,6 +277,10 @@ static long chunk_line(const nm_conn *c)
     return n;
 }
 
+/* A body by length whose bytes have all been delivered, its end call
+ * still to come (its last piece paused it, or it is about to end). */
+static int end_due(const nm_conn *c) { return c->body_mode == NM_BODY_LENGTH && !c->body_left; }
+
 /* The next step of a streaming body: body bytes, or a line of the chunked
  * coding. Like nm_session_next, it only looks; answer takes the step. */
 static int next_body_step(nm_conn *c, nm_request *req)
@@ -286,7 +290,7 @@ static int next_body_step(nm_conn *c, nm_request *req)
         return 0;
     }
     c->flags &= (uint8_t)~NM_CF_HELD;
-    int end = c->body_mode == NM_BODY_LENGTH && !c->body_left;   /* its last piece paused it */
+    int end = end_due(c);   /* its last piece paused it */
     if (!c->in_len && !end) return 0;
     request_base(c, req);
     nm_request_blank(req, c->in ? c->in->data : "");
@@ -484,7 +488,7 @@ void nm_session_answer(nm_conn *c, nm_request *req)
         c->chunk_state = CS_SIZE;
     }
     take_input(c, (uint32_t)req->size, c->body_mode ? NM_RP_BODY : c->in_len > req->size ? NM_RP_HEAD : NM_RP_IDLE);
-    if (c->body_mode == NM_BODY_LENGTH && !c->body_left) body_end(c, req);
+    if (end_due(c)) body_end(c, req);
 }
 
 extern "C" int nm_body_take(nm_response *res, nm_body_fn fn, void *user)
@@ -590,7 +594,7 @@ void nm_session_refuse(nm_conn *c) { refuse_without_buffer(c); }
 
 /* Something to cut: bytes buffered, or the end call of a body whose last
  * piece paused it. */
-static int has_step(const nm_conn *c) { return c->in_len || (c->body_mode == NM_BODY_LENGTH && !c->body_left); }
+static int has_step(const nm_conn *c) { return c->in_len || end_due(c); }
 
 void nm_session_answer_ready(nm_conn *c)
 {
@@ -605,7 +609,7 @@ int nm_session_next_io(const nm_conn *c)
     /* Paused; or resumed since the session last found it paused, or with
      * its end call due (its last piece paused it): the driver's park then
      * finds it resumed and drives on. */
-    if (c->body_mode && ((c->flags & NM_CF_HELD) || nm_paused(c) || (c->body_mode == NM_BODY_LENGTH && !c->body_left)))
+    if (c->body_mode && ((c->flags & NM_CF_HELD) || nm_paused(c) || end_due(c)))
         return NM_IO_PARK;   /* (only a streaming body pauses: no atomic read for any other request) */
     if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return NM_IO_DONE;
     return NM_IO_RECV;
