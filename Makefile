@@ -147,10 +147,11 @@ endif
 
 # The proactor alone at small capacities, for the tests that take it past
 # them (test/invariants/inv_proactor.cpp): more connections than ring entries (SQ 4,
-# CQ 16: 14 connections), slots (40), buffers (8) and events per wait (16).
+# CQ 16: 14 connections), slots (40), buffers (8, 2 of them lent to io_uring's
+# provided buffer ring) and events per wait (16).
 SMALL := $(BUILD)/small
 SMALL_CPPFLAGS := -DNM_MAX_CONNS=40 -DNM_PROACTOR_SQ_ENTRIES=4 -DNM_PROACTOR_CQ_ENTRIES=16 \
-                  -DNM_BUF_COUNT=8 -DNM_MAX_EVENTS=16
+                  -DNM_BUF_COUNT=8 -DNM_PROACTOR_BUFS=2 -DNM_MAX_EVENTS=16
 $(SMALL)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(SMALL) NM_MODELS=proactor EXTRA_CPPFLAGS="$(SMALL_CPPFLAGS)" $(SMALL)/nmserve
 ifeq ($(TARGET)$(CROSS_COMPILE),host)

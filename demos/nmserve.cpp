@@ -5,7 +5,7 @@
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
  *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS] [--max-body BYTES]
- *           [--max-streams N]
+ *           [--max-streams N] [--queue-wait MS]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
@@ -23,7 +23,10 @@
  *
  * --tick MS: a timer of the application's own every MS ms, a pipe it
  * watches and SIGUSR1 posting a call, all run in the server's loop and
- * counted in /stats ("ticks", "piped", "posted", "overlaps"). */
+ * counted in /stats ("ticks", "piped", "posted", "overlaps").
+ *
+ * --queue-wait MS: how long a request may wait for a buffer or a place in a
+ * queue before it is answered 503 (nm_config.queue_wait_ms). */
 #include "app.h"
 #include "protocols.h"
 #include <fcntl.h>
@@ -225,6 +228,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--tick")) num = &tick_ms;
         else if (!strcmp(a, "--max-body")) num = &max_body;
         else if (!strcmp(a, "--max-streams")) num = &cfg.max_streams;
+        else if (!strcmp(a, "--queue-wait")) num = &cfg.queue_wait_ms;
         else if (!strcmp(a, "--listen-fd")) num = &cfg.listen_fd;
         else return usage("unknown option: ", a);
         if (!v) return usage("missing value for ", a);

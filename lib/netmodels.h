@@ -24,12 +24,12 @@
  * Until 1.0 a minor release may change the source and binary interface
  * (README.md: versions). The layout of nm_request depends on NM_MAX_HEADERS,
  * and every public struct on the version: nm_run is renamed after both
- * (nm_run_v0_2_headers24), a symbol the library defines once, so a program
+ * (nm_run_v0_3_headers24), a symbol the library defines once, so a program
  * compiled against another version or configuration than its library fails
  * to link instead of crashing at its first request. NM_MAX_HEADERS must be
  * a plain number for that name (an installed library's is: nm_build_config.h). */
 #define NM_VERSION_MAJOR 0
-#define NM_VERSION_MINOR 2
+#define NM_VERSION_MINOR 3
 #define NM_VERSION_PATCH 0
 #ifdef NM_BUILT_MAX_HEADERS
 #define NM_LAYOUT_HEADERS NM_BUILT_MAX_HEADERS
@@ -247,6 +247,10 @@ typedef struct nm_stats {
     unsigned long refused;   /* connections or requests refused for lack of a resource */
     unsigned long errors;    /* protocol errors and I/O failures */
     unsigned long timeouts;  /* connections closed by a header, body, idle or write timeout */
+    /* Requests that waited inside the server for a buffer or a place in a
+     * queue (backpressure) instead of being refused; refused past
+     * nm_config.queue_wait_ms. */
+    unsigned long waited;
     /* Free elements of this process's pools now (not summed over processes). */
     unsigned long free_slots, free_buffers;
 } nm_stats;
@@ -355,6 +359,11 @@ typedef struct nm_config {
     /* Request bodies and answers streaming at once (each holds a buffer),
      * per process: NM_STREAM_BUFFERS (0 too), its cap (more: NM_ERR_USAGE). */
     int max_streams;
+    /* How long a request may wait inside the server when every buffer or
+     * place in a queue is taken (its bytes stay in the kernel, its own
+     * deadlines stopped) before it is answered 503: ms, default
+     * NM_QUEUE_WAIT_MS; 0 refuses at once. */
+    int queue_wait_ms;
 } nm_config;
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or

@@ -122,6 +122,19 @@
 #define NM_BODY_TIMEOUT_MS 10000
 #endif
 
+/* How long a request may wait inside the server for a buffer or a place
+ * (a worker queue, a fiber) before it is refused 503: nm_config.queue_wait_ms's
+ * default. While it waits its bytes stay in the kernel (or its buffer) and
+ * none of its own deadlines runs. A loop holding waiters looks for room
+ * every NM_QUEUE_RETRY_MS. */
+#ifndef NM_QUEUE_WAIT_MS
+#define NM_QUEUE_WAIT_MS 3000
+#endif
+
+#ifndef NM_QUEUE_RETRY_MS
+#define NM_QUEUE_RETRY_MS 1
+#endif
+
 /* How long a stopping server keeps finishing answers in flight. */
 #ifndef NM_DRAIN_TIMEOUT_MS
 #define NM_DRAIN_TIMEOUT_MS 3000
@@ -321,6 +334,15 @@
 #define NM_PROACTOR_CQ_ENTRIES (NM_MAX_CONNS + 2)
 #endif
 
+/* Buffers the proactor lends io_uring up front (a provided buffer ring, on
+ * kernels that have one): an idle connection's receive takes one only when
+ * its bytes arrive, so no buffer waits on a receive that has not completed,
+ * and the readiness wait before it is saved. A power of two; 0: wait for
+ * readiness, then receive into a buffer from the pool. */
+#ifndef NM_PROACTOR_BUFS
+#define NM_PROACTOR_BUFS (NM_BUF_COUNT >= 256 ? 64 : NM_BUF_COUNT >= 64 ? 16 : 0)
+#endif
+
 /* ---- combinations that cannot work -------------------------------------
  * Refused here, for C and C++ alike. The checks that need the library's
  * types (a field's width, a model's threads) are in lib/config_check.cpp. */
@@ -329,6 +351,12 @@
 #endif
 #if NM_BUF_ANSWER_RESERVE >= NM_BUF_COUNT
 #error "NM_BUF_ANSWER_RESERVE: below NM_BUF_COUNT, or no request ever gets a buffer"
+#endif
+#if NM_PROACTOR_BUFS < 0 || (NM_PROACTOR_BUFS & (NM_PROACTOR_BUFS - 1)) || NM_PROACTOR_BUFS > 32768
+#error "NM_PROACTOR_BUFS: 0 or a power of two up to 32768"
+#endif
+#if NM_PROACTOR_BUFS > 0 && NM_PROACTOR_BUFS + NM_BUF_ANSWER_RESERVE >= NM_BUF_COUNT
+#error "NM_PROACTOR_BUFS: the ring would take the buffers requests and answers need (below NM_BUF_COUNT - NM_BUF_ANSWER_RESERVE)"
 #endif
 #if NM_OUT_SEGS < 2
 #error "NM_OUT_SEGS: at least 2 (an answer's head and a body by reference take one each)"

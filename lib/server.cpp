@@ -51,6 +51,7 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->max_conns = NM_MAX_CONNS;
     cfg->max_body = NM_MAX_BODY;
     cfg->max_streams = NM_STREAM_BUFFERS;
+    cfg->queue_wait_ms = NM_QUEUE_WAIT_MS;
     cfg->listen_fd = -1;
 }
 
@@ -169,6 +170,7 @@ extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
     out->refused = __atomic_load_n(&c->refused, __ATOMIC_RELAXED);
     out->errors = __atomic_load_n(&c->errors, __ATOMIC_RELAXED);
     out->timeouts = __atomic_load_n(&c->timeouts, __ATOMIC_RELAXED);
+    out->waited = __atomic_load_n(&c->waited, __ATOMIC_RELAXED);
     out->free_slots = nm_conn_free();
     out->free_buffers = nm_buf_free();
 }
@@ -368,6 +370,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     int streams = nm_run_size(cfg->max_streams, NM_STREAM_BUFFERS, NM_STREAM_BUFFERS, "--max-streams", "NM_STREAM_BUFFERS");
     if (streams < 0) return NM_ERR_USAGE;
     if (cfg->max_threads < 0) return usage_error("%s", "max_threads below 0 (0: no cap)");
+    if (cfg->queue_wait_ms < 0) return usage_error("%s", "queue_wait_ms below 0 (0: refuse at once)");
     if (nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0) return NM_ERR_USAGE;
     pthread_once(&fork_handlers_once, install_fork_handlers);
 

@@ -440,6 +440,7 @@ int tc_stats_get(int port, tc_stats *st)
     st->refused = field(body, "refused");
     st->errors = field(body, "errors");
     st->timeouts = field(body, "timeouts");
+    st->waited = field(body, "waited");
     st->free_slots = field(body, "free_slots");
     st->free_buffers = field(body, "free_buffers");
     st->opened = field(body, "opened");

@@ -73,6 +73,7 @@ long tc_cpu_ticks(pid_t pid);
 
 struct tc_stats {
     long accepted, active, requests, refused, errors, timeouts, free_slots, free_buffers;
+    long waited;                    /* requests that waited for a buffer or a place (backpressure) */
     long opened, closed, unclean;   /* nmserve's on_open / on_close hooks (demos/app.h) */
     long resume_failed;             /* nmserve's POST /upload?pause: resumes refused */
 };

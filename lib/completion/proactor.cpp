@@ -161,6 +161,7 @@ void nm_proactor_turn(nm_proactor *p)
         nm_loop_sleep_end(l);
         nm_loop_clock(l);
         nm_uring_reap(&p->ring, p, deliver);
+        if (p->ring.owed) nm_uring_repay(&p->ring);
         /* A port with no fd of its own (poll, select) is looked at each
          * turn, only while the application has descriptors in it. */
         if (p->port_ready || (port_fd < 0 && l->svc && l->svc->used)) nm_loop_dispatch(l, nm_loop_poll(l));
@@ -172,6 +173,7 @@ void nm_proactor_turn(nm_proactor *p)
         nm_uring_flush(&p->ring);
         nm_loop_dispatch(l, nm_loop_wait(l));   /* the ring's fd has no callback */
         nm_uring_reap(&p->ring, p, deliver);
+        if (p->ring.owed) nm_uring_repay(&p->ring);
         nm_loop_run_posted(l);
         return;
     }

@@ -11,7 +11,11 @@
  *
  * A connection has at most one operation in flight. Operations:
  *   ACCEPT  the listener has connections waiting (the model accepts them)
- *   WAIT    the connection is readable (an idle connection holds no buffer)
+ *   WAIT    the connection is readable (an idle connection holds no buffer).
+ *           With a provided buffer ring (io_uring, 5.19+, its memory the
+ *           kernel's: 6.4+) it is a receive into a buffer the kernel picks
+ *           when the bytes arrive: it completes as RECV with c->in set (or
+ *           0 at EOF), or as WAIT -ENOBUFS when the ring was empty
  *   RECV    bytes into c->in after in_len; result: bytes, 0 at EOF, -errno
  *   SEND    the head of the output queue; result: bytes sent, or -errno */
 #ifndef NM_PROACTOR_H
@@ -36,6 +40,16 @@ struct nm_uring {
     void *sqes, *cqes;
     void *sq_map, *cq_map, *sqe_map;
     unsigned long sq_len, cq_len, sqe_len;
+    /* The provided buffer ring (NM_PROACTOR_BUFS; 0 entries: none here):
+     * buffers from the pool the kernel picks from as bytes arrive. `lent`
+     * holds each buffer id's buffer, NULL when it is to be lent again
+     * (the pool was short): `owed` of them. */
+    unsigned pbuf_entries, owed;
+    void *pbuf_map;
+    unsigned long pbuf_len;
+#if NM_PROACTOR_BUFS > 0
+    nm_buf *lent[NM_PROACTOR_BUFS];
+#endif
 };
 
 struct nm_completion {
@@ -100,5 +114,8 @@ int nm_uring_wait(nm_uring *r, int timeout_ms);
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn);
 /* Connections the ring carries at once (one operation in flight each). */
 unsigned nm_uring_conn_room(const nm_uring *r);
+/* Lend the ring the buffers it is owed while the pool has some to spare
+ * (above NM_BUF_ANSWER_RESERVE). */
+void nm_uring_repay(nm_uring *r);
 
 #endif

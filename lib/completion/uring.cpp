@@ -24,10 +24,105 @@
 #define __NR_io_uring_setup 425
 #define __NR_io_uring_enter 426
 #endif
+#ifndef __NR_io_uring_register
+#define __NR_io_uring_register 427
+#endif
 
 static_assert(sizeof(io_uring_sqe) == 64 && sizeof(io_uring_cqe) == 16, "io_uring ABI sizes");
 
 static unsigned *field(void *map, unsigned off) { return (unsigned *)((char *)map + off); }
+
+/* ---- the provided buffer ring ------------------------------------------ */
+
+#if NM_PROACTOR_BUFS > 0
+/* The ring's tail is the first entry's last 16 bits; only this thread
+ * writes it. */
+static uint16_t *pbuf_tail(nm_uring *r) { return &((io_uring_buf *)r->pbuf_map)->resv; }
+
+/* Put b in the ring as buffer id bid. */
+static void lend_buf(nm_uring *r, unsigned bid, nm_buf *b)
+{
+    uint16_t t = *pbuf_tail(r);
+    io_uring_buf *e = (io_uring_buf *)r->pbuf_map + (t & (r->pbuf_entries - 1));
+    e->addr = (uint64_t)(uintptr_t)b->data;   /* (not resv: entry 0's is the tail) */
+    e->len = NM_BUF_SIZE;
+    e->bid = (uint16_t)bid;
+    r->lent[bid] = b;
+    __atomic_store_n(pbuf_tail(r), (uint16_t)(t + 1), __ATOMIC_RELEASE);   /* the entry before the tail */
+}
+
+/* A buffer from the pool for the ring, while the pool has one to spare. */
+static nm_buf *spare_buf(void) { return nm_buf_free() > NM_BUF_ANSWER_RESERVE ? nm_buf_get() : 0; }
+#endif
+
+void nm_uring_repay(nm_uring *r)
+{
+#if NM_PROACTOR_BUFS > 0
+    for (unsigned bid = 0; r->owed && bid < r->pbuf_entries; bid++) {
+        if (r->lent[bid]) continue;
+        nm_buf *b = spare_buf();
+        if (!b) return;
+        lend_buf(r, bid, b);
+        r->owed--;
+    }
+#else
+    (void)r;
+#endif
+}
+
+/* The ring's memory is ours (a page mapped here, as the rings are), which
+ * kernels since 5.19 take; one that refuses it leaves the readiness wait. */
+static void open_pbufs(nm_uring *r)
+{
+    r->pbuf_entries = r->owed = 0;
+#if NM_PROACTOR_BUFS > 0
+    struct {   /* io_uring_buf_reg, whose last fields were renamed across kernels */
+        uint64_t ring_addr;
+        uint32_t ring_entries;
+        uint16_t bgid, flags;
+        uint64_t resv[3];
+    } reg;
+    long page = sysconf(_SC_PAGESIZE);
+    r->pbuf_len = (NM_PROACTOR_BUFS * sizeof(io_uring_buf) + (unsigned long)page - 1) / (unsigned long)page * (unsigned long)page;
+    r->pbuf_map = mmap(0, r->pbuf_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (r->pbuf_map == MAP_FAILED) return;
+    memset(&reg, 0, sizeof(reg));
+    reg.ring_addr = (uint64_t)(uintptr_t)r->pbuf_map;
+    reg.ring_entries = NM_PROACTOR_BUFS;   /* buffer group 0 */
+    if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_PBUF_RING, &reg, 1) < 0) {
+        munmap(r->pbuf_map, r->pbuf_len);
+        return;
+    }
+    r->pbuf_entries = r->owed = NM_PROACTOR_BUFS;
+    for (unsigned bid = 0; bid < NM_PROACTOR_BUFS; bid++) r->lent[bid] = 0;
+    nm_uring_repay(r);
+#endif
+}
+
+/* A WAIT that received into a provided buffer: c holds the buffer now, and
+ * the ring gets another from the pool in its place. RECV with the bytes (or
+ * 0 at EOF); WAIT with an error (-ENOBUFS: the ring was empty). */
+static int received_into_ring(nm_uring *r, nm_conn *c, unsigned flags, int res)
+{
+#if NM_PROACTOR_BUFS > 0
+    if (flags & IORING_CQE_F_BUFFER) {
+        unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+        c->in = r->lent[bid];
+        c->in_len = c->in_scan = 0;
+        nm_buf *b = spare_buf();
+        if (b) {
+            lend_buf(r, bid, b);
+        } else {
+            r->lent[bid] = 0;
+            r->owed++;
+        }
+        return NM_OP_RECV;
+    }
+#else
+    (void)r, (void)c, (void)flags;
+#endif
+    return res >= 0 ? NM_OP_RECV : NM_OP_WAIT;
+}
 
 int nm_uring_open(nm_uring *r)
 {
@@ -89,6 +184,7 @@ int nm_uring_open(nm_uring *r)
     r->cq_mask = field(r->cq_map, prm.cq_off.ring_mask);
     r->cqes = (char *)r->cq_map + prm.cq_off.cqes;
     r->sqes = r->sqe_map;
+    open_pbufs(r);
     return 0;
 }
 
@@ -96,7 +192,13 @@ void nm_uring_close(nm_uring *r)
 {
     munmap(r->sqe_map, r->sqe_len);
     munmap(r->sq_map, r->sq_len);
-    close(r->fd);
+    close(r->fd);   /* the kernel lets go of the buffer ring with it */
+#if NM_PROACTOR_BUFS > 0
+    if (!r->pbuf_entries) return;
+    munmap(r->pbuf_map, r->pbuf_len);
+    for (unsigned bid = 0; bid < r->pbuf_entries; bid++)
+        if (r->lent[bid]) nm_buf_put(r->lent[bid]);
+#endif
 }
 
 int nm_uring_flush(nm_uring *r)
@@ -178,8 +280,17 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
     if (!e) return -EBUSY;
     e->user_data = (uint64_t)(uintptr_t)c | (uint64_t)op;
     switch (op) {
-    case NM_OP_ACCEPT:
     case NM_OP_WAIT:
+        if (r->pbuf_entries) {   /* a receive that takes a buffer only when its bytes arrive */
+            e->opcode = IORING_OP_RECV;
+            e->fd = c->fd;
+            e->len = NM_BUF_SIZE;
+            e->flags = IOSQE_BUFFER_SELECT;
+            e->buf_group = 0;
+            break;
+        }
+        /* fall through */
+    case NM_OP_ACCEPT:
         e->opcode = IORING_OP_POLL_ADD;
         e->fd = op == NM_OP_ACCEPT ? listen_fd : c->fd;
         e->poll32_events = poll_in();
@@ -239,13 +350,16 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
         const io_uring_cqe *e = (const io_uring_cqe *)r->cqes + (head & *r->cq_mask);
         uint64_t data = e->user_data;
         int res = e->res;
+        unsigned flags = e->flags;
         head++;
         /* hand the slot back before the handler queues more work */
         __atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
         nm_conn *c = (nm_conn *)(uintptr_t)(data & ~(uint64_t)3);
         r->inflight--;
         r->conn_ops -= c != 0;
-        fn(p, c, (int)(data & 3), res);
+        int op = (int)(data & 3);
+        if (op == NM_OP_WAIT && c && r->pbuf_entries) op = received_into_ring(r, c, flags, res);
+        fn(p, c, op, res);
     }
 }
 
@@ -260,5 +374,6 @@ int nm_uring_flush(nm_uring *r) { (void)r; return -ENOSYS; }
 int nm_uring_wait(nm_uring *r, int timeout_ms) { (void)r; (void)timeout_ms; return -ENOSYS; }
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn) { (void)r; (void)p; (void)fn; }
 unsigned nm_uring_conn_room(const nm_uring *r) { (void)r; return 0; }
+void nm_uring_repay(nm_uring *r) { (void)r; }
 
 #endif

@@ -57,6 +57,10 @@ void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
         nm_pause_ops_of()->park(l, c);   /* the resume calls the loop's conn_fn */
         return;
     }
+    if (want == NM_QUEUE) {
+        nm_loop_queue(l, c);
+        return;
+    }
     nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
     if (nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);   /* no port call if want is unchanged */
 }
@@ -70,9 +74,9 @@ static int step(nm_loop *l, nm_conn *c)
     if (want != NM_WHOLE) return want;
     nm_conn_lend(l, c);
     if (!nm_loop_thread_of(l)->group->dispatch(l, c)) return -1;
-    mark_home(c);   /* nobody took it (a full queue): refused, counted */
-    nm_refuse(c->srv, c->fd);
-    return 0;
+    mark_home(c);   /* nobody took it (a full queue): it waits for a place, its request buffered */
+    nm_loop_watch(l, c->fd, l->ch[c->fd].mask, l->conn_fn, c);   /* tried again through its channel */
+    return NM_QUEUE;
 }
 
 void nm_lend_serve(nm_loop *l, nm_conn *c)

@@ -21,7 +21,7 @@
 struct nm_offload {
     nm_loop_group group;
     nm_loop *loop;        /* the group's one loop */
-    /* Take c (its request is whole); 0, or -1 to refuse it (a full queue). */
+    /* Take c (its request is whole); 0, or -1: a full queue (c waits in the loop's queue). */
     int (*hand)(nm_offload *o, nm_conn *c);
     void *ctx;            /* the model's */
     /* After each round of the loop, or NULL: e.g. wake the threads that

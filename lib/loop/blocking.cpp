@@ -53,8 +53,31 @@ int nm_listener_pending(const nm_server *s)
     return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
+/* No buffer for a blocking connection's next request: sleep in short steps
+ * until one is free (0), or queue_wait_ms or a stop (-1). The wait is not
+ * the client's: its read deadline starts after it. */
+static int wait_for_buffer(nm_conn *c)
+{
+    uint64_t start = nm_now_ms(), now = start;
+    nm_count(c->srv, NM_C_WAITED);
+    while (nm_buf_free() <= NM_BUF_ANSWER_RESERVE) {
+        if (nm_stop_requested(c->srv) || now - start >= (uint64_t)c->srv->cfg.queue_wait_ms) return -1;
+        struct timespec pause = { 0, NM_QUEUE_RETRY_MS * 1000L * 1000L };
+        nanosleep(&pause, 0);
+        now = nm_now_ms();
+    }
+    c->read_since = now;
+    return 0;
+}
+
+void nm_blocking_waits_for_buffers(void)
+{
+    __atomic_store_n(&nm_buffer_wait, &wait_for_buffer, __ATOMIC_RELAXED);   /* (the same value from every worker) */
+}
+
 void nm_blocking_serve(nm_conn *c)
 {
+    nm_blocking_waits_for_buffers();
     if (!c->in_len) c->read_since = nm_now_ms();   /* its wait for a worker is ours, not its client's */
     c->srv->drive->run_blocking(c);
     nm_blocking_close(c);

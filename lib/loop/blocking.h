@@ -35,6 +35,9 @@ nm_conn *nm_blocking_accept(nm_server *s);
 int nm_listener_pending(const nm_server *s);
 /* Serve until the connection ends, then close it (under the lock). */
 void nm_blocking_serve(nm_conn *c);
+/* A blocking connection that finds no buffer for a new request waits for
+ * one (nm_buffer_wait) up to queue_wait_ms; nm_blocking_serve says so. */
+void nm_blocking_waits_for_buffers(void);
 /* Close a connection that was never served (under the lock). */
 void nm_blocking_close(nm_conn *c);
 /* Refuse (nm_refuse: 503 for HTTP, counted), then close. */

@@ -10,6 +10,7 @@ extern nm_conn *nm_conn_by_fd[NM_MAX_FDS];
 nm_buf *nm_buf_get(void) { return (nm_buf *)nm_pool_get(&nm_buf_pool); }
 void nm_buf_put(nm_buf *b) { nm_pool_put(&nm_buf_pool, b); }
 unsigned nm_buf_free(void) { return nm_pool_free(&nm_buf_pool); }
+int (*nm_buffer_wait)(nm_conn *c);
 unsigned nm_conn_free(void) { return nm_pool_free(&nm_conn_pool); }
 
 nm_conn *nm_conn_of_fd(int fd)
@@ -33,6 +34,7 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     c->srv = s;
     nm_conn_set_owner(c, 0);
     c->read_phase = NM_RP_HEAD;
+    c->queued = 0;
     c->body_mode = 0;
     c->body_fn = 0;
     c->read_since = c->write_since = nm_now_ms();

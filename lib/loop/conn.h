@@ -35,6 +35,10 @@ enum nm_conn_flags {
                                 on if resumed since */
 };
 
+/* Backpressure (loop.h: nm_loop_queue): NM_Q_WANT, the session found no
+ * buffer for it (its driver queues it); NM_Q_IN, in its loop's queue. */
+enum nm_queue_mark { NM_Q_NONE = 0, NM_Q_IN = 1, NM_Q_WANT = 2 };
+
 /* What the connection is waiting to read: it picks the timeout that applies. */
 enum nm_read_phase {
     NM_RP_HEAD = 0,   /* a request's header section (a new connection starts here) */
@@ -60,6 +64,7 @@ struct nm_conn {
     void *owner;                    /* the model's: its loop, worker, ... */
     uint8_t read_phase;             /* nm_read_phase */
     uint8_t hooked;                 /* on_open ran for it in this process: on_close will */
+    uint8_t queued;                 /* nm_queue_mark: waiting for a buffer or a place (loop.h) */
     uint32_t gen;                   /* opens and closes of this slot: in its nm_conn_id, so an id
                                        of a closed connection matches no slot */
     /* A request body streaming to the handler's body callback (session). */
@@ -94,6 +99,10 @@ static inline void *nm_conn_state(const nm_conn *c);   /* below: the slot's inde
 nm_buf *nm_buf_get(void);
 void nm_buf_put(nm_buf *b);
 unsigned nm_buf_free(void);
+/* How a blocking connection waits for a buffer for its next request, set
+ * by the blocking models (loop/blocking.h): 0 one may be free now, -1 it
+ * waited queue_wait_ms or a stop came. NULL: it is refused at once. */
+extern int (*nm_buffer_wait)(nm_conn *c);
 
 /* Take a slot for `fd`; NULL when slots are exhausted or fd is out of range. */
 nm_conn *nm_conn_open(nm_server *s, int fd);

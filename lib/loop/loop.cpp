@@ -45,6 +45,11 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
     l->sleeping = l->signalled = l->closed = 0;
     l->svc = 0;
     l->kick = 0;
+    l->unpark = 0;
+    nm_link_init(&l->queue);
+    l->retrying = 0;
+    l->stuck = 0;
+    l->retry = 0;
     memset(l->ch, 0, sizeof(l->ch));
     if (!nm_wakeup_open(&l->wake)) {
         if (!nm_loop_watch(l, l->wake.rfd, NM_READ, on_wake, 0)) {
@@ -170,6 +175,10 @@ int nm_loop_take_back(nm_loop *l, nm_conn *c, int want)
         nm_pause_ops_of()->park(l, c);
         return 0;
     }
+    if (want == NM_QUEUE) {
+        nm_loop_queue(l, c);
+        return 0;
+    }
     int idle = !c->in_len && !c->out_count;
     if (!want || (l->draining && idle) || nm_loop_watch(l, c->fd, want, l->conn_fn, c)) {
         nm_loop_drop(l, c);
@@ -204,6 +213,7 @@ int nm_loop_wait_ms(const nm_loop *l)
     int cap = l->max_wait_ms > 0 ? l->max_wait_ms : l->max_wait_ms < 0 ? 0 : 500;
     int timeout = nm_wheel_wait_ms(&l->wheel, l->now);
     timeout = timeout < 0 || timeout > cap ? cap : timeout;
+    if (!nm_link_empty(&l->queue) && timeout > NM_QUEUE_RETRY_MS) timeout = NM_QUEUE_RETRY_MS;   /* look for room soon */
     return l->svc ? nm_user_wait_ms(l->svc, l->now, timeout) : timeout;
 }
 
@@ -232,7 +242,7 @@ void nm_loop_dispatch_one(nm_loop *l, int i)
 {
     int fd = l->events[i].fd;
     nm_channel *ch = &l->ch[fd];
-    if (ch->fn) ch->fn(l, fd, l->events[i].mask, ch->ctx);
+    if (ch->fn && ch->mask) ch->fn(l, fd, l->events[i].mask, ch->ctx);   /* watched for nothing: reported before */
 }
 
 void nm_loop_dispatch(nm_loop *l, int n)
@@ -260,6 +270,7 @@ int nm_loop_tick(nm_loop *l)
 {
     nm_loop_run_posted(l);   /* posters wake only a sleeping loop: an awake one looks each round */
     nm_wheel_advance(&l->wheel, l->now);
+    if (!nm_link_empty(&l->queue)) nm_loop_retry(l);
     nm_server *s = l->srv;
     if (!l->draining && nm_stop_requested(s)) {
         l->draining = 1;
@@ -332,6 +343,10 @@ void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
         nm_pause_ops_of()->park(l, c);
         return;
     }
+    if (want == NM_QUEUE) {
+        nm_loop_queue(l, c);
+        return;
+    }
     nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
     if (want != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);
 }
@@ -375,10 +390,62 @@ void nm_loop_park(nm_loop *l, nm_conn *c)
 
 void nm_loop_drop(nm_loop *l, nm_conn *c)
 {
+    nm_loop_unqueue(c);
     nm_channel *ch = &l->ch[c->fd];
     if (l->port.ops->closing_forgets) ch->mask = 0;   /* the close below unregisters it: a syscall saved */
     nm_loop_watch(l, c->fd, 0, 0, 0);
     nm_wheel_del(&l->wheel, &c->timer);
     nm_conn_close(c);
     l->live--;
+}
+
+/* ---- backpressure ------------------------------------------------------- */
+
+void nm_loop_queue(nm_loop *l, nm_conn *c)
+{
+    nm_channel *ch = &l->ch[c->fd];
+    if (ch->mask) l->port.ops->del(&l->port, c->fd, ch->mask);
+    ch->mask = 0;   /* its callback and ctx stay: the retry calls them */
+    nm_wheel_del(&l->wheel, &c->timer);
+    if (c->queued == NM_Q_IN) return;
+    c->queued = NM_Q_IN;
+    int again = c == l->retrying;   /* no room yet: first in line still, waiting since it did */
+    l->stuck |= again;
+    if (!again) {
+        c->timer.expires = l->now;
+        nm_count(c->srv, NM_C_WAITED);
+    }
+    nm_link_push(again ? l->queue.next : &l->queue, &c->timer.link);
+}
+
+void nm_loop_unqueue(nm_conn *c)
+{
+    if (c->queued != NM_Q_IN) return;
+    nm_link_remove(&c->timer.link);
+    c->queued = 0;
+}
+
+void nm_loop_retry(nm_loop *l)
+{
+    while (!nm_link_empty(&l->queue)) {
+        nm_conn *c = conn_of_timer((nm_timer *)l->queue.next);
+        if (l->now - c->timer.expires >= (uint64_t)c->srv->cfg.queue_wait_ms) {
+            /* waited as long as it may: refused, and closed by its own
+             * driver (a fiber unwinds), which finds it dead */
+            if (!(c->flags & NM_CF_DEAD)) nm_refuse(c->srv, c->fd);
+            c->flags |= NM_CF_DEAD;
+        } else if (!c->in && nm_buf_free() <= NM_BUF_ANSWER_RESERVE) {
+            return;   /* no buffer to try it with (a driver on another thread would queue it anew) */
+        }
+        nm_loop_unqueue(c);   /* (its expiry stays: the time it waits since) */
+        if (!c->in_len) c->read_since = l->now;   /* nothing read yet: the wait was ours, not its client's */
+        l->retrying = c;
+        l->stuck = 0;
+        nm_channel *ch = &l->ch[c->fd];
+        if (l->retry) l->retry(l, c);
+        else if (ch->fn) ch->fn(l, c->fd, NM_READ, ch->ctx);
+        else l->kick(l, c);
+        l->retrying = 0;
+        if (l->stuck) return;   /* no room yet: the rest waits too */
+    }
 }

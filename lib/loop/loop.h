@@ -51,6 +51,14 @@ struct nm_loop {
     /* Drive c again, its paused body resumed (pause.h); NULL: watch it and
      * call conn_fn as if it were readable, or kick without one. */
     void (*unpark)(nm_loop *l, nm_conn *c);
+    /* Connections waiting for a buffer or a place (nm_loop_queue), oldest
+     * first, linked through their timers (none is armed while it waits). */
+    nm_link queue;
+    nm_conn *retrying;       /* the one nm_loop_retry drives again now */
+    int stuck;               /* ... which found no room and waits on */
+    /* Drive a waiting connection again; NULL: its channel's callback (as if
+     * readable), or kick in a loop without channels. */
+    void (*retry)(nm_loop *l, nm_conn *c);
     nm_event events[NM_MAX_EVENTS];
     nm_channel ch[NM_MAX_FDS];
 };
@@ -130,5 +138,18 @@ void nm_loop_rearm(nm_loop *l, nm_conn *c, int want);
 void nm_loop_park(nm_loop *l, nm_conn *c);
 /* Any thread that resumed c: l drives it again on its own thread. */
 void nm_loop_unpark_post(nm_loop *l, nm_conn *c);
+
+/* Backpressure. c found no buffer, or no place to go (a full worker queue,
+ * no free fiber): it waits in l's queue, watched for nothing (what the
+ * client sent stays in the kernel, or in its buffer), with no timer: time in
+ * our queue is not the client's, and its read deadline is moved on by the
+ * wait. Each round (nm_loop_tick) the loop drives the oldest again, then
+ * the next, until one finds no room yet; one that has waited
+ * cfg.queue_wait_ms is refused (the protocol's 503) and closed. A
+ * connection the retry queues again keeps its place at the head. */
+void nm_loop_queue(nm_loop *l, nm_conn *c);
+void nm_loop_retry(nm_loop *l);
+/* Out of the queue, if in it (a close). */
+void nm_loop_unqueue(nm_conn *c);
 
 #endif

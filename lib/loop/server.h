@@ -27,12 +27,14 @@ struct nm_drive_ops {
     /* Serve a blocking socket until the connection ends (not closing it). */
     void (*run_blocking)(nm_conn *c);
 };
-enum { NM_WHOLE = -1, NM_PARK = 16 };   /* NM_PARK: a paused body, watch nothing (loop/pause.h) */
+/* NM_PARK: a paused body, watch nothing (loop/pause.h). NM_QUEUE: no buffer
+ * or no place for it now: it waits in its loop's queue (loop.h). */
+enum { NM_WHOLE = -1, NM_PARK = 16, NM_QUEUE = 32 };
 
 /* Counters, updated atomically. Multi-process models point `counters` at a
  * block of shared memory so that every process adds into one set. */
 struct nm_counters {
-    unsigned long accepted, active, requests, refused, errors, timeouts;
+    unsigned long accepted, active, requests, refused, errors, timeouts, waited;
     unsigned long gauge[4];   /* nm_gauge_id: what a model's invariant test reads */
 };
 
@@ -71,7 +73,7 @@ struct nm_server {
     unsigned streams;            /* bodies and answers streaming now, this process's (cfg.max_streams) */
 };
 
-enum nm_counter_id { NM_C_ACCEPTED, NM_C_ACTIVE, NM_C_REQUESTS, NM_C_REFUSED, NM_C_ERRORS, NM_C_TIMEOUTS };
+enum nm_counter_id { NM_C_ACCEPTED, NM_C_ACTIVE, NM_C_REQUESTS, NM_C_REFUSED, NM_C_ERRORS, NM_C_TIMEOUTS, NM_C_WAITED };
 
 static inline unsigned long *nm_counter(nm_server *s, nm_counter_id id)
 {

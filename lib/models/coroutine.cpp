@@ -27,7 +27,7 @@ static int session(nm_conn *c, nm_lc *lc)
                 continue;
             }
             if (c->flags & (NM_CF_READ_EOF | NM_CF_DEAD)) return 0;
-            while ((r = nm_session_fill(c)) == 0) NM_PT_YIELD(lc, NM_READ);
+            while ((r = nm_session_fill(c)) == 0) NM_PT_YIELD(lc, nm_session_read_want(c));
         }
         /* answer it, and any others the client pipelined behind it */
         if (r > 0) nm_session_answer(c, &req);

@@ -12,7 +12,8 @@
  * in the loop as any idle one does, until its next bytes start a fiber
  * again. So idle keep-alive connections cost a slot, not a stack, and the
  * pool bounds the connections being served at once. No fiber left for
- * one: it is refused (503) and counted; a fiber that overflowed its stack
+ * one: it waits in the loop's queue for one (loop.h: nm_loop_queue), its
+ * bytes in the kernel; a fiber that overflowed its stack
  * is abandoned and its connection dropped. */
 #include "../loop/accept.h"
 #include "../fiber/fiber.h"
@@ -42,8 +43,8 @@ static int parked_until(int want, nm_conn *c)
 static int read_some(nm_conn *c)
 {
     int r;
-    while ((r = nm_session_fill(c)) == 0)
-        if (parked_until(NM_READ, c)) return -1;
+    while ((r = nm_session_fill(c)) == 0)   /* no buffer for it: it waits in the loop's queue */
+        if (parked_until(nm_session_read_want(c), c)) return -1;
     return r;
 }
 
@@ -103,6 +104,10 @@ static void run(nm_loop *l, nm_fiber *f)
         nm_loop_park(l, c);   /* watch nothing, no timer; the resume runs it again (unpark) */
         return;
     }
+    if (alive > 0 && f->want == NM_QUEUE) {
+        nm_loop_queue(l, c);   /* the retry runs it again (its channel: on_ready) */
+        return;
+    }
     if (alive > 0) {
         nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
         if (f->want == l->ch[c->fd].mask || nm_loop_watch(l, c->fd, f->want, on_ready, f) == 0) return;
@@ -129,10 +134,13 @@ static void begin(nm_loop *l, int fd, int mask, void *ctx)
     (void)fd; (void)mask;
     nm_conn *c = (nm_conn *)ctx;
     nm_wheel_del(&l->wheel, &c->timer);
-    nm_fiber *f = nm_fiber_create(session, c);
-    if (!f) {
-        nm_session_refuse(c);
+    if (c->flags & NM_CF_DEAD) {   /* refused while it waited for a fiber */
         nm_loop_drop(l, c);
+        return;
+    }
+    nm_fiber *f = nm_fiber_create(session, c);
+    if (!f) {   /* every fiber serves a connection: it waits for one, its bytes in the kernel */
+        nm_loop_queue(l, c);
         return;
     }
     /* the fiber owns the connection's life: the loop's drain leaves it alone */

@@ -5,7 +5,8 @@
  * set of worker threads written blocking-style: take a connection from the
  * request queue (sleeping while it is empty), run the handler, put the
  * connection on the loop's return queue. A full request queue is
- * backpressure: the connection is refused with a 503 and counted. */
+ * backpressure: the connection waits in the loop's queue, its request
+ * buffered, until there is room (loop.h: nm_loop_queue). */
 #include "../handoff/offload.h"
 #include "../base/thread.h"
 

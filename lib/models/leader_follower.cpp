@@ -24,9 +24,7 @@ struct leader_follower {
 static int wait_one(leader_follower *f)
 {
     nm_loop *l = f->l;
-    int timeout = nm_wheel_wait_ms(&l->wheel, l->now);
-    if (timeout < 0 || timeout > 500) timeout = 500;   /* see a stop without a signal */
-    timeout = nm_loop_sleep_begin(l, timeout);
+    int timeout = nm_loop_sleep_begin(l, nm_loop_wait_ms(l));   /* at most 500 ms: a stop without a signal is seen */
     nm_gauge_enter(f->s, NM_G_IN_WAIT);
     int n = l->port.ops->wait(&l->port, l->events, 1, timeout);
     nm_gauge_leave(f->s, NM_G_IN_WAIT);
@@ -61,8 +59,9 @@ static void *follow(void *arg)
     return 0;
 }
 
-/* A resumed body's connection, on the leader's thread: driven at once. */
-static void unpark(nm_loop *l, nm_conn *c)
+/* A resumed body's connection, or one that waited for a buffer, on the
+ * leader's thread: driven at once. */
+static void drive_now(nm_loop *l, nm_conn *c)
 {
     nm_loop_send_away(l, c);
     nm_loop_return(c, nm_session_drive(c));
@@ -77,7 +76,8 @@ int nm_model_leader_follower(nm_server *s)
     f.done = 0;
     f.l = nm_loop_open(s, s->port, s->cfg.edge_triggered);
     if (!f.l) return NM_ERR_SYSTEM;
-    f.l->unpark = unpark;
+    f.l->unpark = drive_now;
+    f.l->retry = drive_now;
     nm_user_detach(f.l);   /* the leaders run the loop: the application's callbacks stay on this thread */
     nm_crew *k = nm_crew_open();
     if (!k) {

@@ -8,8 +8,9 @@
  *
  * A connection has one request in the pipeline at a time and every stage
  * is one thread taking its queue in order, so each connection's answers
- * leave in the order its requests came. A full first queue refuses the
- * connection (503, counted); later stages wait for room. */
+ * leave in the order its requests came. A full first queue makes the
+ * connection wait in the loop's queue (loop.h: nm_loop_queue); later
+ * stages wait for room. */
 #include "../handoff/offload.h"
 #include "../base/thread.h"
 #include "../session/session.h"

@@ -39,7 +39,10 @@ static int worker(nm_server *s, void *arg)
             break;   /* the parent closed its end: it is stopping */
         }
         nm_conn *c = nm_conn_open(s, fd);
-        if (c) nm_session_run_blocking(c);
+        if (c) {
+            nm_blocking_waits_for_buffers();
+            nm_session_run_blocking(c);
+        }
         else nm_count(s, NM_C_REFUSED);
         /* lighter before the connection stops counting as active, so that
          * whoever sees it gone also sees this worker free */

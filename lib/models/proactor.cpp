@@ -29,6 +29,7 @@ static engine *engine_of(nm_proactor *p) { return (engine *)p; }
 
 static void finish(nm_proactor *p, nm_conn *c)
 {
+    nm_loop_unqueue(c);
     nm_wheel_del(&p->loop->wheel, &c->timer);
     nm_loop_watch(p->loop, c->fd, 0, 0, 0);
     nm_conn_close(c);
@@ -78,6 +79,15 @@ static void on_timeout(nm_timer *t)
     shutdown(c->fd, SHUT_RDWR);   /* completes the operation in flight */
 }
 
+/* A connection that waited for a buffer, its bytes still in the kernel:
+ * received now, or it waits on. */
+static void retry(nm_loop *l, nm_conn *c)
+{
+    if (c->flags & NM_CF_DEAD) finish((nm_proactor *)nm_conn_owner(c), c);   /* refused: waited too long */
+    else if (nm_session_take_input(c)) nm_loop_queue(l, c);
+    else resubmit((nm_proactor *)nm_conn_owner(c), c, NM_OP_RECV);
+}
+
 /* A paused body resumed: on with it, on the engine's thread. */
 static void unpark(nm_loop *l, nm_conn *c)
 {
@@ -107,15 +117,16 @@ static void completed(nm_proactor *p, nm_conn *c, int op, int result)
          * A wait that ended just as a stop came takes no one in. */
         if (result >= 0 && !draining) nm_accept_each(p->loop->srv, !p->uring, start, p);
         return;   /* the main loop waits on the listener again */
-    case NM_OP_WAIT:
-        if (result < 0) c->flags |= NM_CF_DEAD;
+    case NM_OP_WAIT:   /* (-ENOBUFS: the provided buffers ran out; the bytes are there) */
+        if (result < 0 && result != -ENOBUFS) c->flags |= NM_CF_DEAD;
         else if (nm_session_take_input(c) == 0) {
             resubmit(p, c, NM_OP_RECV);
             return;
         } else if (draining) {
             c->flags |= NM_CF_DEAD;   /* a stop ends idle connections: no refusal for them */
-        } else {
-            nm_session_refuse(c);   /* only the answers' reserve is left: refused, counted */
+        } else {   /* only the answers' reserve is left: nothing in flight until a buffer frees (retry) */
+            nm_loop_queue(p->loop, c);
+            return;
         }
         break;
     case NM_OP_RECV:
@@ -151,6 +162,10 @@ static void shut(nm_proactor *p, int everything, int live)
     for (int fd = 0; fd < NM_MAX_FDS && live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
         if (!c || c->owner != p) continue;
+        if (c->queued == NM_Q_IN) {   /* waiting for a buffer, nothing in flight: ends like an idle one */
+            finish(p, c);
+            continue;
+        }
         if (nm_paused(c)) {   /* nothing in flight to complete: closed here, unless a resume is on its way */
             if (nm_pause_state_of(c) == NM_PS_PARKED && nm_pause_may_drop(c)) finish(p, c);
             continue;
@@ -166,6 +181,7 @@ int nm_model_proactor(nm_server *s)
     unsigned long *room = nm_mstat(&s->model_stats, "ring_conns");
     unsigned long *timed = nm_mstat(&s->model_stats, "ring_timed_wait");
     unsigned long *deferred = nm_mstat(&s->model_stats, "ring_deferred");
+    unsigned long *lent = nm_mstat(&s->model_stats, "ring_buffers");
     engine e;
     nm_proactor *p = &e.p;
     int &live = e.live, &draining = e.draining;
@@ -174,10 +190,12 @@ int nm_model_proactor(nm_server *s)
         return NM_ERR_SYSTEM;
     }
     p->loop->unpark = unpark;
+    p->loop->retry = retry;
     nm_mstat_set(uring, (unsigned long)p->uring);
     nm_mstat_set(room, p->uring ? nm_uring_conn_room(&p->ring) : 0);
     nm_mstat_set(timed, (unsigned long)(p->uring && p->ring.timed_enter));
     nm_mstat_set(deferred, (unsigned long)(p->uring && p->ring.deferred));
+    nm_mstat_set(lent, p->uring ? p->ring.pbuf_entries : 0);
     live = 0;
     draining = 0;
     uint64_t deadline = 0;
@@ -189,6 +207,7 @@ int nm_model_proactor(nm_server *s)
         else if (draining) nm_proactor_cancel_accept(p);
         nm_proactor_turn(p);
         nm_wheel_advance(&p->loop->wheel, p->loop->now);
+        if (!nm_link_empty(&p->loop->queue)) nm_loop_retry(p->loop);
         if (!draining && nm_stop_requested(s)) {
             draining = 1;
             deadline = p->loop->now + NM_DRAIN_TIMEOUT_MS;

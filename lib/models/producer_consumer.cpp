@@ -73,7 +73,8 @@ static void produce(nm_loop *l, nm_conn *c)
             return;
         }
         if (nm_session_fill(c) == 0) {
-            nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
+            if (c->queued == NM_Q_WANT) nm_loop_queue(l, c);   /* no buffer: it waits for one */
+            else nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
             return;
         }
     }

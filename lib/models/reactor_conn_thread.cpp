@@ -23,7 +23,8 @@ static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
 static void take_back(nm_loop *l, nm_conn *c, int)
 {
     int io = nm_session_next_io(c);
-    nm_conn_reclaim(l, c, io == NM_IO_SEND ? NM_WRITE : io == NM_IO_RECV ? NM_READ : io == NM_IO_PARK ? NM_PARK : 0);
+    int want = io == NM_IO_SEND ? (int)NM_WRITE : io == NM_IO_PARK ? (int)NM_PARK : io == NM_IO_RECV ? nm_session_read_want(c) : 0;
+    nm_conn_reclaim(l, c, want);
 }
 
 int nm_model_reactor_conn_thread(nm_server *s)

@@ -537,6 +537,7 @@ int nm_session_fill(nm_conn *c)
      * new one: an idle connection takes what is already there, else ends, as
      * the loops drop theirs. So a blocking model does not go back into a recv()
      * that a stop signal handled just before it would not interrupt. */
+    if (c->flags & NM_CF_DEAD) return -1;   /* (refused while it waited for a buffer) */
     int recv_flags = !c->in_len && nm_stop_requested(c->srv) ? MSG_DONTWAIT : 0;
     /* The last read emptied a level-triggered socket: a read now would only
      * say EAGAIN, a syscall per request for nothing, as the port reports the
@@ -546,9 +547,16 @@ int nm_session_fill(nm_conn *c)
         return 0;
     }
     c->flags &= (uint8_t)~NM_CF_DRAINED;
-    if (nm_session_take_input(c)) {
-        refuse_without_buffer(c);
-        return -1;
+    while (nm_session_take_input(c)) {
+        if (!(c->flags & NM_CF_BLOCKING)) {   /* its loop queues it: the bytes wait in the kernel */
+            c->queued = NM_Q_WANT;
+            return 0;
+        }
+        int (*wait)(nm_conn *) = __atomic_load_n(&nm_buffer_wait, __ATOMIC_RELAXED);
+        if (!wait || wait(c)) {
+            refuse_without_buffer(c);
+            return -1;
+        }
     }
     if (c->in_len >= NM_BUF_SIZE) {   /* the protocol refuses a full buffer first */
         c->flags |= NM_CF_DEAD;
@@ -641,7 +649,7 @@ static inline int run_io(nm_conn *c, int framing)
         }
         default:
             if (c->flags & NM_CF_BUSY) return NM_READ;
-            if (nm_session_fill(c) == 0) return NM_READ;
+            if (nm_session_fill(c) == 0) return nm_session_read_want(c);
             /* read: answer what arrived; EOF or error: answer what is complete, then end */
         }
     }

@@ -15,15 +15,20 @@
 struct iovec;
 
 /* Make as much progress as the socket allows. Returns the readiness to wait
- * for (NM_READ or NM_WRITE; NM_PARK: nothing, its body is paused), or 0 when
+ * for (NM_READ or NM_WRITE; NM_PARK: nothing, its body is paused; NM_QUEUE:
+ * no buffer is free, it waits in its loop's queue), or 0 when
  * the connection is finished: the caller unregisters it and calls
  * nm_conn_close(). */
 int nm_session_drive(nm_conn *c);
 
 /* The steps nm_session_drive is made of. */
 /* 1 read, 0 EAGAIN (or the last read emptied a level-triggered socket:
- * wait for the port), -1 EOF or error. */
+ * wait for the port), -1 EOF or error. 0 also when no buffer is free for a
+ * non-blocking connection (c->queued NM_Q_WANT: its driver queues it,
+ * nm_loop_queue); a blocking one waits for a buffer here. */
 int nm_session_fill(nm_conn *c);
+/* After nm_session_fill said 0: NM_READ, or NM_QUEUE when no buffer was free. */
+static inline int nm_session_read_want(const nm_conn *c) { return c->queued == NM_Q_WANT ? (int)NM_QUEUE : (int)NM_READ; }
 int nm_session_next(nm_conn *c, nm_request *req);   /* 1 request, 0 need more, -1 refused */
 void nm_session_answer(nm_conn *c, nm_request *req);/* handler, queue answer, consume */
 int nm_session_flush(nm_conn *c);                   /* 1 sent all, 0 EAGAIN, -1 error */

@@ -117,6 +117,7 @@ grep -q "not a socket" /tmp/nm-cli.$$ || { echo "FAIL a file: the line does not 
 expect2 "listen fd that is not a socket" "$srv" --model epoll --listen-fd 2
 expect2 "listen fd that is not open" "$srv" --model epoll --listen-fd 99
 expect2 "listen fd that is negative" "$srv" --model epoll --listen-fd -1
+expect2 "queue wait below 0" "$srv" --model epoll --port 0 --queue-wait -5
 
 # refused NAME WORDS CMD...: exit 2, one line holding each of WORDS (model, kind).
 refused() {

@@ -38,3 +38,15 @@ TEST(sizing_max_conns_past_the_slots_is_a_usage_error)
     CHECK_EQ(nm_run(nm_model_name(0), &cfg, &h), NM_ERR_USAGE);
     CHECK(strstr(nm_last_error(), "--max-conns") != 0);
 }
+
+TEST(sizing_queue_wait_below_0_is_a_usage_error)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    CHECK_EQ(cfg.queue_wait_ms, NM_QUEUE_WAIT_MS);
+    cfg.port = 0;
+    cfg.queue_wait_ms = -1;
+    nm_handler h = { never, 0 };
+    CHECK_EQ(nm_run(nm_model_name(0), &cfg, &h), NM_ERR_USAGE);
+    CHECK(strstr(nm_last_error(), "queue_wait_ms") != 0);
+}
