@@ -65,6 +65,11 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
 
 void nm_loop_close(nm_loop *l)
 {
+    while (!nm_link_empty(&l->queue)) {   /* waiting still (a loop that served none of them) */
+        nm_conn *c = NM_CONTAINER_OF((nm_timer *)l->queue.next, nm_conn, timer);
+        nm_loop_unqueue(c);
+        nm_conn_close(c);
+    }
     l->closed = 1;
     take_posts(l);   /* what was posted to a loop that had stopped */
     nm_user_detach(l);

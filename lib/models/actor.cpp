@@ -7,8 +7,10 @@
  * sent, -k when a worker reports k connections gone. Each worker (a thread
  * with its own loop over any port) adopts the connections from its mailbox,
  * serves them, and mails the acceptor how many it has finished. A full
- * worker mailbox is backpressure: the connection is refused (503) and
- * counted ("mailbox_full" in /stats); a full acceptor mailbox makes the
+ * worker mailbox is backpressure: the connection waits in the acceptor's
+ * queue (loop.h: nm_loop_queue), its request in the kernel, and is sent
+ * again as mailboxes drain (each full one counted, "mailbox_full" in
+ * /stats); past queue_wait_ms it is refused. A full acceptor mailbox makes the
  * worker keep the count and try again on its next turn. The state is the
  * server's, in the table of models/model_state.h. */
 #include "model_state.h"
@@ -102,12 +104,19 @@ static void send_to_least_loaded(nm_conn *c, void *ctx)
         if (st->load[k] < st->load[least]) least = k;
     if (nm_mailbox_send(&st->workers[least].inbox, c)) {
         nm_mstat_add(st->mailbox_full, 1);
-        nm_session_refuse(c);
-        nm_conn_close(c);
+        nm_loop_queue(st->acceptor, c);   /* sent again as a mailbox drains (resend) */
         return;
     }
     st->load[least]++;
     publish_loads(st);
+}
+
+/* A connection that waited for room in a mailbox: sent again, or closed
+ * once refused (it waited queue_wait_ms). */
+static void resend(nm_loop *l, nm_conn *c)
+{
+    if (c->flags & NM_CF_DEAD) nm_conn_close(c);
+    else send_to_least_loaded(c, l->user);
 }
 
 static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
@@ -155,6 +164,11 @@ int nm_model_actor(nm_server *s)
     if (want < 0) return NM_ERR_USAGE;
     if (nm_mailbox_open(&st->acceptor_inbox)) return NM_ERR_SYSTEM;
     nm_loop *l = nm_loop_open(s, s->port, 0);
+    st->acceptor = l;
+    if (l) {
+        l->user = st;
+        l->retry = resend;
+    }
     st->worker_count = l ? open_workers(s, st, want) : 0;
     worker_actor *workers = st->workers;
     int count = st->worker_count, started = 0;

@@ -24,6 +24,7 @@ struct nm_actor_worker {
 };
 struct nm_actor_state {
     nm_mailbox acceptor_inbox;
+    nm_loop *acceptor;        /* the acceptor's loop: a connection no mailbox takes waits in its queue */
     nm_actor_worker workers[NM_MAX_LOOPS];
     int worker_count;
     int load[NM_MAX_LOOPS];   /* the acceptor's belief, from messages only */
