@@ -165,7 +165,9 @@ tests: $(LIB) $(DEMOS) $(TESTS)
 
 # The host's checks, then every cross target whose toolchain is installed;
 # a cross build checks itself under its emulator.
-check: tests
+# (tests built two at a time however make was called: `make deps check`)
+check:
+	@$(MAKE) --no-print-directory -j2 tests
 ifneq ($(SANITIZE),)
 	@sh test/run.sh $(BUILD)
 else ifeq ($(TARGET)$(CROSS_COMPILE),host)

@@ -97,10 +97,15 @@ if grep -q '^epoll ' "$LOGS/models.txt"; then
     conformance "$B/nmserve" epoll --edge
     NM_SUITE=short conformance "$B/nmserve" reactor --poller epoll --edge
 fi
-# Listeners beyond IPv4: every model (on its first poller) on [::1] and on a
-# Unix socket in a scratch directory of the logs, a listener handed in (--listen-fd);
-# a cross target (musl too, run natively) runs a representative set. prefork_reuseport needs a port
-# of its own per process: refused on a Unix socket (cli.sh checks).
+# Listeners beyond IPv4: on [::1] and on a Unix socket in a scratch
+# directory of the logs, and a listener handed in (--listen-fd): on the host
+# a model of each way of taking connections (a loop, loops on threads, loops
+# in processes, a thread pool, processes sharing accept(), processes each
+# with its own SO_REUSEPORT listener, followers taking turns, a fiber, a
+# coroutine, completions), on its first poller; a cross target (musl too,
+# run natively) a smaller set. (The listener is opened by one function for
+# every model; these runs check each way of sharing it.) prefork_reuseport
+# needs a port of its own per process: refused on a Unix socket (cli.sh checks).
 SOCKS=$(cd "$LOGS" && pwd)/sock
 mkdir -p "$SOCKS"
 grep -qs ' lo$' /proc/net/if_inet6 && ipv6=1 || ipv6=
@@ -111,7 +116,10 @@ listeners() {   # listeners MODEL [options]
     [ "$m" = prefork_reuseport ] || NM_SUITE=short conformance "$B/nmserve" "$m" --host "unix:$SOCKS/$m" "$@"
 }
 if [ -z "$RUN${NM_DRIVER:-}${NM_SANITIZED:-}" ]; then
+    ways=" epoll reactor_worker_pool multi_reactor process_pool_reactors thread_pool prefork_shared_accept"
+    ways="$ways prefork_reuseport leader_follower fiber coroutine proactor "
     while read -r model pollers; do
+        case "$ways" in *" $model "*) ;; *) continue ;; esac
         set -- $pollers
         if [ "$1" = "-" ]; then listeners "$model"; else listeners "$model" --poller "$1"; fi
     done < "$LOGS/models.txt"
