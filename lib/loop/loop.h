@@ -140,13 +140,14 @@ void nm_loop_park(nm_loop *l, nm_conn *c);
 void nm_loop_unpark_post(nm_loop *l, nm_conn *c);
 
 /* Backpressure. c found no buffer, or no place to go (a full worker queue,
- * no free fiber): it waits in l's queue, watched for nothing (what the
- * client sent stays in the kernel, or in its buffer), with no timer: time in
- * our queue is not the client's, and its read deadline is moved on by the
- * wait. Each round (nm_loop_tick) the loop drives the oldest again, then
- * the next, until one finds no room yet; one that has waited
- * cfg.queue_wait_ms is refused (the protocol's 503) and closed. A
- * connection the retry queues again keeps its place at the head. */
+ * no free fiber, full mailboxes): it waits in l's queue, watched for nothing
+ * (what the client sent stays in the kernel, or in its buffer), with no
+ * timer: time in our queue is not the client's (one with nothing read yet
+ * has its read deadline start when it is driven again). Each round
+ * (nm_loop_tick) the loop drives the oldest again, then the next, until one
+ * finds no room yet; one that has waited cfg.queue_wait_ms gets the
+ * protocol's 503 and is driven once more marked dead, for its driver to
+ * close. A connection the retry queues again keeps its place at the head. */
 void nm_loop_queue(nm_loop *l, nm_conn *c);
 void nm_loop_retry(nm_loop *l);
 /* Out of the queue, if in it (a close). */
