@@ -8,6 +8,7 @@
 extern nm_pool nm_loop_pool;
 
 static void take_posts(nm_loop *l);
+static nm_conn *conn_of_timer(nm_timer *t);
 
 static void on_wake(nm_loop *l, int fd, int mask, void *ctx)
 {
@@ -66,7 +67,7 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
 void nm_loop_close(nm_loop *l)
 {
     while (!nm_link_empty(&l->queue)) {   /* waiting still (a loop that served none of them) */
-        nm_conn *c = NM_CONTAINER_OF((nm_timer *)l->queue.next, nm_conn, timer);
+        nm_conn *c = conn_of_timer((nm_timer *)l->queue.next);
         nm_loop_unqueue(c);
         nm_conn_close(c);
     }
