@@ -51,8 +51,6 @@ static void lend_buf(nm_uring *r, unsigned bid, nm_buf *b)
     __atomic_store_n(pbuf_tail(r), (uint16_t)(t + 1), __ATOMIC_RELEASE);   /* the entry before the tail */
 }
 
-/* A buffer from the pool for the ring, while the pool has one to spare. */
-static nm_buf *spare_buf(void) { return nm_buf_free() > NM_BUF_ANSWER_RESERVE ? nm_buf_get() : 0; }
 #endif
 
 void nm_uring_repay(nm_uring *r)
@@ -60,7 +58,7 @@ void nm_uring_repay(nm_uring *r)
 #if NM_PROACTOR_BUFS > 0
     for (unsigned bid = 0; r->owed && bid < r->pbuf_entries; bid++) {
         if (r->lent[bid]) continue;
-        nm_buf *b = spare_buf();
+        nm_buf *b = nm_buf_get_spare();
         if (!b) return;
         lend_buf(r, bid, b);
         r->owed--;
@@ -109,7 +107,7 @@ static int received_into_ring(nm_uring *r, nm_conn *c, unsigned flags, int res)
         unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
         c->in = r->lent[bid];
         c->in_len = c->in_scan = 0;
-        nm_buf *b = spare_buf();
+        nm_buf *b = nm_buf_get_spare();
         if (b) {
             lend_buf(r, bid, b);
         } else {

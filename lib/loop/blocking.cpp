@@ -60,7 +60,7 @@ static int wait_for_buffer(nm_conn *c)
 {
     uint64_t start = nm_now_ms(), now = start;
     nm_count(c->srv, NM_C_WAITED);
-    while (nm_buf_free() <= NM_BUF_ANSWER_RESERVE) {
+    while (!nm_buf_spare()) {
         if (nm_stop_requested(c->srv) || now - start >= (uint64_t)c->srv->cfg.queue_wait_ms) return -1;
         struct timespec pause = { 0, NM_QUEUE_RETRY_MS * 1000L * 1000L };
         nanosleep(&pause, 0);

@@ -99,6 +99,11 @@ static inline void *nm_conn_state(const nm_conn *c);   /* below: the slot's inde
 nm_buf *nm_buf_get(void);
 void nm_buf_put(nm_buf *b);
 unsigned nm_buf_free(void);
+/* A new request's buffer: one is taken only while more than
+ * NM_BUF_ANSWER_RESERVE are free, the rest being kept for the answers of
+ * requests already read. Is there one to spare; take it (NULL: none). */
+static inline int nm_buf_spare(void) { return nm_buf_free() > NM_BUF_ANSWER_RESERVE; }
+nm_buf *nm_buf_get_spare(void);
 /* How a blocking connection waits for a buffer for its next request, set
  * by the blocking models (loop/blocking.h): 0 one may be free now, -1 it
  * waited queue_wait_ms or a stop came. NULL: it is refused at once. */

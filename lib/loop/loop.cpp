@@ -440,7 +440,7 @@ void nm_loop_retry(nm_loop *l)
              * driver (a fiber unwinds), which finds it dead */
             if (!(c->flags & NM_CF_DEAD)) nm_refuse(c->srv, c->fd);
             c->flags |= NM_CF_DEAD;
-        } else if (!c->in && nm_buf_free() <= NM_BUF_ANSWER_RESERVE) {
+        } else if (!c->in && !nm_buf_spare()) {
             return;   /* no buffer to try it with (a driver on another thread would queue it anew) */
         }
         nm_loop_unqueue(c);   /* (its expiry stays: the time it waits since) */

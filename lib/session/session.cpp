@@ -525,7 +525,7 @@ static void refuse_without_buffer(nm_conn *c)
 int nm_session_take_input(nm_conn *c)
 {
     if (c->in) return 0;
-    c->in = nm_buf_free() > NM_BUF_ANSWER_RESERVE ? nm_buf_get() : 0;
+    c->in = nm_buf_get_spare();
     if (!c->in) return -1;
     c->in_len = c->in_scan = 0;
     return 0;
