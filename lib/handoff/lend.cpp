@@ -1,7 +1,6 @@
 #include "lend.h"
 #include "workers.h"
 #include "../loop/accept.h"
-#include "../loop/pause.h"
 
 /* A lent connection stays registered with the port, so the usual request,
  * answered before the client sends again, costs no port call; only if it
@@ -53,14 +52,7 @@ void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
         nm_loop_drop(l, c);
         return;
     }
-    if (want == NM_PARK) {
-        nm_pause_ops_of()->park(l, c);   /* the resume calls the loop's conn_fn */
-        return;
-    }
-    if (want == NM_QUEUE) {
-        nm_loop_queue(l, c);
-        return;
-    }
+    if (nm_loop_hold(l, c, want)) return;
     nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
     if (nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);   /* no port call if want is unchanged */
 }

@@ -177,14 +177,7 @@ void nm_loop_return(nm_conn *c, int want)
 int nm_loop_take_back(nm_loop *l, nm_conn *c, int want)
 {
     c->lent = 0;
-    if (want == NM_PARK) {
-        nm_pause_ops_of()->park(l, c);
-        return 0;
-    }
-    if (want == NM_QUEUE) {
-        nm_loop_queue(l, c);
-        return 0;
-    }
+    if (nm_loop_hold(l, c, want)) return 0;
     int idle = !c->in_len && !c->out_count;
     if (!want || (l->draining && idle) || nm_loop_watch(l, c->fd, want, l->conn_fn, c)) {
         nm_loop_drop(l, c);
@@ -345,14 +338,7 @@ void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
         nm_loop_drop(l, c);
         return;
     }
-    if (want == NM_PARK) {
-        nm_pause_ops_of()->park(l, c);
-        return;
-    }
-    if (want == NM_QUEUE) {
-        nm_loop_queue(l, c);
-        return;
-    }
+    if (nm_loop_hold(l, c, want)) return;
     nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
     if (want != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);
 }
@@ -406,6 +392,14 @@ void nm_loop_drop(nm_loop *l, nm_conn *c)
 }
 
 /* ---- backpressure ------------------------------------------------------- */
+
+int nm_loop_hold(nm_loop *l, nm_conn *c, int want)
+{
+    if (want == NM_PARK) nm_pause_ops_of()->park(l, c);   /* the resume calls the loop's conn_fn */
+    else if (want == NM_QUEUE) nm_loop_queue(l, c);
+    else return 0;
+    return 1;
+}
 
 void nm_loop_queue(nm_loop *l, nm_conn *c)
 {

@@ -150,6 +150,10 @@ void nm_loop_unpark_post(nm_loop *l, nm_conn *c);
  * close. A connection the retry queues again keeps its place at the head. */
 void nm_loop_queue(nm_loop *l, nm_conn *c);
 void nm_loop_retry(nm_loop *l);
+/* c waits for nothing from its port: want NM_PARK (its body paused:
+ * nm_loop_park) or NM_QUEUE (no room: nm_loop_queue) holds it here, 1;
+ * any other want, 0. For the drivers' rearms. */
+int nm_loop_hold(nm_loop *l, nm_conn *c, int want);
 /* Out of the queue, if in it (a close). */
 void nm_loop_unqueue(nm_conn *c);
 
