@@ -229,13 +229,6 @@
 #define NM_QUEUE_DEPTH 256
 #endif
 
-/* How long a burst may wait for room (a free stack in thread_per_conn, a
- * place in producer_consumer's ring) before it is refused; once a wait has
- * run out, refusals are immediate until there is room again. */
-#ifndef NM_ROOM_WAIT_MS
-#define NM_ROOM_WAIT_MS 1000
-#endif
-
 /* Thread crews (sets of threads one model runs) that can exist at once. */
 #ifndef NM_MAX_CREWS
 #define NM_MAX_CREWS 4

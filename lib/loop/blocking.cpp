@@ -1,6 +1,7 @@
 #include "blocking.h"
 #include "accept.h"
 #include "../base/timer.h"
+#include "../base/queue.h"
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -83,15 +84,26 @@ void nm_blocking_serve(nm_conn *c)
     nm_blocking_close(c);
 }
 
-uint64_t nm_room_deadline(const nm_room *r)
+int nm_room_wait(nm_room *r, const nm_server *s, int (*found)(void *arg, uint64_t until), void *arg)
 {
-    return (r->full_since ? r->full_since : nm_now_ms()) + NM_ROOM_WAIT_MS;
+    uint64_t now = nm_now_ms();
+    if (!r->full_since) r->full_since = now;   /* the first wait of a burst starts the bound */
+    uint64_t deadline = r->full_since + (uint64_t)s->cfg.queue_wait_ms;
+    int got;
+    for (;;) {
+        uint64_t until = now + NM_STOP_POLL_MS < deadline ? now + NM_STOP_POLL_MS : deadline;
+        got = found(arg, until);
+        now = nm_now_ms();
+        if (got || now >= deadline || nm_stop_requested(s)) break;
+    }
+    if (got) r->full_since = 0;
+    return got;
 }
 
-void nm_room_found(nm_room *r, int found)
+int nm_room_pushed(void *push, uint64_t until)
 {
-    if (found) r->full_since = 0;
-    else if (!r->full_since) r->full_since = nm_now_ms();
+    nm_room_push *p = (nm_room_push *)push;
+    return !nm_queue_push_until(p->q, p->item, until);
 }
 
 void nm_blocking_refuse(nm_conn *c)

@@ -46,11 +46,16 @@ void nm_blocking_refuse(nm_conn *c);
  * SHUT_RDWR also breaks writes to peers that stopped reading. */
 void nm_blocking_wake(const nm_server *s, int how);
 
-/* Waiting for room, in bursts only: a wait for room runs until
- * nm_room_deadline(); once one has run out, the deadline is already past
- * (refuse at once) until room is found again. */
+/* Waiting for room (a free thread, child or place in a queue), in bursts
+ * only: found(arg, until) says 1 once there is room, waiting no later than
+ * until. nm_room_wait asks it in steps of NM_STOP_POLL_MS (a stop ends the
+ * wait) up to the server's queue_wait_ms, the bound every queued request
+ * has; once a wait has run out, the next ask once and refuse at once until
+ * room is found again. 1: room found. */
 struct nm_room { uint64_t full_since; };
-uint64_t nm_room_deadline(const nm_room *r);
-void nm_room_found(nm_room *r, int found);
+int nm_room_wait(nm_room *r, const nm_server *s, int (*found)(void *arg, uint64_t until), void *arg);
+/* found for a bounded queue: a room_push names the queue and the item */
+struct nm_room_push { struct nm_queue *q; void *item; };
+int nm_room_pushed(void *push, uint64_t until);
 
 #endif

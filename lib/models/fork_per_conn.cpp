@@ -4,7 +4,7 @@
  * compile-time NM_MAX_CHILDREN, or a lower --workers). The cap is checked
  * against children reaped just then: one that ended while the parent waited
  * in accept() no longer holds its place. A burst past the cap waits up to
- * NM_ROOM_WAIT_MS for a child to end; once the cap has held that long, each
+ * the queue wait (queue_wait_ms) for a child to end; once the cap has held that long, each
  * further connection is answered 503 at once until a child ends. A crash in
  * one child takes one connection with it, nothing else. */
 #include "../loop/blocking.h"
@@ -22,6 +22,15 @@ static int serve_child(nm_server *s, void *arg)
     return 0;
 }
 
+struct fpc { nm_procs *g; int cap; };
+
+/* nm_room_wait's found: a place below the cap */
+static int child_free(void *arg, uint64_t until)
+{
+    fpc *f = (fpc *)arg;
+    return nm_procs_wait_below(f->g, f->cap, until);
+}
+
 int nm_model_fork_per_conn(nm_server *s)
 {
     int cap = nm_run_size(s->cfg.workers, NM_MAX_CHILDREN, NM_MAX_CHILDREN, "--workers", "NM_MAX_CHILDREN");
@@ -32,13 +41,12 @@ int nm_model_fork_per_conn(nm_server *s)
     s->hooks_in_child = 1;
     nm_announce(s);
     nm_room room = { 0 };
+    fpc f = { g, cap };
     while (!nm_stop_requested(s)) {
         nm_procs_reap(g);   /* an idle parent still collects its zombies every accept timeout */
         nm_conn *c = nm_blocking_accept(s);
         if (!c) continue;
-        int found = nm_procs_wait_below(g, cap, nm_room_deadline(&room));
-        nm_room_found(&room, found);
-        if (!found || nm_procs_spawn(g, serve_child, c) < 0) {
+        if (!nm_room_wait(&room, s, child_free, &f) || nm_procs_spawn(g, serve_child, c) < 0) {
             nm_blocking_refuse(c);
             continue;
         }

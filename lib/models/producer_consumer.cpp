@@ -5,8 +5,8 @@
  * threads (--threads) take jobs, run the handler, write the answer and send
  * the connection back to its producer for its next request. One request per
  * connection is in the ring at a time, so answers keep their order. A full
- * ring is backpressure: the producer waits for room, up to NM_ROOM_WAIT_MS
- * of a burst; past that, and with no job left, a counted refusal: 503 and
+ * ring is backpressure: the producer waits for room, up to the queue wait
+ * (queue_wait_ms) of a burst; past that, and with no job left, a counted refusal: 503 and
  * close. */
 #include "../loop/blocking.h"
 #include "../handoff/crew.h"
@@ -48,9 +48,8 @@ static void produce(nm_loop *l, nm_conn *c)
             j->conn = c;
             producer *p = producer_of(l);
             nm_loop_send_away(l, c);
-            int room = !nm_queue_push_until(p->ring, j, nm_room_deadline(&p->room));
-            nm_room_found(&p->room, room);
-            if (!room) {
+            nm_room_push push = { p->ring, j };
+            if (!nm_room_wait(&p->room, c->srv, nm_room_pushed, &push)) {
                 nm_job_put(j);
                 c->lent = 0;
                 nm_refuse(c->srv, c->fd);

@@ -1,8 +1,8 @@
 /* thread_per_conn - the caller's thread accepts; every connection gets a
  * thread of its own, on a stack from the static pool, that serves it with
  * blocking I/O and ends. At most --threads (NM_MAX_THREADS, the stack pool)
- * run at once. A burst past that waits up to NM_ROOM_WAIT_MS for a thread
- * to end; once the pool has stayed full that long, each further connection
+ * run at once. A burst past that waits up to the queue wait (queue_wait_ms)
+ * for a thread to end; once the pool has stayed full that long, each further connection
  * is answered 503 at once until a thread ends: never a stack from the heap.
  * At the cap, a thread whose connection goes idle while a client waits
  * gives it up (lib/loop/blocking.h). */
@@ -23,6 +23,13 @@ static int at_cap_and_waiting(const nm_server *s)
     tpc *t = (tpc *)s->clients_wait_arg;
     if (__atomic_load_n(&t->room_wait, __ATOMIC_RELAXED)) return 1;
     return nm_crew_running(t->k) >= t->cap && nm_listener_pending(s);
+}
+
+/* nm_room_wait's found: a thread below the cap */
+static int thread_free(void *arg, uint64_t until)
+{
+    tpc *t = (tpc *)arg;
+    return nm_crew_wait_below(t->k, t->cap, until);
 }
 
 static void *serve(void *arg)
@@ -48,9 +55,8 @@ int nm_model_thread_per_conn(nm_server *s)
         nm_conn *c = nm_blocking_accept(s);
         if (!c) continue;
         __atomic_store_n(&t.room_wait, nm_crew_running(k) >= cap, __ATOMIC_RELAXED);
-        int found = nm_crew_wait_below(k, cap, nm_room_deadline(&room));
+        int found = nm_room_wait(&room, s, thread_free, &t);
         __atomic_store_n(&t.room_wait, 0, __ATOMIC_RELAXED);
-        nm_room_found(&room, found);
         if (!found || nm_crew_start(k, "nm-conn", serve, c)) nm_blocking_refuse(c);
     }
     nm_crew_close(k, s);

@@ -1,8 +1,11 @@
 /* thread_pool - a fixed crew of --threads workers, started up front, takes
  * accepted connections from a bounded queue (mutex and condition variables
  * over a fixed ring) and serves each with blocking I/O until it ends. The
- * caller's thread only accepts. A full queue is backpressure: the connection
- * is answered 503 and closed, counted as refused; nothing grows. While
+ * caller's thread only accepts. A full queue is backpressure: the acceptor
+ * waits for a place up to the queue wait (queue_wait_ms), the backlog holding
+ * the connections behind it; past that the connection is answered 503 and
+ * closed, counted as refused, and so is each one after it until a place
+ * frees; nothing grows. While
  * connections wait in the queue, a worker gives up one that goes idle
  * (lib/loop/blocking.h). */
 #include "../loop/blocking.h"
@@ -37,9 +40,12 @@ int nm_model_thread_pool(nm_server *s)
         nm_blocking_listener(s->listen_fd);
         nm_announce(s);
     }
+    nm_room room = { 0 };
     while (rc == NM_OK && !nm_stop_requested(s)) {
         nm_conn *c = nm_blocking_accept(s);
-        if (c && nm_queue_try_push(&q, c)) nm_blocking_refuse(c);
+        if (!c) continue;
+        nm_room_push push = { &q, c };
+        if (!nm_room_wait(&room, s, nm_room_pushed, &push)) nm_blocking_refuse(c);
     }
     nm_queue_close(&q);   /* workers serve what is queued, then return */
     nm_crew_close(k, s);

@@ -43,7 +43,7 @@ TEST(fork_per_conn_reaps_every_child)
 TEST(fork_per_conn_refuses_past_the_child_cap)
 {
     tc_server s;
-    REQUIRE(inv_start(&s, "fork_per_conn", "--workers", "2", (const char *)0) == 0);
+    REQUIRE(inv_start(&s, "fork_per_conn", "--workers", "2", "--queue-wait", "500", (const char *)0) == 0);
     tc_conn a, b, c;
     REQUIRE(!tc_connect(&a, s.port) && !tc_connect(&b, s.port));
     CHECK(inv_get_number(&a, "/pid") > 0 && inv_get_number(&b, "/pid") > 0);

@@ -22,7 +22,7 @@ TEST(producer_consumer_handler_runs_on_a_consumer)
 TEST(producer_consumer_full_ring_refuses)
 {
     tc_server s;
-    REQUIRE(inv_start(&s, "producer_consumer", "--threads", "1", (const char *)0) == 0);
+    REQUIRE(inv_start(&s, "producer_consumer", "--threads", "1", "--queue-wait", "500", (const char *)0) == 0);
     tc_conn slow;
     REQUIRE(!tc_connect(&slow, s.port));
     /* The one consumer sleeps in a handler; the ring fills behind it. */

@@ -26,7 +26,7 @@ TEST(thread_per_conn_one_thread_per_connection)
 TEST(thread_per_conn_refuses_past_the_stack_pool)
 {
     tc_server s;
-    REQUIRE(inv_start(&s, "thread_per_conn", "--threads", "2", (const char *)0) == 0);
+    REQUIRE(inv_start(&s, "thread_per_conn", "--threads", "2", "--queue-wait", "500", (const char *)0) == 0);
     tc_conn a, b, c;
     REQUIRE(!tc_connect(&a, s.port) && !tc_connect(&b, s.port));
     /* both threads busy in a slow handler (idle connections they would give

@@ -53,18 +53,53 @@ TEST(queue_push_until_gives_up_when_full_and_takes_room)
     nm_queue_destroy(&q);
 }
 
-TEST(room_waits_once_then_refuses_at_once_until_found)
+/* nm_room_wait's found: room once *arg is set, else wait until until */
+static int room_when_set(void *arg, uint64_t until)
 {
+    while (!*(int *)arg && nm_now_ms() < until) {
+        struct timespec t = { 0, 1000000 };
+        nanosleep(&t, 0);
+    }
+    return *(int *)arg;
+}
+
+TEST(room_waits_up_to_the_queue_wait_then_refuses_at_once_until_found)
+{
+    static nm_server s;
+    s.cfg.queue_wait_ms = 150;
     nm_room r = { 0 };
-    uint64_t now = nm_now_ms();
-    CHECK(nm_room_deadline(&r) >= now + NM_ROOM_WAIT_MS);
-    nm_room_found(&r, 0);                                   /* a wait ran out */
-    CHECK(nm_room_deadline(&r) <= nm_now_ms() + NM_ROOM_WAIT_MS);
-    uint64_t first = nm_room_deadline(&r);
-    nm_room_found(&r, 0);                                   /* still full: same deadline */
-    CHECK_EQ(nm_room_deadline(&r), first);
-    nm_room_found(&r, 1);                                   /* room again: a fresh wait */
-    CHECK(nm_room_deadline(&r) >= nm_now_ms() + NM_ROOM_WAIT_MS - 1);
+    int room = 0;
+    uint64_t t0 = nm_now_ms();
+    CHECK_EQ(nm_room_wait(&r, &s, room_when_set, &room), 0);   /* a wait of the server's bound */
+    uint64_t waited = nm_now_ms() - t0;
+    CHECK(waited >= 150 && waited < 1500);
+    t0 = nm_now_ms();
+    CHECK_EQ(nm_room_wait(&r, &s, room_when_set, &room), 0);   /* still full: refused at once */
+    CHECK(nm_now_ms() - t0 < 50);
+    room = 1;
+    CHECK_EQ(nm_room_wait(&r, &s, room_when_set, &room), 1);   /* room again */
+    room = 0;
+    t0 = nm_now_ms();
+    CHECK_EQ(nm_room_wait(&r, &s, room_when_set, &room), 0);   /* and a fresh wait */
+    CHECK(nm_now_ms() - t0 >= 150);
+}
+
+TEST(room_wait_pushes_into_a_queue_that_frees_a_place)
+{
+    static nm_server s;
+    s.cfg.queue_wait_ms = 2000;
+    nm_queue q;
+    nm_queue_init(&q, 1);
+    int a, b;
+    nm_room r = { 0 };
+    nm_room_push p1 = { &q, &a }, p2 = { &q, &b };
+    CHECK_EQ(nm_room_wait(&r, &s, nm_room_pushed, &p1), 1);
+    s.cfg.queue_wait_ms = 0;
+    CHECK_EQ(nm_room_wait(&r, &s, nm_room_pushed, &p2), 0);   /* full, no wait allowed */
+    CHECK(nm_queue_pop(&q) == &a);
+    CHECK_EQ(nm_room_wait(&r, &s, nm_room_pushed, &p2), 1);
+    CHECK(nm_queue_pop(&q) == &b);
+    nm_queue_destroy(&q);
 }
 
 static volatile int release_crew;
