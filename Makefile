@@ -8,7 +8,7 @@
 #   make TARGET=armhf    cross-build for a target of toolchains/ (check and size too)
 #   make size            footprint per target with -Os: library, pools, a firmware
 #   make bench           every model side by side with nginx and peer servers: table, CSV, SVG in build/bench/
-#   make bench-full      the same and the connection sweep (10 to 5000 keep-alive connections)
+#   make bench-full      the same, the peers, the connection sweep (10 to 5000 keep-alive connections) and the headline rounds
 #
 # Honoured: CROSS_COMPILE CC CXX AR CPPFLAGS CXXFLAGS CFLAGS LDFLAGS PREFIX DESTDIR TARGET
 #           NM_MODELS="epoll reactor ..." (only these models) NM_TARGETS NM_REQUIRE_TARGETS
@@ -220,8 +220,8 @@ $(BUILD)/bench/peer_evhttp: PEER_LIBS = -levent
 BENCH_PEER_PROGRAMS = peer_mhd peer_civetweb peer_evhttp
 
 # make bench: every model beside nginx, the quick default (about 15 minutes
-# and the RESP workload); make bench-full adds the peers (BENCH_PEERS) and
-# the connection sweep (BENCH_WORKLOADS).
+# and the RESP workload); make bench-full adds the peers (BENCH_PEERS), the
+# connection sweep and the headline rounds (BENCH_WORKLOADS), about 45.
 bench-build:
 	@NM_DEPS_PACKAGES="nginx-light wrk curl redis-server redis-tools lighttpd libmicrohttpd-dev libcivetweb-dev libevent-dev" \
 	  sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
@@ -238,7 +238,7 @@ bench: bench-build
 	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 bench-full: bench-build
-	@BENCH_WORKLOADS="$${BENCH_WORKLOADS:-keepalive close idle sweep}" sh test/bench/bench.sh $(BENCH_BUILD)
+	@BENCH_WORKLOADS="$${BENCH_WORKLOADS:-keepalive close idle burst sweep rounds}" sh test/bench/bench.sh $(BENCH_BUILD)
 	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 # The configuration the library is built with, for its install: the values

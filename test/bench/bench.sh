@@ -27,13 +27,29 @@
 #
 # The sweep workload (make bench-full): keep-alive at BENCH_SWEEP_CONNS
 # connections, BENCH_SWEEP_SECONDS each, for every event-driven model (select
-# only below 1000: it cannot hold descriptors past 1023) and nginx before and
+# only up to 1000: it cannot hold descriptors past 1023) and nginx before and
 # after them; writes $OUT/sweep.csv, sweep.md, sweep.svg and prints its tables.
+#
+# The burst workload (both): BENCH_BURST_CLIENTS one-request keep-alive
+# clients at once (test/bench/idle.cpp -b) against each blocking model of
+# BENCH_BURST_MODELS with 4 workers; the time to the last answer, and how
+# many were answered 200. Writes $OUT/burst.md.
+#
+# The rounds workload (make bench-full): the headline figures the method
+# fixes in advance: BENCH_ROUNDS rounds, each measuring keep-alive on nginx
+# (each worker count), the models of BENCH_ROUNDS_MODELS and the peers one
+# after another; per server the median of the rounds of requests/s and of
+# CPU per request, and their ratios to nginx (req/s: its best configuration;
+# CPU: its most efficient) and to the best peer. Writes $OUT/rounds.csv and
+# rounds.md.
+#
+# Last, the targets (README, "Targets") each workload run can answer, read
+# from the files above: met or missed, with the figure; $OUT/targets.md.
 #
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [8]  BENCH_WARMUP [1]  (whole seconds)  BENCH_CONNS [100]
 #   BENCH_MODELS [every model of nmserve --list]
-#   BENCH_WORKLOADS ["keepalive close idle upload download"; "sweep" adds the connection sweep]
+#   BENCH_WORKLOADS ["keepalive close idle upload download burst"; make bench-full adds "sweep rounds"]
 #   BENCH_UPLOAD_MIB [16]  BENCH_UPLOAD_COUNT [8]  BENCH_UPLOAD_ROUNDS [3]
 #   BENCH_UPLOAD_MODELS [epoll multi_reactor process_pool_reactors thread_pool proactor fiber]
 #   BENCH_IDLE_CONNS [10000]  BENCH_IDLE_MODELS [the event-driven models but select]
@@ -43,6 +59,8 @@
 #   BENCH_PEER_PORT [18481: lighttpd's; the others take a free port]
 #   BENCH_SWEEP_CONNS ["10 100 1000 5000"]  BENCH_SWEEP_SECONDS [3]
 #   BENCH_SWEEP_MODELS [the event-driven models of BENCH_MODELS]
+#   BENCH_BURST_CLIENTS [1000]  BENCH_BURST_MODELS [thread_pool prefork_shared_accept prefork_locked_accept prefork_reuseport prefork_fd_passing]
+#   BENCH_ROUNDS [3]  BENCH_ROUNDS_MODELS [proactor process_pool_reactors multi_reactor hybrid epoll]
 #   BENCH_CLIENT [wrk if installed, else nmbench]  BENCH_ARGS [extra nmserve options]
 #   BENCH_OUT [build/bench]
 B=${1:-build/bench/host}
@@ -50,7 +68,7 @@ OUT=${BENCH_OUT:-build/bench}
 SECS=${BENCH_SECONDS:-8}
 WARM=${BENCH_WARMUP:-1}
 CONNS=${BENCH_CONNS:-100}
-WORKLOADS=${BENCH_WORKLOADS:-keepalive close idle upload download}
+WORKLOADS=${BENCH_WORKLOADS:-keepalive close idle upload download burst}
 UPLOAD_MIB=${BENCH_UPLOAD_MIB:-16}
 UPLOAD_COUNT=${BENCH_UPLOAD_COUNT:-8}
 UPLOAD_ROUNDS=${BENCH_UPLOAD_ROUNDS:-3}
@@ -62,6 +80,8 @@ MODELS=$(echo ${BENCH_MODELS:-$("$B/nmserve" --list)})
 PEER_PORT=${BENCH_PEER_PORT:-18481}
 SWEEP_CONNS=${BENCH_SWEEP_CONNS:-10 100 1000 5000}
 SWEEP_SECS=${BENCH_SWEEP_SECONDS:-3}
+BURST_N=${BENCH_BURST_CLIENTS:-1000}
+ROUNDS=${BENCH_ROUNDS:-3}
 CLIENT=${BENCH_CLIENT:-}
 [ -n "$CLIENT" ] || { command -v wrk > /dev/null && CLIENT=wrk || CLIENT=nmbench; }
 say() { echo "bench: $*" >&2; }
@@ -96,6 +116,7 @@ done
 
 mkdir -p "$OUT/logs" "$OUT/nginx" "$OUT/lighttpd/www"
 OUT=$(cd "$OUT" && pwd)
+rm -f "$OUT/burst.md" "$OUT/rounds.md" "$OUT/rounds.csv" "$OUT/sweep.csv" "$OUT/targets.md"   # the targets read this run's only
 CSV=$OUT/bench.csv
 RUNFLAG=$OUT/.running
 # 10,000 connections need as many descriptors in the server and the client.
@@ -477,11 +498,13 @@ fi
 # nm_resp_stream) beside nginx sending a file of that size (from the page
 # cache, sendfile). MiB/s, the median of UPLOAD_ROUNDS rounds with every
 # server in each round, and the server's CPU per MiB in that run.
-upload_models() {
-    for m in ${BENCH_UPLOAD_MODELS:-epoll multi_reactor process_pool_reactors thread_pool proactor fiber}; do
+# in_run MODEL...: those of the models named that this run measures.
+in_run() {
+    for m in "$@"; do
         case " $MODELS " in *" $m "*) echo "$m" ;; esac
     done
 }
+upload_models() { in_run ${BENCH_UPLOAD_MODELS:-epoll multi_reactor process_pool_reactors thread_pool proactor fiber}; }
 
 # transfer_once NAME KIND PATH: one measurement of the server started; a
 # line "NAME MiB/s cpu_ms_per_MiB" to $OUT/KIND.raw.
@@ -585,7 +608,7 @@ if has_workload sweep; then
     for m in $(sweep_models); do
         start_model "$m" || continue
         for c in $SWEEP_CONNS; do
-            [ "$m" = select ] && [ "$c" -ge 1000 ] && continue
+            [ "$m" = select ] && [ "$c" -gt 1000 ] && continue
             measure "$m" keepalive "$c"
         done
         stop_server
@@ -594,4 +617,138 @@ if has_workload sweep; then
     "$B/bench/report" --sweep "$CSV" "$OUT/sweep.md" "$OUT/sweep.svg" || exit 1
     echo
     echo "CSV: $CSV  chart: $OUT/sweep.svg  $(machine)"
+fi
+
+# ---- a burst of one-request clients (the blocking models) ------------------
+
+burst_models() { in_run ${BENCH_BURST_MODELS:-thread_pool prefork_shared_accept prefork_locked_accept prefork_reuseport prefork_fd_passing}; }
+
+if has_workload burst; then
+    say "burst: $BURST_N one-request keep-alive clients at once, 4 workers"
+    {
+        echo "| model | clients | answered 200 | failed | ms to the last answer |"
+        echo "|---|---:|---:|---:|---:|"
+    } > "$OUT/burst.md"
+    for m in $(burst_models); do
+        case $m in thread_*) opt=--threads ;; *) opt=--workers ;; esac
+        start_model "$m" "$opt" 4 || continue
+        "$B/bench/idle" -p "$PORT" -n "$BURST_N" -b 1 -t 60 < /dev/null > "$OUT/logs/burst.out" 2>&1
+        set -- $(cat "$OUT/logs/burst.out")
+        stop_server
+        say "$(printf '%-28s burst     %s of %s answered 200, %s failed, the last after %s ms' "$m" "$2" "$BURST_N" "$4" "$6")"
+        echo "| $m | $BURST_N | $2 | $4 | $6 |" >> "$OUT/burst.md"
+    done
+    echo
+    cat "$OUT/burst.md"
+    echo "$(machine)"
+fi
+
+# ---- rounds: the headline figures, medians of interleaved rounds ----------
+
+rounds_models() { in_run ${BENCH_ROUNDS_MODELS:-proactor process_pool_reactors multi_reactor hybrid epoll}; }
+
+if has_workload rounds; then
+    CSV=$OUT/rounds.csv SECS=${BENCH_SECONDS:-8} REF_keepalive=""
+    echo "$HEADER" > "$CSV"
+    say "rounds: $ROUNDS rounds of keep-alive, $SECS s each: nginx, $(echo $(rounds_models)),$PEERS"
+    for r in $(seq "$ROUNDS"); do
+        say "round $r of $ROUNDS"
+        for w in $NGINX_WORKERS; do
+            start_nginx "$w" || continue
+            measure "nginx-${w}w" keepalive "$CONNS"
+            stop_server
+        done
+        for m in $(rounds_models) $PEERS; do
+            case $m in
+            peer-*) start_peer "$m" ;;
+            *) start_model "$m" ;;
+            esac || continue
+            measure "$m" keepalive "$CONNS"
+            stop_server
+        done
+    done
+    # per server, in the order first measured: the medians, then the ratios
+    awk -F, '
+        NR == 1 { next }
+        { if (!(($1) in n)) order[++k] = $1; i = ++n[$1]; rps[$1, i] = $7; cpu[$1, i] = $17; p99[$1, i] = $9; err[$1] += $10 }
+        function median(a, s, c,   i, j, t, v) {
+            for (i = 1; i <= c; i++) v[i] = a[s, i] + 0
+            for (i = 2; i <= c; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+            return c % 2 ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2
+        }
+        END {
+            for (e = 1; e <= k; e++) {
+                s = order[e]; R[s] = median(rps, s, n[s]); C[s] = median(cpu, s, n[s]); P[s] = median(p99, s, n[s])
+                if (s ~ /^nginx/) { if (R[s] > nr) nr = R[s]; if (!nc || C[s] < nc) nc = C[s] }
+                if (s ~ /^peer-/) { if (R[s] > pr) pr = R[s]; if (!pc || C[s] < pc) pc = C[s] }
+            }
+            print "| server | rounds | keep-alive req/s (median) | x nginx | x best peer | CPU us/req (median) | x nginx | x best peer | p99 us (median) | errors |"
+            print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            for (e = 1; e <= k; e++) {
+                s = order[e]
+                xr = nr > 0 ? sprintf("%.2f", R[s] / nr) : "-"; xpr = pr > 0 ? sprintf("%.2f", R[s] / pr) : "-"
+                xc = nc > 0 ? sprintf("%.2f", C[s] / nc) : "-"; xpc = pc > 0 ? sprintf("%.2f", C[s] / pc) : "-"
+                printf "| %s | %d | %.0f | %s | %s | %.2f | %s | %s | %.0f | %d |\n", s, n[s], R[s], xr, xpr, C[s], xc, xpc, P[s], err[s]
+            }
+        }' "$CSV" > "$OUT/rounds.md"
+    echo
+    cat "$OUT/rounds.md"
+    echo "$(machine)"
+fi
+
+# ---- the targets -----------------------------------------------------------
+
+# Each target the files of this run can answer: "met" or "missed", with the
+# figure. A benchmark's verdict, printed; never an exit status.
+targets() {
+    events=$("$B/nmserve" --list-pollers | awk '$2 != "-" { print $1 }' | tr '\n' ' ')
+    if [ -s "$OUT/rounds.md" ]; then
+        awk -F'|' -v ev=" $events " '
+            NR <= 2 { next }
+            { s = $2; gsub(/ /, "", s); rps = $4 + 0; xr = $5; cpu = $7 + 0; xc = $8 }
+            s ~ /^nginx/ || s ~ /^peer-/ { if (s ~ /^peer-/ && rps > pr) pr = rps; next }
+            { if (rps > br) { br = rps; bn = s; bx = xr }
+              if (xc != " - " && (bc == "" || xc + 0 < bc + 0)) { bc = xc + 0; bcn = s }
+              if (s == "epoll") ec = xc + 0 }
+            END {
+                if (bcn != "") { v = bc <= 0.60 ? "met" : "missed"; printf "- best CPU per keep-alive request <= 0.60 x nginx: %s %.2f, %s\n", bcn, bc, v }
+                if (ec != "") { v = ec <= 0.85 ? "met" : "missed"; printf "- epoll CPU per keep-alive request <= 0.85 x nginx: %.2f, %s\n", ec, v }
+                if (bn != "") { v = bx + 0 >= 1.10 ? "met" : "missed"; printf "- best keep-alive req/s >= 1.10 x nginx (median of the rounds): %s %.2f, %s\n", bn, bx, v }
+                if (bn != "" && pr > 0) { v = br / pr >= 1.5 ? "met" : "missed"; printf "- fastest model >= 1.5 x the best peer req/s: %s %.2f, %s\n", bn, br / pr, v }
+            }' "$OUT/rounds.md"
+    fi
+    if [ -s "$OUT/bench.csv" ] && grep -q '^peer-.*,keepalive,' "$OUT/bench.csv"; then
+        awk -F, -v ev=" $events " '
+            $3 != "keepalive" { next }
+            $1 ~ /^peer-/ { if ($7 + 0 > pr) { pr = $7 + 0; pc = $17 + 0; pn = $1 } next }
+            index(ev, " " $1 " ") && $1 != "reactor_thread_per_task" && $1 != "reactor_conn_thread" { n++; m[n] = $1; r[n] = $7 + 0; c[n] = $17 + 0 }
+            END {
+                for (i = 1; i <= n; i++) if (r[i] < pr || c[i] >= pc) { bad = bad " " m[i]; nb++ }
+                v = nb ? "missed by" : "met"
+                printf "- every event-driven model (but the two that start a thread per task) >= 1.0 x %s req/s (%d) and under its CPU (%.2f us): %d of %d, %s%s\n", pn, pr, pc, n - nb, n, v, bad
+            }' "$OUT/bench.csv"
+    fi
+    if [ -s "$OUT/burst.md" ]; then
+        awk -F'|' 'NR > 2 { n++; if ($4 + 0 >= 200 && $4 + 0 == $3 + 0 && $6 + 0 <= 10000) ok++; else bad = bad " " $2 }
+            END { v = ok == n ? "met" : "missed by"; if (n) printf "- a burst of one-request clients (at least 200) all answered within 10 s: %d of %d models, %s%s\n", ok, n, v, bad }' "$OUT/burst.md"
+    fi
+    if [ -s "$OUT/sweep.csv" ]; then
+        awk -F, -v ev=" $events " '
+            $5 != 1000 || $1 ~ /^nginx/ { next }
+            { p99[$1] = $9 + 0; if (index(ev, " " $1 " ") && $10 + 0 > 0) errs = errs " " $1 "(" $10 ")" }
+            END {
+                if (p99["epoll"] > 0) for (m in p99) if (m == "poll" || m == "select") {
+                    v = p99[m] <= 3 * p99["epoll"] ? "met" : "missed"
+                    printf "- %s p99 at 1,000 busy connections <= 3 x epoll: %.1f x, %s\n", m, p99[m] / p99["epoll"], v
+                }
+                v = errs == "" ? "met" : "missed by" errs
+                printf "- 0 errors at 1,000 busy connections, every event-driven model: %s\n", v
+            }' "$OUT/sweep.csv"
+    fi
+}
+targets > "$OUT/targets.md"
+if [ -s "$OUT/targets.md" ]; then
+    echo
+    echo "Targets:"
+    cat "$OUT/targets.md"
 fi

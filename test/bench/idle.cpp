@@ -1,7 +1,13 @@
 /* idle - hold many keep-alive connections open on a server, for measuring
- * what an idle connection costs it.
+ * what an idle connection costs it; or, with -b, a burst.
  *
- *   idle -p PORT [-n CONNECTIONS] [-H 127.0.0.1] [-t SECONDS]
+ *   idle -p PORT [-n CONNECTIONS] [-H 127.0.0.1] [-t SECONDS] [-b 1]
+ *
+ * -b 1: a burst of one-request clients. All CONNECTIONS connect at once
+ * (each connect returns when the server's backlog has taken it) and send
+ * one keep-alive GET /; then every answer is awaited, up to SECONDS. Prints
+ * "answered N failed M ms T", T the time from the first connect to the last
+ * answer (or to the give-up), and exits 0 when all were answered 200.
  *
  * Opens the connections one after the other; on each it sends one GET / and
  * reads the whole answer, so the server has seen a full request on every one
@@ -14,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +68,73 @@ static int hold_one(const struct sockaddr_in *addr, const char *request, int req
     return -1;
 }
 
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+enum { BURST_MAX = 4096, ANSWER_MAX = 512 };
+
+/* The burst: connect and send on every connection, then read every answer. */
+static int burst(const struct sockaddr_in *addr, const char *request, int request_len, int n, int seconds)
+{
+    static int fd[BURST_MAX], len[BURST_MAX];
+    static char answer[BURST_MAX][ANSWER_MAX];
+    static struct pollfd p[BURST_MAX];
+    static int at[BURST_MAX];
+    long t0 = now_ms(), deadline = t0 + seconds * 1000L;
+    int answered = 0, failed = 0, open = 0;
+    for (int i = 0; i < n; i++) {
+        len[i] = 0;
+        fd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd[i] < 0 || connect(fd[i], (const struct sockaddr *)addr, sizeof(*addr)) ||
+            send(fd[i], request, (size_t)request_len, MSG_NOSIGNAL) != request_len) {
+            if (fd[i] >= 0) close(fd[i]);
+            fd[i] = -1;
+            failed++;
+        } else {
+            open++;
+        }
+    }
+    while (open > 0 && now_ms() < deadline) {
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (fd[i] >= 0) p[k].fd = fd[i], p[k].events = POLLIN, p[k].revents = 0, at[k++] = i;
+        if (poll(p, (nfds_t)k, 100) <= 0) continue;
+        for (int j = 0; j < k; j++) {
+            if (!p[j].revents) continue;
+            int i = at[j];
+            ssize_t r = recv(fd[i], answer[i] + len[i], (size_t)(ANSWER_MAX - 1 - len[i]), MSG_DONTWAIT);
+            if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+            if (r > 0) len[i] += (int)r;
+            int done = len[i] > 0 && answer_complete(answer[i], len[i]);
+            if (!done && r > 0 && len[i] < ANSWER_MAX - 1) continue;
+            if (done && !memcmp(answer[i], "HTTP/1.1 200", 12)) answered++;
+            else failed++;
+            close(fd[i]);
+            fd[i] = -1;
+            open--;
+        }
+    }
+    long took = now_ms() - t0;
+    for (int i = 0; i < n; i++)
+        if (fd[i] >= 0) close(fd[i]), failed++;
+    printf("answered %d failed %d ms %ld\n", answered, failed, took);
+    return answered == n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1";
-    int port = 0, want = 10000, seconds = 60;
+    int port = 0, want = 10000, seconds = 60, is_burst = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "-p")) port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "-n")) want = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "-H")) host = argv[i + 1];
         else if (!strcmp(argv[i], "-t")) seconds = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-b")) is_burst = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "idle: unknown option %s\n", argv[i]);
             return 2;
@@ -79,12 +144,13 @@ int main(int argc, char **argv)
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
-    if (port <= 0 || want <= 0 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        fprintf(stderr, "usage: idle -p PORT [-n CONNECTIONS] [-H ADDRESS]\n");
+    if (port <= 0 || want <= 0 || (is_burst && want > BURST_MAX) || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        fprintf(stderr, "usage: idle -p PORT [-n CONNECTIONS] [-H ADDRESS] [-t SECONDS] [-b 1 (at most %d)]\n", BURST_MAX);
         return 2;
     }
     char request[256];
     int request_len = snprintf(request, sizeof(request), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", host);
+    if (is_burst) return burst(&addr, request, request_len, want, seconds);
     int held = 0, failed = 0, in_a_row = 0;
     time_t deadline = time(0) + seconds;
     for (int i = 0; i < want && in_a_row < 20 && time(0) < deadline; i++) {
