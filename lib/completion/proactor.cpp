@@ -137,6 +137,11 @@ int nm_proactor_submit(nm_proactor *p, nm_conn *c, int op)
     return 0;
 }
 
+void nm_proactor_adopt(nm_proactor *p, const nm_conn *c, int adopt)
+{
+    if (p->uring) nm_uring_file(&p->ring, &c->fd, adopt);
+}
+
 void nm_proactor_cancel_accept(nm_proactor *p)
 {
     if (!p->accept_pending || p->cancelling) return;

@@ -40,6 +40,11 @@ struct nm_uring {
     void *sqes, *cqes;
     void *sq_map, *cq_map, *sqe_map;
     unsigned long sq_len, cq_len, sqe_len;
+    /* Registered files (5.19+): a table of `files` slots, slot n holding
+     * descriptor n while its connection lives, so an operation names the
+     * slot and the kernel takes no reference to the file each time (0: not
+     * here; each operation names the descriptor). */
+    unsigned files;
     /* The provided buffer ring (NM_PROACTOR_BUFS; 0 entries: none here):
      * buffers from the pool the kernel picks from as bytes arrive. `lent`
      * holds each buffer id's buffer, NULL when it is to be lent again
@@ -117,5 +122,13 @@ unsigned nm_uring_conn_room(const nm_uring *r);
 /* Lend the ring the buffers it is owed while the pool has some to spare
  * (above NM_BUF_ANSWER_RESERVE). */
 void nm_uring_repay(nm_uring *r);
+/* With registered files: put *fd (a connection's descriptor field) in its
+ * slot (adopt) or empty the slot, queued before any operation that
+ * follows, so in order with them; no completion unless the kernel refused. */
+void nm_uring_file(nm_uring *r, const int *fd, int adopt);
+/* A connection's descriptor into the engine's table (before its first
+ * operation) and out of it (before it closes): the io_uring engine's
+ * registered files; nothing for the emulation. */
+void nm_proactor_adopt(nm_proactor *p, const nm_conn *c, int adopt);
 
 #endif

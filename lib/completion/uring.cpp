@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -94,6 +95,39 @@ static void open_pbufs(nm_uring *r)
     r->pbuf_entries = r->owed = NM_PROACTOR_BUFS;
     for (unsigned bid = 0; bid < NM_PROACTOR_BUFS; bid++) r->lent[bid] = 0;
     nm_uring_repay(r);
+#endif
+}
+
+/* A sparse table of registered files, one slot per descriptor a connection
+ * may have (fewer when RLIMIT_NOFILE is lower: the kernel holds the table
+ * to it; the descriptors past it are named as they are). Updates need
+ * completions skipped on success (5.17), a sparse table 5.19. */
+static void open_files(nm_uring *r, unsigned features)
+{
+    r->files = 0;
+#if defined(IORING_RSRC_REGISTER_SPARSE) && defined(IOSQE_CQE_SKIP_SUCCESS) && defined(IORING_FEAT_CQE_SKIP)
+    if (!(features & IORING_FEAT_CQE_SKIP)) return;
+    struct rlimit lim;
+    unsigned n = NM_MAX_FDS;
+    if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur < n) n = (unsigned)lim.rlim_cur;
+    io_uring_rsrc_register reg;
+    memset(&reg, 0, sizeof(reg));
+    reg.nr = n;
+    reg.flags = IORING_RSRC_REGISTER_SPARSE;
+    if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_FILES2, &reg, sizeof(reg)) == 0) r->files = n;
+#else
+    (void)features;
+#endif
+}
+
+/* Name c's descriptor in e: its slot when it has one. */
+static void name_file(const nm_uring *r, io_uring_sqe *e, int fd)
+{
+    e->fd = fd;
+#if defined(IOSQE_CQE_SKIP_SUCCESS)
+    if ((unsigned)fd < r->files) e->flags |= IOSQE_FIXED_FILE;
+#else
+    (void)r;
 #endif
 }
 
@@ -183,11 +217,13 @@ int nm_uring_open(nm_uring *r)
     r->cqes = (char *)r->cq_map + prm.cq_off.cqes;
     r->sqes = r->sqe_map;
     open_pbufs(r);
+    open_files(r, prm.features);
     return 0;
 }
 
 void nm_uring_close(nm_uring *r)
 {
+    nm_uring_flush(r);   /* the last table updates: the ring's files are let go of only later */
     munmap(r->sqe_map, r->sqe_len);
     munmap(r->sq_map, r->sq_len);
     close(r->fd);   /* the kernel lets go of the buffer ring with it */
@@ -281,28 +317,29 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
     case NM_OP_WAIT:
         if (r->pbuf_entries) {   /* a receive that takes a buffer only when its bytes arrive */
             e->opcode = IORING_OP_RECV;
-            e->fd = c->fd;
+            name_file(r, e, c->fd);
             e->len = NM_BUF_SIZE;
-            e->flags = IOSQE_BUFFER_SELECT;
+            e->flags |= IOSQE_BUFFER_SELECT;
             e->buf_group = 0;
             break;
         }
         /* fall through */
     case NM_OP_ACCEPT:
         e->opcode = IORING_OP_POLL_ADD;
-        e->fd = op == NM_OP_ACCEPT ? listen_fd : c->fd;
+        if (op == NM_OP_ACCEPT) e->fd = listen_fd;
+        else name_file(r, e, c->fd);
         e->poll32_events = poll_in();
         break;
     case NM_OP_RECV:
         e->opcode = IORING_OP_RECV;
-        e->fd = c->fd;
+        name_file(r, e, c->fd);
         e->addr = (uint64_t)(uintptr_t)(c->in->data + c->in_len);
         e->len = NM_BUF_SIZE - c->in_len;
         break;
     case NM_OP_SEND: {
         const nm_seg *s = &c->out[c->out_first];
         e->opcode = IORING_OP_SEND;
-        e->fd = c->fd;
+        name_file(r, e, c->fd);
         e->addr = (uint64_t)(uintptr_t)(s->p + c->out_off);
         e->len = s->len - c->out_off;
         e->msg_flags = MSG_NOSIGNAL;
@@ -313,6 +350,49 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
     }
     queue_sqe(r, e, c != 0);
     return 0;
+}
+
+/* A table update's completion, posted only when the kernel refused it. */
+static const uint64_t FILE_UPDATE = (uint64_t)1 << 63;
+
+void nm_uring_file(nm_uring *r, const int *fd, int adopt)
+{
+#if defined(IOSQE_CQE_SKIP_SUCCESS)
+    static const int none = -1;
+    unsigned slot = (unsigned)*fd;
+    if (slot >= r->files) return;
+    /* The kernel reads the descriptor when it takes the entry: the
+     * connection's own field, which outlives it (a connection closed before
+     * then leaves -1 there, or the descriptor of the next connection in its
+     * slot, whose own adopt follows: either way the table ends right). */
+    const int *value = adopt ? fd : &none;
+    unsigned tail = *r->sq_tail;
+    if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) nm_uring_flush(r);
+    if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) {
+        /* no room in the ring: the same update by a system call, now (the
+         * ring's entries before it were submitted by the flush above) */
+        io_uring_rsrc_update u;
+        memset(&u, 0, sizeof(u));
+        u.offset = slot;
+        u.data = (uint64_t)(uintptr_t)value;
+        syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_FILES_UPDATE, &u, 1);
+        return;
+    }
+    io_uring_sqe *e = (io_uring_sqe *)r->sqes + (tail & *r->sq_mask);
+    memset(e, 0, sizeof(*e));
+    e->opcode = IORING_OP_FILES_UPDATE;
+    e->fd = -1;
+    e->addr = (uint64_t)(uintptr_t)value;
+    e->len = 1;
+    e->off = slot;
+    e->flags = IOSQE_CQE_SKIP_SUCCESS;
+    e->user_data = FILE_UPDATE;
+    r->sq_array[tail & *r->sq_mask] = (unsigned)(e - (io_uring_sqe *)r->sqes);
+    __atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+    r->unsubmitted++;   /* (not in flight: no completion comes back) */
+#else
+    (void)r, (void)fd, (void)adopt;
+#endif
 }
 
 int nm_uring_cancel_accept(nm_uring *r)
@@ -352,6 +432,9 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
         head++;
         /* hand the slot back before the handler queues more work */
         __atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
+        /* a refused table update: the operation after it fails on its own
+         * (EBADF), so its connection ends; nothing was counted in flight */
+        if (data == FILE_UPDATE) continue;
         nm_conn *c = (nm_conn *)(uintptr_t)(data & ~(uint64_t)3);
         r->inflight--;
         r->conn_ops -= c != 0;
@@ -373,5 +456,6 @@ int nm_uring_wait(nm_uring *r, int timeout_ms) { (void)r; (void)timeout_ms; retu
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn) { (void)r; (void)p; (void)fn; }
 unsigned nm_uring_conn_room(const nm_uring *r) { (void)r; return 0; }
 void nm_uring_repay(nm_uring *r) { (void)r; }
+void nm_uring_file(nm_uring *r, const int *fd, int adopt) { (void)r; (void)fd; (void)adopt; }
 
 #endif

@@ -32,6 +32,7 @@ static void finish(nm_proactor *p, nm_conn *c)
     nm_loop_unqueue(c);
     nm_wheel_del(&p->loop->wheel, &c->timer);
     nm_loop_watch(p->loop, c->fd, 0, 0, 0);
+    nm_proactor_adopt(p, c, 0);   /* out of the registered files, or its socket outlives the close */
     nm_conn_close(c);
     engine_of(p)->live--;
 }
@@ -102,6 +103,7 @@ static void start(nm_conn *c, void *ctx)
     nm_conn_set_owner(c, p);
     nm_timer_init(&c->timer, on_timeout);
     engine_of(p)->live++;
+    nm_proactor_adopt(p, c, 1);
     if (submit(p, c, NM_OP_WAIT)) {   /* the ring carries no more connections */
         nm_session_refuse(c);
         finish(p, c);
@@ -182,6 +184,7 @@ int nm_model_proactor(nm_server *s)
     unsigned long *timed = nm_mstat(&s->model_stats, "ring_timed_wait");
     unsigned long *deferred = nm_mstat(&s->model_stats, "ring_deferred");
     unsigned long *lent = nm_mstat(&s->model_stats, "ring_buffers");
+    unsigned long *files = nm_mstat(&s->model_stats, "ring_files");
     engine e;
     nm_proactor *p = &e.p;
     int &live = e.live, &draining = e.draining;
@@ -196,6 +199,7 @@ int nm_model_proactor(nm_server *s)
     nm_mstat_set(timed, (unsigned long)(p->uring && p->ring.timed_enter));
     nm_mstat_set(deferred, (unsigned long)(p->uring && p->ring.deferred));
     nm_mstat_set(lent, p->uring ? p->ring.pbuf_entries : 0);
+    nm_mstat_set(files, p->uring ? p->ring.files : 0);
     live = 0;
     draining = 0;
     uint64_t deadline = 0;

@@ -340,6 +340,12 @@ measure() {
     wait $mon
     user=$(per_request_us $(($1 - u0)) "$REQS") sys=$(per_request_us $(($2 - s0)) "$REQS")
     cpu=$(per_request_us $(($1 - u0 + $2 - s0)) "$REQS")
+    if [ $(($1 - u0)) -lt 0 ] || [ $(($2 - s0)) -lt 0 ]; then
+        # the tree's total went down: a process of it was not read both times
+        # (it ended, or /proc answered without it); no figure rather than a wrong one
+        say "$name: the server's CPU time went down during the run: no CPU figure"
+        cpu=0 user=0 sys=0
+    fi
     read -r peak th pr < "$OUT/.usage"
     eval ref=\${REF_$mode:-0}
     ratio=$(awk -v a="$RPS" -v b="$ref" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
@@ -706,7 +712,7 @@ targets() {
         awk -F'|' -v ev=" $events " '
             NR <= 2 { next }
             { s = $2; gsub(/ /, "", s); rps = $4 + 0; xr = $5; cpu = $7 + 0; xc = $8 }
-            s ~ /^nginx/ || s ~ /^peer-/ { if (s ~ /^peer-/ && rps > pr) pr = rps; next }
+            s ~ /^nginx/ || s ~ /^peer-/ { if (s ~ /^peer-/ && s != "peer-lighttpd" && rps > pr) { pr = rps; pn = s } next }
             { if (rps > br) { br = rps; bn = s; bx = xr }
               if (xc != " - " && (bc == "" || xc + 0 < bc + 0)) { bc = xc + 0; bcn = s }
               if (s == "epoll") ec = xc + 0 }
@@ -714,13 +720,14 @@ targets() {
                 if (bcn != "") { v = bc <= 0.60 ? "met" : "missed"; printf "- best CPU per keep-alive request <= 0.60 x nginx: %s %.2f, %s\n", bcn, bc, v }
                 if (ec != "") { v = ec <= 0.85 ? "met" : "missed"; printf "- epoll CPU per keep-alive request <= 0.85 x nginx: %.2f, %s\n", ec, v }
                 if (bn != "") { v = bx + 0 >= 1.10 ? "met" : "missed"; printf "- best keep-alive req/s >= 1.10 x nginx (median of the rounds): %s %.2f, %s\n", bn, bx, v }
-                if (bn != "" && pr > 0) { v = br / pr >= 1.5 ? "met" : "missed"; printf "- fastest model >= 1.5 x the best peer req/s: %s %.2f, %s\n", bn, br / pr, v }
+                if (bn != "" && pr > 0) { v = br / pr >= 1.5 ? "met" : "missed"; printf "- fastest model >= 1.5 x the best library peer'"'"'s req/s (%s): %s %.2f, %s\n", pn, bn, br / pr, v }
             }' "$OUT/rounds.md"
     fi
-    if [ -s "$OUT/bench.csv" ] && grep -q '^peer-.*,keepalive,' "$OUT/bench.csv"; then
+    # the library peers: what a firmware would link instead (lighttpd is a server)
+    if [ -s "$OUT/bench.csv" ] && grep -v '^peer-lighttpd,' "$OUT/bench.csv" | grep -q '^peer-.*,keepalive,'; then
         awk -F, -v ev=" $events " '
             $3 != "keepalive" { next }
-            $1 ~ /^peer-/ { if ($7 + 0 > pr) { pr = $7 + 0; pc = $17 + 0; pn = $1 } next }
+            $1 ~ /^peer-/ { if ($1 != "peer-lighttpd" && $7 + 0 > pr) { pr = $7 + 0; pc = $17 + 0; pn = $1 } next }
             index(ev, " " $1 " ") && $1 != "reactor_thread_per_task" && $1 != "reactor_conn_thread" { n++; m[n] = $1; r[n] = $7 + 0; c[n] = $17 + 0 }
             END {
                 for (i = 1; i <= n; i++) if (r[i] < pr || c[i] >= pc) { bad = bad " " m[i]; nb++ }

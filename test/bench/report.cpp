@@ -384,10 +384,12 @@ static void sweep_table(FILE *out, const char *title, enum metric m)
         fprintf(out, "| %s | %s |", e->name, e->poller[0] ? e->poller : "-");
         for (int p = 0; p < npoints; p++) {
             double v = value(e, m, p), ref = sweep_nginx(m, p);
-            if (!e->n[p]) fprintf(out, " - |");
-            else if (m == M_CPU) fprintf(out, " %.2f", v);
+            if (!e->n[p] || (m == M_CPU && v <= 0)) {   /* not run, or no CPU figure (measure() says why) */
+                fprintf(out, " - |");
+                continue;
+            }
+            if (m == M_CPU) fprintf(out, " %.2f", v);
             else fprintf(out, " %.0f", v);
-            if (!e->n[p]) continue;
             if ((m == M_RPS || m == M_CPU) && !is_nginx(e->name) && ref > 0) fprintf(out, " (%.2f)", v / ref);
             fprintf(out, " |");
         }

@@ -42,6 +42,8 @@ static void engine_is(const char *mode, const char *expect)
     /* A provided buffer ring (a build with NM_PROACTOR_BUFS) only where
      * the kernel has them (5.19). */
     if (inv_model_stat(s.port, "ring_buffers") > 0) CHECK(uring && k >= 519);
+    /* Registered files where the kernel has a sparse table (5.19). */
+    CHECK_EQ(inv_model_stat(s.port, "ring_files") > 0, uring && k >= 519);
     tc_conn c;
     REQUIRE(!tc_connect(&c, s.port));
     CHECK(inv_echo_roundtrip(&c, "first") == 0);
@@ -224,3 +226,23 @@ static void answers_keep_their_reserve(const char *engine)
 
 TEST(proactor_capacity_answers_keep_their_reserve_io_uring) { if (inv_has_model("proactor")) answers_keep_their_reserve("io_uring"); }
 TEST(proactor_capacity_answers_keep_their_reserve_emulated) { if (inv_has_model("proactor")) answers_keep_their_reserve("emulated"); }
+
+/* A connection the server closes really closes: with registered files its
+ * socket leaves the ring's table before its descriptor is closed, or the
+ * table would keep it open (no end of file for the client). */
+TEST(proactor_closed_connections_end_for_their_clients)
+{
+    tc_server s;
+    REQUIRE(inv_start(&s, "proactor", (const char *)0) == 0);
+    for (int i = 0; i < 20; i++) {
+        tc_conn c;
+        REQUIRE(!tc_connect(&c, s.port));
+        REQUIRE(!tc_send_str(&c, "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+        tc_response r;
+        char body[64];
+        CHECK(!tc_read_response(&c, &r, body, sizeof(body)) && r.status == 200);
+        CHECK(tc_wait_eof(&c, 2000));
+        tc_close(&c);
+    }
+    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+}
