@@ -221,7 +221,7 @@ BENCH_PEER_PROGRAMS = peer_mhd peer_civetweb peer_evhttp
 
 # make bench: every model beside nginx, the quick default (about 15 minutes
 # and the RESP workload); make bench-full adds the peers (BENCH_PEERS), the
-# connection sweep and the headline rounds (BENCH_WORKLOADS), about 45.
+# connection sweep and the headline rounds (BENCH_WORKLOADS), about 35.
 bench-build:
 	@NM_DEPS_PACKAGES="nginx-light wrk curl redis-server redis-tools lighttpd libmicrohttpd-dev libcivetweb-dev libevent-dev" \
 	  sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
