@@ -266,30 +266,43 @@ int nm_uring_wait(nm_uring *r, int timeout_ms)
 
 /* A free submission entry for a connection's operation (conn) or the
  * listener's, NULL when the rings have no room for it. */
-static io_uring_sqe *next_sqe(nm_uring *r, int conn)
+/* A free submission entry, submitting what is queued when there is none;
+ * NULL when the kernel takes none of them now. */
+static io_uring_sqe *free_sqe(nm_uring *r)
 {
     unsigned tail = *r->sq_tail;
     if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) {
         nm_uring_flush(r);
         if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) return 0;
     }
+    io_uring_sqe *e = (io_uring_sqe *)r->sqes + (tail & *r->sq_mask);
+    memset(e, 0, sizeof(*e));
+    return e;
+}
+
+/* Queue e, written: it is submitted at the next enter. */
+static void push_sqe(nm_uring *r, const io_uring_sqe *e)
+{
+    unsigned tail = *r->sq_tail;
+    r->sq_array[tail & *r->sq_mask] = (unsigned)(e - (const io_uring_sqe *)r->sqes);
+    __atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);   /* the entry is written before it counts */
+    r->unsubmitted++;
+}
+
+static io_uring_sqe *next_sqe(nm_uring *r, int conn)
+{
     /* Every completion must find room: never more in flight than the CQ
      * holds, so it never overflows (no completion is left to the kernel's
      * overflow list, which may drop one when short of memory). A full ring
      * refuses connections, never the listener: its wait and its cancel
      * always find room, so accepting (and refusing) goes on. */
     if (conn ? r->conn_ops >= nm_uring_conn_room(r) : r->inflight >= r->cq_entries) return 0;
-    io_uring_sqe *e = (io_uring_sqe *)r->sqes + (tail & *r->sq_mask);
-    memset(e, 0, sizeof(*e));
-    return e;
+    return free_sqe(r);
 }
 
 static void queue_sqe(nm_uring *r, io_uring_sqe *e, int conn)
 {
-    unsigned tail = *r->sq_tail;
-    r->sq_array[tail & *r->sq_mask] = (unsigned)(e - (io_uring_sqe *)r->sqes);
-    __atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);   /* the entry is written before it counts */
-    r->unsubmitted++;
+    push_sqe(r, e);
     r->inflight++;
     r->conn_ops += (unsigned)conn;
 }
@@ -366,11 +379,10 @@ void nm_uring_file(nm_uring *r, const int *fd, int adopt)
      * then leaves -1 there, or the descriptor of the next connection in its
      * slot, whose own adopt follows: either way the table ends right). */
     const int *value = adopt ? fd : &none;
-    unsigned tail = *r->sq_tail;
-    if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) nm_uring_flush(r);
-    if (tail - __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE) >= r->sq_entries) {
+    io_uring_sqe *e = free_sqe(r);
+    if (!e) {
         /* no room in the ring: the same update by a system call, now (the
-         * ring's entries before it were submitted by the flush above) */
+         * ring's entries before it were submitted by free_sqe) */
         io_uring_rsrc_update u;
         memset(&u, 0, sizeof(u));
         u.offset = slot;
@@ -378,8 +390,6 @@ void nm_uring_file(nm_uring *r, const int *fd, int adopt)
         syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_FILES_UPDATE, &u, 1);
         return;
     }
-    io_uring_sqe *e = (io_uring_sqe *)r->sqes + (tail & *r->sq_mask);
-    memset(e, 0, sizeof(*e));
     e->opcode = IORING_OP_FILES_UPDATE;
     e->fd = -1;
     e->addr = (uint64_t)(uintptr_t)value;
@@ -387,9 +397,7 @@ void nm_uring_file(nm_uring *r, const int *fd, int adopt)
     e->off = slot;
     e->flags = IOSQE_CQE_SKIP_SUCCESS;
     e->user_data = FILE_UPDATE;
-    r->sq_array[tail & *r->sq_mask] = (unsigned)(e - (io_uring_sqe *)r->sqes);
-    __atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
-    r->unsubmitted++;   /* (not in flight: no completion comes back) */
+    push_sqe(r, e);   /* (not in flight: no completion comes back) */
 #else
     (void)r, (void)fd, (void)adopt;
 #endif
