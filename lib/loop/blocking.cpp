@@ -86,15 +86,16 @@ void nm_blocking_serve(nm_conn *c)
 
 int nm_room_wait(nm_room *r, const nm_server *s, int (*found)(void *arg, uint64_t until), void *arg)
 {
-    uint64_t now = nm_now_ms();
-    if (!r->full_since) r->full_since = now;   /* the first wait of a burst starts the bound */
-    uint64_t deadline = r->full_since + (uint64_t)s->cfg.queue_wait_ms;
-    int got;
-    for (;;) {
-        uint64_t until = now + NM_STOP_POLL_MS < deadline ? now + NM_STOP_POLL_MS : deadline;
-        got = found(arg, until);
-        now = nm_now_ms();
-        if (got || now >= deadline || nm_stop_requested(s)) break;
+    int got = found(arg, 0);   /* room at once, the usual case: no wait, no clock read here */
+    if (!got) {
+        uint64_t now = nm_now_ms();
+        if (!r->full_since) r->full_since = now;   /* the first wait of a burst starts the bound */
+        uint64_t deadline = r->full_since + (uint64_t)s->cfg.queue_wait_ms;
+        while (!got && now < deadline && !nm_stop_requested(s)) {
+            uint64_t until = now + NM_STOP_POLL_MS < deadline ? now + NM_STOP_POLL_MS : deadline;
+            got = found(arg, until);
+            now = nm_now_ms();
+        }
     }
     if (got) r->full_since = 0;
     return got;

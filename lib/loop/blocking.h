@@ -48,9 +48,10 @@ void nm_blocking_wake(const nm_server *s, int how);
 
 /* Waiting for room (a free thread, child or place in a queue), in bursts
  * only: found(arg, until) says 1 once there is room, waiting no later than
- * until. nm_room_wait asks it in steps of NM_STOP_POLL_MS (a stop ends the
- * wait) up to the server's queue_wait_ms, the bound every queued request
- * has; once a wait has run out, the next ask once and refuse at once until
+ * until. nm_room_wait asks it once with until 0 (no wait: room at once is
+ * the usual case), then in steps of NM_STOP_POLL_MS (a stop ends the wait)
+ * up to the server's queue_wait_ms, the bound every queued request has;
+ * once a wait has run out, later waits ask once and refuse at once until
  * room is found again. 1: room found. */
 struct nm_room { uint64_t full_since; };
 int nm_room_wait(nm_room *r, const nm_server *s, int (*found)(void *arg, uint64_t until), void *arg);

@@ -4,9 +4,9 @@
  * compile-time NM_MAX_CHILDREN, or a lower --workers). The cap is checked
  * against children reaped just then: one that ended while the parent waited
  * in accept() no longer holds its place. A burst past the cap waits up to
- * the queue wait (queue_wait_ms) for a child to end; once the cap has held that long, each
- * further connection is answered 503 at once until a child ends. A crash in
- * one child takes one connection with it, nothing else. */
+ * the queue wait (queue_wait_ms) for a child to end; once the cap has held
+ * that long, each further connection is answered 503 at once until a child
+ * ends. A crash in one child takes one connection with it, nothing else. */
 #include "../loop/blocking.h"
 #include "../procs/procs.h"
 #include <unistd.h>

@@ -6,8 +6,8 @@
  * the connection back to its producer for its next request. One request per
  * connection is in the ring at a time, so answers keep their order. A full
  * ring is backpressure: the producer waits for room, up to the queue wait
- * (queue_wait_ms) of a burst; past that, and with no job left, a counted refusal: 503 and
- * close. */
+ * (queue_wait_ms) of a burst; past that, and with no job left, a counted
+ * refusal: 503 and close. */
 #include "../loop/blocking.h"
 #include "../handoff/crew.h"
 #include "../loop/loop.h"

@@ -2,8 +2,9 @@
  * thread of its own, on a stack from the static pool, that serves it with
  * blocking I/O and ends. At most --threads (NM_MAX_THREADS, the stack pool)
  * run at once. A burst past that waits up to the queue wait (queue_wait_ms)
- * for a thread to end; once the pool has stayed full that long, each further connection
- * is answered 503 at once until a thread ends: never a stack from the heap.
+ * for a thread to end; once the pool has stayed full that long, each further
+ * connection is answered 503 at once until a thread ends: never a stack from
+ * the heap.
  * At the cap, a thread whose connection goes idle while a client waits
  * gives it up (lib/loop/blocking.h). */
 #include "../loop/blocking.h"

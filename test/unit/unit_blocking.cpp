@@ -84,6 +84,29 @@ TEST(room_waits_up_to_the_queue_wait_then_refuses_at_once_until_found)
     CHECK(nm_now_ms() - t0 >= 150);
 }
 
+/* found that keeps the until of each ask and finds room at the second */
+static uint64_t asked_until[4];
+static int asks;
+static int room_at_second_ask(void *, uint64_t until)
+{
+    if (asks < 4) asked_until[asks] = until;
+    return ++asks >= 2;
+}
+
+TEST(room_wait_asks_first_without_a_wait)
+{
+    static nm_server s;
+    s.cfg.queue_wait_ms = 1000;
+    nm_room r = { 0 };
+    asks = 0;
+    uint64_t t0 = nm_now_ms();
+    CHECK_EQ(nm_room_wait(&r, &s, room_at_second_ask, 0), 1);
+    CHECK_EQ(asks, 2);
+    CHECK_EQ(asked_until[0], 0u);   /* the first ask may not wait */
+    CHECK(asked_until[1] >= t0 && asked_until[1] <= nm_now_ms() + NM_STOP_POLL_MS);   /* then a step */
+    CHECK_EQ(r.full_since, 0u);   /* room found: the next burst starts its own bound */
+}
+
 TEST(room_wait_pushes_into_a_queue_that_frees_a_place)
 {
     static nm_server s;
