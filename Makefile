@@ -221,7 +221,8 @@ BENCH_PEER_PROGRAMS = peer_mhd peer_civetweb peer_evhttp
 
 # make bench: every model beside nginx, the quick default (about 15 minutes
 # and the RESP workload); make bench-full adds the peers (BENCH_PEERS), the
-# connection sweep and the headline rounds (BENCH_WORKLOADS), about 35.
+# connection sweep, the headline rounds and the one-core rounds
+# (BENCH_WORKLOADS), about 42.
 bench-build:
 	@NM_DEPS_PACKAGES="nginx-light wrk curl redis-server redis-tools lighttpd libmicrohttpd-dev libcivetweb-dev libevent-dev" \
 	  sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
@@ -238,7 +239,7 @@ bench: bench-build
 	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 bench-full: bench-build
-	@BENCH_WORKLOADS="$${BENCH_WORKLOADS:-keepalive close idle burst sweep rounds}" sh test/bench/bench.sh $(BENCH_BUILD)
+	@BENCH_WORKLOADS="$${BENCH_WORKLOADS:-keepalive close idle burst sweep rounds onecore}" sh test/bench/bench.sh $(BENCH_BUILD)
 	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 # The configuration the library is built with, for its install: the values

@@ -43,6 +43,14 @@
 # CPU: its most efficient) and to the best peer. Writes $OUT/rounds.csv and
 # rounds.md.
 #
+# The onecore workload (make bench-full): the same rounds with the server
+# confined to one core (taskset -c 1: a single-core board's share) and the
+# load client, one wrk thread, on another (taskset -c 0), so that the two
+# no longer compete for the same cores: nginx with one worker, the models
+# of BENCH_ONECORE_MODELS and the peers. Not a target's method (those stay
+# on the shared cores above): a second view, per core. Needs two cores and
+# taskset. Writes $OUT/onecore.csv and onecore.md.
+#
 # Last, the targets (README, "Targets") each workload run can answer, read
 # from the files above: met or missed, with the figure; $OUT/targets.md.
 #
@@ -61,6 +69,7 @@
 #   BENCH_SWEEP_MODELS [the event-driven models of BENCH_MODELS]
 #   BENCH_BURST_CLIENTS [1000]  BENCH_BURST_MODELS [thread_pool prefork_shared_accept prefork_locked_accept prefork_reuseport prefork_fd_passing]
 #   BENCH_ROUNDS [3]  BENCH_ROUNDS_MODELS [proactor process_pool_reactors multi_reactor hybrid epoll]
+#   BENCH_ONECORE_MODELS [proactor epoll reactor event_loop multi_reactor process_pool_reactors]
 #   BENCH_CLIENT [wrk if installed, else nmbench]  BENCH_ARGS [extra nmserve options]
 #   BENCH_OUT [build/bench]
 B=${1:-build/bench/host}
@@ -85,6 +94,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 CLIENT=${BENCH_CLIENT:-}
 [ -n "$CLIENT" ] || { command -v wrk > /dev/null && CLIENT=wrk || CLIENT=nmbench; }
 say() { echo "bench: $*" >&2; }
+# The onecore workload sets these: the server's and the client's core (taskset -c N).
+PIN_SERVER="" PIN_CLIENT=""
 
 # sbin NAME: the path of a server program (often outside a user's PATH), or nothing.
 sbin() {
@@ -116,7 +127,8 @@ done
 
 mkdir -p "$OUT/logs" "$OUT/nginx" "$OUT/lighttpd/www"
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT/burst.md" "$OUT/rounds.md" "$OUT/rounds.csv" "$OUT/sweep.csv" "$OUT/targets.md"   # the targets read this run's only
+rm -f "$OUT/burst.md" "$OUT/rounds.md" "$OUT/rounds.csv" "$OUT/onecore.md" "$OUT/onecore.csv" "$OUT/sweep.csv" \
+      "$OUT/targets.md"   # the targets read this run's only
 CSV=$OUT/bench.csv
 RUNFLAG=$OUT/.running
 # 10,000 connections need as many descriptors in the server and the client.
@@ -173,7 +185,8 @@ start_listener() {
     fifo=$OUT/.ready
     rm -f "$fifo"
     mkfifo "$fifo"
-    "$@" > "$fifo" 2> "$OUT/logs/$m.err" &
+    # shellcheck disable=SC2086
+    $PIN_SERVER "$@" > "$fifo" 2> "$OUT/logs/$m.err" &
     ROOTPID=$!
     read -r line < "$fifo"
     rm -f "$fifo"
@@ -204,7 +217,8 @@ start_daemon() {
     what=$1 log=$2 pidfile=$3 procs=$4
     shift 4
     rm -f "$pidfile"
-    "$@" 2>> "$log" &
+    # shellcheck disable=SC2086
+    $PIN_SERVER "$@" 2>> "$log" &
     ROOTPID=$!
     for _ in $(seq 50); do
         [ -s "$pidfile" ] && [ "$(usage $ROOTPID | cut -d' ' -f4)" -ge "$procs" ] && return 0
@@ -300,11 +314,12 @@ load() {
     log=$OUT/logs/load.out
     if [ "$CLIENT" = wrk ]; then
         t=2
-        [ "$2" -lt 2 ] && t=1
+        [ "$2" -lt 2 ] || [ -n "$PIN_CLIENT" ] && t=1
+        # shellcheck disable=SC2086
         if [ "$1" = close ]; then
-            wrk -t$t -c"$2" -d"$3"s --latency -H 'Connection: close' "http://127.0.0.1:$PORT/" > "$log" 2>&1
+            $PIN_CLIENT wrk -t$t -c"$2" -d"$3"s --latency -H 'Connection: close' "http://127.0.0.1:$PORT/" > "$log" 2>&1
         else
-            wrk -t$t -c"$2" -d"$3"s --latency "http://127.0.0.1:$PORT/" > "$log" 2>&1
+            $PIN_CLIENT wrk -t$t -c"$2" -d"$3"s --latency "http://127.0.0.1:$PORT/" > "$log" 2>&1
         fi
         RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$log")
         REQS=$(awk '/ requests in / { print $1 }' "$log")
@@ -315,7 +330,8 @@ load() {
     else
         flag=""
         [ "$1" = close ] && flag=--close
-        "$B/nmbench" -p "$PORT" -c "$2" -d "$3" $flag > "$log" 2>&1
+        # shellcheck disable=SC2086
+        $PIN_CLIENT "$B/nmbench" -p "$PORT" -c "$2" -d "$3" $flag > "$log" 2>&1
         get() { tail -1 "$log" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
         RPS=$(get rps) P50=$(get p50_us) P99=$(get p99_us) REQS=$(get requests)
         ERRS=$(( $(get errors) + $(get bad) ))
@@ -653,18 +669,19 @@ fi
 
 rounds_models() { in_run ${BENCH_ROUNDS_MODELS:-proactor process_pool_reactors multi_reactor hybrid epoll}; }
 
-if has_workload rounds; then
-    CSV=$OUT/rounds.csv SECS=${BENCH_SECONDS:-8} REF_keepalive=""
-    echo "$HEADER" > "$CSV"
-    say "rounds: $ROUNDS rounds of keep-alive, $SECS s each: nginx, $(echo $(rounds_models)),$PEERS"
+# interleaved_rounds NGINX_WORKERS MODELS...: BENCH_ROUNDS rounds of keep-alive,
+# each server after the other, appended to $CSV.
+interleaved_rounds() {
+    workers=$1
+    shift
     for r in $(seq "$ROUNDS"); do
         say "round $r of $ROUNDS"
-        for w in $NGINX_WORKERS; do
+        for w in $workers; do
             start_nginx "$w" || continue
             measure "nginx-${w}w" keepalive "$CONNS"
             stop_server
         done
-        for m in $(rounds_models) $PEERS; do
+        for m in "$@" $PEERS; do
             case $m in
             peer-*) start_peer "$m" ;;
             *) start_model "$m" ;;
@@ -673,7 +690,11 @@ if has_workload rounds; then
             stop_server
         done
     done
-    # per server, in the order first measured: the medians, then the ratios
+}
+
+# median_table CSV: per server, in the order first measured, the medians of
+# its rounds, then the ratios to nginx and to the best peer (a table).
+median_table() {
     awk -F, '
         NR == 1 { next }
         { if (!(($1) in n)) order[++k] = $1; i = ++n[$1]; rps[$1, i] = $7; cpu[$1, i] = $17; p99[$1, i] = $9; err[$1] += $10 }
@@ -696,10 +717,42 @@ if has_workload rounds; then
                 xc = nc > 0 ? sprintf("%.2f", C[s] / nc) : "-"; xpc = pc > 0 ? sprintf("%.2f", C[s] / pc) : "-"
                 printf "| %s | %d | %.0f | %s | %s | %.2f | %s | %s | %.0f | %d |\n", s, n[s], R[s], xr, xpr, C[s], xc, xpc, P[s], err[s]
             }
-        }' "$CSV" > "$OUT/rounds.md"
+        }' "$1"
+}
+
+if has_workload rounds; then
+    CSV=$OUT/rounds.csv SECS=${BENCH_SECONDS:-8} REF_keepalive=""
+    echo "$HEADER" > "$CSV"
+    say "rounds: $ROUNDS rounds of keep-alive, $SECS s each: nginx, $(echo $(rounds_models)),$PEERS"
+    interleaved_rounds "$NGINX_WORKERS" $(rounds_models)
+    median_table "$CSV" > "$OUT/rounds.md"
     echo
     cat "$OUT/rounds.md"
     echo "$(machine)"
+fi
+
+# ---- onecore: the same rounds, the server on one core, the client on another
+
+onecore_models() { in_run ${BENCH_ONECORE_MODELS:-proactor epoll reactor event_loop multi_reactor process_pool_reactors}; }
+
+if has_workload onecore; then
+    if [ "$(nproc 2> /dev/null || echo 1)" -lt 2 ] || ! command -v taskset > /dev/null; then
+        say "onecore left out: it needs two cores and taskset"
+    else
+        CSV=$OUT/onecore.csv SECS=${BENCH_SECONDS:-8} REF_keepalive=""
+        PIN_SERVER="taskset -c 1" PIN_CLIENT="taskset -c 0"
+        nginx1=""
+        [ -n "$NGINX_WORKERS" ] && nginx1=1
+        echo "$HEADER" > "$CSV"
+        say "onecore: $ROUNDS rounds of keep-alive, $SECS s each, the server on core 1 and one $CLIENT thread on core 0:" \
+            "${nginx1:+nginx-1w, }$(echo $(onecore_models)),$PEERS"
+        interleaved_rounds "$nginx1" $(onecore_models)
+        PIN_SERVER="" PIN_CLIENT=""
+        median_table "$CSV" > "$OUT/onecore.md"
+        echo
+        cat "$OUT/onecore.md"
+        echo "$(machine)"
+    fi
 fi
 
 # ---- the targets -----------------------------------------------------------
