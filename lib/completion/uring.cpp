@@ -264,8 +264,6 @@ int nm_uring_wait(nm_uring *r, int timeout_ms)
     return 0;
 }
 
-/* A free submission entry for a connection's operation (conn) or the
- * listener's, NULL when the rings have no room for it. */
 /* A free submission entry, submitting what is queued when there is none;
  * NULL when the kernel takes none of them now. */
 static io_uring_sqe *free_sqe(nm_uring *r)
@@ -289,6 +287,8 @@ static void push_sqe(nm_uring *r, const io_uring_sqe *e)
     r->unsubmitted++;
 }
 
+/* A free submission entry for a connection's operation (conn) or the
+ * listener's, NULL when the rings have no room for it. */
 static io_uring_sqe *next_sqe(nm_uring *r, int conn)
 {
     /* Every completion must find room: never more in flight than the CQ
