@@ -35,6 +35,19 @@ serve() {
 
 requests() { "$B/nmbench" -p "$PORT" -c 50 -d "$1" $flag | tail -1 | tr ' ' '\n' | sed -n 's/^requests=//p'; }
 
+# stop: end the server with SIGTERM. Under valgrind a signal waits until the
+# server's thread leaves its system call, and the proactor's io_uring wait
+# has no timeout while it holds no connection: one more connection ends it.
+stop() {
+    kill -TERM "$SPID"
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        sleep 0.5
+        kill -0 "$SPID" 2> /dev/null || break
+        "$B/nmbench" -p "$PORT" -c 1 -d 1 > /dev/null 2>&1
+    done
+    wait "$SPID"
+}
+
 # CPU time per request, user and kernel apart, at full speed.
 serve
 requests 1 > /dev/null
@@ -52,8 +65,7 @@ serve valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out"
 requests 1 > /dev/null
 callgrind_control -z "$SPID" > /dev/null 2>&1
 n=$(requests "$SECS")
-kill -TERM "$SPID"
-wait "$SPID"
+stop
 ir=$(awk '/^(summary|totals):/ { print $2 }' "$OUT/callgrind.out" | tail -1)
 echo "$MODEL $MODE: $ir instructions / $n requests = $((ir / n)) instructions per request (callgrind, user space)"
 
@@ -62,7 +74,7 @@ echo "$MODEL $MODE: $ir instructions / $n requests = $((ir / n)) instructions pe
 # perf stat and the server run in their own process group: an interrupt to the
 # group stops the server cleanly and makes perf print its counts.
 events=raw_syscalls:sys_enter
-for s in recvfrom sendmsg epoll_wait epoll_ctl accept4 setsockopt close; do events="$events,syscalls:sys_enter_$s"; done
+for s in recvfrom sendmsg epoll_wait epoll_ctl accept4 setsockopt close io_uring_enter; do events="$events,syscalls:sys_enter_$s"; done
 if perf stat -e raw_syscalls:sys_enter true > /dev/null 2>&1; then
     serve setsid perf stat -e "$events" -o "$OUT/perf.out" --
     n=$(requests "$SECS")
