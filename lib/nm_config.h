@@ -317,24 +317,27 @@
  * its maximum). Every operation in flight has room for its completion, and
  * every connection, idle ones too, has one operation in flight: so the
  * completion ring follows NM_MAX_CONNS (+ 2 for the listener's wait and its
- * cancel). A smaller one caps the proactor's connections below the slots:
- * past it a connection is refused (503), counted. */
+ * cancel). With a provided buffer ring (NM_PROACTOR_BUFS) a connection's
+ * receive stays armed beside its send where the kernel allows (6.0): two
+ * entries a connection, and room for a completion per buffer of the ring.
+ * A smaller one caps the proactor's connections below the slots: past it a
+ * connection is refused (503), counted. */
 #ifndef NM_PROACTOR_SQ_ENTRIES
 #define NM_PROACTOR_SQ_ENTRIES 256
 #endif
 
 #ifndef NM_PROACTOR_CQ_ENTRIES
-#define NM_PROACTOR_CQ_ENTRIES (NM_MAX_CONNS + 2)
+#define NM_PROACTOR_CQ_ENTRIES (NM_PROACTOR_BUFS > 0 ? 2 * NM_MAX_CONNS + NM_PROACTOR_BUFS + 3 : NM_MAX_CONNS + 2)
 #endif
 
 /* Buffers the proactor lends io_uring up front (a provided buffer ring, on
  * kernels that have one, 5.19+): an idle connection's receive takes one only
  * when its bytes arrive, so no buffer waits on a receive that has not
- * completed, and the readiness wait before it is saved. A power of two,
- * e.g. 64. 0 (the default): wait for readiness, then receive into a buffer
- * from the pool; measured here, that costs no more CPU per request and
- * serves a few per cent more requests, and it keeps the ring's buffers in
- * the pool (README: the proactor). */
+ * completed, and the readiness wait before it is saved; on 6.0+ the
+ * receive is a multishot one, armed from one request to the next. A power
+ * of two, e.g. 64. 0 (the default): wait for readiness, then receive into a
+ * buffer from the pool, which keeps the ring's buffers in the pool and
+ * one entry of the completion ring a connection (README: the proactor). */
 #ifndef NM_PROACTOR_BUFS
 #define NM_PROACTOR_BUFS 0
 #endif

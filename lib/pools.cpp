@@ -12,6 +12,7 @@
 #include "handoff/job.h"
 #include "base/pt.h"
 #include "fiber/fiber.h"
+#include "completion/proactor.h"
 #include "models/model_state.h"
 
 /* A pool's storage: its array, aligned as the compiler chooses, except

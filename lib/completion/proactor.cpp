@@ -10,9 +10,100 @@
 extern nm_pool nm_conn_pool;
 extern uint8_t nm_proactor_op[NM_MAX_CONNS];
 
+/* A connection's byte: the operation in flight, and whether its multishot
+ * receive is armed beside it. */
+enum { ARMED = 0x80, DISARMING = 0x40, OP = 0x3f };
+
 static uint8_t *op_of(const nm_conn *c) { return &nm_proactor_op[nm_pool_index(&nm_conn_pool, c)]; }
 
-int nm_proactor_pending(const nm_conn *c) { return *op_of(c); }
+int nm_proactor_pending(const nm_conn *c) { return *op_of(c) & OP; }
+int nm_proactor_armed(const nm_conn *c) { return (*op_of(c) & ARMED) != 0; }
+void nm_proactor_closing(nm_conn *c) { *op_of(c) = (uint8_t)((*op_of(c) & (ARMED | DISARMING)) | NM_OP_CLOSING); }
+
+void nm_proactor_disarm(nm_proactor *p, nm_conn *c)
+{
+    uint8_t *o = op_of(c);
+    if (!p->uring || (*o & (ARMED | DISARMING)) != ARMED) return;   /* (one cancel is enough) */
+    nm_uring_cancel_rx(&p->ring, c);
+    *o |= DISARMING;
+}
+
+/* ---- the receive queue ---------------------------------------------------- */
+
+#if NM_PROACTOR_BUFS > 0
+extern nm_pool nm_buf_pool;
+extern nm_rx_link nm_proactor_rx_links[NM_BUF_COUNT];
+extern nm_rx_queue nm_proactor_rx_queues[NM_MAX_CONNS];
+
+static nm_rx_queue *rxq_of(const nm_conn *c) { return &nm_proactor_rx_queues[nm_pool_index(&nm_conn_pool, c)]; }
+static nm_buf *buf_at(unsigned n) { return (nm_buf *)nm_pool_at(&nm_buf_pool, n - 1); }
+
+void nm_proactor_rx_push(nm_conn *c, nm_buf *b, unsigned len)
+{
+    nm_rx_queue *q = rxq_of(c);
+    unsigned n = (unsigned)nm_pool_index(&nm_buf_pool, b) + 1;
+    nm_rx_link *l = &nm_proactor_rx_links[n - 1];
+    l->next = 0;
+    l->off = 0;
+    l->len = (uint16_t)len;
+    if (q->last) nm_proactor_rx_links[q->last - 1].next = (uint16_t)n;
+    else q->first = (uint16_t)n;
+    q->last = (uint16_t)n;
+    q->count++;
+}
+
+nm_buf *nm_proactor_rx_first(const nm_conn *c, unsigned *off, unsigned *len)
+{
+    const nm_rx_queue *q = rxq_of(c);
+    if (!q->first) return 0;
+    const nm_rx_link *l = &nm_proactor_rx_links[q->first - 1];
+    *off = l->off;
+    *len = l->len;
+    return buf_at(q->first);
+}
+
+void nm_proactor_rx_unlink(nm_conn *c)
+{
+    nm_rx_queue *q = rxq_of(c);
+    if (!q->first) return;
+    q->first = nm_proactor_rx_links[q->first - 1].next;
+    if (!q->first) q->last = 0;
+    q->count--;
+}
+
+void nm_proactor_rx_take(nm_conn *c, unsigned n)
+{
+    nm_rx_queue *q = rxq_of(c);
+    if (!q->first) return;
+    nm_rx_link *l = &nm_proactor_rx_links[q->first - 1];
+    if (n < l->len) {
+        l->off = (uint16_t)(l->off + n);
+        l->len = (uint16_t)(l->len - n);
+        return;
+    }
+    nm_buf *b = buf_at(q->first);
+    nm_proactor_rx_unlink(c);
+    nm_buf_put(b);
+}
+
+void nm_proactor_rx_drop(nm_conn *c)
+{
+    while (rxq_of(c)->first) {
+        nm_buf *b = buf_at(rxq_of(c)->first);
+        nm_proactor_rx_unlink(c);
+        nm_buf_put(b);
+    }
+}
+
+unsigned nm_proactor_rx_count(const nm_conn *c) { return rxq_of(c)->count; }
+#else
+void nm_proactor_rx_push(nm_conn *c, nm_buf *b, unsigned len) { (void)c, (void)b, (void)len; }
+nm_buf *nm_proactor_rx_first(const nm_conn *c, unsigned *off, unsigned *len) { (void)c, (void)off, (void)len; return 0; }
+void nm_proactor_rx_take(nm_conn *c, unsigned n) { (void)c, (void)n; }
+void nm_proactor_rx_unlink(nm_conn *c) { (void)c; }
+void nm_proactor_rx_drop(nm_conn *c) { (void)c; }
+unsigned nm_proactor_rx_count(const nm_conn *c) { (void)c; return 0; }
+#endif
 
 int nm_proactor_quiet(const nm_proactor *p) { return !p->uring || p->ring.inflight == p->port_polled; }
 
@@ -25,8 +116,22 @@ static void deliver(nm_proactor *p, nm_conn *c, int op, int result)
         return;
     }
     if (!c && op != NM_OP_ACCEPT) return;   /* the completion of a cancel itself */
-    if (c) *op_of(c) = NM_OP_NONE;
-    else p->accept_pending = p->cancelling = 0;
+    if (!c) {
+        p->accept_pending = p->cancelling = 0;
+    } else if (op == NM_OP_RX || op == NM_OP_RX_MORE) {
+        uint8_t *o = op_of(c);
+        uint8_t armed = op == NM_OP_RX_MORE ? ARMED : 0;
+        if (armed) armed |= (uint8_t)(*o & DISARMING);
+        if ((*o & OP) != NM_OP_WAIT) {   /* c is busy: the bytes wait in its queue */
+            *o = (uint8_t)((*o & OP) | armed);
+            p->complete(p, c, NM_OP_RX_HELD, result);
+            return;
+        }
+        *o = (uint8_t)(NM_OP_NONE | armed);
+        op = NM_OP_RX;
+    } else {
+        *op_of(c) = (uint8_t)((*op_of(c) & (ARMED | DISARMING)) | NM_OP_NONE);
+    }
     p->complete(p, c, op, result);
 }
 
@@ -69,7 +174,7 @@ static void emulate(nm_loop *l, int fd, int mask, void *ctx)
     (void)mask;
     nm_proactor *p = (nm_proactor *)l->user;
     nm_conn *c = (nm_conn *)ctx;
-    int op = c ? (int)*op_of(c) : (p->accept_pending ? (int)NM_OP_ACCEPT : (int)NM_OP_NONE);
+    int op = c ? nm_proactor_pending(c) : (p->accept_pending ? (int)NM_OP_ACCEPT : (int)NM_OP_NONE);
     if (op == NM_OP_NONE) return;
     int result = 0;
     if (op == NM_OP_RECV || op == NM_OP_SEND) {
@@ -102,6 +207,7 @@ int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completi
     p->accept_pending = p->cancelling = 0;
     p->ndone = 0;
     p->port_polled = p->port_ready = 0;
+    p->rx_armed = 0;
     p->loop = nm_loop_open(s, s->port, 0);
     if (!p->loop) {
         if (p->uring) nm_uring_close(&p->ring);
@@ -127,12 +233,20 @@ int nm_proactor_submit(nm_proactor *p, nm_conn *c, int op)
 {
     nm_loop *l = p->loop;
     int fd = c ? c->fd : l->srv->listen_fd;
+    uint8_t armed = c ? (uint8_t)(*op_of(c) & (ARMED | DISARMING)) : 0;
+    if (armed && op == NM_OP_WAIT) {   /* its receive is armed already: wait for what it brings */
+        *op_of(c) = (uint8_t)(armed | NM_OP_WAIT);
+        p->rx_armed++;
+        return 0;
+    }
     if (p->uring) {
-        if (nm_uring_submit(&p->ring, c, op, l->srv->listen_fd)) return -1;
+        int rc = nm_uring_submit(&p->ring, c, op, l->srv->listen_fd);
+        if (rc < 0) return -1;
+        if (rc == 1) armed = ARMED;
     } else if (nm_loop_watch(l, fd, op == NM_OP_SEND ? NM_WRITE : NM_READ, emulate, c)) {
         return -1;
     }
-    if (c) *op_of(c) = (uint8_t)op;
+    if (c) *op_of(c) = (uint8_t)(op | armed);
     else p->accept_pending = 1;
     return 0;
 }

@@ -17,13 +17,29 @@
  *           when the bytes arrive: it completes as RECV with c->in set (or
  *           0 at EOF), or as WAIT -ENOBUFS when the ring was empty
  *   RECV    bytes into c->in after in_len; result: bytes, 0 at EOF, -errno
- *   SEND    the head of the output queue; result: bytes sent, or -errno */
+ *   SEND    the head of the output queue; result: bytes sent, or -errno
+ *
+ * With the provided buffer ring, WAIT is a multishot receive where the
+ * kernel has one (6.0): it stays armed from one request to the next, so an
+ * idle keep-alive connection costs no submission per request. Its bytes go
+ * to the connection's receive queue (nm_proactor_rx_*), in order, whatever
+ * the connection is doing then, and its completions come as
+ *   RX       the WAIT a connection waited on: result bytes queued, 0 at EOF,
+ *            -errno when the receive ended (-ENOBUFS: the ring was empty,
+ *            the bytes are still in the kernel)
+ *   RX_HELD  the same while the connection was busy (sending, paused,
+ *            closing): nothing else in flight of it has ended.
+ * While it is armed the connection has a WAIT in the kernel's hands beside
+ * its SEND (nm_proactor_armed): it is closed only after the receive's last
+ * completion. */
 #ifndef NM_PROACTOR_H
 #define NM_PROACTOR_H
 
 #include "../loop/loop.h"
 
-enum nm_op { NM_OP_ACCEPT = 0, NM_OP_WAIT = 1, NM_OP_RECV = 2, NM_OP_SEND = 3, NM_OP_NONE = 4 };
+enum nm_op { NM_OP_ACCEPT = 0, NM_OP_WAIT = 1, NM_OP_RECV = 2, NM_OP_SEND = 3, NM_OP_NONE = 4,
+             NM_OP_CLOSING = 5,   /* (not submitted) closed once its armed receive has ended */
+             NM_OP_RX = 6, NM_OP_RX_HELD = 7, NM_OP_RX_MORE = 8 /* (the engine's: RX, still armed) */ };
 
 struct nm_proactor;
 typedef void (*nm_completion_fn)(nm_proactor *p, nm_conn *c, int op, int result);
@@ -50,6 +66,7 @@ struct nm_uring {
      * holds each buffer id's buffer, NULL when it is to be lent again
      * (the pool was short): `owed` of them. */
     unsigned pbuf_entries, owed;
+    int multishot;             /* WAIT arms a multishot receive (0: the kernel refused it) */
     void *pbuf_map;
     unsigned long pbuf_len;
 #if NM_PROACTOR_BUFS > 0
@@ -74,7 +91,18 @@ struct nm_proactor {
      * (the application's descriptors, the loop's wakeup) is watched through
      * a poll of the port's own fd in the ring. */
     uint8_t port_polled, port_ready;
+    unsigned long rx_armed;    /* waits for input that an armed receive took: no submission */
     nm_completion done[NM_MAX_EVENTS + 1];
+};
+
+/* A connection's receive queue: the buffers its armed receive filled, by
+ * their pool index (+1; 0: none), first to last, and where in each the
+ * bytes not yet taken are. */
+struct nm_rx_link {
+    uint16_t next, off, len;
+};
+struct nm_rx_queue {
+    uint16_t first, last, count;
 };
 
 /* mode: "io_uring", "emulated", or NULL / "auto" (io_uring when it works).
@@ -94,6 +122,22 @@ void nm_proactor_turn(nm_proactor *p);
 int nm_proactor_quiet(const nm_proactor *p);
 /* The operation c has in flight (NM_OP_NONE when none). */
 int nm_proactor_pending(const nm_conn *c);
+/* c's multishot receive is armed (in the kernel's hands). */
+int nm_proactor_armed(const nm_conn *c);
+/* Mark c closing: nothing is submitted for it any more, and it is closed at
+ * its armed receive's last completion (RX_HELD). */
+void nm_proactor_closing(nm_conn *c);
+/* Cancel c's armed receive (its last completion follows, -ECANCELED). */
+void nm_proactor_disarm(nm_proactor *p, nm_conn *c);
+/* The receive queue: the first buffer with bytes (NULL: none), where they
+ * are; take n of them (a buffer emptied goes back to the pool); unlink the
+ * first buffer (its owner takes it); return them all to the pool. */
+nm_buf *nm_proactor_rx_first(const nm_conn *c, unsigned *off, unsigned *len);
+void nm_proactor_rx_take(nm_conn *c, unsigned n);
+void nm_proactor_rx_unlink(nm_conn *c);
+void nm_proactor_rx_drop(nm_conn *c);
+unsigned nm_proactor_rx_count(const nm_conn *c);
+void nm_proactor_rx_push(nm_conn *c, nm_buf *b, unsigned len);
 /* Which engine `mode` gets here: "io_uring" or "emulated"; NULL when
  * io_uring is asked for and refused. Probes the kernel. */
 const char *nm_proactor_probe(const char *mode);
@@ -105,9 +149,12 @@ enum { NM_URING_LISTENER_OPS = 3 };
 /* The io_uring engine (completion/uring.cpp): 0 or -errno. */
 int nm_uring_open(nm_uring *r);
 void nm_uring_close(nm_uring *r);
+/* 0, 1 when a WAIT armed a multishot receive, or -errno. */
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd);
 /* Its own completion comes without a connection and with an op other than ACCEPT. */
 int nm_uring_cancel_accept(nm_uring *r);
+/* Cancel c's armed receive: no completion of its own unless refused. */
+void nm_uring_cancel_rx(nm_uring *r, nm_conn *c);
 /* Wait for fd (the loop's port) to be readable: a completion without a
  * connection, RECV. 0 or -errno. */
 int nm_uring_poll_port(nm_uring *r, int fd);
@@ -117,8 +164,11 @@ int nm_uring_flush(nm_uring *r);
 int nm_uring_wait(nm_uring *r, int timeout_ms);
 /* Hand every posted completion to fn. */
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn);
-/* Connections the ring carries at once (one operation in flight each). */
+/* Operations of connections the ring carries at once; connections: one
+ * operation in flight each, two with multishot receives (an armed receive
+ * beside a send). */
 unsigned nm_uring_conn_room(const nm_uring *r);
+unsigned nm_uring_conns(const nm_uring *r);
 /* Lend the ring the buffers it is owed while the pool has some to spare
  * (above NM_BUF_ANSWER_RESERVE). */
 void nm_uring_repay(nm_uring *r);

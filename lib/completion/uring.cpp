@@ -74,6 +74,7 @@ void nm_uring_repay(nm_uring *r)
 static void open_pbufs(nm_uring *r)
 {
     r->pbuf_entries = r->owed = 0;
+    r->multishot = 0;
 #if NM_PROACTOR_BUFS > 0
     struct {   /* io_uring_buf_reg, whose last fields were renamed across kernels */
         uint64_t ring_addr;
@@ -95,6 +96,9 @@ static void open_pbufs(nm_uring *r)
     r->pbuf_entries = r->owed = NM_PROACTOR_BUFS;
     for (unsigned bid = 0; bid < NM_PROACTOR_BUFS; bid++) r->lent[bid] = 0;
     nm_uring_repay(r);
+#if defined(IORING_RECV_MULTISHOT)
+    r->multishot = 1;   /* until a kernel without it (before 6.0) refuses the first, EINVAL */
+#endif
 #endif
 }
 
@@ -131,29 +135,28 @@ static void name_file(const nm_uring *r, io_uring_sqe *e, int fd)
 #endif
 }
 
-/* A WAIT that received into a provided buffer: c holds the buffer now, and
- * the ring gets another from the pool in its place. RECV with the bytes (or
- * 0 at EOF); WAIT with an error (-ENOBUFS: the ring was empty). */
-static int received_into_ring(nm_uring *r, nm_conn *c, unsigned flags, int res)
+/* A WAIT that received into a provided buffer: the buffer joins c's
+ * receive queue, and the ring gets another from the pool in its place. */
+static void received_into_ring(nm_uring *r, nm_conn *c, unsigned flags, int res)
 {
 #if NM_PROACTOR_BUFS > 0
-    if (flags & IORING_CQE_F_BUFFER) {
-        unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
-        c->in = r->lent[bid];
-        c->in_len = c->in_scan = 0;
-        nm_buf *b = nm_buf_get_spare();
-        if (b) {
-            lend_buf(r, bid, b);
-        } else {
-            r->lent[bid] = 0;
-            r->owed++;
-        }
-        return NM_OP_RECV;
+    if (!(flags & IORING_CQE_F_BUFFER)) return;
+    unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+    if (res <= 0) {   /* a buffer taken for nothing: back in the ring */
+        lend_buf(r, bid, r->lent[bid]);
+        return;
+    }
+    nm_proactor_rx_push(c, r->lent[bid], (unsigned)res);
+    nm_buf *b = nm_buf_get_spare();
+    if (b) {
+        lend_buf(r, bid, b);
+    } else {
+        r->lent[bid] = 0;
+        r->owed++;
     }
 #else
-    (void)r, (void)c, (void)flags;
+    (void)r, (void)c, (void)flags, (void)res;
 #endif
-    return res >= 0 ? NM_OP_RECV : NM_OP_WAIT;
 }
 
 int nm_uring_open(nm_uring *r)
@@ -318,7 +321,14 @@ static uint32_t poll_in(void)
 
 unsigned nm_uring_conn_room(const nm_uring *r)
 {
-    return r->cq_entries > NM_URING_LISTENER_OPS ? r->cq_entries - NM_URING_LISTENER_OPS : 0;
+    /* an armed receive may bring a completion for each buffer of the ring at once */
+    unsigned kept = NM_URING_LISTENER_OPS + (r->multishot ? r->pbuf_entries : 0);
+    return r->cq_entries > kept ? r->cq_entries - kept : 0;
+}
+
+unsigned nm_uring_conns(const nm_uring *r)
+{
+    return r->multishot ? nm_uring_conn_room(r) / 2 : nm_uring_conn_room(r);
 }
 
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
@@ -334,6 +344,14 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
             e->len = NM_BUF_SIZE;
             e->flags |= IOSQE_BUFFER_SELECT;
             e->buf_group = 0;
+#if defined(IORING_RECV_MULTISHOT)
+            if (r->multishot) {   /* armed until it ends: each arrival a completion */
+                e->ioprio = IORING_RECV_MULTISHOT;
+                e->len = 0;   /* (kernels before 6.10 take no length with it) */
+                queue_sqe(r, e, 1);
+                return 1;
+            }
+#endif
             break;
         }
         /* fall through */
@@ -365,8 +383,26 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
     return 0;
 }
 
-/* A table update's completion, posted only when the kernel refused it. */
+/* A table update's completion, posted only when the kernel refused it;
+ * likewise a receive's cancel. */
 static const uint64_t FILE_UPDATE = (uint64_t)1 << 63;
+static const uint64_t RX_CANCEL = ((uint64_t)1 << 63) | 1;
+
+void nm_uring_cancel_rx(nm_uring *r, nm_conn *c)
+{
+#if defined(IOSQE_CQE_SKIP_SUCCESS)
+    io_uring_sqe *e = free_sqe(r);
+    if (!e) return;   /* the receive stays armed: its bytes wait in the queue */
+    e->opcode = IORING_OP_ASYNC_CANCEL;
+    e->fd = -1;
+    e->addr = (uint64_t)(uintptr_t)c | (uint64_t)NM_OP_WAIT;
+    e->flags = IOSQE_CQE_SKIP_SUCCESS;
+    e->user_data = RX_CANCEL;
+    push_sqe(r, e);   /* (not in flight: no completion comes back) */
+#else
+    (void)r, (void)c;
+#endif
+}
 
 void nm_uring_file(nm_uring *r, const int *fd, int adopt)
 {
@@ -442,12 +478,23 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
         __atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
         /* a refused table update: the operation after it fails on its own
          * (EBADF), so its connection ends; nothing was counted in flight */
-        if (data == FILE_UPDATE) continue;
+        if (data == FILE_UPDATE || data == RX_CANCEL) continue;
         nm_conn *c = (nm_conn *)(uintptr_t)(data & ~(uint64_t)3);
-        r->inflight--;
-        r->conn_ops -= c != 0;
         int op = (int)(data & 3);
-        if (op == NM_OP_WAIT && c && r->pbuf_entries) op = received_into_ring(r, c, flags, res);
+        int more = 0;
+        if (op == NM_OP_WAIT && c && r->pbuf_entries) {
+            more = (flags & IORING_CQE_F_MORE) != 0;
+            if (res == -EINVAL && r->multishot && !more) {   /* a kernel without multishot receives */
+                r->multishot = 0;
+                res = -ENOBUFS;   /* (nothing taken: the connection receives as it would then) */
+            }
+            received_into_ring(r, c, flags, res);
+            op = more ? NM_OP_RX_MORE : NM_OP_RX;
+        }
+        if (!more) {   /* an armed receive stays in flight */
+            r->inflight--;
+            r->conn_ops -= c != 0;
+        }
         fn(p, c, op, res);
     }
 }
@@ -458,11 +505,13 @@ int nm_uring_open(nm_uring *r) { (void)r; return -ENOSYS; }
 void nm_uring_close(nm_uring *r) { (void)r; }
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd) { (void)r; (void)c; (void)op; (void)listen_fd; return -ENOSYS; }
 int nm_uring_cancel_accept(nm_uring *r) { (void)r; return -ENOSYS; }
+void nm_uring_cancel_rx(nm_uring *r, nm_conn *c) { (void)r; (void)c; }
 int nm_uring_poll_port(nm_uring *r, int fd) { (void)r; (void)fd; return -ENOSYS; }
 int nm_uring_flush(nm_uring *r) { (void)r; return -ENOSYS; }
 int nm_uring_wait(nm_uring *r, int timeout_ms) { (void)r; (void)timeout_ms; return -ENOSYS; }
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn) { (void)r; (void)p; (void)fn; }
 unsigned nm_uring_conn_room(const nm_uring *r) { (void)r; return 0; }
+unsigned nm_uring_conns(const nm_uring *r) { (void)r; return 0; }
 void nm_uring_repay(nm_uring *r) { (void)r; }
 void nm_uring_file(nm_uring *r, const int *fd, int adopt) { (void)r; (void)fd; (void)adopt; }
 

@@ -18,6 +18,7 @@
 #include "../loop/pause.h"
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 struct engine {
@@ -31,10 +32,43 @@ static void finish(nm_proactor *p, nm_conn *c)
 {
     nm_loop_unqueue(c);
     nm_wheel_del(&p->loop->wheel, &c->timer);
+    if (nm_proactor_armed(c)) {   /* its receive is in the kernel's hands: ended first, closed at its last completion */
+        c->flags |= NM_CF_DEAD;
+        nm_proactor_closing(c);
+        shutdown(c->fd, SHUT_RDWR);
+        return;
+    }
     nm_loop_watch(p->loop, c->fd, 0, 0, 0);
     nm_proactor_adopt(p, c, 0);   /* out of the registered files, or its socket outlives the close */
+    nm_proactor_rx_drop(c);
     nm_conn_close(c);
     engine_of(p)->live--;
+}
+
+/* Bytes the armed receive queued for c into its input, in order: the first
+ * buffer becomes the input when c holds none, the rest are copied in while
+ * there is room. The bytes moved. */
+static unsigned pull(nm_conn *c)
+{
+    unsigned off, len, moved = 0;
+    nm_buf *b;
+    while ((b = nm_proactor_rx_first(c, &off, &len))) {
+        if (!c->in) {
+            if (off) memmove(b->data, b->data + off, len);
+            nm_proactor_rx_unlink(c);
+            c->in = b;
+            c->in_len = c->in_scan = 0;
+        } else {
+            unsigned room = NM_BUF_SIZE - c->in_len;
+            if (!room) break;
+            if (len > room) len = room;
+            memcpy(c->in->data + c->in_len, b->data + off, len);
+            nm_proactor_rx_take(c, len);
+        }
+        nm_session_received(c, len);
+        moved += len;
+    }
+    return moved;
 }
 
 /* 0, or -1: the ring has no room for it (the caller refuses c). */
@@ -57,8 +91,12 @@ static void resubmit(nm_proactor *p, nm_conn *c, int op)
 /* After any completion on c: answer what is whole, then the next operation. */
 static void proceed(nm_proactor *p, nm_conn *c)
 {
-    nm_session_answer_ready(c);
-    nm_session_produce(c);
+    unsigned moved;
+    do {   /* (what the armed receive queued comes in as the input makes room) */
+        moved = pull(c);
+        nm_session_answer_ready(c);
+        nm_session_produce(c);
+    } while (moved && nm_proactor_rx_count(c) && c->in_len < NM_BUF_SIZE);
     switch (nm_session_next_io(c)) {
     case NM_IO_DONE: finish(p, c); break;
     case NM_IO_SEND: resubmit(p, c, NM_OP_SEND); break;
@@ -66,9 +104,24 @@ static void proceed(nm_proactor *p, nm_conn *c)
         nm_wheel_del(&p->loop->wheel, &c->timer);
         if (!nm_pause_park(c, p->loop)) nm_loop_unpark_post(p->loop, c);
         break;
-    default:
+    default:   /* (while the receive is armed, the next bytes come from it) */
         if ((engine_of(p)->draining && !c->in_len) || c->in_len >= NM_BUF_SIZE) finish(p, c);
-        else resubmit(p, c, c->in ? NM_OP_RECV : NM_OP_WAIT);
+        else resubmit(p, c, c->in && !nm_proactor_armed(c) ? NM_OP_RECV : NM_OP_WAIT);
+    }
+}
+
+/* The armed receive brought bytes, or ended, while c was busy: the bytes
+ * wait in its queue; a connection closing is closed at the receive's end.
+ * One that keeps a few buffers waiting has its receive cancelled: the rest
+ * of its bytes wait in the kernel. */
+static void held(nm_proactor *p, nm_conn *c, int result)
+{
+    if (result == 0) c->flags |= NM_CF_READ_EOF;
+    else if (result < 0 && result != -ENOBUFS && result != -ECANCELED) c->flags |= NM_CF_DEAD;
+    if (nm_proactor_armed(c)) {
+        if (nm_proactor_rx_count(c) >= 2) nm_proactor_disarm(p, c);
+    } else if (nm_proactor_pending(c) == NM_OP_CLOSING) {
+        finish(p, c);
     }
 }
 
@@ -102,9 +155,11 @@ static void start(nm_conn *c, void *ctx)
     nm_proactor *p = (nm_proactor *)ctx;
     nm_conn_set_owner(c, p);
     nm_timer_init(&c->timer, on_timeout);
+    /* with multishot receives, a connection is let in only with room for two */
+    int full = p->uring && p->ring.multishot && (unsigned)engine_of(p)->live >= nm_uring_conns(&p->ring);
     engine_of(p)->live++;
     nm_proactor_adopt(p, c, 1);
-    if (submit(p, c, NM_OP_WAIT)) {   /* the ring carries no more connections */
+    if (full || submit(p, c, NM_OP_WAIT)) {   /* the ring carries no more connections */
         nm_session_refuse(c);
         finish(p, c);
     }
@@ -113,7 +168,16 @@ static void start(nm_conn *c, void *ctx)
 static void completed(nm_proactor *p, nm_conn *c, int op, int result)
 {
     int draining = engine_of(p)->draining;
+    if (op == NM_OP_RX_HELD) {
+        held(p, c, result);
+        return;
+    }
+    if (op == NM_OP_RX && result < 0) op = NM_OP_WAIT;   /* the receive ended: as a wait that did */
+    if (result == -ECANCELED && op == NM_OP_WAIT && !(c->flags & NM_CF_DEAD)) result = -ENOBUFS;   /* (cancelled while held: receive again) */
     switch (op) {
+    case NM_OP_RX:   /* the bytes are in c's queue (proceed takes them), or 0 at EOF */
+        if (result == 0) c->flags |= NM_CF_READ_EOF;
+        break;
     case NM_OP_ACCEPT:
         /* io_uring works on blocking sockets; the emulation on non-blocking ones.
          * A wait that ended just as a stop came takes no one in. */
@@ -185,6 +249,8 @@ int nm_model_proactor(nm_server *s)
     unsigned long *deferred = nm_mstat(&s->model_stats, "ring_deferred");
     unsigned long *lent = nm_mstat(&s->model_stats, "ring_buffers");
     unsigned long *files = nm_mstat(&s->model_stats, "ring_files");
+    unsigned long *multishot = nm_mstat(&s->model_stats, "ring_multishot");
+    unsigned long *rx_armed = nm_mstat(&s->model_stats, "ring_rx_armed");
     engine e;
     nm_proactor *p = &e.p;
     int &live = e.live, &draining = e.draining;
@@ -195,11 +261,12 @@ int nm_model_proactor(nm_server *s)
     p->loop->unpark = unpark;
     p->loop->retry = retry;
     nm_mstat_set(uring, (unsigned long)p->uring);
-    nm_mstat_set(room, p->uring ? nm_uring_conn_room(&p->ring) : 0);
+    nm_mstat_set(room, p->uring ? nm_uring_conns(&p->ring) : 0);
     nm_mstat_set(timed, (unsigned long)(p->uring && p->ring.timed_enter));
     nm_mstat_set(deferred, (unsigned long)(p->uring && p->ring.deferred));
     nm_mstat_set(lent, p->uring ? p->ring.pbuf_entries : 0);
     nm_mstat_set(files, p->uring ? p->ring.files : 0);
+    nm_mstat_set(multishot, (unsigned long)(p->uring && p->ring.multishot));
     live = 0;
     draining = 0;
     uint64_t deadline = 0;
@@ -210,6 +277,10 @@ int nm_model_proactor(nm_server *s)
         if (!draining && !p->accept_pending) nm_proactor_submit(p, 0, NM_OP_ACCEPT);
         else if (draining) nm_proactor_cancel_accept(p);
         nm_proactor_turn(p);
+        if (p->rx_armed != *rx_armed) {
+            nm_mstat_set(rx_armed, p->rx_armed);
+            nm_mstat_set(multishot, (unsigned long)(p->uring && p->ring.multishot));   /* (0 once refused) */
+        }
         nm_wheel_advance(&p->loop->wheel, p->loop->now);
         if (!nm_link_empty(&p->loop->queue)) nm_loop_retry(p->loop);
         if (!draining && nm_stop_requested(s)) {

@@ -7,6 +7,7 @@
 #include "inv_stat.h"
 #include <poll.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 /* The running kernel's version as major * 100 + minor, 0 when unknown. */
 static int kernel_version(void)
@@ -244,5 +245,38 @@ TEST(proactor_closed_connections_end_for_their_clients)
         CHECK(tc_wait_eof(&c, 2000));
         tc_close(&c);
     }
+    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+}
+
+/* With a provided buffer ring (a build with NM_PROACTOR_BUFS) on a kernel
+ * with multishot receives (6.0), a connection's receive stays armed from
+ * one request to the next: its waits for input take no submission
+ * (ring_rx_armed counts them). Elsewhere no wait is counted. */
+TEST(proactor_multishot_receive_stays_armed)
+{
+    if (!inv_has_model("proactor")) return;
+    tc_server s;
+    REQUIRE(inv_start(&s, "proactor", (const char *)0) == 0);
+    int k = kernel_version();
+    long multishot = inv_model_stat(s.port, "ring_multishot");
+    CHECK_EQ(multishot, inv_model_stat(s.port, "ring_buffers") > 0 && k >= 600);
+    tc_conn c;
+    REQUIRE(!tc_connect(&c, s.port));
+    for (int i = 0; i < 20; i++) CHECK(inv_echo_roundtrip(&c, "armed") == 0);
+    /* a request in three pieces, the last two while the first waits */
+    REQUIRE(!tc_send_str(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-"));
+    usleep(20000);
+    REQUIRE(!tc_send_str(&c, "Length: 5\r\n\r\nab"));
+    usleep(20000);
+    REQUIRE(!tc_send_str(&c, "cde"));
+    tc_response r;
+    char body[64];
+    REQUIRE(!tc_read_response(&c, &r, body, sizeof(body) - 1));
+    body[r.body_len] = 0;
+    CHECK(r.status == 200 && !strcmp(body, "abcde"));
+    long armed = inv_model_stat(s.port, "ring_rx_armed");
+    if (multishot) CHECK(armed >= 15);
+    else CHECK_EQ(armed, 0);
+    tc_close(&c);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }
