@@ -335,11 +335,20 @@
  * when its bytes arrive, so no buffer waits on a receive that has not
  * completed, and the readiness wait before it is saved; on 6.0+ the
  * receive is a multishot one, armed from one request to the next. A power
- * of two, e.g. 64. 0 (the default): wait for readiness, then receive into a
- * buffer from the pool, which keeps the ring's buffers in the pool and
- * one entry of the completion ring a connection (README: the proactor). */
+ * of two; by default a quarter of NM_BUF_COUNT up to 64 (0 below 64
+ * buffers). 0: wait for readiness, then receive into a buffer from the
+ * pool, which keeps the ring's buffers in the pool and one entry of the
+ * completion ring a connection (README: the proactor). */
 #ifndef NM_PROACTOR_BUFS
+#if NM_BUF_COUNT >= 256
+#define NM_PROACTOR_BUFS 64
+#elif NM_BUF_COUNT >= 128
+#define NM_PROACTOR_BUFS 32
+#elif NM_BUF_COUNT >= 64
+#define NM_PROACTOR_BUFS 16
+#else
 #define NM_PROACTOR_BUFS 0
+#endif
 #endif
 
 /* ---- combinations that cannot work -------------------------------------
