@@ -30,7 +30,7 @@ void nm_proactor_disarm(nm_proactor *p, nm_conn *c)
 
 /* ---- the receive queue ---------------------------------------------------- */
 
-#if NM_PROACTOR_BUFS > 0
+#if NM_PROACTOR_BUFS > 0 && !defined(NM_WITHOUT_proactor)
 extern nm_pool nm_buf_pool;
 extern nm_rx_link nm_proactor_rx_links[NM_BUF_COUNT];
 extern nm_rx_queue nm_proactor_rx_queues[NM_MAX_CONNS];
