@@ -9,13 +9,13 @@
  * completion once the readiness pass is over. Either way the model sees
  * only submissions and completions.
  *
- * A connection has at most one operation in flight. Operations:
+ * A connection has at most one operation in flight (and its armed receive,
+ * below). Operations:
  *   ACCEPT  the listener has connections waiting (the model accepts them)
  *   WAIT    the connection is readable (an idle connection holds no buffer).
- *           With a provided buffer ring (io_uring, 5.19+, its memory the
- *           kernel's: 6.4+) it is a receive into a buffer the kernel picks
- *           when the bytes arrive: it completes as RECV with c->in set (or
- *           0 at EOF), or as WAIT -ENOBUFS when the ring was empty
+ *           With a provided buffer ring (io_uring, 5.19+) it is a receive
+ *           into a buffer the kernel picks when the bytes arrive: it
+ *           completes as RX (below)
  *   RECV    bytes into c->in after in_len; result: bytes, 0 at EOF, -errno
  *   SEND    the head of the output queue; result: bytes sent, or -errno
  *
