@@ -277,10 +277,8 @@ int nm_model_proactor(nm_server *s)
         if (!draining && !p->accept_pending) nm_proactor_submit(p, 0, NM_OP_ACCEPT);
         else if (draining) nm_proactor_cancel_accept(p);
         nm_proactor_turn(p);
-        if (p->rx_armed != *rx_armed) {
-            nm_mstat_set(rx_armed, p->rx_armed);
-            nm_mstat_set(multishot, (unsigned long)(p->uring && p->ring.multishot));   /* (0 once refused) */
-        }
+        if (p->rx_armed != *rx_armed) nm_mstat_set(rx_armed, p->rx_armed);
+        if (*multishot && !p->ring.multishot) nm_mstat_set(multishot, 0);   /* the kernel refused it (EINVAL) */
         nm_wheel_advance(&p->loop->wheel, p->loop->now);
         if (!nm_link_empty(&p->loop->queue)) nm_loop_retry(p->loop);
         if (!draining && nm_stop_requested(s)) {
