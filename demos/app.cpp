@@ -1,7 +1,10 @@
 /* The demo routes:
  *   GET /       -> "Hello, World!" (13 bytes)
  *   GET /stats  -> the server's counters as JSON
- *   POST /echo  -> the request body back
+ *   POST /echo  -> the request body back; one too large for a buffer, or
+ *                  chunked, streams in (nm_body_take, up to --max-body) into
+ *                  a spool (an anonymous file) and goes back from it
+ *                  (nm_resp_stream) with its length
  *   GET /big    -> 1 MiB body, sent by reference (larger than any socket buffer)
  *   GET /pid    -> the id of the process that ran the handler
  *   GET /peer   -> the client's address (nm_request_peer): 127.0.0.1:PORT,
@@ -45,9 +48,11 @@ struct app_conn_counts *app_conns;
 
 /* What a connection keeps in its NM_CONN_USER_SIZE bytes. */
 struct app_conn_state {
-    unsigned magic;      /* set by on_open: the hook ran before its first request */
+    unsigned short magic;      /* set by on_open: the hook ran before its first request */
+    unsigned short spooling;   /* POST /echo: spool_fd is open */
     unsigned requests;
-    unsigned long long upload_bytes;   /* POST /upload: the body so far; GET /stream: bytes made */
+    unsigned long long upload_bytes;   /* POST /upload: the body so far; GET /stream: bytes made;
+                                          POST /echo: bytes spooled */
     unsigned upload_crc;
     unsigned pauses;                   /* POST /upload?pause=MS: the pieces that paused it */
     union {
@@ -56,9 +61,10 @@ struct app_conn_state {
             unsigned pause_ms;         /* POST /upload?pause=MS or ?hold=MS */
             unsigned pause_hold;       /* ?hold: the first piece only */
         };
+        int spool_fd;                  /* POST /echo: the body, while spooling */
     };
 };
-#define APP_CONN_MAGIC 0x6f70656eu
+#define APP_CONN_MAGIC 0x6f70u
 static_assert(NM_CONN_USER_SIZE == 0 || NM_CONN_USER_SIZE >= sizeof(app_conn_state), "a connection's state holds app_conn_state");
 
 void app_on_open(const nm_server *srv, nm_conn_id id, void *state, void *user)
@@ -75,9 +81,17 @@ void app_on_open(const nm_server *srv, nm_conn_id id, void *state, void *user)
     ((app_conn_state *)state)->magic = APP_CONN_MAGIC;
 }
 
+static void spool_close(app_conn_state *st)
+{
+    if (!st->spooling) return;
+    close(st->spool_fd);
+    st->spooling = 0;
+}
+
 void app_on_close(const nm_server *srv, nm_conn_id id, void *state, void *user)
 {
-    (void)srv, (void)id, (void)state, (void)user;
+    (void)srv, (void)id, (void)user;
+    if (state) spool_close((app_conn_state *)state);   /* a body or its echo cut short */
     __atomic_fetch_add(&app_conns->closed, 1ul, __ATOMIC_RELAXED);
 }
 
@@ -258,6 +272,71 @@ static int stream(const nm_request *req, nm_response *res)
     return 1;   /* as many streams as may be: the caller answers 503 */
 }
 
+/* POST /echo with a body that streams: its pieces go to a spool, an
+ * anonymous file (a demo's choice: a firmware would echo into flash or not
+ * at all), and the answer is read back from it as the client takes it. */
+static int spool_open(void)
+{
+#ifdef __linux__
+    return memfd_create("nmserve-echo", MFD_CLOEXEC);
+#else
+    char path[] = "/tmp/nmserve-echo-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) unlink(path);
+    return fd;
+#endif
+}
+
+static long echo_produce(void *user, char *buf, size_t room)
+{
+    app_conn_state *st = (app_conn_state *)user;
+    ssize_t n = read(st->spool_fd, buf, room);
+    if (n <= 0) return -1;   /* the spool holds what was counted: short means it failed */
+    if (lseek(st->spool_fd, 0, SEEK_CUR) == (off_t)st->upload_bytes) spool_close(st);
+    return (long)n;
+}
+
+// cppcheck-suppress constParameter ; the signature is nm_body_fn's
+static int echo_piece(const nm_request *req, const void *data, size_t len, nm_response *res, void *user)
+{
+    (void)user;
+    app_conn_state *st = (app_conn_state *)req->state;
+    if (!res) {
+        for (size_t done = 0; done < len;) {
+            ssize_t n = write(st->spool_fd, (const char *)data + done, len - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return -1;
+            done += (size_t)n;
+        }
+        st->upload_bytes += len;
+        return 0;
+    }
+    if (!st->upload_bytes || lseek(st->spool_fd, 0, SEEK_SET) != 0) {
+        int failed = st->upload_bytes != 0;
+        spool_close(st);
+        return failed ? -1 : nm_resp_body(res, "", 0);
+    }
+    if (!nm_resp_stream(res, (long long)st->upload_bytes, echo_produce, st)) return 0;
+    spool_close(st);   /* every stream's place taken */
+    nm_resp_status(res, 503);
+    return nm_resp_body(res, "Service Unavailable\n", 20);
+}
+
+static int echo(const nm_request *req, nm_response *res)
+{
+    app_conn_state *st = (app_conn_state *)req->state;
+    if (!req->body_streams) return nm_resp_body(res, req->body.p, req->body.n);
+    if (!st) return -1;
+    spool_close(st);
+    st->spool_fd = spool_open();
+    if (st->spool_fd < 0) return -1;
+    st->spooling = 1;
+    st->upload_bytes = 0;
+    if (!nm_body_take(res, echo_piece, 0)) return 0;
+    spool_close(st);
+    return -1;
+}
+
 /* /upload?pause=MS or /upload?hold=MS */
 static int is_upload_pausing(nm_slice t)
 {
@@ -410,7 +489,7 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
         nm_resp_status(res, 503);
         return nm_resp_body(res, "Service Unavailable\n", 20);
     }
-    if (is(req->method, "POST") && is(req->target, "/echo")) return nm_resp_body(res, req->body.p, req->body.n);
+    if (is(req->method, "POST") && is(req->target, "/echo")) return echo(req, res);
     if (is(req->method, "POST") && (is(req->target, "/upload") || is_upload_pausing(req->target))) return upload(req, res);
     nm_resp_status(res, 404);
     return nm_resp_body(res, "not found\n", 10);

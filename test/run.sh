@@ -193,6 +193,9 @@ if [ -x "$B/test/soak" ] && [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ]; then
 fi
 
 check "command line errors exit 2 with one line" sh test/conformance/cli.sh "$B/nmserve"
+# POST /echo judged by curl: bodies by length, chunked, cut short (host).
+[ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && check "curl: POST /echo returns every body it takes" timeout 300 \
+    sh test/conformance/curl.sh "$B/nmserve" epoll thread_pool prefork_shared_accept fiber proactor
 # A few seconds of each fuzz target, when clang can build libFuzzer programs.
 fuzz_probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char *, unsigned long) { return 0; }'
 if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ] && command -v clang++ > /dev/null &&
