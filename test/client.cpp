@@ -28,6 +28,13 @@ long tc_now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+int tc_scaled_ms(int ms)
+{
+    const char *scale = getenv("NM_TIME_SCALE");
+    long k = scale ? strtol(scale, 0, 10) : getenv("NM_SANITIZED") ? 3 : 1;
+    return ms * (int)(k < 1 ? 1 : k > 100 ? 100 : k);
+}
+
 /* The address clients connect to: the family, and a Unix socket's path. */
 static int target_family = AF_INET;
 static char target_path[108];
@@ -140,6 +147,11 @@ static void drop(tc_conn *c, size_t n)
 
 int tc_read_response(tc_conn *c, tc_response *r, char *body, size_t cap)
 {
+    /* A failed read leaves no field unset: status 0 is no answer. */
+    r->status = 0;
+    r->closes = 0;
+    r->content_length = -1;
+    r->body_len = 0;
     char *end;
     while (!(end = (char *)memmem(c->buf, c->len, "\r\n\r\n", 4)))
         if (fill(c)) return -1;

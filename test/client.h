@@ -83,5 +83,11 @@ int tc_wait_idle(int port, int timeout_ms, tc_stats *st);
 
 void tc_sleep_ms(int ms);
 long tc_now_ms(void);
+/* A server's deadline that a check depends on, scaled to the build's speed:
+ * ms times NM_TIME_SCALE (a whole number from the environment), else 3
+ * under a sanitizer (NM_SANITIZED: the code runs several times slower),
+ * else 1. A check that holds a deadline's length (a pause past it, say)
+ * scales it the same way. */
+int tc_scaled_ms(int ms);
 
 #endif

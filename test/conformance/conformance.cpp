@@ -406,7 +406,11 @@ static void check_upload_answer(tc_conn *c, size_t n, unsigned paused = 0)
 {
     tc_response r;
     char got[128] = { 0 }, want[128];
-    CHECK(tc_read_response(c, &r, got, sizeof(got) - 1) == 0);
+    if (tc_read_response(c, &r, got, sizeof(got) - 1)) {
+        fprintf(stderr, "  upload of %zu: no answer read\n", n);
+        CHECK(!"an answer to the upload");
+        return;
+    }
     CHECK_EQ(r.status, 200);
     int k = snprintf(want, sizeof(want), "{\"bytes\":%zu,\"crc32\":\"%08x\"%s", n, crc32_of(upload_body(n), n),
                      paused ? ",\"pauses\":" : "}\n");
@@ -648,7 +652,10 @@ static int stream_get(tc_conn *c, unsigned long long n, int chunked, int minor, 
 TEST(answers_larger_than_the_queue_stream)
 {
     REQUIRE(started);
-    REQUIRE(start(&streams, "--write-timeout", "1000", "--max-streams", "1", "--body-timeout", "1000") == 0);
+    /* Deadlines of 1 s (3 under a sanitizer: tc_scaled_ms) */
+    char deadline[16];
+    snprintf(deadline, sizeof(deadline), "%d", tc_scaled_ms(1000));
+    REQUIRE(start(&streams, "--write-timeout", deadline, "--max-streams", "1", "--body-timeout", deadline) == 0);
     streams_started = 1;
     tc_stats before, after;
     CHECK(tc_wait_idle(streams.port, 5000, &before) == 0);
@@ -735,7 +742,8 @@ TEST(a_paused_body_waits_for_its_resume)
         tc_conn c;
         REQUIRE(tc_connect(&c, streams.port) == 0);
         char head[160];
-        snprintf(head, sizeof(head), "POST /upload?hold=1500 HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", n);
+        int hold = tc_scaled_ms(1500);   /* past the body deadline, however scaled */
+        snprintf(head, sizeof(head), "POST /upload?hold=%d HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", hold, n);
         CHECK(tc_send_str(&c, head) == 0);
         const char *body = (const char *)upload_body(n);
         long start_ms = tc_now_ms(), stuck_since = 0;
@@ -755,7 +763,7 @@ TEST(a_paused_body_waits_for_its_resume)
         CHECK(tc_send(&c, body + sent, n - sent) == 0);   /* the rest, once resumed */
         check_upload_answer(&c, n, 1);
         CHECK(tc_send_str(&c, GET_ROOT) == 0 && hello_ok(&c));
-        CHECK(tc_now_ms() - start_ms >= 1500);
+        CHECK(tc_now_ms() - start_ms >= hold);
         tc_close(&c);
     }
     CHECK(tc_wait_idle(streams.port, 5000, &after) == 0);
