@@ -74,28 +74,44 @@ LIB := $(BUILD)/libnetmodels.a
 DEMO_COMMON := $(BUILD)/obj/demos/app.o $(BUILD)/obj/demos/modbus.o $(BUILD)/obj/demos/resp.o
 TEST_COMMON := $(BUILD)/obj/test/check.o $(BUILD)/obj/test/client.o
 
+# One short line a file (  CXX lib/loop/loop.cpp, as Linux's build prints);
+# V=1 prints every command whole.
+ifeq ($(V),1)
+Q :=
+SAY := @:
+else
+Q := @
+SAY := @printf '  %-3s %s\n'
+endif
+
 all: $(LIB)
 
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(NM_CXXFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
+	$(SAY) CXX $<
+	$(Q)$(CXX) $(NM_CXXFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(NM_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(SAY) CC $<
+	$(Q)$(CC) $(NM_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(SAY) AR $(@:$(BUILD)/%=%)
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/nmserve: $(BUILD)/obj/demos/nmserve.o $(DEMO_COMMON) $(LIB)
-	$(CC) $^ -o $@ $(NM_LDFLAGS)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
 $(BUILD)/nmbench: $(BUILD)/obj/demos/nmbench.o $(LIB)
-	$(CC) $^ -o $@ $(NM_LDFLAGS)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
 $(BUILD)/firmware: $(BUILD)/obj/demos/firmware.o $(LIB)
-	$(CC) $^ -o $@ $(NM_LDFLAGS)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
 DEMOS := $(BUILD)/nmserve $(BUILD)/nmbench $(BUILD)/firmware
 demos: $(DEMOS)
@@ -103,31 +119,37 @@ demos: $(DEMOS)
 UNIT_SRCS := $(wildcard test/unit/unit_*.cpp)
 $(BUILD)/test/unit: $(UNIT_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(NM_LDFLAGS)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
 $(BUILD)/test/conformance: $(BUILD)/obj/test/conformance/conformance.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(NM_LDFLAGS)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
 $(BUILD)/test/soak: $(BUILD)/obj/test/soak/soak.o $(TEST_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(NM_LDFLAGS)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
 # Several servers in one process, and no orphans, through the C API only.
 $(BUILD)/test/servers: $(BUILD)/obj/test/servers/servers.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(NM_LDFLAGS)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
 # The demo Modbus server judged by libmodbus (test/protocols/modbus.sh): a
 # host program only; a cross build is checked with the host's client.
 $(BUILD)/test/modbus_client: $(BUILD)/obj/test/protocols/modbus_client.o
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(NM_LDFLAGS) -lmodbus
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -lmodbus
 
 INV_SRCS := $(wildcard test/invariants/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(NM_LDFLAGS)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
 # The kqueue port on a system without kqueue: the same sources built again
 # against a test-only kqueue made of epoll.
@@ -219,7 +241,8 @@ BENCH_BUILD = build/bench/$(TARGET)
 BENCH_CPPFLAGS = -DNM_MAX_CONNS=10240 -DNM_MAX_THREADS=256
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o
 	@mkdir -p $(dir $@)
-	$(CC) $^ -o $@ $(NM_LDFLAGS) $(PEER_LIBS)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) $(PEER_LIBS)
 
 # The peers: other servers' libraries answering the same request, built for
 # the benchmark only (never part of the library, nor of make check).

@@ -211,6 +211,7 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "include check catches an arrow up" sh test/static/layers.sh --selftest
     check "impossible configurations fail to build" sh test/static/config.sh
     check "README's C examples build and link" sh test/static/readme_examples.sh "$B/libnetmodels.a"
+    check "paths in READMEs name files (and a planted one fails)" sh test/static/readme_paths.sh --selftest
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm
