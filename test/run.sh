@@ -1,6 +1,25 @@
 #!/bin/sh
-# run.sh BUILD - everything `make check` runs, one line per check, and a last
-# line "N passed, N failed" (sub-tests of each binary are added up).
+# run.sh BUILD - everything `make check` runs, one line per check, then what
+# was skipped and why, and a last line "N passed, N failed, N skipped"
+# (sub-tests of each binary are added up; test/counts.sh).
+#
+# A skip is never a pass: a test that cannot run here says why, and one
+# for want of a feature of the machine names it. NM_REQUIRE_FEATURES lists
+# features (words apart by spaces) that must be there: a skip of one of
+# them fails the run (each test program fails it too). The features:
+#   io_uring    the kernel lets the proactor set up io_uring
+#   multishot   io_uring's multishot receive (kernel 6.0), for the buffer ring
+#   ipv6        an IPv6 address on lo (the listeners on [::1])
+#   nofile      a descriptor limit above FD_SETSIZE (select's refusal past it)
+#   valgrind    valgrind, for the unit tests under memcheck
+#   clang       clang++ building libFuzzer programs (the fuzz targets)
+#   libmodbus   test/modbus_client, built with libmodbus (the Modbus demo)
+#   redis       redis-cli (the RESP demo)
+#   python3     python3 (the RESP demo's raw socket checks)
+#   pkg-config  pkg-config (test/packaging/install.sh; else netmodels.pc
+#               is read by hand)
+# (cmake has no skip: install.sh fails without it; cross compilers and
+# qemu are NM_REQUIRE_TARGETS', test/targets.sh.)
 #
 # Environment: NM_RUN_PREFIX (e.g. "qemu-arm") runs target binaries under an
 # emulator; NM_SUITE=short trims the conformance counts; NM_NM (nm tool).
@@ -11,30 +30,14 @@ B=${1:-build/host}
 DRV=${NM_DRIVER:-$B}
 LOGS=$B/test/logs
 mkdir -p "$LOGS"
+. test/counts.sh
 passed=0
 failed=0
+skipped=0
 failures=""
-
-# record NAME LOG RC: add the sub-counts of LOG's closing line, or count one.
-record() {
-    counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -1)
-    if [ -n "$counts" ]; then
-        p=${counts%% passed*}
-        f=${counts#*, }; f=${f%% failed*}
-    elif [ "$3" -eq 0 ]; then p=1; f=0
-    else p=0; f=1
-    fi
-    [ "$3" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-    passed=$((passed + p))
-    failed=$((failed + f))
-    if [ "$3" -eq 0 ]; then
-        printf 'ok    %-48s %s\n' "$1" "${counts:-}"
-    else
-        printf 'FAIL  %-48s %s (log: %s)\n' "$1" "${counts:-}" "$2"
-        grep -E 'FAIL|failed|error' "$2" | head -8 | sed 's/^/      /'
-        failures="$failures $1"
-    fi
-}
+skips_file=$LOGS/skips.txt
+: > "$skips_file"
+nm_features_known
 
 # check NAME CMD...: run CMD with its output in a log, and record it.
 check() {
@@ -42,7 +45,7 @@ check() {
     shift
     log="$LOGS/$(echo "$name" | tr ' /' '__').log"
     "$@" > "$log" 2>&1
-    record "$name" "$log" $?
+    nm_record "$name" "$log" $?
 }
 
 conformance() {   # conformance SERVER MODEL [options]: under a time bound
@@ -52,13 +55,26 @@ conformance() {   # conformance SERVER MODEL [options]: under a time bound
 }
 
 RUN=${NM_RUN_PREFIX:-}
+# built PATH NAME: PATH, which make tests builds on the host, is there;
+# on the host a missing one is NAME skipped (a cross run has fewer builds).
+built() {
+    [ -x "$1" ] && return 0
+    [ -z "$RUN${NM_DRIVER:-}" ] && nm_skip_check "$2" "" "$1 is not built (make tests)"
+    return 1
+}
 check "unit" timeout 120 $RUN "$B/test/unit"
-[ -x "$B/kqemu/test/unit" ] && check "unit (kqueue emulation)" timeout 120 "$B/kqemu/test/unit"
-if [ -z "${NM_SKIP_VALGRIND:-}" ] && [ -z "$RUN" ] && command -v valgrind > /dev/null; then
-    check "unit under valgrind memcheck" timeout 300 valgrind -q --error-exitcode=99 --leak-check=full \
-        --errors-for-leak-kinds=definite,indirect "$B/test/unit"
+built "$B/kqemu/test/unit" "unit (kqueue emulation)" && check "unit (kqueue emulation)" timeout 120 "$B/kqemu/test/unit"
+if [ -z "${NM_SKIP_VALGRIND:-}" ] && [ -z "$RUN" ]; then
+    if command -v valgrind > /dev/null; then
+        check "unit under valgrind memcheck" timeout 300 valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect "$B/test/unit"
+    else
+        nm_skip_check "unit under valgrind memcheck" valgrind "valgrind is not installed (make deps)"
+    fi
 fi
-[ -x "$DRV/test/invariants" ] && check "model invariants" timeout 600 "$DRV/test/invariants" "$B/nmserve"
+# (the proactor's capacity tests run on BUILD/small, below)
+[ -x "$DRV/test/invariants" ] && check "model invariants" env NM_TEST_FILTER=-proactor_capacity \
+    timeout 600 "$DRV/test/invariants" "$B/nmserve"
 # Several servers in one process, and no process outliving its server.
 # Under an emulator, one model of each kind (the whole catalogue twice over
 # would not fit the run).
@@ -109,6 +125,7 @@ fi
 SOCKS=$(cd "$LOGS" && pwd)/sock
 mkdir -p "$SOCKS"
 grep -qs ' lo$' /proc/net/if_inet6 && ipv6=1 || ipv6=
+[ -n "$ipv6" ] || nm_skip_check "listeners on [::1]" ipv6 "lo has no IPv6 address (/proc/net/if_inet6)"
 listeners() {   # listeners MODEL [options]
     m=$1
     shift
@@ -153,13 +170,16 @@ for p in $(sed -n 's/^proactor //p' "$LOGS/models.txt"); do
     fi
 done
 # The proactor past its capacities (a build with small ones), on each engine.
-[ -x "$B/small/nmserve" ] && check "proactor at small capacities" env NM_TEST_FILTER=proactor_capacity \
+# (make tests builds these two where the build has the proactor)
+has_proactor=; grep -q '^proactor ' "$LOGS/models.txt" && has_proactor=1
+[ -n "$has_proactor" ] && built "$B/small/nmserve" "proactor at small capacities" &&
+    check "proactor at small capacities" env NM_TEST_FILTER=proactor_capacity \
     timeout 120 "$DRV/test/invariants" "$B/small/nmserve"
 # The proactor without a provided buffer ring (the default build has one,
 # and its multishot receive where the kernel has them).
-if [ -x "$B/noring/nmserve" ]; then
+if [ -n "$has_proactor" ] && built "$B/noring/nmserve" "proactor without a provided buffer ring"; then
     conformance "$B/noring/nmserve" proactor
-    check "proactor without a provided buffer ring" env NM_TEST_FILTER=proactor \
+    check "proactor without a provided buffer ring" env NM_TEST_FILTER="proactor -proactor_capacity" \
         timeout 300 "$DRV/test/invariants" "$B/noring/nmserve"
 fi
 if [ -x "$B/kqemu/nmserve" ]; then
@@ -198,9 +218,14 @@ check "command line errors exit 2 with one line" sh test/conformance/cli.sh "$B/
     sh test/conformance/curl.sh "$B/nmserve" epoll thread_pool prefork_shared_accept fiber proactor
 # A few seconds of each fuzz target, when clang can build libFuzzer programs.
 fuzz_probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char *, unsigned long) { return 0; }'
-if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ] && command -v clang++ > /dev/null &&
-   echo "$fuzz_probe" | clang++ -x c++ -fsanitize=fuzzer,address - -o "$LOGS/fuzz-probe" > /dev/null 2>&1; then
-    check "fuzz http parser and session, 3 s each" make --no-print-directory fuzz FUZZ_SECONDS=3
+if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ]; then
+    if command -v clang++ > /dev/null &&
+       echo "$fuzz_probe" | clang++ -x c++ -fsanitize=fuzzer,address - -o "$LOGS/fuzz-probe" > /dev/null 2>&1; then
+        check "fuzz http parser and session, 3 s each" make --no-print-directory fuzz FUZZ_SECONDS=3
+    else
+        nm_skip_check "fuzz http parser and session" clang \
+            "clang++ cannot build a libFuzzer program (make deps installs clang, libclang-rt-dev)"
+    fi
 fi
 [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/packaging/install.sh
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
@@ -214,10 +239,12 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "paths in READMEs name files (and a planted one fails)" sh test/static/readme_paths.sh --selftest
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
+    check "skips count apart; a required feature's skip fails" sh test/static/skips.sh "$B"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "$NM_NM" "${NM_CC:-}"
 fi
 
+nm_skips_said "$skips_file"
 [ -n "$failures" ] && echo "failed:$failures"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

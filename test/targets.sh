@@ -1,6 +1,7 @@
 #!/bin/sh
-# targets.sh - `make check` across targets, ending with one line
-# "N passed, N failed" over everything.
+# targets.sh - `make check` across targets, ending with what was skipped
+# and why, and one line "N passed, N failed, N skipped" over everything
+# (test/counts.sh; NM_REQUIRE_FEATURES: test/run.sh).
 #
 #   targets.sh host BUILD [TARGET...]  the host's checks (test/run.sh), then
 #                                      each cross TARGET (a toolchains/*.mk)
@@ -12,8 +13,8 @@
 # natively), and the host's conformance suite and invariants drive its
 # nmserve under the emulator over loopback: every model with the short suite
 # on its first poller. Its archive is audited with its own nm. A target whose
-# compiler or emulator is missing is skipped in one line, and fails the run
-# when it is named in NM_REQUIRE_TARGETS.
+# compiler or emulator is missing is skipped in one line (one skip), and
+# fails the run when it is named in NM_REQUIRE_TARGETS.
 #
 # Boards: a fragment's QEMU names the CPU of the board the target stands for;
 # NM_TARGET_MODELS narrows the models of its run, NM_SMOKE_CPUS adds runs of
@@ -25,18 +26,22 @@ build=$2
 shift 2
 MAKE=${MAKE:-make}
 NM_ALL_MODELS=$($MAKE -s --no-print-directory nm-models)
+. test/counts.sh
 passed=0
 failed=0
+skipped=0
 failures=""
+skip_lists=""   # the runs' lists of skips, and this script's own
 
-# add LOG: add the closing "N passed, N failed" of LOG to the totals.
+# add LOG: add the closing "N passed, N failed, N skipped" of LOG to the
+# totals, and its run's list of skips to those said at the end.
 add() {
-    counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
-    p=${counts%% passed*}
-    f=${counts#*, }; f=${f%% failed*}
-    [ -n "$counts" ] || { p=0; f=1; }
+    nm_counts < "$1"
+    [ -n "$counts" ] || { p=0; f=1; s=0; }
     passed=$((passed + p))
     failed=$((failed + f))
+    skipped=$((skipped + s))
+    skip_lists="$skip_lists $(dirname "$1")/skips.txt"
 }
 
 fail() {   # fail WHAT: one failure outside run.sh (a build, a missing target)
@@ -72,6 +77,8 @@ run_sh() {
 
 # run_target NAME BUILD QEMU NM CC [MODELS]: the cross checks of one built
 # target (MODELS: these models' conformance only; empty: every model).
+# qemu-user has no io_uring (io_uring_setup is ENOSYS): under an emulator
+# io_uring and multishot are not required, whatever NM_REQUIRE_FEATURES says.
 run_target() {
     mkdir -p "$2/test/logs"
     log=$2/test/logs/run.log
@@ -82,12 +89,14 @@ run_target() {
             *) fail "target $1: NM_TARGET_MODELS names no model '$m'; there are: $NM_ALL_MODELS" "$1"; return ;;
         esac
     done
+    features=${NM_REQUIRE_FEATURES:-}
+    [ -n "$3" ] && features=$(echo " $features " | sed 's/ io_uring / /g; s/ multishot / /g')
     NM_RUN_PREFIX=$3 NM_DRIVER=$HOST_BUILD NM_POLLERS=first NM_SUITE=short NM_SKIP_STATIC=1 NM_NM=$4 NM_CC=$5 \
-        NM_TARGET_MODELS=${6:-} run_sh "$2" "$log"
+        NM_TARGET_MODELS=${6:-} NM_REQUIRE_FEATURES=$features run_sh "$2" "$log"
     rc=$?
     add "$log"
     [ $rc -ne 0 ] && failures="$failures $1"
-    echo "      $1: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1) in $(( $(date +%s) - start )) s${6:+ (models: $6)}"
+    echo "      $1: $(nm_counts < "$log"; echo "$counts") in $(( $(date +%s) - start )) s${6:+ (models: $6)}"
 }
 
 # refused BUILD QEMU CPU: the build runs under QEMU (its board's CPU) and
@@ -163,6 +172,8 @@ cross_target() {
             fail "target $t: required (NM_REQUIRE_TARGETS) but $missing not installed (make deps)" "$t"
         else
             echo "skip  target $t: $missing not installed (make deps installs it)"
+            echo "target $t: $missing not installed (make deps installs it)" >> "$skips_file"
+            skipped=$((skipped + 1))
         fi
         return
     fi
@@ -184,6 +195,8 @@ if [ "$mode" = cross ]; then
     $MAKE --no-print-directory -j2 TARGET=host "$HOST_BUILD/test/conformance" "$HOST_BUILD/test/invariants" \
         > /dev/null || exit 1
     mkdir -p "$HOST_BUILD/test/logs"
+    skips_file=$HOST_BUILD/test/logs/skips-targets.txt
+    : > "$skips_file"
     # The fragment's settings, as make (given TARGET) passed them on.
     eval "$($MAKE -s --no-print-directory nm-target-info)"
     run_target "$(basename "$build")" "$build" "${NM_RUN_PREFIX:-$1}" "$2" "$3" "$T_MODELS"
@@ -193,11 +206,13 @@ else
     echo "== host ($build)"
     log=$build/test/logs/host.log
     mkdir -p "$build/test/logs"
+    skips_file=$build/test/logs/skips-targets.txt
+    : > "$skips_file"
     run_sh "$build" "$log"
     rc=$?
     add "$log"
     [ $rc -ne 0 ] && failures="$failures host"
-    echo "      host: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)"
+    echo "      host: $(nm_counts < "$log"; echo "$counts")"
     extra models "NM_MODELS builds only the models named" sh test/packaging/models_select.sh "$build/nmserve"
     checked=""
     for t in "$@"; do cross_target "$t"; done
@@ -210,6 +225,7 @@ else
     done
 fi
 
+nm_skips_said $skip_lists "$skips_file"
 [ -n "$failures" ] && echo "failed in:$failures"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -19,7 +19,7 @@ static long known_settles(int port, long conns)
 
 TEST(actor_new_connections_go_to_the_least_loaded_worker)
 {
-    if (!inv_has_model("actor")) return;
+    INV_NEED_MODEL("actor");
     tc_server s;
     REQUIRE(inv_start(&s, "actor", "--threads", "2", (const char *)0) == 0);
     static tc_conn c[12];

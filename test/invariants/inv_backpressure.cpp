@@ -112,8 +112,9 @@ TEST(backpressure_1000_busy_connections_every_request_answered_200)
     enough_fds();
     int rounds = emulated_or_sanitized() ? 2 : 4;
     const char *const *models = emulated_or_sanitized() ? few_models : event_models;
+    int ran = 0;
     for (int m = 0; models[m]; m++) {
-        if (!inv_has_model(models[m])) continue;
+        if (inv_has_model(models[m]) <= 0) continue;
         tc_server s;
         REQUIRE(inv_start(&s, models[m], (const char *)0) == 0);
         tc_stats st;
@@ -134,7 +135,9 @@ TEST(backpressure_1000_busy_connections_every_request_answered_200)
         CHECK_EQ(st.errors, 0);
         CHECK_EQ(st.timeouts, 0);
         CHECK_EQ(tc_server_stop(&s, 10000), 0);
+        ran++;
     }
+    if (!ran && !nm_test_failures) SKIP("no model of %s has %d slots", inv_nmserve, CONNS + 1);
 }
 
 /* One worker held by a slow request, then a burst past the worker queue and
@@ -144,7 +147,7 @@ TEST(backpressure_1000_busy_connections_every_request_answered_200)
 TEST(backpressure_wait_is_bounded_by_queue_wait)
 {
     enough_fds();
-    if (!inv_has_model("reactor_worker_pool")) return;
+    INV_NEED_MODEL("reactor_worker_pool");
     enum { BURST = 400 };
     const char *bounds[2] = { "5000", "300" };
     for (int b = 0; b < 2; b++) {

@@ -40,7 +40,7 @@ static int answered_ok(const int *fds, int n, long deadline)
 
 static void burst(const char *model, const char *count_option)
 {
-    if (!inv_has_model(model)) return;
+    INV_NEED_MODEL(model);
     tc_server s;
     REQUIRE(inv_start(&s, model, count_option, "4", (const char *)0) == 0);
     static int fds[CLIENTS];
@@ -67,7 +67,7 @@ TEST(burst_prefork_reuseport_all_answered) { burst("prefork_reuseport", "--worke
  * a worker takes the connection, not from its accept. */
 TEST(burst_queue_time_is_not_the_clients)
 {
-    if (!inv_has_model("thread_pool")) return;
+    INV_NEED_MODEL("thread_pool");
     tc_server s;
     REQUIRE(inv_start(&s, "thread_pool", "--threads", "1", "--header-timeout", "500", (const char *)0) == 0);
     tc_conn hold, late;

@@ -7,7 +7,7 @@
 
 TEST(coroutine_connections_resume_where_they_stopped)
 {
-    if (!inv_has_model("coroutine")) return;
+    INV_NEED_MODEL("coroutine");
     tc_server s;
     REQUIRE(inv_start(&s, "coroutine", (const char *)0) == 0);
     enum { N = 8 };
@@ -39,7 +39,7 @@ TEST(coroutine_connections_resume_where_they_stopped)
  * full output queue - while another connection is served meanwhile. */
 TEST(coroutine_resumes_inside_a_long_write)
 {
-    if (!inv_has_model("coroutine")) return;
+    INV_NEED_MODEL("coroutine");
     tc_server s;
     REQUIRE(inv_start(&s, "coroutine", (const char *)0) == 0);
     enum { BIGS = 6 };

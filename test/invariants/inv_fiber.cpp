@@ -7,7 +7,7 @@
 
 TEST(fiber_per_connection_parked_and_returned)
 {
-    if (!inv_has_model("fiber")) return;
+    INV_NEED_MODEL("fiber");
     tc_server s;
     REQUIRE(inv_start(&s, "fiber", (const char *)0) == 0);
     CHECK_EQ(inv_model_stat(s.port, "fibers"), 1);   /* only the one asking */
@@ -41,7 +41,7 @@ TEST(fiber_per_connection_parked_and_returned)
  * new connections are served again. */
 TEST(fiber_pool_exhausted_refuses_and_recovers)
 {
-    if (!inv_has_model("fiber")) return;
+    INV_NEED_MODEL("fiber");
     tc_server s;
     REQUIRE(inv_start(&s, "fiber", (const char *)0) == 0);
     enum { N = 300 };   /* more than NM_FIBER_COUNT (256 by default) */
@@ -71,7 +71,7 @@ TEST(fiber_pool_exhausted_refuses_and_recovers)
  * connections than the pool has fibers are all served, and served again. */
 TEST(fiber_idle_connections_hold_no_fiber)
 {
-    if (!inv_has_model("fiber")) return;
+    INV_NEED_MODEL("fiber");
     tc_server s;
     REQUIRE(inv_start(&s, "fiber", (const char *)0) == 0);
     enum { N = 300 };   /* more than NM_FIBER_COUNT (256 by default) */

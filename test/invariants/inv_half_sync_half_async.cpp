@@ -7,7 +7,7 @@
 
 TEST(half_sync_half_async_layers)
 {
-    if (!inv_has_model("half_sync_half_async")) return;
+    INV_NEED_MODEL("half_sync_half_async");
     tc_server s;
     REQUIRE(inv_start(&s, "half_sync_half_async", "--threads", "2", (const char *)0) == 0);
     tc_conn c;

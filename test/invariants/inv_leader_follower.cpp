@@ -19,7 +19,11 @@ static void only_the_leader_waits(const char *poller)
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }
 
-TEST(leader_follower_one_waiter_epoll) { if (inv_has_model("epoll")) only_the_leader_waits("epoll"); }
+TEST(leader_follower_one_waiter_epoll)
+{
+    INV_NEED_MODEL("epoll");
+    only_the_leader_waits("epoll");
+}
 TEST(leader_follower_one_waiter_poll) { only_the_leader_waits("poll"); }
 
 TEST(leader_follower_promotes_before_handling)

@@ -36,10 +36,13 @@ TEST(lend_stop_while_a_handler_runs_answers_it)
         "reactor_worker_pool", "multi_reactor_worker_pool", "reactor_thread_per_task", "hybrid",
         "half_sync_half_async", "pipeline", "work_stealing",
     };
+    int ran = 0;
     for (unsigned i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
-        if (!inv_has_model(models[i])) continue;
+        if (inv_has_model(models[i]) <= 0) continue;
         printf("  %s\n", models[i]);
         fflush(stdout);
         stop_while_lent(models[i]);
+        ran++;
     }
+    if (!ran && !nm_test_failures) SKIP("%s has none of the models that lend a handler to a worker", inv_nmserve);
 }

@@ -6,7 +6,7 @@
 
 TEST(pipeline_stages_and_per_connection_order)
 {
-    if (!inv_has_model("pipeline")) return;
+    INV_NEED_MODEL("pipeline");
     tc_server s;
     REQUIRE(inv_start(&s, "pipeline", (const char *)0) == 0);
     enum { CONNS = 16, DEPTH = 12 };

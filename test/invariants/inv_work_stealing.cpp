@@ -9,7 +9,7 @@
 
 TEST(work_stealing_steals_and_loses_nothing)
 {
-    if (!inv_has_model("work_stealing")) return;
+    INV_NEED_MODEL("work_stealing");
     tc_server s;
     REQUIRE(inv_start(&s, "work_stealing", "--threads", "2", (const char *)0) == 0);
     enum { CONNS = 40, MAX_ROUNDS = 40 };
@@ -68,7 +68,7 @@ TEST(work_stealing_steals_and_loses_nothing)
  * main thread), as more would only take turns on the CPUs. */
 TEST(work_stealing_one_worker_per_cpu_by_default)
 {
-    if (!inv_has_model("work_stealing")) return;
+    INV_NEED_MODEL("work_stealing");
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int want = cpus < 2 ? 2 : cpus > 8 ? 8 : (int)cpus;   /* NM_MAX_LOOPS */
     tc_server s;

@@ -12,16 +12,24 @@
 # fails to compile, and one compiled against the default headers fails to
 # link, each naming the mismatch; CPPFLAGS reaches the objects and a new
 # value rebuilds them; netmodels.pc and the CMake package say the same.
-# The armhf part is skipped in one line without its compiler or qemu-arm
-# (unless NM_REQUIRE_TARGETS names armhf).
+# The armhf part is skipped without its compiler or qemu-arm (unless
+# NM_REQUIRE_TARGETS names armhf), pkg-config's part without pkg-config
+# (the file read by hand instead): each one skip of the closing
+# "N passed, N failed, N skipped" (test/counts.sh).
 MAKE=${MAKE:-make}
 B=build/host/install
 tmp=${TMPDIR:-/tmp}/nm-install.$$
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/other" "$B-config"
-fails=0
+. test/counts.sh
+fails=0 oks=0 skips=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-ok() { echo "ok   $*"; }
+ok() { echo "ok   $*"; oks=$((oks + 1)); }
+skip() {   # skip WHAT FEATURE WHY
+    if nm_skip "$@"; then skips=$((skips + 1)); else fails=$((fails + 1)); fi
+}
+command -v pkg-config > /dev/null ||
+    skip "install.sh, pkg-config" pkg-config "pkg-config is not installed: netmodels.pc is read by hand"
 
 # The library's own configuration, in a directory CPPFLAGS names (written
 # only when it changes, so that a second run rebuilds nothing).
@@ -166,7 +174,7 @@ ok "CPPFLAGS=-DNM_MAX_HEADERS=16, then 12: server.o rebuilt for each"
 if ! command -v arm-linux-gnueabihf-gcc > /dev/null || ! command -v qemu-arm > /dev/null; then
     case " ${NM_REQUIRE_TARGETS:-} " in
         *" armhf "*) fail "armhf: required, but arm-linux-gnueabihf-gcc or qemu-arm is not installed" ;;
-        *) echo "skip armhf: arm-linux-gnueabihf-gcc or qemu-arm is not installed (make deps)" ;;
+        *) skip "install.sh, armhf" "" "arm-linux-gnueabihf-gcc or qemu-arm is not installed (make deps)" ;;
     esac
 else
     dest=$tmp/armhf
@@ -184,4 +192,5 @@ else
             cmake_check armhf "$dest" qemu-arm -DCMAKE_TOOLCHAIN_FILE="$PWD/test/packaging/cmake/armhf.cmake" -DNM_SYSROOT="$dest"
     fi
 fi
+echo "$oks passed, $fails failed, $skips skipped"
 [ $fails -eq 0 ]

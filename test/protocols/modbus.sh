@@ -2,7 +2,9 @@
 # modbus.sh BUILD [MODEL...] - the Modbus demo (demos/modbus.c) under each
 # MODEL (default: every model of BUILD/nmserve), judged by
 # test/modbus_client (libmodbus and hand-made frames). One line per model,
-# then "N passed, M failed"; the exit status is non-zero on a failure.
+# then "N passed, M failed, N skipped" (without the client, built with
+# libmodbus, the check is one skip: test/counts.sh); the exit status is
+# non-zero on a failure.
 #
 # Environment: NM_RUN_PREFIX runs the target's nmserve under an emulator;
 # NM_DRIVER names the host build whose modbus_client drives it (a cross
@@ -12,10 +14,12 @@ B=${1:-build/host}
 RUN=${NM_RUN_PREFIX:-}
 CLIENT=${NM_DRIVER:-$B}/test/modbus_client
 LOGS=$B/test/logs
+. "$(dirname "$0")/../counts.sh"
 if [ ! -x "$CLIENT" ]; then
-    echo "modbus: skipped, no $CLIENT (build it on the host: make tests)"
-    echo "0 passed, 0 failed"
-    exit 0
+    nm_skip modbus libmodbus "no $CLIENT (it needs libmodbus: make deps, then make tests on the host)" &&
+        { echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
 fi
 mkdir -p "$LOGS"
 if [ $# -eq 0 ]; then
@@ -71,5 +75,5 @@ for model in "$@"; do
         failed=$((failed + 1))
     fi
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]

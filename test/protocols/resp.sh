@@ -7,17 +7,21 @@
 # there is one): a command a byte at a time, two commands in one write, and a
 # malformed frame answered "-ERR Protocol error" and closed.
 # Prints "ok    resp MODEL" or "FAIL  resp MODEL: what" per model and ends
-# with "N passed, N failed". NM_RUN_PREFIX runs a cross build's server under
-# qemu-user; the clients run on the host.
+# with "N passed, N failed, N skipped": without redis-cli the whole check is
+# one skip, without python3 the raw checks are (test/counts.sh; each fails
+# instead when NM_REQUIRE_FEATURES names redis or python3). NM_RUN_PREFIX
+# runs a cross build's server under qemu-user; the clients run on the host.
 B=${1:-build/host}
 [ $# -gt 0 ] && shift
 run=${NM_RUN_PREFIX:-}
 logs=$B/test/logs
 mkdir -p "$logs"
+. "$(dirname "$0")/../counts.sh"
 if ! command -v redis-cli > /dev/null 2>&1; then
-    echo "redis-cli missing (make deps installs redis-tools): resp not checked"
-    echo "0 passed, 0 failed"
-    exit 0
+    nm_skip resp redis "redis-cli is not installed (make deps installs redis-tools)" &&
+        { echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
 fi
 models=$*
 [ -n "$models" ] || models=$($run "$B/nmserve" --list)
@@ -135,5 +139,12 @@ for m in $models; do
     fi
 done
 rm -f "$logs/resp_raw.py"
-echo "$passed passed, $failed failed"
+skipped=0
+if [ -z "$py" ]; then
+    if nm_skip "resp, the raw socket checks" python3 "python3 is not installed (make deps)"; then
+        skipped=1
+    else failed=$((failed + 1))
+    fi
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
