@@ -153,6 +153,19 @@ if install_lib "$B" "$dest"; then
     fi
 fi
 
+# The installed configuration follows nm_user_config.h: a second install
+# after an edit of it records the new value (the header the compiler reads
+# through CPPFLAGS is no prerequisite make could see).
+mkdir -p "$B-edit"
+for loops in 8 12; do
+    echo "#define NM_MAX_LOOPS $loops" > "$B-edit/nm_user_config.h"
+    $MAKE --no-print-directory -j2 BUILD="$B-edit/build" NM_MODELS=epoll CXXFLAGS=-O0 CPPFLAGS="-I$PWD/$B-edit" \
+        install DESTDIR="$tmp/edit" PREFIX=/usr > "$B-edit.log" 2>&1 || fail "make install with NM_MAX_LOOPS $loops (log: $B-edit.log)"
+    got=$(sed -n 's/^#define NM_BUILT_MAX_LOOPS //p' "$tmp/edit/usr/include/netmodels/nm_build_config.h")
+    [ "$got" = "$loops" ] || fail "nm_user_config.h says NM_MAX_LOOPS $loops, the installed nm_build_config.h $got"
+done
+[ "$got" = 12 ] && ok "nm_user_config.h edited between two installs: nm_build_config.h says the new NM_MAX_LOOPS"
+
 # CPPFLAGS reaches the objects, and a new value of it rebuilds them.
 for h in 16 12; do
     $MAKE --no-print-directory BUILD="$B-stamp" CXXFLAGS=-O0 CPPFLAGS="-DNM_MAX_HEADERS=$h" "$B-stamp/obj/lib/server.o" \
