@@ -22,23 +22,20 @@
 
 /* ---- version and build compatibility ------------------------------------
  * Until 1.0 a minor release may change the source and binary interface
- * (README.md: versions). The layout of nm_request depends on NM_MAX_HEADERS,
- * and every public struct on the version: nm_run is renamed after both
- * (nm_run_v0_3_headers24), a symbol the library defines once, so a program
- * compiled against another version or configuration than its library fails
- * to link instead of crashing at its first request. NM_MAX_HEADERS must be
- * a plain number for that name (an installed library's is: nm_build_config.h). */
+ * (lib/VERSIONS.md). Every public struct depends on the version, and
+ * nm_request's layout and the pools on nm_config.h's tunables: nm_run (an
+ * inline function, below) calls nm_run_v0_4, a symbol named after the
+ * version, so a program compiled against another version than its library
+ * fails to link; and it hands over the program's value of every tunable
+ * (NM_TUNABLES), which the library compares with its own: a program
+ * compiled against another configuration gets NM_ERR_USAGE, nm_last_error()
+ * naming the first tunable that differs and both values. */
 #define NM_VERSION_MAJOR 0
-#define NM_VERSION_MINOR 3
+#define NM_VERSION_MINOR 4
 #define NM_VERSION_PATCH 0
-#ifdef NM_BUILT_MAX_HEADERS
-#define NM_LAYOUT_HEADERS NM_BUILT_MAX_HEADERS
-#else
-#define NM_LAYOUT_HEADERS NM_MAX_HEADERS
-#endif
-#define NM_LAYOUT_NAME_(major, minor, headers) nm_run_v##major##_##minor##_headers##headers
-#define NM_LAYOUT_NAME(major, minor, headers) NM_LAYOUT_NAME_(major, minor, headers)
-#define nm_run NM_LAYOUT_NAME(NM_VERSION_MAJOR, NM_VERSION_MINOR, NM_LAYOUT_HEADERS)
+#define NM_RUN_NAME_(major, minor) nm_run_v##major##_##minor
+#define NM_RUN_NAME(major, minor) NM_RUN_NAME_(major, minor)
+#define NM_RUN_SYMBOL NM_RUN_NAME(NM_VERSION_MAJOR, NM_VERSION_MINOR)
 
 #ifdef __cplusplus
 extern "C" {
@@ -373,9 +370,16 @@ const char *nm_proactor_kind(const char *mode);
 void nm_config_init(nm_config *cfg);
 
 /* Run `model` until stopped. Returns NM_OK, NM_ERR_SYSTEM or NM_ERR_USAGE;
- * on NM_ERR_USAGE, nm_last_error() says why in one line. (The name the
- * linker sees carries the layout: see the top of this file.) */
-int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler);
+ * on NM_ERR_USAGE, nm_last_error() says why in one line. (It checks the
+ * program's configuration against the library's: see the top of this file.) */
+int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_handler *handler,
+                  const long long *tunables, int count);
+#define NM_TUNABLE_VALUE_(name) (long long)(name),
+static inline int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler)
+{
+    static const long long tunables[] = { NM_TUNABLES(NM_TUNABLE_VALUE_) };
+    return NM_RUN_SYMBOL(model, cfg, handler, tunables, (int)(sizeof(tunables) / sizeof(tunables[0])));
+}
 const char *nm_last_error(void);
 
 /* ---- Several servers in one process ----------------------------------

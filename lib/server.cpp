@@ -356,9 +356,13 @@ static int choose_port(nm_server *s, const nm_model *m)
     return 0;
 }
 
-extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler)
+int nm_config_differs(const long long *program, int count, char *why, size_t n);   /* config_check.cpp */
+
+extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_handler *handler, const long long *tunables,
+                             int count)
 {
     last_error[0] = 0;
+    if (nm_config_differs(tunables, count, last_error, sizeof(last_error))) return NM_ERR_USAGE;
     const nm_model *m = find_model(model ? model : "");
     if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", model ? model : "");
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
