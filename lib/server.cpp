@@ -43,7 +43,11 @@ extern "C" void nm_config_init(nm_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->host = "127.0.0.1";
     cfg->port = 8080;
-    cfg->protocol = NM_PROTO_HTTP;
+    cfg->threads = NM_DEFAULT;
+    cfg->workers = NM_DEFAULT;
+    cfg->pool = NM_DEFAULT;
+    cfg->max_threads = NM_UNLIMITED;
+    cfg->proto = &nm_proto_http;
     cfg->header_timeout_ms = NM_HEADER_TIMEOUT_MS;
     cfg->idle_timeout_ms = NM_IDLE_TIMEOUT_MS;
     cfg->write_timeout_ms = NM_WRITE_TIMEOUT_MS;
@@ -182,7 +186,12 @@ void nm_announce(nm_server *s)
 
 int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit)
 {
-    if (asked <= 0) return dflt < cap ? dflt : cap;
+    if (asked == NM_DEFAULT) return dflt < cap ? dflt : cap;
+    if (asked < 1) {
+        snprintf(last_error, sizeof(last_error), "%s %d: at least 1, or NM_DEFAULT (%d) for the default", option, asked,
+                 NM_DEFAULT);
+        return -1;
+    }
     if (asked <= cap) return asked;
     snprintf(last_error, sizeof(last_error), "%s %d is past this build's cap of %d (%s)", option, asked, cap, limit);
     return -1;
@@ -366,30 +375,33 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
     const nm_model *m = find_model(model ? model : "");
     if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", model ? model : "");
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
-    if (!cfg->proto && cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
-        return usage_error("%s", "unknown protocol");
-    if (cfg->proto && (!cfg->proto->frame || !cfg->proto->name))
-        return usage_error("%s", "a protocol needs a name and a frame function");
-    if (nm_run_size(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns", "NM_MAX_CONNS") < 0) return NM_ERR_USAGE;
-    int streams = nm_run_size(cfg->max_streams, NM_STREAM_BUFFERS, NM_STREAM_BUFFERS, "--max-streams", "NM_STREAM_BUFFERS");
+    if (!cfg->proto) return usage_error("%s", "no protocol (nm_config_init sets &nm_proto_http)");
+    if (!cfg->proto->frame || !cfg->proto->name) return usage_error("%s", "a protocol needs a name and a frame function");
+    int conns = nm_run_size(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns", "NM_MAX_CONNS");
+    if (conns < 0) return NM_ERR_USAGE;
+    int streams = cfg->max_streams == 0 ? 0
+                  : nm_run_size(cfg->max_streams, NM_STREAM_BUFFERS, NM_STREAM_BUFFERS, "--max-streams", "NM_STREAM_BUFFERS");
     if (streams < 0) return NM_ERR_USAGE;
-    if (cfg->max_threads < 0) return usage_error("%s", "max_threads below 0 (0: no cap)");
-    if (cfg->queue_wait_ms < 0) return usage_error("%s", "queue_wait_ms below 0 (0: refuse at once)");
-    if (nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0) return NM_ERR_USAGE;
+    if (cfg->queue_wait_ms < 0) return usage_error("queue_wait_ms below 0 (NM_NO_WAIT, %s: refuse at once)", "0");
+    if (cfg->max_threads != NM_UNLIMITED && cfg->max_threads < 1)
+        return usage_error("max_threads below 1 (NM_UNLIMITED, %s: no cap)", "-2");
+    if (cfg->max_threads != NM_UNLIMITED && nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0)
+        return NM_ERR_USAGE;
     pthread_once(&fork_handlers_once, install_fork_handlers);
 
     nm_server *s = claim_server();
     if (!s) return usage_error("%s", "too many servers running at once (NM_MAX_SERVERS)");
     s->cfg = *cfg;
+    s->cfg.max_conns = conns;
     s->cfg.max_streams = streams;
     s->streams = 0;
     s->handler = *handler;
-    nm_session_bind(s, cfg->proto ? cfg->proto : cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http);
+    nm_session_bind(s, cfg->proto);
     s->counters = &s->own_counters;
     s->port_number = cfg->port;
     s->listen_fd = -1;
     nm_user_begin(s);
-    s->threads.cap = cfg->max_threads;
+    s->threads.cap = cfg->max_threads == NM_UNLIMITED ? 0 : cfg->max_threads;   /* the share's 0: no cap */
     s->threads.owner = s;
     nm_thread_share *outer = nm_thread_share_enter(&s->threads);
     if (cfg->handle_signals) take_stop_signals();

@@ -147,8 +147,8 @@ void nm_announce(nm_server *s);
 /* The one sizing policy of every count option (--threads, --workers, --pool,
  * --max-conns, --max-streams): `asked` when given; asked past `cap` (the build's maximum,
  * set by the macros named in `limit`), -1 with a usage error naming `option`
- * and the cap. Not asked, `dflt` (a default, one per CPU say), silently
- * clamped to `cap`. */
+ * and the cap; below 1, -1 and a usage error too. NM_DEFAULT, `dflt` (a
+ * default, one per CPU say), silently clamped to `cap`. */
 int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit);
 
 #endif

@@ -99,8 +99,8 @@ extern "C" int nm_resp_write(nm_response *res, const void *data, size_t len)
 
 extern "C" void nm_resp_close(nm_response *res) { res->keep_alive = 0; }
 extern "C" int nm_resp_get_status(const nm_response *res) { return res->status; }
-extern "C" int nm_resp_keeps_alive(const nm_response *res) { return res->keep_alive; }
-extern "C" const nm_request *nm_resp_request(const nm_response *res) { return res->req; }
+extern "C" int nm_resp_get_keep_alive(const nm_response *res) { return res->keep_alive; }
+extern "C" const nm_request *nm_resp_get_request(const nm_response *res) { return res->req; }
 
 static int resp_body(nm_response *res, const void *data, size_t len, int by_ref)
 {

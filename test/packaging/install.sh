@@ -114,6 +114,20 @@ if install_lib "$B" "$dest"; then
         fail "pkg-config: the C program does not build against the install:"; head -5 "$tmp/cc.err"
     fi
 
+    # The program's own identifiers: nm_run is no macro (a field declared
+    # before netmodels.h, a local variable); the names 0.4 replaced are gone.
+    # shellcheck disable=SC2046
+    cc -std=c99 -Wall -Wextra -Werror $(pc "$dest" --cflags) test/packaging/names.c -o "$tmp/names" $(pc "$dest" --libs) \
+        2> "$tmp/cc.err" && "$tmp/names" && ok "nm_run as a field and a variable of the program's: untouched" ||
+        { fail "a program's own nm_run does not build or run:"; head -3 "$tmp/cc.err"; }
+    for old in "c.protocol = 0" "nm_resp_keeps_alive(0)" "nm_resp_request(0)" "nm_pool_get(0)"; do
+        printf '#include "netmodels.h"\nint f(void) { nm_config c; nm_config_init(&c); %s; return 0; }\n' "$old" > "$tmp/old.c"
+        # shellcheck disable=SC2046
+        cc -std=c99 -Werror -Wall $(pc "$dest" --cflags) -c "$tmp/old.c" -o "$tmp/old.o" 2> /dev/null &&
+            fail "the name 0.4 replaced still compiles: $old"
+    done
+    ok "gone since 0.4: nm_config.protocol, nm_resp_keeps_alive, nm_resp_request, nm_pool_get"
+
     # Another configuration than the library's: caught at compile time, naming the macro...
     if cc -std=c99 -DNM_MAX_HEADERS=24 $(pc "$dest" --cflags) -c test/packaging/selfserve.c -o "$tmp/x.o" 2> "$tmp/cc.err"; then
         fail "-DNM_MAX_HEADERS=24 against a library built with 16 compiles"
