@@ -59,28 +59,83 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->listen_fd = -1;
 }
 
+/* ---- the pointers a run hands out ----------------------------------------
+ * A run of a slot hands the application (on_ready, req->server, the
+ * callbacks) not the slot but a face of it: one byte of the slot's row
+ * below, chosen by the run's generation. So a pointer kept past its run
+ * names no later run of the slot (until the generation comes round,
+ * NM_SERVER_FACES runs of that slot later): the calls taking it do nothing
+ * or fail. A stop through a face records which face it aimed at, and only
+ * the run of that face sees it: a stop racing the slot's next claim cannot
+ * reach the new run. */
+enum { NM_SERVER_FACES = 64 };
+static char server_faces[NM_MAX_SERVERS][NM_SERVER_FACES];
+static unsigned server_face_now[NM_MAX_SERVERS];    /* the face of the slot's run */
+static unsigned server_face_stop[NM_MAX_SERVERS];   /* a stop aimed at face n: n + 1 */
+
+static int slot_index(const nm_server *s)
+{
+    return s >= nm_server_slots && s < nm_server_slots + NM_MAX_SERVERS ? (int)(s - nm_server_slots) : -1;
+}
+
+const nm_server *nm_server_face(const nm_server *s)
+{
+    int i = slot_index(s);
+    return i < 0 ? s : (const nm_server *)(const void *)&server_faces[i][server_face_now[i]];
+}
+
+/* The face's slot and face number, or -1 for a pointer that is no face. */
+static int face_slot(const nm_server *p, unsigned *face)
+{
+    const char *c = (const char *)(const void *)p, *base = &server_faces[0][0];
+    if (c < base || c >= base + sizeof(server_faces)) return -1;
+    *face = (unsigned)((c - base) % NM_SERVER_FACES);
+    return (int)((c - base) / NM_SERVER_FACES);
+}
+
+nm_server *nm_server_of(const nm_server *p)
+{
+    unsigned face;
+    int i = face_slot(p, &face);
+    if (i < 0) return const_cast<nm_server *>(p);
+    nm_server *s = &nm_server_slots[i];
+    if (!__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) || __atomic_load_n(&server_face_now[i], __ATOMIC_ACQUIRE) != face) return 0;
+    return s;
+}
+
 extern "C" void nm_server_stop(const nm_server *srv)
 {
     /* atomic stores and loads: read by every thread of a model, and
-     * lock-free, so still async-signal-safe; every server is a slot of
-     * the writable nm_server_slots, whatever pointer names it */
+     * lock-free, so still async-signal-safe */
+    unsigned face;
+    int i = srv ? face_slot(srv, &face) : -1;
+    if (i >= 0) {
+        __atomic_store_n(&server_face_stop[i], face + 1, __ATOMIC_RELEASE);
+        return;
+    }
     if (srv) {
         __atomic_store_n(&const_cast<nm_server *>(srv)->stopping, 1, __ATOMIC_RELAXED);
         return;
     }
-    for (int i = 0; i < NM_MAX_SERVERS; i++)
-        if (__atomic_load_n(&nm_server_slots[i].in_use, __ATOMIC_ACQUIRE)) __atomic_store_n(&nm_server_slots[i].stopping, 1, __ATOMIC_RELAXED);
+    for (int k = 0; k < NM_MAX_SERVERS; k++)
+        if (__atomic_load_n(&nm_server_slots[k].in_use, __ATOMIC_ACQUIRE)) __atomic_store_n(&nm_server_slots[k].stopping, 1, __ATOMIC_RELAXED);
 }
 
-int nm_stop_requested(const nm_server *s) { return __atomic_load_n(&s->stopping, __ATOMIC_RELAXED); }
+int nm_stop_requested(const nm_server *s)
+{
+    if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) return 1;
+    int i = slot_index(s);
+    return i >= 0 && __atomic_load_n(&server_face_stop[i], __ATOMIC_ACQUIRE) == server_face_now[i] + 1;
+}
 
 static nm_server *claim_server(void)
 {
     for (int i = 0; i < NM_MAX_SERVERS; i++) {
         nm_server *s = &nm_server_slots[i];
         if (__atomic_load_n(&s->in_use, __ATOMIC_RELAXED)) continue;
-        /* clear everything but the claim, then take the slot */
+        /* clear everything but the claim, then take the slot, under a new face */
         if (__atomic_exchange_n(&s->in_use, 1, __ATOMIC_ACQ_REL)) continue;
+        __atomic_store_n(&server_face_now[i], (server_face_now[i] + 1) % NM_SERVER_FACES, __ATOMIC_RELEASE);
         memset(s, 0, offsetof(nm_server, in_use));
         s->listen_fd = -1;   /* a child forked now by another server closes nothing of this one */
         return s;
@@ -167,6 +222,11 @@ static void give_back_stop_signals(void)
 
 extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
 {
+    srv = nm_server_of(srv);
+    if (!srv) {   /* a run that is over */
+        memset(out, 0, sizeof(*out));
+        return;
+    }
     const nm_counters *c = srv->counters;
     out->accepted = __atomic_load_n(&c->accepted, __ATOMIC_RELAXED);
     out->active = __atomic_load_n(&c->active, __ATOMIC_RELAXED);
@@ -181,7 +241,7 @@ extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
 
 void nm_announce(nm_server *s)
 {
-    if (s->cfg.on_ready) s->cfg.on_ready(s, s->port_number, s->cfg.user);
+    if (s->cfg.on_ready) s->cfg.on_ready(nm_server_face(s), s->port_number, s->cfg.user);
 }
 
 int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit)
@@ -200,6 +260,8 @@ int nm_run_size(int asked, int dflt, int cap, const char *option, const char *li
 extern "C" int nm_server_gauge(const nm_server *srv, const char *name, long *out)
 {
     static const char *const names[] = { "in_accept", "accept_peak", "in_wait", "wait_peak" };
+    srv = nm_server_of(srv);
+    if (!srv) return -1;
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strcmp(names[i], name)) {
             *out = (long)__atomic_load_n(&srv->counters->gauge[i], __ATOMIC_RELAXED);
@@ -210,7 +272,8 @@ extern "C" int nm_server_gauge(const nm_server *srv, const char *name, long *out
 
 extern "C" int nm_server_model_stat(const nm_server *srv, int i, const char **name, unsigned long *value)
 {
-    return nm_mstat_at(&srv->model_stats, i, name, value);
+    srv = nm_server_of(srv);
+    return srv ? nm_mstat_at(&srv->model_stats, i, name, value) : -1;
 }
 
 /* The server whose thread calls: nm_run's thread and every thread started
@@ -234,7 +297,8 @@ int nm_server_index(const nm_server *s) { return (int)(s - nm_server_slots); }
 
 extern "C" const char *nm_server_poller(const nm_server *srv)
 {
-    return srv->port ? srv->port->name : "none";
+    srv = nm_server_of(srv);
+    return srv && srv->port ? srv->port->name : "none";
 }
 
 void nm_set_nonblocking(int fd, int on)

@@ -105,6 +105,13 @@ static inline void nm_gauge_leave(nm_server *s, nm_gauge_id now)
     __atomic_fetch_sub(&s->counters->gauge[now], 1ul, __ATOMIC_SEQ_CST);
 }
 
+/* The pointer a run of s hands the application (on_ready, req->server,
+ * the callbacks); and back, the server a pointer of the API names: NULL
+ * for a pointer of a run that is over; a pointer that is no face (a server
+ * outside the table) as it is. */
+const nm_server *nm_server_face(const nm_server *s);
+nm_server *nm_server_of(const nm_server *p);
+
 /* True once this server (or every server) was asked to stop. */
 int nm_stop_requested(const nm_server *s);
 

@@ -244,7 +244,7 @@ enum { CHUNK_LINE_MAX = 1024 };
 
 static void request_base(nm_conn *c, nm_request *req)
 {
-    req->server = c->srv;
+    req->server = const_cast<nm_server *>(nm_server_face(c->srv));
     req->conn = nm_conn_id_of(c);
     req->fd = c->fd;
     req->state = nm_conn_state(c);
