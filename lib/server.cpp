@@ -81,7 +81,7 @@ static int slot_index(const nm_server *s)
 const nm_server *nm_server_face(const nm_server *s)
 {
     int i = slot_index(s);
-    return i < 0 ? s : (const nm_server *)(const void *)&server_faces[i][server_face_now[i]];
+    return i < 0 ? s : (const nm_server *)(const void *)&server_faces[i][__atomic_load_n(&server_face_now[i], __ATOMIC_ACQUIRE)];
 }
 
 /* The face's slot and face number, or -1 for a pointer that is no face. */
@@ -125,7 +125,7 @@ int nm_stop_requested(const nm_server *s)
 {
     if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) return 1;
     int i = slot_index(s);
-    return i >= 0 && __atomic_load_n(&server_face_stop[i], __ATOMIC_ACQUIRE) == server_face_now[i] + 1;
+    return i >= 0 && __atomic_load_n(&server_face_stop[i], __ATOMIC_ACQUIRE) == __atomic_load_n(&server_face_now[i], __ATOMIC_ACQUIRE) + 1;
 }
 
 static nm_server *claim_server(void)
@@ -136,6 +136,7 @@ static nm_server *claim_server(void)
         /* clear everything but the claim, then take the slot, under a new face */
         if (__atomic_exchange_n(&s->in_use, 1, __ATOMIC_ACQ_REL)) continue;
         __atomic_store_n(&server_face_now[i], (server_face_now[i] + 1) % NM_SERVER_FACES, __ATOMIC_RELEASE);
+        __atomic_store_n(&server_face_stop[i], 0u, __ATOMIC_RELEASE);   /* a stop of an older face, come round again */
         memset(s, 0, offsetof(nm_server, in_use));
         s->listen_fd = -1;   /* a child forked now by another server closes nothing of this one */
         return s;
