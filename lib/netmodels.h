@@ -269,7 +269,11 @@ int nm_model_stat(int i, const char **name, unsigned long *value);
 const char *nm_server_poller(const nm_server *srv);
 /* Ask a running server to stop: stop accepting, finish answers in flight,
  * return from nm_run. Async-signal-safe; NULL stops every running server.
- * The pointer on_ready hands over will do (it only raises a flag). */
+ * The pointer on_ready hands over will do (it only raises a flag).
+ * A server pointer (on_ready, req->server, the callbacks) names one run:
+ * once its nm_run has returned, a stop through it does nothing and the
+ * other calls taking it fail (-1, or zero counters), even when another
+ * server runs in the same slot. */
 void nm_server_stop(const nm_server *srv);
 
 /* ---- Your own descriptors, timers and work in the server's loop ----
