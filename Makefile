@@ -275,11 +275,13 @@ bench-full: bench-build
 	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 # The configuration the library is built with, for its install: the values
-# of every tunable and the models in, as the compiler sees them.
+# of every tunable and the models in, as the compiler sees them. Read anew
+# at every build, for an nm_user_config.h found through CPPFLAGS is no
+# prerequisite make sees; replaced only when it says something new.
 NM_BUILD_CONFIG := $(BUILD)/include/nm_build_config.h
-$(NM_BUILD_CONFIG): lib/nm_config.h lib/models/models.def lib/build_config.sh
+$(NM_BUILD_CONFIG): FORCE
 	@mkdir -p $(@D)
-	sh lib/build_config.sh $(NM_FLAGS_NOW) > $@.tmp && mv $@.tmp $@
+	@sh lib/build_config.sh $(NM_FLAGS_NOW) > $@.tmp && { cmp -s $@.tmp $@ || mv $@.tmp $@; } && rm -f $@.tmp
 
 # One version, read from netmodels.h, for netmodels.pc and the CMake package.
 NM_VERSION_PART = $(shell sed -n 's/^\#define NM_VERSION_$(1) \([0-9]*\)$$/\1/p' lib/netmodels.h)

@@ -211,8 +211,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--host")) {
             if (v) cfg.host = v;
         } else if (!strcmp(a, "--protocol")) {
-            if (v && !strcmp(v, "http")) cfg.protocol = NM_PROTO_HTTP;
-            else if (v && !strcmp(v, "echo")) cfg.protocol = NM_PROTO_ECHO;
+            if (v && !strcmp(v, "http")) cfg.proto = &nm_proto_http;
+            else if (v && !strcmp(v, "echo")) cfg.proto = &nm_proto_echo;
             else if (v && !strcmp(v, "modbus")) cfg.proto = &modbus_protocol;
             else if (v && !strcmp(v, "resp")) cfg.proto = &resp_protocol;
             else if (v) return usage("unknown protocol (http, echo, modbus, resp): ", v);

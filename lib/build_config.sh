@@ -8,11 +8,11 @@
 set -e
 tmp=${TMPDIR:-/tmp}/nm-build-config.$$
 trap 'rm -f "$tmp.cpp" "$tmp.out"' EXIT
-tunables=$(sed -n 's/^#ifndef \(NM_[A-Z0-9_]*\)$/\1/p' lib/nm_config.h | grep -vx NM_CONFIG_H)
 models=$(sed -n 's/^NM_MODEL( *\([A-Za-z0-9_]*\) *,.*/\1/p' lib/models/models.def)
 {
     echo '#include "nm_config.h"'
-    for t in $tunables; do echo "\"$t\" $t"; done
+    echo '#define NM_TUNABLE_LINE_(name) #name name;'
+    echo 'NM_TUNABLES(NM_TUNABLE_LINE_)'
     echo '#ifdef NM_FIBER_PORTABLE'
     echo '"NM_FIBER_PORTABLE" 1'
     echo '#endif'
@@ -20,10 +20,11 @@ models=$(sed -n 's/^NM_MODEL( *\([A-Za-z0-9_]*\) *,.*/\1/p' lib/models/models.de
     echo '#define NM_MODEL(name, file, flags, port) "NM_MODEL" name'
     echo '#include "models/models.def"'
 } > "$tmp.cpp"
-"$@" -E -P "$tmp.cpp" > "$tmp.out"
+# (the tunables come on one line, each ended by a ';')
+"$@" -E -P "$tmp.cpp" | tr ';' '\n' | sed 's/^ *//' > "$tmp.out"
 
 # A value the shell can compute (the defaults' arithmetic) is written as
-# its number, so that nm_run's layout name can be made of it.
+# its number, as a reader would want it.
 number() {
     case $1 in
         *[!0-9\ \(\)+*/%\<\>=?:\&\|!-]*) echo "$1" ;;

@@ -1,9 +1,35 @@
 /* config_check.cpp - the impossible configurations that need the library's
  * own types to be seen: a capacity past what the field counting it holds, a
  * model's threads past the stack pool. The rest are refused in nm_config.h.
- * Nothing here makes code. */
+ * And at run time, a program compiled with other tunables than the library
+ * (nm_run hands over the program's values). */
 #include "loop/conn.h"
 #include "fiber/fiber.h"
+#include <stdio.h>
+
+#define NM_TUNABLE_ENTRY_(name) { #name, (long long)(name) },
+static const struct {
+    const char *name;
+    long long value;
+} built_tunables[] = { NM_TUNABLES(NM_TUNABLE_ENTRY_) };
+
+/* 0 when the program's tunables are this build's; else -1 and `why` names
+ * the first that differs, with both values. */
+int nm_config_differs(const long long *program, int count, char *why, size_t n)
+{
+    const int built = (int)(sizeof(built_tunables) / sizeof(built_tunables[0]));
+    if (count != built) {
+        snprintf(why, n, "the program's nm_config.h lists %d tunables, the library's %d", count, built);
+        return -1;
+    }
+    for (int i = 0; i < built; i++)
+        if (program[i] != built_tunables[i].value) {
+            snprintf(why, n, "%s: the program was compiled with %lld, the library with %lld", built_tunables[i].name,
+                     program[i], built_tunables[i].value);
+            return -1;
+        }
+    return 0;
+}
 
 /* The largest value an unsigned field of `bytes` bytes holds. */
 #define NM_UMAX(bytes) ((1ull << (8 * (bytes) - 1)) * 2 - 1)

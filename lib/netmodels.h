@@ -22,23 +22,20 @@
 
 /* ---- version and build compatibility ------------------------------------
  * Until 1.0 a minor release may change the source and binary interface
- * (README.md: versions). The layout of nm_request depends on NM_MAX_HEADERS,
- * and every public struct on the version: nm_run is renamed after both
- * (nm_run_v0_3_headers24), a symbol the library defines once, so a program
- * compiled against another version or configuration than its library fails
- * to link instead of crashing at its first request. NM_MAX_HEADERS must be
- * a plain number for that name (an installed library's is: nm_build_config.h). */
+ * (lib/VERSIONS.md). Every public struct depends on the version, and
+ * nm_request's layout and the pools on nm_config.h's tunables: nm_run (an
+ * inline function, below) calls nm_run_v0_4, a symbol named after the
+ * version, so a program compiled against another version than its library
+ * fails to link; and it hands over the program's value of every tunable
+ * (NM_TUNABLES), which the library compares with its own: a program
+ * compiled against another configuration gets NM_ERR_USAGE, nm_last_error()
+ * naming the first tunable that differs and both values. */
 #define NM_VERSION_MAJOR 0
-#define NM_VERSION_MINOR 3
+#define NM_VERSION_MINOR 4
 #define NM_VERSION_PATCH 0
-#ifdef NM_BUILT_MAX_HEADERS
-#define NM_LAYOUT_HEADERS NM_BUILT_MAX_HEADERS
-#else
-#define NM_LAYOUT_HEADERS NM_MAX_HEADERS
-#endif
-#define NM_LAYOUT_NAME_(major, minor, headers) nm_run_v##major##_##minor##_headers##headers
-#define NM_LAYOUT_NAME(major, minor, headers) NM_LAYOUT_NAME_(major, minor, headers)
-#define nm_run NM_LAYOUT_NAME(NM_VERSION_MAJOR, NM_VERSION_MINOR, NM_LAYOUT_HEADERS)
+#define NM_RUN_NAME_(major, minor) nm_run_v##major##_##minor
+#define NM_RUN_NAME(major, minor) NM_RUN_NAME_(major, minor)
+#define NM_RUN_SYMBOL NM_RUN_NAME(NM_VERSION_MAJOR, NM_VERSION_MINOR)
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,8 +48,9 @@ enum {
     NM_ERR_USAGE = 2    /* unknown model or poller, bad option, port in use */
 };
 
-/* The protocols built in (nm_config.protocol); NM_PROTO_OTHER is what a
- * request says under a protocol of your own (nm_config.proto). */
+/* Which protocol framed a request (nm_request.protocol, read only): the two
+ * built in, or NM_PROTO_OTHER under a protocol of your own. A server's
+ * protocol is chosen by nm_config.proto alone. */
 enum nm_protocol_id { NM_PROTO_HTTP = 0, NM_PROTO_ECHO = 1, NM_PROTO_OTHER = 2 };
 
 typedef struct nm_slice { const char *p; size_t n; } nm_slice;
@@ -234,10 +232,11 @@ typedef struct nm_protocol {
 extern const nm_protocol nm_proto_http;
 extern const nm_protocol nm_proto_echo;
 
-/* What a protocol's writers read of the answer they frame. */
+/* What a protocol's writers read of the answer they frame (the getters of
+ * a response are nm_resp_get_*, its setters nm_resp_<what>). */
 int nm_resp_get_status(const nm_response *res);
-int nm_resp_keeps_alive(const nm_response *res);         /* the connection stays open after it */
-const nm_request *nm_resp_request(const nm_response *res); /* NULL: an answer to refused input */
+int nm_resp_get_keep_alive(const nm_response *res);          /* the connection stays open after it */
+const nm_request *nm_resp_get_request(const nm_response *res); /* NULL: an answer to refused input */
 
 /* Counters of a server (summed over processes in multi-process models). */
 typedef struct nm_stats {
@@ -270,7 +269,11 @@ int nm_model_stat(int i, const char **name, unsigned long *value);
 const char *nm_server_poller(const nm_server *srv);
 /* Ask a running server to stop: stop accepting, finish answers in flight,
  * return from nm_run. Async-signal-safe; NULL stops every running server.
- * The pointer on_ready hands over will do (it only raises a flag). */
+ * The pointer on_ready hands over will do (it only raises a flag).
+ * A server pointer (on_ready, req->server, the callbacks) names one run:
+ * once its nm_run has returned, a stop through it does nothing and the
+ * other calls taking it fail (-1, or zero counters), even when another
+ * server runs in the same slot. */
 void nm_server_stop(const nm_server *srv);
 
 /* ---- Your own descriptors, timers and work in the server's loop ----
@@ -308,25 +311,36 @@ int nm_post(const nm_server *srv, nm_call_fn fn, void *user);
  * counted in `errors`. */
 int nm_send(const nm_server *srv, nm_conn_id id, const void *data, size_t len);
 
+/* Values of nm_config's fields that are not a number of something; each
+ * field says which it takes (anything else below 1 is NM_ERR_USAGE). */
+#define NM_PORT_ANY 0       /* port: a free port (on_ready says which) */
+#define NM_DEFAULT (-1)     /* the model's default, or the build's (the field says) */
+#define NM_UNLIMITED (-2)   /* no cap */
+#define NM_NO_WAIT 0        /* queue_wait_ms: refuse at once, no wait */
+
 /* Run-time settings; nm_config_init() fills in the defaults. */
 typedef struct nm_config {
     const char *host;        /* listen address, default "127.0.0.1" */
-    int port;                /* 0 picks a free port */
+    int port;                /* a port, or NM_PORT_ANY; default 8080 */
     const char *poller;      /* "epoll", "poll", "select", "kqueue"; NULL = best */
     int edge_triggered;      /* ports that can: report edges only */
-    /* threads, workers, pool: 0 = the model's default; past the model's cap,
-     * nm_run refuses with NM_ERR_USAGE (README.md: count options) */
-    int threads;             /* worker threads (models that use them); 0 = default */
-    int workers;             /* worker processes (models that use them); 0 = default */
-    int protocol;            /* nm_protocol_id: NM_PROTO_HTTP or NM_PROTO_ECHO */
-    const nm_protocol *proto;/* a protocol of your own; NULL: the one `protocol` names */
+    /* threads, workers, pool: a count, or NM_DEFAULT (the default) for the
+     * model's own; past the model's cap, nm_run refuses with NM_ERR_USAGE
+     * (README.md: count options) */
+    int threads;             /* worker threads (models that use them) */
+    int workers;             /* worker processes (models that use them) */
+    /* The protocol the server speaks: &nm_proto_http (the default),
+     * &nm_proto_echo, or one of your own. */
+    const nm_protocol *proto;
     int header_timeout_ms;   /* a request's header section must arrive within this */
     int idle_timeout_ms;     /* an idle keep-alive connection is closed after this */
     int write_timeout_ms;    /* a peer that reads nothing for this long is dropped */
     int body_timeout_ms;     /* a request's body must arrive within this of its head */
-    int max_conns;           /* connections open at once, at most NM_MAX_CONNS (more: NM_ERR_USAGE);
-                                past it a new client is answered 503 and counted */
-    int pool;                /* handler threads of a worker pool (models that have one); 0 = default */
+    int max_conns;           /* connections open at once, at most NM_MAX_CONNS (more: NM_ERR_USAGE),
+                                or NM_DEFAULT: NM_MAX_CONNS (the default); past it a new
+                                client is answered 503 and counted */
+    int pool;                /* handler threads of a worker pool (models that have one): a count,
+                                or NM_DEFAULT (the default) */
     /* Called once the listener is open, with the port it has. */
     void (*on_ready)(const nm_server *srv, int port, void *user);
     void *user;
@@ -340,9 +354,9 @@ typedef struct nm_config {
     int listen_fd;
     /* Several servers in one process (README.md: several servers). */
     int max_threads;         /* threads this server may take from the shared stack pool
-                                (NM_MAX_THREADS); 0 = no cap. Past it a thread is refused
-                                as an empty pool refuses it; a model that cannot start
-                                makes nm_run return NM_ERR_USAGE */
+                                (NM_MAX_THREADS): a count, or NM_UNLIMITED (the default).
+                                Past it a thread is refused as an empty pool refuses it;
+                                a model that cannot start makes nm_run return NM_ERR_USAGE */
     int handle_signals;      /* 1: while nm_run runs, SIGTERM and SIGINT stop every server
                                 (the previous handlers are put back after); 0 = leave
                                 signals to the program (the default) */
@@ -357,12 +371,14 @@ typedef struct nm_config {
      * it a request is answered 413. Default NM_MAX_BODY. */
     unsigned long long max_body;
     /* Request bodies and answers streaming at once (each holds a buffer),
-     * per process: NM_STREAM_BUFFERS (0 too), its cap (more: NM_ERR_USAGE). */
+     * per process: a count up to NM_STREAM_BUFFERS (more: NM_ERR_USAGE),
+     * 0 (none streams: each is refused as past the cap), or NM_DEFAULT:
+     * NM_STREAM_BUFFERS (the default). */
     int max_streams;
     /* How long a request may wait inside the server when every buffer or
      * place in a queue is taken (its bytes stay in the kernel, its own
-     * deadlines stopped) before it is answered 503: ms, default
-     * NM_QUEUE_WAIT_MS; 0 refuses at once. */
+     * deadlines stopped) before it is answered 503: ms (default
+     * NM_QUEUE_WAIT_MS), or NM_NO_WAIT: refused at once. */
     int queue_wait_ms;
 } nm_config;
 
@@ -373,9 +389,16 @@ const char *nm_proactor_kind(const char *mode);
 void nm_config_init(nm_config *cfg);
 
 /* Run `model` until stopped. Returns NM_OK, NM_ERR_SYSTEM or NM_ERR_USAGE;
- * on NM_ERR_USAGE, nm_last_error() says why in one line. (The name the
- * linker sees carries the layout: see the top of this file.) */
-int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler);
+ * on NM_ERR_USAGE, nm_last_error() says why in one line. (It checks the
+ * program's configuration against the library's: see the top of this file.) */
+int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_handler *handler,
+                  const long long *tunables, int count);
+#define NM_TUNABLE_VALUE_(name) (long long)(name),
+static inline int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler)
+{
+    static const long long tunables[] = { NM_TUNABLES(NM_TUNABLE_VALUE_) };
+    return NM_RUN_SYMBOL(model, cfg, handler, tunables, (int)(sizeof(tunables) / sizeof(tunables[0])));
+}
 const char *nm_last_error(void);
 
 /* ---- Several servers in one process ----------------------------------
@@ -406,7 +429,7 @@ int nm_request_peer(const nm_request *req, char *buf, size_t len);
 /* The static pools, for footprint reports: name, element size, count. */
 typedef struct nm_pool_info { const char *name; size_t size; size_t count; } nm_pool_info;
 int nm_pool_count(void);
-nm_pool_info nm_pool_get(int i);
+nm_pool_info nm_pool_info_at(int i);   /* a name NULL past the last */
 
 #ifdef __cplusplus
 }

@@ -351,6 +351,27 @@
 #endif
 #endif
 
+/* ---- every tunable above, once -----------------------------------------
+ * What a program and its library must agree on: nm_run hands the library
+ * the program's value of each (netmodels.h) and the library compares them
+ * with its own; `make install` records them (nm_build_config.h). A new
+ * tunable is added here too (test/packaging/install.sh checks the list). */
+#define NM_TUNABLES(X) \
+    X(NM_MAX_CONNS) X(NM_MAX_FDS) X(NM_BUF_SIZE) X(NM_BUF_COUNT) X(NM_BUF_ANSWER_RESERVE) \
+    X(NM_OUT_SEGS) X(NM_MAX_HEADERS) X(NM_MAX_THREADS) X(NM_THREAD_STACK_SIZE) \
+    X(NM_THREAD_STACK_ALIGN) X(NM_MAX_LOOPS) X(NM_MAX_EVENTS) X(NM_TIMER_SLOTS) \
+    X(NM_TIMER_TICK_MS) X(NM_HEADER_TIMEOUT_MS) X(NM_IDLE_TIMEOUT_MS) X(NM_WRITE_TIMEOUT_MS) \
+    X(NM_BODY_TIMEOUT_MS) X(NM_QUEUE_WAIT_MS) X(NM_QUEUE_RETRY_MS) X(NM_DRAIN_TIMEOUT_MS) \
+    X(NM_USER_WATCHES) X(NM_USER_TIMERS) X(NM_USER_POSTS) X(NM_SEND_MAX) \
+    X(NM_CONN_USER_SIZE) X(NM_MAX_BODY) X(NM_STREAM_BUFFERS) X(NM_IDLE_YIELD_MS) \
+    X(NM_MAX_SERVERS) X(NM_LISTEN_BACKLOG) X(NM_ACCEPT_BATCH) X(NM_MAX_WORKERS) \
+    X(NM_DEFAULT_WORKERS) X(NM_MAX_CHILDREN) X(NM_DEFAULT_THREADS) X(NM_QUEUE_DEPTH) \
+    X(NM_MAX_CREWS) X(NM_PRODUCERS) X(NM_JOB_RING) X(NM_JOBS) X(NM_ACCEPT_BACKOFF_MS) \
+    X(NM_STOP_POLL_MS) X(NM_MAX_MODEL_STATS) X(NM_HSHA_WORKERS) X(NM_STEAL_WORKERS) \
+    X(NM_STEAL_DEQUE_SIZE) X(NM_ACTOR_WORKERS) X(NM_MAILBOX_DEPTH) X(NM_FIBER_COUNT) \
+    X(NM_FIBER_STACK_SIZE) X(NM_PROACTOR_SQ_ENTRIES) X(NM_PROACTOR_CQ_ENTRIES) \
+    X(NM_PROACTOR_BUFS)
+
 /* ---- combinations that cannot work -------------------------------------
  * Refused here, for C and C++ alike. The checks that need the library's
  * types (a field's width, a model's threads) are in lib/config_check.cpp. */

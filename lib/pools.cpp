@@ -48,7 +48,7 @@ static const nm_pool_info pool_table[] = {
 
 int nm_pool_count(void) { return (int)(sizeof(pool_table) / sizeof(pool_table[0])); }
 
-nm_pool_info nm_pool_get(int i)
+nm_pool_info nm_pool_info_at(int i)
 {
     nm_pool_info none = { 0, 0, 0 };
     return i >= 0 && i < nm_pool_count() ? pool_table[i] : none;

@@ -43,7 +43,11 @@ extern "C" void nm_config_init(nm_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->host = "127.0.0.1";
     cfg->port = 8080;
-    cfg->protocol = NM_PROTO_HTTP;
+    cfg->threads = NM_DEFAULT;
+    cfg->workers = NM_DEFAULT;
+    cfg->pool = NM_DEFAULT;
+    cfg->max_threads = NM_UNLIMITED;
+    cfg->proto = &nm_proto_http;
     cfg->header_timeout_ms = NM_HEADER_TIMEOUT_MS;
     cfg->idle_timeout_ms = NM_IDLE_TIMEOUT_MS;
     cfg->write_timeout_ms = NM_WRITE_TIMEOUT_MS;
@@ -55,28 +59,84 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->listen_fd = -1;
 }
 
+/* ---- the pointers a run hands out ----------------------------------------
+ * A run of a slot hands the application (on_ready, req->server, the
+ * callbacks) not the slot but a face of it: one byte of the slot's row
+ * below, chosen by the run's generation. So a pointer kept past its run
+ * names no later run of the slot (until the generation comes round,
+ * NM_SERVER_FACES runs of that slot later): the calls taking it do nothing
+ * or fail. A stop through a face records which face it aimed at, and only
+ * the run of that face sees it: a stop racing the slot's next claim cannot
+ * reach the new run. */
+enum { NM_SERVER_FACES = 64 };
+static char server_faces[NM_MAX_SERVERS][NM_SERVER_FACES];
+static unsigned server_face_now[NM_MAX_SERVERS];    /* the face of the slot's run */
+static unsigned server_face_stop[NM_MAX_SERVERS];   /* a stop aimed at face n: n + 1 */
+
+static int slot_index(const nm_server *s)
+{
+    return s >= nm_server_slots && s < nm_server_slots + NM_MAX_SERVERS ? (int)(s - nm_server_slots) : -1;
+}
+
+const nm_server *nm_server_face(const nm_server *s)
+{
+    int i = slot_index(s);
+    return i < 0 ? s : (const nm_server *)(const void *)&server_faces[i][__atomic_load_n(&server_face_now[i], __ATOMIC_ACQUIRE)];
+}
+
+/* The face's slot and face number, or -1 for a pointer that is no face. */
+static int face_slot(const nm_server *p, unsigned *face)
+{
+    const char *c = (const char *)(const void *)p, *base = &server_faces[0][0];
+    if (c < base || c >= base + sizeof(server_faces)) return -1;
+    *face = (unsigned)((c - base) % NM_SERVER_FACES);
+    return (int)((c - base) / NM_SERVER_FACES);
+}
+
+nm_server *nm_server_of(const nm_server *p)
+{
+    unsigned face;
+    int i = face_slot(p, &face);
+    if (i < 0) return const_cast<nm_server *>(p);
+    nm_server *s = &nm_server_slots[i];
+    if (!__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) || __atomic_load_n(&server_face_now[i], __ATOMIC_ACQUIRE) != face) return 0;
+    return s;
+}
+
 extern "C" void nm_server_stop(const nm_server *srv)
 {
     /* atomic stores and loads: read by every thread of a model, and
-     * lock-free, so still async-signal-safe; every server is a slot of
-     * the writable nm_server_slots, whatever pointer names it */
+     * lock-free, so still async-signal-safe */
+    unsigned face;
+    int i = srv ? face_slot(srv, &face) : -1;
+    if (i >= 0) {
+        __atomic_store_n(&server_face_stop[i], face + 1, __ATOMIC_RELEASE);
+        return;
+    }
     if (srv) {
         __atomic_store_n(&const_cast<nm_server *>(srv)->stopping, 1, __ATOMIC_RELAXED);
         return;
     }
-    for (int i = 0; i < NM_MAX_SERVERS; i++)
-        if (__atomic_load_n(&nm_server_slots[i].in_use, __ATOMIC_ACQUIRE)) __atomic_store_n(&nm_server_slots[i].stopping, 1, __ATOMIC_RELAXED);
+    for (int k = 0; k < NM_MAX_SERVERS; k++)
+        if (__atomic_load_n(&nm_server_slots[k].in_use, __ATOMIC_ACQUIRE)) __atomic_store_n(&nm_server_slots[k].stopping, 1, __ATOMIC_RELAXED);
 }
 
-int nm_stop_requested(const nm_server *s) { return __atomic_load_n(&s->stopping, __ATOMIC_RELAXED); }
+int nm_stop_requested(const nm_server *s)
+{
+    if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) return 1;
+    int i = slot_index(s);
+    return i >= 0 && __atomic_load_n(&server_face_stop[i], __ATOMIC_ACQUIRE) == __atomic_load_n(&server_face_now[i], __ATOMIC_ACQUIRE) + 1;
+}
 
 static nm_server *claim_server(void)
 {
     for (int i = 0; i < NM_MAX_SERVERS; i++) {
         nm_server *s = &nm_server_slots[i];
         if (__atomic_load_n(&s->in_use, __ATOMIC_RELAXED)) continue;
-        /* clear everything but the claim, then take the slot */
+        /* clear everything but the claim, then take the slot, under a new face */
         if (__atomic_exchange_n(&s->in_use, 1, __ATOMIC_ACQ_REL)) continue;
+        __atomic_store_n(&server_face_now[i], (server_face_now[i] + 1) % NM_SERVER_FACES, __ATOMIC_RELEASE);
+        __atomic_store_n(&server_face_stop[i], 0u, __ATOMIC_RELEASE);   /* a stop of an older face, come round again */
         memset(s, 0, offsetof(nm_server, in_use));
         s->listen_fd = -1;   /* a child forked now by another server closes nothing of this one */
         return s;
@@ -163,6 +223,11 @@ static void give_back_stop_signals(void)
 
 extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
 {
+    srv = nm_server_of(srv);
+    if (!srv) {   /* a run that is over */
+        memset(out, 0, sizeof(*out));
+        return;
+    }
     const nm_counters *c = srv->counters;
     out->accepted = __atomic_load_n(&c->accepted, __ATOMIC_RELAXED);
     out->active = __atomic_load_n(&c->active, __ATOMIC_RELAXED);
@@ -177,12 +242,17 @@ extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
 
 void nm_announce(nm_server *s)
 {
-    if (s->cfg.on_ready) s->cfg.on_ready(s, s->port_number, s->cfg.user);
+    if (s->cfg.on_ready) s->cfg.on_ready(nm_server_face(s), s->port_number, s->cfg.user);
 }
 
 int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit)
 {
-    if (asked <= 0) return dflt < cap ? dflt : cap;
+    if (asked == NM_DEFAULT) return dflt < cap ? dflt : cap;
+    if (asked < 1) {
+        snprintf(last_error, sizeof(last_error), "%s %d: at least 1, or NM_DEFAULT (%d) for the default", option, asked,
+                 NM_DEFAULT);
+        return -1;
+    }
     if (asked <= cap) return asked;
     snprintf(last_error, sizeof(last_error), "%s %d is past this build's cap of %d (%s)", option, asked, cap, limit);
     return -1;
@@ -191,6 +261,8 @@ int nm_run_size(int asked, int dflt, int cap, const char *option, const char *li
 extern "C" int nm_server_gauge(const nm_server *srv, const char *name, long *out)
 {
     static const char *const names[] = { "in_accept", "accept_peak", "in_wait", "wait_peak" };
+    srv = nm_server_of(srv);
+    if (!srv) return -1;
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strcmp(names[i], name)) {
             *out = (long)__atomic_load_n(&srv->counters->gauge[i], __ATOMIC_RELAXED);
@@ -201,7 +273,8 @@ extern "C" int nm_server_gauge(const nm_server *srv, const char *name, long *out
 
 extern "C" int nm_server_model_stat(const nm_server *srv, int i, const char **name, unsigned long *value)
 {
-    return nm_mstat_at(&srv->model_stats, i, name, value);
+    srv = nm_server_of(srv);
+    return srv ? nm_mstat_at(&srv->model_stats, i, name, value) : -1;
 }
 
 /* The server whose thread calls: nm_run's thread and every thread started
@@ -225,7 +298,8 @@ int nm_server_index(const nm_server *s) { return (int)(s - nm_server_slots); }
 
 extern "C" const char *nm_server_poller(const nm_server *srv)
 {
-    return srv->port ? srv->port->name : "none";
+    srv = nm_server_of(srv);
+    return srv && srv->port ? srv->port->name : "none";
 }
 
 void nm_set_nonblocking(int fd, int on)
@@ -356,36 +430,43 @@ static int choose_port(nm_server *s, const nm_model *m)
     return 0;
 }
 
-extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler)
+int nm_config_differs(const long long *program, int count, char *why, size_t n);   /* config_check.cpp */
+
+extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_handler *handler, const long long *tunables,
+                             int count)
 {
     last_error[0] = 0;
+    if (nm_config_differs(tunables, count, last_error, sizeof(last_error))) return NM_ERR_USAGE;
     const nm_model *m = find_model(model ? model : "");
     if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", model ? model : "");
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
-    if (!cfg->proto && cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
-        return usage_error("%s", "unknown protocol");
-    if (cfg->proto && (!cfg->proto->frame || !cfg->proto->name))
-        return usage_error("%s", "a protocol needs a name and a frame function");
-    if (nm_run_size(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns", "NM_MAX_CONNS") < 0) return NM_ERR_USAGE;
-    int streams = nm_run_size(cfg->max_streams, NM_STREAM_BUFFERS, NM_STREAM_BUFFERS, "--max-streams", "NM_STREAM_BUFFERS");
+    if (!cfg->proto) return usage_error("%s", "no protocol (nm_config_init sets &nm_proto_http)");
+    if (!cfg->proto->frame || !cfg->proto->name) return usage_error("%s", "a protocol needs a name and a frame function");
+    int conns = nm_run_size(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns", "NM_MAX_CONNS");
+    if (conns < 0) return NM_ERR_USAGE;
+    int streams = cfg->max_streams == 0 ? 0
+                  : nm_run_size(cfg->max_streams, NM_STREAM_BUFFERS, NM_STREAM_BUFFERS, "--max-streams", "NM_STREAM_BUFFERS");
     if (streams < 0) return NM_ERR_USAGE;
-    if (cfg->max_threads < 0) return usage_error("%s", "max_threads below 0 (0: no cap)");
-    if (cfg->queue_wait_ms < 0) return usage_error("%s", "queue_wait_ms below 0 (0: refuse at once)");
-    if (nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0) return NM_ERR_USAGE;
+    if (cfg->queue_wait_ms < 0) return usage_error("queue_wait_ms below 0 (NM_NO_WAIT, %s: refuse at once)", "0");
+    if (cfg->max_threads != NM_UNLIMITED && cfg->max_threads < 1)
+        return usage_error("max_threads below 1 (NM_UNLIMITED, %s: no cap)", "-2");
+    if (cfg->max_threads != NM_UNLIMITED && nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0)
+        return NM_ERR_USAGE;
     pthread_once(&fork_handlers_once, install_fork_handlers);
 
     nm_server *s = claim_server();
     if (!s) return usage_error("%s", "too many servers running at once (NM_MAX_SERVERS)");
     s->cfg = *cfg;
+    s->cfg.max_conns = conns;
     s->cfg.max_streams = streams;
     s->streams = 0;
     s->handler = *handler;
-    nm_session_bind(s, cfg->proto ? cfg->proto : cfg->protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http);
+    nm_session_bind(s, cfg->proto);
     s->counters = &s->own_counters;
     s->port_number = cfg->port;
     s->listen_fd = -1;
     nm_user_begin(s);
-    s->threads.cap = cfg->max_threads;
+    s->threads.cap = cfg->max_threads == NM_UNLIMITED ? 0 : cfg->max_threads;   /* the share's 0: no cap */
     s->threads.owner = s;
     nm_thread_share *outer = nm_thread_share_enter(&s->threads);
     if (cfg->handle_signals) take_stop_signals();

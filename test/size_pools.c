@@ -7,7 +7,7 @@
 int main(void)
 {
     for (int i = 0; i < nm_pool_count(); i++) {
-        nm_pool_info p = nm_pool_get(i);
+        nm_pool_info p = nm_pool_info_at(i);
         printf("%lu\t%lu\t%lu\t%s\n", (unsigned long)(p.size * p.count), (unsigned long)p.size,
                (unsigned long)p.count, p.name);
     }

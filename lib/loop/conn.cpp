@@ -95,7 +95,7 @@ void nm_produce_end(nm_conn *c)
 void nm_conn_hook_open(nm_conn *c)
 {
     c->hooked = 1;
-    if (c->srv->cfg.on_open) c->srv->cfg.on_open(c->srv, nm_conn_id_of(c), nm_conn_state(c), c->srv->cfg.user);
+    if (c->srv->cfg.on_open) c->srv->cfg.on_open(nm_server_face(c->srv), nm_conn_id_of(c), nm_conn_state(c), c->srv->cfg.user);
 }
 
 void nm_conn_close(nm_conn *c)
@@ -110,7 +110,7 @@ void nm_conn_close(nm_conn *c)
     c->in = 0;
     c->out_count = 0;
     /* while its id still names it, before the fd can be reused */
-    if (c->hooked && c->srv->cfg.on_close) c->srv->cfg.on_close(c->srv, nm_conn_id_of(c), nm_conn_state(c), c->srv->cfg.user);
+    if (c->hooked && c->srv->cfg.on_close) c->srv->cfg.on_close(nm_server_face(c->srv), nm_conn_id_of(c), nm_conn_state(c), c->srv->cfg.user);
     __atomic_store_n(&nm_conn_by_fd[c->fd], (nm_conn *)0, __ATOMIC_RELEASE);
     __atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);   /* its id names no connection now */
     close(c->fd);

@@ -109,7 +109,8 @@ void nm_pause_arrived(nm_conn *c, uint64_t now)
 extern "C" int nm_body_resume(const nm_server *srv, nm_conn_id id)
 {
     nm_conn *c = nm_conn_of_id(id);
-    if (!c) return -1;
+    srv = nm_server_of(srv);
+    if (!c || !srv) return -1;
     uint32_t g = (uint32_t)id & 0x1fffffffu;
     for (;;) {
         uint32_t w = __atomic_load_n(&c->pause, __ATOMIC_ACQUIRE);

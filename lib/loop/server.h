@@ -105,6 +105,13 @@ static inline void nm_gauge_leave(nm_server *s, nm_gauge_id now)
     __atomic_fetch_sub(&s->counters->gauge[now], 1ul, __ATOMIC_SEQ_CST);
 }
 
+/* The pointer a run of s hands the application (on_ready, req->server,
+ * the callbacks); and back, the server a pointer of the API names: NULL
+ * for a pointer of a run that is over; a pointer that is no face (a server
+ * outside the table) as it is. */
+const nm_server *nm_server_face(const nm_server *s);
+nm_server *nm_server_of(const nm_server *p);
+
 /* True once this server (or every server) was asked to stop. */
 int nm_stop_requested(const nm_server *s);
 
@@ -147,8 +154,8 @@ void nm_announce(nm_server *s);
 /* The one sizing policy of every count option (--threads, --workers, --pool,
  * --max-conns, --max-streams): `asked` when given; asked past `cap` (the build's maximum,
  * set by the macros named in `limit`), -1 with a usage error naming `option`
- * and the cap. Not asked, `dflt` (a default, one per CPU say), silently
- * clamped to `cap`. */
+ * and the cap; below 1, -1 and a usage error too. NM_DEFAULT, `dflt` (a
+ * default, one per CPU say), silently clamped to `cap`. */
 int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit);
 
 #endif

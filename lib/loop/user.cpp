@@ -4,7 +4,12 @@
 #include "../base/pool.h"
 #include <string.h>
 
-static nm_user_svc *svc_of(const nm_server *srv) { return &((nm_server *)srv)->user; }
+/* NULL for a server pointer of a run that is over. */
+static nm_user_svc *svc_of(const nm_server *srv)
+{
+    nm_server *s = nm_server_of(srv);
+    return s ? &s->user : 0;
+}
 
 static int on_server_thread(const nm_user_svc *u) { return !u->in_child && pthread_equal(pthread_self(), u->thread); }
 
@@ -13,7 +18,7 @@ static int on_server_thread(const nm_user_svc *u) { return !u->in_child && pthre
 static void watch_io(nm_loop *l, int fd, int mask, void *ctx)
 {
     nm_user_watch *w = (nm_user_watch *)ctx;
-    w->fn(l->srv, fd, mask & (NM_READ | NM_WRITE), w->arg);
+    w->fn(nm_server_face(l->srv), fd, mask & (NM_READ | NM_WRITE), w->arg);
 }
 
 static void find_next_due(nm_user_svc *u)
@@ -32,7 +37,7 @@ static void run_due(nm_user_svc *u, uint64_t now)
         if (!t->used || t->due > now) continue;
         if (!t->period_ms) t->used = 0;
         else t->due = t->due + t->period_ms > now ? t->due + t->period_ms : now + t->period_ms;   /* no burst after a stall */
-        t->fn(u->home->srv, t->arg);   /* may start or stop timers */
+        t->fn(nm_server_face(u->home->srv), t->arg);   /* may start or stop timers */
     }
     find_next_due(u);
 }
@@ -70,7 +75,7 @@ static void run_posted(nm_user_svc *u)
         nm_user_call call = c->call;
         __atomic_store_n(&c->seq, u->head + NM_USER_POSTS, __ATOMIC_RELEASE);
         u->head++;
-        call.fn(u->home->srv, call.arg);
+        call.fn(nm_server_face(u->home->srv), call.arg);
     }
 }
 
@@ -136,6 +141,7 @@ int nm_user_wait(nm_server *s, int ms)
 extern "C" int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, void *user)
 {
     nm_user_svc *u = svc_of(srv);
+    if (!u) return -1;
     nm_user_watch *free_one = 0, *w = 0;
     for (int i = 0; i < NM_USER_WATCHES; i++) {
         if (u->watch[i].fd == fd) w = &u->watch[i];
@@ -165,6 +171,7 @@ extern "C" int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, v
 extern "C" int nm_timer_start(const nm_server *srv, unsigned ms, int periodic, nm_call_fn fn, void *user)
 {
     nm_user_svc *u = svc_of(srv);
+    if (!u) return -1;
     if (!fn) return -1;
     for (int i = 0; i < NM_USER_TIMERS; i++) {
         nm_user_timer *ut = &u->timer[i];
@@ -185,6 +192,7 @@ extern "C" int nm_timer_start(const nm_server *srv, unsigned ms, int periodic, n
 extern "C" int nm_timer_stop(const nm_server *srv, int id)
 {
     nm_user_svc *u = svc_of(srv);
+    if (!u) return -1;
     int i = id & 0xff;
     if (id < 0 || i >= NM_USER_TIMERS) return -1;
     nm_user_timer *ut = &u->timer[i];
@@ -197,6 +205,7 @@ extern "C" int nm_timer_stop(const nm_server *srv, int id)
 extern "C" int nm_post(const nm_server *srv, nm_call_fn fn, void *user)
 {
     nm_user_svc *u = svc_of(srv);
+    if (!u) return -1;
     if (!fn || u->in_child) return -1;
     unsigned pos = __atomic_load_n(&u->tail, __ATOMIC_RELAXED);
     for (;;) {
@@ -262,7 +271,7 @@ extern "C" int nm_send(const nm_server *srv, nm_conn_id id, const void *data, si
     nm_conn *c = nm_conn_of_id(id);
     if (!c || len > NM_SEND_MAX || nm_conn_gen(c) != (uint32_t)id) return -1;
     nm_loop *l = loop_of(c);
-    if (!l || !l->kick || l->srv != srv) return -1;
+    if (!l || !l->kick || l->srv != nm_server_of(srv)) return -1;
     nm_buf *b = nm_buf_get();
     if (!b) return -1;
     nm_sent *m = (nm_sent *)(void *)b->data;

@@ -9,8 +9,9 @@
 
 int nm_model_reactor_worker_pool(nm_server *s)
 {
-    const char *option = s->cfg.pool ? "--pool" : "--threads";
-    int pool = nm_run_size(s->cfg.pool ? s->cfg.pool : s->cfg.threads, 4, NM_MAX_THREADS - 1, option, "NM_MAX_THREADS - 1");
+    int by_pool = s->cfg.pool != NM_DEFAULT;
+    int pool = nm_run_size(by_pool ? s->cfg.pool : s->cfg.threads, 4, NM_MAX_THREADS - 1, by_pool ? "--pool" : "--threads",
+                           "NM_MAX_THREADS - 1");
     if (pool < 0) return NM_ERR_USAGE;
     nm_reactors r;
     nm_reactors_init(&r, 0, pool);

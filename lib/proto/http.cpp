@@ -282,18 +282,18 @@ static int http_close_head(nm_response *res, size_t body_len)
     static const char close_[] = "Connection: close\r\n", keep[] = "Connection: keep-alive\r\n";
     static const char chunked[] = "Transfer-Encoding: chunked\r\n";
     line l = { "Content-Length: ", 16 };
-    const nm_request *req = nm_resp_request(res);
+    const nm_request *req = nm_resp_get_request(res);
     if (body_len != (size_t)-1) {
         l.n += nm_utoa(l.buf + l.n, body_len);
         add(&l, "\r\n", 2);
-    } else if (!nm_resp_keeps_alive(res) || (req && req->version_minor == 0)) {
+    } else if (!nm_resp_get_keep_alive(res) || (req && req->version_minor == 0)) {
         l.n = 0;   /* a length not known: the close ends the body (all HTTP/1.0 has) */
         nm_resp_close(res);
     } else {   /* or chunks, on a connection that stays open */
         l.n = 0;
         add(&l, chunked, sizeof(chunked) - 1);
     }
-    if (!nm_resp_keeps_alive(res)) add(&l, close_, sizeof(close_) - 1);
+    if (!nm_resp_get_keep_alive(res)) add(&l, close_, sizeof(close_) - 1);
     else if (req && req->version_minor == 0) add(&l, keep, sizeof(keep) - 1);
     add(&l, "\r\n", 2);
     return put(res, &l);

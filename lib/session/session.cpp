@@ -99,8 +99,8 @@ extern "C" int nm_resp_write(nm_response *res, const void *data, size_t len)
 
 extern "C" void nm_resp_close(nm_response *res) { res->keep_alive = 0; }
 extern "C" int nm_resp_get_status(const nm_response *res) { return res->status; }
-extern "C" int nm_resp_keeps_alive(const nm_response *res) { return res->keep_alive; }
-extern "C" const nm_request *nm_resp_request(const nm_response *res) { return res->req; }
+extern "C" int nm_resp_get_keep_alive(const nm_response *res) { return res->keep_alive; }
+extern "C" const nm_request *nm_resp_get_request(const nm_response *res) { return res->req; }
 
 static int resp_body(nm_response *res, const void *data, size_t len, int by_ref)
 {
@@ -244,7 +244,7 @@ enum { CHUNK_LINE_MAX = 1024 };
 
 static void request_base(nm_conn *c, nm_request *req)
 {
-    req->server = c->srv;
+    req->server = const_cast<nm_server *>(nm_server_face(c->srv));
     req->conn = nm_conn_id_of(c);
     req->fd = c->fd;
     req->state = nm_conn_state(c);

@@ -5,13 +5,16 @@
 # (run under qemu-arm).
 #
 # The library is built apart (build/host/install*), with NM_MODELS=epoll
-# and an nm_user_config.h of its own (NM_MAX_HEADERS 16) found through
-# CPPFLAGS. Checked: the installed nm_build_config.h says 16; a program
-# compiled against the install serves a request of 16 headers; one
-# compiling with another NM_MAX_HEADERS (-D, or its own nm_user_config.h)
-# fails to compile, and one compiled against the default headers fails to
-# link, each naming the mismatch; CPPFLAGS reaches the objects and a new
-# value rebuilds them; netmodels.pc and the CMake package say the same.
+# and an nm_user_config.h of its own (NM_MAX_CONNS 32, NM_MAX_HEADERS 16)
+# found through CPPFLAGS. Checked: the installed nm_build_config.h says
+# 16; a program compiled against the install serves a request of 16
+# headers; one compiling with another NM_MAX_HEADERS (-D, or its own
+# nm_user_config.h) fails to compile, naming the mismatch; one compiled
+# against the source tree's defaults links and nm_run refuses it naming
+# NM_MAX_CONNS and both values; one compiled against another version's
+# headers fails to link; an edit of nm_user_config.h reaches the installed
+# header; CPPFLAGS reaches the objects and a new value rebuilds them;
+# netmodels.pc and the CMake package say the same.
 # The armhf part is skipped without its compiler or qemu-arm (unless
 # NM_REQUIRE_TARGETS names armhf), pkg-config's part without pkg-config
 # (the file read by hand instead): each one skip of the closing
@@ -33,7 +36,8 @@ command -v pkg-config > /dev/null ||
 
 # The library's own configuration, in a directory CPPFLAGS names (written
 # only when it changes, so that a second run rebuilds nothing).
-cfg='#define NM_MAX_HEADERS 16'
+cfg='#define NM_MAX_CONNS 32
+#define NM_MAX_HEADERS 16'
 [ "$(cat "$B-config/nm_user_config.h" 2> /dev/null)" = "$cfg" ] || echo "$cfg" > "$B-config/nm_user_config.h"
 echo '#define NM_MAX_HEADERS 24' > "$tmp/other/nm_user_config.h"
 version=$(sed -n 's/^#define NM_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$/\2/p' lib/netmodels.h | paste -sd. -)
@@ -118,6 +122,20 @@ if install_lib "$B" "$dest"; then
         fail "pkg-config: the C program does not build against the install:"; head -5 "$tmp/cc.err"
     fi
 
+    # The program's own identifiers: nm_run is no macro (a field declared
+    # before netmodels.h, a local variable); the names 0.4 replaced are gone.
+    # shellcheck disable=SC2046
+    cc -std=c99 -Wall -Wextra -Werror $(pc "$dest" --cflags) test/packaging/names.c -o "$tmp/names" $(pc "$dest" --libs) \
+        2> "$tmp/cc.err" && "$tmp/names" && ok "nm_run as a field and a variable of the program's: untouched" ||
+        { fail "a program's own nm_run does not build or run:"; head -3 "$tmp/cc.err"; }
+    for old in "c.protocol = 0" "nm_resp_keeps_alive(0)" "nm_resp_request(0)" "nm_pool_get(0)"; do
+        printf '#include "netmodels.h"\nint f(void) { nm_config c; nm_config_init(&c); %s; return 0; }\n' "$old" > "$tmp/old.c"
+        # shellcheck disable=SC2046
+        cc -std=c99 -Werror -Wall $(pc "$dest" --cflags) -c "$tmp/old.c" -o "$tmp/old.o" 2> /dev/null &&
+            fail "the name 0.4 replaced still compiles: $old"
+    done
+    ok "gone since 0.4: nm_config.protocol, nm_resp_keeps_alive, nm_resp_request, nm_pool_get"
+
     # Another configuration than the library's: caught at compile time, naming the macro...
     if cc -std=c99 -DNM_MAX_HEADERS=24 $(pc "$dest" --cflags) -c test/packaging/selfserve.c -o "$tmp/x.o" 2> "$tmp/cc.err"; then
         fail "-DNM_MAX_HEADERS=24 against a library built with 16 compiles"
@@ -131,13 +149,26 @@ if install_lib "$B" "$dest"; then
         grep -q 'NM_MAX_HEADERS: .* not the 16' "$tmp/cc.err" && ok "a program's own nm_user_config.h that disagrees: an #error naming NM_MAX_HEADERS" ||
             { fail "a disagreeing nm_user_config.h fails without naming the macro:"; head -3 "$tmp/cc.err"; }
     fi
-    # ... and at link time when the headers are not the installed ones.
+    # ... at run time when the headers are not the installed ones: the
+    # source tree's defaults (1024 connections) against 32 ...
     if cc -std=c99 -Ilib test/packaging/selfserve.c -o "$tmp/x" $(pc "$dest" --libs) 2> "$tmp/cc.err"; then
-        fail "a program compiled with NM_MAX_HEADERS 24 links against a library built with 16"
+        "$tmp/x" epoll > "$tmp/out" 2>&1
+        grep -q "nm_run: 2 NM_MAX_CONNS: the program was compiled with 1024, the library with 32$" "$tmp/out" &&
+            ok "the source tree's headers against a 32-connection library: NM_ERR_USAGE, $(sed -n 's/.*nm_run: 2 //p' "$tmp/out")" ||
+            { fail "a program of the default configuration against a 32-connection library:"; cat "$tmp/out"; }
     else
-        grep -q "undefined reference to .nm_run_v[0-9_]*_headers24" "$tmp/cc.err" &&
-            ok "headers of another configuration: the link fails on $(grep -o 'nm_run_v[0-9_]*_headers24' "$tmp/cc.err" | head -1)" ||
-            { fail "the mismatched link fails without naming the layout:"; head -3 "$tmp/cc.err"; }
+        fail "a program of the source tree's headers does not link against the install:"; head -3 "$tmp/cc.err"
+    fi
+    # ... and at link time against another version's headers.
+    mkdir -p "$tmp/v03"
+    cp "$inc/nm_config.h" "$inc/nm_build_config.h" "$tmp/v03/"
+    sed 's/^#define NM_VERSION_MINOR .*/#define NM_VERSION_MINOR 3/' "$inc/netmodels.h" > "$tmp/v03/netmodels.h"
+    if cc -std=c99 -I"$tmp/v03" test/packaging/selfserve.c -o "$tmp/x" $(pc "$dest" --libs) 2> "$tmp/cc.err"; then
+        fail "a program compiled against version 0.3's headers links against $version"
+    else
+        grep -q "undefined reference to .nm_run_v0_3'" "$tmp/cc.err" &&
+            ok "headers of another version: the link fails on nm_run_v0_3" ||
+            { fail "the link against another version fails without naming it:"; head -3 "$tmp/cc.err"; }
     fi
 
     if command -v cmake > /dev/null; then
@@ -161,14 +192,35 @@ if install_lib "$B" "$dest"; then
     fi
 fi
 
-# CPPFLAGS reaches the objects, and a new value of it rebuilds them.
-for h in 16 12; do
-    $MAKE --no-print-directory BUILD="$B-stamp" CXXFLAGS=-O0 CPPFLAGS="-DNM_MAX_HEADERS=$h" "$B-stamp/obj/lib/server.o" \
-        > "$B-stamp.log" 2>&1 || fail "CPPFLAGS=-DNM_MAX_HEADERS=$h: server.o does not build (log: $B-stamp.log)"
-    nm "$B-stamp/obj/lib/server.o" 2> /dev/null | grep -q " T nm_run_v[0-9_]*_headers$h$" ||
-        fail "CPPFLAGS=-DNM_MAX_HEADERS=$h: server.o defines $(nm "$B-stamp/obj/lib/server.o" | grep -o 'nm_run_v.*')"
+# The installed configuration follows nm_user_config.h: a second install
+# after an edit of it records the new value (the header the compiler reads
+# through CPPFLAGS is no prerequisite make could see).
+mkdir -p "$B-edit"
+for loops in 8 12; do
+    echo "#define NM_MAX_LOOPS $loops" > "$B-edit/nm_user_config.h"
+    $MAKE --no-print-directory -j2 BUILD="$B-edit/build" NM_MODELS=epoll CXXFLAGS=-O0 CPPFLAGS="-I$PWD/$B-edit" \
+        install DESTDIR="$tmp/edit" PREFIX=/usr > "$B-edit.log" 2>&1 || fail "make install with NM_MAX_LOOPS $loops (log: $B-edit.log)"
+    got=$(sed -n 's/^#define NM_BUILT_MAX_LOOPS //p' "$tmp/edit/usr/include/netmodels/nm_build_config.h")
+    [ "$got" = "$loops" ] || fail "nm_user_config.h says NM_MAX_LOOPS $loops, the installed nm_build_config.h $got"
 done
-ok "CPPFLAGS=-DNM_MAX_HEADERS=16, then 12: server.o rebuilt for each"
+[ "$got" = 12 ] && ok "nm_user_config.h edited between two installs: nm_build_config.h says the new NM_MAX_LOOPS"
+
+# CPPFLAGS reaches the objects, and a new value of it rebuilds them: the
+# tunables config_check.o compares a program's with hold the new value.
+for h in 16 12; do
+    $MAKE --no-print-directory BUILD="$B-stamp" CXXFLAGS=-O0 CPPFLAGS="-DNM_MAX_HEADERS=$h" "$B-stamp/obj/lib/config_check.o" \
+        > "$B-stamp.log" 2>&1 || fail "CPPFLAGS=-DNM_MAX_HEADERS=$h: config_check.o does not build (log: $B-stamp.log)"
+    cp "$B-stamp/obj/lib/config_check.o" "$tmp/check$h.o"
+done
+cmp -s "$tmp/check16.o" "$tmp/check12.o" && fail "CPPFLAGS=-DNM_MAX_HEADERS=16, then 12: config_check.o not rebuilt" ||
+    ok "CPPFLAGS=-DNM_MAX_HEADERS=16, then 12: config_check.o rebuilt for each"
+
+# Every tunable of nm_config.h is in NM_TUNABLES, which nm_run hands over.
+printf '#include "nm_config.h"\n#define NM_NAME_(name) #name\nNM_TUNABLES(NM_NAME_)\n' > "$tmp/list.c"
+listed=$(cc -E -P -Ilib "$tmp/list.c" | tr -s ' "' '\n\n' | grep . | sort)
+defined=$(sed -n 's/^#ifndef \(NM_[A-Z0-9_]*\)$/\1/p' lib/nm_config.h | grep -vx NM_CONFIG_H | sort)
+[ "$listed" = "$defined" ] && ok "NM_TUNABLES lists the $(echo "$defined" | wc -l) tunables of nm_config.h" ||
+    { fail "NM_TUNABLES and the tunables of nm_config.h differ:"; echo "$listed" > "$tmp/l"; echo "$defined" | diff "$tmp/l" -; }
 
 # ---- armhf -------------------------------------------------------------------
 if ! command -v arm-linux-gnueabihf-gcc > /dev/null || ! command -v qemu-arm > /dev/null; then

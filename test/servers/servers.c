@@ -9,7 +9,8 @@
  *   servers orphans   the parent of every multi-process model killed by
  *                     SIGKILL, and by SIGTERM without a handler: nothing
  *                     of it is left answering, no process of its group
- *   servers options   handle_signals, max_threads, nm_last_error per thread
+ *   servers options   handle_signals, max_threads, nm_last_error per thread,
+ *                     a stale server pointer stops nothing
  *
  * Ends with "N passed, N failed, N skipped" as the other test programs do. */
 #define _GNU_SOURCE
@@ -406,6 +407,39 @@ static void *fail_on_thread(void *arg)
     return 0;
 }
 
+/* A server pointer kept past its run: a stop through it, once another run
+ * took the same slot, leaves that run alone; the calls taking it fail. */
+static void noop_call(const nm_server *srv, void *user)
+{
+    (void)srv;
+    (void)user;
+}
+
+static void stale_pointer(const char *model)
+{
+    struct running a, b;
+    if (start(&a, model)) {
+        check(0, "the first server starts", model);
+        return;
+    }
+    const nm_server *stale = a.srv;
+    check(stop(&a), "the first server stops", model);
+    if (start(&b, model)) {   /* the slot a left is the first free one: b runs in it */
+        check(0, "the second server starts", model);
+        return;
+    }
+    check(b.srv != stale, "a new run hands out another pointer than the last run of its slot", model);
+    nm_server_stop(stale);
+    sleep_ms(300);
+    check(!__atomic_load_n(&b.done, __ATOMIC_ACQUIRE) && answers(b.port, 2),
+          "nm_server_stop with the pointer of a finished run: the server now in its slot keeps running", model);
+    nm_stats st;
+    nm_server_stats(stale, &st);
+    check(nm_post(stale, noop_call, 0) == -1 && nm_timer_start(stale, 10, 0, noop_call, 0) == -1 && st.requests == 0,
+          "nm_post, nm_timer_start with a finished run's pointer: -1; its stats: zero", model);
+    check(stop(&b), "the second server stops with its own pointer", model);
+}
+
 static void options(void)
 {
     if (!has_model("reactor") || !has_model("pipeline")) {
@@ -432,6 +466,8 @@ static void options(void)
     pthread_create(&t, 0, fail_on_thread, &seen);
     pthread_join(t, 0);
     check(seen && !strstr(nm_last_error(), "no_such_model"), "nm_last_error is per thread", "-");
+
+    stale_pointer("reactor");
 }
 
 int main(int argc, char **argv)

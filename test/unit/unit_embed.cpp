@@ -1,7 +1,8 @@
-/* What a program embedding the library sees of it: the name nm_run links
- * by carries the version and NM_MAX_HEADERS; nm_server_stop takes the
- * pointer on_ready hands over; an unknown model's error speaks of the API,
- * not of a program the embedder does not have. */
+/* What a program embedding the library sees of it: nm_run is a function,
+ * not a macro, that links by a name carrying the version and hands over
+ * the program's tunables, refused when they are not the library's;
+ * nm_server_stop takes the pointer on_ready hands over; an unknown model's
+ * error speaks of the API, not of a program the embedder does not have. */
 #include "../check.h"
 #include "netmodels.h"
 #include <stdio.h>
@@ -10,11 +11,33 @@
 #define NM_TEXT_(x) #x
 #define NM_TEXT(x) NM_TEXT_(x)
 
-TEST(embed_nm_run_links_by_its_layout)
+TEST(embed_nm_run_links_by_its_version)
 {
     char want[64];
-    snprintf(want, sizeof(want), "nm_run_v%d_%d_headers%d", NM_VERSION_MAJOR, NM_VERSION_MINOR, NM_MAX_HEADERS);
-    CHECK(strcmp(NM_TEXT(nm_run), want) == 0);
+    snprintf(want, sizeof(want), "nm_run_v%d_%d", NM_VERSION_MAJOR, NM_VERSION_MINOR);
+    CHECK(strcmp(NM_TEXT(NM_RUN_SYMBOL), want) == 0);
+    CHECK(strcmp(NM_TEXT(nm_run), "nm_run") == 0);   /* no macro renames a program's nm_run */
+}
+
+static int never(const nm_request *, nm_response *, void *);
+
+#define NM_VALUE_(name) (long long)(name),
+TEST(embed_other_tunables_are_a_usage_error_naming_the_first)
+{
+    long long program[] = { NM_TUNABLES(NM_VALUE_) };
+    const int count = (int)(sizeof(program) / sizeof(program[0]));
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = NM_PORT_ANY;
+    nm_handler h = { never, 0 };
+    program[0] = 32;   /* NM_MAX_CONNS */
+    program[6] = 99;   /* NM_MAX_HEADERS: not the first */
+    CHECK_EQ(NM_RUN_SYMBOL(nm_model_name(0), &cfg, &h, program, count), NM_ERR_USAGE);
+    char want[128];
+    snprintf(want, sizeof(want), "NM_MAX_CONNS: the program was compiled with 32, the library with %d", NM_MAX_CONNS);
+    CHECK(strcmp(nm_last_error(), want) == 0);
+    CHECK_EQ(NM_RUN_SYMBOL(nm_model_name(0), &cfg, &h, program, count - 1), NM_ERR_USAGE);
+    CHECK(strstr(nm_last_error(), "tunables") != 0);
 }
 
 static int never(const nm_request *, nm_response *, void *) { return 0; }

@@ -25,10 +25,10 @@ int rig_open(rig *r, int protocol)
         for (size_t i = 0; i < sizeof(big_body); i++) big_body[i] = (char)('a' + i % 26);
     memset(&r->srv, 0, sizeof(r->srv));
     nm_config_init(&r->srv.cfg);
-    r->srv.cfg.protocol = protocol;
+    r->srv.cfg.proto = protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http;
     r->srv.handler.fn = handle;
     r->srv.handler.user = r;
-    nm_session_bind(&r->srv, protocol == NM_PROTO_ECHO ? &nm_proto_echo : &nm_proto_http);
+    nm_session_bind(&r->srv, r->srv.cfg.proto);
     r->srv.counters = &r->srv.own_counters;
     r->srv.listen_fd = -1;
     r->handled = 0;

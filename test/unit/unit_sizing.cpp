@@ -21,9 +21,9 @@ TEST(sizing_asked_past_the_cap_is_a_usage_error)
 
 TEST(sizing_default_is_clamped_silently)
 {
-    CHECK_EQ(nm_run_size(0, 4, 16, "--workers", "NM_MAX_WORKERS"), 4);
-    CHECK_EQ(nm_run_size(0, 64, 16, "--workers", "NM_MAX_WORKERS"), 16);   /* one per CPU on a big machine */
-    CHECK_EQ(nm_run_size(0, 2, 0, "--threads", "NM_MAX_LOOPS - 1"), 0);   /* a build with one loop */
+    CHECK_EQ(nm_run_size(NM_DEFAULT, 4, 16, "--workers", "NM_MAX_WORKERS"), 4);
+    CHECK_EQ(nm_run_size(NM_DEFAULT, 64, 16, "--workers", "NM_MAX_WORKERS"), 16);   /* one per CPU on a big machine */
+    CHECK_EQ(nm_run_size(NM_DEFAULT, 2, 0, "--threads", "NM_MAX_LOOPS - 1"), 0);   /* a build with one loop */
 }
 
 static int never(const nm_request *, nm_response *, void *) { return 0; }
@@ -49,4 +49,38 @@ TEST(sizing_queue_wait_below_0_is_a_usage_error)
     nm_handler h = { never, 0 };
     CHECK_EQ(nm_run(nm_model_name(0), &cfg, &h), NM_ERR_USAGE);
     CHECK(strstr(nm_last_error(), "queue_wait_ms") != 0);
+}
+
+TEST(sizing_config_init_names_what_each_field_takes)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    CHECK_EQ(cfg.threads, NM_DEFAULT);
+    CHECK_EQ(cfg.workers, NM_DEFAULT);
+    CHECK_EQ(cfg.pool, NM_DEFAULT);
+    CHECK_EQ(cfg.max_threads, NM_UNLIMITED);
+    CHECK_EQ(cfg.max_conns, NM_MAX_CONNS);
+    CHECK_EQ(cfg.max_streams, NM_STREAM_BUFFERS);
+    CHECK(cfg.proto == &nm_proto_http);
+    /* the constants that are not a count are apart from every count */
+    CHECK(NM_DEFAULT < 0 && NM_UNLIMITED < 0 && NM_DEFAULT != NM_UNLIMITED);
+    CHECK_EQ(NM_PORT_ANY, 0);
+    CHECK_EQ(NM_NO_WAIT, 0);
+}
+
+TEST(sizing_zero_is_no_count_of_threads)
+{
+    CHECK_EQ(nm_run_size(0, 4, 16, "--threads", "NM_MAX_THREADS"), -1);
+    CHECK(strstr(nm_last_error(), "--threads 0: at least 1, or NM_DEFAULT") != 0);
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = NM_PORT_ANY;
+    cfg.max_threads = 0;
+    nm_handler h = { never, 0 };
+    CHECK_EQ(nm_run(nm_model_name(0), &cfg, &h), NM_ERR_USAGE);
+    CHECK(strstr(nm_last_error(), "max_threads below 1 (NM_UNLIMITED") != 0);
+    cfg.max_threads = NM_UNLIMITED;
+    cfg.proto = 0;
+    CHECK_EQ(nm_run(nm_model_name(0), &cfg, &h), NM_ERR_USAGE);
+    CHECK(strstr(nm_last_error(), "no protocol") != 0);
 }
