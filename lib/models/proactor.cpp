@@ -47,10 +47,10 @@ static void finish(nm_proactor *p, nm_conn *c)
 
 /* Bytes the armed receive queued for c into its input, in order: the first
  * buffer becomes the input when c holds none, the rest are copied in while
- * there is room. The bytes moved. */
-static unsigned pull(nm_conn *c)
+ * there is room. */
+static void pull(nm_conn *c)
 {
-    unsigned off, len, moved = 0;
+    unsigned off, len;
     nm_buf *b;
     while ((b = nm_proactor_rx_first(c, &off, &len))) {
         if (!c->in) {
@@ -66,9 +66,7 @@ static unsigned pull(nm_conn *c)
             nm_proactor_rx_take(c, len);
         }
         nm_session_received(c, len);
-        moved += len;
     }
-    return moved;
 }
 
 /* 0, or -1: the ring has no room for it (the caller refuses c). */
@@ -88,15 +86,19 @@ static void resubmit(nm_proactor *p, nm_conn *c, int op)
     finish(p, c);
 }
 
-/* After any completion on c: answer what is whole, then the next operation. */
+/* After any completion on c: answer what is whole, then the next operation.
+ * What the armed receive queued comes in as the input makes room, until the
+ * queue is empty or the input full: an answer may free room after a pull
+ * that found none (an input filled while its body was paused), and bytes
+ * left in the queue would not be looked at again (no completion brings
+ * them; the next operation would wait for bytes sent after them). */
 static void proceed(nm_proactor *p, nm_conn *c)
 {
-    unsigned moved;
-    do {   /* (what the armed receive queued comes in as the input makes room) */
-        moved = pull(c);
+    do {   /* (each round moves some: the input has room and the queue bytes) */
+        pull(c);
         nm_session_answer_ready(c);
         nm_session_produce(c);
-    } while (moved && nm_proactor_rx_count(c) && c->in_len < NM_BUF_SIZE);
+    } while (nm_proactor_rx_count(c) && c->in_len < NM_BUF_SIZE);
     switch (nm_session_next_io(c)) {
     case NM_IO_DONE: finish(p, c); break;
     case NM_IO_SEND: resubmit(p, c, NM_OP_SEND); break;

@@ -5,6 +5,7 @@
 #include "inv.h"
 #include "inv_family.h"
 #include "inv_stat.h"
+#include "../../lib/nm_config.h"
 #include <poll.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -312,3 +313,53 @@ TEST(proactor_multishot_receive_stays_armed)
     if (pbufs > 0 && !multishot)
         SKIP_FEATURE("multishot", "kernel %d.%d has no multishot receive: it is not tested", k / 100, k % 100);
 }
+
+/* A paused body whose bytes the armed receive queued is read on after its
+ * resume. Two chunked uploads in one send, each paused at its first piece
+ * (?hold): while the first waits, the second arrives whole into the
+ * connection's receive queue; its pause comes as that queue fills its
+ * input, with bytes still queued behind, and after its resume the client
+ * sends nothing more. Both are answered, long before the body deadline.
+ * On each engine (the emulated one, and a build without the buffer ring,
+ * read from the kernel: no queue). */
+static void paused_body_reads_its_queue(const char *engine)
+{
+    static char wire[2 * 160 + 4 * NM_BUF_SIZE];
+    static const size_t sizes[2] = { 10, 3 * NM_BUF_SIZE };
+    int hold = tc_scaled_ms(100);
+    size_t w = 0;
+    for (int i = 0; i < 2; i++) {
+        w += (size_t)snprintf(wire + w, 160, "POST /upload?hold=%d HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n",
+                              hold, sizes[i]);
+        memset(wire + w, 'a' + i, sizes[i]);
+        w += sizes[i];
+        w += (size_t)snprintf(wire + w, 16, "\r\n0\r\n\r\n");
+    }
+    char deadline[16];
+    snprintf(deadline, sizeof(deadline), "%d", tc_scaled_ms(3000));
+    tc_server s;
+    if (engine) REQUIRE(inv_start(&s, "proactor", "--proactor", engine, "--body-timeout", deadline, (const char *)0) == 0);
+    else REQUIRE(inv_start(&s, "proactor", "--body-timeout", deadline, (const char *)0) == 0);
+    for (int round = 0; round < 4; round++) {
+        tc_conn c;
+        REQUIRE(!tc_connect(&c, s.port));
+        REQUIRE(!tc_send(&c, wire, w));
+        for (int i = 0; i < 2; i++) {
+            tc_response r;
+            char body[128] = { 0 }, want[32];
+            int got = !tc_read_response(&c, &r, body, sizeof(body) - 1);
+            snprintf(want, sizeof(want), "{\"bytes\":%zu,", sizes[i]);
+            if (!got || r.status != 200 || strncmp(body, want, strlen(want)))
+                fprintf(stderr, "  round %d, upload %d: %s\n", round, i, got ? body : "no answer");
+            CHECK(got && r.status == 200 && !strncmp(body, want, strlen(want)));
+        }
+        tc_close(&c);
+    }
+    tc_stats st;
+    REQUIRE(tc_stats_get(s.port, &st) == 0);
+    CHECK_EQ(st.timeouts, 0);
+    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+}
+
+TEST(proactor_paused_body_reads_its_queue) { if (inv_has_model("proactor")) paused_body_reads_its_queue(0); }
+TEST(proactor_paused_body_reads_its_queue_emulated) { if (inv_has_model("proactor")) paused_body_reads_its_queue("emulated"); }
