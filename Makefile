@@ -75,9 +75,12 @@ DEMO_COMMON := $(BUILD)/obj/demos/app.o $(BUILD)/obj/demos/modbus.o $(BUILD)/obj
 TEST_COMMON := $(BUILD)/obj/test/check.o $(BUILD)/obj/test/client.o
 
 # One short line a file (  CXX lib/loop/loop.cpp, as Linux's build prints);
-# V=1 prints every command whole.
+# V=1 prints every command whole; make -s prints neither.
 ifeq ($(V),1)
 Q :=
+SAY := @:
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
 SAY := @:
 else
 Q := @
