@@ -188,6 +188,24 @@ int nm_run_size(int asked, int dflt, int cap, const char *option, const char *li
     return -1;
 }
 
+/* A pool ran short on this thread since its nm_run began: a model that
+ * fails for it fails for want of what the build has, not of a system call. */
+static __thread int pool_short;
+
+int nm_pool_short(const nm_pool *p, unsigned asked, unsigned left)
+{
+    snprintf(last_error, sizeof(last_error), "%s: %u asked, %u of %u left", p->name, asked, left, p->capacity);
+    pool_short = 1;
+    return NM_ERR_USAGE;
+}
+
+int nm_reserve(nm_server *s, const nm_pool_claim *want, int count)
+{
+    unsigned left = 0;
+    int i = nm_pools_reserve(&s->reservation, want, count, &left);
+    return i < 0 ? NM_OK : nm_pool_short(want[i].pool, want[i].n, left);
+}
+
 extern "C" int nm_server_gauge(const nm_server *srv, const char *name, long *out)
 {
     static const char *const names[] = { "in_accept", "accept_peak", "in_wait", "wait_peak" };
@@ -359,6 +377,7 @@ static int choose_port(nm_server *s, const nm_model *m)
 extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler *handler)
 {
     last_error[0] = 0;
+    pool_short = 0;
     const nm_model *m = find_model(model ? model : "");
     if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", model ? model : "");
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
@@ -388,6 +407,7 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     s->threads.cap = cfg->max_threads;
     s->threads.owner = s;
     nm_thread_share *outer = nm_thread_share_enter(&s->threads);
+    nm_reservation *outer_reservation = nm_reservation_enter(&s->reservation);
     if (cfg->handle_signals) take_stop_signals();
     int rc = NM_OK;
     if (m->flags & NM_MODEL_USES_PORT) rc = choose_port(s, m);
@@ -402,13 +422,18 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
         if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_announce(s);
         rc = m->run(s);
     }
+    int failed_call = errno;   /* NM_ERR_SYSTEM's: what cleans up below may set its own */
     nm_user_end(s);
+    if (rc == NM_ERR_SYSTEM && pool_short) rc = NM_ERR_USAGE;
     if (rc == NM_ERR_SYSTEM && s->threads.refused && !last_error[0]) {
         snprintf(last_error, sizeof(last_error), "max_threads %d is too few for model %s", cfg->max_threads, m->name);
         rc = NM_ERR_USAGE;
     }
     if (cfg->handle_signals) give_back_stop_signals();
     nm_thread_share_enter(outer);
+    nm_pools_unreserve(&s->reservation);
+    nm_reservation_enter(outer_reservation);
     release_server(s);
+    if (rc == NM_ERR_SYSTEM) errno = failed_call;
     return rc;
 }
