@@ -27,8 +27,10 @@ extern const int nm_models_count;
 extern nm_server nm_server_slots[NM_MAX_SERVERS];
 extern nm_conn *nm_conn_by_fd[NM_MAX_FDS];
 /* Per thread: a failure can come before any server exists, and two servers
- * failing at once on two threads each keep their own line. */
-static __thread char last_error[160];
+ * failing at once on two threads each keep their own line. Sized for the
+ * longest: a Unix path (107 bytes) with a system error's text; what the
+ * caller names past that is cut (nm_quote), never a number. */
+static __thread char last_error[256];
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -368,7 +370,8 @@ static int choose_port(nm_server *s, const nm_model *m)
         want = m->port_name;
     }
     s->port = want ? nm_port_find(want) : nm_port_at(0);
-    if (!s->port) return usage_error("unknown or unavailable poller '%s'", want);
+    char q[NM_QUOTE_MAX + 4];
+    if (!s->port) return usage_error("unknown or unavailable poller '%s'", nm_quote(want, q));
     if (s->cfg.edge_triggered && !s->port->edge_capable)
         return usage_error("poller %s cannot be edge-triggered", s->port->name);
     return 0;
@@ -379,7 +382,8 @@ extern "C" int nm_run(const char *model, const nm_config *cfg, const nm_handler 
     last_error[0] = 0;
     pool_short = 0;
     const nm_model *m = find_model(model ? model : "");
-    if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", model ? model : "");
+    char q[NM_QUOTE_MAX + 4];
+    if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", nm_quote(model ? model : "", q));
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
     if (!cfg->proto && cfg->protocol != NM_PROTO_HTTP && cfg->protocol != NM_PROTO_ECHO)
         return usage_error("%s", "unknown protocol");
