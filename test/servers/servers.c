@@ -13,6 +13,9 @@
  *   servers pools     servers started at once past a shared pool: those
  *                     that fit start, the others are refused naming the
  *                     pool; a system call's failure keeps its errno
+ *   servers timers    threads of the program's start and stop timers and
+ *                     watch descriptors of a running server at once: ids
+ *                     unique, every timer fires, every watch is called
  *
  * Ends with "N passed, N failed" as the other test programs do. */
 #define _GNU_SOURCE
@@ -590,6 +593,121 @@ static void pools(void)
             check(out_of_threads(threaded[i]) == 0, "no thread can start: NM_ERR_SYSTEM with pthread_create's errno", threaded[i]);
 }
 
+/* ---- timers and watches from threads of the program's ------------------- */
+
+enum { CALLERS = 4, ROUNDS = 40 };
+
+struct caller {
+    struct running *r;
+    int ids[ROUNDS];
+    int fired[ROUNDS];     /* set by the timer's call */
+    int pipe[2];
+    int watched;           /* the watch's calls */
+    int refused;
+};
+
+static void fire(const nm_server *srv, void *user)
+{
+    (void)srv;
+    __atomic_store_n((int *)user, 1, __ATOMIC_RELEASE);
+}
+
+static void never(const nm_server *srv, void *user)
+{
+    (void)srv;
+    __atomic_store_n((int *)user, -1, __ATOMIC_RELEASE);
+}
+
+static void readable(const nm_server *srv, int fd, int events, void *user)
+{
+    struct caller *c = user;
+    char b[16];
+    (void)srv;
+    (void)events;
+    if (read(fd, b, sizeof(b)) > 0) __atomic_fetch_add(&c->watched, 1, __ATOMIC_RELAXED);
+}
+
+/* A one-shot timer, waiting while every timer runs (one fires or is
+ * stopped soon): its id, or -1 after 5 s. */
+static int timer_when_free(const nm_server *srv, unsigned ms, nm_call_fn fn, void *arg)
+{
+    int id;
+    for (long end = now_ms() + 5000; (id = nm_timer_start(srv, ms, 0, fn, arg)) < 0 && now_ms() < end;) sleep_ms(1);
+    return id;
+}
+
+/* A thread of the program's: each round a one-shot timer that fires and
+ * one stopped before it can; a watch on a pipe written once, taken away. */
+static void *call_from_outside(void *arg)
+{
+    struct caller *c = arg;
+    const nm_server *srv = c->r->srv;
+    int spare = 0;
+    if (nm_watch(srv, c->pipe[0], NM_EV_READ, readable, c)) c->refused++;
+    for (int i = 0; i < ROUNDS; i++) {
+        c->ids[i] = timer_when_free(srv, 1, fire, &c->fired[i]);
+        int id = timer_when_free(srv, 60000, never, &spare);
+        if (id < 0 || nm_timer_stop(srv, id)) c->refused++;
+    }
+    (void)!write(c->pipe[1], "x", 1);
+    for (long end = now_ms() + 5000; !__atomic_load_n(&c->watched, __ATOMIC_ACQUIRE) && now_ms() < end;) sleep_ms(1);
+    if (nm_watch(srv, c->pipe[0], 0, 0, 0)) c->refused++;
+    if (__atomic_load_n(&spare, __ATOMIC_ACQUIRE)) c->refused++;   /* a stopped timer fired */
+    return 0;
+}
+
+static void timers(void)
+{
+    const char *const models[] = { "epoll", "thread_pool", "multi_reactor" };
+    for (size_t m = 0; m < sizeof(models) / sizeof(models[0]); m++) {
+        if (!has_model(models[m]) || !selected(models[m])) continue;
+        const char *what = models[m];
+        printf("%s\n", what);
+        fflush(stdout);
+        struct running r;
+        if (start(&r, what)) {
+            check(0, "the server starts", what);
+            stop(&r);
+            continue;
+        }
+        struct caller c[CALLERS];
+        pthread_t t[CALLERS];
+        memset(c, 0, sizeof(c));
+        for (int i = 0; i < CALLERS; i++) {
+            c[i].r = &r;
+            if (pipe(c[i].pipe)) c[i].refused++;
+            pthread_create(&t[i], 0, call_from_outside, &c[i]);
+        }
+        for (int i = 0; i < CALLERS; i++) pthread_join(t[i], 0);
+        long end = now_ms() + 5000;
+        int fired = 0, started = 0, refused = 0, watched = 0;
+        for (int i = 0; i < CALLERS; i++) {
+            refused += c[i].refused;
+            watched += __atomic_load_n(&c[i].watched, __ATOMIC_ACQUIRE) > 0;
+            for (int j = 0; j < ROUNDS; j++) {
+                started += c[i].ids[j] >= 0;
+                while (c[i].ids[j] >= 0 && !__atomic_load_n(&c[i].fired[j], __ATOMIC_ACQUIRE) && now_ms() < end) sleep_ms(1);
+                fired += __atomic_load_n(&c[i].fired[j], __ATOMIC_ACQUIRE) == 1;
+            }
+        }
+        int same = 0;   /* an id names one timer: never given twice here (its generation moves on) */
+        for (int i = 0; i < CALLERS * ROUNDS; i++)
+            for (int j = i + 1; j < CALLERS * ROUNDS; j++)
+                same += c[i / ROUNDS].ids[i % ROUNDS] >= 0 && c[i / ROUNDS].ids[i % ROUNDS] == c[j / ROUNDS].ids[j % ROUNDS];
+        check(same == 0, "every id is unique", what);
+        check(refused == 0, "no call refused (a watch, its end, a timer to stop, its stop), no stopped timer fired", what);
+        check(started == CALLERS * ROUNDS, "every timer started", what);
+        check(fired == started, "every timer started fires", what);
+        check(watched == CALLERS, "every watch is called", what);
+        if (fired != started || started != CALLERS * ROUNDS) printf("  %d started, %d fired of %d\n", started, fired, CALLERS * ROUNDS);
+        check(stop(&r), "the server stops", what);
+        for (int i = 0; i < CALLERS; i++) {
+            close(c[i].pipe[0]);
+            close(c[i].pipe[1]);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -601,8 +719,9 @@ int main(int argc, char **argv)
     else if (!strcmp(what, "orphans")) orphans();
     else if (!strcmp(what, "options")) options();
     else if (!strcmp(what, "pools")) pools();
+    else if (!strcmp(what, "timers")) timers();
     else {
-        fprintf(stderr, "usage: servers same|mixed|orphans|options|pools [MODEL...]\n");
+        fprintf(stderr, "usage: servers same|mixed|orphans|options|pools|timers [MODEL...]\n");
         return 2;
     }
     printf("%d passed, %d failed\n", passed, failed);
