@@ -201,6 +201,12 @@ int nm_pool_short(const nm_pool *p, unsigned asked, unsigned left)
     return NM_ERR_USAGE;
 }
 
+int nm_fit_free(int n, const nm_pool *p, int besides)
+{
+    int room = (int)nm_pool_free(p) - besides;
+    return n < room ? n : room > 1 ? room : 1;
+}
+
 int nm_reserve(nm_server *s, const nm_pool_claim *want, int count)
 {
     unsigned left = 0;

@@ -149,6 +149,10 @@ static inline int nm_shares_listener(const nm_server *s) { return s->port && s->
  * none. NM_OK, or NM_ERR_USAGE naming the first pool short, what was asked
  * and what is left. What is held and not taken goes back when nm_run ends. */
 int nm_reserve(nm_server *s, const nm_pool_claim *want, int count);
+/* A count the model chose itself (--threads not given): n, or fewer so
+ * that n + besides fit what p has free now, at least 1; a server beside
+ * others starts smaller rather than not at all. */
+int nm_fit_free(int n, const nm_pool *p, int besides);
 /* Say that pool p had `left` when `asked` were wanted at start (as
  * nm_reserve does): NM_ERR_USAGE, and nm_run returns it for the model's
  * NM_ERR_SYSTEM. For a start that takes one element and needs no more. */
