@@ -283,20 +283,25 @@ void nm_server_stop(const nm_server *srv);
  * thread that accepts, between its blocking steps (at most NM_STOP_POLL_MS
  * late). Callbacks of one server never run at the same time as each other;
  * whether they may run beside its handlers is said per model in README.
- * Watches and timers are set on that thread: in on_ready or in one of these
- * callbacks; from any other thread, or a signal handler, nm_post a function
- * that sets them. Capacities: NM_USER_WATCHES, NM_USER_TIMERS, NM_USER_POSTS. */
+ * nm_watch, nm_timer_start and nm_timer_stop may be called from any thread
+ * (not a signal handler: nm_post a function that calls them): on that
+ * thread they act at once; from another, a timer's id is taken at once and
+ * the change is posted to that thread (it takes a place among the
+ * NM_USER_POSTS). Capacities: NM_USER_WATCHES, NM_USER_TIMERS, NM_USER_POSTS. */
 enum { NM_EV_READ = 1, NM_EV_WRITE = 2 };
 typedef void (*nm_fd_fn)(const nm_server *srv, int fd, int events, void *user);
 typedef void (*nm_call_fn)(const nm_server *srv, void *user);
 /* Call fn when fd is ready for `events` (NM_EV_READ, NM_EV_WRITE; level-
  * triggered); events 0 stops watching fd. 0, or -1: every watch is in use,
- * fd is out of range or the poller refuses it. */
+ * fd is out of range or the poller refuses it. From another thread, 0 says
+ * the change was posted: a full table or a refusal is then not seen. */
 int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, void *user);
 /* Call fn in ms, and every ms after that when periodic: the timer's id
- * (>= 0), or -1 when every timer is in use. */
+ * (>= 0), or -1 when every timer is in use (or, from another thread,
+ * NM_USER_POSTS calls wait). */
 int nm_timer_start(const nm_server *srv, unsigned ms, int periodic, nm_call_fn fn, void *user);
-/* 0, or -1 when id names no running timer (a one-shot timer that fired). */
+/* 0, or -1 when id names no running timer (a one-shot timer that fired).
+ * From another thread the stop is posted: a one-shot timer may fire first. */
 int nm_timer_stop(const nm_server *srv, int id);
 /* Any thread, a signal handler too: call fn on the server's thread soon,
  * in the order posted. 0, or -1 at once when NM_USER_POSTS calls wait. */

@@ -27,8 +27,10 @@ extern const int nm_models_count;
 extern nm_server nm_server_slots[NM_MAX_SERVERS];
 extern nm_conn *nm_conn_by_fd[NM_MAX_FDS];
 /* Per thread: a failure can come before any server exists, and two servers
- * failing at once on two threads each keep their own line. */
-static __thread char last_error[160];
+ * failing at once on two threads each keep their own line. Sized for the
+ * longest: a Unix path (107 bytes) with a system error's text; what the
+ * caller names past that is cut (nm_quote), never a number. */
+static __thread char last_error[256];
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -258,6 +260,30 @@ int nm_run_size(int asked, int dflt, int cap, const char *option, const char *li
     return -1;
 }
 
+/* A pool ran short on this thread since its nm_run began: a model that
+ * fails for it fails for want of what the build has, not of a system call. */
+static __thread int pool_short;
+
+int nm_pool_short(const nm_pool *p, unsigned asked, unsigned left)
+{
+    snprintf(last_error, sizeof(last_error), "%s: %u asked, %u of %u left", p->name, asked, left, p->capacity);
+    pool_short = 1;
+    return NM_ERR_USAGE;
+}
+
+int nm_fit_free(int n, const nm_pool *p, int besides)
+{
+    int room = (int)nm_pool_free(p) - besides;
+    return n < room ? n : room > 1 ? room : 1;
+}
+
+int nm_reserve(nm_server *s, const nm_pool_claim *want, int count)
+{
+    unsigned left = 0;
+    int i = nm_pools_reserve(&s->reservation, want, count, &left);
+    return i < 0 ? NM_OK : nm_pool_short(want[i].pool, want[i].n, left);
+}
+
 extern "C" int nm_server_gauge(const nm_server *srv, const char *name, long *out)
 {
     static const char *const names[] = { "in_accept", "accept_peak", "in_wait", "wait_peak" };
@@ -424,7 +450,8 @@ static int choose_port(nm_server *s, const nm_model *m)
         want = m->port_name;
     }
     s->port = want ? nm_port_find(want) : nm_port_at(0);
-    if (!s->port) return usage_error("unknown or unavailable poller '%s'", want);
+    char q[NM_QUOTE_MAX + 4];
+    if (!s->port) return usage_error("unknown or unavailable poller '%s'", nm_quote(want, q));
     if (s->cfg.edge_triggered && !s->port->edge_capable)
         return usage_error("poller %s cannot be edge-triggered", s->port->name);
     return 0;
@@ -436,9 +463,11 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
                              int count)
 {
     last_error[0] = 0;
+    pool_short = 0;
     if (nm_config_differs(tunables, count, last_error, sizeof(last_error))) return NM_ERR_USAGE;
     const nm_model *m = find_model(model ? model : "");
-    if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", model ? model : "");
+    char q[NM_QUOTE_MAX + 4];
+    if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", nm_quote(model ? model : "", q));
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
     if (!cfg->proto) return usage_error("%s", "no protocol (nm_config_init sets &nm_proto_http)");
     if (!cfg->proto->frame || !cfg->proto->name) return usage_error("%s", "a protocol needs a name and a frame function");
@@ -469,6 +498,7 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
     s->threads.cap = cfg->max_threads == NM_UNLIMITED ? 0 : cfg->max_threads;   /* the share's 0: no cap */
     s->threads.owner = s;
     nm_thread_share *outer = nm_thread_share_enter(&s->threads);
+    nm_reservation *outer_reservation = nm_reservation_enter(&s->reservation);
     if (cfg->handle_signals) take_stop_signals();
     int rc = NM_OK;
     if (m->flags & NM_MODEL_USES_PORT) rc = choose_port(s, m);
@@ -483,13 +513,18 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
         if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_announce(s);
         rc = m->run(s);
     }
+    int failed_call = errno;   /* NM_ERR_SYSTEM's: what cleans up below may set its own */
     nm_user_end(s);
+    if (rc == NM_ERR_SYSTEM && pool_short) rc = NM_ERR_USAGE;
     if (rc == NM_ERR_SYSTEM && s->threads.refused && !last_error[0]) {
         snprintf(last_error, sizeof(last_error), "max_threads %d is too few for model %s", cfg->max_threads, m->name);
         rc = NM_ERR_USAGE;
     }
     if (cfg->handle_signals) give_back_stop_signals();
     nm_thread_share_enter(outer);
+    nm_pools_unreserve(&s->reservation);
+    nm_reservation_enter(outer_reservation);
     release_server(s);
+    if (rc == NM_ERR_SYSTEM) errno = failed_call;
     return rc;
 }

@@ -85,6 +85,8 @@ if [ -x "$B/test/servers" ]; then
     check "two different models at once" timeout 400 $RUN "$B/test/servers" mixed $few
     check "no child outlives a killed parent" timeout 300 $RUN "$B/test/servers" orphans $few
     check "handle_signals, max_threads, nm_last_error per thread" timeout 60 $RUN "$B/test/servers" options
+    check "servers past a shared pool: those that fit start, the others told why" timeout 120 $RUN "$B/test/servers" pools
+    check "timers and watches set from threads of the program's" timeout 120 $RUN "$B/test/servers" timers
 fi
 
 # Every model: the full suite on its first poller, a short one on the others

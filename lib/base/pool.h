@@ -24,15 +24,18 @@ struct nm_pool {
     int lock;
     nm_pool *next_used;  /* the pools that ever handed out an element, for nm_pools_hold */
     int listed;          /* in that list */
+    unsigned reserved;   /* held for servers starting (nm_pools_reserve): only they take these */
 };
 
 #define NM_POOL_INIT(name, array) \
     { name, (char *)(array), sizeof((array)[0]), sizeof(array) / sizeof((array)[0]), \
       0, 0, sizeof(array) / sizeof((array)[0]), 0, 0 }
 
-void *nm_pool_get(nm_pool *p);          /* NULL when exhausted */
+/* NULL when exhausted: every element in use or held for a reservation
+ * that is not the calling thread's. */
+void *nm_pool_get(nm_pool *p);
 void nm_pool_put(nm_pool *p, void *elem);
-unsigned nm_pool_free(const nm_pool *p);   /* elements available now (a snapshot) */
+unsigned nm_pool_free(const nm_pool *p);   /* elements available now to any thread (a snapshot) */
 unsigned nm_pool_index(const nm_pool *p, const void *elem);
 /* Element i if it was ever handed out, else NULL (it holds nothing). */
 void *nm_pool_at(const nm_pool *p, unsigned i);
@@ -45,5 +48,26 @@ void nm_pool_hold(nm_pool *p, int hold);
  * child could need, and naming them all would link every pool's storage
  * into a firmware that uses a few. */
 void nm_pools_hold(int hold);
+
+/* Reservations: what a server needs of several pools to start, held for
+ * it all at once or not at all, so that servers starting together never
+ * each take a part and all fail. The thread that entered a reservation,
+ * and every nm_thread started under it, takes from it first; any other
+ * thread takes only what no reservation holds. */
+enum { NM_RESERVE_POOLS = 4 };
+struct nm_pool_claim { nm_pool *pool; unsigned n; };
+struct nm_reservation { nm_pool_claim held[NM_RESERVE_POOLS]; };
+/* Hold want[i].n of want[i].pool for each i < count, added to what r holds:
+ * -1 when all are held, else the index of the first pool short (nothing
+ * more is held then) with *left what it had free. */
+int nm_pools_reserve(nm_reservation *r, const nm_pool_claim *want, int count, unsigned *left);
+/* Give back what r holds still. */
+void nm_pools_unreserve(nm_reservation *r);
+/* The calling thread's reservation (NULL: none); returns the one it had. */
+nm_reservation *nm_reservation_enter(nm_reservation *r);
+nm_reservation *nm_reservation_current(void);
+
+/* The pools a start reserves from (pools.def); a declaration links none. */
+extern nm_pool nm_stack_pool, nm_loop_pool, nm_loop_thread_pool, nm_crew_pool;
 
 #endif

@@ -38,6 +38,7 @@ static void *trampoline(void *p)
 {
     nm_thread *t = (nm_thread *)p;
     current_share = t->share;
+    nm_reservation_enter(t->reservation);
     void *r = t->fn(t->arg);
     __atomic_store_n(&t->finished, 1, __ATOMIC_RELEASE);
     return r;
@@ -46,6 +47,7 @@ static void *trampoline(void *p)
 int nm_thread_start(nm_thread *t, void *(*fn)(void *), void *arg)
 {
     t->share = current_share;
+    t->reservation = nm_reservation_current();
     if (share_take(t->share)) {
         t->stack = 0;
         return EAGAIN;
@@ -67,6 +69,7 @@ int nm_thread_start(nm_thread *t, void *(*fn)(void *), void *arg)
         nm_pool_put(&nm_stack_pool, t->stack);
         share_give_back(t->share);
         t->stack = 0;
+        errno = rc;   /* pthread_create returns it: nm_run's NM_ERR_SYSTEM says it in errno */
     }
     return rc;
 }

@@ -24,6 +24,7 @@ struct nm_thread {
     pthread_t id;
     void *stack;
     nm_thread_share *share;   /* counted against, given back at the join */
+    struct nm_reservation *reservation;   /* the starter's (pool.h): the thread takes from it too */
     void *(*fn)(void *);
     void *arg;
     volatile int finished;   /* set as fn returns: the thread can be joined soon */

@@ -30,6 +30,9 @@ int nm_reactors_run(nm_server *s, const nm_reactors *r)
 {
     nm_loop_group g;
     nm_workers w;
+    unsigned loops = 1 + (unsigned)r->sub_loops, workers = r->workers < NM_MAX_THREADS ? (unsigned)r->workers : NM_MAX_THREADS;
+    const nm_pool_claim need[] = { { &nm_loop_pool, loops }, { &nm_loop_thread_pool, loops }, { &nm_stack_pool, loops - 1 + workers } };
+    if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;
     if (nm_group_open(&g, s, 1 + r->sub_loops, r->conn_fn, r->on_return)) return NM_ERR_SYSTEM;
     g.dispatch = r->dispatch;
     if (r->workers) g.on_turn = nm_lend_wake_workers;

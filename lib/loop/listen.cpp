@@ -41,13 +41,20 @@ static const char *error_text(int e)
     }
 }
 
+const char *nm_quote(const char *text, char (&buf)[NM_QUOTE_MAX + 4])
+{
+    snprintf(buf, sizeof(buf), "%.*s%s", (int)NM_QUOTE_MAX, text, strlen(text) > NM_QUOTE_MAX ? "..." : "");
+    return buf;
+}
+
 static int parse_unix(const char *path, nm_listen_addr *a, char *why, size_t n)
 {
     struct sockaddr_un *u = (struct sockaddr_un *)&a->sa;
     size_t len = strlen(path);
     if (!len) return fail(why, n, "bad listen address 'unix:': no path");
+    char q[NM_QUOTE_MAX + 4];
     if (len >= sizeof(u->sun_path))
-        return fail(why, n, "unix socket path '%s' is longer than %d bytes", path, (int)sizeof(u->sun_path) - 1);
+        return fail(why, n, "unix socket path '%s' is longer than %d bytes", nm_quote(path, q), (int)sizeof(u->sun_path) - 1);
     u->sun_family = AF_UNIX;
     memcpy(u->sun_path, path, len + 1);
     a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
@@ -87,7 +94,8 @@ int nm_listen_parse(const char *host, int port, nm_listen_addr *a, char *why, si
         return 0;
     }
     if (!parse_ipv6(host, port, a)) return 0;
-    return fail(why, n, "bad listen address '%s' (an IPv4 or IPv6 address, or unix:/path)", host);
+    char q[NM_QUOTE_MAX + 4];
+    return fail(why, n, "bad listen address '%s' (an IPv4 or IPv6 address, or unix:/path)", nm_quote(host, q));
 }
 
 /* A socket file left where we would bind: removed when no process listens

@@ -24,6 +24,11 @@ int nm_listen_bind(const nm_listen_addr *a, int reuseport, char *why, size_t n);
 /* The address family of a listening stream socket handed in open, or -1
  * with why[]. */
 int nm_listen_adopt(int fd, char *why, size_t n);
+/* Text the caller gave (an address, a name) inside a message: at most
+ * NM_QUOTE_MAX bytes of it, "..." after when cut, so that the message's
+ * own words and numbers always fit its line. Returns buf. */
+enum { NM_QUOTE_MAX = 64 };
+const char *nm_quote(const char *text, char (&buf)[NM_QUOTE_MAX + 4]);
 /* The port a socket is bound to; 0 for a Unix socket. */
 int nm_listen_port(int fd);
 /* "127.0.0.1:80", "[::1]:80" or "unix"; the length, or -1 if it does not fit. */

@@ -23,7 +23,10 @@ static void on_wake(nm_loop *l, int fd, int mask, void *ctx)
 nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
 {
     nm_loop *l = (nm_loop *)nm_pool_get(&nm_loop_pool);
-    if (!l) return 0;
+    if (!l) {
+        nm_pool_short(&nm_loop_pool, 1, nm_pool_free(&nm_loop_pool));
+        return 0;
+    }
     l->port.ops = port;
     l->port.fd = -1;
     l->port.edge = edge;

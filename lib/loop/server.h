@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include "../base/mstat.h"
 #include "../base/thread.h"
+#include "../base/pool.h"
 #include "../../ports/port.h"
 #include "user.h"
 
@@ -67,6 +68,7 @@ struct nm_server {
     nm_counters own_counters;
     nm_mstats model_stats;       /* the model's own counters (nm_mstat), this server's only */
     nm_thread_share threads;     /* its share of the stack pool (cfg.max_threads) */
+    nm_reservation reservation;  /* what its model holds of the pools to start (nm_reserve) */
     volatile int stopping;       /* set by nm_server_stop(), read by the loops */
     nm_user_svc user;            /* the application's watches, timers and posts (user.h) */
     int in_use;                  /* this slot of the server table runs an nm_run */
@@ -148,6 +150,20 @@ enum {
  * (EPOLLEXCLUSIVE); otherwise each opens a SO_REUSEPORT listener of its own,
  * which only a TCP address of nm_run's own choosing allows. */
 static inline int nm_shares_listener(const nm_server *s) { return s->port && s->port->wakes_one_of_shared; }
+
+/* A model, before it takes anything: hold for its start what it needs of
+ * each pool (want[0 .. count - 1], at most NM_RESERVE_POOLS), all of it or
+ * none. NM_OK, or NM_ERR_USAGE naming the first pool short, what was asked
+ * and what is left. What is held and not taken goes back when nm_run ends. */
+int nm_reserve(nm_server *s, const nm_pool_claim *want, int count);
+/* A count the model chose itself (--threads not given): n, or fewer so
+ * that n + besides fit what p has free now, at least 1; a server beside
+ * others starts smaller rather than not at all. */
+int nm_fit_free(int n, const nm_pool *p, int besides);
+/* Say that pool p had `left` when `asked` were wanted at start (as
+ * nm_reserve does): NM_ERR_USAGE, and nm_run returns it for the model's
+ * NM_ERR_SYSTEM. For a start that takes one element and needs no more. */
+int nm_pool_short(const nm_pool *p, unsigned asked, unsigned left);
 
 /* Tell the application the server is ready (cfg.on_ready), once. */
 void nm_announce(nm_server *s);

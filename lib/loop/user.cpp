@@ -35,9 +35,15 @@ static void run_due(nm_user_svc *u, uint64_t now)
     for (int i = 0; i < NM_USER_TIMERS; i++) {
         nm_user_timer *t = &u->timer[i];
         if (!t->used || t->due > now) continue;
-        if (!t->period_ms) t->used = 0;
-        else t->due = t->due + t->period_ms > now ? t->due + t->period_ms : now + t->period_ms;   /* no burst after a stall */
-        t->fn(nm_server_face(u->home->srv), t->arg);   /* may start or stop timers */
+        nm_call_fn fn = t->fn;
+        void *arg = t->arg;
+        if (!t->period_ms) {
+            t->used = 0;
+            __atomic_store_n(&t->claimed, 0, __ATOMIC_RELEASE);   /* any thread may take the slot now */
+        } else {
+            t->due = t->due + t->period_ms > now ? t->due + t->period_ms : now + t->period_ms;   /* no burst after a stall */
+        }
+        fn(nm_server_face(u->home->srv), arg);   /* may start or stop timers */
     }
     find_next_due(u);
 }
@@ -91,7 +97,11 @@ void nm_user_begin(nm_server *s)
 {
     nm_user_svc *u = &s->user;
     for (int i = 0; i < NM_USER_WATCHES; i++) u->watch[i].fd = -1;
-    for (int i = 0; i < NM_USER_TIMERS; i++) u->timer[i].used = 0;
+    for (int i = 0; i < NM_USER_TIMERS; i++) {
+        u->timer[i].used = u->timer[i].cancelled = 0;
+        u->timer[i].claimed = 0;
+    }
+    for (int i = 0; i < NM_USER_WATCHES; i++) u->watch_call[i].busy = 0;
     u->next_due = UINT64_MAX;
     for (unsigned i = 0; i < NM_USER_POSTS; i++) u->ring[i].seq = i;
     u->head = u->tail = 0;
@@ -138,10 +148,11 @@ int nm_user_wait(nm_server *s, int ms)
 
 /* ---- the API ------------------------------------------------------------ */
 
-extern "C" int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, void *user)
+/* Any thread but the server's: the call goes to the server's thread. */
+static int elsewhere(const nm_user_svc *u) { return !pthread_equal(pthread_self(), u->thread); }
+
+static int watch_here(nm_user_svc *u, int fd, int events, nm_fd_fn fn, void *user)
 {
-    nm_user_svc *u = svc_of(srv);
-    if (!u) return -1;
     nm_user_watch *free_one = 0, *w = 0;
     for (int i = 0; i < NM_USER_WATCHES; i++) {
         if (u->watch[i].fd == fd) w = &u->watch[i];
@@ -153,7 +164,7 @@ extern "C" int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, v
         w->fd = -1;
         return 0;
     }
-    if (fd < 0 || fd >= NM_MAX_FDS || !fn || !(w ? w : free_one)) return -1;
+    if (!(w ? w : free_one)) return -1;
     int fresh = !w;
     if (fresh) w = free_one;
     w->fd = fd;
@@ -168,6 +179,47 @@ extern "C" int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, v
     return 0;
 }
 
+static void watch_posted(const nm_server *srv, void *arg)
+{
+    nm_user_watch_call *call = (nm_user_watch_call *)arg;
+    watch_here(svc_of(srv), call->fd, call->events, call->fn, call->arg);
+    __atomic_store_n(&call->busy, 0, __ATOMIC_RELEASE);
+}
+
+extern "C" int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, void *user)
+{
+    nm_user_svc *u = svc_of(srv);
+    if (!u) return -1;
+    if (events && (fd < 0 || fd >= NM_MAX_FDS || !fn)) return -1;
+    if (!elsewhere(u)) return watch_here(u, fd, events, fn, user);
+    for (int i = 0; i < NM_USER_WATCHES; i++) {
+        nm_user_watch_call *call = &u->watch_call[i];
+        if (__atomic_load_n(&call->busy, __ATOMIC_RELAXED) || __atomic_exchange_n(&call->busy, 1, __ATOMIC_ACQUIRE)) continue;
+        call->fd = fd;
+        call->events = events;
+        call->fn = fn;
+        call->arg = user;
+        if (!nm_post(srv, watch_posted, call)) return 0;
+        __atomic_store_n(&call->busy, 0, __ATOMIC_RELEASE);
+        return -1;
+    }
+    return -1;   /* as many calls on their way as there are watches */
+}
+
+static void arm(nm_user_svc *u, nm_user_timer *ut)
+{
+    if (ut->cancelled) {   /* stopped on this thread before it arrived */
+        ut->cancelled = 0;
+        __atomic_store_n(&ut->claimed, 0, __ATOMIC_RELEASE);
+        return;
+    }
+    ut->used = 1;
+    if (ut->due < u->next_due) u->next_due = ut->due;
+    u->used = 1;
+}
+
+static void arm_posted(const nm_server *srv, void *arg) { arm(svc_of(srv), (nm_user_timer *)arg); }
+
 extern "C" int nm_timer_start(const nm_server *srv, unsigned ms, int periodic, nm_call_fn fn, void *user)
 {
     nm_user_svc *u = svc_of(srv);
@@ -175,31 +227,57 @@ extern "C" int nm_timer_start(const nm_server *srv, unsigned ms, int periodic, n
     if (!fn) return -1;
     for (int i = 0; i < NM_USER_TIMERS; i++) {
         nm_user_timer *ut = &u->timer[i];
-        if (ut->used) continue;
-        ut->used = 1;
-        ut->gen = (uint16_t)(ut->gen + 1 ? ut->gen + 1 : 1);
+        if (__atomic_load_n(&ut->claimed, __ATOMIC_RELAXED) || __atomic_exchange_n(&ut->claimed, 1, __ATOMIC_ACQUIRE)) continue;
+        uint16_t gen = (uint16_t)(__atomic_load_n(&ut->gen, __ATOMIC_RELAXED) + 1);
+        __atomic_store_n(&ut->gen, gen ? gen : 1, __ATOMIC_RELAXED);
         ut->period_ms = periodic ? (ms ? ms : 1) : 0;
         ut->fn = fn;
         ut->arg = user;
         ut->due = nm_now_ms() + ms;
-        if (ut->due < u->next_due) u->next_due = ut->due;
-        u->used = 1;
-        return (int)ut->gen << 8 | i;
+        int id = (int)__atomic_load_n(&ut->gen, __ATOMIC_RELAXED) << 8 | i;
+        if (!elsewhere(u)) arm(u, ut);
+        else if (nm_post(srv, arm_posted, ut)) {
+            __atomic_store_n(&ut->claimed, 0, __ATOMIC_RELEASE);
+            return -1;
+        }
+        return id;
     }
     return -1;
 }
+
+/* The timer id names, or NULL when it names none now. */
+static nm_user_timer *timer_of(nm_user_svc *u, int id)
+{
+    int i = id & 0xff;
+    if (id < 0 || i >= NM_USER_TIMERS) return 0;
+    nm_user_timer *ut = &u->timer[i];
+    int mine = __atomic_load_n(&ut->claimed, __ATOMIC_ACQUIRE) && __atomic_load_n(&ut->gen, __ATOMIC_RELAXED) == (uint16_t)(id >> 8);
+    return mine ? ut : 0;
+}
+
+static int stop_here(nm_user_svc *u, int id)
+{
+    nm_user_timer *ut = timer_of(u, id);
+    if (!ut || ut->cancelled) return -1;
+    if (!ut->used) {   /* its arming is on its way: it finds it stopped */
+        ut->cancelled = 1;
+        return 0;
+    }
+    ut->used = 0;
+    __atomic_store_n(&ut->claimed, 0, __ATOMIC_RELEASE);
+    find_next_due(u);
+    return 0;
+}
+
+static void stop_posted(const nm_server *srv, void *arg) { stop_here(svc_of(srv), (int)(intptr_t)arg); }
 
 extern "C" int nm_timer_stop(const nm_server *srv, int id)
 {
     nm_user_svc *u = svc_of(srv);
     if (!u) return -1;
-    int i = id & 0xff;
-    if (id < 0 || i >= NM_USER_TIMERS) return -1;
-    nm_user_timer *ut = &u->timer[i];
-    if (!ut->used || ut->gen != (uint16_t)(id >> 8)) return -1;
-    ut->used = 0;
-    find_next_due(u);
-    return 0;
+    if (!elsewhere(u)) return stop_here(u, id);
+    if (!timer_of(u, id)) return -1;
+    return nm_post(srv, stop_posted, (void *)(intptr_t)id);
 }
 
 extern "C" int nm_post(const nm_server *srv, nm_call_fn fn, void *user)

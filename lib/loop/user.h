@@ -25,12 +25,26 @@ struct nm_user_watch {
     void *arg;
 };
 
+/* A timer's slot is claimed (atomically, by any thread: the id is known at
+ * once) and then run by the server's thread: armed there, directly or
+ * through a post, and let go there when it ends. */
 struct nm_user_timer {
     uint64_t due;         /* ms (nm_now_ms) */
     unsigned period_ms;   /* 0: once */
-    uint16_t gen;         /* in the id: a stopped timer's id does not stop its successor */
-    uint8_t used;
+    uint16_t gen;         /* in the id: a stopped timer's id does not stop its successor (atomic) */
+    uint8_t used;         /* armed: the server's thread only */
+    uint8_t cancelled;    /* stopped before its arming arrived: the server's thread only */
+    int claimed;          /* the slot is some timer's, armed or on its way (atomic) */
     nm_call_fn fn;
+    void *arg;
+};
+
+/* nm_watch from another thread: its arguments, carried by a post to the
+ * server's thread. */
+struct nm_user_watch_call {
+    int busy;             /* claimed by a caller until the server's thread ran it (atomic) */
+    int fd, events;
+    nm_fd_fn fn;
     void *arg;
 };
 
@@ -39,6 +53,7 @@ struct nm_user_call { nm_call_fn fn; void *arg; };
 struct nm_user_svc {
     nm_user_watch watch[NM_USER_WATCHES];
     nm_user_timer timer[NM_USER_TIMERS];
+    nm_user_watch_call watch_call[NM_USER_WATCHES];
     /* Posted calls: a bounded ring with a sequence number per cell, so any
      * thread (a signal handler too) claims a cell with one compare-and-swap
      * and the running loop reads without a lock. */

@@ -40,6 +40,8 @@ int nm_model_half_sync_half_async(nm_server *s)
     nm_thread workers[NM_MAX_THREADS];
     int want = nm_run_size(s->cfg.threads, NM_HSHA_WORKERS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
     if (want < 0) return NM_ERR_USAGE;
+    const nm_pool_claim need[] = { { &nm_loop_pool, 1 }, { &nm_loop_thread_pool, 1 }, { &nm_stack_pool, (unsigned)want } };
+    if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;
     if (nm_offload_open(&h.async, s, to_sync_layer, &h)) return NM_ERR_SYSTEM;
     nm_queue_init(&h.requests, 0);
     h.async.after_round = wake_sync_layer;

@@ -55,6 +55,8 @@ int nm_model_pipeline(nm_server *s)
     /* the server's, on nm_run's stack (under 5 KiB: two queues) */
     pipeline p;
     nm_thread handler, writer;
+    const nm_pool_claim need[] = { { &nm_loop_pool, 1 }, { &nm_loop_thread_pool, 1 }, { &nm_stack_pool, 2 } };
+    if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;
     if (nm_offload_open(&p.parse, s, to_handler, &p)) return NM_ERR_SYSTEM;
     nm_queue_init(&p.to_handle, 0);
     nm_queue_init(&p.to_write, 0);

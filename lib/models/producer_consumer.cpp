@@ -159,6 +159,9 @@ int nm_model_producer_consumer(nm_server *s)
     int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS - NM_PRODUCERS + 1, "--threads",
                         "NM_MAX_THREADS - NM_PRODUCERS + 1");
     if (n < 0) return NM_ERR_USAGE;
+    const nm_pool_claim need[] = { { &nm_loop_pool, NM_PRODUCERS }, { &nm_crew_pool, 2 },
+                                   { &nm_stack_pool, (unsigned)(n + NM_PRODUCERS - 1) } };
+    if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;
     producer_consumer pc;
     pc.s = s;
     for (int i = 0; i < NM_PRODUCERS; i++) pc.prod[i].l = 0;

@@ -11,6 +11,12 @@
  *                     of it is left answering, no process of its group
  *   servers options   handle_signals, max_threads, nm_last_error per thread,
  *                     a stale server pointer stops nothing
+ *   servers pools     servers started at once past a shared pool: those
+ *                     that fit start, the others are refused naming the
+ *                     pool; a system call's failure keeps its errno
+ *   servers timers    threads of the program's start and stop timers and
+ *                     watch descriptors of a running server at once: ids
+ *                     unique, every timer fires, every watch is called
  *
  * Ends with "N passed, N failed, N skipped" as the other test programs do. */
 #define _GNU_SOURCE
@@ -24,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -79,6 +86,8 @@ struct running {
     int rc;
     int done;
     long returned_at;
+    char error[200];    /* nm_last_error() and errno on nm_run's thread, as it returned */
+    int err;
 };
 
 static void on_ready(const nm_server *srv, int port, void *user)
@@ -93,27 +102,46 @@ static void *serve(void *arg)
     struct running *r = arg;
     nm_handler h = { count_handler, 0 };
     r->rc = nm_run(r->model, &r->cfg, &h);
+    r->err = errno;
+    snprintf(r->error, sizeof(r->error), "%s", nm_last_error());
     r->returned_at = now_ms();
     __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
-/* Start `model` on a thread; 0 once it is ready, -1 if it never was. */
-static int start(struct running *r, const char *model)
+/* Start `model` on a thread with `threads` (0: the model's default), not
+ * waiting: -1 if no thread was started. */
+static int launch(struct running *r, const char *model, int threads)
 {
     memset(r, 0, sizeof(*r));
     r->model = model;
     nm_config_init(&r->cfg);
     r->cfg.port = 0;
     r->cfg.workers = 2;
+    r->cfg.threads = threads;
     r->cfg.on_ready = on_ready;
     r->cfg.user = r;
-    if (pthread_create(&r->thread, 0, serve, r)) return -1;
+    if (pthread_create(&r->thread, 0, serve, r)) {
+        r->done = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* 0 once the server launched is ready, -1 if it never was (nm_run returned). */
+static int ready(struct running *r)
+{
     for (long end = now_ms() + 10000; now_ms() < end; sleep_ms(5)) {
         if (__atomic_load_n(&r->srv, __ATOMIC_ACQUIRE)) return 0;
         if (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) break;
     }
     return -1;
+}
+
+/* Start `model` on a thread; 0 once it is ready, -1 if it never was. */
+static int start(struct running *r, const char *model)
+{
+    return launch(r, model, 0) ? -1 : ready(r);
 }
 
 /* Stop it from this thread: 1 when nm_run returned NM_OK within the bound. */
@@ -470,6 +498,264 @@ static void options(void)
     stale_pointer("reactor");
 }
 
+static void stop_at_once(const nm_server *srv, int port, void *user)
+{
+    (void)port;
+    (void)user;
+    nm_server_stop(srv);
+}
+
+/* ---- pools ---------------------------------------------------------------- */
+
+/* n servers of `model` with `threads` each, launched together: those that
+ * fit the pools start and answer, the others return NM_ERR_USAGE with
+ * `refusal` as their error; then every one stops. */
+static void past_a_pool(const char *model, int n, int threads, int fit, const char *refusal)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "%d x %s --threads %d", n, model, threads);
+    printf("%s\n", what);
+    fflush(stdout);
+    struct running r[4];
+    for (int i = 0; i < n; i++) launch(&r[i], model, threads);
+    int up = 0, refused = 0;
+    for (int i = 0; i < n; i++) {
+        if (ready(&r[i]) == 0) {
+            up++;
+            check(answers(r[i].port, 2), "a server that fits answers", what);
+            continue;
+        }
+        pthread_join(r[i].thread, 0);
+        r[i].thread = 0;
+        if (r[i].rc == NM_ERR_USAGE && !strcmp(r[i].error, refusal)) refused++;
+        else printf("  refused with %d, \"%s\" (errno %d); wanted %d, \"%s\"\n", r[i].rc, r[i].error, r[i].err, NM_ERR_USAGE, refusal);
+    }
+    check(up == fit, "the servers that fit start", what);
+    check(refused == n - fit, "the others are a usage error naming the pool, what was asked and what is left", what);
+    for (int i = 0; i < n; i++)
+        if (r[i].thread) check(stop(&r[i]), "a server that started stops", what);
+}
+
+/* nm_run of `model`, stopped once ready: its return, its errno in *e,
+ * both printed with nm_last_error(). */
+static int run_once(const char *model, int *e)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = 0;
+    cfg.on_ready = stop_at_once;
+    nm_handler h = { count_handler, 0 };
+    errno = 0;
+    int rc = nm_run(model, &cfg, &h);
+    *e = errno;
+    printf("  %s: nm_run %d, errno %d, \"%s\"\n", model, rc, *e, nm_last_error());
+    fflush(stdout);
+    return rc;
+}
+
+/* In a child: the lowest descriptor free, then limits from there up, so
+ * that nm_run runs out of descriptors at each of its opens in turn. Each
+ * NM_ERR_SYSTEM must carry its call's errno (EMFILE). Exit: 0 when at
+ * least one was a system error and all kept EMFILE; 1 when none was; 2
+ * when one lost its errno. */
+static int out_of_descriptors(const char *model)
+{
+    int lowest = dup(0);
+    close(lowest);
+    int systems = 0, lost = 0;
+    for (int extra = 0; extra < 24; extra++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            struct rlimit rl = { (rlim_t)(lowest + extra), (rlim_t)(lowest + extra) };
+            setrlimit(RLIMIT_NOFILE, &rl);
+            int e, rc = run_once(model, &e);
+            _exit(rc == NM_ERR_SYSTEM ? (e == EMFILE ? 10 : 11) : 12);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 11;
+        systems += code == 10 || code == 11;
+        lost += code == 11;
+    }
+    return lost ? 2 : systems ? 0 : 1;
+}
+
+/* In a child that may start no thread (RLIMIT_NPROC, as a user the limit
+ * binds: root's is not enforced): the model's first thread fails. Exit 0
+ * when nm_run returned NM_ERR_SYSTEM with that failure's errno (EAGAIN), 1
+ * when it returned something else, 2 when errno was lost. */
+static int out_of_threads(const char *model)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct rlimit rl = { 1, 1 };
+        setrlimit(RLIMIT_NPROC, &rl);
+        if (getuid() == 0 && (setgid(65534) || setuid(65534))) _exit(3);
+        int e, rc = run_once(model, &e);
+        _exit(rc != NM_ERR_SYSTEM ? 1 : e == EAGAIN ? 0 : 2);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+}
+
+static void pools(void)
+{
+    if (NM_MAX_SERVERS < 3) {
+        printf("  skipped: pools: NM_MAX_SERVERS %d runs fewer than 3 servers\n", NM_MAX_SERVERS);
+        skipped++;
+        return;
+    }
+    char refusal[128];
+    if (has_model("thread_pool") && NM_MAX_THREADS >= 2) {
+        /* three servers of half the stacks each: two start */
+        int half = NM_MAX_THREADS / 2;
+        snprintf(refusal, sizeof(refusal), "thread stacks: %d asked, %d of %d left", half, NM_MAX_THREADS - 2 * half, NM_MAX_THREADS);
+        past_a_pool("thread_pool", 3, half, 2, refusal);
+    } else if (has_model("thread_pool")) {
+        printf("  skipped: pools: NM_MAX_THREADS %d is too few to share\n", NM_MAX_THREADS);
+        skipped++;
+    }
+    /* servers of k loops each (a main loop, k - 1 sub-loops, as many stacks)
+     * past the loop pool */
+    int k = NM_MAX_LOOPS / 3 + 1, n = NM_MAX_SERVERS < 4 ? NM_MAX_SERVERS : 4;
+    if (has_model("multi_reactor") && k >= 2 && NM_MAX_LOOPS / k < n && NM_MAX_THREADS >= (NM_MAX_LOOPS / k) * (k - 1)) {
+        snprintf(refusal, sizeof(refusal), "event loops: %d asked, %d of %d left", k, NM_MAX_LOOPS % k, NM_MAX_LOOPS);
+        past_a_pool("multi_reactor", n, k - 1, NM_MAX_LOOPS / k, refusal);
+    } else if (has_model("multi_reactor")) {
+        printf("  skipped: pools: NM_MAX_LOOPS %d, NM_MAX_THREADS %d leave no multi_reactor servers to run past the loop pool\n",
+               NM_MAX_LOOPS, NM_MAX_THREADS);
+        skipped++;
+    }
+    /* NM_ERR_SYSTEM's errno is the failed call's */
+    const char *const models[] = { "reactor", "thread_pool", "multi_reactor", "actor", "leader_follower", "producer_consumer" };
+    for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+        if (!has_model(models[i])) continue;
+        int rc = out_of_descriptors(models[i]);
+        check(rc != 2, "out of descriptors: NM_ERR_SYSTEM with errno EMFILE", models[i]);
+        check(rc != 1, "out of descriptors: some open fails as a system error", models[i]);
+    }
+    const char *const threaded[] = { "thread_pool", "multi_reactor", "pipeline" };
+    for (size_t i = 0; i < sizeof(threaded) / sizeof(threaded[0]); i++)
+        if (has_model(threaded[i]))
+            check(out_of_threads(threaded[i]) == 0, "no thread can start: NM_ERR_SYSTEM with pthread_create's errno", threaded[i]);
+}
+
+/* ---- timers and watches from threads of the program's ------------------- */
+
+enum { CALLERS = 4, ROUNDS = 40 };
+
+struct caller {
+    struct running *r;
+    int ids[ROUNDS];
+    int fired[ROUNDS];     /* set by the timer's call */
+    int pipe[2];
+    int watched;           /* the watch's calls */
+    int refused;
+};
+
+static void fire(const nm_server *srv, void *user)
+{
+    (void)srv;
+    __atomic_store_n((int *)user, 1, __ATOMIC_RELEASE);
+}
+
+static void never(const nm_server *srv, void *user)
+{
+    (void)srv;
+    __atomic_store_n((int *)user, -1, __ATOMIC_RELEASE);
+}
+
+static void readable(const nm_server *srv, int fd, int events, void *user)
+{
+    struct caller *c = user;
+    char b[16];
+    (void)srv;
+    (void)events;
+    if (read(fd, b, sizeof(b)) > 0) __atomic_fetch_add(&c->watched, 1, __ATOMIC_RELAXED);
+}
+
+/* A one-shot timer, waiting while every timer runs (one fires or is
+ * stopped soon): its id, or -1 after 5 s. */
+static int timer_when_free(const nm_server *srv, unsigned ms, nm_call_fn fn, void *arg)
+{
+    int id;
+    for (long end = now_ms() + 5000; (id = nm_timer_start(srv, ms, 0, fn, arg)) < 0 && now_ms() < end;) sleep_ms(1);
+    return id;
+}
+
+/* A thread of the program's: each round a one-shot timer that fires and
+ * one stopped before it can; a watch on a pipe written once, taken away. */
+static void *call_from_outside(void *arg)
+{
+    struct caller *c = arg;
+    const nm_server *srv = c->r->srv;
+    int spare = 0;
+    if (nm_watch(srv, c->pipe[0], NM_EV_READ, readable, c)) c->refused++;
+    for (int i = 0; i < ROUNDS; i++) {
+        c->ids[i] = timer_when_free(srv, 1, fire, &c->fired[i]);
+        int id = timer_when_free(srv, 60000, never, &spare);
+        if (id < 0 || nm_timer_stop(srv, id)) c->refused++;
+    }
+    (void)!write(c->pipe[1], "x", 1);
+    for (long end = now_ms() + 5000; !__atomic_load_n(&c->watched, __ATOMIC_ACQUIRE) && now_ms() < end;) sleep_ms(1);
+    if (nm_watch(srv, c->pipe[0], 0, 0, 0)) c->refused++;
+    if (__atomic_load_n(&spare, __ATOMIC_ACQUIRE)) c->refused++;   /* a stopped timer fired */
+    return 0;
+}
+
+static void timers(void)
+{
+    const char *const models[] = { "epoll", "thread_pool", "multi_reactor" };
+    for (size_t m = 0; m < sizeof(models) / sizeof(models[0]); m++) {
+        if (!has_model(models[m]) || !selected(models[m])) continue;
+        const char *what = models[m];
+        printf("%s\n", what);
+        fflush(stdout);
+        struct running r;
+        if (start(&r, what)) {
+            check(0, "the server starts", what);
+            stop(&r);
+            continue;
+        }
+        struct caller c[CALLERS];
+        pthread_t t[CALLERS];
+        memset(c, 0, sizeof(c));
+        for (int i = 0; i < CALLERS; i++) {
+            c[i].r = &r;
+            if (pipe(c[i].pipe)) c[i].refused++;
+            pthread_create(&t[i], 0, call_from_outside, &c[i]);
+        }
+        for (int i = 0; i < CALLERS; i++) pthread_join(t[i], 0);
+        long end = now_ms() + 5000;
+        int fired = 0, started = 0, refused = 0, watched = 0;
+        for (int i = 0; i < CALLERS; i++) {
+            refused += c[i].refused;
+            watched += __atomic_load_n(&c[i].watched, __ATOMIC_ACQUIRE) > 0;
+            for (int j = 0; j < ROUNDS; j++) {
+                started += c[i].ids[j] >= 0;
+                while (c[i].ids[j] >= 0 && !__atomic_load_n(&c[i].fired[j], __ATOMIC_ACQUIRE) && now_ms() < end) sleep_ms(1);
+                fired += __atomic_load_n(&c[i].fired[j], __ATOMIC_ACQUIRE) == 1;
+            }
+        }
+        int same = 0;   /* an id names one timer: never given twice here (its generation moves on) */
+        for (int i = 0; i < CALLERS * ROUNDS; i++)
+            for (int j = i + 1; j < CALLERS * ROUNDS; j++)
+                same += c[i / ROUNDS].ids[i % ROUNDS] >= 0 && c[i / ROUNDS].ids[i % ROUNDS] == c[j / ROUNDS].ids[j % ROUNDS];
+        check(same == 0, "every id is unique", what);
+        check(refused == 0, "no call refused (a watch, its end, a timer to stop, its stop), no stopped timer fired", what);
+        check(started == CALLERS * ROUNDS, "every timer started", what);
+        check(fired == started, "every timer started fires", what);
+        check(watched == CALLERS, "every watch is called", what);
+        if (fired != started || started != CALLERS * ROUNDS) printf("  %d started, %d fired of %d\n", started, fired, CALLERS * ROUNDS);
+        check(stop(&r), "the server stops", what);
+        for (int i = 0; i < CALLERS; i++) {
+            close(c[i].pipe[0]);
+            close(c[i].pipe[1]);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -480,8 +766,10 @@ int main(int argc, char **argv)
     else if (!strcmp(what, "mixed")) two_models();
     else if (!strcmp(what, "orphans")) orphans();
     else if (!strcmp(what, "options")) options();
+    else if (!strcmp(what, "pools")) pools();
+    else if (!strcmp(what, "timers")) timers();
     else {
-        fprintf(stderr, "usage: servers same|mixed|orphans|options [MODEL...]\n");
+        fprintf(stderr, "usage: servers same|mixed|orphans|options|pools|timers [MODEL...]\n");
         return 2;
     }
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);

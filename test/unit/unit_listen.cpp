@@ -175,3 +175,28 @@ TEST(unix_socket_file_removed_at_stop)
     CHECK(stat(path, &st) != 0);
     unlink(path);
 }
+
+/* nm_last_error says every refusal whole: the limit of a Unix path too
+ * long, however long the path or an address given; never a number cut. */
+TEST(last_error_whole_for_long_addresses)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    nm_handler h = { [](const nm_request *, nm_response *res, void *) { return nm_resp_body(res, "", 0); }, 0 };
+    char host[4200], limit[32];
+    snprintf(limit, sizeof(limit), "longer than %d bytes", (int)sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+    const size_t lens[] = { 120, 300, sizeof(host) - 1 };
+    for (size_t len : lens) {
+        memset(host, 'p', len);
+        memcpy(host, "unix:/", 6);
+        host[len] = 0;
+        cfg.host = host;
+        CHECK_EQ(nm_run("epoll", &cfg, &h), NM_ERR_USAGE);
+        CHECK(strstr(nm_last_error(), limit) != 0);
+        if (!strstr(nm_last_error(), limit)) fprintf(stderr, "  %zu bytes: \"%s\"\n", len, nm_last_error());
+        host[0] = '1';   /* not an address: said whole too, what it is told ends the line */
+        CHECK_EQ(nm_run("epoll", &cfg, &h), NM_ERR_USAGE);
+        CHECK(strstr(nm_last_error(), "unix:/path)") != 0);
+        if (!strstr(nm_last_error(), "unix:/path)")) fprintf(stderr, "  %zu bytes: \"%s\"\n", len, nm_last_error());
+    }
+}
