@@ -126,7 +126,7 @@ int nm_model_work_stealing(nm_server *s)
     int want = nm_run_size(s->cfg.threads, NM_STEAL_WORKERS > 0 ? NM_STEAL_WORKERS : per_cpu < 2 ? 2 : per_cpu, NM_MAX_LOOPS,
                            "--threads", "NM_MAX_LOOPS");
     if (want < 0) return NM_ERR_USAGE;
-    if (!s->cfg.threads) want = nm_fit_free(want, &nm_loop_pool, 0);
+    if (s->cfg.threads == NM_DEFAULT) want = nm_fit_free(want, &nm_loop_pool, 0);
     const nm_pool_claim need[] = { { &nm_loop_pool, (unsigned)want }, { &nm_loop_thread_pool, (unsigned)want },
                                    { &nm_stack_pool, (unsigned)(want - 1) } };
     if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;

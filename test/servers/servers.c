@@ -109,7 +109,7 @@ static void *serve(void *arg)
     return 0;
 }
 
-/* Start `model` on a thread with `threads` (0: the model's default), not
+/* Start `model` on a thread with `threads` (NM_DEFAULT: the model's own), not
  * waiting: -1 if no thread was started. */
 static int launch(struct running *r, const char *model, int threads)
 {
@@ -141,7 +141,7 @@ static int ready(struct running *r)
 /* Start `model` on a thread; 0 once it is ready, -1 if it never was. */
 static int start(struct running *r, const char *model)
 {
-    return launch(r, model, 0) ? -1 : ready(r);
+    return launch(r, model, NM_DEFAULT) ? -1 : ready(r);
 }
 
 /* Stop it from this thread: 1 when nm_run returned NM_OK within the bound. */
