@@ -66,8 +66,10 @@ int nm_session_take_input(nm_conn *c);
  * non-blocking connection is marked (c->queued NM_Q_WANT) and waits in its
  * loop's queue (nm_session_next_io says NM_IO_QUEUE, drive NM_QUEUE), its
  * request in its buffer; a blocking one waits here up to queue_wait_ms and
- * is then refused. The session's own answers take it; a model that calls
- * nm_session_answer itself takes it first. */
+ * is then refused. The session's own loops (drive, frame, the borrower's
+ * answer) take it; a model that calls nm_session_answer itself (fiber,
+ * coroutine, producer_consumer) does not yet, and its answer may still fail
+ * at an empty pool. */
 int nm_session_answer_buffer(nm_conn *c);
 
 /* Serve s's connections with this session and `proto`: the protocol, its
