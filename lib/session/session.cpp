@@ -652,11 +652,14 @@ static inline int run_io(nm_conn *c, int framing)
     for (;;) {
         if (!framing) {
             nm_session_answer_ready(c);
-        } else if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && !c->produce && has_step(c) &&
-                   !nm_session_answer_buffer(c)) {
-            nm_request req;   /* parsed again by the borrower; here it only says "complete" */
-            if (nm_session_next(c, &req) > 0) return NM_WHOLE;   /* (its answer's buffer taken) */
-            nm_out_trim(c);   /* else more is needed, or a refusal was queued: write it, then close */
+        } else {
+            nm_out_trim(c);   /* the buffer taken for an answer framed before, not lent (no worker took it) */
+            if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && !c->produce && has_step(c) &&
+                !nm_session_answer_buffer(c)) {
+                nm_request req;   /* parsed again by the borrower; here it only says "complete" */
+                if (nm_session_next(c, &req) > 0) return NM_WHOLE;   /* (its answer's buffer taken) */
+                nm_out_trim(c);   /* else more is needed, or a refusal was queued: write it, then close */
+            }
         }
         switch (nm_session_next_io(c)) {
         case NM_IO_DONE: return 0;

@@ -743,6 +743,25 @@ TEST(session_answer_waits_for_a_buffer)
     }
 }
 
+/* A loop that lends whole requests takes the answer's buffer as it frames
+ * one; when no worker took it (a full queue) it frames it again later: the
+ * same buffer serves, and no empty answer is left to send. */
+TEST(session_frame_again_after_a_lend_that_did_not_happen)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(srv.drive->frame(conn), NM_WHOLE);
+    CHECK_EQ(conn->out_count, 1);   /* its answer's buffer, empty */
+    CHECK_EQ(nm_buf_free(), bufs_at_start - 2);
+    CHECK_EQ(srv.drive->frame(conn), NM_WHOLE);   /* nobody took it: framed again */
+    CHECK_EQ(nm_buf_free(), bufs_at_start - 2);
+    srv.drive->answer(conn);   /* a worker's */
+    CHECK_EQ(srv.drive->frame(conn), NM_READ);
+    CHECK(peer_gets(OK_HELLO));
+    CHECK_EQ(nm_buf_free(), bufs_at_start);
+    teardown();
+}
+
 TEST(session_echo_protocol)
 {
     REQUIRE(setup(&nm_proto_echo) == 0);
