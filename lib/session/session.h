@@ -67,9 +67,8 @@ int nm_session_take_input(nm_conn *c);
  * loop's queue (nm_session_next_io says NM_IO_QUEUE, drive NM_QUEUE), its
  * request in its buffer; a blocking one waits here up to queue_wait_ms and
  * is then refused. The session's own loops (drive, frame, the borrower's
- * answer) take it, and so do the fiber and the coroutine before they call
- * nm_session_answer; producer_consumer's consumers do not yet, and their
- * answer may still fail at an empty pool. */
+ * answer) take it; a model that calls nm_session_answer itself (fiber,
+ * coroutine, producer_consumer) takes it first. */
 int nm_session_answer_buffer(nm_conn *c);
 
 /* Serve s's connections with this session and `proto`: the protocol, its

@@ -95,3 +95,4 @@ TEST(answer_waits_for_a_buffer_fiber) { answer_waits_in("fiber"); }
 TEST(answer_waits_for_a_buffer_coroutine) { answer_waits_in("coroutine"); }
 TEST(answer_waits_for_a_buffer_lent_to_workers) { answer_waits_in("reactor_worker_pool"); }
 TEST(answer_waits_for_a_buffer_blocking) { answer_waits_in("thread_pool"); }
+TEST(answer_waits_for_a_buffer_producer_consumer) { answer_waits_in("producer_consumer"); }
