@@ -180,6 +180,14 @@ SMALL_CPPFLAGS := -DNM_MAX_CONNS=40 -DNM_PROACTOR_SQ_ENTRIES=4 -DNM_PROACTOR_CQ_
                   -DNM_BUF_COUNT=8 -DNM_PROACTOR_BUFS=2 -DNM_MAX_EVENTS=16
 $(SMALL)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(SMALL) NM_MODELS=proactor EXTRA_CPPFLAGS="$(SMALL_CPPFLAGS)" $(SMALL)/nmserve
+# The models at a small board's capacities (demos/nm_user_config_small.h:
+# 32 connections, 16 buffers, one loop, two threads; actor and
+# producer_consumer, which need two loops, left out), for the soak.
+PIZERO := $(BUILD)/pizero
+PIZERO_MODELS := $(filter-out actor producer_consumer,$(or $(NM_MODELS),$(NM_ALL_MODELS)))
+$(PIZERO)/nmserve: FORCE
+	@$(MAKE) --no-print-directory BUILD=$(PIZERO) NM_MODELS="$(PIZERO_MODELS)" \
+	  EXTRA_CPPFLAGS="-include demos/nm_user_config_small.h" $(PIZERO)/nmserve
 # The proactor without a provided buffer ring (NM_PROACTOR_BUFS 0): a
 # readiness wait, then a receive into a pool buffer, one completion entry a
 # connection; the conformance suite and the proactor's invariants run on it
@@ -193,6 +201,7 @@ TESTS += $(BUILD)/test/modbus_client
 ifneq ($(filter proactor,$(or $(NM_MODELS),proactor)),)
 TESTS += $(SMALL)/nmserve $(NORING)/nmserve
 endif
+TESTS += $(PIZERO)/nmserve
 endif
 
 tests: $(LIB) $(DEMOS) $(TESTS)
@@ -210,11 +219,13 @@ else
 	@sh test/targets.sh cross $(BUILD) "$(QEMU)" "$(NM)" "$(CC)"
 endif
 
-# Hostile and good clients against every model, NM_SOAK_SECONDS each
-# (make check runs a short form of it).
+# Hostile and good clients against every model, NM_SOAK_SECONDS each, and
+# the same at the small builds' pools (make check runs a short form of it).
 SOAK_SECONDS ?= 20
-soak: $(BUILD)/nmserve $(BUILD)/test/soak
-	@NM_SOAK_SECONDS=$(SOAK_SECONDS) sh test/soak/soak.sh $(BUILD)
+SOAK_SMALL := $(filter $(SMALL)/nmserve $(PIZERO)/nmserve,$(TESTS))
+soak: $(BUILD)/nmserve $(BUILD)/test/soak $(SOAK_SMALL)
+	@rc=0; for s in $(BUILD) $(SOAK_SMALL:/nmserve=); do \
+	  NM_SOAK_SECONDS=$(SOAK_SECONDS) sh test/soak/soak.sh $(BUILD) $$s || rc=1; done; exit $$rc
 
 # libFuzzer targets (clang): the HTTP parser and the session, each run for
 # FUZZ_SECONDS from the seed corpus in test/fuzz/corpus/ (make check runs a

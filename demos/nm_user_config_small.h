@@ -12,9 +12,9 @@
  *
  * With one loop and two threads it suits the single-loop models (iterative,
  * select, poll, epoll, reactor, event_loop, coroutine, fiber, proactor) and
- * thread or process models run with --threads/--pool of 2 or less; models
- * that need more loops (multi_reactor, actor, work_stealing,
- * producer_consumer...) refuse to start, in one line, as past any cap. */
+ * thread or process models run with --threads/--pool of 2 or less; the
+ * other loop models run on its one loop, and actor and producer_consumer,
+ * which need two, do not build (leave them out: NM_MODELS). */
 #ifndef NM_USER_CONFIG_SMALL_H
 #define NM_USER_CONFIG_SMALL_H
 

@@ -56,3 +56,6 @@ static_assert(NM_MAX_THREADS >= NM_PRODUCERS,
 #ifndef NM_WITHOUT_actor
 static_assert(NM_MAX_LOOPS >= 2, "NM_MAX_LOOPS: actor needs the acceptor's loop and a worker's");
 #endif
+#ifndef NM_WITHOUT_producer_consumer
+static_assert(NM_MAX_LOOPS >= NM_PRODUCERS, "NM_MAX_LOOPS: producer_consumer runs a loop for each of NM_PRODUCERS");
+#endif

@@ -203,15 +203,34 @@ fi
 
 # Hostile clients against every model on its first poller: a short soak
 # (on the host build: a cross target's models are covered by its conformance).
+soak() {   # soak NMSERVE MODEL FIRST_POLLER [LABEL]: "-", a blocking model
+    if [ "$3" = "-" ]; then check "soak $2$4" env NM_SOAK_BLOCKING=1 NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} timeout 180 "$B/test/soak" "$1" "$2"
+    else check "soak $2 --poller $3$4" env NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} timeout 180 "$B/test/soak" "$1" "$2" --poller "$3"
+    fi
+}
 if [ -x "$B/test/soak" ] && [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ]; then
     while read -r model pollers; do
-        set -- $pollers
-        if [ "$1" = "-" ]; then check "soak $model" env NM_SOAK_BLOCKING=1 NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} timeout 180 "$B/test/soak" "$B/nmserve" "$model"
-        else check "soak $model --poller $1" env NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} timeout 180 "$B/test/soak" "$B/nmserve" "$model" --poller "$1"
-        fi
+        soak "$B/nmserve" "$model" ${pollers%% *}
     done < "$LOGS/models.txt"
     [ -x "$B/kqemu/nmserve" ] && check "soak kqueue (emulation)" env NM_SOAK_SECONDS=${NM_SOAK_SECONDS:-1} \
         timeout 180 "$B/test/soak" "$B/kqemu/nmserve" kqueue
+    # The small builds at their own pools, full again afterwards (the soak
+    # reads the slots from /stats): the proactor at 40 slots and 8 buffers
+    # (BUILD/small), and a small board's configuration (BUILD/pizero,
+    # demos/nm_user_config_small.h: 32 slots, 16 buffers) on an event loop,
+    # the proactor, a fiber, a coroutine, lent workers, blocking threads and
+    # processes. Not under the sanitizers: the catalogue soak is theirs.
+    if [ -z "${NM_SANITIZED:-}" ]; then
+        for small in small pizero; do
+            [ -x "$B/$small/nmserve" ] || continue
+            "$B/$small/nmserve" --list-pollers > "$LOGS/${small}_models.txt" 2>&1
+            while read -r model pollers; do
+                case " epoll proactor fiber coroutine reactor_worker_pool thread_pool prefork_locked_accept " in
+                *" $model "*) soak "$B/$small/nmserve" "$model" ${pollers%% *} " ($small build)" ;;
+                esac
+            done < "$LOGS/${small}_models.txt"
+        done
+    fi
 fi
 
 check "command line errors exit 2 with one line" sh test/conformance/cli.sh "$B/nmserve"

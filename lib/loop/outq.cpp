@@ -66,3 +66,25 @@ void nm_out_rollback(nm_conn *c, nm_out_mark m)
     }
     if (m.count) seg_at(c, m.count - 1u)->len = m.len;
 }
+
+int nm_out_ready(nm_conn *c)
+{
+    if (c->out_count) {
+        nm_seg *t = seg_at(c, c->out_count - 1u);
+        if (t->buf && t->p + t->len < t->buf->data + NM_BUF_SIZE) return 0;
+        if (c->out_count == NM_OUT_SEGS) return 0;   /* (the answer waits for the queue to drain) */
+    }
+    nm_buf *b = nm_buf_get();
+    if (!b) return -1;
+    nm_out_take(c, b, 0, 0);
+    return 0;
+}
+
+void nm_out_trim(nm_conn *c)
+{
+    if (!c->out_count) return;
+    nm_seg *t = seg_at(c, c->out_count - 1u);
+    if (!t->buf || t->len || (c->out_count == 1 && c->out_off)) return;
+    nm_buf_put(t->buf);
+    c->out_count--;
+}

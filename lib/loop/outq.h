@@ -20,6 +20,12 @@ int nm_out_take(nm_conn *c, nm_buf *b, uint32_t off, uint32_t len);
 struct nm_out_mark { uint8_t count; uint32_t len; };
 /* Undo everything queued after the mark (an answer that failed half-way). */
 void nm_out_rollback(nm_conn *c, nm_out_mark m);
+/* An answer's buffer taken before it is written (the session's, so that the
+ * answer cannot fail for want of one): 0, or -1 when no buffer is free. The
+ * queue's last buffer serves when it has room left; one left empty goes
+ * back with nm_out_trim (an empty segment is never sent). */
+int nm_out_ready(nm_conn *c);
+void nm_out_trim(nm_conn *c);
 /* The queued bytes as iovecs (NM_OUT_SEGS of room; returns how many), and
  * n bytes were sent: retire them (buffers go back), move the write deadline
  * (inline below, as is where the queue ends now: nm_out_mark_now). */

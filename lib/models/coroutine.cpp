@@ -29,6 +29,13 @@ static int session(nm_conn *c, nm_lc *lc)
             if (c->flags & (NM_CF_READ_EOF | NM_CF_DEAD)) return 0;
             while ((r = nm_session_fill(c)) == 0) NM_PT_YIELD(lc, nm_session_read_want(c));
         }
+        /* no buffer for its answer: it waits in the loop's queue, and is
+         * cut again (req does not outlive a yield) */
+        if (r > 0 && nm_session_answer_buffer(c)) {
+            NM_PT_YIELD(lc, NM_QUEUE);
+            if (c->flags & NM_CF_DEAD) return 0;   /* refused: waited too long */
+            continue;
+        }
         /* answer it, and any others the client pipelined behind it */
         if (r > 0) nm_session_answer(c, &req);
         nm_session_answer_ready(c);

@@ -81,7 +81,11 @@ static void session(void *arg)
     do {
         int r = read_request(c, &req);
         if (r == 0) return;
-        if (r > 0) nm_session_answer(c, &req);
+        if (r > 0) {
+            while (nm_session_answer_buffer(c))   /* none for its answer: it waits in the loop's queue */
+                if (parked_until(NM_QUEUE, c)) return;
+            nm_session_answer(c, &req);
+        }
         if (write_all(c) < 0 || (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD))) return;
     } while (c->in_len || nm_session_next_io(c) == NM_IO_PARK);   /* a paused body is not idle */
 }

@@ -102,6 +102,10 @@ static void proceed(nm_proactor *p, nm_conn *c)
     switch (nm_session_next_io(c)) {
     case NM_IO_DONE: finish(p, c); break;
     case NM_IO_SEND: resubmit(p, c, NM_OP_SEND); break;
+    case NM_IO_QUEUE:   /* a request waits for its answer's buffer: nothing in flight until one frees (retry) */
+        nm_wheel_del(&p->loop->wheel, &c->timer);
+        nm_loop_queue(p->loop, c);
+        break;
     case NM_IO_PARK:   /* its body paused: nothing in flight, no timer, until resumed (unpark) */
         nm_wheel_del(&p->loop->wheel, &c->timer);
         if (!nm_pause_park(c, p->loop)) nm_loop_unpark_post(p->loop, c);
@@ -136,10 +140,12 @@ static void on_timeout(nm_timer *t)
 }
 
 /* A connection that waited for a buffer, its bytes still in the kernel:
- * received now, or it waits on. */
+ * received now, or it waits on. One whose request waited for its answer's
+ * buffer is answered now, or waits on. */
 static void retry(nm_loop *l, nm_conn *c)
 {
     if (c->flags & NM_CF_DEAD) finish((nm_proactor *)nm_conn_owner(c), c);   /* refused: waited too long */
+    else if (c->in_len) proceed((nm_proactor *)nm_conn_owner(c), c);
     else if (nm_session_take_input(c)) nm_loop_queue(l, c);
     else resubmit((nm_proactor *)nm_conn_owner(c), c, NM_OP_RECV);
 }

@@ -44,6 +44,11 @@ static void produce(nm_loop *l, nm_conn *c)
             return;
         }
         int r = nm_session_next(c, &j->req);
+        if (r > 0 && nm_session_answer_buffer(c)) {   /* none for its answer: it waits, and is cut again */
+            nm_job_put(j);
+            nm_loop_queue(l, c);
+            return;
+        }
         if (r > 0) {
             j->conn = c;
             producer *p = producer_of(l);

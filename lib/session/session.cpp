@@ -447,6 +447,7 @@ void nm_session_answer(nm_conn *c, nm_request *req)
 {
     if (c->unit == U_BODY || c->unit == U_CHUNK_LINE || c->unit == U_BODY_END) {
         body_step(c, req);
+        nm_out_trim(c);
         return;
     }
     nm_server *s = c->srv;
@@ -489,6 +490,7 @@ void nm_session_answer(nm_conn *c, nm_request *req)
     }
     take_input(c, (uint32_t)req->size, c->body_mode ? NM_RP_BODY : c->in_len > req->size ? NM_RP_HEAD : NM_RP_IDLE);
     if (end_due(c)) body_end(c, req);
+    nm_out_trim(c);   /* its buffer, when the answer wrote none (it comes at the body's end) */
 }
 
 extern "C" int nm_body_take(nm_response *res, nm_body_fn fn, void *user)
@@ -520,6 +522,23 @@ static void refuse_without_buffer(nm_conn *c)
 {
     nm_refuse(c->srv, c->fd);
     c->flags |= NM_CF_DEAD;
+}
+
+int nm_session_answer_buffer(nm_conn *c)
+{
+    while (nm_out_ready(c)) {
+        if (!(c->flags & NM_CF_BLOCKING)) {   /* its loop queues it: the request waits in its buffer */
+            c->queued = NM_Q_WANT;
+            return -1;
+        }
+        int (*wait)(nm_conn *) = __atomic_load_n(&nm_buffer_wait, __ATOMIC_RELAXED);
+        if (!wait || wait(c)) {
+            refuse_without_buffer(c);
+            return -1;
+        }
+    }
+    if (c->queued == NM_Q_WANT) c->queued = NM_Q_NONE;
+    return 0;
 }
 
 int nm_session_take_input(nm_conn *c)
@@ -607,7 +626,9 @@ static int has_step(const nm_conn *c) { return c->in_len || end_due(c); }
 void nm_session_answer_ready(nm_conn *c)
 {
     nm_request req;
-    while (nm_session_can_answer(c) && has_step(c) && nm_session_next(c, &req) > 0) nm_session_answer(c, &req);
+    while (nm_session_can_answer(c) && has_step(c) && !nm_session_answer_buffer(c) && nm_session_next(c, &req) > 0)
+        nm_session_answer(c, &req);
+    nm_out_trim(c);
 }
 
 int nm_session_next_io(const nm_conn *c)
@@ -619,6 +640,7 @@ int nm_session_next_io(const nm_conn *c)
      * finds it resumed and drives on. */
     if (c->body_mode && ((c->flags & NM_CF_HELD) || nm_paused(c) || end_due(c)))
         return NM_IO_PARK;   /* (only a streaming body pauses: no atomic read for any other request) */
+    if (c->queued == NM_Q_WANT && has_step(c) && !(c->flags & NM_CF_CLOSE_AFTER)) return NM_IO_QUEUE;
     if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return NM_IO_DONE;
     return NM_IO_RECV;
 }
@@ -630,10 +652,14 @@ static inline int run_io(nm_conn *c, int framing)
     for (;;) {
         if (!framing) {
             nm_session_answer_ready(c);
-        } else if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && !c->produce && has_step(c)) {
-            nm_request req;   /* parsed again by the borrower; here it only says "complete" */
-            if (nm_session_next(c, &req) > 0) return NM_WHOLE;
-            /* else more is needed, or a refusal was queued: write it, then close */
+        } else {
+            nm_out_trim(c);   /* the buffer taken for an answer framed before, not lent (no worker took it) */
+            if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && !c->produce && has_step(c) &&
+                !nm_session_answer_buffer(c)) {
+                nm_request req;   /* parsed again by the borrower; here it only says "complete" */
+                if (nm_session_next(c, &req) > 0) return NM_WHOLE;   /* (its answer's buffer taken) */
+                nm_out_trim(c);   /* else more is needed, or a refusal was queued: write it, then close */
+            }
         }
         switch (nm_session_next_io(c)) {
         case NM_IO_DONE: return 0;
@@ -641,6 +667,7 @@ static inline int run_io(nm_conn *c, int framing)
             if (!(c->flags & NM_CF_BLOCKING)) return NM_PARK;
             if (nm_pause_ops_of()->wait(c)) return 0;   /* stopped while paused */
             continue;
+        case NM_IO_QUEUE: return NM_QUEUE;
         case NM_IO_SEND: {
             int r = nm_session_flush(c);
             if (r < 0) return 0;
@@ -685,8 +712,9 @@ static void answer_buffered(nm_conn *c)
 {
     nm_request req;
     while (has_step(c) && c->out_count <= 1 && !c->produce && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) &&
-           nm_session_next(c, &req) > 0)
+           !nm_session_answer_buffer(c) && nm_session_next(c, &req) > 0)
         nm_session_answer(c, &req);
+    nm_out_trim(c);
 }
 
 static const nm_drive_ops session_ops = { nm_session_drive, frame, answer_buffered, nm_session_run_blocking };

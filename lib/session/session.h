@@ -43,10 +43,11 @@ void nm_session_answer_ready(nm_conn *c);
 /* What the connection needs next from its I/O (once the ready requests are
  * answered): NM_IO_SEND (answers queued), NM_IO_RECV (more bytes),
  * NM_IO_PARK (its body is paused: watch nothing until nm_body_resume,
- * loop/pause.h), or NM_IO_DONE (finished: close it). Every model's drive
+ * loop/pause.h), NM_IO_QUEUE (a request waits for its answer's buffer:
+ * nm_session_answer_buffer), or NM_IO_DONE (finished: close it). Every model's drive
  * asks this; nm_session_drive says NM_PARK for NM_IO_PARK, and a blocking
  * connection waits in it. */
-enum { NM_IO_DONE = 0, NM_IO_SEND = 1, NM_IO_RECV = 2, NM_IO_PARK = 3 };
+enum { NM_IO_DONE = 0, NM_IO_SEND = 1, NM_IO_RECV = 2, NM_IO_PARK = 3, NM_IO_QUEUE = 4 };
 int nm_session_next_io(const nm_conn *c);
 
 /* n bytes were read into c->in past c->in_len by the caller (a proactor's
@@ -58,6 +59,17 @@ void nm_session_refuse(nm_conn *c);
  * answers (NM_BUF_ANSWER_RESERVE) is left: 0, or -1 without one. A new
  * request may not take what the answers of started ones need. */
 int nm_session_take_input(nm_conn *c);
+
+/* Before a request is answered: its answer's first buffer, at the end of
+ * the output queue (nm_out_ready), so that no answer fails for want of one
+ * while its request holds the input. 0; or -1 when none is free: a
+ * non-blocking connection is marked (c->queued NM_Q_WANT) and waits in its
+ * loop's queue (nm_session_next_io says NM_IO_QUEUE, drive NM_QUEUE), its
+ * request in its buffer; a blocking one waits here up to queue_wait_ms and
+ * is then refused. The session's own loops (drive, frame, the borrower's
+ * answer) take it; a model that calls nm_session_answer itself (fiber,
+ * coroutine, producer_consumer) takes it first. */
+int nm_session_answer_buffer(nm_conn *c);
 
 /* Serve s's connections with this session and `proto`: the protocol, its
  * refusal and the session's entry points (loop/server.h) on the server. */

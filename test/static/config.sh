@@ -45,11 +45,12 @@ done << 'REFUSED'
 -DNM_MAX_THREADS=1 | pipeline runs its handle and write stages
 -DNM_PRODUCERS=4 -DNM_MAX_THREADS=3 | producer_consumer needs NM_PRODUCERS - 1
 -DNM_MAX_LOOPS=1 | actor needs the acceptor's loop
+-DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor | producer_consumer runs a loop for each of NM_PRODUCERS
 -DNM_CONN_USER_SIZE=12 | NM_CONN_USER_SIZE: 0 or a multiple of 8
 REFUSED
 # A model left out takes its minimum with it.
-$cxx -DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor lib/config_check.cpp 2> "$out" ||
-    { fail "NM_MAX_LOOPS=1 without actor does not build:"; head -3 "$out"; }
+$cxx -DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor -DNM_WITHOUT_producer_consumer lib/config_check.cpp 2> "$out" ||
+    { fail "NM_MAX_LOOPS=1 without actor and producer_consumer does not build:"; head -3 "$out"; }
 # ... and the group of one loop compiles without a warning (no loop 1 to index).
 ${cxx%-fsyntax-only} -O2 -c -o /dev/null -DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor lib/handoff/loop_group.cpp 2> "$out" ||
     { fail "NM_MAX_LOOPS=1: loop_group.cpp warns:"; head -3 "$out"; }

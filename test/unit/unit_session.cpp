@@ -709,6 +709,59 @@ TEST(session_out_of_buffers_waits_with_its_bytes_in_the_kernel)
     teardown();
 }
 
+/* A request read whole while no buffer is left for its answer (the pool
+ * shared with others that hold theirs): it waits in its loop's queue, its
+ * request in its buffer, and is answered once a buffer frees; neither
+ * dropped unanswered nor refused. The same after a half-close. */
+TEST(session_answer_waits_for_a_buffer)
+{
+    static nm_buf *taken[NM_BUF_COUNT];
+    for (int half_closed = 0; half_closed < 2; half_closed++) {
+        REQUIRE(setup(&nm_proto_http) == 0);
+        REQUIRE(send_str("GET /hello HTTP/1.1\r\nHo") == 0);
+        CHECK_EQ(nm_session_drive(conn), NM_READ);   /* holds its input buffer now */
+        unsigned n = 0;
+        while (n < NM_BUF_COUNT && (taken[n] = nm_buf_get()) != 0) n++;
+        REQUIRE(send_str("st: h\r\n\r\n") == 0);
+        if (half_closed) REQUIRE(shutdown(peer, SHUT_WR) == 0);
+        CHECK_EQ(nm_session_drive(conn), NM_QUEUE);
+        CHECK_EQ(conn->queued, NM_Q_WANT);
+        CHECK(peer_gets(""));
+        CHECK_EQ(nm_session_drive(conn), NM_QUEUE);   /* still none: waits on */
+        nm_buf_put(taken[--n]);
+        conn->queued = NM_Q_NONE;   /* (its loop's retry does this) */
+        /* answered; then what comes next waits for a buffer, the reserve being the answers' */
+        CHECK_EQ(nm_session_drive(conn), NM_QUEUE);
+        CHECK(peer_gets(OK_HELLO));
+        CHECK_EQ(srv.own_counters.requests, 1);
+        CHECK_EQ(srv.own_counters.refused, 0);
+        CHECK_EQ(srv.own_counters.errors, 0);
+        while (n) nm_buf_put(taken[--n]);
+        conn->queued = NM_Q_NONE;
+        CHECK_EQ(nm_session_drive(conn), half_closed ? 0 : NM_READ);
+        teardown();
+    }
+}
+
+/* A loop that lends whole requests takes the answer's buffer as it frames
+ * one; when no worker took it (a full queue) it frames it again later: the
+ * same buffer serves, and no empty answer is left to send. */
+TEST(session_frame_again_after_a_lend_that_did_not_happen)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(srv.drive->frame(conn), NM_WHOLE);
+    CHECK_EQ(conn->out_count, 1);   /* its answer's buffer, empty */
+    CHECK_EQ(nm_buf_free(), bufs_at_start - 2);
+    CHECK_EQ(srv.drive->frame(conn), NM_WHOLE);   /* nobody took it: framed again */
+    CHECK_EQ(nm_buf_free(), bufs_at_start - 2);
+    srv.drive->answer(conn);   /* a worker's */
+    CHECK_EQ(srv.drive->frame(conn), NM_READ);
+    CHECK(peer_gets(OK_HELLO));
+    CHECK_EQ(nm_buf_free(), bufs_at_start);
+    teardown();
+}
+
 TEST(session_echo_protocol)
 {
     REQUIRE(setup(&nm_proto_echo) == 0);
