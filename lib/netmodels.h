@@ -44,8 +44,10 @@ extern "C" {
 /* Return codes of nm_run. */
 enum {
     NM_OK = 0,          /* stopped cleanly */
-    NM_ERR_SYSTEM = 1,  /* a system call failed at start-up (see errno) */
-    NM_ERR_USAGE = 2    /* unknown model or poller, bad option, port in use */
+    NM_ERR_SYSTEM = 1,  /* a system call failed at start-up (errno is that call's) */
+    NM_ERR_USAGE = 2    /* unknown model or poller, bad option, port in use, a shared
+                           pool (stacks, loops) too small for what the model needs,
+                           a program built with other tunables than the library */
 };
 
 /* Which protocol framed a request (nm_request.protocol, read only): the two
