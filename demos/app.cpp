@@ -30,6 +30,7 @@
  *   otherwise   -> 404
  * Under the echo protocol every request's bytes go back as they came. */
 #include "app.h"
+#include "crc32.h"
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -103,26 +104,6 @@ nm_conn_id app_subscriber(const nm_conn_id *set)
     nm_conn_id now = app_loop->subscriber;
     __atomic_store_n(&app_loop->subscriber_lock, 0, __ATOMIC_RELEASE);
     return now;
-}
-
-/* CRC-32 of zlib (reflected, polynomial 0xEDB88320), a table built once. */
-static unsigned crc_table[256];
-
-static void crc_init(void)
-{
-    for (unsigned i = 0; i < 256; i++) {
-        unsigned c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-static unsigned crc_add(unsigned crc, const void *data, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)data;
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
 }
 
 static int upload_answer(nm_response *res, const app_conn_state *st)
@@ -209,7 +190,7 @@ static int upload_piece(const nm_request *req, const void *data, size_t len, nm_
 {
     app_conn_state *st = (app_conn_state *)req->state;
     if (res) return upload_answer(res, st);
-    st->upload_crc = crc_add(st->upload_crc, data, len);
+    st->upload_crc = crc32_add(st->upload_crc, data, len);
     st->upload_bytes += len;
     if (!user || (st->pause_hold && st->pauses)) return 0;
     st->pauses++;
@@ -357,14 +338,14 @@ static int upload(const nm_request *req, nm_response *res)
         st->pause_ms = (unsigned)strtoul(t.p + (st->pause_hold ? 13 : 14), 0, 10) % 10000;
     }
     if (req->body_streams) return nm_body_take(res, upload_piece, pausing ? st : 0);
-    st->upload_crc = crc_add(0, req->body.p, req->body.n);   /* the whole body in the buffer */
+    st->upload_crc = crc32_add(0, req->body.p, req->body.n);   /* the whole body in the buffer */
     st->upload_bytes = req->body.n;
     return upload_answer(res, st);
 }
 
 int app_init(void)
 {
-    crc_init();
+    crc32_init();
     for (int i = 0; i < APP_BIG_SIZE; i++) big[i] = APP_BIG_BYTE(i);
     for (size_t i = 0; i < sizeof(stream_pattern); i++) stream_pattern[i] = (char)(i % 251);
     void *m = mmap(0, sizeof(*app_conns), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
