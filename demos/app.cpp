@@ -17,7 +17,10 @@
  *                  read as it streams (nm_body_take), one buffer at a time;
  *                  /upload?pause=MS pauses after every piece (NM_BODY_PAUSE) and a
  *                  thread resumes it MS ms later (nm_body_resume): "pauses":P added;
- *                  /upload?hold=MS pauses after the first piece only
+ *                  /upload?hold=MS pauses after the first piece only;
+ *                  /upload?discard -> {"bytes":N}: the body taken and dropped,
+ *                  only counted (what a benchmark sets beside a server that
+ *                  discards: the library's part alone)
  *   GET /stream/N -> N bytes (byte i = i mod 251) made as the client takes them
  *                  (nm_resp_stream), one buffer at a time; /stream/N?chunked without
  *                  the length first (chunked, or to the close for HTTP/1.0); ?short
@@ -106,10 +109,11 @@ nm_conn_id app_subscriber(const nm_conn_id *set)
     return now;
 }
 
-static int upload_answer(nm_response *res, const app_conn_state *st)
+static int upload_answer(nm_response *res, const app_conn_state *st, int discard)
 {
     char json[80];
-    int n = st->pauses ? snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\",\"pauses\":%u}\n",
+    int n = discard ? snprintf(json, sizeof(json), "{\"bytes\":%llu}\n", st->upload_bytes)
+            : st->pauses ? snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\",\"pauses\":%u}\n",
                                   st->upload_bytes, st->upload_crc, st->pauses)
                        : snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\"}\n", st->upload_bytes, st->upload_crc);
     nm_resp_header(res, "Content-Type", "application/json");
@@ -189,12 +193,23 @@ static int resume_later(const nm_request *req, unsigned ms)
 static int upload_piece(const nm_request *req, const void *data, size_t len, nm_response *res, void *user)
 {
     app_conn_state *st = (app_conn_state *)req->state;
-    if (res) return upload_answer(res, st);
+    if (res) return upload_answer(res, st, 0);
     st->upload_crc = crc32_add(st->upload_crc, data, len);
     st->upload_bytes += len;
     if (!user || (st->pause_hold && st->pauses)) return 0;
     st->pauses++;
     return resume_later(req, st->pause_ms) ? -1 : NM_BODY_PAUSE;
+}
+
+/* POST /upload?discard: each piece counted, nothing more. */
+// cppcheck-suppress constParameter ; the signature is nm_body_fn's
+static int discard_piece(const nm_request *req, const void *data, size_t len, nm_response *res, void *user)
+{
+    (void)data, (void)user;
+    app_conn_state *st = (app_conn_state *)req->state;
+    if (res) return upload_answer(res, st, 1);
+    st->upload_bytes += len;
+    return 0;
 }
 
 /* GET /stream/N: N bytes made as they are sent, byte i being i mod 251;
@@ -337,10 +352,11 @@ static int upload(const nm_request *req, nm_response *res)
         st->pause_hold = t.p[8] == 'h';
         st->pause_ms = (unsigned)strtoul(t.p + (st->pause_hold ? 13 : 14), 0, 10) % 10000;
     }
-    if (req->body_streams) return nm_body_take(res, upload_piece, pausing ? st : 0);
-    st->upload_crc = crc32_add(0, req->body.p, req->body.n);   /* the whole body in the buffer */
+    int discard = is(t, "/upload?discard");
+    if (req->body_streams) return nm_body_take(res, discard ? discard_piece : upload_piece, pausing ? st : 0);
+    if (!discard) st->upload_crc = crc32_add(0, req->body.p, req->body.n);   /* the whole body in the buffer */
     st->upload_bytes = req->body.n;
-    return upload_answer(res, st);
+    return upload_answer(res, st, discard);
 }
 
 int app_init(void)
@@ -471,7 +487,7 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
         return nm_resp_body(res, "Service Unavailable\n", 20);
     }
     if (is(req->method, "POST") && is(req->target, "/echo")) return echo(req, res);
-    if (is(req->method, "POST") && (is(req->target, "/upload") || is_upload_pausing(req->target))) return upload(req, res);
+    if (is(req->method, "POST") && (is(req->target, "/upload") || is(req->target, "/upload?discard") || is_upload_pausing(req->target))) return upload(req, res);
     nm_resp_status(res, 404);
     return nm_resp_body(res, "not found\n", 10);
 }
