@@ -457,17 +457,8 @@ static void upload_chunked(size_t n, size_t max, unsigned paused = 0)
     static char wire[17 * 1024 * 1024 + 65536];
     const unsigned char *body = upload_body(n);
     size_t w = (size_t)snprintf(wire, 200, "POST %s HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n", upload_path);
-    size_t sizes[] = { 1, 1000, 4096, 5000, 70000, 300 };
-    for (size_t at = 0, i = 0; at < n; i++) {
-        size_t k = sizes[i % 6];
-        if (k > n - at) k = n - at;
-        w += (size_t)snprintf(wire + w, 64, i == 2 ? "%zX;name=value\r\n" : "%zx\r\n", k);
-        memcpy(wire + w, body + at, k);
-        w += k;
-        memcpy(wire + w, "\r\n", 2);
-        w += 2;
-        at += k;
-    }
+    const size_t sizes[] = { 1, 1000, 4096, 5000, 70000, 300 };
+    w += tc_chunked(wire + w, body, n, sizes, 6, 2);
     w += (size_t)snprintf(wire + w, 200, "0\r\nX-Trailer: yes\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n");
     tc_conn c;
     REQUIRE(tc_connect(&c, upload_port()) == 0);

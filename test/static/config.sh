@@ -46,6 +46,7 @@ done << 'REFUSED'
 -DNM_PRODUCERS=4 -DNM_MAX_THREADS=3 | producer_consumer needs NM_PRODUCERS - 1
 -DNM_MAX_LOOPS=1 | actor needs the acceptor's loop
 -DNM_CONN_USER_SIZE=12 | NM_CONN_USER_SIZE: 0 or a multiple of 8
+-DNM_BODY_READ_BUFS=0 | NM_BODY_READ_BUFS: 1 to 64
 REFUSED
 # A model left out takes its minimum with it.
 $cxx -DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor lib/config_check.cpp 2> "$out" ||
