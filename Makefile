@@ -71,7 +71,7 @@ include lib/models.mk
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libnetmodels.a
 
-DEMO_COMMON := $(BUILD)/obj/demos/app.o $(BUILD)/obj/demos/modbus.o $(BUILD)/obj/demos/resp.o
+DEMO_COMMON := $(BUILD)/obj/demos/app.o $(BUILD)/obj/demos/crc32.o $(BUILD)/obj/demos/modbus.o $(BUILD)/obj/demos/resp.o
 TEST_COMMON := $(BUILD)/obj/test/check.o $(BUILD)/obj/test/client.o
 
 # One short line a file (  CXX lib/loop/loop.cpp, as Linux's build prints);
@@ -148,6 +148,13 @@ $(BUILD)/test/modbus_client: $(BUILD)/obj/test/protocols/modbus_client.o
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -lmodbus
 
+# The demo's CRC-32 against zlib's: a program of its own, the only one
+# that links zlib (a test's dependency, never the library's).
+$(BUILD)/test/crc_zlib: $(BUILD)/obj/test/unit/crc_zlib.o $(BUILD)/obj/demos/crc32.o
+	@mkdir -p $(dir $@)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -lz
+
 INV_SRCS := $(wildcard test/invariants/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
@@ -197,7 +204,7 @@ NORING := $(BUILD)/noring
 $(NORING)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(NORING) NM_MODELS=proactor EXTRA_CPPFLAGS="-DNM_PROACTOR_BUFS=0" $(NORING)/nmserve
 ifeq ($(TARGET)$(CROSS_COMPILE),host)
-TESTS += $(BUILD)/test/modbus_client
+TESTS += $(BUILD)/test/modbus_client $(BUILD)/test/crc_zlib
 ifneq ($(filter proactor,$(or $(NM_MODELS),proactor)),)
 TESTS += $(SMALL)/nmserve $(NORING)/nmserve
 endif

@@ -17,7 +17,10 @@
  *                  read as it streams (nm_body_take), one buffer at a time;
  *                  /upload?pause=MS pauses after every piece (NM_BODY_PAUSE) and a
  *                  thread resumes it MS ms later (nm_body_resume): "pauses":P added;
- *                  /upload?hold=MS pauses after the first piece only
+ *                  /upload?hold=MS pauses after the first piece only;
+ *                  /upload?discard -> {"bytes":N}: the body taken and dropped,
+ *                  only counted (what a benchmark sets beside a server that
+ *                  discards: the library's part alone)
  *   GET /stream/N -> N bytes (byte i = i mod 251) made as the client takes them
  *                  (nm_resp_stream), one buffer at a time; /stream/N?chunked without
  *                  the length first (chunked, or to the close for HTTP/1.0); ?short
@@ -30,6 +33,7 @@
  *   otherwise   -> 404
  * Under the echo protocol every request's bytes go back as they came. */
 #include "app.h"
+#include "crc32.h"
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -105,30 +109,11 @@ nm_conn_id app_subscriber(const nm_conn_id *set)
     return now;
 }
 
-/* CRC-32 of zlib (reflected, polynomial 0xEDB88320), a table built once. */
-static unsigned crc_table[256];
-
-static void crc_init(void)
-{
-    for (unsigned i = 0; i < 256; i++) {
-        unsigned c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
-static unsigned crc_add(unsigned crc, const void *data, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)data;
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) crc = crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
-}
-
-static int upload_answer(nm_response *res, const app_conn_state *st)
+static int upload_answer(nm_response *res, const app_conn_state *st, int discard)
 {
     char json[80];
-    int n = st->pauses ? snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\",\"pauses\":%u}\n",
+    int n = discard ? snprintf(json, sizeof(json), "{\"bytes\":%llu}\n", st->upload_bytes)
+            : st->pauses ? snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\",\"pauses\":%u}\n",
                                   st->upload_bytes, st->upload_crc, st->pauses)
                        : snprintf(json, sizeof(json), "{\"bytes\":%llu,\"crc32\":\"%08x\"}\n", st->upload_bytes, st->upload_crc);
     nm_resp_header(res, "Content-Type", "application/json");
@@ -208,12 +193,23 @@ static int resume_later(const nm_request *req, unsigned ms)
 static int upload_piece(const nm_request *req, const void *data, size_t len, nm_response *res, void *user)
 {
     app_conn_state *st = (app_conn_state *)req->state;
-    if (res) return upload_answer(res, st);
-    st->upload_crc = crc_add(st->upload_crc, data, len);
+    if (res) return upload_answer(res, st, 0);
+    st->upload_crc = crc32_add(st->upload_crc, data, len);
     st->upload_bytes += len;
     if (!user || (st->pause_hold && st->pauses)) return 0;
     st->pauses++;
     return resume_later(req, st->pause_ms) ? -1 : NM_BODY_PAUSE;
+}
+
+/* POST /upload?discard: each piece counted, nothing more. */
+// cppcheck-suppress constParameter ; the signature is nm_body_fn's
+static int discard_piece(const nm_request *req, const void *data, size_t len, nm_response *res, void *user)
+{
+    (void)data, (void)user;
+    app_conn_state *st = (app_conn_state *)req->state;
+    if (res) return upload_answer(res, st, 1);
+    st->upload_bytes += len;
+    return 0;
 }
 
 /* GET /stream/N: N bytes made as they are sent, byte i being i mod 251;
@@ -356,15 +352,16 @@ static int upload(const nm_request *req, nm_response *res)
         st->pause_hold = t.p[8] == 'h';
         st->pause_ms = (unsigned)strtoul(t.p + (st->pause_hold ? 13 : 14), 0, 10) % 10000;
     }
-    if (req->body_streams) return nm_body_take(res, upload_piece, pausing ? st : 0);
-    st->upload_crc = crc_add(0, req->body.p, req->body.n);   /* the whole body in the buffer */
+    int discard = is(t, "/upload?discard");
+    if (req->body_streams) return nm_body_take(res, discard ? discard_piece : upload_piece, pausing ? st : 0);
+    if (!discard) st->upload_crc = crc32_add(0, req->body.p, req->body.n);   /* the whole body in the buffer */
     st->upload_bytes = req->body.n;
-    return upload_answer(res, st);
+    return upload_answer(res, st, discard);
 }
 
 int app_init(void)
 {
-    crc_init();
+    crc32_init();
     for (int i = 0; i < APP_BIG_SIZE; i++) big[i] = APP_BIG_BYTE(i);
     for (size_t i = 0; i < sizeof(stream_pattern); i++) stream_pattern[i] = (char)(i % 251);
     void *m = mmap(0, sizeof(*app_conns), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -490,7 +487,7 @@ int app_handle(const nm_request *req, nm_response *res, void *user)
         return nm_resp_body(res, "Service Unavailable\n", 20);
     }
     if (is(req->method, "POST") && is(req->target, "/echo")) return echo(req, res);
-    if (is(req->method, "POST") && (is(req->target, "/upload") || is_upload_pausing(req->target))) return upload(req, res);
+    if (is(req->method, "POST") && (is(req->target, "/upload") || is(req->target, "/upload?discard") || is_upload_pausing(req->target))) return upload(req, res);
     nm_resp_status(res, 404);
     return nm_resp_body(res, "not found\n", 10);
 }

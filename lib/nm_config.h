@@ -179,6 +179,15 @@
 #define NM_STREAM_BUFFERS (NM_BUF_COUNT / 4 > 0 ? NM_BUF_COUNT / 4 : 1)
 #endif
 
+/* A body that streams is received into up to this many buffers at once
+ * (one readv), the first the connection's own, the others taken only while
+ * the pool has them beyond NM_BUF_ANSWER_RESERVE and given back once their
+ * bytes are handed to the body callback: fewer system calls a large upload.
+ * 1 reads a buffer at a time. The proactor receives a buffer at a time. */
+#ifndef NM_BODY_READ_BUFS
+#define NM_BODY_READ_BUFS 2
+#endif
+
 /* Blocking models: a keep-alive connection idle this long while other
  * clients wait for a worker is closed (lib/loop/blocking.h); shorter pauses
  * between a client's requests keep it. */
@@ -363,7 +372,7 @@
     X(NM_TIMER_TICK_MS) X(NM_HEADER_TIMEOUT_MS) X(NM_IDLE_TIMEOUT_MS) X(NM_WRITE_TIMEOUT_MS) \
     X(NM_BODY_TIMEOUT_MS) X(NM_QUEUE_WAIT_MS) X(NM_QUEUE_RETRY_MS) X(NM_DRAIN_TIMEOUT_MS) \
     X(NM_USER_WATCHES) X(NM_USER_TIMERS) X(NM_USER_POSTS) X(NM_SEND_MAX) \
-    X(NM_CONN_USER_SIZE) X(NM_MAX_BODY) X(NM_STREAM_BUFFERS) X(NM_IDLE_YIELD_MS) \
+    X(NM_CONN_USER_SIZE) X(NM_MAX_BODY) X(NM_STREAM_BUFFERS) X(NM_BODY_READ_BUFS) X(NM_IDLE_YIELD_MS) \
     X(NM_MAX_SERVERS) X(NM_LISTEN_BACKLOG) X(NM_ACCEPT_BATCH) X(NM_MAX_WORKERS) \
     X(NM_DEFAULT_WORKERS) X(NM_MAX_CHILDREN) X(NM_DEFAULT_THREADS) X(NM_QUEUE_DEPTH) \
     X(NM_MAX_CREWS) X(NM_PRODUCERS) X(NM_JOB_RING) X(NM_JOBS) X(NM_ACCEPT_BACKOFF_MS) \
@@ -380,6 +389,9 @@
 #endif
 #if NM_BUF_ANSWER_RESERVE >= NM_BUF_COUNT
 #error "NM_BUF_ANSWER_RESERVE: below NM_BUF_COUNT, or no request ever gets a buffer"
+#endif
+#if NM_BODY_READ_BUFS < 1 || NM_BODY_READ_BUFS > 64
+#error "NM_BODY_READ_BUFS: 1 to 64 (the buffers of one receive)"
 #endif
 #if NM_PROACTOR_BUFS < 0 || (NM_PROACTOR_BUFS & (NM_PROACTOR_BUFS - 1)) || NM_PROACTOR_BUFS > 32768
 #error "NM_PROACTOR_BUFS: 0 or a power of two up to 32768"

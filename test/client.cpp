@@ -471,3 +471,19 @@ int tc_wait_idle(int port, int timeout_ms, tc_stats *st)
         tc_sleep_ms(20);
     }
 }
+
+size_t tc_chunked(char *out, const void *body, size_t n, const size_t *sizes, size_t count, long ext)
+{
+    size_t w = 0;
+    for (size_t at = 0, i = 0; at < n; i++) {
+        size_t k = sizes[i % count];
+        if (k > n - at) k = n - at;
+        w += (size_t)snprintf(out + w, 64, (long)i == ext ? "%zX;name=value\r\n" : "%zx\r\n", k);
+        memcpy(out + w, (const char *)body + at, k);
+        w += k;
+        memcpy(out + w, "\r\n", 2);
+        w += 2;
+        at += k;
+    }
+    return w;
+}

@@ -81,6 +81,12 @@ int tc_stats_get(int port, tc_stats *st);   /* 0, or -1 */
 /* Poll /stats until active == 0 (other connections), up to timeout_ms. */
 int tc_wait_idle(int port, int timeout_ms, tc_stats *st);
 
+/* body[0, n) in HTTP's chunked coding at out, chunks of sizes[0],
+ * sizes[1], ... round and round (the last one shorter), chunk `ext` with
+ * an extension (its size in upper case hex; -1: none); no last chunk.
+ * Returns the bytes written: out holds n plus 32 a chunk. */
+size_t tc_chunked(char *out, const void *body, size_t n, const size_t *sizes, size_t count, long ext);
+
 void tc_sleep_ms(int ms);
 long tc_now_ms(void);
 /* A server's deadline that a check depends on, scaled to the build's speed:

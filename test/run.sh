@@ -64,6 +64,7 @@ built() {
 }
 check "unit" timeout 120 $RUN "$B/test/unit"
 built "$B/kqemu/test/unit" "unit (kqueue emulation)" && check "unit (kqueue emulation)" timeout 120 "$B/kqemu/test/unit"
+[ -z "$RUN${NM_DRIVER:-}" ] && built "$B/test/crc_zlib" "demo CRC-32 against zlib" && check "demo CRC-32 against zlib" timeout 60 "$B/test/crc_zlib"
 if [ -z "${NM_SKIP_VALGRIND:-}" ] && [ -z "$RUN" ]; then
     if command -v valgrind > /dev/null; then
         check "unit under valgrind memcheck" timeout 300 valgrind -q --error-exitcode=99 --leak-check=full \

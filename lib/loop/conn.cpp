@@ -38,6 +38,10 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     c->queued = 0;
     c->body_mode = 0;
     c->body_fn = 0;
+#if NM_BODY_READ_BUFS > 1
+    c->ahead_count = 0;
+    c->ahead_off = 0;
+#endif
     c->read_since = c->write_since = nm_now_ms();
     __atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);   /* an id of the slot's last connection no longer matches */
     __atomic_store_n(&nm_conn_by_fd[fd], c, __ATOMIC_RELEASE);
@@ -98,11 +102,23 @@ void nm_conn_hook_open(nm_conn *c)
     if (c->srv->cfg.on_open) c->srv->cfg.on_open(nm_server_face(c->srv), nm_conn_id_of(c), nm_conn_state(c), c->srv->cfg.user);
 }
 
+void nm_conn_drop_ahead(nm_conn *c)
+{
+#if NM_BODY_READ_BUFS > 1
+    for (unsigned i = 0; i < c->ahead_count; i++) nm_buf_put(c->ahead[i]);
+    c->ahead_count = 0;
+    c->ahead_off = 0;
+#else
+    (void)c;
+#endif
+}
+
 void nm_conn_close(nm_conn *c)
 {
     nm_stream_end(c);   /* a body or an answer cut short gives its place back */
     nm_produce_end(c);
     if (c->in) nm_buf_put(c->in);
+    nm_conn_drop_ahead(c);
     for (unsigned i = 0; i < c->out_count; i++) {
         nm_seg *sg = &c->out[(c->out_first + i) % NM_OUT_SEGS];
         if (sg->buf) nm_buf_put(sg->buf);

@@ -84,6 +84,14 @@ struct nm_conn {
     uint64_t produce_left;          /* bytes still to come of an answer whose length was given */
     uint32_t pause;                 /* a streaming body's pause, shared with resumers (pause.h) */
     struct nm_loop *parked_in;      /* the loop a paused body's connection waits in (pause.h) */
+#if NM_BODY_READ_BUFS > 1
+    /* A streaming body's bytes read past a full c->in by the same receive,
+     * in order (session.cpp): each becomes c->in when c->in empties. */
+    nm_buf *ahead[NM_BODY_READ_BUFS - 1];
+    uint32_t ahead_len[NM_BODY_READ_BUFS - 1];
+    uint32_t ahead_off;             /* bytes of ahead[0] already moved into c->in */
+    uint8_t ahead_count;
+#endif
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
 };
@@ -108,6 +116,19 @@ nm_buf *nm_buf_get_spare(void);
  * by the blocking models (loop/blocking.h): 0 one may be free now, -1 it
  * waited queue_wait_ms or a stop came. NULL: it is refused at once. */
 extern int (*nm_buffer_wait)(nm_conn *c);
+
+/* Give back the buffers read ahead of c->in (bytes dropped with it). */
+void nm_conn_drop_ahead(nm_conn *c);
+/* Buffered input beyond c->in: has c bytes read ahead (0 when NM_BODY_READ_BUFS is 1). */
+static inline int nm_conn_has_ahead(const nm_conn *c)
+{
+#if NM_BODY_READ_BUFS > 1
+    return c->ahead_count != 0;
+#else
+    (void)c;
+    return 0;
+#endif
+}
 
 /* Take a slot for `fd`; NULL when slots are exhausted or fd is out of range. */
 nm_conn *nm_conn_open(nm_server *s, int fd);

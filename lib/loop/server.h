@@ -37,6 +37,7 @@ enum { NM_WHOLE = -1, NM_PARK = 16, NM_QUEUE = 32 };
 struct nm_counters {
     unsigned long accepted, active, requests, refused, errors, timeouts, waited;
     unsigned long gauge[4];   /* nm_gauge_id: what a model's invariant test reads */
+    unsigned long body_reads; /* receive calls into streaming bodies (session: NM_BODY_READ_BUFS) */
 };
 
 struct nm_server {

@@ -256,6 +256,7 @@ static int refuse_body(nm_conn *c, int status)
 {
     nm_count(c->srv, NM_C_ERRORS);
     c->in_len = 0;
+    nm_conn_drop_ahead(c);
     int answered = !c->body_fn;
     nm_stream_end(c);
     if (answered) c->flags |= NM_CF_CLOSE_AFTER;
@@ -359,6 +360,7 @@ int nm_session_next(nm_conn *c, nm_request *req)
     }
     nm_count(c->srv, NM_C_ERRORS);
     c->in_len = 0;
+    nm_conn_drop_ahead(c);
     answer_and_close(c, 0, -r);
     return -1;
 }
@@ -378,17 +380,126 @@ static void finish_answer(nm_conn *c, nm_response *res, const nm_request *req, i
     }
 }
 
+/* ---- a body's bytes read ahead (NM_BODY_READ_BUFS) -------------------- */
+
+#if NM_BODY_READ_BUFS > 1
+/* ahead[0] is done with: the others move up. */
+static void ahead_shift(nm_conn *c)
+{
+    c->ahead_count--;
+    for (unsigned i = 0; i < c->ahead_count && i + 1 < NM_BODY_READ_BUFS - 1; i++) {   /* (the second: for the compiler) */
+        c->ahead[i] = c->ahead[i + 1];
+        c->ahead_len[i] = c->ahead_len[i + 1];
+    }
+    c->ahead_off = 0;
+}
+#endif
+
+/* c->in has emptied and gone back: the first buffer read ahead becomes it. */
+static void ahead_next(nm_conn *c)
+{
+#if NM_BODY_READ_BUFS > 1
+    if (!c->ahead_count) return;
+    nm_buf *b = c->ahead[0];
+    uint32_t off = c->ahead_off, len = c->ahead_len[0] - off;
+    if (off) memmove(b->data, b->data + off, len);
+    ahead_shift(c);
+    c->in = b;
+    c->in_len = len;
+#else
+    (void)c;
+#endif
+}
+
+/* Bytes read ahead into c->in's room, where a step needs more than c->in
+ * holds (a chunk-size line, or a pipelined head, across two buffers): 1,
+ * or -1 when c->in is full (the protocol refused that already). */
+static int ahead_fill(nm_conn *c)
+{
+#if NM_BODY_READ_BUFS > 1
+    if (c->in_len >= NM_BUF_SIZE) {
+        c->flags |= NM_CF_DEAD;
+        return -1;
+    }
+    uint32_t room = NM_BUF_SIZE - c->in_len, left = c->ahead_len[0] - c->ahead_off;
+    uint32_t k = room < left ? room : left;
+    memcpy(c->in->data + c->in_len, c->ahead[0]->data + c->ahead_off, k);
+    c->ahead_off += k;
+    if (c->ahead_off == c->ahead_len[0]) {
+        nm_buf_put(c->ahead[0]);
+        ahead_shift(c);
+    }
+    nm_session_received(c, k);
+#else
+    (void)c;
+#endif
+    return 1;
+}
+
+#if NM_BODY_READ_BUFS > 1
+/* Buffers beyond c->in for the next receive: while a body streams and has
+ * more bytes to come than c->in's room, up to NM_BODY_READ_BUFS - 1. */
+static unsigned ahead_wanted(const nm_conn *c, size_t room)
+{
+    if (!c->body_mode || !c->srv->transport->recvv) return 0;
+    unsigned most = NM_BODY_READ_BUFS - 1;
+    if (c->body_mode != NM_BODY_LENGTH) return most;   /* chunked: its length unknown */
+    uint64_t left = c->body_left > c->in_len ? c->body_left - c->in_len : 0;
+    if (left <= room) return 0;
+    uint64_t bufs = (left - room + NM_BUF_SIZE - 1) / NM_BUF_SIZE;
+    return bufs < most ? (unsigned)bufs : most;
+}
+#endif
+
+/* One receive into c->in's room, and while a body streams into buffers
+ * beyond it as well (ahead_wanted, each one the pool has to spare past
+ * the answer reserve). *asked: the room offered. Bytes past c->in's room
+ * stay in c->ahead; the buffers left empty go back at once. */
+static ssize_t receive(nm_conn *c, size_t room, int flags, size_t *asked)
+{
+    *asked = room;
+    if (c->body_mode) __atomic_fetch_add(&c->srv->counters->body_reads, 1ul, __ATOMIC_RELAXED);
+#if NM_BODY_READ_BUFS > 1
+    unsigned want = ahead_wanted(c, room), got = 0;
+    struct iovec iov[NM_BODY_READ_BUFS];
+    iov[0].iov_base = c->in->data + c->in_len;
+    iov[0].iov_len = room;
+    for (nm_buf *b; got < want && (b = nm_buf_get_spare()) != 0; got++) {
+        c->ahead[got] = b;
+        iov[got + 1].iov_base = b->data;
+        iov[got + 1].iov_len = NM_BUF_SIZE;
+    }
+    if (got) {
+        ssize_t n = c->srv->transport->recvv(c, iov, (int)got + 1, flags);
+        size_t past = n > 0 && (size_t)n > room ? (size_t)n - room : 0;
+        unsigned used = 0;
+        for (; past; used++) {
+            c->ahead_len[used] = past < NM_BUF_SIZE ? (uint32_t)past : NM_BUF_SIZE;
+            past -= c->ahead_len[used];
+        }
+        for (unsigned i = used; i < got; i++) nm_buf_put(c->ahead[i]);
+        c->ahead_count = (uint8_t)used;
+        c->ahead_off = 0;
+        *asked = room + (size_t)got * NM_BUF_SIZE;
+        return n;
+    }
+#endif
+    return c->srv->transport->recv(c, c->in->data + c->in_len, room, flags);
+}
+
 /* Take n bytes off the input; phase: the read phase that follows. */
 static void take_input(nm_conn *c, uint32_t n, int phase)
 {
     c->in_len -= n;
     c->in_scan = 0;
     if (c->in_len) memmove(c->in->data, c->in->data + n, c->in_len);
-    read_phase(c, phase);
     if (!c->in_len) {   /* nothing buffered: a connection between reads holds no input buffer */
         nm_buf_put(c->in);
         c->in = 0;
+        ahead_next(c);   /* unless bytes were read ahead: the next buffer of them */
+        if (c->in_len && phase == NM_RP_IDLE) phase = NM_RP_HEAD;
     }
+    read_phase(c, phase);
 }
 
 /* The body has ended: the handler's body callback answers. */
@@ -457,7 +568,8 @@ void nm_session_answer(nm_conn *c, nm_request *req)
      * others wait for one says so in this answer, then takes the next: where
      * the protocol frames a head that can say it (HTTP's Connection: close);
      * under others the connection is given up once idle (wait_more). */
-    if (keep && (c->flags & NM_CF_BLOCKING) && s->proto->close_head && c->in_len == req->size && clients_wait(s))
+    if (keep && (c->flags & NM_CF_BLOCKING) && s->proto->close_head && c->in_len == req->size &&
+        !nm_conn_has_ahead(c) && clients_wait(s))
         keep = 0;
     resp_begin(&res, c, req, 200, keep);
     res.may_take = c->unit == U_HEAD_STREAM;
@@ -557,6 +669,7 @@ int nm_session_fill(nm_conn *c)
      * the loops drop theirs. So a blocking model does not go back into a recv()
      * that a stop signal handled just before it would not interrupt. */
     if (c->flags & NM_CF_DEAD) return -1;   /* (refused while it waited for a buffer) */
+    if (nm_conn_has_ahead(c)) return ahead_fill(c);   /* read already: no system call */
     int recv_flags = !c->in_len && nm_stop_requested(c->srv) ? MSG_DONTWAIT : 0;
     /* The last read emptied a level-triggered socket: a read now would only
      * say EAGAIN, a syscall per request for nothing, as the port reports the
@@ -587,11 +700,11 @@ int nm_session_fill(nm_conn *c)
         if ((c->flags & NM_CF_BLOCKING) && !nm_conn_timeout_ms(c)) {
             errno = EAGAIN;
         } else {
-            size_t room = NM_BUF_SIZE - c->in_len;
-            ssize_t n = c->srv->transport->recv(c, c->in->data + c->in_len, room, recv_flags);
+            size_t room = NM_BUF_SIZE - c->in_len, asked;
+            ssize_t n = receive(c, room, recv_flags, &asked);
             if (n > 0) {
-                nm_session_received(c, (size_t)n);
-                if ((size_t)n < room && (c->flags & NM_CF_LEVEL)) c->flags |= NM_CF_DRAINED;
+                nm_session_received(c, (size_t)n < room ? (size_t)n : room);   /* the rest is c->ahead's */
+                if ((size_t)n < asked && (c->flags & NM_CF_LEVEL)) c->flags |= NM_CF_DRAINED;
                 return 1;
             }
             if (n == 0) {

@@ -15,4 +15,13 @@ static ssize_t plain_sendv(nm_conn *c, const struct iovec *iov, int count)
     return sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 }
 
-const nm_transport nm_transport_plain = { "plain", plain_recv, plain_sendv };
+static ssize_t plain_recvv(nm_conn *c, const struct iovec *iov, int count, int flags)
+{
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = (struct iovec *)iov;
+    msg.msg_iovlen = (size_t)count;
+    return recvmsg(c->fd, &msg, flags);
+}
+
+const nm_transport nm_transport_plain = { "plain", plain_recv, plain_sendv, plain_recvv };

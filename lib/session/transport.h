@@ -18,6 +18,9 @@ struct nm_transport {
     const char *name;
     ssize_t (*recv)(nm_conn *c, void *buf, size_t len, int flags);
     ssize_t (*sendv)(nm_conn *c, const struct iovec *iov, int count);
+    /* A scattered receive, as recvmsg(2): a streaming body's bytes into
+     * several buffers at once (NM_BODY_READ_BUFS). NULL: recv alone. */
+    ssize_t (*recvv)(nm_conn *c, const struct iovec *iov, int count, int flags);
 };
 
 extern const nm_transport nm_transport_plain;

@@ -526,9 +526,12 @@ fi
 
 # The upload workload: UPLOAD_COUNT bodies of UPLOAD_MIB MiB posted one after
 # another on one keep-alive connection (curl, no Expect round trip) to
-# nmserve's POST /upload (read as it streams, its CRC-32 computed) and to
-# nginx, which reads the same body into a buffer it discards (location
-# /upload: return 200). The download workload: as many answers of that size
+# nmserve's POST /upload?discard (read as it streams and dropped, counted)
+# and to nginx, which reads the same body into a buffer it discards
+# (location /upload: return 200); in the same round and server, nmserve's
+# POST /upload (its CRC-32 computed as well) in columns of its own. An
+# nmserve without ?discard (an older build) is measured in the CRC mode
+# alone. The download workload: as many answers of that size
 # on one connection, nmserve's GET /stream/N (made as it is sent,
 # nm_resp_stream) beside nginx sending a file of that size (from the page
 # cache, sendfile). MiB/s, the median of UPLOAD_ROUNDS rounds with every
@@ -550,8 +553,10 @@ transfer_once() {
     name=$1 kind=$2 u0=$3 s0=$4
     t0=$(date +%s%N)
     if [ "$kind" = upload ]; then
+        set -f   # (a ? in the path)
         # shellcheck disable=SC2086
         curl -s -H 'Expect:' --data-binary @"$OUT/upload.bin" $urls > /dev/null || say "$name: an upload failed"
+        set +f
     else
         # shellcheck disable=SC2086
         got=$(curl -s $urls | wc -c)
@@ -563,7 +568,9 @@ transfer_once() {
         'BEGIN { printf "%s %.0f %.1f\n", n, mib / (ns / 1e9), t * 1000 / hz / mib }' >> "$OUT/$kind.raw"
 }
 
-# transfer KIND NMSERVE_PATH NGINX_PATH [nmserve options]: the rounds and the table.
+# transfer KIND NMSERVE_PATH NGINX_PATH [nmserve options]: the rounds and the
+# table. TRANSFER_ALSO: a second path of nmserve measured after the first on
+# the same server, its rows named MODEL+crc and shown as columns of MODEL.
 transfer() {
     kind=$1 ours=$2 theirs=$3
     shift 3
@@ -576,27 +583,50 @@ transfer() {
         fi
         for m in $(upload_models); do
             start_model "$m" "$@" || continue
-            transfer_once "$m" "$kind" "$ours"
+            if [ -z "$TRANSFER_ALSO" ] || curl -s -o /dev/null -w '%{http_code}' --data x "http://127.0.0.1:$PORT$ours" | grep -q 200; then
+                transfer_once "$m" "$kind" "$ours"
+            else
+                say "$m: no $ours here (an older nmserve?): $TRANSFER_ALSO alone"
+            fi
+            [ -n "$TRANSFER_ALSO" ] && transfer_once "$m+crc" "$kind" "$TRANSFER_ALSO"
             stop_server
         done
     done
     # medians per server, and the ratio to nginx's
+    # (MODEL+crc: the columns of MODEL's CRC mode)
     sort -k1,1 -k2,2n "$OUT/$kind.raw" | awk '
         { name[NR] = $1; rate[NR] = $2; cpu[NR] = $3 }
         END {
             for (i = 1; i <= NR; ) {
                 j = i; while (j <= NR && name[j] == name[i]) j++
                 k = i + int((j - i) / 2)
-                order[++n] = name[i]; mr[name[i]] = rate[k]; mc[name[i]] = cpu[k]
-                if (name[i] ~ /^nginx/) ref = rate[k]
+                s = name[i]
+                if (s ~ /[+]crc$/) {
+                    s = substr(s, 1, length(s) - 4); also = 1
+                    cr[s] = rate[k]; cc[s] = cpu[k]
+                    if (!(s in mr)) { order[++n] = s; mr[s] = "-"; mc[s] = "-" }
+                } else {
+                    if (!(s in mr)) order[++n] = s
+                    mr[s] = rate[k]; mc[s] = cpu[k]
+                }
+                if (s ~ /^nginx/) ref = rate[k]
                 i = j
             }
-            print "| server | MiB/s | x nginx | server CPU ms per MiB |"
-            print "|---|---:|---:|---:|"
+            if (also) {
+                print "| server | MiB/s (discard) | x nginx | server CPU ms per MiB | MiB/s (CRC-32) | x nginx | server CPU ms per MiB |"
+                print "|---|---:|---:|---:|---:|---:|---:|"
+            } else {
+                print "| server | MiB/s | x nginx | server CPU ms per MiB |"
+                print "|---|---:|---:|---:|"
+            }
             for (i = 1; i <= n; i++) {
                 s = order[i]
-                x = (ref > 0 && s !~ /^nginx/) ? sprintf("%.2f", mr[s] / ref) : "-"
-                printf "| %s | %d | %s | %s |\n", s, mr[s], x, mc[s]
+                x = (ref > 0 && s !~ /^nginx/ && mr[s] != "-") ? sprintf("%.2f", mr[s] / ref) : "-"
+                printf "| %s | %s | %s | %s |", s, mr[s], x, mc[s]
+                y = (ref > 0 && s !~ /^nginx/) ? sprintf("%.2f", cr[s] / ref) : "-"
+                if (also && (s in cr)) printf " %s | %s | %s |", cr[s], y, cc[s]
+                else if (also) printf " - | - | - |"
+                printf "\n"
             }
         }' > "$OUT/$kind.md"
     echo
@@ -606,8 +636,8 @@ transfer() {
 
 if { has_workload upload || has_workload download; } && command -v curl > /dev/null; then
     head -c $((UPLOAD_MIB * 1024 * 1024)) /dev/urandom > "$OUT/upload.bin"
-    has_workload upload && transfer upload /upload /upload --max-body $((UPLOAD_MIB * 1024 * 1024))
-    has_workload download && transfer download /stream/$((UPLOAD_MIB * 1024 * 1024)) /download
+    has_workload upload && TRANSFER_ALSO=/upload transfer upload '/upload?discard' /upload --max-body $((UPLOAD_MIB * 1024 * 1024))
+    has_workload download && TRANSFER_ALSO="" transfer download /stream/$((UPLOAD_MIB * 1024 * 1024)) /download
 fi
 
 # ---- the connection sweep --------------------------------------------------

@@ -47,6 +47,7 @@ done << 'REFUSED'
 -DNM_MAX_LOOPS=1 | actor needs the acceptor's loop
 -DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor | producer_consumer runs a loop for each of NM_PRODUCERS
 -DNM_CONN_USER_SIZE=12 | NM_CONN_USER_SIZE: 0 or a multiple of 8
+-DNM_BODY_READ_BUFS=0 | NM_BODY_READ_BUFS: 1 to 64
 REFUSED
 # A model left out takes its minimum with it.
 $cxx -DNM_MAX_LOOPS=1 -DNM_WITHOUT_actor -DNM_WITHOUT_producer_consumer lib/config_check.cpp 2> "$out" ||

@@ -1,6 +1,7 @@
 /* The session state machine, driven by hand over a non-blocking socketpair:
  * the test plays the client on one end and the event loop on the other. */
 #include "../check.h"
+#include "../client.h"
 #include "../lib/session/session.h"
 #include "../lib/loop/server.h"
 #include <pthread.h>
@@ -142,6 +143,26 @@ static int r_paused(const nm_request *req, nm_response *r)
     return nm_body_take(r, paused_piece, is(req->target, "/paused-fast") ? r : 0);
 }
 
+/* Bodies taken whole: their length and a sum that weighs each byte by
+ * its place, so that a byte lost, doubled or out of order shows. */
+static unsigned long long taken_bytes, taken_sum;
+static int taken_piece(const nm_request *, const void *data, size_t len, nm_response *res, void *)
+{
+    if (res) {
+        char text[64];
+        return nm_resp_body(res, text, (size_t)snprintf(text, sizeof(text), "got %llu %llx", taken_bytes, taken_sum));
+    }
+    for (size_t i = 0; i < len; i++) taken_sum += (taken_bytes + i + 1) * ((const unsigned char *)data)[i];
+    taken_bytes += len;
+    return 0;
+}
+
+static int r_taken(const nm_request *, nm_response *r)
+{
+    taken_bytes = taken_sum = 0;
+    return nm_body_take(r, taken_piece, 0);
+}
+
 static const struct {
     const char *path;
     int (*fn)(const nm_request *, nm_response *);
@@ -152,7 +173,7 @@ static const struct {
     { "/headonly", r_headonly }, { "/late", r_late },         { "/split", r_split },
     { "/badname", r_badname },   { "/emptyname", r_emptyname },
     { "/stream", r_stream },     { "/stream-unknown", r_stream_unknown },
-    { "/paused", r_paused },     { "/paused-fast", r_paused },
+    { "/paused", r_paused },     { "/paused-fast", r_paused },    { "/taken", r_taken },
 };
 
 /* Routes by target; any other target comes back as the body. */
@@ -759,6 +780,94 @@ TEST(session_frame_again_after_a_lend_that_did_not_happen)
     CHECK_EQ(srv.drive->frame(conn), NM_READ);
     CHECK(peer_gets(OK_HELLO));
     CHECK_EQ(nm_buf_free(), bufs_at_start);
+    teardown();
+}
+
+/* A large body is received NM_BODY_READ_BUFS buffers a call (readv), the
+ * buffers beyond the connection's own taken only while the pool has them
+ * past the answers' reserve: a body sent whole by length, chunked with a
+ * request pipelined behind it, and paused after every piece (the bytes
+ * read ahead wait with it, nothing more is read). Each arrives whole and in
+ * order, and every buffer comes back. */
+static char upload[24 * NM_BUF_SIZE + 7];
+
+/* The answer "got N SUM" to a body of upload[0, n). */
+static void taken_answer(char *want, size_t size, size_t n)
+{
+    unsigned long long sum = 0;
+    for (size_t i = 0; i < n; i++) sum += (i + 1) * (unsigned char)upload[i];
+    char text[64];
+    int k = snprintf(text, sizeof(text), "got %zu %llx", n, sum);
+    snprintf(want, size, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", k, text);
+}
+
+/* Send the head and upload[0, n) by length, then drive it to its answer:
+ * the receive calls the body took. */
+static unsigned long body_by_length(size_t n)
+{
+    char head[128], want[160];
+    snprintf(head, sizeof(head), "POST /taken HTTP/1.1\r\nHost: h\r\nContent-Length: %zu\r\n\r\n", n);
+    unsigned long before = srv.own_counters.body_reads;
+    int sent = send_str(head) == 0 && write(peer, upload, n) == (ssize_t)n;   /* the whole body in the kernel */
+    CHECK(sent);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    taken_answer(want, sizeof(want), n);
+    CHECK(peer_gets(want));
+    return srv.own_counters.body_reads - before;
+}
+
+TEST(session_large_body_takes_several_buffers_a_receive)
+{
+    for (size_t i = 0; i < sizeof(upload); i++) upload[i] = (char)(i * 7 + (i >> 11));
+    REQUIRE(setup(&nm_proto_http) == 0);
+    size_t n = sizeof(upload);
+    /* The head's buffer holds the body's first bytes; the rest, n - NM_BUF_SIZE
+     * and a little, comes NM_BODY_READ_BUFS buffers a call. */
+    unsigned long most = (n - NM_BUF_SIZE) / (NM_BODY_READ_BUFS * NM_BUF_SIZE) + 2;
+    unsigned long reads = body_by_length(n);
+    if (reads > most) fprintf(stderr, "  %zu bytes in %lu receives, at most %lu expected\n", n, reads, most);
+    CHECK(reads <= most);
+    CHECK_EQ(nm_buf_free(), bufs_at_start);   /* between requests: no buffer held */
+
+    /* Only the answers' reserve left beyond the connection's buffer: a buffer a call. */
+    static nm_buf *taken[NM_BUF_COUNT];
+    unsigned k = 0;
+    while (nm_buf_free() > NM_BUF_ANSWER_RESERVE + 1) taken[k++] = nm_buf_get();
+    reads = body_by_length(n);
+    CHECK(reads >= (n - NM_BUF_SIZE) / NM_BUF_SIZE);
+    CHECK_EQ(nm_buf_free(), NM_BUF_ANSWER_RESERVE + 1);
+    while (k) nm_buf_put(taken[--k]);
+
+    /* Chunked, chunks across the buffers' edges, a GET pipelined behind it. */
+    static char wire[sizeof(upload) + 4096];
+    size_t w = (size_t)snprintf(wire, 128, "POST /taken HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const size_t sizes[] = { 1, 1000, 4093, 5000, 9000, 300 };
+    w += tc_chunked(wire + w, upload, n, sizes, 6, 1);
+    w += (size_t)snprintf(wire + w, 128, "0\r\n\r\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n");
+    REQUIRE(write(peer, wire, w) == (ssize_t)w);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);
+    char want[256];
+    taken_answer(want, sizeof(want), n);
+    strcat(want, OK_HELLO);
+    CHECK(peer_gets(want));
+
+    /* Paused after every piece: a buffer read ahead waits with the body. */
+    char head[128];
+    snprintf(head, sizeof(head), "POST /paused HTTP/1.1\r\nHost: h\r\nContent-Length: %zu\r\n\r\n", n);
+    REQUIRE(send_str(head) == 0 && write(peer, upload, n) == (ssize_t)n);
+    nm_conn_id id = nm_conn_id_of(conn);
+    int rc, rounds = 0;
+    while ((rc = nm_session_drive(conn)) == NM_PARK && rounds++ < 100) {
+        CHECK(nm_buf_free() + 1 + NM_BODY_READ_BUFS >= bufs_at_start);   /* its own and those read ahead */
+        CHECK_EQ(nm_body_resume(&srv, id), 0);
+    }
+    CHECK_EQ(rc, NM_READ);
+    CHECK_EQ(paused_bytes, n);
+    char text[32];
+    snprintf(want, sizeof(want), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s",
+             snprintf(text, sizeof(text), "got %zu", n), text);
+    CHECK(peer_gets(want));
+    CHECK_EQ(srv.own_counters.requests, 5);
     teardown();
 }
 
