@@ -22,8 +22,8 @@
 /* What has arrived in the read phase so far (zero: nothing yet). */
 struct nm_rate {
     uint64_t start;   /* ms: the phase's first byte */
-    uint32_t win;     /* the window `bytes` counts, from 0 (the grace) */
-    uint32_t bytes;   /* bytes arrived in that window */
+    uint32_t bytes;   /* bytes arrived in window `win` */
+    uint16_t win;     /* from 0 (the grace); past 18 h the last window lasts */
     uint8_t on;       /* a byte has arrived */
     uint8_t slow;     /* a window past the grace ended short of the rate */
 };
@@ -31,7 +31,8 @@ struct nm_rate {
 static inline void nm_rate_reset(nm_rate *r)
 {
     r->start = 0;
-    r->win = r->bytes = 0;
+    r->bytes = 0;
+    r->win = 0;
     r->on = r->slow = 0;
 }
 
@@ -50,9 +51,10 @@ static inline void nm_rate_add(nm_rate *r, uint64_t now, size_t n, int min_rate)
         r->start = now;
     }
     uint64_t w = now > r->start ? (now - r->start) / NM_RATE_WINDOW_MS : 0;
+    if (w > UINT16_MAX) w = UINT16_MAX;
     if (w != r->win) {   /* the counted window has ended: its verdict stays */
         if (nm_rate_short(r, min_rate)) r->slow = 1;
-        r->win = (uint32_t)w;
+        r->win = (uint16_t)w;
         r->bytes = 0;
     }
     uint64_t b = (uint64_t)r->bytes + n;
