@@ -123,7 +123,7 @@
 #endif
 
 /* nm_config.min_rate's default: bytes a second a head or body must keep
- * coming at once it has begun (lib/session/rate.h). */
+ * coming at once it has begun (lib/base/rate.h). */
 #ifndef NM_MIN_RATE
 #define NM_MIN_RATE 500
 #endif

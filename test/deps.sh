@@ -12,10 +12,11 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 # itself needs neither). libmodbus-dev and redis-tools: the clients that judge
 # the demo protocols (test/protocols/), linked into test programs only;
 # python3 drives the RESP demo byte by byte from a plain socket. curl
-# judges nmserve's POST /echo (test/conformance/curl.sh).
+# judges nmserve's POST /echo (test/conformance/curl.sh). nftables: the
+# lossy loopback of test/conformance/loss.sh.
 cross="g++-arm-linux-gnueabihf g++-arm-linux-gnueabi g++-aarch64-linux-gnu g++-mips-linux-gnu g++-mipsel-linux-gnu
        g++-riscv64-linux-gnu qemu-user musl-tools"
-for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils valgrind clang libclang-rt-dev pkg-config cmake libmodbus-dev redis-tools python3 curl $cross; do
+for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils valgrind clang libclang-rt-dev pkg-config cmake libmodbus-dev redis-tools python3 curl nftables $cross; do
     have "$pkg" || need="$need $pkg"
 done
 if [ -z "$need" ]; then

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include "../base/timer.h"
 #include "server.h"
-#include "../session/rate.h"
+#include "../base/rate.h"
 
 struct nm_buf {
     char data[NM_BUF_SIZE];
@@ -87,7 +87,7 @@ struct nm_conn {
     struct nm_loop *parked_in;      /* the loop a paused body's connection waits in (pause.h) */
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
-    nm_rate rate;                   /* what the read phase brought, for cfg.min_rate (session/rate.h) */
+    nm_rate rate;                   /* what the read phase brought, for cfg.min_rate (base/rate.h) */
 };
 
 /* The application's bytes of a connection (NM_CONN_USER_SIZE, req->state),
@@ -159,7 +159,7 @@ static inline void *nm_conn_state(const nm_conn *c)
  * a loop's connections take the round's time. */
 static inline uint64_t nm_conn_clock(const nm_conn *c) { return c->flags & NM_CF_BLOCKING ? nm_now_ms() : nm_clock_ms(); }
 
-/* The read phase's bytes come too slowly (cfg.min_rate, session/rate.h):
+/* The read phase's bytes come too slowly (cfg.min_rate, base/rate.h):
  * its deadline is the rule's, when that comes first. */
 static inline uint64_t nm_conn_rate_due(const nm_conn *c)
 {
@@ -172,7 +172,7 @@ static inline uint64_t nm_conn_rate_due(const nm_conn *c)
  * fixed when its phase begins: a byte that arrives does not move the header
  * or body deadline (a client trickling a byte a second is still cut), and
  * only bytes the peer takes move the write deadline. A head or body that
- * trickles below cfg.min_rate is cut sooner (session/rate.h). */
+ * trickles below cfg.min_rate is cut sooner (base/rate.h). */
 static inline unsigned nm_conn_timeout_ms(const nm_conn *c)
 {
     const nm_config *cfg = &c->srv->cfg;

@@ -1,7 +1,7 @@
-/* The minimum-rate rule (lib/session/rate.h) alone: given the bytes that
+/* The minimum-rate rule (lib/base/rate.h) alone: given the bytes that
  * arrived and when, when does it cut? */
 #include "../check.h"
-#include "../lib/session/rate.h"
+#include "../lib/base/rate.h"
 
 enum { RATE = 500, T = 100000 };   /* ms: the first byte's time */
 static const uint64_t NEVER = UINT64_MAX;
