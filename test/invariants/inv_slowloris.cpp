@@ -97,17 +97,20 @@ struct model_run {
 
 static model_run runs[MODELS];
 
-/* Start each model of `models` this nmserve has (runs[0, n)): n, or -1
- * when nmserve could not be asked or a server did not start. */
-static int start_models(const char *const *models)
+/* Start each model of `models` this nmserve has (runs[0, n)), with up to
+ * four options (the first NULL ends them): n, or -1 when nmserve could not
+ * be asked or a server did not start. */
+static int start_models(const char *const *models, const char *const *opts = 0)
 {
+    static const char *const none[4] = { 0, 0, 0, 0 };
+    if (!opts) opts = none;
     int n = 0;
     for (int m = 0; models[m]; m++) {
         int has = inv_has_model(models[m]);
         if (has < 0) return -1;
         if (!has) continue;
         runs[n].model = models[m];
-        if (inv_start(&runs[n].s, models[m], (const char *)0)) {
+        if (inv_start(&runs[n].s, models[m], opts[0], opts[1], opts[2], opts[3], (const char *)0)) {
             fprintf(stderr, "  %s did not start\n", models[m]);
             return -1;
         }
@@ -172,15 +175,18 @@ TEST(slowloris_trickler_cut_good_clients_answered_every_model)
     }
 }
 
-/* A body sent a byte a second after a whole head is cut the same way. */
-TEST(slowloris_body_trickler_cut)
+/* Each model of `models` with `opts`, a trickler each (after `prefix`, a
+ * byte a second): cut between from_ms and to_ms after its first byte, and
+ * counted `slow` times slow. */
+static void trickler_cut(const char *const *models, const char *const *opts, const char *prefix, long from_ms,
+                         long to_ms, long slow)
 {
-    int n = start_models(some_models);
+    int n = start_models(models, opts);
     REQUIRE(n >= 0);
     for (int i = 0; i < n; i++)
-        REQUIRE(trickle_start(&runs[i].t, runs[i].s.port, upload_head,
-                              "a body that comes a byte a second, far below the rate") == 0);
-    long deadline = tc_now_ms() + GRACE_MS + CUT_WITHIN_MS + 2000;
+        REQUIRE(trickle_start(&runs[i].t, runs[i].s.port, prefix,
+                              "a request that comes a byte a second, far below the rate") == 0);
+    long deadline = tc_now_ms() + to_ms + 2000;
     for (int open = n; open && tc_now_ms() < deadline;) {
         struct pollfd p[MODELS];
         for (int i = 0; i < n; i++) p[i].fd = runs[i].t.cut ? -1 : runs[i].t.fd, p[i].events = POLLIN, p[i].revents = 0;
@@ -197,12 +203,26 @@ TEST(slowloris_body_trickler_cut)
         close(r->t.fd);
         tc_stats st;
         int stats = tc_stats_get(r->s.port, &st);
-        int ok = cut >= GRACE_MS && cut <= GRACE_MS + CUT_WITHIN_MS && !stats && st.slow == 1;
-        if (!ok) fprintf(stderr, "  %s: body trickler cut %ld ms after its first byte (-1: never), slow %ld\n", r->model,
-                         cut, stats ? -1 : st.slow);
+        int ok = cut >= from_ms && cut <= to_ms && !stats && st.slow == slow && st.timeouts == 1;
+        if (!ok) fprintf(stderr, "  %s: trickler cut %ld ms after its first byte (-1: never), slow %ld, timeouts %ld\n",
+                         r->model, cut, stats ? -1 : st.slow, stats ? -1 : st.timeouts);
         CHECK(ok);
         CHECK_EQ(tc_server_stop(&r->s, 5000), 0);
     }
+}
+
+/* A body sent a byte a second after a whole head is cut the same way. */
+TEST(slowloris_body_trickler_cut)
+{
+    trickler_cut(some_models, 0, upload_head, GRACE_MS, GRACE_MS + CUT_WITHIN_MS, 1);
+}
+
+/* --min-rate 0: no minimum, the header timeout alone cuts (not slow). */
+TEST(slowloris_min_rate_off_leaves_the_header_timeout)
+{
+    static const char *const models[] = { "epoll", "thread_pool", "fiber", "proactor", 0 };
+    static const char *const opts[4] = { "--min-rate", "0", "--header-timeout", "3500" };
+    trickler_cut(models, opts, 0, 3000, 3500 + 1000, 0);
 }
 
 /* Half a head, or a head and a tenth of the body, then nothing for 2.5 s,
