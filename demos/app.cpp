@@ -384,9 +384,9 @@ static int stats(const nm_request *req, nm_response *res)
      * The free slots and buffers leave out the asker's slot and input buffer. */
     int n = snprintf(json, sizeof(json),
                      "{\"accepted\":%lu,\"active\":%lu,\"requests\":%lu,\"refused\":%lu,\"errors\":%lu,"
-                     "\"timeouts\":%lu,\"waited\":%lu,\"free_slots\":%lu,\"free_buffers\":%lu",
+                     "\"timeouts\":%lu,\"waited\":%lu,\"free_slots\":%lu,\"free_buffers\":%lu,\"slow\":%lu",
                      st.accepted, st.active ? st.active - 1 : 0, st.requests, st.refused, st.errors,
-                     st.timeouts, st.waited, st.free_slots + 1, st.free_buffers + 1);
+                     st.timeouts, st.waited, st.free_slots + 1, st.free_buffers + 1, st.slow);
     n += snprintf(json + n, sizeof(json) - (size_t)n, ",\"opened\":%lu,\"closed\":%lu,\"unclean\":%lu,\"resume_failed\":%lu",
                   __atomic_load_n(&app_conns->opened, __ATOMIC_RELAXED),
                   __atomic_load_n(&app_conns->closed, __ATOMIC_RELAXED),

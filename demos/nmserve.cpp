@@ -5,7 +5,7 @@
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
  *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS] [--max-body BYTES]
- *           [--max-streams N] [--queue-wait MS]
+ *           [--max-streams N] [--queue-wait MS] [--min-rate BYTES]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
@@ -26,7 +26,10 @@
  * counted in /stats ("ticks", "piped", "posted", "overlaps").
  *
  * --queue-wait MS: how long a request may wait for a buffer or a place in a
- * queue before it is answered 503 (nm_config.queue_wait_ms). */
+ * queue before it is answered 503 (nm_config.queue_wait_ms).
+ *
+ * --min-rate BYTES: bytes a second a head or body must keep coming at once
+ * begun, 0 for no minimum (nm_config.min_rate; cut ones: "slow" in /stats). */
 #include "app.h"
 #include "protocols.h"
 #include <fcntl.h>
@@ -229,6 +232,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--max-body")) num = &max_body;
         else if (!strcmp(a, "--max-streams")) num = &cfg.max_streams;
         else if (!strcmp(a, "--queue-wait")) num = &cfg.queue_wait_ms;
+        else if (!strcmp(a, "--min-rate")) num = &cfg.min_rate;
         else if (!strcmp(a, "--listen-fd")) num = &cfg.listen_fd;
         else return usage("unknown option: ", a);
         if (!v) return usage("missing value for ", a);

@@ -254,6 +254,9 @@ typedef struct nm_stats {
     unsigned long waited;
     /* Free elements of this process's pools now (not summed over processes). */
     unsigned long free_slots, free_buffers;
+    /* Of the timeouts, connections cut because their head or body came
+     * slower than nm_config.min_rate. */
+    unsigned long slow;
 } nm_stats;
 
 void nm_server_stats(const nm_server *srv, nm_stats *out);
@@ -324,6 +327,7 @@ int nm_send(const nm_server *srv, nm_conn_id id, const void *data, size_t len);
 #define NM_DEFAULT (-1)     /* the model's default, or the build's (the field says) */
 #define NM_UNLIMITED (-2)   /* no cap */
 #define NM_NO_WAIT 0        /* queue_wait_ms: refuse at once, no wait */
+#define NM_NO_MIN_RATE 0    /* min_rate: no minimum, the timeouts alone */
 
 /* Run-time settings; nm_config_init() fills in the defaults. */
 typedef struct nm_config {
@@ -387,6 +391,13 @@ typedef struct nm_config {
      * deadlines stopped) before it is answered 503: ms (default
      * NM_QUEUE_WAIT_MS), or NM_NO_WAIT: refused at once. */
     int queue_wait_ms;
+    /* Once part of a request's head or body has arrived, the rest must
+     * keep coming at this many bytes a second (default NM_MIN_RATE), or
+     * the connection is closed, counted in `slow`: judged over windows of
+     * a second after a first one of grace, and only in windows in which
+     * bytes arrived (a stall, then everything at once, is not slow).
+     * NM_NO_MIN_RATE: no minimum. The header and body timeouts apply too. */
+    int min_rate;
 } nm_config;
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or

@@ -122,6 +122,12 @@
 #define NM_BODY_TIMEOUT_MS 10000
 #endif
 
+/* nm_config.min_rate's default: bytes a second a head or body must keep
+ * coming at once it has begun (lib/base/rate.h). */
+#ifndef NM_MIN_RATE
+#define NM_MIN_RATE 500
+#endif
+
 /* How long a request may wait inside the server for a buffer or a place
  * (a worker queue, a fiber) before it is refused 503: nm_config.queue_wait_ms's
  * default. While it waits its bytes stay in the kernel (or its buffer) and
@@ -370,7 +376,7 @@
     X(NM_OUT_SEGS) X(NM_MAX_HEADERS) X(NM_MAX_THREADS) X(NM_THREAD_STACK_SIZE) \
     X(NM_THREAD_STACK_ALIGN) X(NM_MAX_LOOPS) X(NM_MAX_EVENTS) X(NM_TIMER_SLOTS) \
     X(NM_TIMER_TICK_MS) X(NM_HEADER_TIMEOUT_MS) X(NM_IDLE_TIMEOUT_MS) X(NM_WRITE_TIMEOUT_MS) \
-    X(NM_BODY_TIMEOUT_MS) X(NM_QUEUE_WAIT_MS) X(NM_QUEUE_RETRY_MS) X(NM_DRAIN_TIMEOUT_MS) \
+    X(NM_BODY_TIMEOUT_MS) X(NM_MIN_RATE) X(NM_QUEUE_WAIT_MS) X(NM_QUEUE_RETRY_MS) X(NM_DRAIN_TIMEOUT_MS) \
     X(NM_USER_WATCHES) X(NM_USER_TIMERS) X(NM_USER_POSTS) X(NM_SEND_MAX) \
     X(NM_CONN_USER_SIZE) X(NM_MAX_BODY) X(NM_STREAM_BUFFERS) X(NM_BODY_READ_BUFS) X(NM_IDLE_YIELD_MS) \
     X(NM_MAX_SERVERS) X(NM_LISTEN_BACKLOG) X(NM_ACCEPT_BATCH) X(NM_MAX_WORKERS) \

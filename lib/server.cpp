@@ -58,6 +58,7 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->max_body = NM_MAX_BODY;
     cfg->max_streams = NM_STREAM_BUFFERS;
     cfg->queue_wait_ms = NM_QUEUE_WAIT_MS;
+    cfg->min_rate = NM_MIN_RATE;
     cfg->listen_fd = -1;
 }
 
@@ -238,6 +239,7 @@ extern "C" void nm_server_stats(const nm_server *srv, nm_stats *out)
     out->errors = __atomic_load_n(&c->errors, __ATOMIC_RELAXED);
     out->timeouts = __atomic_load_n(&c->timeouts, __ATOMIC_RELAXED);
     out->waited = __atomic_load_n(&c->waited, __ATOMIC_RELAXED);
+    out->slow = __atomic_load_n(&c->slow, __ATOMIC_RELAXED);
     out->free_slots = nm_conn_free();
     out->free_buffers = nm_buf_free();
 }
@@ -477,6 +479,7 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
                   : nm_run_size(cfg->max_streams, NM_STREAM_BUFFERS, NM_STREAM_BUFFERS, "--max-streams", "NM_STREAM_BUFFERS");
     if (streams < 0) return NM_ERR_USAGE;
     if (cfg->queue_wait_ms < 0) return usage_error("queue_wait_ms below 0 (NM_NO_WAIT, %s: refuse at once)", "0");
+    if (cfg->min_rate < 0) return usage_error("min_rate below 0 (NM_NO_MIN_RATE, %s: no minimum)", "0");
     if (cfg->max_threads != NM_UNLIMITED && cfg->max_threads < 1)
         return usage_error("max_threads below 1 (NM_UNLIMITED, %s: no cap)", "-2");
     if (cfg->max_threads != NM_UNLIMITED && nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0)

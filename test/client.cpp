@@ -459,6 +459,7 @@ int tc_stats_get(int port, tc_stats *st)
     st->closed = field(body, "closed");
     st->unclean = field(body, "unclean");
     st->resume_failed = field(body, "resume_failed");
+    st->slow = field(body, "slow");
     return st->active < 0 ? -1 : 0;
 }
 

@@ -76,6 +76,7 @@ struct tc_stats {
     long waited;                    /* requests that waited for a buffer or a place (backpressure) */
     long opened, closed, unclean;   /* nmserve's on_open / on_close hooks (demos/app.h) */
     long resume_failed;             /* nmserve's POST /upload?pause: resumes refused */
+    long slow;                      /* connections cut below the minimum rate (of the timeouts) */
 };
 int tc_stats_get(int port, tc_stats *st);   /* 0, or -1 */
 /* Poll /stats until active == 0 (other connections), up to timeout_ms. */

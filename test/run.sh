@@ -18,6 +18,8 @@
 #   python3     python3 (the RESP demo's raw socket checks)
 #   pkg-config  pkg-config (test/packaging/install.sh; else netmodels.pc
 #               is read by hand)
+#   netns       root, unshare and nft: a namespace whose loopback drops 5 %
+#               of packets (test/conformance/loss.sh)
 # (cmake has no skip: install.sh fails without it; cross compilers and
 # qemu are NM_REQUIRE_TARGETS', test/targets.sh.)
 #
@@ -238,6 +240,14 @@ check "command line errors exit 2 with one line" sh test/conformance/cli.sh "$B/
 # POST /echo judged by curl: bodies by length, chunked, cut short (host).
 [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && check "curl: POST /echo returns every body it takes" timeout 300 \
     sh test/conformance/curl.sh "$B/nmserve" epoll thread_pool prefork_shared_accept fiber proactor
+# Every transfer whole over a link dropping 5 % of packets, none cut slow.
+if [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ]; then
+    if [ "$(id -u)" = 0 ] && command -v unshare > /dev/null && command -v nft > /dev/null; then
+        check "no transfer lost at 5 % packet loss" sh test/conformance/loss.sh "$B/nmserve"
+    else
+        nm_skip_check "no transfer lost at 5 % packet loss" netns "needs root, unshare and nft (make deps)"
+    fi
+fi
 # A few seconds of each fuzz target, when clang can build libFuzzer programs.
 fuzz_probe='extern "C" int LLVMFuzzerTestOneInput(const unsigned char *, unsigned long) { return 0; }'
 if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ]; then

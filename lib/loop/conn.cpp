@@ -43,6 +43,7 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     c->ahead_off = 0;
 #endif
     c->read_since = c->write_since = nm_now_ms();
+    nm_rate_reset(&c->rate);
     __atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);   /* an id of the slot's last connection no longer matches */
     __atomic_store_n(&nm_conn_by_fd[fd], c, __ATOMIC_RELEASE);
     nm_count(s, NM_C_ACTIVE);

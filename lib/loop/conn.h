@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include "../base/timer.h"
 #include "server.h"
+#include "../base/rate.h"
 
 struct nm_buf {
     char data[NM_BUF_SIZE];
@@ -94,6 +95,7 @@ struct nm_conn {
 #endif
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
+    nm_rate rate;                   /* what the read phase brought, for cfg.min_rate (base/rate.h) */
 };
 
 /* The application's bytes of a connection (NM_CONN_USER_SIZE, req->state),
@@ -178,11 +180,20 @@ static inline void *nm_conn_state(const nm_conn *c)
  * a loop's connections take the round's time. */
 static inline uint64_t nm_conn_clock(const nm_conn *c) { return c->flags & NM_CF_BLOCKING ? nm_now_ms() : nm_clock_ms(); }
 
+/* The read phase's bytes come too slowly (cfg.min_rate, base/rate.h):
+ * its deadline is the rule's, when that comes first. */
+static inline uint64_t nm_conn_rate_due(const nm_conn *c)
+{
+    if (c->read_phase == NM_RP_IDLE || c->out_count) return UINT64_MAX;
+    return nm_rate_due(&c->rate, c->srv->cfg.min_rate);
+}
+
 /* Milliseconds left before the deadline of the state c is in (reading a
  * head, a body, idle, or writing), 0 when it has passed. Each deadline is
  * fixed when its phase begins: a byte that arrives does not move the header
  * or body deadline (a client trickling a byte a second is still cut), and
- * only bytes the peer takes move the write deadline. */
+ * only bytes the peer takes move the write deadline. A head or body that
+ * trickles below cfg.min_rate is cut sooner (base/rate.h). */
 static inline unsigned nm_conn_timeout_ms(const nm_conn *c)
 {
     const nm_config *cfg = &c->srv->cfg;
@@ -194,7 +205,17 @@ static inline unsigned nm_conn_timeout_ms(const nm_conn *c)
         limit = cfg->write_timeout_ms;
     }
     uint64_t due = since + (uint64_t)(limit > 0 ? limit : 0), now = nm_conn_clock(c);
+    uint64_t rate_due = nm_conn_rate_due(c);
+    if (rate_due < due) due = rate_due;
     return due > now ? (unsigned)(due - now) : 0;
+}
+
+/* c is closed because its deadline passed: counted in `timeouts`, and in
+ * `slow` too when it trickled below cfg.min_rate. */
+static inline void nm_conn_count_timeout(nm_conn *c)
+{
+    nm_count(c->srv, NM_C_TIMEOUTS);
+    if (nm_conn_rate_due(c) <= nm_conn_clock(c)) nm_count(c->srv, NM_C_SLOW);
 }
 
 /* A connection's owner is written by the thread that owns it and read by

@@ -296,7 +296,7 @@ void nm_loop_conn_timeout(nm_timer *t)
         nm_wheel_add(&l->wheel, &c->timer, l->now, left);
         return;
     }
-    nm_count(c->srv, NM_C_TIMEOUTS);
+    nm_conn_count_timeout(c);
     nm_loop_drop(l, c);
 }
 

@@ -70,6 +70,7 @@ int nm_pause_wait(nm_conn *c)
         futex_wait(&c->pause, parked, NM_STOP_POLL_MS);
     }
     c->read_since = nm_now_ms();   /* the body deadline runs from the resume */
+    nm_rate_reset(&c->rate);       /* and its rate (a pause's silence was ours) */
     return 0;
 }
 
@@ -103,6 +104,7 @@ void nm_pause_arrived(nm_conn *c, uint64_t now)
 {
     __atomic_store_n(&c->pause, word(gen_of(c), NM_PS_STREAM), __ATOMIC_RELEASE);
     c->read_since = now;
+    nm_rate_reset(&c->rate);
     c->flags &= (uint8_t)~(NM_CF_DRAINED | NM_CF_HELD);   /* bytes came while it was not watched: read, not wait */
 }
 

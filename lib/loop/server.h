@@ -35,7 +35,7 @@ enum { NM_WHOLE = -1, NM_PARK = 16, NM_QUEUE = 32 };
 /* Counters, updated atomically. Multi-process models point `counters` at a
  * block of shared memory so that every process adds into one set. */
 struct nm_counters {
-    unsigned long accepted, active, requests, refused, errors, timeouts, waited;
+    unsigned long accepted, active, requests, refused, errors, timeouts, waited, slow;
     unsigned long gauge[4];   /* nm_gauge_id: what a model's invariant test reads */
     unsigned long body_reads; /* receive calls into streaming bodies (session: NM_BODY_READ_BUFS) */
 };
@@ -76,7 +76,7 @@ struct nm_server {
     unsigned streams;            /* bodies and answers streaming now, this process's (cfg.max_streams) */
 };
 
-enum nm_counter_id { NM_C_ACCEPTED, NM_C_ACTIVE, NM_C_REQUESTS, NM_C_REFUSED, NM_C_ERRORS, NM_C_TIMEOUTS, NM_C_WAITED };
+enum nm_counter_id { NM_C_ACCEPTED, NM_C_ACTIVE, NM_C_REQUESTS, NM_C_REFUSED, NM_C_ERRORS, NM_C_TIMEOUTS, NM_C_WAITED, NM_C_SLOW };
 
 static inline unsigned long *nm_counter(nm_server *s, nm_counter_id id)
 {

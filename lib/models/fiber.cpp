@@ -171,7 +171,7 @@ static void end_fiber(nm_loop *l, nm_conn *c)
 static void on_timeout(nm_timer *t)
 {
     nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
-    nm_count(c->srv, NM_C_TIMEOUTS);
+    nm_conn_count_timeout(c);
     end_fiber((nm_loop *)c->owner, c);
 }
 

@@ -134,7 +134,7 @@ static void held(nm_proactor *p, nm_conn *c, int result)
 static void on_timeout(nm_timer *t)
 {
     nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
-    nm_count(c->srv, NM_C_TIMEOUTS);
+    nm_conn_count_timeout(c);
     c->flags |= NM_CF_DEAD;
     shutdown(c->fd, SHUT_RDWR);   /* completes the operation in flight */
 }

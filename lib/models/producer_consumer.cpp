@@ -111,7 +111,7 @@ static int write_out(nm_conn *c)
     int r;
     while ((r = nm_session_flush(c)) == 0) {
         if (!nm_conn_timeout_ms(c)) {   /* this thread runs no loop: the clock is read now */
-            nm_count(c->srv, NM_C_TIMEOUTS);
+            nm_conn_count_timeout(c);
             return -1;
         }
         if (nm_stop_requested(c->srv) && nm_now_ms() - start > NM_DRAIN_TIMEOUT_MS) return -1;

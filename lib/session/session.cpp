@@ -224,6 +224,9 @@ static void answer_and_close(nm_conn *c, const nm_request *req, int status)
 
 static void read_phase(nm_conn *c, int phase)
 {
+    /* The rate is judged from the phase's first byte; a streaming body's
+     * steps are one phase (each step restarts only its deadline). */
+    if (phase != NM_RP_BODY || c->read_phase != NM_RP_BODY) nm_rate_reset(&c->rate);
     c->read_phase = (uint8_t)phase;
     c->read_since = nm_conn_clock(c);
 }
@@ -232,6 +235,7 @@ void nm_session_received(nm_conn *c, size_t n)
 {
     if (!c->in_len && n && c->read_phase == NM_RP_IDLE) read_phase(c, NM_RP_HEAD);   /* a request begins */
     c->in_len += (uint32_t)n;
+    nm_rate_add(&c->rate, nm_conn_clock(c), n, c->srv->cfg.min_rate);
 }
 
 /* What nm_session_next cut (c->unit), for nm_session_answer. */
@@ -804,7 +808,7 @@ void nm_session_run_blocking(nm_conn *c)
     c->flags |= NM_CF_BLOCKING;
     set_timeout(c->fd, SO_RCVTIMEO, NM_STOP_POLL_MS);
     set_timeout(c->fd, SO_SNDTIMEO, NM_STOP_POLL_MS);
-    if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_count(c->srv, NM_C_TIMEOUTS);
+    if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_conn_count_timeout(c);
 }
 
 void nm_session_serve_blocking(nm_conn *c)

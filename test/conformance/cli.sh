@@ -118,6 +118,8 @@ expect2 "listen fd that is not a socket" "$srv" --model epoll --listen-fd 2
 expect2 "listen fd that is not open" "$srv" --model epoll --listen-fd 99
 expect2 "listen fd that is negative" "$srv" --model epoll --listen-fd -1
 expect2 "queue wait below 0" "$srv" --model epoll --port 0 --queue-wait -5
+expect2 "min rate below 0" "$srv" --model epoll --port 0 --min-rate -1
+expect2 "min rate not a number" "$srv" --model epoll --port 0 --min-rate 5x
 
 # refused NAME WORDS CMD...: exit 2, one line holding each of WORDS (model, kind).
 refused() {

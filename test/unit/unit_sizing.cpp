@@ -51,6 +51,18 @@ TEST(sizing_queue_wait_below_0_is_a_usage_error)
     CHECK(strstr(nm_last_error(), "queue_wait_ms") != 0);
 }
 
+TEST(sizing_min_rate_below_0_is_a_usage_error)
+{
+    nm_config cfg;
+    nm_config_init(&cfg);
+    CHECK_EQ(cfg.min_rate, NM_MIN_RATE);
+    cfg.port = 0;
+    cfg.min_rate = -1;
+    nm_handler h = { never, 0 };
+    CHECK_EQ(nm_run(nm_model_name(0), &cfg, &h), NM_ERR_USAGE);
+    CHECK(strstr(nm_last_error(), "min_rate") != 0);
+}
+
 TEST(sizing_config_init_names_what_each_field_takes)
 {
     nm_config cfg;
@@ -66,6 +78,7 @@ TEST(sizing_config_init_names_what_each_field_takes)
     CHECK(NM_DEFAULT < 0 && NM_UNLIMITED < 0 && NM_DEFAULT != NM_UNLIMITED);
     CHECK_EQ(NM_PORT_ANY, 0);
     CHECK_EQ(NM_NO_WAIT, 0);
+    CHECK_EQ(NM_NO_MIN_RATE, 0);
 }
 
 TEST(sizing_zero_is_no_count_of_threads)
