@@ -10,10 +10,14 @@
 # default), static libc, beside the defaults.
 #
 # With --check, fail when armhf (Thumb-2) misses its targets: the whole
-# library under 96 KiB of text, the firmware adding under 24 KiB (it was 16
+# library under 96 KiB of text, the firmware adding under 30 KiB (it was 16
 # until the loop took the application's own fds, timers and posts, the
-# listener IPv6 and Unix sockets, and the process several servers), and the
-# firmware at the small config under 128 KiB of bss.
+# listener IPv6 and Unix sockets, and the process several servers: 24,523
+# bytes; then 29,413 with 0.4's check of every tunable at nm_run (2,596),
+# reservations at start-up (580), answers that wait for a buffer (376),
+# body reads into several buffers (690) and the minimum rate (650); the
+# bound goes back down as the footprint does), and the firmware at the
+# small config under 128 KiB of bss.
 MAKE=${MAKE:-make}
 check=0
 [ "$1" = --check ] && { check=1; shift; }
@@ -24,7 +28,7 @@ if [ ! -f "$config" ]; then
     exit 2
 fi
 LIB_LIMIT=$((96 * 1024))
-FW_LIMIT=$((24 * 1024))
+FW_LIMIT=$((30 * 1024))
 SMALL_BSS_LIMIT=$((128 * 1024))
 OS="-Os"
 GC="-Os -ffunction-sections -fdata-sections"
