@@ -452,8 +452,10 @@ static int choose_port(nm_server *s, const nm_model *m)
         want = m->port_name;
     }
     s->port = want ? nm_port_find(want) : nm_port_at(0);
-    char q[NM_QUOTE_MAX + 4];
-    if (!s->port) return usage_error("unknown or unavailable poller '%s'", nm_quote(want, q));
+    if (!s->port) {
+        char q[NM_QUOTE_MAX + 4];
+        return usage_error("unknown or unavailable poller '%s'", nm_quote(want, q));
+    }
     if (s->cfg.edge_triggered && !s->port->edge_capable)
         return usage_error("poller %s cannot be edge-triggered", s->port->name);
     return 0;
@@ -468,8 +470,10 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
     pool_short = 0;
     if (nm_config_differs(tunables, count, last_error, sizeof(last_error))) return NM_ERR_USAGE;
     const nm_model *m = find_model(model ? model : "");
-    char q[NM_QUOTE_MAX + 4];
-    if (!m) return usage_error("unknown model '%s' (nm_model_name() lists this build's)", nm_quote(model ? model : "", q));
+    if (!m) {
+        char q[NM_QUOTE_MAX + 4];
+        return usage_error("unknown model '%s' (nm_model_name() lists this build's)", nm_quote(model ? model : "", q));
+    }
     if (!handler || !handler->fn) return usage_error("%s", "no handler given");
     if (!cfg->proto) return usage_error("%s", "no protocol (nm_config_init sets &nm_proto_http)");
     if (!cfg->proto->frame || !cfg->proto->name) return usage_error("%s", "a protocol needs a name and a frame function");

@@ -52,9 +52,10 @@ static int parse_unix(const char *path, nm_listen_addr *a, char *why, size_t n)
     struct sockaddr_un *u = (struct sockaddr_un *)&a->sa;
     size_t len = strlen(path);
     if (!len) return fail(why, n, "bad listen address 'unix:': no path");
-    char q[NM_QUOTE_MAX + 4];
-    if (len >= sizeof(u->sun_path))
+    if (len >= sizeof(u->sun_path)) {
+        char q[NM_QUOTE_MAX + 4];
         return fail(why, n, "unix socket path '%s' is longer than %d bytes", nm_quote(path, q), (int)sizeof(u->sun_path) - 1);
+    }
     u->sun_family = AF_UNIX;
     memcpy(u->sun_path, path, len + 1);
     a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);

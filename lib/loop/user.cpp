@@ -316,7 +316,6 @@ static_assert(sizeof(nm_sent) <= NM_BUF_SIZE - NM_SEND_MAX, "NM_SEND_MAX leaves 
 
 static nm_loop *loop_of(const nm_conn *c)
 {
-    extern nm_pool nm_loop_pool;
     void *owner = nm_conn_owner(c);
     unsigned i = owner ? nm_pool_index(&nm_loop_pool, owner) : NM_MAX_LOOPS;
     return i < NM_MAX_LOOPS && nm_pool_at(&nm_loop_pool, i) == owner ? (nm_loop *)owner : 0;
