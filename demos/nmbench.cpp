@@ -2,13 +2,22 @@
  * boards where wrk is not available.
  *
  *   nmbench [-H host] [-p port] [-c conns] [-d seconds] [--close]
- *           [--pipeline N] [--path /]
+ *           [--pipeline N] [--path /] [--rate R]
  *
  * Keeps `conns` connections busy for `seconds`, each sending `pipeline`
  * requests at a time (or one request per connection with --close), checks
  * every answer (status 200, complete body), and prints requests/s and
  * latency percentiles from a fixed-bucket histogram. Exit 0, or 1 when any
- * request failed. */
+ * request failed.
+ *
+ * --rate R: an open load instead (keep-alive, one request at a time per
+ * connection): R requests a second are due at even intervals whatever the
+ * server's pace; a due request goes out on an idle connection, or waits for
+ * one, and its latency counts from when it was due, so a slow server's
+ * backlog is measured, not hidden. The client wakes at least every
+ * millisecond (requests due within one go together). Prints "due=N" and
+ * "late=N" (requests sent more than a millisecond after they were due, for
+ * want of an idle connection) beside the rest. */
 #include "../ports/port.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -73,6 +82,11 @@ static struct sockaddr_in addr;
 static char request[512];
 static int request_len, pipeline = 1, close_mode;
 static unsigned long done, errors, bad;
+/* --rate: requests due and not yet sent, as their due times (a ring). */
+static double rate;
+#define DUE_MAX 65536
+static uint64_t due_at[DUE_MAX];
+static unsigned long due_head, due_tail, due_total, due_late;
 
 static uint64_t now_us(void)
 {
@@ -116,18 +130,24 @@ static void send_batch(struct conn *c)
 {
     char buf[512 * 16];
     int n = 0;
+    if (rate > 0 && due_head == due_tail) return;   /* idle until a request is due */
     for (int i = 0; i < pipeline; i++) {
         memcpy(buf + n, request, (size_t)request_len);
         n += request_len;
     }
     c->sent_us = now_us();
+    if (rate > 0) {   /* one due request; late when it waited a millisecond for a connection */
+        uint64_t due = due_at[due_head++ % DUE_MAX];
+        if (c->sent_us - due > 1000) due_late++;
+        c->sent_us = due;
+    }
     if (send(c->fd, buf, (size_t)n, MSG_NOSIGNAL) != n) {
         errors++;
         close_conn(c);
         return;
     }
     c->pending = pipeline;
-    port.ops->set(&port, c->fd, NM_WRITE, NM_READ);
+    if (rate <= 0) port.ops->set(&port, c->fd, NM_WRITE, NM_READ);   /* --rate: read from the connect on */
 }
 
 /* Length of the first complete answer in buf, 0 if incomplete, -1 if malformed. */
@@ -202,12 +222,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "-d")) seconds = atof(v);
         else if (!strcmp(a, "--pipeline")) pipeline = atoi(v);
         else if (!strcmp(a, "--path")) path = v;
+        else if (!strcmp(a, "--rate")) rate = atof(v);
         else return usage("unknown option: ", a);
         i++;
     }
     if (nconns < 1 || nconns > MAX_CONNS) return usage("-c must be 1..1000", 0);
     if (pipeline < 1 || pipeline > 16) return usage("--pipeline must be 1..16", 0);
     if (seconds <= 0) return usage("-d must be positive", 0);
+    if (rate < 0 || rate > 1e6 || (rate > 0 && (close_mode || pipeline != 1)))
+        return usage("--rate must be 0..1000000 requests/s, keep-alive, pipeline 1", 0);
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port_no);
@@ -221,10 +244,23 @@ int main(int argc, char **argv)
     for (int i = 0; i < nconns; i++) conns[i].fd = -1;
     uint64_t start = now_us(), stop = start + (uint64_t)(seconds * 1e6);
     static nm_event evs[NM_MAX_EVENTS];
+    unsigned long due_n = 0;   /* --rate: request k is due at start + k / rate */
     while (now_us() < stop) {
         for (int i = 0; i < nconns; i++)
             if (conns[i].fd < 0 && open_conn(&conns[i])) errors++;
-        int n = port.ops->wait(&port, evs, NM_MAX_EVENTS, 10);
+        int wait_ms = 10;
+        if (rate > 0) {
+            wait_ms = 1;
+            uint64_t t = now_us();
+            for (; start + (uint64_t)((double)due_n * 1e6 / rate) <= t; due_n++) {   /* due now: from when it was noticed */
+                if (due_tail - due_head == DUE_MAX) { errors++; continue; }
+                due_at[due_tail++ % DUE_MAX] = t;
+                due_total++;
+            }
+            for (int i = 0; i < nconns && due_head != due_tail; i++)
+                if (conns[i].fd >= 0 && conns[i].connected && !conns[i].pending) send_batch(&conns[i]);
+        }
+        int n = port.ops->wait(&port, evs, NM_MAX_EVENTS, wait_ms);
         for (int i = 0; i < n; i++) {
             struct conn *c = evs[i].fd < MAX_CONNS + 64 ? by_fd[evs[i].fd] : 0;
             if (!c) continue;
@@ -234,6 +270,7 @@ int main(int argc, char **argv)
                 getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
                 if (err) { errors++; close_conn(c); continue; }
                 c->connected = 1;
+                if (rate > 0) port.ops->set(&port, c->fd, NM_WRITE, NM_READ);
                 send_batch(c);
             } else {
                 on_readable(c);
@@ -247,5 +284,6 @@ int main(int argc, char **argv)
     printf("requests=%lu rps=%.0f p50_us=%lu p99_us=%lu max_us=%lu errors=%lu bad=%lu\n", done,
            (double)done / elapsed, percentile(total, 0.50), percentile(total, 0.99), percentile(total, 0.99999),
            errors, bad);
+    if (rate > 0) printf("rate=%.0f due=%lu late=%lu\n", rate, due_total, due_late);
     return errors || bad ? 1 : 0;
 }

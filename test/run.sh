@@ -240,6 +240,9 @@ check "command line errors exit 2 with one line" sh test/conformance/cli.sh "$B/
 # POST /echo judged by curl: bodies by length, chunked, cut short (host).
 [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && check "curl: POST /echo returns every body it takes" timeout 300 \
     sh test/conformance/curl.sh "$B/nmserve" epoll thread_pool prefork_shared_accept fiber proactor
+# The load client's open load (nmbench --rate: the benchmark's light load).
+[ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && check "nmbench --rate sends what is due" timeout 60 \
+    sh test/conformance/nmbench.sh "$B"
 # Every transfer whole over a link dropping 5 % of packets, none cut slow
 # (the plain host build's).
 if [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SANITIZED:-}" ]; then
