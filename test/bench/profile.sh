@@ -76,12 +76,16 @@ echo "$MODEL $MODE: $ir instructions / $n requests = $((ir / n)) instructions pe
 events=raw_syscalls:sys_enter
 for s in recvfrom sendmsg epoll_wait epoll_ctl accept4 setsockopt close io_uring_enter; do events="$events,syscalls:sys_enter_$s"; done
 if perf stat -e raw_syscalls:sys_enter true > /dev/null 2>&1; then
-    serve setsid perf stat -e "$events" -o "$OUT/perf.out" --
+    # io_uring_enter a second time, only the calls that wait for completions
+    # (IORING_ENTER_GETEVENTS): the rest only submitted.
+    serve setsid perf stat -e "$events" -e syscalls:sys_enter_io_uring_enter --filter 'flags & 1' -o "$OUT/perf.out" --
     n=$(requests "$SECS")
     /bin/kill -INT -- "-$SPID"
     wait "$SPID"
     awk -v n="$n" -v what="$MODEL $MODE" '
         $2 == "raw_syscalls:sys_enter" { printf "%s: %d syscalls / %d requests = %.2f syscalls per request (perf)\n", what, $1, n, $1 / n; next }
+        $2 == "syscalls:sys_enter_io_uring_enter" && seen++ { printf " (waiting %.2f, submit only %.2f)", $1 / n, (all - $1) / n; next }
+        $2 == "syscalls:sys_enter_io_uring_enter" { all = $1 }
         $2 ~ /^syscalls:sys_enter_/ { sub("syscalls:sys_enter_", "", $2); printf "  %s %.2f", $2, $1 / n }
         END { print "" }' "$OUT/perf.out"
 else
