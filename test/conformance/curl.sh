@@ -11,13 +11,7 @@ shift
 models=${*:-epoll}
 run=${NM_RUN_PREFIX:-}
 . "$(dirname "$0")/../protocols/serve.sh"
-tmp=${TMPDIR:-/tmp}/nm-curl.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { echo "ok    $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL  $1"; failed=$((failed + 1)); }
+serve_checks curl
 if ! command -v curl > /dev/null 2>&1; then
     echo "FAIL  curl missing (make deps installs it)"
     echo "0 passed, 1 failed"

@@ -4,13 +4,7 @@
 # (due = R x seconds, every one answered but those in flight at the end).
 B=${1:-build/host}
 . "$(dirname "$0")/../protocols/serve.sh"
-tmp=${TMPDIR:-/tmp}/nm-nmbench.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { echo "ok    $1"; passed=$((passed + 1)); }
-bad() { echo "FAIL  $1"; failed=$((failed + 1)); }
+serve_checks nmbench
 for args in "--rate -1" "--rate 100 --close" "--rate 100 --pipeline 2"; do
     # shellcheck disable=SC2086 # the options, one word each
     "$B/nmbench" -p 1 $args > /dev/null 2> "$tmp/err"

@@ -7,6 +7,10 @@
 #                          when it did not start).
 # serve_stop               SIGTERM, up to 5 s, then SIGKILL: 0 when it
 #                          stopped on SIGTERM, 1 when it had to be killed.
+# serve_checks NAME        for a script that counts its own checks: a
+#                          scratch folder $tmp (removed at exit), the
+#                          tallies passed and failed, and ok WHAT / bad
+#                          WHAT to print a check's line and count it.
 serve_start() {
     serve_out=$1
     shift
@@ -34,4 +38,14 @@ serve_stop() {
     fi
     wait $pid 2> /dev/null
     return $serve_rc
+}
+
+serve_checks() {
+    tmp=${TMPDIR:-/tmp}/nm-$1.$$
+    mkdir -p "$tmp"
+    trap 'rm -rf "$tmp"' EXIT
+    passed=0
+    failed=0
+    ok() { echo "ok    $1"; passed=$((passed + 1)); }
+    bad() { echo "FAIL  $1"; failed=$((failed + 1)); }
 }
