@@ -90,10 +90,14 @@ p.wait()
 well = not faults and st["slow"] == 0 and st["timeouts"] == 0
 print("%s %s: %d transfers in %.1f s, %d failed; slow %d, timeouts %d %s" % ("ok  " if well else "FAIL", model, 64,
       time.time() - start, len(faults), st["slow"], st["timeouts"], "; ".join(faults[:4])))
+if not well:
+    print("     its /stats: %s" % json.dumps(st))
 sys.exit(0 if well else 1)
 EOF
 done
 nft list chain inet loss out | sed -n "s/.*counter \(packets [0-9]*\).*/  dropped: \1/p"
+# after a failure, what the kernel says it reset or aborted (this namespace only)
+[ $fails -eq 0 ] || nstat -az 2> /dev/null | grep -E "Abort|Rsts|Resets|Overflow|Drop" | grep -vE "[[:space:]]0[[:space:]]" | sed "s/^/  kernel: /"
 echo "$passes passed, $fails failed"
 exit $((fails > 0))
 ' "$srv"
