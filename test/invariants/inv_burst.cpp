@@ -65,11 +65,13 @@ TEST(burst_thread_per_conn_at_its_cap_all_answered) { burst("thread_per_conn", "
 TEST(burst_prefork_shared_accept_all_answered) { burst("prefork_shared_accept", "--workers"); }
 TEST(burst_prefork_locked_accept_all_answered) { burst("prefork_locked_accept", "--workers"); }
 TEST(burst_prefork_reuseport_all_answered) { burst("prefork_reuseport", "--workers"); }
+TEST(burst_prefork_fd_passing_all_answered) { burst("prefork_fd_passing", "--workers"); }
 
 /* A worker keeps a connection that was answered within its slice, then
  * gives it up idle as the slice ends, not a stop-poll step (200 ms) later:
  * 50 clients a worker, 10 ms each, take well under 5 s. */
 TEST(burst_idle_clients_give_way_at_the_slice) { burst_within("thread_pool", "--threads", "10", 5000); }
+TEST(burst_prefork_fd_passing_gives_way_at_the_slice) { burst_within("prefork_fd_passing", "--workers", "10", 5000); }
 
 /* A request that waited in thread_pool's queue longer than the header
  * timeout, its bytes sent at once, is answered: the deadline runs from when
