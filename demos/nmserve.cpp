@@ -5,7 +5,7 @@
  *           [--idle-timeout MS] [--header-timeout MS] [--write-timeout MS]
  *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS] [--max-body BYTES]
- *           [--max-streams N] [--queue-wait MS] [--min-rate BYTES]
+ *           [--max-streams N] [--queue-wait MS] [--min-rate BYTES] [--yield-slice MS]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
@@ -29,7 +29,11 @@
  * queue before it is answered 503 (nm_config.queue_wait_ms).
  *
  * --min-rate BYTES: bytes a second a head or body must keep coming at once
- * begun, 0 for no minimum (nm_config.min_rate; cut ones: "slow" in /stats). */
+ * begun, 0 for no minimum (nm_config.min_rate; cut ones: "slow" in /stats).
+ *
+ * --yield-slice MS: models with a worker per connection keep a keep-alive
+ * connection this long while other clients wait, then close it after an
+ * answer or once idle; 0 at the first answer (nm_config.yield_slice_ms). */
 #include "app.h"
 #include "protocols.h"
 #include <fcntl.h>
@@ -233,6 +237,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--max-streams")) num = &cfg.max_streams;
         else if (!strcmp(a, "--queue-wait")) num = &cfg.queue_wait_ms;
         else if (!strcmp(a, "--min-rate")) num = &cfg.min_rate;
+        else if (!strcmp(a, "--yield-slice")) num = &cfg.yield_slice_ms;
         else if (!strcmp(a, "--listen-fd")) num = &cfg.listen_fd;
         else return usage("unknown option: ", a);
         if (!v) return usage("missing value for ", a);

@@ -398,6 +398,13 @@ typedef struct nm_config {
      * bytes arrived (a stall, then everything at once, is not slow).
      * NM_NO_MIN_RATE: no minimum. The header and body timeouts apply too. */
     int min_rate;
+    /* Models that serve one connection per worker (the blocking ones):
+     * while other clients wait for a worker, a connection that has held
+     * its worker this long, ms, is closed after its answer ("Connection:
+     * close") or once idle. Default NM_YIELD_SLICE_MS (NM_DEFAULT is the
+     * same); 0 yields at the first answer. Longer keeps more connections
+     * alive under load, at the cost of the waiting clients' latency. */
+    int yield_slice_ms;
 } nm_config;
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or

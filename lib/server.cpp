@@ -59,6 +59,7 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->max_streams = NM_STREAM_BUFFERS;
     cfg->queue_wait_ms = NM_QUEUE_WAIT_MS;
     cfg->min_rate = NM_MIN_RATE;
+    cfg->yield_slice_ms = NM_YIELD_SLICE_MS;
     cfg->listen_fd = -1;
 }
 
@@ -484,6 +485,8 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
     if (streams < 0) return NM_ERR_USAGE;
     if (cfg->queue_wait_ms < 0) return usage_error("queue_wait_ms below 0 (NM_NO_WAIT, %s: refuse at once)", "0");
     if (cfg->min_rate < 0) return usage_error("min_rate below 0 (NM_NO_MIN_RATE, %s: no minimum)", "0");
+    if (cfg->yield_slice_ms < 0 && cfg->yield_slice_ms != NM_DEFAULT)
+        return usage_error("yield_slice_ms below 0 (NM_DEFAULT, %s: the build's NM_YIELD_SLICE_MS)", "-1");
     if (cfg->max_threads != NM_UNLIMITED && cfg->max_threads < 1)
         return usage_error("max_threads below 1 (NM_UNLIMITED, %s: no cap)", "-2");
     if (cfg->max_threads != NM_UNLIMITED && nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0)
@@ -495,6 +498,7 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
     s->cfg = *cfg;
     s->cfg.max_conns = conns;
     s->cfg.max_streams = streams;
+    if (cfg->yield_slice_ms == NM_DEFAULT) s->cfg.yield_slice_ms = NM_YIELD_SLICE_MS;
     s->streams = 0;
     s->handler = *handler;
     nm_session_bind(s, cfg->proto);

@@ -24,12 +24,14 @@ void nm_blocking_listener(int listen_fd);
 nm_conn *nm_blocking_accept(nm_server *s);
 
 /* A worker serves one connection at a time; with more clients than workers,
- * one whose connection goes idle while others wait gives it up: the answer
- * that leaves the connection with nothing buffered carries "close" where the
- * protocol's head can say so (HTTP; the session asks s->clients_wait), and a
- * connection idle for NM_IDLE_YIELD_MS is closed (at a NM_STOP_POLL_MS step). Time a connection spent waiting for a
- * worker does not count against its client: its header deadline starts when
- * a worker takes it. */
+ * one that has held its connection for cfg.yield_slice_ms while others wait
+ * gives it up: the answer that leaves the connection with nothing buffered
+ * carries "close" where the protocol's head can say so (HTTP; the session
+ * asks s->clients_wait), and the connection is closed once idle at a step
+ * (the slice's length when it was taken while others waited, else
+ * NM_STOP_POLL_MS), or idle NM_IDLE_YIELD_MS whatever its slice. Time a
+ * connection spent waiting for a worker does not count against its client:
+ * its header deadline starts when a worker takes it. */
 /* s->clients_wait for a model whose waiting clients are in the listener's
  * backlog: is a connection there to accept? */
 int nm_listener_pending(const nm_server *s);

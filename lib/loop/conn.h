@@ -59,6 +59,7 @@ struct nm_conn {
     uint32_t in_len;                /* bytes buffered */
     uint32_t in_scan;               /* bytes already searched for the header end */
     uint32_t out_off;               /* bytes of the first segment already sent */
+    uint32_t held_since;            /* ms (low 32 bits): a blocking worker took it (yield_slice_ms) */
     nm_seg out[NM_OUT_SEGS];
     nm_timer timer;
     nm_server *srv;

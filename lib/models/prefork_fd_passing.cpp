@@ -5,7 +5,8 @@
  * it with blocking I/O, one at a time. The live counts are in shared memory: the parent adds
  * one as it sends, the worker takes it off as it closes. Ties go to
  * the lowest-numbered worker. A worker that dies is not replaced: the
- * connections go to the others. */
+ * connections go to the others. A worker's clients wait in its socketpair,
+ * out of the listener's sight: its live count above one says some do. */
 #include "../loop/blocking.h"
 #include "../procs/procs.h"
 #include "../session/session.h"
@@ -22,10 +23,19 @@ struct fd_passing {
     int self;                       /* the worker index, in a worker */
 };
 
+/* s->clients_wait in a worker: connections handed to it wait behind the one it serves */
+static int handed_more(const nm_server *s)
+{
+    const fd_passing *p = (const fd_passing *)s->clients_wait_arg;
+    return __atomic_load_n(&p->g->sh->live[p->self], __ATOMIC_SEQ_CST) > 1;
+}
+
 static int worker(nm_server *s, void *arg)
 {
     fd_passing *p = (fd_passing *)arg;
     int me = p->self;
+    s->clients_wait_arg = p;   /* (this process's copy of the server) */
+    s->clients_wait = handed_more;
     close(s->listen_fd);
     for (int i = 0; i < p->n; i++) {
         close(p->pair[i][0]);

@@ -13,12 +13,18 @@
  * keep waiting while not stopped and the state's deadline has not passed. */
 static int clients_wait(const nm_server *s) { return s->clients_wait && s->clients_wait(s); }
 
+/* Has the blocking worker held c for its slice (cfg.yield_slice_ms)? */
+static int slice_spent(const nm_conn *c)
+{
+    return (uint32_t)nm_now_ms() - c->held_since >= (uint32_t)c->srv->cfg.yield_slice_ms;
+}
+
 static int wait_more(nm_conn *c)
 {
     if (!(c->flags & NM_CF_BLOCKING)) return 0;
     nm_user_wait(c->srv, 0);   /* a model that serves on the server's thread runs its callbacks here too */
     if (c->read_phase == NM_RP_IDLE && !c->in_len && !c->out_count &&
-        nm_now_ms() - c->read_since >= NM_IDLE_YIELD_MS && clients_wait(c->srv)) {
+        (slice_spent(c) || nm_now_ms() - c->read_since >= NM_IDLE_YIELD_MS) && clients_wait(c->srv)) {
         c->flags |= NM_CF_READ_EOF;   /* idle while others wait for a worker: given up */
         return 0;
     }
@@ -568,12 +574,13 @@ void nm_session_answer(nm_conn *c, nm_request *req)
     nm_server *s = c->srv;
     nm_response res;
     int keep = req->keep_alive && !nm_stop_requested(s);
-    /* A blocking worker about to be left with an idle connection while
-     * others wait for one says so in this answer, then takes the next: where
-     * the protocol frames a head that can say it (HTTP's Connection: close);
-     * under others the connection is given up once idle (wait_more). */
+    /* A blocking worker that has held its connection for its slice, about
+     * to be left with it idle while others wait for one, says so in this
+     * answer, then takes the next: where the protocol frames a head that can
+     * say it (HTTP's Connection: close); under others the connection is
+     * given up once idle (wait_more). Within the slice it stays open. */
     if (keep && (c->flags & NM_CF_BLOCKING) && s->proto->close_head && c->in_len == req->size &&
-        !nm_conn_has_ahead(c) && clients_wait(s))
+        !nm_conn_has_ahead(c) && slice_spent(c) && clients_wait(s))
         keep = 0;
     resp_begin(&res, c, req, 200, keep);
     res.may_take = c->unit == U_HEAD_STREAM;
@@ -806,7 +813,12 @@ void nm_session_run_blocking(nm_conn *c)
     /* On a blocking socket EAGAIN only means a step ran out: the session then
      * looks at the stop flag and at the deadline of the state it is in. */
     c->flags |= NM_CF_BLOCKING;
-    set_timeout(c->fd, SO_RCVTIMEO, NM_STOP_POLL_MS);
+    c->held_since = (uint32_t)nm_now_ms();
+    /* Taken while others wait: an idle connection is given up as its slice
+     * ends (wait_more), not a whole step later. */
+    int step = NM_STOP_POLL_MS, slice = c->srv->cfg.yield_slice_ms;
+    if (slice < step && clients_wait(c->srv)) step = slice > 0 ? slice : 1;
+    set_timeout(c->fd, SO_RCVTIMEO, step);
     set_timeout(c->fd, SO_SNDTIMEO, NM_STOP_POLL_MS);
     if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_conn_count_timeout(c);
 }

@@ -120,6 +120,9 @@ expect2 "listen fd that is negative" "$srv" --model epoll --listen-fd -1
 expect2 "queue wait below 0" "$srv" --model epoll --port 0 --queue-wait -5
 expect2 "min rate below 0" "$srv" --model epoll --port 0 --min-rate -1
 expect2 "min rate not a number" "$srv" --model epoll --port 0 --min-rate 5x
+expect2 "yield slice below 0" "$srv" --model thread_pool --port 0 --yield-slice -5
+expect2 "yield slice not a number" "$srv" --model thread_pool --port 0 --yield-slice 5x
+grep -q "bad number for --yield-slice" /tmp/nm-cli.$$ || { echo "FAIL --yield-slice: not read as a number"; fails=$((fails + 1)); }
 
 # refused NAME WORDS CMD...: exit 2, one line holding each of WORDS (model, kind).
 refused() {

@@ -38,16 +38,18 @@ static int answered_ok(const int *fds, int n, long deadline)
     return ok;
 }
 
-static void burst(const char *model, const char *count_option)
+/* The burst against `model` with 4 workers (and --yield-slice `slice`, NULL:
+ * the default), every client answered within `within` ms. */
+static void burst_within(const char *model, const char *count_option, const char *slice, int within)
 {
     INV_NEED_MODEL(model);
     tc_server s;
-    REQUIRE(inv_start(&s, model, count_option, "4", (const char *)0) == 0);
+    REQUIRE(inv_start(&s, model, count_option, "4", slice ? "--yield-slice" : (const char *)0, slice, (const char *)0) == 0);
     static int fds[CLIENTS];
     REQUIRE(inv_burst_open(s.port, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", fds, CLIENTS) == 0);
-    int ok = answered_ok(fds, CLIENTS, tc_now_ms() + WITHIN_MS);
+    int ok = answered_ok(fds, CLIENTS, tc_now_ms() + within);
     for (int i = 0; i < CLIENTS; i++) close(fds[i]);
-    if (ok != CLIENTS) fprintf(stderr, "  %s: %d of %d answered 200 within %d ms\n", model, ok, CLIENTS, WITHIN_MS);
+    if (ok != CLIENTS) fprintf(stderr, "  %s: %d of %d answered 200 within %d ms\n", model, ok, CLIENTS, within);
     CHECK_EQ(ok, CLIENTS);
     tc_stats st;
     CHECK(tc_wait_idle(s.port, 5000, &st) == 0);
@@ -56,11 +58,20 @@ static void burst(const char *model, const char *count_option)
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }
 
+static void burst(const char *model, const char *count_option) { burst_within(model, count_option, 0, WITHIN_MS); }
+
 TEST(burst_thread_pool_keep_alive_clients_all_answered) { burst("thread_pool", "--threads"); }
 TEST(burst_thread_per_conn_at_its_cap_all_answered) { burst("thread_per_conn", "--threads"); }
 TEST(burst_prefork_shared_accept_all_answered) { burst("prefork_shared_accept", "--workers"); }
 TEST(burst_prefork_locked_accept_all_answered) { burst("prefork_locked_accept", "--workers"); }
 TEST(burst_prefork_reuseport_all_answered) { burst("prefork_reuseport", "--workers"); }
+TEST(burst_prefork_fd_passing_all_answered) { burst("prefork_fd_passing", "--workers"); }
+
+/* A worker keeps a connection that was answered within its slice, then
+ * gives it up idle as the slice ends, not a stop-poll step (200 ms) later:
+ * 50 clients a worker, 10 ms each, take well under 5 s. */
+TEST(burst_idle_clients_give_way_at_the_slice) { burst_within("thread_pool", "--threads", "10", 5000); }
+TEST(burst_prefork_fd_passing_gives_way_at_the_slice) { burst_within("prefork_fd_passing", "--workers", "10", 5000); }
 
 /* A request that waited in thread_pool's queue longer than the header
  * timeout, its bytes sent at once, is answered: the deadline runs from when

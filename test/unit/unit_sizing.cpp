@@ -40,14 +40,14 @@ TEST(sizing_max_conns_past_the_slots_is_a_usage_error)
 }
 
 /* A setting below 0 (the int field at `field` of nm_config, its default
- * `dflt`) is refused by nm_run, the message naming it. */
-static void below_0_refused(int nm_config::*field, int dflt, const char *name)
+ * `dflt`; `bad`, below 0) is refused by nm_run, the message naming it. */
+static void below_0_refused(int nm_config::*field, int dflt, const char *name, int bad = -1)
 {
     nm_config cfg;
     nm_config_init(&cfg);
     CHECK_EQ(cfg.*field, dflt);
     cfg.port = 0;
-    cfg.*field = -1;
+    cfg.*field = bad;
     nm_handler h = { never, 0 };
     CHECK_EQ(nm_run(nm_model_name(0), &cfg, &h), NM_ERR_USAGE);
     CHECK(strstr(nm_last_error(), name) != 0);
@@ -56,6 +56,12 @@ static void below_0_refused(int nm_config::*field, int dflt, const char *name)
 TEST(sizing_queue_wait_below_0_is_a_usage_error) { below_0_refused(&nm_config::queue_wait_ms, NM_QUEUE_WAIT_MS, "queue_wait_ms"); }
 
 TEST(sizing_min_rate_below_0_is_a_usage_error) { below_0_refused(&nm_config::min_rate, NM_MIN_RATE, "min_rate"); }
+
+/* yield_slice_ms takes NM_DEFAULT (-1); below that it is refused */
+TEST(sizing_yield_slice_below_0_is_a_usage_error)
+{
+    below_0_refused(&nm_config::yield_slice_ms, NM_YIELD_SLICE_MS, "yield_slice_ms", -5);
+}
 
 TEST(sizing_config_init_names_what_each_field_takes)
 {
