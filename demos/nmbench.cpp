@@ -7,8 +7,10 @@
  * Keeps `conns` connections busy for `seconds`, each sending `pipeline`
  * requests at a time (or one request per connection with --close), checks
  * every answer (status 200, complete body), and prints requests/s and
- * latency percentiles from a fixed-bucket histogram. Exit 0, or 1 when any
- * request failed.
+ * latency percentiles from a fixed-bucket histogram. An answer that says
+ * "Connection: close" ends its connection and another is opened, as an
+ * HTTP client does; keep-alive runs print how often (closed_by_server=N).
+ * Exit 0, or 1 when any request failed.
  *
  * --rate R: an open load instead (keep-alive, one request at a time per
  * connection): R requests a second are due at even intervals whatever the
@@ -81,7 +83,7 @@ static nm_port port;
 static struct sockaddr_in addr;
 static char request[512];
 static int request_len, pipeline = 1, close_mode;
-static unsigned long done, errors, bad;
+static unsigned long done, errors, bad, closes;
 /* --rate: requests due and not yet sent, as their due times (a ring). */
 static double rate;
 #define DUE_MAX 65536
@@ -150,19 +152,20 @@ static void send_batch(struct conn *c)
     if (rate <= 0) port.ops->set(&port, c->fd, NM_WRITE, NM_READ);   /* --rate: read from the connect on */
 }
 
-/* Length of the first complete answer in buf, 0 if incomplete, -1 if malformed. */
-static int answer_len(const char *buf, int len, int *status)
+/* Length of the first complete answer in buf, 0 if incomplete, -1 if
+ * malformed; *close: its head says "Connection: close". */
+static int answer_len(const char *buf, int len, int *status, int *close)
 {
     const char *end = (const char *)memmem(buf, (size_t)len, "\r\n\r\n", 4);
     if (!end) return len >= RBUF ? -1 : 0;
     if (len < 12 || memcmp(buf, "HTTP/1.", 7)) return -1;
     *status = atoi(buf + 9);
     long body = 0;
+    *close = 0;
     for (const char *p = buf; p < end; p++) {
-        if ((*p == 'C' || *p == 'c') && !strncasecmp(p, "Content-Length:", 15)) {
-            body = strtol(p + 15, 0, 10);
-            break;
-        }
+        if (*p != '\n') continue;
+        if (!strncasecmp(p + 1, "Content-Length:", 15)) body = strtol(p + 16, 0, 10);
+        if (!strncasecmp(p + 1, "Connection:", 11) && !strncasecmp(p + 12 + strspn(p + 12, " "), "close", 5)) *close = 1;
     }
     long total = (end + 4 - buf) + body;
     if (total > RBUF) return -1;
@@ -180,8 +183,8 @@ static void on_readable(struct conn *c)
     }
     c->rlen += (int)n;
     for (;;) {
-        int status = 0;
-        int k = answer_len(c->rbuf, c->rlen, &status);
+        int status = 0, closing = 0;
+        int k = answer_len(c->rbuf, c->rlen, &status, &closing);
         if (k < 0) {
             bad += (unsigned long)c->pending;
             close_conn(c);
@@ -193,6 +196,12 @@ static void on_readable(struct conn *c)
         record((unsigned long)(now_us() - c->sent_us));
         memmove(c->rbuf, c->rbuf + k, (size_t)(c->rlen - k));
         c->rlen -= k;
+        if (closing && !close_mode) {   /* the server ends the connection: open another */
+            closes++;
+            errors += (unsigned long)c->pending - 1;   /* pipelined requests it will not answer */
+            close_conn(c);
+            return;
+        }
         if (--c->pending == 0) {
             if (close_mode) close_conn(c);
             else send_batch(c);
@@ -285,5 +294,6 @@ int main(int argc, char **argv)
            (double)done / elapsed, percentile(total, 0.50), percentile(total, 0.99), percentile(total, 0.99999),
            errors, bad);
     if (rate > 0) printf("rate=%.0f due=%lu late=%lu\n", rate, due_total, due_late);
+    if (!close_mode) printf("closed_by_server=%lu\n", closes);
     return errors || bad ? 1 : 0;
 }
