@@ -79,6 +79,10 @@ void nm_test_skip(const char *feature, const char *fmt, ...) __attribute__((form
 /* Is `feature` a word of `list` (NM_REQUIRE_FEATURES when list is NULL)? */
 int nm_test_required(const char *feature, const char *list);
 
+/* When set, a test it returns 0 for is left out like one the filter does
+ * not take: not run, not counted. It is asked just before the test runs. */
+extern int (*nm_test_wanted)(const char *name);
+
 int nm_test_main(int argc, char **argv);
 
 #endif

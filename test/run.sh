@@ -80,8 +80,10 @@ fi
 # the rate rule's arithmetic is the unit tests', test/unit/unit_rate.cpp)
 inv_filter=-proactor_capacity
 [ -n "$RUN" ] && inv_filter="$inv_filter -slowloris"
+# NM_TARGET_MODELS (below): of the invariants named after a model, only
+# those of these models (test/invariants/inv_main.cpp).
 [ -x "$DRV/test/invariants" ] && check "model invariants" env NM_TEST_FILTER="$inv_filter" \
-    timeout 600 "$DRV/test/invariants" "$B/nmserve"
+    NM_INV_MODELS="${NM_TARGET_MODELS:-}" timeout 600 "$DRV/test/invariants" "$B/nmserve"
 # Several servers in one process, and no process outliving its server.
 # Under an emulator, one model of each kind (the whole catalogue twice over
 # would not fit the run).
@@ -280,6 +282,7 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
     check "skips count apart; a required feature's skip fails" sh test/static/skips.sh "$B"
+    check "invariants of the models not run are left out" sh test/static/inv_models.sh "$B"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "$NM_NM" "${NM_CC:-}"
 fi

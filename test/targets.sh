@@ -21,10 +21,20 @@
 # NM_SMOKE_MODELS on other boards' CPUs, NM_REFUSED_CPUS names CPUs the build
 # must die on, NM_ARM_ARCH the ARM architecture its code must keep to (see
 # test/targets.mk). Each is one more check; a smoke run prints its seconds.
+#
+# NM_TARGET_JOBS (default 2) cross targets are checked at once (build, run
+# and board checks; each in its own build directory), their runs being
+# mostly waits on sockets and timers under the emulator. Each target's lines
+# are printed whole, in the targets' order, once it is done; 1 checks them
+# one after another, their lines shown as they come.
 mode=$1
 build=$2
 shift 2
 MAKE=${MAKE:-make}
+jobs=${NM_TARGET_JOBS:-2}
+case $jobs in
+    '' | *[!0-9]* | 0) echo "NM_TARGET_JOBS='$jobs' is not a count of targets at once (1, 2...)"; exit 2 ;;
+esac
 NM_ALL_MODELS=$($MAKE -s --no-print-directory nm-models)
 . test/counts.sh
 passed=0
@@ -191,6 +201,66 @@ cross_target() {
     checked="$checked $t"
 }
 
+# cross_job T DIR: cross_target T in the background, its lines in DIR/T.out
+# and its tallies in DIR/T.state (written last: the target is done).
+cross_job() {
+    (
+        passed=0 failed=0 skipped=0 failures="" skip_lists="" checked=""
+        skips_file=$2/$1.skips
+        : > "$skips_file"
+        cross_target "$1" > "$2/$1.out" 2>&1
+        printf "j_passed=%s j_failed=%s j_skipped=%s j_failures='%s' j_skip_lists='%s' j_checked='%s'\n" \
+            "$passed" "$failed" "$skipped" "$failures" "$skip_lists" "$checked" > "$2/$1.st"
+        mv "$2/$1.st" "$2/$1.state"
+    ) &
+    echo $! > "$2/$1.pid"
+}
+
+# cross_targets T...: cross_target of each T, NM_TARGET_JOBS at once, each
+# printed and added up in order once it is done.
+cross_targets() {
+    if [ "$jobs" -eq 1 ]; then
+        for t in "$@"; do cross_target "$t"; done
+        return
+    fi
+    dir=$HOST_BUILD/test/logs/targets
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    pending="$*" started=""   # started: begun and not yet printed, in order
+    while [ -n "$pending$started" ]; do
+        running=0
+        for t in $started; do [ -f "$dir/$t.state" ] || running=$((running + 1)); done
+        while [ "$running" -lt "$jobs" ] && [ -n "$pending" ]; do
+            set -- $pending
+            cross_job "$1" "$dir"
+            started="$started $1" running=$((running + 1))
+            shift
+            pending="$*"
+        done
+        set -- $started
+        if [ -f "$dir/$1.state" ]; then
+            cat "$dir/$1.out"
+            . "$dir/$1.state"
+            passed=$((passed + j_passed))
+            failed=$((failed + j_failed))
+            skipped=$((skipped + j_skipped))
+            failures="$failures$j_failures"
+            skip_lists="$skip_lists$j_skip_lists"
+            checked="$checked$j_checked"
+            cat "$dir/$1.skips" >> "$skips_file"
+            shift
+            started="$*"
+        elif ! kill -0 "$(cat "$dir/$1.pid")" 2> /dev/null && [ ! -f "$dir/$1.state" ]; then
+            # killed before it could write its tallies
+            echo "FAIL  target $1: its checks ended without their tallies (lines so far above)" >> "$dir/$1.out"
+            echo "j_passed=0 j_failed=1 j_skipped=0 j_failures=' $1' j_skip_lists='' j_checked=''" > "$dir/$1.state"
+        else
+            sleep 1
+        fi
+    done
+    wait
+}
+
 if [ "$mode" = cross ]; then
     # One cross build, checked on its own; the drivers come from the host.
     HOST_BUILD=build/host
@@ -217,7 +287,12 @@ else
     echo "      host: $(nm_counts < "$log"; echo "$counts")"
     extra models "NM_MODELS builds only the models named" sh test/packaging/models_select.sh "$build/nmserve"
     checked=""
-    for t in "$@"; do cross_target "$t"; done
+    # The drivers of every cross run, built before any of them starts.
+    if [ $# -gt 0 ]; then
+        $MAKE --no-print-directory -j2 TARGET=host BUILD="$build" "$build/test/conformance" "$build/test/invariants" \
+            > /dev/null || exit 1
+    fi
+    cross_targets "$@"
     case " $checked " in
         *" armhf "*) extra footprint "footprint on armhf (Thumb-2, -Os): library and firmware within their targets" \
                          sh test/size.sh --check armhf ;;
