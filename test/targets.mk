@@ -33,7 +33,7 @@ endif
 # Settings a fragment may give for the checks of its target (test/targets.sh):
 #   QEMU              the emulator, with -cpu the CPU of the board the target
 #                     stands for: every check runs there
-#   NM_TARGET_MODELS  the models whose conformance runs (empty: every model;
+#   NM_TARGET_MODELS  the models whose conformance and invariants run (empty: every model;
 #                     `make check NM_TARGET_MODELS=` runs all on every target)
 #   NM_SMOKE_CPUS     CPUs of further boards the same build serves: unit
 #                     tests, invariants and NM_SMOKE_MODELS run on each too
