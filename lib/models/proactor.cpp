@@ -288,8 +288,8 @@ int nm_model_proactor(nm_server *s)
         else if (draining) nm_proactor_cancel_accept(p);
         nm_proactor_turn(p);
         if (p->rx_armed != *rx_armed) nm_mstat_set(rx_armed, p->rx_armed);
-        if (p->ring.waits != *waits) nm_mstat_set(waits, p->ring.waits);
-        if (p->ring.reaped != *reaped) nm_mstat_set(reaped, p->ring.reaped);
+        if (p->uring && p->ring.waits != *waits) nm_mstat_set(waits, p->ring.waits);
+        if (p->uring && p->ring.reaped != *reaped) nm_mstat_set(reaped, p->ring.reaped);
         if (*multishot && !p->ring.multishot) nm_mstat_set(multishot, 0);   /* the kernel refused it (EINVAL) */
         nm_wheel_advance(&p->loop->wheel, p->loop->now);
         if (!nm_link_empty(&p->loop->queue)) nm_loop_retry(p->loop);
