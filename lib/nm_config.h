@@ -298,7 +298,7 @@
 
 /* Counters a model may add to /stats (steals, mailbox refusals, ...). */
 #ifndef NM_MAX_MODEL_STATS
-#define NM_MAX_MODEL_STATS 8
+#define NM_MAX_MODEL_STATS 10
 #endif
 
 /* Worker threads of half_sync_half_async's sync layer (--threads overrides). */

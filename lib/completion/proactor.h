@@ -51,6 +51,17 @@ struct nm_uring {
     unsigned conn_ops;         /* of inflight, the connections' (the rest: the listener's) */
     int deferred;              /* completions are made only when the loop waits for them */
     int timed_enter;           /* one io_uring_enter submits and waits with a timeout */
+    /* Batched waits (timed_enter): after a round that found several
+     * completions (NM_URING_BATCH_MIN) the next wait asks for as many, and
+     * holds those it has for at most batch_us while fewer are there. With
+     * the kernel's own batch wait (min_wait, 6.12) one enter does it: after
+     * batch_us it returns with what it has, or at the first completion
+     * after. Without it the wait for more ends at batch_us, and a wait that
+     * found nothing is followed by one for any completion. */
+    unsigned round;            /* completions the last reap found */
+    unsigned batch_us;
+    int min_wait;
+    unsigned long waits, reaped;   /* enters that waited for completions; completions reaped */
     unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
     unsigned *cq_head, *cq_tail, *cq_mask;
     void *sqes, *cqes;
@@ -145,6 +156,9 @@ const char *nm_proactor_probe(const char *mode);
 /* Completion entries held beside the connections': the listener's wait,
  * the cancel of it, and the poll of the loop's port. */
 enum { NM_URING_LISTENER_OPS = 3 };
+/* A batched wait: how many completions it asks for at most, and how long
+ * it holds those it has by default (batch_us). */
+enum { NM_URING_BATCH_MIN = 3, NM_URING_BATCH = 16, NM_URING_BATCH_US = 100 };
 
 /* The io_uring engine (completion/uring.cpp): 0 or -errno. */
 int nm_uring_open(nm_uring *r);
@@ -159,8 +173,9 @@ void nm_uring_cancel_rx(nm_uring *r, nm_conn *c);
  * connection, RECV. 0 or -errno. */
 int nm_uring_poll_port(nm_uring *r, int fd);
 int nm_uring_flush(nm_uring *r);
-/* Submit what is queued and wait up to timeout_ms for a completion
- * (needs timed_enter): 0 or -errno. */
+/* Submit what is queued and wait up to timeout_ms for a completion, or
+ * for a batch of them (above; timeout 0: no batch) (needs timed_enter):
+ * 0 or -errno. */
 int nm_uring_wait(nm_uring *r, int timeout_ms);
 /* Hand every posted completion to fn. */
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn);

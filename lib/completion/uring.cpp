@@ -31,6 +31,18 @@
 
 static_assert(sizeof(io_uring_sqe) == 64 && sizeof(io_uring_cqe) == 16, "io_uring ABI sizes");
 
+#ifndef IORING_FEAT_MIN_TIMEOUT   /* headers before 6.12 */
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15)
+#endif
+
+/* io_uring_getevents_arg, whose padding became min_wait_usec in 6.12 */
+struct getevents_arg {
+    uint64_t sigmask;
+    uint32_t sigmask_sz, min_wait_usec;
+    uint64_t ts;
+};
+static_assert(sizeof(getevents_arg) == 24, "io_uring_getevents_arg ABI size");
+
 static unsigned *field(void *map, unsigned off) { return (unsigned *)((char *)map + off); }
 
 /* ---- the provided buffer ring ------------------------------------------ */
@@ -192,6 +204,10 @@ int nm_uring_open(nm_uring *r)
     r->deferred = (prm.flags & quiet) != 0;
     /* a wait bounded by a timeout in the same call that submits (5.11) */
     r->timed_enter = (prm.features & IORING_FEAT_EXT_ARG) != 0;
+    r->min_wait = (prm.features & IORING_FEAT_MIN_TIMEOUT) != 0;
+    r->batch_us = NM_URING_BATCH_US;
+    r->round = 0;
+    r->waits = r->reaped = 0;
     r->sq_entries = prm.sq_entries;
     r->cq_entries = prm.cq_entries;
     r->inflight = r->conn_ops = r->unsubmitted = 0;
@@ -252,15 +268,37 @@ int nm_uring_flush(nm_uring *r)
     return 0;
 }
 
+/* The completions the next wait asks for: as many as the last round found,
+ * at most NM_URING_BATCH and the operations in flight. A round of two or
+ * fewer asks for one: one client's request and the send of its answer
+ * come two by two, and holding its send's completion for its next request
+ * would only make the loop sleep with a timer armed. 1 when the loop only
+ * looks (timeout 0). */
+static unsigned batch_of(const nm_uring *r, int timeout_ms)
+{
+    unsigned k = r->round;
+    if (k > NM_URING_BATCH) k = NM_URING_BATCH;
+    if (k > r->inflight) k = r->inflight;
+    return timeout_ms > 0 && k >= NM_URING_BATCH_MIN && r->batch_us ? k : 1;
+}
+
 int nm_uring_wait(nm_uring *r, int timeout_ms)
 {
-    io_uring_getevents_arg arg;
+    getevents_arg arg;
     __kernel_timespec ts;
+    unsigned want = batch_of(r, timeout_ms);
     memset(&arg, 0, sizeof(arg));
     ts.tv_sec = timeout_ms / 1000;
     ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+    if (want > 1 && r->min_wait) {
+        arg.min_wait_usec = r->batch_us;
+    } else if (want > 1) {   /* the batch's time is the whole wait (the loop's, 1 ms or more, is longer) */
+        ts.tv_sec = r->batch_us / 1000000;
+        ts.tv_nsec = (long long)(r->batch_us % 1000000) * 1000;
+    }
     arg.ts = (uint64_t)(uintptr_t)&ts;
-    long n = syscall(__NR_io_uring_enter, r->fd, r->unsubmitted, 1,
+    r->waits++;
+    long n = syscall(__NR_io_uring_enter, r->fd, r->unsubmitted, want,
                      IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
     if (n < 0) return errno == ETIME || errno == EINTR ? 0 : -errno;
     r->unsubmitted -= (unsigned)n;
@@ -465,7 +503,7 @@ int nm_uring_poll_port(nm_uring *r, int fd)
 
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
 {
-    unsigned head = *r->cq_head;
+    unsigned head = *r->cq_head, first = head;
     for (;;) {
         unsigned tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
         if (head == tail) break;
@@ -497,6 +535,8 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
         }
         fn(p, c, op, res);
     }
+    r->round = head - first;
+    r->reaped += r->round;
 }
 
 #else   /* no io_uring on this system: the emulation is all there is */

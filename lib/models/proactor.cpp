@@ -259,6 +259,8 @@ int nm_model_proactor(nm_server *s)
     unsigned long *files = nm_mstat(&s->model_stats, "ring_files");
     unsigned long *multishot = nm_mstat(&s->model_stats, "ring_multishot");
     unsigned long *rx_armed = nm_mstat(&s->model_stats, "ring_rx_armed");
+    unsigned long *waits = nm_mstat(&s->model_stats, "ring_waits");
+    unsigned long *reaped = nm_mstat(&s->model_stats, "ring_completions");
     engine e;
     nm_proactor *p = &e.p;
     int &live = e.live, &draining = e.draining;
@@ -286,6 +288,8 @@ int nm_model_proactor(nm_server *s)
         else if (draining) nm_proactor_cancel_accept(p);
         nm_proactor_turn(p);
         if (p->rx_armed != *rx_armed) nm_mstat_set(rx_armed, p->rx_armed);
+        if (p->uring && p->ring.waits != *waits) nm_mstat_set(waits, p->ring.waits);
+        if (p->uring && p->ring.reaped != *reaped) nm_mstat_set(reaped, p->ring.reaped);
         if (*multishot && !p->ring.multishot) nm_mstat_set(multishot, 0);   /* the kernel refused it (EINVAL) */
         nm_wheel_advance(&p->loop->wheel, p->loop->now);
         if (!nm_link_empty(&p->loop->queue)) nm_loop_retry(p->loop);

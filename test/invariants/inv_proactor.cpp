@@ -57,6 +57,11 @@ static void engine_is(const char *mode, const char *expect)
     REQUIRE(!tc_connect(&c, s.port));
     CHECK(inv_echo_roundtrip(&c, "first") == 0);
     CHECK(inv_echo_roundtrip(&c, "second") == 0);
+    /* The ring counts its waits and what they brought (two receives and
+     * two sends at least); the emulation has neither. */
+    long waits = inv_model_stat(s.port, "ring_waits"), done = inv_model_stat(s.port, "ring_completions");
+    CHECK(uring && k >= 511 ? waits > 0 : waits == 0);
+    CHECK(uring ? done >= 4 : done == 0);
     tc_close(&c);
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
     /* the emulated engine was checked, but io_uring's was not */
