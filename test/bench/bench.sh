@@ -33,8 +33,10 @@
 #
 # The burst workload (both): BENCH_BURST_CLIENTS one-request keep-alive
 # clients at once (test/bench/idle.cpp -b) against each blocking model of
-# BENCH_BURST_MODELS with 4 workers; the time to the last answer, and how
-# many were answered 200. Writes $OUT/burst.md.
+# BENCH_BURST_MODELS with 4 workers, twice: clients that close once
+# answered, then clients that stay connected until the last is answered;
+# the time to the last answer, and how many were answered 200. Writes
+# $OUT/burst.md.
 #
 # The rounds workload (make bench-full): the headline figures the method
 # fixes in advance: BENCH_ROUNDS rounds, each measuring keep-alive on nginx
@@ -694,14 +696,19 @@ if has_workload burst; then
         echo "| model | clients | answered 200 | failed | ms to the last answer |"
         echo "|---|---:|---:|---:|---:|"
     } > "$OUT/burst.md"
+    # clients that close once answered (idle -b 1), then clients that stay
+    # connected, idle, until the last is answered (-b 2)
     for m in $(burst_models); do
         case $m in thread_*) opt=--threads ;; *) opt=--workers ;; esac
-        start_model "$m" "$opt" 4 || continue
-        "$B/bench/idle" -p "$PORT" -n "$BURST_N" -b 1 -t 60 < /dev/null > "$OUT/logs/burst.out" 2>&1
-        set -- $(cat "$OUT/logs/burst.out")
-        stop_server
-        say "$(printf '%-28s burst     %s of %s answered 200, %s failed, the last after %s ms' "$m" "$2" "$BURST_N" "$4" "$6")"
-        echo "| $m | $BURST_N | $2 | $4 | $6 |" >> "$OUT/burst.md"
+        for kind in 1 2; do
+            case $kind in 1) row="$m (close)" ;; *) row="$m (stay)" ;; esac
+            start_model "$m" "$opt" 4 || continue
+            "$B/bench/idle" -p "$PORT" -n "$BURST_N" -b $kind -t 60 < /dev/null > "$OUT/logs/burst.out" 2>&1
+            set -- $(cat "$OUT/logs/burst.out")
+            stop_server
+            say "$(printf '%-28s burst     %s of %s answered 200, %s failed, the last after %s ms' "$row" "$2" "$BURST_N" "$4" "$6")"
+            echo "| $row | $BURST_N | $2 | $4 | $6 |" >> "$OUT/burst.md"
+        done
     done
     echo
     cat "$OUT/burst.md"

@@ -1,11 +1,13 @@
 /* idle - hold many keep-alive connections open on a server, for measuring
  * what an idle connection costs it; or, with -b, a burst.
  *
- *   idle -p PORT [-n CONNECTIONS] [-H 127.0.0.1] [-t SECONDS] [-b 1]
+ *   idle -p PORT [-n CONNECTIONS] [-H 127.0.0.1] [-t SECONDS] [-b 1|2]
  *
  * -b 1: a burst of one-request clients. All CONNECTIONS connect at once
  * (each connect returns when the server's backlog has taken it) and send
- * one keep-alive GET /; then every answer is awaited, up to SECONDS. Prints
+ * one keep-alive GET /; then every answer is awaited, up to SECONDS, each
+ * connection closed once answered; -b 2: each stays connected, idle,
+ * until the last is answered (a worker must give it up to serve others). Prints
  * "answered N failed M ms T", T the time from the first connect to the last
  * answer (or to the give-up), and exits 0 when all were answered 200.
  *
@@ -78,9 +80,10 @@ static long now_ms(void)
 enum { BURST_MAX = 4096, ANSWER_MAX = 512 };
 
 /* The burst: connect and send on every connection, then read every answer. */
-static int burst(const struct sockaddr_in *addr, const char *request, int request_len, int n, int seconds)
+static int burst(const struct sockaddr_in *addr, const char *request, int request_len, int n, int seconds, int stay)
 {
-    static int fd[BURST_MAX], len[BURST_MAX];
+    static int fd[BURST_MAX], len[BURST_MAX], held[BURST_MAX];
+    int nheld = 0;
     static char answer[BURST_MAX][ANSWER_MAX];
     static struct pollfd p[BURST_MAX];
     static int at[BURST_MAX];
@@ -113,7 +116,8 @@ static int burst(const struct sockaddr_in *addr, const char *request, int reques
             if (!done && r > 0 && len[i] < ANSWER_MAX - 1) continue;
             if (done && !memcmp(answer[i], "HTTP/1.1 200", 12)) answered++;
             else failed++;
-            close(fd[i]);
+            if (stay && done) held[nheld++] = fd[i];   /* answered: idle until the burst ends */
+            else close(fd[i]);
             fd[i] = -1;
             open--;
         }
@@ -121,6 +125,7 @@ static int burst(const struct sockaddr_in *addr, const char *request, int reques
     long took = now_ms() - t0;
     for (int i = 0; i < n; i++)
         if (fd[i] >= 0) close(fd[i]), failed++;
+    for (int i = 0; i < nheld; i++) close(held[i]);
     printf("answered %d failed %d ms %ld\n", answered, failed, took);
     return answered == n ? 0 : 1;
 }
@@ -144,13 +149,13 @@ int main(int argc, char **argv)
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
-    if (port <= 0 || want <= 0 || (is_burst && want > BURST_MAX) || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        fprintf(stderr, "usage: idle -p PORT [-n CONNECTIONS] [-H ADDRESS] [-t SECONDS] [-b 1 (at most %d)]\n", BURST_MAX);
+    if (port <= 0 || want <= 0 || is_burst < 0 || is_burst > 2 || (is_burst && want > BURST_MAX) || inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        fprintf(stderr, "usage: idle -p PORT [-n CONNECTIONS] [-H ADDRESS] [-t SECONDS] [-b 1|2 (at most %d)]\n", BURST_MAX);
         return 2;
     }
     char request[256];
     int request_len = snprintf(request, sizeof(request), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", host);
-    if (is_burst) return burst(&addr, request, request_len, want, seconds);
+    if (is_burst) return burst(&addr, request, request_len, want, seconds, is_burst == 2);
     int held = 0, failed = 0, in_a_row = 0;
     time_t deadline = time(0) + seconds;
     for (int i = 0; i < want && in_a_row < 20 && time(0) < deadline; i++) {
