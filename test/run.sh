@@ -69,8 +69,10 @@ built "$B/kqemu/test/unit" "unit (kqueue emulation)" && check "unit (kqueue emul
 [ -z "$RUN${NM_DRIVER:-}" ] && built "$B/test/crc_zlib" "demo CRC-32 against zlib" && check "demo CRC-32 against zlib" timeout 60 "$B/test/crc_zlib"
 if [ -z "${NM_SKIP_VALGRIND:-}" ] && [ -z "$RUN" ]; then
     if command -v valgrind > /dev/null; then
+        # (not the io_uring engine's tests: under valgrind 3.19 its waits
+        # never see a completion; they run above, outside it)
         check "unit under valgrind memcheck" timeout 300 valgrind -q --error-exitcode=99 --leak-check=full \
-            --errors-for-leak-kinds=definite,indirect "$B/test/unit"
+            --errors-for-leak-kinds=definite,indirect "$B/test/unit" -uring_
     else
         nm_skip_check "unit under valgrind memcheck" valgrind "valgrind is not installed (make deps)"
     fi

@@ -69,9 +69,10 @@ TEST(burst_prefork_fd_passing_all_answered) { burst("prefork_fd_passing", "--wor
 
 /* A worker keeps a connection that was answered within its slice, then
  * gives it up idle as the slice ends, not a stop-poll step (200 ms) later:
- * 50 clients a worker, 10 ms each, take well under 5 s. */
-TEST(burst_idle_clients_give_way_at_the_slice) { burst_within("thread_pool", "--threads", "10", 5000); }
-TEST(burst_prefork_fd_passing_gives_way_at_the_slice) { burst_within("prefork_fd_passing", "--workers", "10", 5000); }
+ * 50 clients a worker, 10 ms each, take well under 5 s (scaled under a
+ * sanitizer: tc_scaled_ms). */
+TEST(burst_idle_clients_give_way_at_the_slice) { burst_within("thread_pool", "--threads", "10", tc_scaled_ms(5000)); }
+TEST(burst_prefork_fd_passing_gives_way_at_the_slice) { burst_within("prefork_fd_passing", "--workers", "10", tc_scaled_ms(5000)); }
 
 /* A request that waited in thread_pool's queue longer than the header
  * timeout, its bytes sent at once, is answered: the deadline runs from when
