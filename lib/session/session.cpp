@@ -24,7 +24,8 @@ static int wait_more(nm_conn *c)
     if (!(c->flags & NM_CF_BLOCKING)) return 0;
     nm_user_wait(c->srv, 0);   /* a model that serves on the server's thread runs its callbacks here too */
     if (c->read_phase == NM_RP_IDLE && !c->in_len && !c->out_count &&
-        (slice_spent(c) || nm_now_ms() - c->read_since >= NM_IDLE_YIELD_MS) && clients_wait(c->srv)) {
+        ((c->srv->cfg.yield_slice_ms > 0 && slice_spent(c)) || nm_now_ms() - c->read_since >= NM_IDLE_YIELD_MS) &&
+        clients_wait(c->srv)) {
         c->flags |= NM_CF_READ_EOF;   /* idle while others wait for a worker: given up */
         return 0;
     }
@@ -814,10 +815,10 @@ void nm_session_run_blocking(nm_conn *c)
      * looks at the stop flag and at the deadline of the state it is in. */
     c->flags |= NM_CF_BLOCKING;
     c->held_since = (uint32_t)nm_now_ms();
-    /* Taken while others wait: an idle connection is given up as its slice
-     * ends (wait_more), not a whole step later. */
+    /* Taken while others wait, with a slice: an idle connection is given
+     * up as its slice ends (wait_more), not a whole step later. */
     int step = NM_STOP_POLL_MS, slice = c->srv->cfg.yield_slice_ms;
-    if (slice < step && clients_wait(c->srv)) step = slice > 0 ? slice : 1;
+    if (slice > 0 && slice < step && clients_wait(c->srv)) step = slice;
     set_timeout(c->fd, SO_RCVTIMEO, step);
     set_timeout(c->fd, SO_SNDTIMEO, NM_STOP_POLL_MS);
     if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_conn_count_timeout(c);

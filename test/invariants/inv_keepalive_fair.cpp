@@ -1,5 +1,6 @@
 /* The blocking models under more keep-alive clients than workers: a worker
- * keeps its connection for its slice (--yield-slice) before it gives way,
+ * keeps its connection for its slice (--yield-slice 5 here; the default is
+ * none) before it gives way,
  * so a client sending requests in a loop makes many on one connection,
  * not one per connection. (That the clients that wait are still served in
  * time is inv_burst.cpp's.) */
@@ -59,7 +60,7 @@ static void kept_under_load(const char *model, const char *count_option)
 {
     INV_NEED_MODEL(model);
     tc_server s;
-    REQUIRE(inv_start(&s, model, count_option, "2", (const char *)0) == 0);
+    REQUIRE(inv_start(&s, model, count_option, "2", "--yield-slice", "5", (const char *)0) == 0);
     looper l[CLIENTS];
     pthread_t t[CLIENTS];
     long until = tc_now_ms() + RUN_MS;
