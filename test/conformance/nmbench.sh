@@ -22,7 +22,10 @@ else
     rc=$?
     due=$(sed -n 's/.* due=\([0-9]*\).*/\1/p' "$tmp/bench")
     done=$(sed -n 's/^requests=\([0-9]*\) .*/\1/p' "$tmp/bench")
-    if [ $rc = 0 ] && [ "${due:-0}" -ge 799 ] && [ "${due:-0}" -le 801 ] && [ "${done:-0}" -ge $((due - 4)) ] &&
+    # 800 due in 2 s; the client notices what is due when it wakes (every
+    # millisecond), so a last wake delayed up to 10 ms on a busy machine
+    # notices 796 (it printed 798 once under CI's load).
+    if [ $rc = 0 ] && [ "${due:-0}" -ge 796 ] && [ "${due:-0}" -le 801 ] && [ "${done:-0}" -ge $((due - 4)) ] &&
        [ "${done:-0}" -le "$due" ]; then
         ok "--rate 400 for 2 s: $done answered of $due due"
     else
