@@ -43,7 +43,7 @@ echoes() {
 for m in $models; do
     serve_start "$tmp/out" $run "$srv" --model "$m" --port 0 --max-body 400000
     if [ -z "$port" ]; then
-        bad "$m: did not start: $(head -1 "$tmp/out")"
+        bad "$m: did not start in $((serve_limit / 10)) s ($(kill -0 $pid 2> /dev/null && echo still running || echo exited)): $(head -1 "$tmp/out")"
         serve_stop
         continue
     fi

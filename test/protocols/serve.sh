@@ -2,9 +2,11 @@
 # the scripts that judge a protocol with outside clients, and cli.sh.
 #
 # serve_start OUT CMD...   run CMD (an nmserve) with its output in OUT; wait
-#                          up to serve_wait tenths of a second (100) for its
-#                          "listening on" line. Sets pid, and port (empty
-#                          when it did not start).
+#                          up to serve_wait tenths of a second (100; 300
+#                          under a sanitizer, NM_SANITIZED: a build several
+#                          times slower, beside another) for its "listening
+#                          on" line. Sets pid, and port (empty when it did
+#                          not start).
 # serve_stop               SIGTERM, up to 5 s, then SIGKILL: 0 when it
 #                          stopped on SIGTERM, 1 when it had to be killed.
 # serve_checks NAME        for a script that counts its own checks: a
@@ -17,7 +19,9 @@ serve_start() {
     "$@" > "$serve_out" 2>&1 &
     pid=$!
     serve_n=0
-    while [ $serve_n -lt "${serve_wait:-100}" ] && ! grep -q '^listening on' "$serve_out" && kill -0 $pid 2> /dev/null; do
+    serve_limit=${serve_wait:-100}
+    [ -n "${NM_SANITIZED:-}" ] && serve_limit=$((serve_limit * 3))
+    while [ $serve_n -lt "$serve_limit" ] && ! grep -q '^listening on' "$serve_out" && kill -0 $pid 2> /dev/null; do
         sleep 0.1
         serve_n=$((serve_n + 1))
     done
