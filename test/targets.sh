@@ -27,6 +27,10 @@
 # mostly waits on sockets and timers under the emulator. Each target's lines
 # are printed whole, in the targets' order, once it is done; 1 checks them
 # one after another, their lines shown as they come.
+#
+# NM_BESIDE (host mode): a command (sh -c) started once the host's checks
+# are done, run beside the cross targets, and counted as one check; its
+# output is printed whole after theirs (CI runs the sanitizer builds so).
 mode=$1
 build=$2
 shift 2
@@ -258,7 +262,7 @@ cross_targets() {
             sleep 1
         fi
     done
-    wait
+    for p in "$dir"/*.pid; do wait "$(cat "$p")" 2> /dev/null; done
 }
 
 if [ "$mode" = cross ]; then
@@ -292,7 +296,27 @@ else
         $MAKE --no-print-directory -j2 TARGET=host BUILD="$build" "$build/test/conformance" "$build/test/invariants" \
             > /dev/null || exit 1
     fi
+    beside_pid=""
+    if [ -n "${NM_BESIDE:-}" ]; then
+        beside_log=$build/test/logs/beside.log
+        sh -c "$NM_BESIDE" > "$beside_log" 2>&1 &
+        beside_pid=$!
+    fi
     cross_targets "$@"
+    if [ -n "$beside_pid" ]; then
+        echo "== beside the targets: $NM_BESIDE"
+        wait "$beside_pid"
+        rc=$?
+        cat "$beside_log"
+        if [ $rc -eq 0 ]; then
+            echo "ok    beside the targets: $NM_BESIDE"
+            passed=$((passed + 1))
+        else
+            echo "FAIL  beside the targets: $NM_BESIDE (status $rc; log: $beside_log)"
+            failed=$((failed + 1))
+            failures="$failures beside"
+        fi
+    fi
     case " $checked " in
         *" armhf "*) extra footprint "footprint on armhf (Thumb-2, -Os): library and firmware within their targets" \
                          sh test/size.sh --check armhf ;;
