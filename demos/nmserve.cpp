@@ -33,8 +33,8 @@
  *
  * --yield-slice MS: models with a worker per connection keep a keep-alive
  * connection this long while other clients wait, then close it after an
- * answer or once idle; 0, the default, at the first answer
- * (nm_config.yield_slice_ms; an idle one is given up as its slice ends). */
+ * answer or once idle (default 5; 0: at the first answer;
+ * nm_config.yield_slice_ms; an idle one is given up as its slice ends). */
 #include "app.h"
 #include "protocols.h"
 #include <fcntl.h>

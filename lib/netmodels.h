@@ -401,12 +401,11 @@ typedef struct nm_config {
     /* Models that serve one connection per worker (the blocking ones):
      * while other clients wait for a worker, a connection that has held
      * its worker this long, ms, is closed after its answer ("Connection:
-     * close") or once idle. Default NM_YIELD_SLICE_MS, 0 (NM_DEFAULT is the
-     * same): no slice, the first answer given while others wait says
+     * close") or once idle. Default NM_YIELD_SLICE_MS, 5 (NM_DEFAULT is the
+     * same); 0: no slice, the first answer given while others wait says
      * close. Longer keeps more connections alive under load, at the cost
      * of the waiting clients' latency; an idle connection is given up as
-     * its slice ends, under a request that may be on its way
-     * (lib/nm_config.h says when to set it). */
+     * its slice ends (lib/nm_config.h says what its clients see). */
     int yield_slice_ms;
 } nm_config;
 

@@ -206,19 +206,20 @@
  * an answer or once idle. Under a load of many keep-alive clients on few
  * workers it sets how often a client must connect again (the shorter, the
  * more often) and how long a waiting one waits (the longer, the longer).
- * 0 (the default): no slice, every answer given while others wait says
- * close, and a connection idle NM_IDLE_YIELD_MS is given up. With a slice
- * an idle connection is given up as its slice ends, so a client that
- * pauses longer than the slice between requests may find its connection
- * closed as its next request goes out (HTTP clients send it again; a
- * Modbus master polling every 100 ms would lose its connection each time):
- * a build or a server for clients that send without pauses sets it. 5 is
- * the shortest of 5, 10, 20 and 50 with which, on 4 workers, 100 keep-alive
- * clients see a p99 under 500 ms and 1,000 one-request clients are all
- * answered within 10 s (on 2 x86 cores: about 120 ms and 3.2 s; 10 gave
- * 250 ms and 4.2 s, 50 took 14 s). */
+ * 5 is the shortest of 5, 10, 20 and 50 with which, on 4 workers, 100
+ * keep-alive clients see a p99 under 500 ms and 1,000 one-request clients
+ * are all answered within 10 s (on 2 x86 cores: about 120 ms and 3.2 s;
+ * 10 gave 250 ms and 4.2 s, 50 took 14 s). An idle connection is given up
+ * as its slice ends (its close a FIN, the socket checked for a request
+ * first), so a client that pauses longer than the slice between requests
+ * finds it closed when it comes back: an HTTP client sees the close and
+ * connects again (as it does after any server's keep-alive timeout); a
+ * Modbus master connects again for its next poll, as it would after the
+ * close that ends the answer with 0. 0: no slice, every answer given while
+ * others wait says close, an idle connection is given up after
+ * NM_IDLE_YIELD_MS. */
 #ifndef NM_YIELD_SLICE_MS
-#define NM_YIELD_SLICE_MS 0
+#define NM_YIELD_SLICE_MS 5
 #endif
 
 /* Servers (nm_run calls) running at once in one process. */

@@ -19,13 +19,24 @@ static int slice_spent(const nm_conn *c)
     return (uint32_t)nm_now_ms() - c->held_since >= (uint32_t)c->srv->cfg.yield_slice_ms;
 }
 
+/* Has the client begun its next request? Asked last before an idle
+ * connection is given up, so that one whose bytes came as the worker's
+ * wait ran out is served, not closed under them (a close with unread
+ * bytes resets the connection): the close then goes out as a FIN, which
+ * an HTTP client sees before it reuses the connection. */
+static int bytes_waiting(const nm_conn *c)
+{
+    char b;
+    return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 static int wait_more(nm_conn *c)
 {
     if (!(c->flags & NM_CF_BLOCKING)) return 0;
     nm_user_wait(c->srv, 0);   /* a model that serves on the server's thread runs its callbacks here too */
     if (c->read_phase == NM_RP_IDLE && !c->in_len && !c->out_count &&
         ((c->srv->cfg.yield_slice_ms > 0 && slice_spent(c)) || nm_now_ms() - c->read_since >= NM_IDLE_YIELD_MS) &&
-        clients_wait(c->srv)) {
+        clients_wait(c->srv) && !bytes_waiting(c)) {
         c->flags |= NM_CF_READ_EOF;   /* idle while others wait for a worker: given up */
         return 0;
     }

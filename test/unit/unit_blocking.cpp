@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -191,16 +192,23 @@ static void *serve_blocking(void *arg)
     return 0;
 }
 
+/* s: a server of the session over HTTP, with the default configuration,
+ * for connections served here without a model. */
+static void http_server(nm_server *s)
+{
+    memset(s, 0, sizeof(*s));
+    nm_config_init(&s->cfg);
+    nm_session_bind(s, &nm_proto_http);
+    s->counters = &s->own_counters;
+}
+
 /* A stop raised with no signal at all (the thread serving has every signal
  * blocked) still ends a blocking read well before the idle timeout. */
 TEST(blocking_session_sees_a_stop_without_a_signal)
 {
     static nm_server s;
-    memset(&s, 0, sizeof(s));
-    nm_config_init(&s.cfg);
+    http_server(&s);
     s.cfg.idle_timeout_ms = 60000;
-    nm_session_bind(&s, &nm_proto_http);
-    s.counters = &s.own_counters;
     int pair[2];
     REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
     nm_conn *c = nm_conn_open(&s, pair[0]);
@@ -214,4 +222,72 @@ TEST(blocking_session_sees_a_stop_without_a_signal)
     nm_crew_close(k, 0);
     nm_conn_close(c);
     close(pair[1]);
+}
+
+/* s->clients_wait for the test below: others always wait; the first time
+ * it is asked once the slice is spent (the idle rule's question), the
+ * client's next request goes out, as if it came just as the worker's wait
+ * ran out. */
+static int next_request_fd = -1;
+static uint64_t slice_ends;
+static int others_wait_and_client_sends(const nm_server *)
+{
+    if (next_request_fd >= 0 && nm_now_ms() >= slice_ends) {
+        static const char req[] = "GET /b HTTP/1.1\r\nHost: t\r\n\r\n";
+        if (write(next_request_fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1)) return 1;
+        next_request_fd = -1;
+    }
+    return 1;
+}
+
+static void *serve_and_close(void *arg)
+{
+    nm_session_serve_blocking((nm_conn *)arg);
+    return 0;
+}
+
+static int answer_ok(const nm_request *, nm_response *res, void *)
+{
+    return nm_resp_body(res, "ok", 2);
+}
+
+/* A worker about to give an idle connection up (its slice spent, others
+ * waiting) looks at the socket last: a request that came meanwhile is
+ * answered (that answer says close), not reset by the close. */
+TEST(blocking_session_serves_a_request_that_came_as_its_slice_ended)
+{
+    static nm_server s;
+    http_server(&s);
+    s.cfg.yield_slice_ms = 200;
+    s.clients_wait = others_wait_and_client_sends;
+    s.handler.fn = answer_ok;
+    int pair[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+    static const char first[] = "GET /a HTTP/1.1\r\nHost: t\r\n\r\n";
+    REQUIRE(write(pair[1], first, sizeof(first) - 1) == (ssize_t)(sizeof(first) - 1));
+    slice_ends = nm_now_ms() + 200;
+    next_request_fd = pair[1];
+    nm_conn *c = nm_conn_open(&s, pair[0]);
+    REQUIRE(c != 0);
+    nm_crew *k = nm_crew_open();
+    REQUIRE(k != 0);
+    CHECK_EQ(nm_crew_start(k, "nm-test", serve_and_close, c), 0);
+    char got[2048];
+    size_t len = 0;
+    struct timeval tv = { 10, 0 };
+    setsockopt(pair[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    for (;;) {   /* everything until the server's close */
+        ssize_t n = recv(pair[1], got + len, sizeof(got) - 1 - len, 0);
+        if (n <= 0) break;
+        len += (size_t)n;
+    }
+    got[len] = 0;
+    CHECK_EQ(nm_crew_wait_below(k, 1, nm_now_ms() + 5000), 1);
+    nm_crew_close(k, 0);
+    close(pair[1]);
+    int answers = 0;
+    for (const char *p = got; (p = strstr(p, "HTTP/1.1 ")) != 0; p++) answers++;
+    CHECK_EQ(next_request_fd, -1);   /* the second request went out */
+    CHECK_EQ(answers, 2);
+    CHECK(strstr(got, "Connection: close") != 0);   /* the second answer, past the slice */
 }
