@@ -31,7 +31,14 @@
  *            closing): nothing else in flight of it has ended.
  * While it is armed the connection has a WAIT in the kernel's hands beside
  * its SEND (nm_proactor_armed): it is closed only after the receive's last
- * completion. */
+ * completion.
+ *
+ * Where the kernel takes bundles (6.10) the armed receive fills up to
+ * NM_BODY_READ_BUFS buffers at once, the bytes there are: one completion
+ * for several consecutive buffers of the ring, each queued in turn, so a
+ * large body costs fewer completions. The cap leaves the ring's other
+ * buffers to other connections (and the ring only ever holds buffers the
+ * pool has beyond the answers' reserve). */
 #ifndef NM_PROACTOR_H
 #define NM_PROACTOR_H
 
@@ -75,9 +82,12 @@ struct nm_uring {
     /* The provided buffer ring (NM_PROACTOR_BUFS; 0 entries: none here):
      * buffers from the pool the kernel picks from as bytes arrive. `lent`
      * holds each buffer id's buffer, NULL when it is to be lent again
-     * (the pool was short): `owed` of them. */
+     * (the pool was short): `owed` of them. A buffer's id is its place in
+     * the ring, which the kernel takes in order. */
     unsigned pbuf_entries, owed;
     int multishot;             /* WAIT arms a multishot receive (0: the kernel refused it) */
+    int bundle;                /* ... that fills several buffers at once (0: not here, or refused) */
+    unsigned long bundles;     /* its completions that filled more than one buffer */
     void *pbuf_map;
     unsigned long pbuf_len;
 #if NM_PROACTOR_BUFS > 0
