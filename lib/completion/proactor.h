@@ -34,11 +34,11 @@
  * completion.
  *
  * Where the kernel takes bundles (6.10) the armed receive fills up to
- * NM_BODY_READ_BUFS buffers at once, the bytes there are: one completion
- * for several consecutive buffers of the ring, each queued in turn, so a
- * large body costs fewer completions. The cap leaves the ring's other
- * buffers to other connections (and the ring only ever holds buffers the
- * pool has beyond the answers' reserve). */
+ * NM_BODY_READ_BUFS buffers at once (at most half the ring), as many as the
+ * bytes there need: one completion for several consecutive buffers of the
+ * ring, each queued in turn, so a large body costs fewer completions. The
+ * cap leaves the ring's other buffers to other connections (and the ring
+ * only ever holds buffers the pool has beyond the answers' reserve). */
 #ifndef NM_PROACTOR_H
 #define NM_PROACTOR_H
 
@@ -86,7 +86,7 @@ struct nm_uring {
      * the ring, which the kernel takes in order. */
     unsigned pbuf_entries, owed;
     int multishot;             /* WAIT arms a multishot receive (0: the kernel refused it) */
-    int bundle;                /* ... that fills several buffers at once (0: not here, or refused) */
+    unsigned bundle;           /* ... that fills up to this many buffers at once (0: one; not here, or refused) */
     unsigned long bundles;     /* its completions that filled more than one buffer */
     void *pbuf_map;
     unsigned long pbuf_len;

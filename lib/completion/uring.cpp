@@ -118,9 +118,11 @@ static void open_pbufs(nm_uring *r, unsigned features)
     nm_uring_repay(r);
 #if defined(IORING_RECV_MULTISHOT)
     r->multishot = 1;   /* until a kernel without it (before 6.0) refuses the first, EINVAL */
-    /* several buffers a receive (6.10), where a body may be received into
-     * several at once (NM_BODY_READ_BUFS); until the kernel refuses the first */
-    r->bundle = NM_BODY_READ_BUFS > 1 && (features & IORING_FEAT_RECVSEND_BUNDLE) != 0;
+    /* Several buffers a receive (6.10), until the kernel refuses the first:
+     * as many as a body may be received into at once (NM_BODY_READ_BUFS),
+     * and never more than half the ring, which stays for other connections. */
+    unsigned most = NM_BODY_READ_BUFS < NM_PROACTOR_BUFS / 2 ? NM_BODY_READ_BUFS : NM_PROACTOR_BUFS / 2;
+    if (most > 1 && (features & IORING_FEAT_RECVSEND_BUNDLE)) r->bundle = most;
 #endif
 #endif
     (void)features;
@@ -405,9 +407,9 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
             if (r->multishot) {   /* armed until it ends: each arrival a completion */
                 e->ioprio = IORING_RECV_MULTISHOT;
                 e->len = 0;   /* (kernels before 6.10 take no length with it) */
-                if (r->bundle) {   /* an arrival fills up to NM_BODY_READ_BUFS buffers: the rest stay for others */
+                if (r->bundle) {   /* an arrival fills up to `bundle` buffers: the rest stay for others */
                     e->ioprio |= IORING_RECVSEND_BUNDLE;
-                    e->len = NM_BODY_READ_BUFS * NM_BUF_SIZE;
+                    e->len = r->bundle * NM_BUF_SIZE;
                 }
                 queue_sqe(r, e, 1);
                 return 1;

@@ -279,7 +279,7 @@ int nm_model_proactor(nm_server *s)
     nm_mstat_set(lent, p->uring ? p->ring.pbuf_entries : 0);
     nm_mstat_set(files, p->uring ? p->ring.files : 0);
     nm_mstat_set(multishot, (unsigned long)(p->uring && p->ring.multishot));
-    nm_mstat_set(bundle, (unsigned long)(p->uring && p->ring.bundle));
+    nm_mstat_set(bundle, p->uring ? p->ring.bundle : 0);
     live = 0;
     draining = 0;
     uint64_t deadline = 0;
