@@ -66,6 +66,7 @@ struct nm_uring {
      * after. Without it the wait for more ends at batch_us, and a wait that
      * found nothing is followed by one for any completion. */
     unsigned round;            /* completions the last reap found */
+    unsigned capped;           /* of them, bundles that filled all their buffers (below) */
     unsigned batch_us;
     int min_wait;
     unsigned long waits, reaped;   /* enters that waited for completions; completions reaped */
@@ -169,6 +170,9 @@ enum { NM_URING_LISTENER_OPS = 3 };
 /* A batched wait: how many completions it asks for at most, and how long
  * it holds those it has by default (batch_us). */
 enum { NM_URING_BATCH_MIN = 3, NM_URING_BATCH = 16, NM_URING_BATCH_US = 100 };
+/* After a bundle that filled all its buffers: a wait for bundles of this
+ * many buffers in all (uring.cpp, batch_of). */
+enum { NM_URING_BATCH_BUFS = 32 };
 
 /* The io_uring engine (completion/uring.cpp): 0 or -errno. */
 int nm_uring_open(nm_uring *r);

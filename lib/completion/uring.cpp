@@ -227,7 +227,7 @@ int nm_uring_open(nm_uring *r)
     r->timed_enter = (prm.features & IORING_FEAT_EXT_ARG) != 0;
     r->min_wait = (prm.features & IORING_FEAT_MIN_TIMEOUT) != 0;
     r->batch_us = NM_URING_BATCH_US;
-    r->round = 0;
+    r->round = r->capped = 0;
     r->waits = r->reaped = 0;
     r->sq_entries = prm.sq_entries;
     r->cq_entries = prm.cq_entries;
@@ -294,12 +294,16 @@ int nm_uring_flush(nm_uring *r)
  * fewer asks for one: one client's request and the send of its answer
  * come two by two, and holding its send's completion for its next request
  * would only make the loop sleep with a timer armed. 1 when the loop only
- * looks (timeout 0). */
+ * looks (timeout 0). A bundle that filled all its buffers is received on
+ * by the kernel only when the loop next asks for completions, one a wait:
+ * after one, a wait asks for bundles of NM_URING_BATCH_BUFS buffers in all,
+ * whatever is in flight, and the kernel receives on until it has them (or
+ * the batch's time is up). */
 static unsigned batch_of(const nm_uring *r, int timeout_ms)
 {
-    unsigned k = r->round;
+    unsigned k = r->capped ? (NM_URING_BATCH_BUFS + r->bundle - 1) / r->bundle : r->round;
     if (k > NM_URING_BATCH) k = NM_URING_BATCH;
-    if (k > r->inflight) k = r->inflight;
+    if (k > r->inflight && !r->capped) k = r->inflight;
     return timeout_ms > 0 && k >= NM_URING_BATCH_MIN && r->batch_us ? k : 1;
 }
 
@@ -528,7 +532,7 @@ int nm_uring_poll_port(nm_uring *r, int fd)
 
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
 {
-    unsigned head = *r->cq_head, first = head;
+    unsigned head = *r->cq_head, first = head, capped = 0;
     for (;;) {
         unsigned tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
         if (head == tail) break;
@@ -553,6 +557,7 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
                 res = -ENOBUFS;   /* (nothing taken: the connection receives as it would then) */
             }
             received_into_ring(r, c, flags, res);
+            if (more && r->bundle && res >= (int)(r->bundle * NM_BUF_SIZE)) capped++;
             op = more ? NM_OP_RX_MORE : NM_OP_RX;
         }
         if (!more) {   /* an armed receive stays in flight */
@@ -563,6 +568,7 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
     }
     r->round = head - first;
     r->reaped += r->round;
+    r->capped = capped;
 }
 
 #else   /* no io_uring on this system: the emulation is all there is */
