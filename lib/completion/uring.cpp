@@ -171,7 +171,8 @@ static void received_into_ring(nm_uring *r, nm_conn *c, unsigned flags, int res)
     if (!(flags & IORING_CQE_F_BUFFER)) return;
     unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT, mask = r->pbuf_entries - 1;
     unsigned left = res > 0 ? (unsigned)res : 0, taken = 0;
-    do {   /* (a receive of nothing took one buffer all the same) */
+    if (res <= 0 && r->bundle) return;   /* a bundle of nothing kept its buffers in the ring */
+    do {   /* (a one-buffer receive of nothing took its buffer all the same) */
         unsigned at = (bid + taken++) & mask, len = left < NM_BUF_SIZE ? left : NM_BUF_SIZE;
         nm_buf *b = r->lent[at];
         left -= len;

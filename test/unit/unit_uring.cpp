@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,7 +184,7 @@ TEST(uring_wait_holds_a_lone_completion_no_longer_than_the_batch)
 struct armed {
     nm_uring r;
     unsigned completions;
-    int widest, failed;        /* the largest result; a result below 0 */
+    int widest, failed, eof;   /* the largest result; a result below 0; one of 0 */
 };
 
 static void received(nm_proactor *p, nm_conn *c, int op, int result)
@@ -193,6 +194,20 @@ static void received(nm_proactor *p, nm_conn *c, int op, int result)
     a->completions++;
     if (result > a->widest) a->widest = result;
     if (result < 0) a->failed = result;
+    if (result == 0) a->eof = 1;
+}
+
+/* Buffers the kernel has in the buffer ring (its tail less its head, as
+ * the kernel reports it, 6.8), -1 when it does not say. */
+static int ring_holds(const nm_uring *r)
+{
+    struct {
+        uint32_t buf_group, head, resv[8];
+    } st;
+    memset(&st, 0, sizeof(st));
+    if (syscall(__NR_io_uring_register, r->fd, 26 /* IORING_REGISTER_PBUF_STATUS */, &st, 1) < 0) return -1;
+    uint16_t tail = ((const uint16_t *)r->pbuf_map)[7];   /* (entry 0's resv) */
+    return (uint16_t)(tail - st.head);
 }
 
 static unsigned char wire_byte(size_t i) { return (unsigned char)(i * 131 + (i >> 9)); }
@@ -267,6 +282,16 @@ TEST(uring_bundle_receive_fills_several_buffers)
     CHECK(a.r.bundles >= 1);
     CHECK(a.completions < 6);   /* fewer than the buffers (6): one each without bundles */
     CHECK_EQ(nm_proactor_rx_count(c), 0);
+    /* the end of the stream: a completion of nothing, which took no buffer
+     * of a bundle; the ring holds every buffer lent, none twice */
+    shutdown(sv[1], SHUT_WR);
+    for (long end = now_us() + 5000000; !a.eof && now_us() < end;) {
+        if (nm_uring_wait(&a.r, 100) < 0) break;
+        nm_uring_reap(&a.r, (nm_proactor *)(void *)&a, received);
+    }
+    CHECK(a.eof);
+    int holds = ring_holds(&a.r);
+    if (holds >= 0) CHECK_EQ((unsigned)holds, a.r.pbuf_entries - a.r.owed);
     CHECK(a.r.bundle >= 2 && a.r.bundle <= NM_BODY_READ_BUFS && a.r.bundle <= a.r.pbuf_entries / 2);
     nm_uring_close(&a.r);
     nm_proactor_rx_drop(c);
