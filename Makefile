@@ -156,7 +156,7 @@ $(BUILD)/test/crc_zlib: $(BUILD)/obj/test/unit/crc_zlib.o $(BUILD)/obj/demos/crc
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -lz
 
 INV_SRCS := $(wildcard test/invariants/inv_*.cpp)
-$(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(TEST_COMMON) $(LIB)
+$(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/obj/demos/crc32.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)

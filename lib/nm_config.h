@@ -189,7 +189,8 @@
  * (one readv), the first the connection's own, the others taken only while
  * the pool has them beyond NM_BUF_ANSWER_RESERVE and given back once their
  * bytes are handed to the body callback: fewer system calls a large upload.
- * 1 reads a buffer at a time. The proactor receives a buffer at a time. */
+ * 1 reads a buffer at a time. The proactor's io_uring receive fills as
+ * many buffers of its ring at once where the kernel has bundles (6.10). */
 #ifndef NM_BODY_READ_BUFS
 #define NM_BODY_READ_BUFS 2
 #endif
@@ -306,7 +307,7 @@
 
 /* Counters a model may add to /stats (steals, mailbox refusals, ...). */
 #ifndef NM_MAX_MODEL_STATS
-#define NM_MAX_MODEL_STATS 10
+#define NM_MAX_MODEL_STATS 12
 #endif
 
 /* Worker threads of half_sync_half_async's sync layer (--threads overrides). */

@@ -8,7 +8,7 @@
 #                                      is a word of NM_FEATURES.
 
 # The features a skip can name (test/run.sh's header says what each is).
-NM_FEATURES="io_uring multishot ipv6 nofile valgrind clang libmodbus redis python3 pkg-config netns"
+NM_FEATURES="io_uring multishot bundle ipv6 nofile valgrind clang libmodbus redis python3 pkg-config netns"
 
 # nm_counts: the last counts line of stdin into $counts, its numbers into
 # $p $f $s ($counts empty when there is none).

@@ -9,6 +9,7 @@
 # them fails the run (each test program fails it too). The features:
 #   io_uring    the kernel lets the proactor set up io_uring
 #   multishot   io_uring's multishot receive (kernel 6.0), for the buffer ring
+#   bundle      io_uring's bundle receive (kernel 6.10): several buffers at once
 #   ipv6        an IPv6 address on lo (the listeners on [::1])
 #   nofile      a descriptor limit above FD_SETSIZE (select's refusal past it)
 #   valgrind    valgrind, for the unit tests under memcheck

@@ -91,7 +91,7 @@ run_sh() {
 
 # run_target NAME BUILD QEMU NM CC [MODELS]: the cross checks of one built
 # target (MODELS: these models' conformance only; empty: every model).
-# io_uring and multishot are required of the host's build only, whatever
+# io_uring, multishot and bundle are required of the host's build only, whatever
 # NM_REQUIRE_FEATURES says: qemu-user has no io_uring (io_uring_setup is
 # ENOSYS), and a libc without the kernel's io_uring header (musl's
 # toolchain) builds the proactor's emulated engine alone.
@@ -106,7 +106,7 @@ run_target() {
         esac
     done
     features=${NM_REQUIRE_FEATURES:-}
-    features=$(echo " $features " | sed 's/ io_uring / /g; s/ multishot / /g')
+    features=$(echo " $features " | sed 's/ io_uring / /g; s/ multishot / /g; s/ bundle / /g')
     NM_RUN_PREFIX=$3 NM_DRIVER=$HOST_BUILD NM_POLLERS=first NM_SUITE=short NM_SKIP_STATIC=1 NM_NM=$4 NM_CC=$5 \
         NM_TARGET_MODELS=${6:-} NM_REQUIRE_FEATURES=$features run_sh "$2" "$log"
     rc=$?

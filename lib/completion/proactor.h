@@ -31,7 +31,14 @@
  *            closing): nothing else in flight of it has ended.
  * While it is armed the connection has a WAIT in the kernel's hands beside
  * its SEND (nm_proactor_armed): it is closed only after the receive's last
- * completion. */
+ * completion.
+ *
+ * Where the kernel takes bundles (6.10) the armed receive fills up to
+ * NM_BODY_READ_BUFS buffers at once (at most half the ring), as many as the
+ * bytes there need: one completion for several consecutive buffers of the
+ * ring, each queued in turn, so a large body costs fewer completions. The
+ * cap leaves the ring's other buffers to other connections (and the ring
+ * only ever holds buffers the pool has beyond the answers' reserve). */
 #ifndef NM_PROACTOR_H
 #define NM_PROACTOR_H
 
@@ -59,6 +66,7 @@ struct nm_uring {
      * after. Without it the wait for more ends at batch_us, and a wait that
      * found nothing is followed by one for any completion. */
     unsigned round;            /* completions the last reap found */
+    unsigned capped;           /* of them, bundles that filled all their buffers (below) */
     unsigned batch_us;
     int min_wait;
     unsigned long waits, reaped;   /* enters that waited for completions; completions reaped */
@@ -75,9 +83,12 @@ struct nm_uring {
     /* The provided buffer ring (NM_PROACTOR_BUFS; 0 entries: none here):
      * buffers from the pool the kernel picks from as bytes arrive. `lent`
      * holds each buffer id's buffer, NULL when it is to be lent again
-     * (the pool was short): `owed` of them. */
+     * (the pool was short): `owed` of them. A buffer's id is its place in
+     * the ring, which the kernel takes in order. */
     unsigned pbuf_entries, owed;
     int multishot;             /* WAIT arms a multishot receive (0: the kernel refused it) */
+    unsigned bundle;           /* ... that fills up to this many buffers at once (0: one; not here, or refused) */
+    unsigned long bundles;     /* its completions that filled more than one buffer */
     void *pbuf_map;
     unsigned long pbuf_len;
 #if NM_PROACTOR_BUFS > 0
@@ -159,6 +170,9 @@ enum { NM_URING_LISTENER_OPS = 3 };
 /* A batched wait: how many completions it asks for at most, and how long
  * it holds those it has by default (batch_us). */
 enum { NM_URING_BATCH_MIN = 3, NM_URING_BATCH = 16, NM_URING_BATCH_US = 100 };
+/* After a bundle that filled all its buffers: a wait for bundles of this
+ * many buffers in all (uring.cpp, batch_of). */
+enum { NM_URING_BATCH_BUFS = 32 };
 
 /* The io_uring engine (completion/uring.cpp): 0 or -errno. */
 int nm_uring_open(nm_uring *r);

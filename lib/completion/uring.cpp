@@ -34,6 +34,10 @@ static_assert(sizeof(io_uring_sqe) == 64 && sizeof(io_uring_cqe) == 16, "io_urin
 #ifndef IORING_FEAT_MIN_TIMEOUT   /* headers before 6.12 */
 #define IORING_FEAT_MIN_TIMEOUT (1U << 15)
 #endif
+#ifndef IORING_RECVSEND_BUNDLE    /* headers before 6.10 */
+#define IORING_RECVSEND_BUNDLE (1U << 4)
+#define IORING_FEAT_RECVSEND_BUNDLE (1U << 14)
+#endif
 
 /* io_uring_getevents_arg, whose padding became min_wait_usec in 6.12 */
 struct getevents_arg {
@@ -52,11 +56,15 @@ static unsigned *field(void *map, unsigned off) { return (unsigned *)((char *)ma
  * writes it. */
 static uint16_t *pbuf_tail(nm_uring *r) { return &((io_uring_buf *)r->pbuf_map)->resv; }
 
-/* Put b in the ring as buffer id bid. */
-static void lend_buf(nm_uring *r, unsigned bid, nm_buf *b)
+/* Put b in the ring at its tail. A buffer's id is its place in the ring
+ * (tail mod entries): the kernel takes buffers in ring order, so the
+ * buffers of one receive have consecutive ids, and the place a buffer is
+ * lent to was emptied by a receive seen before (owed). */
+static void lend_buf(nm_uring *r, nm_buf *b)
 {
     uint16_t t = *pbuf_tail(r);
-    io_uring_buf *e = (io_uring_buf *)r->pbuf_map + (t & (r->pbuf_entries - 1));
+    unsigned bid = t & (r->pbuf_entries - 1);
+    io_uring_buf *e = (io_uring_buf *)r->pbuf_map + bid;
     e->addr = (uint64_t)(uintptr_t)b->data;   /* (not resv: entry 0's is the tail) */
     e->len = NM_BUF_SIZE;
     e->bid = (uint16_t)bid;
@@ -69,11 +77,10 @@ static void lend_buf(nm_uring *r, unsigned bid, nm_buf *b)
 void nm_uring_repay(nm_uring *r)
 {
 #if NM_PROACTOR_BUFS > 0
-    for (unsigned bid = 0; r->owed && bid < r->pbuf_entries; bid++) {
-        if (r->lent[bid]) continue;
+    while (r->owed) {
         nm_buf *b = nm_buf_get_spare();
         if (!b) return;
-        lend_buf(r, bid, b);
+        lend_buf(r, b);
         r->owed--;
     }
 #else
@@ -83,10 +90,11 @@ void nm_uring_repay(nm_uring *r)
 
 /* The ring's memory is ours (a page mapped here, as the rings are), which
  * kernels since 5.19 take; one that refuses it leaves the readiness wait. */
-static void open_pbufs(nm_uring *r)
+static void open_pbufs(nm_uring *r, unsigned features)
 {
     r->pbuf_entries = r->owed = 0;
-    r->multishot = 0;
+    r->multishot = r->bundle = 0;
+    r->bundles = 0;
 #if NM_PROACTOR_BUFS > 0
     struct {   /* io_uring_buf_reg, whose last fields were renamed across kernels */
         uint64_t ring_addr;
@@ -110,8 +118,14 @@ static void open_pbufs(nm_uring *r)
     nm_uring_repay(r);
 #if defined(IORING_RECV_MULTISHOT)
     r->multishot = 1;   /* until a kernel without it (before 6.0) refuses the first, EINVAL */
+    /* Several buffers a receive (6.10), until the kernel refuses the first:
+     * as many as a body may be received into at once (NM_BODY_READ_BUFS),
+     * and never more than half the ring, which stays for other connections. */
+    unsigned most = NM_BODY_READ_BUFS < NM_PROACTOR_BUFS / 2 ? NM_BODY_READ_BUFS : NM_PROACTOR_BUFS / 2;
+    if (most > 1 && (features & IORING_FEAT_RECVSEND_BUNDLE)) r->bundle = most;
 #endif
 #endif
+    (void)features;
 }
 
 /* A sparse table of registered files, one slot per descriptor a connection
@@ -147,25 +161,33 @@ static void name_file(const nm_uring *r, io_uring_sqe *e, int fd)
 #endif
 }
 
-/* A WAIT that received into a provided buffer: the buffer joins c's
- * receive queue, and the ring gets another from the pool in its place. */
+/* A WAIT that received into provided buffers: res bytes from buffer id
+ * `bid` on, NM_BUF_SIZE a buffer, over consecutive ids (a bundle: several),
+ * join c's receive queue in order, and the ring gets as many from the pool
+ * in their place. */
 static void received_into_ring(nm_uring *r, nm_conn *c, unsigned flags, int res)
 {
 #if NM_PROACTOR_BUFS > 0
     if (!(flags & IORING_CQE_F_BUFFER)) return;
-    unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
-    if (res <= 0) {   /* a buffer taken for nothing: back in the ring */
-        lend_buf(r, bid, r->lent[bid]);
-        return;
-    }
-    nm_proactor_rx_push(c, r->lent[bid], (unsigned)res);
-    nm_buf *b = nm_buf_get_spare();
-    if (b) {
-        lend_buf(r, bid, b);
-    } else {
-        r->lent[bid] = 0;
+    unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT, mask = r->pbuf_entries - 1;
+    unsigned left = res > 0 ? (unsigned)res : 0, taken = 0;
+    if (res <= 0 && r->bundle) return;   /* a bundle of nothing kept its buffers in the ring */
+    do {   /* (a one-buffer receive of nothing took its buffer all the same) */
+        unsigned at = (bid + taken++) & mask, len = left < NM_BUF_SIZE ? left : NM_BUF_SIZE;
+        nm_buf *b = r->lent[at];
+        left -= len;
+        if (!b) continue;   /* (never: the kernel takes only what was lent) */
+        r->lent[at] = 0;
         r->owed++;
-    }
+        if (len) {
+            nm_proactor_rx_push(c, b, len);
+        } else {   /* a buffer taken for nothing: back in the ring */
+            lend_buf(r, b);
+            r->owed--;
+        }
+    } while (left);
+    if (taken > 1) r->bundles++;
+    nm_uring_repay(r);
 #else
     (void)r, (void)c, (void)flags, (void)res;
 #endif
@@ -206,7 +228,7 @@ int nm_uring_open(nm_uring *r)
     r->timed_enter = (prm.features & IORING_FEAT_EXT_ARG) != 0;
     r->min_wait = (prm.features & IORING_FEAT_MIN_TIMEOUT) != 0;
     r->batch_us = NM_URING_BATCH_US;
-    r->round = 0;
+    r->round = r->capped = 0;
     r->waits = r->reaped = 0;
     r->sq_entries = prm.sq_entries;
     r->cq_entries = prm.cq_entries;
@@ -235,7 +257,7 @@ int nm_uring_open(nm_uring *r)
     r->cq_mask = field(r->cq_map, prm.cq_off.ring_mask);
     r->cqes = (char *)r->cq_map + prm.cq_off.cqes;
     r->sqes = r->sqe_map;
-    open_pbufs(r);
+    open_pbufs(r, prm.features);
     open_files(r, prm.features);
     return 0;
 }
@@ -273,12 +295,16 @@ int nm_uring_flush(nm_uring *r)
  * fewer asks for one: one client's request and the send of its answer
  * come two by two, and holding its send's completion for its next request
  * would only make the loop sleep with a timer armed. 1 when the loop only
- * looks (timeout 0). */
+ * looks (timeout 0). A bundle that filled all its buffers is received on
+ * by the kernel only when the loop next asks for completions, one a wait:
+ * after one, a wait asks for bundles of NM_URING_BATCH_BUFS buffers in all,
+ * whatever is in flight, and the kernel receives on until it has them (or
+ * the batch's time is up). */
 static unsigned batch_of(const nm_uring *r, int timeout_ms)
 {
-    unsigned k = r->round;
+    unsigned k = r->capped ? (NM_URING_BATCH_BUFS + r->bundle - 1) / r->bundle : r->round;
     if (k > NM_URING_BATCH) k = NM_URING_BATCH;
-    if (k > r->inflight) k = r->inflight;
+    if (k > r->inflight && !r->capped) k = r->inflight;
     return timeout_ms > 0 && k >= NM_URING_BATCH_MIN && r->batch_us ? k : 1;
 }
 
@@ -386,6 +412,10 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
             if (r->multishot) {   /* armed until it ends: each arrival a completion */
                 e->ioprio = IORING_RECV_MULTISHOT;
                 e->len = 0;   /* (kernels before 6.10 take no length with it) */
+                if (r->bundle) {   /* an arrival fills up to `bundle` buffers: the rest stay for others */
+                    e->ioprio |= IORING_RECVSEND_BUNDLE;
+                    e->len = r->bundle * NM_BUF_SIZE;
+                }
                 queue_sqe(r, e, 1);
                 return 1;
             }
@@ -503,7 +533,7 @@ int nm_uring_poll_port(nm_uring *r, int fd)
 
 void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
 {
-    unsigned head = *r->cq_head, first = head;
+    unsigned head = *r->cq_head, first = head, capped = 0;
     for (;;) {
         unsigned tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE);
         if (head == tail) break;
@@ -522,11 +552,13 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
         int more = 0;
         if (op == NM_OP_WAIT && c && r->pbuf_entries) {
             more = (flags & IORING_CQE_F_MORE) != 0;
-            if (res == -EINVAL && r->multishot && !more) {   /* a kernel without multishot receives */
-                r->multishot = 0;
+            if (res == -EINVAL && r->multishot && !more) {   /* a kernel without bundles, or multishot receives */
+                if (r->bundle) r->bundle = 0;
+                else r->multishot = 0;
                 res = -ENOBUFS;   /* (nothing taken: the connection receives as it would then) */
             }
             received_into_ring(r, c, flags, res);
+            if (more && r->bundle && res >= (int)(r->bundle * NM_BUF_SIZE)) capped++;
             op = more ? NM_OP_RX_MORE : NM_OP_RX;
         }
         if (!more) {   /* an armed receive stays in flight */
@@ -537,6 +569,7 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
     }
     r->round = head - first;
     r->reaped += r->round;
+    r->capped = capped;
 }
 
 #else   /* no io_uring on this system: the emulation is all there is */

@@ -261,6 +261,8 @@ int nm_model_proactor(nm_server *s)
     unsigned long *rx_armed = nm_mstat(&s->model_stats, "ring_rx_armed");
     unsigned long *waits = nm_mstat(&s->model_stats, "ring_waits");
     unsigned long *reaped = nm_mstat(&s->model_stats, "ring_completions");
+    unsigned long *bundle = nm_mstat(&s->model_stats, "ring_bundle");
+    unsigned long *bundles = nm_mstat(&s->model_stats, "ring_rx_bundles");
     engine e;
     nm_proactor *p = &e.p;
     int &live = e.live, &draining = e.draining;
@@ -277,6 +279,7 @@ int nm_model_proactor(nm_server *s)
     nm_mstat_set(lent, p->uring ? p->ring.pbuf_entries : 0);
     nm_mstat_set(files, p->uring ? p->ring.files : 0);
     nm_mstat_set(multishot, (unsigned long)(p->uring && p->ring.multishot));
+    nm_mstat_set(bundle, p->uring ? p->ring.bundle : 0);
     live = 0;
     draining = 0;
     uint64_t deadline = 0;
@@ -291,6 +294,8 @@ int nm_model_proactor(nm_server *s)
         if (p->uring && p->ring.waits != *waits) nm_mstat_set(waits, p->ring.waits);
         if (p->uring && p->ring.reaped != *reaped) nm_mstat_set(reaped, p->ring.reaped);
         if (*multishot && !p->ring.multishot) nm_mstat_set(multishot, 0);   /* the kernel refused it (EINVAL) */
+        if (*bundle && !p->ring.bundle) nm_mstat_set(bundle, 0);
+        if (p->uring && p->ring.bundles != *bundles) nm_mstat_set(bundles, p->ring.bundles);
         nm_wheel_advance(&p->loop->wheel, p->loop->now);
         if (!nm_link_empty(&p->loop->queue)) nm_loop_retry(p->loop);
         if (!draining && nm_stop_requested(s)) {

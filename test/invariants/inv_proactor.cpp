@@ -6,6 +6,7 @@
 #include "inv_family.h"
 #include "inv_stat.h"
 #include "../../lib/nm_config.h"
+#include "../../demos/crc32.h"
 #include <poll.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -368,3 +369,52 @@ static void paused_body_reads_its_queue(const char *engine)
 
 TEST(proactor_paused_body_reads_its_queue) { if (inv_has_model("proactor")) paused_body_reads_its_queue(0); }
 TEST(proactor_paused_body_reads_its_queue_emulated) { if (inv_has_model("proactor")) paused_body_reads_its_queue("emulated"); }
+
+/* A large upload arrives whole: 4 MiB and a part of a buffer, its CRC-32
+ * answered, and a request pipelined right behind its last byte answered
+ * too. Where the kernel has bundles (6.10) with a buffer ring of 4 or
+ * more, the armed receive filled several buffers a completion
+ * (ring_rx_bundles, ring_bundle the most); elsewhere it counts none. */
+TEST(proactor_large_upload_arrives_whole)
+{
+    INV_NEED_MODEL("proactor");
+    static char wire[4 * 1024 * 1024 + 1234 + 256];
+    const size_t n = 4 * 1024 * 1024 + 1234;
+    size_t w = (size_t)snprintf(wire, 128, "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", n);
+    for (size_t i = 0; i < n; i++) wire[w + i] = (char)(i * 131 + (i >> 9));
+    crc32_init();
+    unsigned crc = crc32_add(0, wire + w, n);
+    w += n;
+    w += (size_t)snprintf(wire + w, 64, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    tc_server s;
+    REQUIRE(inv_start(&s, "proactor", "--max-body", "8388608", (const char *)0) == 0);
+    int k = kernel_version();
+    long uring = inv_model_stat(s.port, "io_uring"), multishot = inv_model_stat(s.port, "ring_multishot");
+    long bundle = inv_model_stat(s.port, "ring_bundle"), pbufs = inv_model_stat(s.port, "ring_buffers");
+    /* a receive fills up to NM_BODY_READ_BUFS buffers, half the ring at most */
+    long most = NM_BODY_READ_BUFS < pbufs / 2 ? NM_BODY_READ_BUFS : pbufs / 2;
+    long expect = multishot && k >= 610 && most > 1 ? most : 0;
+    CHECK(bundle == expect || !bundle);   /* (0: refused by the first receive, below) */
+    tc_conn c;
+    REQUIRE(!tc_connect(&c, s.port));
+    REQUIRE(!tc_send(&c, wire, w));
+    tc_response r;
+    char body[128] = { 0 }, want[64];
+    REQUIRE(!tc_read_response(&c, &r, body, sizeof(body) - 1));
+    snprintf(want, sizeof(want), "{\"bytes\":%zu,\"crc32\":\"%08x\"}\n", n, crc);
+    if (strcmp(body, want)) fprintf(stderr, "  upload: '%s', expected '%s'\n", body, want);
+    CHECK(r.status == 200 && !strcmp(body, want));
+    memset(body, 0, sizeof(body));
+    REQUIRE(!tc_read_response(&c, &r, body, sizeof(body) - 1));
+    CHECK(r.status == 200 && !strcmp(body, "Hello, World!"));
+    tc_close(&c);
+    long bundles = inv_model_stat(s.port, "ring_rx_bundles");
+    bundle = inv_model_stat(s.port, "ring_bundle");   /* (0 now: the kernel refused the first, EINVAL) */
+    if (bundle) CHECK(bundles > 0);
+    else CHECK_EQ(bundles, 0);
+    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+    /* a build without the buffer ring (BUILD/noring) has no bundle to test */
+    if (!uring) SKIP_FEATURE("io_uring", "%s: the bundle receive is not tested", no_uring());
+    if (expect && !bundle)
+        SKIP_FEATURE("bundle", "kernel %d.%d has no bundle receive, or refused it: it is not tested", k / 100, k % 100);
+}

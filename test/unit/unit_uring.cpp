@@ -8,9 +8,12 @@
  * machine's delays do not decide the result. */
 #include "../check.h"
 #include "../../lib/completion/proactor.h"
+#include "../../lib/loop/conn.h"
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,4 +177,125 @@ TEST(uring_wait_holds_a_lone_completion_no_longer_than_the_batch)
         CHECK(inside >= 0 && inside < 1000000);
         CHECK(after >= 0 && after < 50000);
     }
+}
+
+/* ---- a receive into several buffers of the ring at once (bundles) ---- */
+
+struct armed {
+    nm_uring r;
+    unsigned completions;
+    int widest, failed, eof;   /* the largest result; a result below 0; one of 0 */
+};
+
+static void received(nm_proactor *p, nm_conn *c, int op, int result)
+{
+    (void)c, (void)op;
+    armed *a = (armed *)(void *)p;
+    a->completions++;
+    if (result > a->widest) a->widest = result;
+    if (result < 0) a->failed = result;
+    if (result == 0) a->eof = 1;
+}
+
+/* Buffers the kernel has in the buffer ring (its tail less its head, as
+ * the kernel reports it, 6.8), -1 when it does not say. */
+static int ring_holds(const nm_uring *r)
+{
+    struct {
+        uint32_t buf_group, head, resv[8];
+    } st;
+    memset(&st, 0, sizeof(st));
+    if (syscall(__NR_io_uring_register, r->fd, 26 /* IORING_REGISTER_PBUF_STATUS */, &st, 1) < 0) return -1;
+    uint16_t tail = ((const uint16_t *)r->pbuf_map)[7];   /* (entry 0's resv) */
+    return (uint16_t)(tail - st.head);
+}
+
+static unsigned char wire_byte(size_t i) { return (unsigned char)(i * 131 + (i >> 9)); }
+
+/* Take every queued byte of c off its queue, checking each against the
+ * wire from byte `at` on; how many there were. */
+static size_t take_all(nm_conn *c, size_t at)
+{
+    size_t n = 0;
+    unsigned off, len;
+    for (nm_buf *b; (b = nm_proactor_rx_first(c, &off, &len)) != 0;) {
+        size_t wrong = 0;
+        for (unsigned i = 0; i < len; i++) wrong += (unsigned char)b->data[off + i] != wire_byte(at + n + i);
+        CHECK_EQ(wrong, 0);
+        n += len;
+        nm_proactor_rx_take(c, len);
+    }
+    return n;
+}
+
+/* Write n bytes of the wire from `at` on, then reap until they are queued. */
+static size_t send_and_take(armed *a, nm_conn *c, int peer, size_t at, size_t n)
+{
+    static unsigned char bytes[8 * NM_BUF_SIZE];
+    for (size_t i = 0; i < n; i++) bytes[i] = wire_byte(at + i);
+    if (write(peer, bytes, n) != (ssize_t)n) return 0;
+    size_t got = 0;
+    long end = now_us() + 5000000;
+    while (got < n && now_us() < end) {
+        if (nm_uring_wait(&a->r, 100) < 0) break;
+        nm_uring_reap(&a->r, (nm_proactor *)(void *)a, received);
+        got += take_all(c, at + got);
+    }
+    return got;
+}
+
+/* One armed receive over a socket: bytes written by the peer at once,
+ * more than a buffer, come as completions of several buffers each (up to
+ * NM_BODY_READ_BUFS), every byte queued in order across the buffers' edges,
+ * the last buffer partly filled; a second write ending mid-buffer follows
+ * on; every buffer goes back to the pool. */
+TEST(uring_bundle_receive_fills_several_buffers)
+{
+    static armed a;
+    static nm_server s;
+    memset(&a, 0, sizeof(a));
+    if (nm_uring_open(&a.r)) SKIP_FEATURE("io_uring", "the kernel refused io_uring");
+    int timed = a.r.timed_enter, multishot = a.r.multishot, bundle = a.r.bundle;
+    nm_uring_close(&a.r);
+    if (!timed) SKIP_FEATURE("io_uring", "the kernel has no timed wait (5.11)");
+    if (!multishot) SKIP_FEATURE("multishot", "no provided buffer ring with multishot receives (6.0) in this build or kernel");
+    if (NM_BODY_READ_BUFS < 2 || NM_PROACTOR_BUFS < 4) SKIP("NM_BODY_READ_BUFS 1, or a ring of 2 buffers: a receive fills one buffer");
+    if (!bundle) SKIP_FEATURE("bundle", "the kernel has no bundle receive (6.10)");
+    memset(&s, 0, sizeof(s));
+    nm_config_init(&s.cfg);
+    s.counters = &s.own_counters;
+    s.listen_fd = -1;
+    unsigned free_before = nm_buf_free();
+    REQUIRE(nm_uring_open(&a.r) == 0);
+    int sv[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    nm_conn *c = nm_conn_open(&s, sv[0]);
+    REQUIRE(c != 0);
+    nm_uring_file(&a.r, &c->fd, 1);   /* (in the registered files, as the model does) */
+    CHECK_EQ(nm_uring_submit(&a.r, c, NM_OP_WAIT, -1), 1);   /* armed */
+    size_t first = 3 * NM_BUF_SIZE + 123, second = NM_BUF_SIZE + 77;
+    CHECK_EQ(send_and_take(&a, c, sv[1], 0, first), first);
+    CHECK_EQ(send_and_take(&a, c, sv[1], first, second), second);
+    CHECK_EQ(a.failed, 0);
+    CHECK(a.widest > NM_BUF_SIZE);   /* one completion covered several buffers */
+    CHECK(a.widest <= (int)a.r.bundle * NM_BUF_SIZE);   /* the cap: NM_BODY_READ_BUFS, half the ring at most */
+    CHECK(a.r.bundles >= 1);
+    CHECK(a.completions < 6);   /* fewer than the buffers (6): one each without bundles */
+    CHECK_EQ(nm_proactor_rx_count(c), 0);
+    /* the end of the stream: a completion of nothing, which took no buffer
+     * of a bundle; the ring holds every buffer lent, none twice */
+    shutdown(sv[1], SHUT_WR);
+    for (long end = now_us() + 5000000; !a.eof && now_us() < end;) {
+        if (nm_uring_wait(&a.r, 100) < 0) break;
+        nm_uring_reap(&a.r, (nm_proactor *)(void *)&a, received);
+    }
+    CHECK(a.eof);
+    int holds = ring_holds(&a.r);
+    if (holds >= 0) CHECK_EQ((unsigned)holds, a.r.pbuf_entries - a.r.owed);
+    CHECK(a.r.bundle >= 2 && a.r.bundle <= NM_BODY_READ_BUFS && a.r.bundle <= a.r.pbuf_entries / 2);
+    nm_uring_close(&a.r);
+    nm_proactor_rx_drop(c);
+    nm_conn_close(c);
+    close(sv[1]);
+    CHECK_EQ(nm_buf_free(), free_before);
 }
