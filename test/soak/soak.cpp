@@ -122,10 +122,31 @@ static unsigned next_rand(actor *a)
     return (a->seed >> 16) & 0x7fff;
 }
 
+/* Has the server closed fd (its FIN, or a reset, is waiting)? */
+static int peer_closed(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    char b;
+    return poll(&p, 1, 0) > 0 && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+/* A kept connection that a blocking worker others wait for gave up as
+ * its slice ended (yield_slice_ms): closed, with no byte of an answer to
+ * what was sent on it (`sent`: a request went out). An HTTP client sees
+ * the close before it reuses the connection, or, if its request crossed
+ * the close, gets no byte back and sends it again on a new connection; so
+ * do these clients, and count it. Never for a model that serves many
+ * connections at once, nor on a connection's first request. */
+static int given_up(const tc_conn *c, int first, int sent)
+{
+    return serial && !first && (!sent || c->len == 0) && peer_closed(c->fd);
+}
+
 /* One request of a random kind on c; 1 answered exactly, 2 answered with
  * Connection: close when more were to come (a blocking worker giving its
  * connection up to clients that wait: the client reconnects, as HTTP
- * clients do), 0 refused at admission (a 503 before anything was
+ * clients do), 3 the kept connection was given up (given_up: the client
+ * connects again), 0 refused at admission (a 503 before anything was
  * answered), -1 wrong. */
 static int good_request(actor *a, tc_conn *c, int first, int last)
 {
@@ -146,7 +167,9 @@ static int good_request(actor *a, tc_conn *c, int first, int last)
         len = (size_t)snprintf(req, sizeof(req), "GET /big HTTP/1.1\r\nHost: g\r\n%s\r\n", conn_hdr);
     }
     tc_response r;
+    if (given_up(c, first, 0)) return 3;
     if (tc_send(c, req, len) || tc_read_response(c, &r, a->body, BIG_SIZE)) {
+        if (given_up(c, first, 1)) return 3;
         fault(a, "no answer to a good request, kind", (long)kind);
         return -1;
     }
@@ -183,6 +206,10 @@ static void *good_client(void *arg)
                 tc_sleep_ms(20);
             }
             if (r <= 0) break;
+            if (r == 3) {   /* closed idle by its blocking worker: a new connection */
+                a->given_up++;
+                break;
+            }
             a->done++;
             if (r == 2) break;   /* told to close: a new connection for the rest */
         }
@@ -391,14 +418,6 @@ static void *never_reader(void *arg)
     return 0;
 }
 
-/* Has the server closed fd (its FIN, or a reset, is waiting)? */
-static int peer_closed(int fd)
-{
-    struct pollfd p = { fd, POLLIN, 0 };
-    char b;
-    return poll(&p, 1, 0) > 0 && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
-}
-
 /* Opens more connections than the server's cap at once while a keep-alive
  * client that was there first goes on being served. */
 static void *flooder(void *arg)
@@ -423,18 +442,17 @@ static void *flooder(void *arg)
         for (int round = 0; have_keep && round < 5; round++) {
             tc_response r;
             char body[64];
-            if (serial && peer_closed(keep->fd)) {
-                /* A blocking worker that others wait for gave the idle
-                 * connection up as its slice ended (yield_slice_ms): seen
-                 * before the next request goes out, as an HTTP client sees
-                 * it before it reuses a connection, and that client
-                 * connects again. A close under a request stays a fault. */
+            if (given_up(keep, 0, 0)) {
                 a->given_up++;
                 break;
             }
-            if (tc_send_str(keep, "GET / HTTP/1.1\r\nHost: k\r\n\r\n") ||
-                tc_read_response(keep, &r, body, sizeof(body)) || r.status != 200 ||
-                memcmp(body, "Hello, World!", 13))
+            int sent = !tc_send_str(keep, "GET / HTTP/1.1\r\nHost: k\r\n\r\n");
+            int read = sent && !tc_read_response(keep, &r, body, sizeof(body));
+            if (!read && given_up(keep, 0, sent)) {
+                a->given_up++;
+                break;
+            }
+            if (!read || r.status != 200 || memcmp(body, "Hello, World!", 13))
                 fault(a, "an admitted client was disturbed by the flood, round", round);
             else if (r.closes)   /* answered, and told to go: its blocking worker is wanted by the flood */
                 break;
