@@ -15,6 +15,11 @@ int inv_start(tc_server *s, const char *model, ...);
  * nothing): a failed probe is not an absent model. */
 int inv_has_model(const char *model);
 
+/* For a test named after no model that goes through several: is `model`
+ * compiled in and listed by NM_INV_MODELS (when set)? 1 or 0; -1 as
+ * inv_has_model. */
+int inv_model_wanted(const char *model);
+
 /* Go on only when nmserve has `model`: else skip the test (a build of
  * fewer models), or end it failed when nmserve could not be asked. */
 #define INV_NEED_MODEL(model)                                                 \

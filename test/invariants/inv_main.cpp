@@ -113,6 +113,13 @@ int inv_has_model(const char *model)
     return 0;
 }
 
+int inv_model_wanted(const char *model)
+{
+    int has = inv_has_model(model);
+    if (has <= 0) return has;
+    return !only_models || nm_test_required(model, only_models);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
