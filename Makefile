@@ -155,6 +155,18 @@ $(BUILD)/test/crc_zlib: $(BUILD)/obj/test/unit/crc_zlib.o $(BUILD)/obj/demos/crc
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -lz
 
+# The record transport (test/record): nmserve with it installed, and its
+# client, which the conformance suite runs the server under.
+$(BUILD)/test/nmserve_record: $(BUILD)/obj/demos/nmserve.o $(BUILD)/obj/test/record/transport.o $(DEMO_COMMON) $(LIB)
+	@mkdir -p $(dir $@)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
+
+$(BUILD)/test/record_proxy: $(BUILD)/obj/test/record/proxy.o
+	@mkdir -p $(dir $@)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
+
 INV_SRCS := $(wildcard test/invariants/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/obj/demos/crc32.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
@@ -170,7 +182,7 @@ $(KQEMU)/nmserve: FORCE
 FORCE:
 
 TESTS := $(BUILD)/test/unit $(BUILD)/test/conformance $(BUILD)/test/invariants
-TESTS += $(BUILD)/test/soak $(BUILD)/test/servers
+TESTS += $(BUILD)/test/soak $(BUILD)/test/servers $(BUILD)/test/nmserve_record $(BUILD)/test/record_proxy
 ifneq ($(shell uname -s),Linux)
 else ifneq ($(TARGET)$(CROSS_COMPILE),host)
 else ifneq ($(wildcard test/kqemu/kqueue_emu.cpp),)

@@ -127,6 +127,11 @@ if grep -q '^epoll ' "$LOGS/models.txt"; then
     conformance "$B/nmserve" epoll --edge
     NM_SUITE=short conformance "$B/nmserve" reactor --poller epoll --edge
 fi
+# The loop drivers under a transport that holds plaintext of its own and
+# writes on its own (a hello first, records owed): test/record.
+if [ -z "$RUN${NM_DRIVER:-}${NM_SANITIZED:-}" ] && built "$B/test/nmserve_record" "loop models under a record transport"; then
+    check "loop models under a record transport" timeout 900 sh test/record/check.sh "$B"
+fi
 # Listeners beyond IPv4: on [::1] and on a Unix socket in a scratch
 # directory of the logs, and a listener handed in (--listen-fd): on the host
 # a model of each way of taking connections (a loop, loops on threads, loops

@@ -30,7 +30,8 @@ enum nm_conn_flags {
     NM_CF_BUSY = 4,          /* a request is being answered away from the loop */
     NM_CF_DEAD = 8,          /* an I/O error: close without writing more */
     NM_CF_BLOCKING = 16,     /* a blocking socket (thread models): its timeouts are stop-poll steps */
-    NM_CF_LEVEL = 32,        /* watched by a level-triggered port, which reports bytes left unread */
+    NM_CF_LEVEL = 32,        /* watched by a level-triggered port, which reports bytes left unread
+                                (not set under a transport that holds plaintext: session.h) */
     NM_CF_DRAINED = 64,      /* the last read took less than asked: the socket is empty */
     NM_CF_HELD = 128,        /* the session found its body paused (pause.h): park it, or drive
                                 on if resumed since */

@@ -257,7 +257,8 @@ static void drop_conns(nm_loop *l, int idle_only)
     for (int fd = 0; fd < NM_MAX_FDS && l->live; fd++) {
         nm_conn *c = nm_conn_of_fd(fd);
         if (!c || nm_conn_owner(c) != l || c->lent || (c->flags & NM_CF_BUSY)) continue;
-        if ((!idle_only || (!c->in_len && !c->out_count)) && nm_pause_may_drop(c)) nm_loop_drop(l, c);
+        if ((!idle_only || (!c->in_len && !c->out_count)) && nm_pause_may_drop(c))
+            nm_loop_act(l, c, c->srv->drive->on(c, NM_ON_STOP));
     }
 }
 
@@ -296,8 +297,7 @@ void nm_loop_conn_timeout(nm_timer *t)
         nm_wheel_add(&l->wheel, &c->timer, l->now, left);
         return;
     }
-    nm_conn_count_timeout(c);
-    nm_loop_drop(l, c);
+    nm_loop_act(l, c, c->srv->drive->on(c, NM_ON_TIMEOUT));
 }
 
 int nm_loop_adopt(nm_loop *l, nm_conn *c)
@@ -305,7 +305,13 @@ int nm_loop_adopt(nm_loop *l, nm_conn *c)
     nm_conn_set_owner(c, l);
     c->timer.fn = nm_loop_conn_timeout;
     if (!l->port.edge) c->flags |= NM_CF_LEVEL;
-    if (nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c)) {
+    nm_action a = c->srv->drive->on(c, NM_ON_START);
+    if (a.kind != NM_ACT_WAIT) {   /* its transport would not start */
+        nm_count(c->srv, NM_C_ERRORS);
+        nm_conn_close(c);
+        return -1;
+    }
+    if (nm_loop_watch(l, c->fd, a.io, l->conn_fn, c)) {
         static int told;   /* once per process, whichever loop thread meets it first */
         if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
             dprintf(2, "netmodels: %s cannot watch fd %d (limit %d); refusing such connections\n",
@@ -315,7 +321,7 @@ int nm_loop_adopt(nm_loop *l, nm_conn *c)
         return -1;
     }
     l->live++;
-    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
+    nm_wheel_add(&l->wheel, &c->timer, l->now, a.deadline);
     return 0;
 }
 
@@ -330,10 +336,23 @@ void nm_loop_accept(nm_loop *l)
     }
 }
 
-void nm_loop_serve(nm_loop *l, nm_conn *c)
+static inline void act(nm_loop *l, nm_conn *c, nm_action a)
 {
-    nm_loop_rearm(l, c, c->srv->drive->drive(c));
+    if (a.kind == NM_ACT_WAIT) {
+        nm_wheel_add(&l->wheel, &c->timer, l->now, a.deadline);
+        if (a.io != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, a.io, l->conn_fn, c)) nm_loop_drop(l, c);
+    } else if (a.kind == NM_ACT_PARK) {
+        nm_pause_ops_of()->park(l, c);   /* the resume calls the loop's conn_fn */
+    } else if (a.kind == NM_ACT_QUEUE) {
+        nm_loop_queue(l, c);
+    } else {   /* NM_ACT_CLOSE (a loop submits nothing and hands nothing off) */
+        nm_loop_drop(l, c);
+    }
 }
+
+void nm_loop_act(nm_loop *l, nm_conn *c, nm_action a) { act(l, c, a); }
+
+void nm_loop_serve(nm_loop *l, nm_conn *c) { act(l, c, c->srv->drive->on(c, NM_ON_READY)); }
 
 void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
 {

@@ -123,11 +123,17 @@ int nm_loop_take_back(nm_loop *l, nm_conn *c, int want);
 
 /* Connection parts. */
 void nm_loop_accept(nm_loop *l);              /* accept a batch, adopt each */
+/* Watch a new connection for what the session answers NM_ON_START: 0, or
+ * -1 (closed: the port refused it, or its transport did not start). */
 int nm_loop_adopt(nm_loop *l, nm_conn *c);
-/* The timeout of an adopted connection: dropped (counted) once its
- * deadline has really passed. */
+/* The timeout of an adopted connection: once its deadline has really
+ * passed, the session is told (NM_ON_TIMEOUT, counted) and it is dropped. */
 void nm_loop_conn_timeout(nm_timer *t);    /* 0, or -1: refused and closed */
-void nm_loop_serve(nm_loop *l, nm_conn *c);   /* drive the session, update interest */
+/* Tell the session c is ready (NM_ON_READY) and do what it answers. */
+void nm_loop_serve(nm_loop *l, nm_conn *c);
+/* Do an action of the session (lib/session/session.h): wait for its io
+ * with its deadline, park, queue, or drop the connection. */
+void nm_loop_act(nm_loop *l, nm_conn *c, nm_action a);
 void nm_loop_drop(nm_loop *l, nm_conn *c);    /* unwatch and close */
 /* After a model's own drive: wait for `want` with the session's timeout,
  * or drop the connection when want is 0 (NM_PARK: nm_loop_park). */

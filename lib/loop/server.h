@@ -14,9 +14,21 @@
 struct nm_conn;
 struct nm_transport;
 
+/* What a driver tells the session and what the session answers: the
+ * contract is lib/session/session.h's (nm_session_on). */
+enum nm_session_event { NM_ON_START, NM_ON_READY, NM_ON_RECEIVED, NM_ON_SENT, NM_ON_RETURNED, NM_ON_TIMEOUT, NM_ON_STOP };
+enum nm_action_kind { NM_ACT_CLOSE, NM_ACT_WAIT, NM_ACT_SUBMIT, NM_ACT_HANDOFF, NM_ACT_PARK, NM_ACT_QUEUE };
+struct nm_action {
+    uint8_t kind;        /* nm_action_kind */
+    uint8_t io;          /* NM_READ | NM_WRITE: what a WAIT or a SUBMIT is for */
+    uint32_t deadline;   /* ms */
+};
+
 /* The session's entry points, handed down as functions: the session is a
  * room above the loops and threads that drive it (lib/session/README). */
 struct nm_drive_ops {
+    /* An event: the one action to take (the loop drivers' only entry). */
+    nm_action (*on)(nm_conn *c, int event);
     /* As much progress as the socket allows: the readiness to wait for
      * (NM_READ, NM_WRITE), or 0 when the connection is finished. */
     int (*drive)(nm_conn *c);

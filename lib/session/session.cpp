@@ -820,6 +820,71 @@ static inline int run_io(nm_conn *c, int framing)
 
 int nm_session_drive(nm_conn *c) { return run_io(c, 0); }
 
+/* ---- events and actions ------------------------------------------------ */
+
+/* The action for what run_io said (want; 0: finished). A connection that
+ * is finished but whose transport still holds bytes of its own (the last
+ * answer's tail, under a transport that takes plaintext whole) waits to
+ * send them first, unless it ends for good (`final`: a timeout, a stop). */
+static nm_action act(nm_conn *c, int want, int final)
+{
+    const nm_transport *t = c->srv->transport;
+    nm_action a;
+    a.io = 0;
+    a.deadline = 0;
+    if (want == NM_PARK) {
+        a.kind = NM_ACT_PARK;
+    } else if (want == NM_QUEUE) {
+        a.kind = NM_ACT_QUEUE;
+    } else {
+        int tw = t->wants_write && !(c->flags & NM_CF_DEAD) && t->wants_write(c);
+        if (!want && (final || !tw)) {
+            if (t->close) t->close(c);
+            a.kind = NM_ACT_CLOSE;
+            return a;
+        }
+        a.kind = NM_ACT_WAIT;
+        a.io = (uint8_t)(want | (tw ? NM_WRITE : 0));
+        a.deadline = nm_conn_timeout_ms(c);
+    }
+    return a;
+}
+
+/* The events other than NM_ON_READY: once in a connection's life. */
+static __attribute__((noinline)) nm_action on_rare(nm_conn *c, int event)
+{
+    const nm_transport *t = c->srv->transport;
+    if (event == NM_ON_START) {
+        /* A transport that holds plaintext may have emptied the socket into
+         * itself: a short read says nothing of the socket (no NM_CF_DRAINED). */
+        if (t->pending) c->flags &= (uint8_t)~NM_CF_LEVEL;
+        return act(c, t->start && t->start(c) ? 0 : NM_READ, 0);
+    }
+    if (event == NM_ON_TIMEOUT) nm_conn_count_timeout(c);
+    return act(c, 0, 1);   /* NM_ON_TIMEOUT, NM_ON_STOP */
+}
+
+nm_action nm_session_on(nm_conn *c, int event)
+{
+    /* NM_ON_READY (and, until the proactor and the hand-offs move, the
+     * completion events), a request's: kept short. */
+    if (event == NM_ON_START || event == NM_ON_TIMEOUT || event == NM_ON_STOP) return on_rare(c, event);
+    const nm_transport *t = c->srv->transport;
+    if (t->flush && t->flush(c) < 0) {
+        c->flags |= NM_CF_DEAD;
+        return act(c, 0, 1);
+    }
+    int want = run_io(c, 0);
+    if ((want == NM_READ || want == NM_WRITE) && !t->wants_write) {   /* the plain socket's */
+        nm_action a;
+        a.kind = NM_ACT_WAIT;
+        a.io = (uint8_t)want;
+        a.deadline = nm_conn_timeout_ms(c);
+        return a;
+    }
+    return act(c, want, 0);
+}
+
 void nm_session_run_blocking(nm_conn *c)
 {
     /* On a blocking socket EAGAIN only means a step ran out: the session then
@@ -858,12 +923,12 @@ static void answer_buffered(nm_conn *c)
     nm_out_trim(c);
 }
 
-static const nm_drive_ops session_ops = { nm_session_drive, frame, answer_buffered, nm_session_run_blocking };
+static const nm_drive_ops session_ops = { nm_session_on, nm_session_drive, frame, answer_buffered, nm_session_run_blocking };
 
 void nm_session_bind(nm_server *s, const nm_protocol *proto)
 {
     s->proto = proto;
     s->refusal = proto->refusal;
     s->drive = &session_ops;
-    s->transport = &nm_transport_plain;
+    s->transport = nm_transport_default;
 }

@@ -14,6 +14,45 @@
 
 struct iovec;
 
+/* ---- events and actions ------------------------------------------------
+ *
+ * A driver tells the session what happened to a connection (an event) and
+ * does what the session answers (one action); the session does no waiting
+ * and knows no driver. The loop drivers (lib/loop: select, poll, epoll,
+ * kqueue, reactor, event_loop, multi_reactor, actor) serve through
+ * nm_session_on only; the other drivers still call the steps below.
+ *
+ *   event            the driver saw
+ *   NM_ON_START      a new connection, before any byte (the transport's hello)
+ *   NM_ON_READY      the port said readable or writable, or the connection was
+ *                    resumed, retried or kicked: go as far as the socket allows
+ *   NM_ON_RECEIVED   a receive completed into the buffer the session lent
+ *   NM_ON_SENT       a send completed
+ *   NM_ON_RETURNED   back from a handler run on another thread
+ *   NM_ON_TIMEOUT    the action's deadline passed (counted in `timeouts`)
+ *   NM_ON_STOP       the server stops: close now
+ *
+ *   action kind      the driver then
+ *   NM_ACT_WAIT      waits for the port to say `io` (NM_READ, NM_WRITE, both)
+ *   NM_ACT_SUBMIT    submits a receive and/or a send (`io`): completion drivers
+ *   NM_ACT_HANDOFF   runs the handler on another thread
+ *   NM_ACT_PARK      watches nothing: the body is paused (loop/pause.h)
+ *   NM_ACT_QUEUE     waits in its queue for a buffer or a place (loop.h)
+ *   NM_ACT_CLOSE     unregisters the connection and calls nm_conn_close()
+ *
+ * `deadline`: ms the WAIT (or SUBMIT) may last before NM_ON_TIMEOUT, 0 when
+ * it has passed already. A WAIT never asks for readable while the transport
+ * holds plaintext it took from the socket, and asks for writable too while
+ * the transport has bytes of its own to send (transport.h). An armed
+ * multishot receive is the driver's state, not an action.
+ *
+ * Taken now: START, READY, TIMEOUT, STOP; answered: WAIT, PARK, QUEUE,
+ * CLOSE. RECEIVED, SENT, RETURNED, SUBMIT and HANDOFF are for the drivers
+ * still on the steps (the proactor, the hand-offs), not yet moved: until
+ * then an event the session does not take is read as READY. The enums and
+ * nm_action are in loop/server.h, for the drivers below to hold. */
+nm_action nm_session_on(nm_conn *c, int event);
+
 /* Make as much progress as the socket allows. Returns the readiness to wait
  * for (NM_READ or NM_WRITE; NM_PARK: nothing, its body is paused; NM_QUEUE:
  * no buffer is free, it waits in its loop's queue), or 0 when

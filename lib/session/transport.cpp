@@ -24,4 +24,5 @@ static ssize_t plain_recvv(nm_conn *c, const struct iovec *iov, int count, int f
     return recvmsg(c->fd, &msg, flags);
 }
 
-const nm_transport nm_transport_plain = { "plain", plain_recv, plain_sendv, plain_recvv };
+const nm_transport nm_transport_plain = { "plain", plain_recv, plain_sendv, plain_recvv, 0, 0, 0, 0, 0 };
+const nm_transport *nm_transport_default = &nm_transport_plain;

@@ -21,8 +21,31 @@ struct nm_transport {
     /* A scattered receive, as recvmsg(2): a streaming body's bytes into
      * several buffers at once (NM_BODY_READ_BUFS). NULL: recv alone. */
     ssize_t (*recvv)(nm_conn *c, const struct iovec *iov, int count, int flags);
+    /* Does it hold plaintext already taken from the socket (a record read
+     * whole, handed out in parts)? Then the next receive returns bytes
+     * whatever the port says, and no driver waits on the port for them.
+     * NULL: it holds none: a receive that took less than asked emptied the
+     * socket (the level-triggered loops' NM_CF_DRAINED, the plain socket's
+     * alone). */
+    int (*pending)(const nm_conn *c);
+    /* Does it have bytes of its own to send (a handshake, a hello, the rest
+     * of a record whose plaintext sendv took) while the session may only
+     * read? Then the driver waits for writable too, and flush sends them:
+     * 1 all sent, 0 some left (EAGAIN), -1 failed. NULL: never. */
+    int (*wants_write)(const nm_conn *c);
+    int (*flush)(nm_conn *c);
+    /* A connection begins (before its first byte: a server-first hello is
+     * queued here for flush) and ends (a clean close message, sent if the
+     * socket takes it now; not after an I/O error, NM_CF_DEAD). start: 0,
+     * or -1 to close it. NULL: nothing. */
+    int (*start)(nm_conn *c);
+    void (*close)(nm_conn *c);
 };
 
 extern const nm_transport nm_transport_plain;
+/* The transport nm_session_bind gives a server: the plain socket unless
+ * the program linked one of its own and set this before nm_run (a test's
+ * record transport, test/record). */
+extern const nm_transport *nm_transport_default;
 
 #endif

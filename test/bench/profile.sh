@@ -33,7 +33,8 @@ serve() {
 
 . "$(dirname "$0")/procs.sh"
 
-requests() { "$B/nmbench" -p "$PORT" -c 50 -d "$1" $flag | tail -1 | tr ' ' '\n' | sed -n 's/^requests=//p'; }
+# (the line that counts them: nmbench's last line is closed_by_server=N)
+requests() { "$B/nmbench" -p "$PORT" -c 50 -d "$1" $flag | tr ' ' '\n' | sed -n 's/^requests=//p' | tail -1; }
 
 # stop: end the server with SIGTERM. Under valgrind a signal waits until the
 # server's thread leaves its system call, and the proactor's io_uring wait

@@ -3,6 +3,7 @@
 #include "../check.h"
 #include "../client.h"
 #include "../lib/session/session.h"
+#include "../lib/session/transport.h"
 #include "../lib/loop/server.h"
 #include <pthread.h>
 #include <string.h>
@@ -281,6 +282,101 @@ TEST(session_answers_and_goes_idle_without_buffers)
     CHECK(peer_gets(OK_HELLO));
     CHECK_EQ(srv.own_counters.requests, 2);
     CHECK_EQ(srv.own_counters.errors, 0);
+    teardown();
+}
+
+/* Each event gets one action: what to wait for and until when, or close. */
+TEST(session_on_answers_an_action_for_each_event)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    conn->flags |= NM_CF_LEVEL;
+    nm_action a = nm_session_on(conn, NM_ON_START);
+    CHECK_EQ(a.kind, NM_ACT_WAIT);
+    CHECK_EQ(a.io, NM_READ);
+    CHECK(a.deadline <= (unsigned)srv.cfg.header_timeout_ms && a.deadline + 50 > (unsigned)srv.cfg.header_timeout_ms);
+    CHECK((conn->flags & NM_CF_LEVEL) != 0);   /* the plain socket keeps the short-read shortcut */
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    a = nm_session_on(conn, NM_ON_READY);
+    CHECK(peer_gets(OK_HELLO));
+    CHECK_EQ(a.kind, NM_ACT_WAIT);
+    CHECK_EQ(a.io, NM_READ);
+    CHECK(a.deadline <= (unsigned)srv.cfg.idle_timeout_ms && a.deadline + 50 > (unsigned)srv.cfg.idle_timeout_ms);
+    shutdown(peer, SHUT_WR);
+    a = nm_session_on(conn, NM_ON_READY);
+    CHECK_EQ(a.kind, NM_ACT_CLOSE);
+    teardown();
+}
+
+/* A transport of its own: its hello owed from the start, plaintext it may
+ * hold, a close message. `stuck`: its flush cannot send now. */
+static int owed, stuck, closed_clean;
+static int fake_pending(const nm_conn *) { return 0; }
+static int fake_wants_write(const nm_conn *) { return owed; }
+static int fake_flush(nm_conn *c)
+{
+    if (owed && !stuck && write(c->fd, "HI", 2) == 2) owed = 0;
+    return !owed;
+}
+static int fake_start(nm_conn *)
+{
+    owed = 1;
+    return 0;
+}
+static void fake_close(nm_conn *) { closed_clean++; }
+static nm_transport fake = { "fake", 0, 0, 0, fake_pending, fake_wants_write, fake_flush, fake_start, fake_close };
+
+/* A connection over the fake transport (the plain socket's receive and send). */
+static int setup_fake(int stuck_at_first)
+{
+    if (setup(&nm_proto_http)) return -1;
+    fake.recv = nm_transport_plain.recv;
+    fake.sendv = nm_transport_plain.sendv;
+    srv.transport = &fake;
+    owed = closed_clean = 0;
+    stuck = stuck_at_first;
+    return 0;
+}
+
+TEST(session_on_honours_a_transport_that_holds_plaintext_and_writes_its_own)
+{
+    REQUIRE(setup_fake(0) == 0);
+    conn->flags |= NM_CF_LEVEL;
+    nm_action a = nm_session_on(conn, NM_ON_START);
+    CHECK_EQ(a.kind, NM_ACT_WAIT);
+    CHECK_EQ(a.io, NM_READ | NM_WRITE);   /* the hello, before the session reads anything */
+    CHECK_EQ(conn->flags & NM_CF_LEVEL, 0);   /* a short read says nothing of the socket */
+    a = nm_session_on(conn, NM_ON_READY);
+    CHECK(peer_gets("HI"));
+    CHECK_EQ(a.kind, NM_ACT_WAIT);
+    CHECK_EQ(a.io, NM_READ);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    a = nm_session_on(conn, NM_ON_READY);
+    CHECK(peer_gets(OK_HELLO));
+    CHECK_EQ(a.io, NM_READ);
+    /* finished, but the transport owes bytes: it waits to send them first */
+    owed = stuck = 1;
+    shutdown(peer, SHUT_WR);
+    a = nm_session_on(conn, NM_ON_READY);
+    CHECK_EQ(a.kind, NM_ACT_WAIT);
+    CHECK_EQ(a.io, NM_WRITE);
+    CHECK_EQ(closed_clean, 0);
+    stuck = 0;
+    a = nm_session_on(conn, NM_ON_READY);
+    CHECK(peer_gets("HI"));
+    CHECK_EQ(a.kind, NM_ACT_CLOSE);
+    CHECK_EQ(closed_clean, 1);   /* its close message */
+    teardown();
+}
+
+/* A deadline passed: counted, and the transport still says goodbye. */
+TEST(session_on_a_timeout_closes_and_counts_it)
+{
+    REQUIRE(setup_fake(1) == 0);
+    nm_session_on(conn, NM_ON_START);
+    nm_action a = nm_session_on(conn, NM_ON_TIMEOUT);
+    CHECK_EQ(a.kind, NM_ACT_CLOSE);   /* though the hello is owed still: a timeout ends it */
+    CHECK_EQ(srv.own_counters.timeouts, 1);
+    CHECK_EQ(closed_clean, 1);
     teardown();
 }
 
