@@ -202,6 +202,15 @@
 #define NM_IDLE_YIELD_MS 1000
 #endif
 
+/* A connection closed after its answers while the client still sends (a
+ * refused or untaken body, bytes after its last request) sends its FIN,
+ * then reads and drops what comes, so that its close is no reset that can
+ * destroy the answers unread: until the client's FIN, this long (ms), a
+ * pause of a quarter of it, or 1 MiB dropped (lib/session/README). */
+#ifndef NM_LINGER_MS
+#define NM_LINGER_MS 2000
+#endif
+
 /* nm_config.yield_slice_ms's default: while other clients wait, a blocking
  * worker keeps a keep-alive connection this long, ms, then closes it after
  * an answer or once idle. Under a load of many keep-alive clients on few
@@ -401,7 +410,7 @@
     X(NM_BODY_TIMEOUT_MS) X(NM_MIN_RATE) X(NM_QUEUE_WAIT_MS) X(NM_QUEUE_RETRY_MS) X(NM_DRAIN_TIMEOUT_MS) \
     X(NM_USER_WATCHES) X(NM_USER_TIMERS) X(NM_USER_POSTS) X(NM_SEND_MAX) \
     X(NM_CONN_USER_SIZE) X(NM_MAX_BODY) X(NM_STREAM_BUFFERS) X(NM_BODY_READ_BUFS) X(NM_IDLE_YIELD_MS) \
-    X(NM_YIELD_SLICE_MS) X(NM_MAX_SERVERS) X(NM_LISTEN_BACKLOG) X(NM_ACCEPT_BATCH) X(NM_MAX_WORKERS) \
+    X(NM_LINGER_MS) X(NM_YIELD_SLICE_MS) X(NM_MAX_SERVERS) X(NM_LISTEN_BACKLOG) X(NM_ACCEPT_BATCH) X(NM_MAX_WORKERS) \
     X(NM_DEFAULT_WORKERS) X(NM_MAX_CHILDREN) X(NM_DEFAULT_THREADS) X(NM_QUEUE_DEPTH) \
     X(NM_MAX_CREWS) X(NM_PRODUCERS) X(NM_JOB_RING) X(NM_JOBS) X(NM_ACCEPT_BACKOFF_MS) \
     X(NM_STOP_POLL_MS) X(NM_MAX_MODEL_STATS) X(NM_HSHA_WORKERS) X(NM_STEAL_WORKERS) \

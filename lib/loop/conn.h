@@ -46,6 +46,7 @@ enum nm_read_phase {
     NM_RP_HEAD = 0,   /* a request's header section (a new connection starts here) */
     NM_RP_BODY = 1,   /* the body of a request whose head is complete */
     NM_RP_IDLE = 2,   /* nothing: a keep-alive connection between requests */
+    NM_RP_LINGER = 3, /* closing: what the client still sends is read and dropped (session.h) */
 };
 
 struct nm_conn {
@@ -186,7 +187,7 @@ static inline uint64_t nm_conn_clock(const nm_conn *c) { return c->flags & NM_CF
  * its deadline is the rule's, when that comes first. */
 static inline uint64_t nm_conn_rate_due(const nm_conn *c)
 {
-    if (c->read_phase == NM_RP_IDLE || c->out_count) return UINT64_MAX;
+    if (c->read_phase >= NM_RP_IDLE || c->out_count) return UINT64_MAX;
     return nm_rate_due(&c->rate, c->srv->cfg.min_rate);
 }
 
@@ -201,7 +202,8 @@ static inline unsigned nm_conn_timeout_ms(const nm_conn *c)
     const nm_config *cfg = &c->srv->cfg;
     uint64_t since = c->read_since;
     int limit = c->read_phase == NM_RP_IDLE ? cfg->idle_timeout_ms
-              : c->read_phase == NM_RP_BODY ? cfg->body_timeout_ms : cfg->header_timeout_ms;
+              : c->read_phase == NM_RP_BODY ? cfg->body_timeout_ms
+              : c->read_phase == NM_RP_LINGER ? NM_LINGER_MS / 4 : cfg->header_timeout_ms;
     if (c->out_count) {
         since = c->write_since;
         limit = cfg->write_timeout_ms;
@@ -216,6 +218,7 @@ static inline unsigned nm_conn_timeout_ms(const nm_conn *c)
  * `slow` too when it trickled below cfg.min_rate. */
 static inline void nm_conn_count_timeout(nm_conn *c)
 {
+    if (c->read_phase == NM_RP_LINGER) return;   /* a lingering close's end, not a timeout */
     nm_count(c->srv, NM_C_TIMEOUTS);
     if (nm_conn_rate_due(c) <= nm_conn_clock(c)) nm_count(c->srv, NM_C_SLOW);
 }

@@ -50,6 +50,7 @@ struct nm_counters {
     unsigned long accepted, active, requests, refused, errors, timeouts, waited, slow;
     unsigned long gauge[4];   /* nm_gauge_id: what a model's invariant test reads */
     unsigned long body_reads; /* receive calls into streaming bodies (session: NM_BODY_READ_BUFS) */
+    unsigned long lingered;   /* closes that read and dropped the client's input first (session.h) */
 };
 
 struct nm_server {

@@ -41,7 +41,11 @@ static int session(nm_conn *c, nm_lc *lc)
         nm_session_answer_ready(c);
         /* write */
         while ((r = nm_session_flush(c)) == 0) NM_PT_YIELD(lc, NM_WRITE);
-        if (r < 0 || (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD))) return 0;
+        if (r < 0) return 0;
+        if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) {
+            while ((r = nm_session_linger(c))) NM_PT_YIELD(lc, r);
+            return 0;
+        }
     }
     NM_PT_END(lc);
 }

@@ -86,7 +86,12 @@ static void session(void *arg)
                 if (parked_until(NM_QUEUE, c)) return;
             nm_session_answer(c, &req);
         }
-        if (write_all(c) < 0 || (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD))) return;
+        if (write_all(c) < 0) return;
+        if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) {
+            while (nm_session_linger(c) && !parked_until(NM_READ, c)) {
+            }
+            return;
+        }
     } while (c->in_len || nm_session_next_io(c) == NM_IO_PARK);   /* a paused body is not idle */
 }
 

@@ -769,7 +769,7 @@ void nm_session_answer_ready(nm_conn *c)
 
 int nm_session_next_io(const nm_conn *c)
 {
-    if (c->flags & NM_CF_DEAD) return NM_IO_DONE;
+    if ((c->flags & NM_CF_DEAD) || c->read_phase == NM_RP_LINGER) return NM_IO_DONE;
     if (c->out_count || c->produce) return NM_IO_SEND;
     /* Paused; or resumed since the session last found it paused, or with
      * its end call due (its last piece paused it): the driver's park then
@@ -779,6 +779,42 @@ int nm_session_next_io(const nm_conn *c)
     if (c->queued == NM_Q_WANT && has_step(c) && !(c->flags & NM_CF_CLOSE_AFTER)) return NM_IO_QUEUE;
     if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return NM_IO_DONE;
     return NM_IO_RECV;
+}
+
+int nm_session_linger(nm_conn *c)
+{
+    nm_server *s = c->srv;
+    if ((c->flags & (NM_CF_DEAD | NM_CF_READ_EOF)) || nm_stop_requested(s)) return 0;
+    if (c->read_phase != NM_RP_LINGER) {
+        /* a request read whole (idle), or a timeout (no close asked): closed now */
+        if (!(c->flags & NM_CF_CLOSE_AFTER) || c->read_phase == NM_RP_IDLE) return 0;
+        if (s->transport->close) s->transport->close(c);
+        if (shutdown(c->fd, SHUT_WR)) return 0;
+        c->in_len = 0;   /* its input goes: a lingering connection holds no buffer */
+        if (c->in) nm_buf_put(c->in);
+        c->in = 0;
+        nm_conn_drop_ahead(c);
+        c->read_phase = NM_RP_LINGER;
+        c->write_since = c->read_since = nm_conn_clock(c);   /* its start; its last byte */
+        c->body_seen = 0;   /* bytes dropped */
+        __atomic_fetch_add(&s->counters->lingered, 1ul, __ATOMIC_RELAXED);
+    }
+    char b[512];
+    for (;;) {
+        uint64_t now = nm_conn_clock(c);
+        if (now - c->write_since >= NM_LINGER_MS || c->body_seen >= (1u << 20)) return 0;
+        ssize_t n = recv(c->fd, b, sizeof(b), c->flags & NM_CF_BLOCKING ? 0 : MSG_DONTWAIT);
+        if (n > 0) {
+            c->body_seen += (uint64_t)n;
+            c->read_since = now;
+        } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            return 0;
+        } else if (!(c->flags & NM_CF_BLOCKING)) {
+            return NM_READ;
+        } else if (!nm_conn_timeout_ms(c) || nm_stop_requested(s)) {
+            return 0;
+        }
+    }
 }
 
 /* Whole requests are answered here (drive), or the connection stops at one
@@ -798,7 +834,7 @@ static inline int run_io(nm_conn *c, int framing)
             }
         }
         switch (nm_session_next_io(c)) {
-        case NM_IO_DONE: return 0;
+        case NM_IO_DONE: return nm_session_linger(c);
         case NM_IO_PARK:
             if (!(c->flags & NM_CF_BLOCKING)) return NM_PARK;
             if (nm_pause_ops_of()->wait(c)) return 0;   /* stopped while paused */
@@ -839,7 +875,7 @@ static nm_action act(nm_conn *c, int want, int final)
     } else {
         int tw = t->wants_write && !(c->flags & NM_CF_DEAD) && t->wants_write(c);
         if (!want && (final || !tw)) {
-            if (t->close) t->close(c);
+            if (t->close && c->read_phase != NM_RP_LINGER) t->close(c);   /* (a lingering one said it) */
             a.kind = NM_ACT_CLOSE;
             return a;
         }

@@ -89,6 +89,18 @@ void nm_session_answer_ready(nm_conn *c);
 enum { NM_IO_DONE = 0, NM_IO_SEND = 1, NM_IO_RECV = 2, NM_IO_PARK = 3, NM_IO_QUEUE = 4 };
 int nm_session_next_io(const nm_conn *c);
 
+/* The connection is finished (NM_IO_DONE): close it now (0), or linger
+ * first (NM_READ: wait for readable, until nm_conn_timeout_ms, then call
+ * again). It lingers when it closes after its answers with the client's
+ * input unread or still to come (a refused or untaken body, bytes after
+ * its last request), not after a request read whole, an error, a timeout
+ * or a stop: the transport's close message, then shutdown(SHUT_WR), then
+ * what the client sends is read and dropped (NM_LINGER_MS in nm_config.h).
+ * A close with unread input would be a reset, which can destroy the
+ * answers before the client reads them. run_io lingers; a model with
+ * loops of its own (fiber, coroutine, proactor) calls it. */
+int nm_session_linger(nm_conn *c);
+
 /* n bytes were read into c->in past c->in_len by the caller (a proactor's
  * completion): counts them and starts the header deadline of a new request. */
 void nm_session_received(nm_conn *c, size_t n);

@@ -250,6 +250,8 @@ static int refusal_of(const char *in, size_t len)
             if (w > 0) off += (size_t)w;
         }
         open = rig_drive(&r) != 0;
+        /* all sent, answered: the client's end ends the close's lingering */
+        if (open && off == len && r.c->read_phase == NM_RP_LINGER) shutdown(r.peer, SHUT_WR);
     }
     char got[512];
     hear(&r, got, sizeof(got), 1000);

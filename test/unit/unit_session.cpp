@@ -448,7 +448,7 @@ TEST(session_handler_failure_answers_500_and_closes)
 {
     REQUIRE(setup(&nm_proto_http) == 0);
     REQUIRE(send_str("GET /fail HTTP/1.1\r\nHost: h\r\n\r\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
-    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);   /* lingers: a request was left unread */
     CHECK(peer_gets(ERR_500));   /* and nothing for the request behind it */
     CHECK_EQ(srv.own_counters.errors, 1);
     CHECK_EQ(srv.own_counters.requests, 0);
@@ -732,7 +732,7 @@ TEST(session_refused_input_gets_status_and_close)
 {
     REQUIRE(setup(&nm_proto_http) == 0);
     REQUIRE(send_str("GET / HTTP/1.1\nHost: h\r\n\r\n") == 0);
-    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);   /* lingers, its input refused */
     CHECK(peer_gets("HTTP/1.1 400 Bad Request\r\nContent-Length: 12\r\nConnection: close\r\n\r\nBad Request\n"));
     CHECK_EQ(srv.own_counters.errors, 1);
     CHECK_EQ(srv.own_counters.requests, 0);
@@ -744,9 +744,76 @@ TEST(session_refusal_has_a_short_body)
 {
     REQUIRE(setup(&nm_proto_http) == 0);
     REQUIRE(send_str("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999\r\n\r\n") == 0);
-    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK_EQ(nm_session_drive(conn), NM_READ);   /* lingers for the body */
     CHECK(peer_gets("HTTP/1.1 413 Content Too Large\r\nContent-Length: 18\r\nConnection: close\r\n\r\n"
                     "Content Too Large\n"));
+    teardown();
+}
+
+#define TOO_LARGE "HTTP/1.1 413 Content Too Large\r\nContent-Length: 18\r\nConnection: close\r\n\r\nContent Too Large\n"
+
+/* A body refused while the client still sends it: the close is a FIN, and
+ * what comes after is read and dropped, so the client reads the whole
+ * answer and the end, not a reset (a close with its bytes unread). Its
+ * driver closes the connection once the session says 0. */
+static void client_sends(size_t n)
+{
+    static char body[16384];
+    memset(body, 'x', sizeof(body));
+    CHECK_EQ(send(peer, body, n, MSG_NOSIGNAL | MSG_DONTWAIT), (ssize_t)n);
+}
+
+static int driven(void)
+{
+    int want = nm_session_drive(conn);
+    if (!want) {
+        nm_conn_close(conn);
+        conn = 0;
+    }
+    return want;
+}
+
+TEST(session_refused_upload_gets_its_answer_and_a_fin_not_a_reset)
+{
+    REQUIRE(setup(&nm_proto_http) == 0);
+    srv.cfg.max_body = 1000;
+    REQUIRE(send_str("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5000000\r\n\r\n") == 0);
+    client_sends(8192);
+    CHECK_EQ(driven(), NM_READ);   /* answered, lingering */
+    client_sends(16384);           /* still sending */
+    if (conn) CHECK_EQ(driven(), NM_READ);
+    got_len = 0;
+    ssize_t n;
+    while ((n = read(peer, got + got_len, sizeof(got) - got_len)) > 0) got_len += (size_t)n;
+    if (n < 0) perror("  the client's read");
+    CHECK_EQ(n, 0);   /* the server's FIN: no ECONNRESET */
+    CHECK(got_len == strlen(TOO_LARGE) && !memcmp(got, TOO_LARGE, got_len));
+    CHECK_EQ(srv.own_counters.lingered, 1);
+    if (conn) CHECK(conn->in == 0);   /* a lingering connection holds no buffer */
+    REQUIRE(shutdown(peer, SHUT_WR) == 0);   /* the client's end ends it */
+    if (conn) CHECK_EQ(driven(), 0);
+    CHECK(conn == 0);
+    teardown();
+
+    /* one that goes quiet: its step's deadline closes it, not counted a timeout */
+    REQUIRE(setup(&nm_proto_http) == 0);
+    srv.cfg.max_body = 1000;
+    REQUIRE(send_str("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5000000\r\n\r\n") == 0);
+    client_sends(4096);
+    nm_action a = nm_session_on(conn, NM_ON_READY);
+    CHECK_EQ(a.kind, NM_ACT_WAIT);
+    CHECK_EQ(a.io, NM_READ);
+    CHECK(a.deadline <= NM_LINGER_MS / 4 && a.deadline + 50 > NM_LINGER_MS / 4);
+    CHECK_EQ(nm_session_on(conn, NM_ON_TIMEOUT).kind, NM_ACT_CLOSE);
+    CHECK_EQ(srv.own_counters.timeouts, 0);
+    CHECK(peer_gets(TOO_LARGE));
+    teardown();
+
+    /* a request read whole with Connection: close closes at once */
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("POST /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi") == 0);
+    CHECK_EQ(nm_session_drive(conn), 0);
+    CHECK_EQ(srv.own_counters.lingered, 0);
     teardown();
 }
 
