@@ -100,8 +100,8 @@ static void proceed(nm_proactor *p, nm_conn *c)
         nm_session_produce(c);
     } while (nm_proactor_rx_count(c) && c->in_len < NM_BUF_SIZE);
     switch (nm_session_next_io(c)) {
-    case NM_IO_DONE:   /* (an armed receive drops what comes: no lingering) */
-        if (!nm_proactor_armed(c) && nm_session_linger(c)) resubmit(p, c, NM_OP_WAIT);
+    case NM_IO_DONE:   /* (lingering: an armed receive's bytes are dropped as they come) */
+        if (nm_session_linger(c)) resubmit(p, c, NM_OP_WAIT);
         else finish(p, c);
         break;
     case NM_IO_SEND: resubmit(p, c, NM_OP_SEND); break;

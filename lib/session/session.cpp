@@ -790,15 +790,19 @@ int nm_session_linger(nm_conn *c)
         if (!(c->flags & NM_CF_CLOSE_AFTER) || c->read_phase == NM_RP_IDLE) return 0;
         if (s->transport->close) s->transport->close(c);
         if (shutdown(c->fd, SHUT_WR)) return 0;
-        c->in_len = 0;   /* its input goes: a lingering connection holds no buffer */
-        if (c->in) nm_buf_put(c->in);
-        c->in = 0;
-        nm_conn_drop_ahead(c);
         c->read_phase = NM_RP_LINGER;
         c->write_since = c->read_since = nm_conn_clock(c);   /* its start; its last byte */
         c->body_seen = 0;   /* bytes dropped */
         __atomic_fetch_add(&s->counters->lingered, 1ul, __ATOMIC_RELAXED);
     }
+    /* its input goes (and what a proactor's armed receive brought since):
+     * a lingering connection holds no buffer */
+    if (c->in_len) c->read_since = nm_conn_clock(c);
+    c->body_seen += c->in_len;
+    c->in_len = 0;
+    if (c->in) nm_buf_put(c->in);
+    c->in = 0;
+    nm_conn_drop_ahead(c);
     char b[512];
     for (;;) {
         uint64_t now = nm_conn_clock(c);
