@@ -206,7 +206,7 @@
  * refused or untaken body, bytes after its last request) sends its FIN,
  * then reads and drops what comes, so that its close is no reset that can
  * destroy the answers unread: until the client's FIN, this long (ms), a
- * pause of a quarter of it, or 1 MiB dropped (lib/session/README). */
+ * pause of a quarter of it, or 16 MiB dropped (lib/session/README). */
 #ifndef NM_LINGER_MS
 #define NM_LINGER_MS 2000
 #endif

@@ -806,7 +806,7 @@ int nm_session_linger(nm_conn *c)
     char b[512];
     for (;;) {
         uint64_t now = nm_conn_clock(c);
-        if (now - c->write_since >= NM_LINGER_MS || c->body_seen >= (1u << 20)) return 0;
+        if (now - c->write_since >= NM_LINGER_MS || c->body_seen >= (1u << 24)) return 0;
         ssize_t n = recv(c->fd, b, sizeof(b), c->flags & NM_CF_BLOCKING ? 0 : MSG_DONTWAIT);
         if (n > 0) {
             c->body_seen += (uint64_t)n;
