@@ -1,6 +1,6 @@
 /* The blocking models under more keep-alive clients than workers: a worker
- * keeps its connection for its slice (--yield-slice 5 here; the default is
- * none) before it gives way,
+ * keeps its connection for its slice (--yield-slice 5 here, the default,
+ * named so that the test does not move with it) before it gives way,
  * so a client sending requests in a loop makes many on one connection,
  * not one per connection. (That the clients that wait are still served in
  * time is inv_burst.cpp's.) */
