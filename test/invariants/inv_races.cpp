@@ -26,6 +26,25 @@ static unsigned next_rand(unsigned *seed)
     return (*seed >> 16) & 0x7fff;
 }
 
+/* fn(model, seed) `rounds` times for each of models[0, n) that nmserve has
+ * and NM_INV_MODELS lists, a seed of its own each time: how many models
+ * ran (0 also when nmserve could not be asked: the test has failed). */
+static int each_model(const char *const *models, unsigned n, unsigned rounds, unsigned seed_step,
+                      void (*fn)(const char *, unsigned))
+{
+    int ran = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int wanted = inv_model_wanted(models[i]);
+        if (wanted < 0) return 0;
+        if (!wanted) continue;
+        printf("  %s\n", models[i]);
+        fflush(stdout);
+        for (unsigned round = 0; round < rounds; round++) fn(models[i], seed_step * (i + 1) + round);
+        ran++;
+    }
+    return ran;
+}
+
 /* ---- resumes racing pauses ---------------------------------------------- */
 
 enum { UPLOADERS = 4, UPLOADS_EACH = 6, UPLOAD_MAX = 4 * NM_BUF_SIZE };
@@ -118,17 +137,9 @@ static const char *const pausing_models[] = {
 TEST(races_resumes_racing_pauses)
 {
     crc32_init();
-    int ran = 0;
-    for (unsigned i = 0; i < sizeof(pausing_models) / sizeof(pausing_models[0]); i++) {
-        int wanted = inv_model_wanted(pausing_models[i]);
-        if (wanted < 0) return;
-        if (!wanted) continue;
-        printf("  %s\n", pausing_models[i]);
-        fflush(stdout);
-        for (unsigned round = 0; round < 3; round++) resumes_race_pauses(pausing_models[i], 101u * (i + 1) + round);
-        ran++;
-    }
-    if (!ran && !nm_test_failures) SKIP("%s has none of the models a paused body is tried on here", inv_nmserve);
+    int ran = each_model(pausing_models, sizeof(pausing_models) / sizeof(pausing_models[0]), 3, 101u,
+                         resumes_race_pauses);
+    if (!ran && !nm_test_failures) SKIP("none of the models a paused body is tried on here is in %s and NM_INV_MODELS", inv_nmserve);
 }
 
 /* ---- returns racing stops ----------------------------------------------- */
@@ -201,15 +212,7 @@ static const char *const lending_models[] = {
 
 TEST(races_returns_racing_stops)
 {
-    int ran = 0;
-    for (unsigned i = 0; i < sizeof(lending_models) / sizeof(lending_models[0]); i++) {
-        int wanted = inv_model_wanted(lending_models[i]);
-        if (wanted < 0) return;
-        if (!wanted) continue;
-        printf("  %s\n", lending_models[i]);
-        fflush(stdout);
-        for (unsigned round = 0; round < 4; round++) returns_race_a_stop(lending_models[i], 37u * (i + 1) + round);
-        ran++;
-    }
-    if (!ran && !nm_test_failures) SKIP("%s has none of the models that lend a handler to a worker", inv_nmserve);
+    int ran = each_model(lending_models, sizeof(lending_models) / sizeof(lending_models[0]), 4, 37u,
+                         returns_race_a_stop);
+    if (!ran && !nm_test_failures) SKIP("none of the models that lend a handler to a worker is in %s and NM_INV_MODELS", inv_nmserve);
 }
