@@ -1,5 +1,6 @@
 #include "blocking.h"
 #include "accept.h"
+#include "pause.h"
 #include "../base/timer.h"
 #include "../base/queue.h"
 #include <errno.h>
@@ -71,16 +72,77 @@ static int wait_for_buffer(nm_conn *c)
     return 0;
 }
 
-void nm_blocking_waits_for_buffers(void)
+/* Has the client begun its next request? Asked last before an idle
+ * connection is given up, so that one whose bytes came as the worker's
+ * wait ran out is served, not closed under them (a close with unread
+ * bytes resets the connection): the close then goes out as a FIN, which
+ * an HTTP client sees before it reuses the connection. */
+static int bytes_waiting(const nm_conn *c)
 {
-    __atomic_store_n(&nm_buffer_wait, &wait_for_buffer, __ATOMIC_RELAXED);   /* (the same value from every worker) */
+    char b;
+    return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* Idle while others wait for a worker, past its slice or NM_IDLE_YIELD_MS:
+ * give it up. */
+static int give_up(const nm_conn *c)
+{
+    const nm_server *s = c->srv;
+    return c->read_phase == NM_RP_IDLE && !c->in_len && !c->out_count &&
+           ((s->cfg.yield_slice_ms > 0 && nm_conn_slice_spent(c)) || nm_now_ms() - c->read_since >= NM_IDLE_YIELD_MS) &&
+           nm_clients_wait(s) && !bytes_waiting(c);
+}
+
+static void set_timeout(int fd, int opt, int ms)
+{
+    struct timeval tv;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* The session's next event after `a` (not a CLOSE). The blocking calls
+ * are the waits: a WAIT comes back when one of their steps ran out. */
+static int next_event(nm_conn *c, nm_action a)
+{
+    nm_server *s = c->srv;
+    if (a.kind == NM_ACT_PARK) return s->pausing->wait(c) ? NM_ON_STOP : NM_ON_READY;   /* a body paused */
+    if (a.kind == NM_ACT_QUEUE) {   /* no buffer for its next request or answer */
+        if (wait_for_buffer(c)) {
+            nm_refuse(s, c->fd);   /* none came: refused (and closed as at a stop) */
+            c->flags |= NM_CF_DEAD;
+            return NM_ON_STOP;
+        }
+        c->queued = NM_Q_NONE;
+        return NM_ON_READY;
+    }
+    nm_user_wait(s, 0);   /* a model that serves on the server's thread runs its callbacks here too */
+    if (nm_stop_requested(s)) return NM_ON_STOP;
+    if (!a.deadline) return NM_ON_TIMEOUT;
+    if ((a.io & NM_READ) && give_up(c)) c->flags |= NM_CF_READ_EOF;   /* ended as its client's end would */
+    return NM_ON_READY;
+}
+
+void nm_blocking_run(nm_conn *c)
+{
+    nm_server *s = c->srv;
+    /* On a blocking socket EAGAIN only means a step ran out: the worker
+     * then looks at the stop flag and at the deadline of the state it is in. */
+    c->flags |= NM_CF_BLOCKING;
+    c->held_since = (uint32_t)nm_now_ms();
+    if (!c->in_len) c->read_since = c->held_since;   /* its wait for a worker is ours, not its client's */
+    /* Taken while others wait, with a slice: an idle connection is given
+     * up as its slice ends, not a whole step later. */
+    int step = NM_STOP_POLL_MS, slice = s->cfg.yield_slice_ms;
+    if (slice > 0 && slice < step && nm_clients_wait(s)) step = slice;
+    set_timeout(c->fd, SO_RCVTIMEO, step);
+    set_timeout(c->fd, SO_SNDTIMEO, NM_STOP_POLL_MS);
+    for (nm_action a = s->drive->on(c, NM_ON_START); a.kind != NM_ACT_CLOSE;) a = s->drive->on(c, next_event(c, a));
 }
 
 void nm_blocking_serve(nm_conn *c)
 {
-    nm_blocking_waits_for_buffers();
-    if (!c->in_len) c->read_since = nm_now_ms();   /* its wait for a worker is ours, not its client's */
-    c->srv->drive->run_blocking(c);
+    nm_blocking_run(c);
     nm_blocking_close(c);
 }
 

@@ -35,11 +35,14 @@ nm_conn *nm_blocking_accept(nm_server *s);
 /* s->clients_wait for a model whose waiting clients are in the listener's
  * backlog: is a connection there to accept? */
 int nm_listener_pending(const nm_server *s);
+/* The blocking worker: serve c on its blocking socket until it ends,
+ * through the session's events and actions (session.h), not closing it.
+ * A connection with no buffer for its next request or answer (NM_ACT_QUEUE)
+ * waits for one up to queue_wait_ms, then is refused; a paused body
+ * (NM_ACT_PARK) waits for its resume. */
+void nm_blocking_run(nm_conn *c);
 /* Serve until the connection ends, then close it (under the lock). */
 void nm_blocking_serve(nm_conn *c);
-/* A blocking connection that finds no buffer for a new request waits for
- * one (nm_buffer_wait) up to queue_wait_ms; nm_blocking_serve says so. */
-void nm_blocking_waits_for_buffers(void);
 /* Close a connection that was never served (under the lock). */
 void nm_blocking_close(nm_conn *c);
 /* Refuse (nm_refuse: 503 for HTTP, counted), then close. */

@@ -11,7 +11,6 @@ nm_buf *nm_buf_get(void) { return (nm_buf *)nm_pool_get(&nm_buf_pool); }
 void nm_buf_put(nm_buf *b) { nm_pool_put(&nm_buf_pool, b); }
 unsigned nm_buf_free(void) { return nm_pool_free(&nm_buf_pool); }
 nm_buf *nm_buf_get_spare(void) { return nm_buf_spare() ? nm_buf_get() : 0; }
-int (*nm_buffer_wait)(nm_conn *c);
 unsigned nm_conn_free(void) { return nm_pool_free(&nm_conn_pool); }
 
 nm_conn *nm_conn_of_fd(int fd)

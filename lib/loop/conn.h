@@ -117,10 +117,6 @@ unsigned nm_buf_free(void);
  * requests already read. Is there one to spare; take it (NULL: none). */
 static inline int nm_buf_spare(void) { return nm_buf_free() > NM_BUF_ANSWER_RESERVE; }
 nm_buf *nm_buf_get_spare(void);
-/* How a blocking connection waits for a buffer for its next request, set
- * by the blocking models (loop/blocking.h): 0 one may be free now, -1 it
- * waited queue_wait_ms or a stop came. NULL: it is refused at once. */
-extern int (*nm_buffer_wait)(nm_conn *c);
 
 /* Give back the buffers read ahead of c->in (bytes dropped with it). */
 void nm_conn_drop_ahead(nm_conn *c);
@@ -212,6 +208,12 @@ static inline unsigned nm_conn_timeout_ms(const nm_conn *c)
     uint64_t rate_due = nm_conn_rate_due(c);
     if (rate_due < due) due = rate_due;
     return due > now ? (unsigned)(due - now) : 0;
+}
+
+/* Has the blocking worker held c for its slice (cfg.yield_slice_ms)? */
+static inline int nm_conn_slice_spent(const nm_conn *c)
+{
+    return (uint32_t)nm_now_ms() - c->held_since >= (uint32_t)c->srv->cfg.yield_slice_ms;
 }
 
 /* c is closed because its deadline passed: counted in `timeouts`, and in

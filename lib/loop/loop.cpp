@@ -342,7 +342,7 @@ static inline void act(nm_loop *l, nm_conn *c, nm_action a)
         nm_wheel_add(&l->wheel, &c->timer, l->now, a.deadline);
         if (a.io != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, a.io, l->conn_fn, c)) nm_loop_drop(l, c);
     } else if (a.kind == NM_ACT_PARK) {
-        nm_pause_ops_of()->park(l, c);   /* the resume calls the loop's conn_fn */
+        nm_pause_ops_of(c)->park(l, c);   /* the resume calls the loop's conn_fn */
     } else if (a.kind == NM_ACT_QUEUE) {
         nm_loop_queue(l, c);
     } else {   /* NM_ACT_CLOSE (a loop submits nothing and hands nothing off) */
@@ -417,7 +417,7 @@ void nm_loop_drop(nm_loop *l, nm_conn *c)
 
 int nm_loop_hold(nm_loop *l, nm_conn *c, int want)
 {
-    if (want == NM_PARK) nm_pause_ops_of()->park(l, c);   /* the resume calls the loop's conn_fn */
+    if (want == NM_PARK) nm_pause_ops_of(c)->park(l, c);   /* the resume calls the loop's conn_fn */
     else if (want == NM_QUEUE) nm_loop_queue(l, c);
     else return 0;
     return 1;

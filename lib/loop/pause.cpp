@@ -21,11 +21,10 @@ static int move(nm_conn *c, uint32_t from, uint32_t to)
     return __atomic_compare_exchange_n(&c->pause, &from, to, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-const nm_pause_ops *nm_pausing;
-
 static const nm_pause_ops pause_ops = { nm_pause_ask, nm_pause_wait, nm_loop_park, nm_pause_drop };
 
-void nm_pause_enable(void) { __atomic_store_n(&nm_pausing, &pause_ops, __ATOMIC_RELAXED); }
+/* (the same value from every thread of the server) */
+void nm_pause_enable(nm_server *s) { __atomic_store_n(&s->pausing, &pause_ops, __ATOMIC_RELAXED); }
 
 int nm_pause_ask(nm_conn *c)
 {

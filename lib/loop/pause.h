@@ -49,20 +49,19 @@ int nm_pause_drop(nm_conn *c);
  * restarted at `now`. */
 void nm_pause_arrived(nm_conn *c, uint64_t now);
 
-/* The owners' steps, reached through one pointer that nm_body_take sets
- * (nm_pause_enable): only a body taken by a callback can pause, and a
- * firmware that never takes one links none of this. */
+/* The owners' steps, reached through the server's `pausing`, which
+ * nm_body_take sets (nm_pause_enable): only a body taken by a callback can
+ * pause, and a firmware that never takes one links none of this. */
 struct nm_pause_ops {
     int (*ask)(nm_conn *c);                    /* nm_pause_ask */
     int (*wait)(nm_conn *c);                   /* nm_pause_wait */
     void (*park)(struct nm_loop *l, nm_conn *c);   /* nm_loop_park */
     int (*drop)(nm_conn *c);                   /* nm_pause_drop */
 };
-extern const nm_pause_ops *nm_pausing;
-void nm_pause_enable(void);
-/* Set before any body could pause (a paused state is published after it). */
-static inline const nm_pause_ops *nm_pause_ops_of(void) { return __atomic_load_n(&nm_pausing, __ATOMIC_RELAXED); }
+void nm_pause_enable(nm_server *s);
+/* Set before any body of c's server could pause (a paused state is published after it). */
+static inline const nm_pause_ops *nm_pause_ops_of(const nm_conn *c) { return __atomic_load_n(&c->srv->pausing, __ATOMIC_RELAXED); }
 /* A loop may close c (its drain): not while a resume is on its way to it. */
-static inline int nm_pause_may_drop(nm_conn *c) { return !nm_paused(c) || nm_pause_ops_of()->drop(c); }
+static inline int nm_pause_may_drop(nm_conn *c) { return !nm_paused(c) || nm_pause_ops_of(c)->drop(c); }
 
 #endif

@@ -37,8 +37,6 @@ struct nm_drive_ops {
     int (*frame)(nm_conn *c);
     /* Answer the whole requests buffered (on a thread that borrowed c). */
     void (*answer)(nm_conn *c);
-    /* Serve a blocking socket until the connection ends (not closing it). */
-    void (*run_blocking)(nm_conn *c);
 };
 /* NM_PARK: a paused body, watch nothing (loop/pause.h). NM_QUEUE: no buffer
  * or no place for it now: it waits in its loop's queue (loop.h). */
@@ -65,6 +63,13 @@ struct nm_server {
      * idle (lib/loop/blocking.h). NULL: never asked. */
     int (*clients_wait)(const nm_server *s);
     void *clients_wait_arg;
+    /* Features a firmware may not call, reached through pointers that their
+     * entry points set, so that one that never calls them links none of
+     * them: a body's pause (nm_body_take sets it, loop/pause.h) and the
+     * step that makes a streaming answer's pieces (nm_resp_stream). NULL
+     * until then; set before any connection of the server could use them. */
+    const struct nm_pause_ops *pausing;
+    int (*stream_step)(nm_conn *c);
     int hooks_in_child;          /* connections are opened by a parent and served by a child of
                                     their own: on_open waits for nm_conn_hook_open there */
     const nm_port_ops *port;     /* chosen by --poller, or the best one */
@@ -103,6 +108,9 @@ static inline void nm_uncount(nm_server *s, nm_counter_id id)
 {
     __atomic_fetch_sub(nm_counter(s, id), 1ul, __ATOMIC_RELAXED);
 }
+
+/* Do clients wait for a blocking worker (s->clients_wait)? */
+static inline int nm_clients_wait(const nm_server *s) { return s->clients_wait && s->clients_wait(s); }
 
 /* Gauges: how many threads or processes are inside a call now, and the most
  * ever seen at once (read by name through nm_server_gauge). */

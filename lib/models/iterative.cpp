@@ -4,7 +4,6 @@
  * connection is answered "close" once another client waits). The accept returns at least every NM_STOP_POLL_MS, so a
  * stop (and the application's callbacks) are seen while no client comes. */
 #include "../loop/blocking.h"
-#include "../session/session.h"
 
 int nm_model_iterative(nm_server *s)
 {
@@ -12,7 +11,7 @@ int nm_model_iterative(nm_server *s)
     s->clients_wait = nm_listener_pending;   /* a second client: the first gives way once idle */
     while (!nm_stop_requested(s)) {
         nm_conn *c = nm_blocking_accept(s);
-        if (c) nm_session_serve_blocking(c);
+        if (c) nm_blocking_serve(c);
     }
     return NM_OK;
 }

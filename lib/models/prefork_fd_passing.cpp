@@ -9,7 +9,6 @@
  * out of the listener's sight: its live count above one says some do. */
 #include "../loop/blocking.h"
 #include "../procs/procs.h"
-#include "../session/session.h"
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,10 +48,7 @@ static int worker(nm_server *s, void *arg)
             break;   /* the parent closed its end: it is stopping */
         }
         nm_conn *c = nm_conn_open(s, fd);
-        if (c) {
-            nm_blocking_waits_for_buffers();
-            nm_session_run_blocking(c);
-        }
+        if (c) nm_blocking_run(c);
         else nm_count(s, NM_C_REFUSED);
         /* lighter before the connection stops counting as active, so that
          * whoever sees it gone also sees this worker free */

@@ -8,41 +8,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* A blocking socket's timeouts are NM_STOP_POLL_MS steps, so that a stop is
- * seen even when the signal that asked for it came just before the call:
- * keep waiting while not stopped and the state's deadline has not passed. */
-static int clients_wait(const nm_server *s) { return s->clients_wait && s->clients_wait(s); }
-
-/* Has the blocking worker held c for its slice (cfg.yield_slice_ms)? */
-static int slice_spent(const nm_conn *c)
-{
-    return (uint32_t)nm_now_ms() - c->held_since >= (uint32_t)c->srv->cfg.yield_slice_ms;
-}
-
-/* Has the client begun its next request? Asked last before an idle
- * connection is given up, so that one whose bytes came as the worker's
- * wait ran out is served, not closed under them (a close with unread
- * bytes resets the connection): the close then goes out as a FIN, which
- * an HTTP client sees before it reuses the connection. */
-static int bytes_waiting(const nm_conn *c)
-{
-    char b;
-    return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-}
-
-static int wait_more(nm_conn *c)
-{
-    if (!(c->flags & NM_CF_BLOCKING)) return 0;
-    nm_user_wait(c->srv, 0);   /* a model that serves on the server's thread runs its callbacks here too */
-    if (c->read_phase == NM_RP_IDLE && !c->in_len && !c->out_count &&
-        ((c->srv->cfg.yield_slice_ms > 0 && slice_spent(c)) || nm_now_ms() - c->read_since >= NM_IDLE_YIELD_MS) &&
-        clients_wait(c->srv) && !bytes_waiting(c)) {
-        c->flags |= NM_CF_READ_EOF;   /* idle while others wait for a worker: given up */
-        return 0;
-    }
-    return !nm_stop_requested(c->srv) && nm_conn_timeout_ms(c) > 0;
-}
-
 int nm_session_flush(nm_conn *c)
 {
     while (c->out_count || nm_session_produce(c) > 0) {
@@ -51,7 +16,6 @@ int nm_session_flush(nm_conn *c)
         ssize_t w = c->srv->transport->sendv(c, iov, n);
         if (w < 0) {
             if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
-            if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_more(c)) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
             c->flags |= NM_CF_DEAD;
             nm_count(c->srv, NM_C_ERRORS);
@@ -67,15 +31,14 @@ int nm_session_flush(nm_conn *c)
 /* How a streaming answer's pieces go (c->produce). */
 enum { PR_NONE, PR_LENGTH, PR_TO_CLOSE, PR_FIRST_PIECE, PR_PIECES };
 
-/* The step that makes a streaming answer's next piece, named only by
- * nm_resp_stream: a firmware that streams nothing links none of it. Set
- * before any connection streams (that thread sets c->produce after it). */
-static int (*produce_step)(nm_conn *c);
-
+/* The step that makes a streaming answer's next piece is the server's
+ * stream_step, set by nm_resp_stream: a firmware that streams nothing
+ * links none of it. Set before any connection streams (that thread sets
+ * c->produce after it). */
 int nm_session_produce(nm_conn *c)
 {
     if (!c->produce || c->out_count) return 0;
-    return __atomic_load_n(&produce_step, __ATOMIC_RELAXED)(c);
+    return __atomic_load_n(&c->srv->stream_step, __ATOMIC_RELAXED)(c);
 }
 
 static int make_piece(nm_conn *c);
@@ -161,7 +124,7 @@ extern "C" int nm_resp_stream(nm_response *res, long long total, nm_produce_fn f
         nm_stream_release(c->srv);
         return res->failed ? -1 : 0;
     }
-    __atomic_store_n(&produce_step, &make_piece, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->srv->stream_step, &make_piece, __ATOMIC_RELAXED);   /* (the same value from every thread) */
     c->produce = total >= 0 ? PR_LENGTH : !res->keep_alive || !p->piece ? PR_TO_CLOSE : PR_FIRST_PIECE;
     if (c->produce == PR_TO_CLOSE) res->keep_alive = 0;   /* the close ends the body */
     c->produce_fn = fn;
@@ -550,7 +513,7 @@ static void body_step(nm_conn *c, nm_request *req)
     }
     if (c->unit == U_BODY) {
         int rc = c->body_fn ? c->body_fn(req, req->body.p, req->body.n, 0, c->body_user) : 0;
-        int paused = rc == NM_BODY_PAUSE && nm_pause_ops_of()->ask(c);   /* the piece is taken; the next waits */
+        int paused = rc == NM_BODY_PAUSE && nm_pause_ops_of(c)->ask(c);   /* the piece is taken; the next waits */
         if (rc && rc != NM_BODY_PAUSE) {
             nm_count(c->srv, NM_C_ERRORS);
             nm_stream_end(c);
@@ -590,9 +553,9 @@ void nm_session_answer(nm_conn *c, nm_request *req)
      * to be left with it idle while others wait for one, says so in this
      * answer, then takes the next: where the protocol frames a head that can
      * say it (HTTP's Connection: close); under others the connection is
-     * given up once idle (wait_more). Within the slice it stays open. */
+     * given up once idle (loop/blocking.cpp). Within the slice it stays open. */
     if (keep && (c->flags & NM_CF_BLOCKING) && s->proto->close_head && c->in_len == req->size &&
-        !nm_conn_has_ahead(c) && slice_spent(c) && clients_wait(s))
+        !nm_conn_has_ahead(c) && nm_conn_slice_spent(c) && nm_clients_wait(s))
         keep = 0;
     resp_begin(&res, c, req, 200, keep);
     res.may_take = c->unit == U_HEAD_STREAM;
@@ -633,7 +596,7 @@ extern "C" int nm_body_take(nm_response *res, nm_body_fn fn, void *user)
     if (!res->may_take || !fn || res->phase) return -1;
     res->body_fn = fn;
     res->body_user = user;
-    nm_pause_enable();   /* its callback may pause it */
+    nm_pause_enable(res->conn->srv);   /* its callback may pause it */
     return 0;
 }
 
@@ -645,32 +608,12 @@ int nm_session_can_answer(const nm_conn *c)
 
 /* ---- reading ----------------------------------------------------------- */
 
-static void set_timeout(int fd, int opt, int ms)
-{
-    struct timeval tv;
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-    setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
-}
-
-static void refuse_without_buffer(nm_conn *c)
-{
-    nm_refuse(c->srv, c->fd);
-    c->flags |= NM_CF_DEAD;
-}
 
 int nm_session_answer_buffer(nm_conn *c)
 {
-    while (nm_out_ready(c)) {
-        if (!(c->flags & NM_CF_BLOCKING)) {   /* its loop queues it: the request waits in its buffer */
-            c->queued = NM_Q_WANT;
-            return -1;
-        }
-        int (*wait)(nm_conn *) = __atomic_load_n(&nm_buffer_wait, __ATOMIC_RELAXED);
-        if (!wait || wait(c)) {
-            refuse_without_buffer(c);
-            return -1;
-        }
+    if (nm_out_ready(c)) {   /* its driver queues it (NM_ACT_QUEUE): the request waits in its buffer */
+        c->queued = NM_Q_WANT;
+        return -1;
     }
     if (c->queued == NM_Q_WANT) c->queued = NM_Q_NONE;
     return 0;
@@ -702,16 +645,9 @@ int nm_session_fill(nm_conn *c)
         return 0;
     }
     c->flags &= (uint8_t)~NM_CF_DRAINED;
-    while (nm_session_take_input(c)) {
-        if (!(c->flags & NM_CF_BLOCKING)) {   /* its loop queues it: the bytes wait in the kernel */
-            c->queued = NM_Q_WANT;
-            return 0;
-        }
-        int (*wait)(nm_conn *) = __atomic_load_n(&nm_buffer_wait, __ATOMIC_RELAXED);
-        if (!wait || wait(c)) {
-            refuse_without_buffer(c);
-            return -1;
-        }
+    if (nm_session_take_input(c)) {   /* its driver queues it (NM_ACT_QUEUE): the bytes wait in the kernel */
+        c->queued = NM_Q_WANT;
+        return 0;
     }
     if (c->in_len >= NM_BUF_SIZE) {   /* the protocol refuses a full buffer first */
         c->flags |= NM_CF_DEAD;
@@ -736,14 +672,13 @@ int nm_session_fill(nm_conn *c)
             }
         }
         if (errno == EINTR && !nm_stop_requested(c->srv)) continue;
-        if ((errno == EAGAIN || errno == EWOULDBLOCK) && !recv_flags && wait_more(c)) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
             if (!c->in_len) {
                 nm_buf_put(c->in);
                 c->in = 0;
             }
             if (recv_flags) c->flags |= NM_CF_READ_EOF;
-            return c->flags & NM_CF_READ_EOF ? -1 : 0;   /* a stop, or given up (wait_more) */
+            return c->flags & NM_CF_READ_EOF ? -1 : 0;   /* a stop */
         }
         if (errno != ECONNRESET) nm_count(c->srv, NM_C_ERRORS);
         c->flags |= NM_CF_DEAD;
@@ -751,7 +686,11 @@ int nm_session_fill(nm_conn *c)
     }
 }
 
-void nm_session_refuse(nm_conn *c) { refuse_without_buffer(c); }
+void nm_session_refuse(nm_conn *c)
+{
+    nm_refuse(c->srv, c->fd);
+    c->flags |= NM_CF_DEAD;
+}
 
 /* ---- the state machine ------------------------------------------------- */
 
@@ -813,10 +752,8 @@ int nm_session_linger(nm_conn *c)
             c->read_since = now;
         } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             return 0;
-        } else if (!(c->flags & NM_CF_BLOCKING)) {
-            return NM_READ;
-        } else if (!nm_conn_timeout_ms(c) || nm_stop_requested(s)) {
-            return 0;
+        } else {
+            return NM_READ;   /* (a blocking socket's step ran out: its driver looks at the deadline) */
         }
     }
 }
@@ -839,10 +776,7 @@ static inline int run_io(nm_conn *c, int framing)
         }
         switch (nm_session_next_io(c)) {
         case NM_IO_DONE: return nm_session_linger(c);
-        case NM_IO_PARK:
-            if (!(c->flags & NM_CF_BLOCKING)) return NM_PARK;
-            if (nm_pause_ops_of()->wait(c)) return 0;   /* stopped while paused */
-            continue;
+        case NM_IO_PARK: return NM_PARK;
         case NM_IO_QUEUE: return NM_QUEUE;
         case NM_IO_SEND: {
             int r = nm_session_flush(c);
@@ -925,27 +859,6 @@ nm_action nm_session_on(nm_conn *c, int event)
     return act(c, want, 0);
 }
 
-void nm_session_run_blocking(nm_conn *c)
-{
-    /* On a blocking socket EAGAIN only means a step ran out: the session then
-     * looks at the stop flag and at the deadline of the state it is in. */
-    c->flags |= NM_CF_BLOCKING;
-    c->held_since = (uint32_t)nm_now_ms();
-    /* Taken while others wait, with a slice: an idle connection is given
-     * up as its slice ends (wait_more), not a whole step later. */
-    int step = NM_STOP_POLL_MS, slice = c->srv->cfg.yield_slice_ms;
-    if (slice > 0 && slice < step && clients_wait(c->srv)) step = slice;
-    set_timeout(c->fd, SO_RCVTIMEO, step);
-    set_timeout(c->fd, SO_SNDTIMEO, NM_STOP_POLL_MS);
-    if (nm_session_drive(c) && !nm_stop_requested(c->srv)) nm_conn_count_timeout(c);
-}
-
-void nm_session_serve_blocking(nm_conn *c)
-{
-    nm_session_run_blocking(c);
-    nm_conn_close(c);
-}
-
 /* ---- what the rooms below call (loop/server.h) ------------------------- */
 
 /* Write what is queued and read until a whole request is buffered, for a
@@ -963,7 +876,7 @@ static void answer_buffered(nm_conn *c)
     nm_out_trim(c);
 }
 
-static const nm_drive_ops session_ops = { nm_session_on, nm_session_drive, frame, answer_buffered, nm_session_run_blocking };
+static const nm_drive_ops session_ops = { nm_session_on, nm_session_drive, frame, answer_buffered };
 
 void nm_session_bind(nm_server *s, const nm_protocol *proto)
 {

@@ -5,7 +5,7 @@
  * write them with partial writes and EAGAIN, then keep the connection alive
  * (returning its buffers) or close it. Event models drive it non-blocking and
  * wait for the interest it returns; thread models drive it on a blocking
- * socket. Models that run handlers away from the I/O thread use the steps. */
+ * socket. Both tell it events and do the action it answers (below). */
 #ifndef NM_SESSION_H
 #define NM_SESSION_H
 
@@ -19,8 +19,12 @@ struct iovec;
  * A driver tells the session what happened to a connection (an event) and
  * does what the session answers (one action); the session does no waiting
  * and knows no driver. The loop drivers (lib/loop: select, poll, epoll,
- * kqueue, reactor, event_loop, multi_reactor, actor) serve through
- * nm_session_on only; the other drivers still call the steps below.
+ * kqueue, reactor, event_loop, multi_reactor, actor) and the blocking
+ * worker (loop/blocking.cpp: the thread and process models) serve through
+ * nm_session_on only; the other drivers still call the steps below. On a
+ * blocking socket the call that said EAGAIN was the wait: one of its
+ * NM_STOP_POLL_MS steps ran out, and the worker, given WAIT, looks at the
+ * stop and the deadline and goes on (READY), or ends (STOP, TIMEOUT).
  *
  *   event            the driver saw
  *   NM_ON_START      a new connection, before any byte (the transport's hello)
@@ -62,9 +66,8 @@ int nm_session_drive(nm_conn *c);
 
 /* The steps nm_session_drive is made of. */
 /* 1 read, 0 EAGAIN (or the last read emptied a level-triggered socket:
- * wait for the port), -1 EOF or error. 0 also when no buffer is free for a
- * non-blocking connection (c->queued NM_Q_WANT: its driver queues it,
- * nm_loop_queue); a blocking one waits for a buffer here. */
+ * wait for the port), -1 EOF or error. 0 also when no buffer is free
+ * (c->queued NM_Q_WANT: its driver queues it, NM_ACT_QUEUE). */
 int nm_session_fill(nm_conn *c);
 /* After nm_session_fill said 0: NM_READ, or NM_QUEUE when no buffer was free. */
 static inline int nm_session_read_want(const nm_conn *c) { return c->queued == NM_Q_WANT ? (int)NM_QUEUE : (int)NM_READ; }
@@ -84,8 +87,7 @@ void nm_session_answer_ready(nm_conn *c);
  * NM_IO_PARK (its body is paused: watch nothing until nm_body_resume,
  * loop/pause.h), NM_IO_QUEUE (a request waits for its answer's buffer:
  * nm_session_answer_buffer), or NM_IO_DONE (finished: close it). Every model's drive
- * asks this; nm_session_drive says NM_PARK for NM_IO_PARK, and a blocking
- * connection waits in it. */
+ * asks this; nm_session_drive says NM_PARK for NM_IO_PARK. */
 enum { NM_IO_DONE = 0, NM_IO_SEND = 1, NM_IO_RECV = 2, NM_IO_PARK = 3, NM_IO_QUEUE = 4 };
 int nm_session_next_io(const nm_conn *c);
 
@@ -104,7 +106,8 @@ int nm_session_linger(nm_conn *c);
 /* n bytes were read into c->in past c->in_len by the caller (a proactor's
  * completion): counts them and starts the header deadline of a new request. */
 void nm_session_received(nm_conn *c, size_t n);
-/* Refuse a connection without reading it: the protocol's refusal, counted. */
+/* Refuse a connection without reading it: the protocol's refusal, counted;
+ * it is then dead (NM_CF_DEAD). */
 void nm_session_refuse(nm_conn *c);
 /* Give c an input buffer (kept if it has one) unless only the reserve for
  * answers (NM_BUF_ANSWER_RESERVE) is left: 0, or -1 without one. A new
@@ -113,11 +116,10 @@ int nm_session_take_input(nm_conn *c);
 
 /* Before a request is answered: its answer's first buffer, at the end of
  * the output queue (nm_out_ready), so that no answer fails for want of one
- * while its request holds the input. 0; or -1 when none is free: a
- * non-blocking connection is marked (c->queued NM_Q_WANT) and waits in its
- * loop's queue (nm_session_next_io says NM_IO_QUEUE, drive NM_QUEUE), its
- * request in its buffer; a blocking one waits here up to queue_wait_ms and
- * is then refused. The session's own loops (drive, frame, the borrower's
+ * while its request holds the input. 0; or -1 when none is free: the
+ * connection is marked (c->queued NM_Q_WANT) and waits in its driver's
+ * queue (nm_session_next_io says NM_IO_QUEUE, drive NM_QUEUE, the action
+ * NM_ACT_QUEUE), its request in its buffer. The session's own loops (drive, frame, the borrower's
  * answer) take it; a model that calls nm_session_answer itself (fiber,
  * coroutine, producer_consumer) takes it first. */
 int nm_session_answer_buffer(nm_conn *c);
@@ -126,9 +128,5 @@ int nm_session_answer_buffer(nm_conn *c);
  * refusal and the session's entry points (loop/server.h) on the server. */
 void nm_session_bind(nm_server *s, const nm_protocol *proto);
 
-/* Thread models: serve a blocking connection until it ends, then close it. */
-void nm_session_serve_blocking(nm_conn *c);
-/* The same without the close, for models that close through their own lock. */
-void nm_session_run_blocking(nm_conn *c);
 
 #endif

@@ -188,7 +188,7 @@ TEST(procs_reap_every_child_and_share_the_counters)
 
 static void *serve_blocking(void *arg)
 {
-    nm_session_run_blocking((nm_conn *)arg);
+    nm_blocking_run((nm_conn *)arg);
     return 0;
 }
 
@@ -242,7 +242,7 @@ static int others_wait_and_client_sends(const nm_server *)
 
 static void *serve_and_close(void *arg)
 {
-    nm_session_serve_blocking((nm_conn *)arg);
+    nm_blocking_serve((nm_conn *)arg);
     return 0;
 }
 

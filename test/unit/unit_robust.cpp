@@ -6,6 +6,7 @@
 #include "../check.h"
 #include "rig.h"
 #include "../lib/loop/accept.h"
+#include "../lib/loop/blocking.h"
 #include "../lib/loop/server.h"
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -145,7 +146,7 @@ TEST(blocking_session_cuts_a_trickler_at_the_header_timeout)
     trickler t = { r.peer, 0, 0 };
     pthread_t th;
     REQUIRE(pthread_create(&th, 0, trickle, &t) == 0);
-    nm_session_serve_blocking(r.c);   /* returns once the connection is closed */
+    nm_blocking_serve(r.c);   /* returns once the connection is closed */
     r.c = 0;
     pthread_join(th, 0);
     /* a byte every 50 ms for 10 s: cut long before the last one */
