@@ -127,10 +127,13 @@ if grep -q '^epoll ' "$LOGS/models.txt"; then
     conformance "$B/nmserve" epoll --edge
     NM_SUITE=short conformance "$B/nmserve" reactor --poller epoll --edge
 fi
-# The loop drivers under a transport that holds plaintext of its own and
-# writes on its own (a hello first, records owed): test/record.
-if [ -z "$RUN${NM_DRIVER:-}${NM_SANITIZED:-}" ] && built "$B/test/nmserve_record" "loop models under a record transport"; then
-    check "loop models under a record transport" timeout 900 sh test/record/check.sh "$B"
+# The models under a transport that holds plaintext of its own and writes
+# on its own (a hello first, records owed): test/record. On the host each
+# model on the session's events; on a cross target its representative set.
+if [ -z "${NM_SANITIZED:-}" ] && built "$B/test/nmserve_record" "models under a record transport"; then
+    record_models=""
+    [ -n "$RUN${NM_DRIVER:-}" ] && record_models=${NM_TARGET_MODELS:-epoll thread_pool process_pool_reactors prefork_locked_accept}
+    NM_DRIVER=$DRV check "models under a record transport" timeout 900 sh test/record/check.sh "$B" $record_models
 fi
 # Listeners beyond IPv4: on [::1] and on a Unix socket in a scratch
 # directory of the logs, and a listener handed in (--listen-fd): on the host

@@ -1,14 +1,22 @@
 #!/bin/sh
-# check.sh BUILD - the short conformance suite against nmserve_record (the
-# record transport, record.h) through record_proxy, under every model whose
-# connections are driven by a loop through the session's events and actions.
-# The proxy holds the server's connections, so the address a server sees
-# is the proxy's: peer_address is left out.
+# check.sh BUILD [MODEL...] - the short conformance suite against
+# nmserve_record (the record transport, record.h) through record_proxy,
+# under each model named (default: every model on the session's events and
+# actions). The proxy holds the server's connections, so the address a
+# server sees is the proxy's: peer_address is left out. For a cross build,
+# NM_DRIVER names the host build whose conformance and record_proxy drive
+# the target's nmserve_record, run under NM_RUN_PREFIX (an emulator).
 B=${1:-build/host}
+shift
+DRV=${NM_DRIVER:-$B}
+RUN=${NM_RUN_PREFIX:-}
 rc=0
-for m in epoll select poll reactor event_loop multi_reactor actor "reactor --poller epoll --edge"; do
-    out=$(NM_SUITE=short NM_TEST_FILTER=-peer_address NM_RUN_PREFIX="$B/test/record_proxy" \
-          timeout 120 "$B/test/conformance" "$B/test/nmserve_record" $m 2>&1)
+[ $# = 0 ] && set -- epoll select poll reactor event_loop multi_reactor actor "reactor --poller epoll --edge" \
+    iterative thread_per_conn thread_pool fork_per_conn prefork_shared_accept prefork_locked_accept \
+    prefork_reuseport prefork_fd_passing
+for m in "$@"; do
+    out=$(NM_SUITE=short NM_TEST_FILTER=-peer_address NM_RUN_PREFIX="$DRV/test/record_proxy $RUN" \
+          timeout 120 "$DRV/test/conformance" "$B/test/nmserve_record" $m 2>&1)
     r=$?
     echo "$m: $(echo "$out" | tail -1)"
     [ $r = 0 ] || { echo "$out" | grep -v '^ok '; rc=1; }
@@ -17,7 +25,7 @@ done
 # its connection ended with the close record (the proxy counts them at exit).
 dir=$(mktemp -d)
 mkfifo "$dir/out"
-"$B/test/record_proxy" "$B/test/nmserve_record" --model epoll --port 0 > "$dir/out" 2> "$dir/err" &
+"$DRV/test/record_proxy" $RUN "$B/test/nmserve_record" --model "${1%% *}" --port 0 > "$dir/out" 2> "$dir/err" &
 pid=$!
 read -r line < "$dir/out"
 port=${line#*127.0.0.1:}
