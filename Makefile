@@ -135,6 +135,12 @@ $(BUILD)/test/soak: $(BUILD)/obj/test/soak/soak.o $(TEST_COMMON)
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
+# A program that leaves its server running (test/harness/servers_end.sh).
+$(BUILD)/test/leave: $(BUILD)/obj/test/harness/leave.o $(TEST_COMMON)
+	@mkdir -p $(dir $@)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
+
 # Several servers in one process, and no orphans, through the C API only.
 $(BUILD)/test/servers: $(BUILD)/obj/test/servers/servers.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -182,7 +188,7 @@ $(KQEMU)/nmserve: FORCE
 FORCE:
 
 TESTS := $(BUILD)/test/unit $(BUILD)/test/conformance $(BUILD)/test/invariants
-TESTS += $(BUILD)/test/soak $(BUILD)/test/servers $(BUILD)/test/nmserve_record $(BUILD)/test/record_proxy
+TESTS += $(BUILD)/test/soak $(BUILD)/test/servers $(BUILD)/test/nmserve_record $(BUILD)/test/record_proxy $(BUILD)/test/leave
 ifneq ($(shell uname -s),Linux)
 else ifneq ($(TARGET)$(CROSS_COMPILE),host)
 else ifneq ($(wildcard test/kqemu/kqueue_emu.cpp),)

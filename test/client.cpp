@@ -287,6 +287,61 @@ int tc_listen(const char *addr)
     return fd;
 }
 
+/* The servers this program started and has not stopped: none outlives it.
+ * At its exit (a test that failed before its stop) and at a SIGTERM or
+ * SIGINT (a time bound ran out) each is sent SIGTERM, then SIGKILL. */
+enum { LIVE_MAX = 256 };
+static volatile pid_t live[LIVE_MAX];
+
+static void live_kill(int sig)
+{
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (live[i] > 0) kill(live[i], sig);
+}
+
+static void live_stop_all(void)
+{
+    live_kill(SIGTERM);
+    long deadline = tc_now_ms() + 2000;
+    for (int i = 0; i < LIVE_MAX; i++) {
+        while (live[i] > 0 && waitpid(live[i], 0, WNOHANG) == 0 && tc_now_ms() < deadline) tc_sleep_ms(10);
+        if (live[i] > 0 && waitpid(live[i], 0, WNOHANG) == 0) {
+            kill(live[i], SIGKILL);
+            waitpid(live[i], 0, 0);
+        }
+        live[i] = 0;
+    }
+}
+
+static void live_on_signal(int sig)
+{
+    live_kill(SIGTERM);   /* (async-signal-safe: kill only) */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void live_add(pid_t pid)
+{
+    static int armed;
+    if (!armed) {
+        armed = 1;
+        atexit(live_stop_all);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = live_on_signal;
+        sigaction(SIGTERM, &sa, 0);
+        sigaction(SIGINT, &sa, 0);
+    }
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (__sync_bool_compare_and_swap(&live[i], 0, pid)) return;
+}
+
+static void live_remove(pid_t pid)
+{
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (live[i] == pid) live[i] = 0;
+}
+
 int tc_server_start(tc_server *s, const char *const *argv)
 {
     int out[2];
@@ -310,6 +365,7 @@ int tc_server_start(tc_server *s, const char *const *argv)
         execvp(args[0], (char *const *)args);
         _exit(127);
     }
+    live_add(s->pid);
     close(out[1]);
     s->out_fd = out[0];
     size_t len = 0;
@@ -351,12 +407,14 @@ int tc_server_stop(tc_server *s, int timeout_ms)
             kill(s->pid, SIGKILL);
             waitpid(s->pid, &status, 0);
             close(s->out_fd);
+            live_remove(s->pid);
             s->pid = 0;
             return -1;
         }
         tc_sleep_ms(10);
     }
     close(s->out_fd);
+    live_remove(s->pid);
     s->pid = 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

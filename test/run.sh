@@ -135,6 +135,10 @@ if [ -z "${NM_SANITIZED:-}" ] && built "$B/test/nmserve_record" "models under a 
     [ -n "$RUN${NM_DRIVER:-}" ] && record_models=${NM_TARGET_MODELS:-epoll thread_pool process_pool_reactors prefork_locked_accept}
     NM_DRIVER=$DRV check "models under a record transport" timeout 900 sh test/record/check.sh "$B" $record_models
 fi
+# A test program that ends without stopping its servers takes them with it.
+if [ -z "$RUN${NM_DRIVER:-}${NM_SANITIZED:-}" ] && built "$B/test/leave" "no server outlives its test program"; then
+    check "no server outlives its test program" timeout 60 sh test/harness/servers_end.sh "$B"
+fi
 # Listeners beyond IPv4: on [::1] and on a Unix socket in a scratch
 # directory of the logs, and a listener handed in (--listen-fd): on the host
 # a model of each way of taking connections (a loop, loops on threads, loops
