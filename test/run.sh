@@ -132,7 +132,7 @@ fi
 # model on the session's events; on a cross target its representative set.
 if [ -z "${NM_SANITIZED:-}" ] && built "$B/test/nmserve_record" "models under a record transport"; then
     record_models=""
-    [ -n "$RUN${NM_DRIVER:-}" ] && record_models=${NM_TARGET_MODELS:-epoll thread_pool process_pool_reactors prefork_locked_accept}
+    [ -n "$RUN${NM_DRIVER:-}" ] && record_models=${NM_TARGET_MODELS:-epoll thread_pool process_pool_reactors prefork_locked_accept fiber}
     NM_DRIVER=$DRV check "models under a record transport" timeout 900 sh test/record/check.sh "$B" $record_models
 fi
 # A test program that ends without stopping its servers takes them with it.

@@ -39,7 +39,7 @@ nm_fiber *nm_fiber_create(void (*fn)(void *), void *arg)
     f->fn = fn;
     f->arg = arg;
     f->finished = 0;
-    f->want = 0;
+    f->want = f->event = 0;
     paint_canary(f);
     /* the top, aligned down to 16 bytes: every ABI here is happy with that */
     char *top = (char *)((uintptr_t)(f->stack + NM_FIBER_STACK_SIZE) & ~(uintptr_t)15);

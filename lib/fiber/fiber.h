@@ -24,6 +24,7 @@ struct nm_fiber {
     void *arg;
     uint8_t finished;
     uint8_t want;       /* what a parked fiber waits for: the scheduler's business */
+    uint8_t event;      /* and what it is resumed with: the scheduler's too */
     alignas(16) char stack[NM_FIBER_STACK_SIZE];
 };
 

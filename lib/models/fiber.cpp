@@ -1,20 +1,22 @@
 /* fiber - one scheduler thread, and a stackful fiber (fiber/fiber.h, stacks
  * from a static pool) for each connection that has something to do. The
- * session in a fiber is written blocking-style: read a request, answer it,
- * write it all, again. Its read and write park the fiber when the socket
- * says EAGAIN: the fiber records what it waits for and switches to the
- * scheduler, which waits on the port (any poller) and resumes each fiber
- * whose fd is ready. A timeout or a stop marks the connection dead and
- * resumes the fiber, which unwinds.
+ * fiber drives the connection's session (session.h: nm_session_on), so
+ * handlers run on its stack: it hands the session the event it was resumed
+ * with and does what the session answers. A WAIT records what the fiber
+ * waits for and its deadline, and switches to the scheduler, which waits on
+ * the port (any poller) and resumes each fiber whose fd is ready
+ * (NM_ON_READY), whose deadline passed (NM_ON_TIMEOUT) or whose server
+ * stops (NM_ON_STOP); a PARK parks it until its body is resumed, a QUEUE
+ * waits in the loop's queue for a buffer; a CLOSE ends the fiber.
  *
  * A connection with nothing buffered and nothing to send needs no stack:
- * its fiber ends there and goes back to the pool, and the connection waits
- * in the loop as any idle one does, until its next bytes start a fiber
- * again. So idle keep-alive connections cost a slot, not a stack, and the
- * pool bounds the connections being served at once. No fiber left for
- * one: it waits in the loop's queue for one (loop.h: nm_loop_queue), its
- * bytes in the kernel; a fiber that overflowed its stack
- * is abandoned and its connection dropped. */
+ * when the session answers a WAIT for reading then, its fiber ends and goes
+ * back to the pool, and the connection waits in the loop as any idle one
+ * does, until its next bytes start a fiber again. So idle keep-alive
+ * connections cost a slot, not a stack, and the pool bounds the
+ * connections being served at once. No fiber left for one: it waits in the
+ * loop's queue for one (loop.h: nm_loop_queue), its bytes in the kernel; a
+ * fiber that overflowed its stack is abandoned and its connection dropped. */
 #include "../loop/accept.h"
 #include "../fiber/fiber.h"
 #include "../loop/loop.h"
@@ -31,68 +33,34 @@ static fiber_stats *stats_of(const nm_loop *l) { return (fiber_stats *)l->user; 
 
 /* ---- inside a fiber ---------------------------------------------------- */
 
-static int parked_until(int want, nm_conn *c)
+/* Waiting for the client's next request with nothing buffered and nothing
+ * owed: no stack needed, the loop keeps the connection. */
+static int idle(const nm_conn *c, nm_action a)
 {
-    nm_fiber *self = (nm_fiber *)((nm_loop *)c->owner)->ch[c->fd].ctx;
-    self->want = (uint8_t)want;
-    nm_fiber_yield(self);
-    return (c->flags & NM_CF_DEAD) ? -1 : 0;
+    return a.kind == NM_ACT_WAIT && a.io == NM_READ && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF | NM_CF_DEAD)) &&
+           !c->in_len && !c->out_count && !c->body_mode;
 }
 
-/* A read that waits: 1 bytes came, -1 EOF, error, timeout or stop. */
-static int read_some(nm_conn *c)
-{
-    int r;
-    while ((r = nm_session_fill(c)) == 0)   /* no buffer for it: it waits in the loop's queue */
-        if (parked_until(nm_session_read_want(c), c)) return -1;
-    return r;
-}
-
-/* A request, read as long as it takes: 1, -1 refused (its answer is
- * queued), or 0 when the peer is gone. */
-static int read_request(nm_conn *c, nm_request *req)
-{
-    int r;
-    while ((r = nm_session_next(c, req)) == 0) {
-        if (nm_session_next_io(c) == NM_IO_PARK) {   /* its body paused: back here once resumed */
-            if (parked_until(NM_PARK, c)) return 0;
-            continue;
-        }
-        if (c->flags & (NM_CF_READ_EOF | NM_CF_DEAD)) return 0;
-        read_some(c);   /* its failures set the flags looked at above */
-    }
-    return r;
-}
-
-static int write_all(nm_conn *c)
-{
-    int r;
-    while ((r = nm_session_flush(c)) == 0)
-        if (parked_until(NM_WRITE, c)) return -1;
-    return r;
-}
-
-/* Ends when the connection is finished, or idle: every request answered
- * and written, no byte of another buffered (the scheduler tells which). */
+/* The connection's driver: the event the scheduler resumed it with goes to
+ * the session, and the fiber does what the session answers. It ends when
+ * the connection is finished (want 0) or idle (want NM_READ, its deadline
+ * armed). */
 static void session(void *arg)
 {
     nm_conn *c = (nm_conn *)arg;
-    nm_request req;
-    do {
-        int r = read_request(c, &req);
-        if (r == 0) return;
-        if (r > 0) {
-            while (nm_session_answer_buffer(c))   /* none for its answer: it waits in the loop's queue */
-                if (parked_until(NM_QUEUE, c)) return;
-            nm_session_answer(c, &req);
-        }
-        if (write_all(c) < 0) return;
-        if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) {
-            while (nm_session_linger(c) && !parked_until(NM_READ, c)) {
-            }
+    nm_loop *l = (nm_loop *)c->owner;
+    nm_fiber *self = (nm_fiber *)l->ch[c->fd].ctx;
+    for (;;) {
+        nm_action a = nm_session_on(c, self->event);
+        if (a.kind == NM_ACT_CLOSE) {
+            self->want = 0;
             return;
         }
-    } while (c->in_len || nm_session_next_io(c) == NM_IO_PARK);   /* a paused body is not idle */
+        if (a.kind == NM_ACT_WAIT) nm_wheel_add(&l->wheel, &c->timer, l->now, a.deadline);
+        self->want = a.kind == NM_ACT_WAIT ? a.io : a.kind == NM_ACT_PARK ? (uint8_t)NM_PARK : (uint8_t)NM_QUEUE;
+        if (idle(c, a)) return;
+        nm_fiber_yield(self);
+    }
 }
 
 /* ---- the scheduler ----------------------------------------------------- */
@@ -100,14 +68,11 @@ static void session(void *arg)
 static void on_ready(nm_loop *l, int fd, int mask, void *ctx);
 static void on_timeout(nm_timer *t);
 
-static int idle(const nm_conn *c)
-{
-    return !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF | NM_CF_DEAD)) && !c->in_len && !c->out_count;
-}
-
-static void run(nm_loop *l, nm_fiber *f)
+/* Resume f with `event` and do what it then waits for. */
+static void run(nm_loop *l, nm_fiber *f, int event)
 {
     nm_conn *c = (nm_conn *)f->arg;
+    f->event = (uint8_t)event;
     int alive = nm_fiber_resume(f);
     if (alive > 0 && f->want == NM_PARK) {
         nm_loop_park(l, c);   /* watch nothing, no timer; the resume runs it again (unpark) */
@@ -117,20 +82,20 @@ static void run(nm_loop *l, nm_fiber *f)
         nm_loop_queue(l, c);   /* the retry runs it again (its channel: on_ready) */
         return;
     }
-    if (alive > 0) {
-        nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
+    if (alive > 0) {   /* a WAIT, its deadline armed */
         if (f->want == l->ch[c->fd].mask || nm_loop_watch(l, c->fd, f->want, on_ready, f) == 0) return;
-        c->flags |= NM_CF_DEAD;   /* the port refused it: unwind the fiber */
-        alive = nm_fiber_resume(f);
+        c->flags |= NM_CF_DEAD;   /* the port refused it: the fiber closes it */
+        run(l, f, NM_ON_STOP);
+        return;
     }
     if (alive < 0) nm_mstat_set(stats_of(l)->overflows, nm_fiber_overflows());
+    int kept = alive == 0 && f->want == NM_READ;   /* idle: the loop keeps it */
     nm_fiber_release(f);
     nm_mstat_add(stats_of(l)->live, (unsigned long)-1);
-    if (alive == 0 && idle(c) && !l->draining && nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c) == 0) {
-        /* back in the loop's hands: its timeout, its drain */
-        c->flags &= (uint8_t)~NM_CF_BUSY;
+    if (kept && !l->draining && nm_loop_watch(l, c->fd, NM_READ, l->conn_fn, c) == 0) {
+        /* back in the loop's hands: its timeout (armed), its drain */
+        c->lent = 0;
         c->timer.fn = nm_loop_conn_timeout;
-        nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
         return;
     }
     nm_loop_drop(l, c);
@@ -152,39 +117,36 @@ static void begin(nm_loop *l, int fd, int mask, void *ctx)
         nm_loop_queue(l, c);
         return;
     }
-    /* the fiber owns the connection's life: the loop's drain leaves it alone */
-    c->flags |= NM_CF_BUSY;
+    /* the fiber owns the connection's life: the loop's drain leaves it
+     * alone (as it does one lent away) */
+    c->lent = 1;
     c->flags &= (uint8_t)~NM_CF_DRAINED;   /* the port just said there are bytes */
     c->timer.fn = on_timeout;
     nm_loop_watch(l, c->fd, NM_READ, on_ready, f);
     nm_mstat_add(stats_of(l)->live, 1);
-    run(l, f);
+    run(l, f, NM_ON_READY);
 }
+
+static nm_fiber *fiber_of(nm_loop *l, const nm_conn *c) { return (nm_fiber *)l->ch[c->fd].ctx; }
 
 static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)fd; (void)mask;
-    run(l, (nm_fiber *)ctx);
-}
-
-static void end_fiber(nm_loop *l, nm_conn *c)
-{
-    c->flags |= NM_CF_DEAD;
-    run(l, (nm_fiber *)l->ch[c->fd].ctx);
+    run(l, (nm_fiber *)ctx, NM_ON_READY);
 }
 
 static void on_timeout(nm_timer *t)
 {
     nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
-    nm_conn_count_timeout(c);
-    end_fiber((nm_loop *)c->owner, c);
+    nm_loop *l = (nm_loop *)c->owner;
+    run(l, fiber_of(l, c), NM_ON_TIMEOUT);
 }
 
 /* A paused body resumed: its fiber runs on (its timer is the fiber's). */
 static void unpark(nm_loop *l, nm_conn *c)
 {
     c->timer.fn = on_timeout;
-    run(l, (nm_fiber *)l->ch[c->fd].ctx);
+    run(l, fiber_of(l, c), NM_ON_READY);
 }
 
 static void start(nm_conn *c, void *ctx)
@@ -208,7 +170,7 @@ static void stop_fibers(nm_loop *l)
         nm_conn *c = nm_conn_of_fd(fd);
         if (c && c->owner == l && (l->ch[fd].fn == on_ready || nm_paused(c)) && (late || (!c->in_len && !c->out_count)) &&
             nm_pause_may_drop(c))
-            end_fiber(l, c);
+            run(l, fiber_of(l, c), NM_ON_STOP);
     }
 }
 

@@ -4,10 +4,13 @@
  * wait for the leader mutex. The leader takes one ready event: the
  * listener it accepts itself; a connection it takes out of the loop, then
  * hands the leadership over (a follower becomes leader and waits on the port)
- * and only then drives the connection's session, non-blocking. Done, it sends
- * the connection back to the loop (nm_loop_return) and queues up as a
- * follower again. Only
- * the leader touches the loop, so no port needs to be thread-safe. */
+ * and only then tells the connection's session it is ready (session.h:
+ * nm_session_on, non-blocking). Done, it sends the connection back to the
+ * loop with what the session's action asks for (nm_loop_return: a
+ * readiness to wait for, a park, a queue, or a close) and queues up as a
+ * follower again. The deadline and the stop reach the session on the
+ * leader, through the loop's timer and drain. Only the leader touches the
+ * loop, so no port needs to be thread-safe. */
 #include "../handoff/crew.h"
 #include "../loop/loop.h"
 #include "../session/session.h"
@@ -33,6 +36,16 @@ static int wait_one(leader_follower *f)
     return n;
 }
 
+/* The session's answer to a connection that was ready, back to the loop:
+ * the action as the `want` nm_loop_return carries (nm_loop_take_back acts
+ * on it as nm_loop_act would, its deadline taken there). */
+static void serve(nm_conn *c)
+{
+    nm_action a = nm_session_on(c, NM_ON_READY);
+    int want = a.kind == NM_ACT_WAIT ? a.io : a.kind == NM_ACT_PARK ? NM_PARK : a.kind == NM_ACT_QUEUE ? NM_QUEUE : 0;
+    nm_loop_return(c, want);
+}
+
 static void *follow(void *arg)
 {
     leader_follower *f = (leader_follower *)arg;
@@ -49,7 +62,7 @@ static void *follow(void *arg)
         } else if (c && c->owner == l && !c->lent) {
             nm_loop_send_away(l, c);
             pthread_mutex_unlock(&f->lead);   /* promote a follower, then handle */
-            nm_loop_return(c, nm_session_drive(c));
+            serve(c);
             pthread_mutex_lock(&f->lead);
         } else {
             nm_loop_dispatch_one(l, 0);   /* the loop's own wakeup: what came back */
@@ -64,7 +77,7 @@ static void *follow(void *arg)
 static void drive_now(nm_loop *l, nm_conn *c)
 {
     nm_loop_send_away(l, c);
-    nm_loop_return(c, nm_session_drive(c));
+    serve(c);
 }
 
 int nm_model_leader_follower(nm_server *s)

@@ -19,8 +19,9 @@ struct iovec;
  * A driver tells the session what happened to a connection (an event) and
  * does what the session answers (one action); the session does no waiting
  * and knows no driver. The loop drivers (lib/loop: select, poll, epoll,
- * kqueue, reactor, event_loop, multi_reactor, actor) and the blocking
- * worker (loop/blocking.cpp: the thread and process models) serve through
+ * kqueue, reactor, event_loop, multi_reactor, actor), the blocking worker
+ * (loop/blocking.cpp: the thread and process models), the fiber scheduler,
+ * the coroutine and leader_follower serve through
  * nm_session_on only; the other drivers still call the steps below. On a
  * blocking socket the call that said EAGAIN was the wait: one of its
  * NM_STOP_POLL_MS steps ran out, and the worker, given WAIT, looks at the
@@ -100,7 +101,7 @@ int nm_session_next_io(const nm_conn *c);
  * what the client sends is read and dropped (NM_LINGER_MS in nm_config.h).
  * A close with unread input would be a reset, which can destroy the
  * answers before the client reads them. run_io lingers; a model with
- * loops of its own (fiber, coroutine, proactor) calls it. */
+ * loops of its own (the proactor) calls it. */
 int nm_session_linger(nm_conn *c);
 
 /* n bytes were read into c->in past c->in_len by the caller (a proactor's
@@ -120,8 +121,8 @@ int nm_session_take_input(nm_conn *c);
  * connection is marked (c->queued NM_Q_WANT) and waits in its driver's
  * queue (nm_session_next_io says NM_IO_QUEUE, drive NM_QUEUE, the action
  * NM_ACT_QUEUE), its request in its buffer. The session's own loops (drive, frame, the borrower's
- * answer) take it; a model that calls nm_session_answer itself (fiber,
- * coroutine, producer_consumer) takes it first. */
+ * answer) take it; a model that calls nm_session_answer itself
+ * (producer_consumer) takes it first. */
 int nm_session_answer_buffer(nm_conn *c);
 
 /* Serve s's connections with this session and `proto`: the protocol, its

@@ -67,6 +67,36 @@ TEST(fiber_pool_exhausted_refuses_and_recovers)
     CHECK_EQ(tc_server_stop(&s, 5000), 0);
 }
 
+/* A body that streams to its handler keeps its fiber between pieces, its
+ * buffer empty: the request is under way, not idle. */
+TEST(fiber_streaming_body_keeps_its_fiber)
+{
+    INV_NEED_MODEL("fiber");
+    tc_server s;
+    REQUIRE(inv_start(&s, "fiber", (const char *)0) == 0);
+    enum { LEN = 100000, FIRST = 1000 };   /* larger than a buffer: it streams */
+    static char bytes[LEN];
+    memset(bytes, 'x', sizeof(bytes));
+    tc_conn c;
+    REQUIRE(!tc_connect(&c, s.port));
+    REQUIRE(!tc_send_str(&c, "POST /upload?discard HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n"));
+    REQUIRE(!tc_send(&c, bytes, FIRST));
+    long fibers = -1;
+    for (long deadline = tc_now_ms() + 5000; tc_now_ms() < deadline; tc_sleep_ms(20))
+        if ((fibers = inv_model_stat(s.port, "fibers")) == 2) break;
+    tc_sleep_ms(200);   /* its first piece taken long since */
+    CHECK_EQ(inv_model_stat(s.port, "fibers"), 2);   /* the upload's, and the one asking */
+    REQUIRE(!tc_send(&c, bytes + FIRST, LEN - FIRST));
+    tc_response r;
+    char body[64] = { 0 };
+    CHECK(!tc_read_response(&c, &r, body, sizeof(body) - 1) && r.status == 200 && strstr(body, "\"bytes\":100000"));
+    tc_close(&c);
+    for (long deadline = tc_now_ms() + 5000; tc_now_ms() < deadline; tc_sleep_ms(20))
+        if ((fibers = inv_model_stat(s.port, "fibers")) == 1) break;
+    CHECK_EQ(fibers, 1);
+    CHECK_EQ(tc_server_stop(&s, 5000), 0);
+}
+
 /* Between requests a keep-alive connection holds no fiber: more idle
  * connections than the pool has fibers are all served, and served again. */
 TEST(fiber_idle_connections_hold_no_fiber)
