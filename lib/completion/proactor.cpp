@@ -177,7 +177,7 @@ static void emulate(nm_loop *l, int fd, int mask, void *ctx)
     int op = c ? nm_proactor_pending(c) : (p->accept_pending ? (int)NM_OP_ACCEPT : (int)NM_OP_NONE);
     if (op == NM_OP_NONE) return;
     int result = 0;
-    if (op == NM_OP_RECV || op == NM_OP_SEND) {
+    if ((op == NM_OP_RECV || op == NM_OP_SEND) && !p->moved) {   /* (moved: ready, the driver moves the bytes) */
         result = perform(c, op);
         if (result == -EAGAIN || result == -EWOULDBLOCK) return;   /* not really ready: wait on */
     }
@@ -198,10 +198,11 @@ const char *nm_proactor_probe(const char *mode)
     return rc == 0 ? "io_uring" : "emulated";
 }
 
-int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completion_fn fn)
+int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completion_fn fn, int moved)
 {
     int want_uring = !mode || strcmp(mode, "emulated");
-    p->uring = want_uring && nm_uring_open(&p->ring) == 0;
+    p->moved = moved;
+    p->uring = want_uring && nm_uring_open(&p->ring, moved) == 0;
     if (!p->uring && mode && !strcmp(mode, "io_uring")) return -1;
     p->complete = fn;
     p->accept_pending = p->cancelling = 0;
@@ -253,6 +254,7 @@ int nm_proactor_submit(nm_proactor *p, nm_conn *c, int op)
 
 void nm_proactor_adopt(nm_proactor *p, const nm_conn *c, int adopt)
 {
+    if (adopt) *op_of(c) = NM_OP_NONE;   /* (the slot's last connection may have left CLOSING) */
     if (p->uring) nm_uring_file(&p->ring, &c->fd, adopt);
 }
 
