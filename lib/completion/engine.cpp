@@ -112,6 +112,10 @@ void act(nm_proactor *p, nm_conn *c, nm_action a, int first = 0)
     for (;;) {
         switch (a.kind) {
         case NM_ACT_SUBMIT: {
+            if (a.io == NM_READ && !c->in && engine_of(p)->draining) {   /* a stop takes no new request */
+                a = c->srv->drive->on(c, NM_ON_STOP);
+                continue;
+            }
             int op = op_for(c, a);
             if (p->moved && op == NM_OP_WAIT && p->ops->pending(c)) {
                 a = settle(p, c, NM_ON_READY, 1, 0);

@@ -17,7 +17,14 @@ static void failed(nm_conn *c, long n)
 
 static nm_action submit(nm_conn *c, int io)
 {
-    nm_action a = nm_session_act(c, io, 0);
+    nm_action a;
+    if ((io == NM_READ || io == NM_WRITE) && !c->srv->transport->wants_write) {   /* the plain socket's: a request's */
+        a.kind = NM_ACT_SUBMIT;
+        a.io = (uint8_t)io;
+        a.deadline = nm_conn_timeout_ms(c);
+        return a;
+    }
+    a = nm_session_act(c, io, 0);
     if (a.kind == NM_ACT_WAIT) a.kind = NM_ACT_SUBMIT;
     return a;
 }
@@ -58,8 +65,8 @@ nm_action nm_session_on_done(nm_conn *c, int event, long n)
     case NM_IO_SEND: want = NM_WRITE; break;
     case NM_IO_QUEUE: want = NM_QUEUE; break;   /* a request waits for its answer's buffer */
     case NM_IO_PARK: want = NM_PARK; break;
-    default:   /* a stop takes no new request; a full input was refused already */
-        want = (!c->in_len && nm_stop_requested(c->srv)) || c->in_len >= NM_BUF_SIZE ? 0 : NM_READ;
+    default:   /* (a full input was refused already; the driver ends idle ones at a stop) */
+        want = c->in_len >= NM_BUF_SIZE ? 0 : NM_READ;
     }
     return submit(c, want);
 }

@@ -47,10 +47,11 @@ struct iovec;
  * multishot receive is the driver's state, not an action.
  *
  * Taken now: START, READY, TIMEOUT, STOP; answered: WAIT, PARK, QUEUE,
- * CLOSE. RECEIVED, SENT, RETURNED, SUBMIT and HANDOFF are for the drivers
- * still on the steps (the proactor, the hand-offs), not yet moved: until
- * then an event the session does not take is read as READY. The enums and
- * nm_action are in loop/server.h, for the drivers below to hold. */
+ * CLOSE. RECEIVED and SENT, answered with SUBMIT, are the completion
+ * drivers' (nm_session_on_done, below); RETURNED and HANDOFF are for the
+ * hand-offs, still on the steps: until then an event the session does not
+ * take is read as READY. The enums and nm_action are in loop/server.h, for
+ * the drivers below to hold. */
 nm_action nm_session_on(nm_conn *c, int event);
 
 /* The completion drivers' entry (complete.cpp, linked only by them): an
