@@ -98,7 +98,8 @@ nm_action settle(nm_proactor *p, nm_conn *c, int event, long n, int eof)
         unsigned k = pull(c);
         a = p->ops->done(c, k ? NM_ON_RECEIVED : NM_ON_READY, k);
     }
-    if (eof && a.kind != NM_ACT_CLOSE) a = p->ops->done(c, NM_ON_RECEIVED, 0);
+    int end = nm_proactor_rx_ended(c);   /* (the receive ended while c was busy) */
+    if ((eof || end < 1) && a.kind != NM_ACT_CLOSE) a = p->ops->done(c, NM_ON_RECEIVED, eof ? 0 : end);
     return a;
 }
 
@@ -162,13 +163,13 @@ void act(nm_proactor *p, nm_conn *c, nm_action a, int first = 0)
 void proceed(nm_proactor *p, nm_conn *c, int event, long n, int eof) { act(p, c, settle(p, c, event, n, eof)); }
 
 /* The armed receive brought bytes, or ended, while c was busy: the bytes
- * wait in its queue; a connection closing is closed at the receive's end.
+ * wait in its queue, and how it ended after them, for the session when c
+ * goes on (settle); a connection closing is closed at the receive's end.
  * One that keeps a few buffers waiting has its receive cancelled: the rest
  * of its bytes wait in the kernel. */
 void held(nm_proactor *p, nm_conn *c, int result)
 {
-    if (result == 0) c->flags |= NM_CF_READ_EOF;
-    else if (result < 0 && result != -ENOBUFS && result != -ECANCELED) c->flags |= NM_CF_DEAD;
+    if (result == 0 || (result < 0 && result != -ENOBUFS && result != -ECANCELED)) nm_proactor_rx_end(c, result);
     if (nm_proactor_armed(c)) {
         if (nm_proactor_rx_count(c) >= 2) nm_proactor_disarm(p, c);
     } else if (nm_proactor_pending(c) == NM_OP_CLOSING) {

@@ -93,9 +93,20 @@ void nm_proactor_rx_drop(nm_conn *c)
         nm_proactor_rx_unlink(c);
         nm_buf_put(b);
     }
+    rxq_of(c)->end = 1;
 }
 
 unsigned nm_proactor_rx_count(const nm_conn *c) { return rxq_of(c)->count; }
+
+void nm_proactor_rx_end(nm_conn *c, int result) { rxq_of(c)->end = (int16_t)result; }
+
+int nm_proactor_rx_ended(nm_conn *c)
+{
+    nm_rx_queue *q = rxq_of(c);
+    int end = q->end;
+    q->end = 1;
+    return end;
+}
 #else
 void nm_proactor_rx_push(nm_conn *c, nm_buf *b, unsigned len) { (void)c, (void)b, (void)len; }
 nm_buf *nm_proactor_rx_first(const nm_conn *c, unsigned *off, unsigned *len) { (void)c, (void)off, (void)len; return 0; }
@@ -103,6 +114,8 @@ void nm_proactor_rx_take(nm_conn *c, unsigned n) { (void)c, (void)n; }
 void nm_proactor_rx_unlink(nm_conn *c) { (void)c; }
 void nm_proactor_rx_drop(nm_conn *c) { (void)c; }
 unsigned nm_proactor_rx_count(const nm_conn *c) { (void)c; return 0; }
+void nm_proactor_rx_end(nm_conn *c, int result) { (void)c, (void)result; }
+int nm_proactor_rx_ended(nm_conn *c) { (void)c; return 1; }
 #endif
 
 int nm_proactor_quiet(const nm_proactor *p) { return !p->uring || p->ring.inflight == p->port_polled; }
@@ -254,7 +267,10 @@ int nm_proactor_submit(nm_proactor *p, nm_conn *c, int op)
 
 void nm_proactor_adopt(nm_proactor *p, const nm_conn *c, int adopt)
 {
-    if (adopt) *op_of(c) = NM_OP_NONE;   /* (the slot's last connection may have left CLOSING) */
+    if (adopt) {   /* (the slot's last connection may have left CLOSING, or an end) */
+        *op_of(c) = NM_OP_NONE;
+        nm_proactor_rx_drop(const_cast<nm_conn *>(c));
+    }
     if (p->uring) nm_uring_file(&p->ring, &c->fd, adopt);
 }
 

@@ -141,6 +141,7 @@ struct nm_rx_link {
 };
 struct nm_rx_queue {
     uint16_t first, last, count;
+    int16_t end;   /* how the receive ended while its connection was busy: 0 the peer's end, -errno; 1 not */
 };
 
 /* Serve s with the engine its configuration chooses (cfg.proactor) on the
@@ -182,6 +183,11 @@ void nm_proactor_rx_take(nm_conn *c, unsigned n);
 void nm_proactor_rx_unlink(nm_conn *c);
 void nm_proactor_rx_drop(nm_conn *c);
 unsigned nm_proactor_rx_count(const nm_conn *c);
+/* How c's armed receive ended while c was busy (RX_HELD: 0 at the peer's
+ * end, -errno), kept after its bytes for the session; and taken: 1 when
+ * it did not (dropping the queue forgets it). */
+void nm_proactor_rx_end(nm_conn *c, int result);
+int nm_proactor_rx_ended(nm_conn *c);
 void nm_proactor_rx_push(nm_conn *c, nm_buf *b, unsigned len);
 /* Which engine `mode` gets here: "io_uring" or "emulated"; NULL when
  * io_uring is asked for and refused. Probes the kernel. */
