@@ -7,14 +7,15 @@
 #include <sys/uio.h>
 #include <stdint.h>
 
-extern nm_pool nm_conn_pool;
 extern uint8_t nm_proactor_op[NM_MAX_CONNS];
 
 /* A connection's byte: the operation in flight, and whether its multishot
  * receive is armed beside it. */
 enum { ARMED = 0x80, DISARMING = 0x40, OP = 0x3f };
 
-static uint8_t *op_of(const nm_conn *c) { return &nm_proactor_op[nm_pool_index(&nm_conn_pool, c)]; }
+/* (a connection's slot: its offset in the slot array, inline) */
+static size_t slot_of(const nm_conn *c) { return (size_t)(c - nm_conn_slots); }
+static uint8_t *op_of(const nm_conn *c) { return &nm_proactor_op[slot_of(c)]; }
 
 int nm_proactor_pending(const nm_conn *c) { return *op_of(c) & OP; }
 int nm_proactor_armed(const nm_conn *c) { return (*op_of(c) & ARMED) != 0; }
@@ -35,7 +36,7 @@ extern nm_pool nm_buf_pool;
 extern nm_rx_link nm_proactor_rx_links[NM_BUF_COUNT];
 extern nm_rx_queue nm_proactor_rx_queues[NM_MAX_CONNS];
 
-static nm_rx_queue *rxq_of(const nm_conn *c) { return &nm_proactor_rx_queues[nm_pool_index(&nm_conn_pool, c)]; }
+static nm_rx_queue *rxq_of(const nm_conn *c) { return &nm_proactor_rx_queues[slot_of(c)]; }
 static nm_buf *buf_at(unsigned n) { return (nm_buf *)nm_pool_at(&nm_buf_pool, n - 1); }
 
 void nm_proactor_rx_push(nm_conn *c, nm_buf *b, unsigned len)
