@@ -110,6 +110,7 @@ nm_action settle(nm_proactor *p, nm_conn *c, int event, long n, int eof)
  * for refuses c: `first`, a new connection, with the protocol's refusal. */
 void act(nm_proactor *p, nm_conn *c, nm_action a, int first = 0)
 {
+    int told = 0;   /* the session heard of the held plaintext since the last bytes moved */
     for (;;) {
         switch (a.kind) {
         case NM_ACT_SUBMIT: {
@@ -118,13 +119,15 @@ void act(nm_proactor *p, nm_conn *c, nm_action a, int first = 0)
                 continue;
             }
             int op = op_for(c, a);
-            if (p->moved && op == NM_OP_WAIT && p->ops->pending(c)) {
+            if (p->moved && op == NM_OP_WAIT && !told && p->ops->pending(c)) {   /* (once: a lingering one lends no buffer) */
+                told = 1;
                 a = settle(p, c, NM_ON_READY, 1, 0);
                 continue;
             }
             if (p->moved && op != NM_OP_WAIT) {
                 long n = p->ops->move(c, op == NM_OP_SEND ? NM_WRITE : NM_READ);
                 if (n != -EAGAIN && n != -EWOULDBLOCK) {
+                    told = 0;
                     a = settle(p, c, op == NM_OP_SEND ? NM_ON_SENT : NM_ON_RECEIVED, n, 0);
                     continue;
                 }
