@@ -7,14 +7,15 @@
 #include <sys/uio.h>
 #include <stdint.h>
 
-extern nm_pool nm_conn_pool;
 extern uint8_t nm_proactor_op[NM_MAX_CONNS];
 
 /* A connection's byte: the operation in flight, and whether its multishot
  * receive is armed beside it. */
 enum { ARMED = 0x80, DISARMING = 0x40, OP = 0x3f };
 
-static uint8_t *op_of(const nm_conn *c) { return &nm_proactor_op[nm_pool_index(&nm_conn_pool, c)]; }
+/* (a connection's slot: its offset in the slot array, inline) */
+static size_t slot_of(const nm_conn *c) { return (size_t)(c - nm_conn_slots); }
+static uint8_t *op_of(const nm_conn *c) { return &nm_proactor_op[slot_of(c)]; }
 
 int nm_proactor_pending(const nm_conn *c) { return *op_of(c) & OP; }
 int nm_proactor_armed(const nm_conn *c) { return (*op_of(c) & ARMED) != 0; }
@@ -35,7 +36,7 @@ extern nm_pool nm_buf_pool;
 extern nm_rx_link nm_proactor_rx_links[NM_BUF_COUNT];
 extern nm_rx_queue nm_proactor_rx_queues[NM_MAX_CONNS];
 
-static nm_rx_queue *rxq_of(const nm_conn *c) { return &nm_proactor_rx_queues[nm_pool_index(&nm_conn_pool, c)]; }
+static nm_rx_queue *rxq_of(const nm_conn *c) { return &nm_proactor_rx_queues[slot_of(c)]; }
 static nm_buf *buf_at(unsigned n) { return (nm_buf *)nm_pool_at(&nm_buf_pool, n - 1); }
 
 void nm_proactor_rx_push(nm_conn *c, nm_buf *b, unsigned len)
@@ -93,9 +94,20 @@ void nm_proactor_rx_drop(nm_conn *c)
         nm_proactor_rx_unlink(c);
         nm_buf_put(b);
     }
+    rxq_of(c)->end = 1;
 }
 
 unsigned nm_proactor_rx_count(const nm_conn *c) { return rxq_of(c)->count; }
+
+void nm_proactor_rx_end(nm_conn *c, int result) { rxq_of(c)->end = (int16_t)result; }
+
+int nm_proactor_rx_ended(nm_conn *c)
+{
+    nm_rx_queue *q = rxq_of(c);
+    int end = q->end;
+    q->end = 1;
+    return end;
+}
 #else
 void nm_proactor_rx_push(nm_conn *c, nm_buf *b, unsigned len) { (void)c, (void)b, (void)len; }
 nm_buf *nm_proactor_rx_first(const nm_conn *c, unsigned *off, unsigned *len) { (void)c, (void)off, (void)len; return 0; }
@@ -103,6 +115,8 @@ void nm_proactor_rx_take(nm_conn *c, unsigned n) { (void)c, (void)n; }
 void nm_proactor_rx_unlink(nm_conn *c) { (void)c; }
 void nm_proactor_rx_drop(nm_conn *c) { (void)c; }
 unsigned nm_proactor_rx_count(const nm_conn *c) { (void)c; return 0; }
+void nm_proactor_rx_end(nm_conn *c, int result) { (void)c, (void)result; }
+int nm_proactor_rx_ended(nm_conn *c) { (void)c; return 1; }
 #endif
 
 int nm_proactor_quiet(const nm_proactor *p) { return !p->uring || p->ring.inflight == p->port_polled; }
@@ -177,7 +191,7 @@ static void emulate(nm_loop *l, int fd, int mask, void *ctx)
     int op = c ? nm_proactor_pending(c) : (p->accept_pending ? (int)NM_OP_ACCEPT : (int)NM_OP_NONE);
     if (op == NM_OP_NONE) return;
     int result = 0;
-    if (op == NM_OP_RECV || op == NM_OP_SEND) {
+    if ((op == NM_OP_RECV || op == NM_OP_SEND) && !p->moved) {   /* (moved: ready, the driver moves the bytes) */
         result = perform(c, op);
         if (result == -EAGAIN || result == -EWOULDBLOCK) return;   /* not really ready: wait on */
     }
@@ -198,10 +212,11 @@ const char *nm_proactor_probe(const char *mode)
     return rc == 0 ? "io_uring" : "emulated";
 }
 
-int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completion_fn fn)
+int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completion_fn fn, int moved)
 {
     int want_uring = !mode || strcmp(mode, "emulated");
-    p->uring = want_uring && nm_uring_open(&p->ring) == 0;
+    p->moved = moved;
+    p->uring = want_uring && nm_uring_open(&p->ring, moved) == 0;
     if (!p->uring && mode && !strcmp(mode, "io_uring")) return -1;
     p->complete = fn;
     p->accept_pending = p->cancelling = 0;
@@ -253,6 +268,10 @@ int nm_proactor_submit(nm_proactor *p, nm_conn *c, int op)
 
 void nm_proactor_adopt(nm_proactor *p, const nm_conn *c, int adopt)
 {
+    if (adopt) {   /* (the slot's last connection may have left CLOSING, or an end) */
+        *op_of(c) = NM_OP_NONE;
+        nm_proactor_rx_drop(const_cast<nm_conn *>(c));
+    }
     if (p->uring) nm_uring_file(&p->ring, &c->fd, adopt);
 }
 

@@ -80,6 +80,7 @@ struct nm_uring {
      * slot and the kernel takes no reference to the file each time (0: not
      * here; each operation names the descriptor). */
     unsigned files;
+    int polled;                /* RECV and SEND are polls (nm_uring_open) */
     /* The provided buffer ring (NM_PROACTOR_BUFS; 0 entries: none here):
      * buffers from the pool the kernel picks from as bytes arrive. `lent`
      * holds each buffer id's buffer, NULL when it is to be lent again
@@ -101,9 +102,24 @@ struct nm_completion {
     int op, result;
 };
 
+/* What the driver (engine.cpp) asks of the session above it, handed down
+ * by the model: the session's answer to a completion (session.h:
+ * nm_session_on_done); and, for a transport of its own between the socket
+ * and the session, its receive into c->in or its send of the output queue
+ * (io NM_READ or NM_WRITE, with what the transport owes sent first): bytes,
+ * 0 at the peer's end, or -errno (-EAGAIN: nothing now); and whether it
+ * holds plaintext already taken from the socket. */
+struct nm_completion_ops {
+    nm_action (*done)(nm_conn *c, int event, long n);
+    long (*move)(nm_conn *c, int io);
+    int (*pending)(const nm_conn *c);
+};
+
 struct nm_proactor {
     nm_loop *loop;
     int uring;                 /* 1: io_uring, 0: emulated */
+    int moved;                 /* the bytes go through a transport of its own: the engine only waits */
+    const nm_completion_ops *ops;
     nm_uring ring;
     nm_completion_fn complete;
     int accept_pending;
@@ -125,11 +141,19 @@ struct nm_rx_link {
 };
 struct nm_rx_queue {
     uint16_t first, last, count;
+    int16_t end;   /* how the receive ended while its connection was busy: 0 the peer's end, -errno; 1 not */
 };
 
+/* Serve s with the engine its configuration chooses (cfg.proactor) on the
+ * calling thread until it stops (engine.cpp). moved: a transport of its
+ * own moves the bytes (nm_completion_ops). NM_OK or NM_ERR_SYSTEM. */
+int nm_proactor_serve(nm_server *s, const nm_completion_ops *ops, int moved);
+
 /* mode: "io_uring", "emulated", or NULL / "auto" (io_uring when it works).
- * 0, or -1: the loop cannot open, or io_uring was asked for and refused. */
-int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completion_fn fn);
+ * moved: RECV and SEND only wait for the socket (nm_uring_open: polled;
+ * emulated: not performed). 0, or -1: the loop cannot open, or io_uring was
+ * asked for and refused. */
+int nm_proactor_open(nm_proactor *p, nm_server *s, const char *mode, nm_completion_fn fn, int moved);
 void nm_proactor_close(nm_proactor *p);
 /* 0, or -1 when the operation cannot be queued (the caller refuses). */
 int nm_proactor_submit(nm_proactor *p, nm_conn *c, int op);
@@ -159,6 +183,11 @@ void nm_proactor_rx_take(nm_conn *c, unsigned n);
 void nm_proactor_rx_unlink(nm_conn *c);
 void nm_proactor_rx_drop(nm_conn *c);
 unsigned nm_proactor_rx_count(const nm_conn *c);
+/* How c's armed receive ended while c was busy (RX_HELD: 0 at the peer's
+ * end, -errno), kept after its bytes for the session; and taken: 1 when
+ * it did not (dropping the queue forgets it). */
+void nm_proactor_rx_end(nm_conn *c, int result);
+int nm_proactor_rx_ended(nm_conn *c);
 void nm_proactor_rx_push(nm_conn *c, nm_buf *b, unsigned len);
 /* Which engine `mode` gets here: "io_uring" or "emulated"; NULL when
  * io_uring is asked for and refused. Probes the kernel. */
@@ -174,8 +203,11 @@ enum { NM_URING_BATCH_MIN = 3, NM_URING_BATCH = 16, NM_URING_BATCH_US = 100 };
  * many buffers in all (uring.cpp, batch_of). */
 enum { NM_URING_BATCH_BUFS = 32 };
 
-/* The io_uring engine (completion/uring.cpp): 0 or -errno. */
-int nm_uring_open(nm_uring *r);
+/* The io_uring engine (completion/uring.cpp): 0 or -errno. polled: RECV
+ * and SEND wait for readable and writable only (polls), and WAIT takes no
+ * provided buffers: the caller moves the bytes itself (a transport of its
+ * own between the socket and the session). */
+int nm_uring_open(nm_uring *r, int polled = 0);
 void nm_uring_close(nm_uring *r);
 /* 0, 1 when a WAIT armed a multishot receive, or -errno. */
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd);
@@ -206,8 +238,9 @@ void nm_uring_repay(nm_uring *r);
  * follows, so in order with them; no completion unless the kernel refused. */
 void nm_uring_file(nm_uring *r, const int *fd, int adopt);
 /* A connection's descriptor into the engine's table (before its first
- * operation) and out of it (before it closes): the io_uring engine's
- * registered files; nothing for the emulation. */
+ * operation: it starts with none in flight) and out of it (before it
+ * closes): the io_uring engine's registered files; nothing for the
+ * emulation. */
 void nm_proactor_adopt(nm_proactor *p, const nm_conn *c, int adopt);
 
 #endif

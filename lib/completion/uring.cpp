@@ -95,6 +95,7 @@ static void open_pbufs(nm_uring *r, unsigned features)
     r->pbuf_entries = r->owed = 0;
     r->multishot = r->bundle = 0;
     r->bundles = 0;
+    if (r->polled) return;
 #if NM_PROACTOR_BUFS > 0
     struct {   /* io_uring_buf_reg, whose last fields were renamed across kernels */
         uint64_t ring_addr;
@@ -193,7 +194,7 @@ static void received_into_ring(nm_uring *r, nm_conn *c, unsigned flags, int res)
 #endif
 }
 
-int nm_uring_open(nm_uring *r)
+int nm_uring_open(nm_uring *r, int polled)
 {
     io_uring_params prm;
     /* CLAMP: a connection count past the kernel's largest ring is refused
@@ -257,6 +258,7 @@ int nm_uring_open(nm_uring *r)
     r->cq_mask = field(r->cq_map, prm.cq_off.ring_mask);
     r->cqes = (char *)r->cq_map + prm.cq_off.cqes;
     r->sqes = r->sqe_map;
+    r->polled = polled;
     open_pbufs(r, prm.features);
     open_files(r, prm.features);
     return 0;
@@ -374,14 +376,16 @@ static void queue_sqe(nm_uring *r, io_uring_sqe *e, int conn)
     r->conn_ops += (unsigned)conn;
 }
 
-static uint32_t poll_in(void)
+static uint32_t poll_of(unsigned events)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (uint32_t)POLLIN << 16;   /* the kernel reads poll32_events half-word swapped on BE */
+    return (uint32_t)events << 16;   /* the kernel reads poll32_events half-word swapped on BE */
 #else
-    return POLLIN;
+    return events;
 #endif
 }
+
+static uint32_t poll_in(void) { return poll_of(POLLIN); }
 
 unsigned nm_uring_conn_room(const nm_uring *r)
 {
@@ -430,20 +434,23 @@ int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd)
         e->poll32_events = poll_in();
         break;
     case NM_OP_RECV:
-        e->opcode = IORING_OP_RECV;
+    case NM_OP_SEND:
         name_file(r, e, c->fd);
-        e->addr = (uint64_t)(uintptr_t)(c->in->data + c->in_len);
-        e->len = NM_BUF_SIZE - c->in_len;
+        if (r->polled) {   /* readiness only: the engine's caller moves the bytes */
+            e->opcode = IORING_OP_POLL_ADD;
+            e->poll32_events = poll_of(op == NM_OP_RECV ? POLLIN : POLLOUT);
+        } else if (op == NM_OP_RECV) {
+            e->opcode = IORING_OP_RECV;
+            e->addr = (uint64_t)(uintptr_t)(c->in->data + c->in_len);
+            e->len = NM_BUF_SIZE - c->in_len;
+        } else {
+            const nm_seg *s = &c->out[c->out_first];
+            e->opcode = IORING_OP_SEND;
+            e->addr = (uint64_t)(uintptr_t)(s->p + c->out_off);
+            e->len = s->len - c->out_off;
+            e->msg_flags = MSG_NOSIGNAL;
+        }
         break;
-    case NM_OP_SEND: {
-        const nm_seg *s = &c->out[c->out_first];
-        e->opcode = IORING_OP_SEND;
-        name_file(r, e, c->fd);
-        e->addr = (uint64_t)(uintptr_t)(s->p + c->out_off);
-        e->len = s->len - c->out_off;
-        e->msg_flags = MSG_NOSIGNAL;
-        break;
-    }
     default:
         return -EINVAL;
     }
@@ -574,7 +581,7 @@ void nm_uring_reap(nm_uring *r, nm_proactor *p, nm_completion_fn fn)
 
 #else   /* no io_uring on this system: the emulation is all there is */
 
-int nm_uring_open(nm_uring *r) { (void)r; return -ENOSYS; }
+int nm_uring_open(nm_uring *r, int polled) { (void)r; (void)polled; return -ENOSYS; }
 void nm_uring_close(nm_uring *r) { (void)r; }
 int nm_uring_submit(nm_uring *r, nm_conn *c, int op, int listen_fd) { (void)r; (void)c; (void)op; (void)listen_fd; return -ENOSYS; }
 int nm_uring_cancel_accept(nm_uring *r) { (void)r; return -ENOSYS; }

@@ -106,7 +106,7 @@ static void set_timeout(int fd, int opt, int ms)
 static int next_event(nm_conn *c, nm_action a)
 {
     nm_server *s = c->srv;
-    if (a.kind == NM_ACT_PARK) return s->pausing->wait(c) ? NM_ON_STOP : NM_ON_READY;   /* a body paused */
+    if (a.kind == NM_ACT_PARK) return nm_pause_ops_of(c)->wait(c) ? NM_ON_STOP : NM_ON_READY;   /* a body paused */
     if (a.kind == NM_ACT_QUEUE) {   /* no buffer for its next request or answer */
         if (wait_for_buffer(c)) {
             nm_refuse(s, c->fd);   /* none came: refused (and closed as at a stop) */

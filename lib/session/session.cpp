@@ -800,7 +800,7 @@ int nm_session_drive(nm_conn *c) { return run_io(c, 0); }
  * is finished but whose transport still holds bytes of its own (the last
  * answer's tail, under a transport that takes plaintext whole) waits to
  * send them first, unless it ends for good (`final`: a timeout, a stop). */
-static nm_action act(nm_conn *c, int want, int final)
+nm_action nm_session_act(nm_conn *c, int want, int final)
 {
     const nm_transport *t = c->srv->transport;
     nm_action a;
@@ -832,10 +832,10 @@ static __attribute__((noinline)) nm_action on_rare(nm_conn *c, int event)
         /* A transport that holds plaintext may have emptied the socket into
          * itself: a short read says nothing of the socket (no NM_CF_DRAINED). */
         if (t->pending) c->flags &= (uint8_t)~NM_CF_LEVEL;
-        return act(c, t->start && t->start(c) ? 0 : NM_READ, 0);
+        return nm_session_act(c, t->start && t->start(c) ? 0 : NM_READ, 0);
     }
     if (event == NM_ON_TIMEOUT) nm_conn_count_timeout(c);
-    return act(c, 0, 1);   /* NM_ON_TIMEOUT, NM_ON_STOP */
+    return nm_session_act(c, 0, 1);   /* NM_ON_TIMEOUT, NM_ON_STOP */
 }
 
 nm_action nm_session_on(nm_conn *c, int event)
@@ -846,7 +846,7 @@ nm_action nm_session_on(nm_conn *c, int event)
     const nm_transport *t = c->srv->transport;
     if (t->flush && t->flush(c) < 0) {
         c->flags |= NM_CF_DEAD;
-        return act(c, 0, 1);
+        return nm_session_act(c, 0, 1);
     }
     int want = run_io(c, 0);
     if ((want == NM_READ || want == NM_WRITE) && !t->wants_write) {   /* the plain socket's */
@@ -856,7 +856,7 @@ nm_action nm_session_on(nm_conn *c, int event)
         a.deadline = nm_conn_timeout_ms(c);
         return a;
     }
-    return act(c, want, 0);
+    return nm_session_act(c, want, 0);
 }
 
 /* ---- what the rooms below call (loop/server.h) ------------------------- */

@@ -21,8 +21,9 @@ struct iovec;
  * and knows no driver. The loop drivers (lib/loop: select, poll, epoll,
  * kqueue, reactor, event_loop, multi_reactor, actor), the blocking worker
  * (loop/blocking.cpp: the thread and process models), the fiber scheduler,
- * the coroutine and leader_follower serve through
- * nm_session_on only; the other drivers still call the steps below. On a
+ * the coroutine and leader_follower serve through nm_session_on only, the
+ * completion engine (lib/completion: the proactor) through
+ * nm_session_on_done; the hand-offs still call the steps below. On a
  * blocking socket the call that said EAGAIN was the wait: one of its
  * NM_STOP_POLL_MS steps ran out, and the worker, given WAIT, looks at the
  * stop and the deadline and goes on (READY), or ends (STOP, TIMEOUT).
@@ -52,11 +53,38 @@ struct iovec;
  * multishot receive is the driver's state, not an action.
  *
  * Taken now: START, READY, TIMEOUT, STOP; answered: WAIT, PARK, QUEUE,
- * CLOSE. RECEIVED, SENT, RETURNED, SUBMIT and HANDOFF are for the drivers
- * still on the steps (the proactor, the hand-offs), not yet moved: until
- * then an event the session does not take is read as READY. The enums and
- * nm_action are in loop/server.h, for the drivers below to hold. */
+ * CLOSE. RECEIVED and SENT, answered with SUBMIT, are the completion
+ * drivers' (nm_session_on_done, below); RETURNED and HANDOFF are for the
+ * hand-offs, still on the steps: until then an event the session does not
+ * take is read as READY. The enums and nm_action are in loop/server.h, for
+ * the drivers below to hold. */
 nm_action nm_session_on(nm_conn *c, int event);
+
+/* The completion drivers' entry (complete.cpp, linked only by them): an
+ * event with its result, answered with SUBMIT (io: NM_WRITE to send what
+ * is queued or what the transport owes, else NM_READ: a receive into c->in
+ * when the session lent one, a wait for bytes when it did not), PARK,
+ * QUEUE or CLOSE.
+ *   NM_ON_RECEIVED  n bytes were put into c->in past c->in_len (the buffer
+ *                   the session lent, or a buffer the driver handed over as
+ *                   c->in); 0: the peer's end; -errno: the receive failed
+ *   NM_ON_SENT      n bytes of the output queue went; -errno: it failed
+ *   NM_ON_READY     n > 0: the socket is readable and c holds no buffer
+ *                   (the session lends one, or says QUEUE); 0: go on
+ *                   (resumed, retried, the driver moved bytes itself)
+ *   NM_ON_TIMEOUT, NM_ON_STOP as nm_session_on */
+nm_action nm_session_on_done(nm_conn *c, int event, long n);
+/* For a completion driver that only waits for the socket, under a
+ * transport of its own: the transport's receive into c->in (io NM_READ) or
+ * send of the output queue after what it owes (NM_WRITE): bytes, 0 at the
+ * peer's end (or nothing to send), -errno (-EAGAIN: nothing now); and does
+ * the transport hold plaintext already taken from the socket. */
+long nm_session_move(nm_conn *c, int io);
+int nm_session_pending(const nm_conn *c);
+/* The action for what the session wants next (NM_READ, NM_WRITE, NM_PARK,
+ * NM_QUEUE, 0: finished); final: a timeout or a stop, closed even while
+ * the transport owes bytes. */
+nm_action nm_session_act(nm_conn *c, int want, int final);
 
 /* Make as much progress as the socket allows. Returns the readiness to wait
  * for (NM_READ or NM_WRITE; NM_PARK: nothing, its body is paused; NM_QUEUE:

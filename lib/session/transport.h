@@ -4,8 +4,9 @@
  * change to the session or to any model. Both behave as recv(2) and
  * sendmsg(2) on the connection's non-blocking or blocking socket: bytes
  * moved, 0 at the peer's end (receive), or -1 with errno (EAGAIN, EINTR, ...).
- * The proactor's io_uring engine moves bytes itself and takes the plain
- * socket only. */
+ * The proactor moves the plain socket's bytes itself (io_uring, with its
+ * provided buffers); under any other transport it only waits for the
+ * socket and the transport moves them (complete.cpp: nm_session_move). */
 #ifndef NM_TRANSPORT_H
 #define NM_TRANSPORT_H
 

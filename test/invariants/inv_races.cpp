@@ -11,11 +11,20 @@
  *   (the pause word's ASKED, PARKED, POSTED; loop/pause.h).
  * - A return racing a stop: handlers lent to other threads (GET /sleep/MS)
  *   while the server is stopped at a random moment; the borrower's return
- *   and the loop's drain meet (the lent byte; handoff/lend.h). */
+ *   and the loop's drain meet (the lent byte; handoff/lend.h).
+ * - A close racing the completions of its armed receive: the completion
+ *   engine closes connections whose multishot receive still brings bytes
+ *   (cut by the header timeout while they trickle, reset by their clients
+ *   while answers are sent), while other clients connect into the slots
+ *   they leave; a slot is taken again only after the receive's last
+ *   completion, so none of it reaches the next connection
+ *   (completion/engine.cpp: closed at its last completion). */
 #include "inv.h"
+#include "inv_stat.h"
 #include "../../demos/crc32.h"
 #include "../../lib/nm_config.h"
 #include <pthread.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -215,4 +224,117 @@ TEST(races_returns_racing_stops)
     int ran = each_model(lending_models, sizeof(lending_models) / sizeof(lending_models[0]), 4, 37u,
                          returns_race_a_stop);
     if (!ran && !nm_test_failures) SKIP("none of the models that lend a handler to a worker is in %s and NM_INV_MODELS", inv_nmserve);
+}
+
+/* ---- closes racing their armed receive ---------------------------------- */
+
+enum { CUTTERS = 6, ECHOERS = 4, CUT_MS = 1500 };
+
+struct racer {
+    pthread_t th;
+    int port;
+    unsigned seed;
+    long until;
+    int rounds, wrong;
+    tc_conn conn;
+};
+
+/* Connections the server closes while bytes still come: one that trickles
+ * its head until the header timeout cuts it, one that pipelines requests
+ * for a large answer and resets the connection while it is sent. */
+static void *cut_while_sending(void *arg)
+{
+    racer *k = (racer *)arg;
+    static const char big[] = "GET /big HTTP/1.1\r\nHost: t\r\n\r\nGET /big HTTP/1.1\r\nHost: t\r\n\r\n";
+    while (tc_now_ms() < k->until) {
+        if (tc_connect(&k->conn, k->port)) continue;
+        if (k->rounds++ % 2) {
+            tc_send_str(&k->conn, "GET / HTTP/1.1\r\nHost: t\r\nX-Trickle: ");
+            for (int i = 0; i < 200 && !tc_send(&k->conn, "a", 1); i++) {
+                char b[64];
+                if (recv(k->conn.fd, b, sizeof(b), MSG_DONTWAIT) >= 0) break;   /* (cut: the end, or a 408) */
+                tc_sleep_ms(1 + (int)(next_rand(&k->seed) % 2));
+            }
+        } else {
+            tc_send(&k->conn, big, sizeof(big) - 1);
+            char pad[512];
+            memset(pad, 'b', sizeof(pad));
+            for (unsigned i = next_rand(&k->seed) % 8; i > 0; i--) send(k->conn.fd, pad, sizeof(pad), MSG_NOSIGNAL | MSG_DONTWAIT);
+            struct linger hard = { 1, 0 };
+            setsockopt(k->conn.fd, SOL_SOCKET, SO_LINGER, &hard, sizeof(hard));
+        }
+        tc_close(&k->conn);
+    }
+    return 0;
+}
+
+/* New connections into the slots the cut ones leave: two echoes each, each
+ * of its own bytes only. */
+static void *echo_on_new_conns(void *arg)
+{
+    racer *k = (racer *)arg;
+    while (tc_now_ms() < k->until) {
+        char id[48];
+        if (tc_connect(&k->conn, k->port)) {
+            k->wrong++;
+            break;
+        }
+        for (int i = 0; i < 2; i++) {
+            char req[160], got[64] = { 0 };
+            snprintf(id, sizeof(id), "echo-%u-%d-%d", k->seed, k->rounds, i);
+            snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n%s", strlen(id), id);
+            tc_response r;
+            r.status = 0;
+            if (tc_send_str(&k->conn, req) || tc_read_response(&k->conn, &r, got, sizeof(got) - 1) || r.status != 200 ||
+                strcmp(got, id)) {
+                fprintf(stderr, "  echo %s: status %d '%.40s'\n", id, r.status, got);
+                k->wrong++;
+                break;
+            }
+        }
+        k->rounds++;
+        tc_close(&k->conn);
+    }
+    return 0;
+}
+
+static void closes_race_completions(const char *model, unsigned seed)
+{
+    static racer cut[CUTTERS], echo[ECHOERS];
+    tc_server s;
+    REQUIRE(inv_start(&s, model, "--header-timeout", "40", (const char *)0) == 0);
+    tc_stats before, after;
+    CHECK(tc_wait_idle(s.port, 5000, &before) == 0);
+    long until = tc_now_ms() + CUT_MS;
+    for (int i = 0; i < CUTTERS + ECHOERS; i++) {
+        racer *k = i < CUTTERS ? &cut[i] : &echo[i - CUTTERS];
+        k->port = s.port;
+        k->seed = seed * 131u + (unsigned)i;
+        k->until = until;
+        k->rounds = k->wrong = 0;
+        REQUIRE(pthread_create(&k->th, 0, i < CUTTERS ? cut_while_sending : echo_on_new_conns, k) == 0);
+    }
+    int echoes = 0, cuts = 0;
+    for (int i = 0; i < CUTTERS + ECHOERS; i++) {
+        racer *k = i < CUTTERS ? &cut[i] : &echo[i - CUTTERS];
+        pthread_join(k->th, 0);
+        CHECK_EQ(k->wrong, 0);
+        *(i < CUTTERS ? &cuts : &echoes) += k->rounds;
+    }
+    CHECK(cuts > 0 && echoes > 0);
+    CHECK(tc_wait_idle(s.port, 5000, &after) == 0);
+    CHECK(after.timeouts > before.timeouts);   /* the trickling ones were cut */
+    CHECK_EQ(after.free_buffers, before.free_buffers);
+    CHECK_EQ(after.free_slots, before.free_slots);
+    CHECK_EQ(tc_server_stop(&s, 10000), 0);
+}
+
+/* The completion engine: io_uring's multishot receive where the kernel has
+ * it (else the test runs on what it has, and cannot fail on this). */
+static const char *const completion_models[] = { "proactor" };
+
+TEST(races_closes_racing_armed_receives)
+{
+    int ran = each_model(completion_models, 1, 2, 53u, closes_race_completions);
+    if (!ran && !nm_test_failures) SKIP("the proactor is not in %s and NM_INV_MODELS", inv_nmserve);
 }

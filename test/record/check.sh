@@ -13,7 +13,8 @@ RUN=${NM_RUN_PREFIX:-}
 rc=0
 [ $# = 0 ] && set -- epoll select poll reactor event_loop multi_reactor actor "reactor --poller epoll --edge" \
     iterative thread_per_conn thread_pool fork_per_conn prefork_shared_accept prefork_locked_accept \
-    prefork_reuseport prefork_fd_passing fiber coroutine leader_follower process_pool_reactors
+    prefork_reuseport prefork_fd_passing fiber coroutine leader_follower process_pool_reactors \
+    proactor "proactor --proactor emulated"
 for m in "$@"; do
     out=$(NM_SUITE=short NM_TEST_FILTER=-peer_address NM_RUN_PREFIX="$DRV/test/record_proxy $RUN" \
           timeout 120 "$DRV/test/conformance" "$B/test/nmserve_record" $m 2>&1)
