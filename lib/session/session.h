@@ -19,7 +19,8 @@ struct iovec;
  * A driver tells the session what happened to a connection (an event) and
  * does what the session answers (one action); the session does no waiting
  * and knows no driver. The loop drivers (lib/loop: select, poll, epoll,
- * kqueue, reactor, event_loop, multi_reactor, actor) serve through
+ * kqueue, reactor, event_loop, multi_reactor, actor) and the hand-offs
+ * (lib/handoff/lend.h and the models that lend) serve through
  * nm_session_on only; the other drivers still call the steps below.
  *
  *   event            the driver saw
@@ -46,12 +47,23 @@ struct iovec;
  * the transport has bytes of its own to send (transport.h). An armed
  * multishot receive is the driver's state, not an action.
  *
- * Taken now: START, READY, TIMEOUT, STOP; answered: WAIT, PARK, QUEUE,
- * CLOSE. RECEIVED, SENT, RETURNED, SUBMIT and HANDOFF are for the drivers
- * still on the steps (the proactor, the hand-offs), not yet moved: until
- * then an event the session does not take is read as READY. The enums and
- * nm_action are in loop/server.h, for the drivers below to hold. */
+ * Taken now: START, READY, RETURNED, TIMEOUT, STOP; answered: WAIT,
+ * HANDOFF, PARK, QUEUE, CLOSE. RECEIVED, SENT and SUBMIT are for the
+ * proactor, not yet moved: until then an event the session does not take
+ * is read as READY. The enums and nm_action are in loop/server.h, for the
+ * drivers below to hold.
+ *
+ * HANDOFF and RETURNED are a server's that hands its requests off
+ * (nm_session_handoff): its driver asks through s->drive->on, and gets
+ * HANDOFF once a whole request is buffered (its answer's buffer taken).
+ * It then lends the connection to another thread, which calls
+ * s->drive->handle(c) (loop/server.h) once; given it back, the driver
+ * tells the session NM_ON_RETURNED and does what it answers: write the
+ * answers and read on, or hand off the next request. */
 nm_action nm_session_on(nm_conn *c, int event);
+/* s hands its requests off: s->drive answers NM_ACT_HANDOFF. Called by
+ * the models that lend, before they serve. */
+void nm_session_handoff(nm_server *s);
 
 /* Make as much progress as the socket allows. Returns the readiness to wait
  * for (NM_READ or NM_WRITE; NM_PARK: nothing, its body is paused; NM_QUEUE:
@@ -117,8 +129,8 @@ int nm_session_take_input(nm_conn *c);
  * non-blocking connection is marked (c->queued NM_Q_WANT) and waits in its
  * loop's queue (nm_session_next_io says NM_IO_QUEUE, drive NM_QUEUE), its
  * request in its buffer; a blocking one waits here up to queue_wait_ms and
- * is then refused. The session's own loops (drive, frame, the borrower's
- * answer) take it; a model that calls nm_session_answer itself (fiber,
+ * is then refused. The session's own loops (drive, the hand-off, the
+ * handle op) take it; a model that calls nm_session_answer itself (fiber,
  * coroutine, producer_consumer) takes it first. */
 int nm_session_answer_buffer(nm_conn *c);
 

@@ -1,12 +1,15 @@
 #!/bin/sh
 # check.sh BUILD - the short conformance suite against nmserve_record (the
 # record transport, record.h) through record_proxy, under every model whose
-# connections are driven by a loop through the session's events and actions.
+# connections are driven through the session's events and actions: by a
+# loop, or by a loop that hands requests off to other threads.
 # The proxy holds the server's connections, so the address a server sees
 # is the proxy's: peer_address is left out.
 B=${1:-build/host}
 rc=0
-for m in epoll select poll reactor event_loop multi_reactor actor "reactor --poller epoll --edge"; do
+for m in epoll select poll reactor event_loop multi_reactor actor "reactor --poller epoll --edge" \
+         reactor_worker_pool multi_reactor_worker_pool reactor_thread_per_task half_sync_half_async hybrid \
+         process_pool_reactors work_stealing reactor_conn_thread pipeline; do
     out=$(NM_SUITE=short NM_TEST_FILTER=-peer_address NM_RUN_PREFIX="$B/test/record_proxy" \
           timeout 120 "$B/test/conformance" "$B/test/nmserve_record" $m 2>&1)
     r=$?
