@@ -9,7 +9,7 @@ B=${1:-build/host}
 rc=0
 for m in epoll select poll reactor event_loop multi_reactor actor "reactor --poller epoll --edge" \
          reactor_worker_pool multi_reactor_worker_pool reactor_thread_per_task half_sync_half_async hybrid \
-         process_pool_reactors work_stealing reactor_conn_thread pipeline; do
+         process_pool_reactors work_stealing reactor_conn_thread pipeline producer_consumer; do
     out=$(NM_SUITE=short NM_TEST_FILTER=-peer_address NM_RUN_PREFIX="$B/test/record_proxy" \
           timeout 120 "$B/test/conformance" "$B/test/nmserve_record" $m 2>&1)
     r=$?
