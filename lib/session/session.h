@@ -5,7 +5,8 @@
  * write them with partial writes and EAGAIN, then keep the connection alive
  * (returning its buffers) or close it. Event models drive it non-blocking and
  * wait for the interest it returns; thread models drive it on a blocking
- * socket. Models that run handlers away from the I/O thread use the steps. */
+ * socket. Models that run handlers away from the I/O thread hand requests
+ * off (nm_session_handoff); producer_consumer and pipeline use steps too. */
 #ifndef NM_SESSION_H
 #define NM_SESSION_H
 
