@@ -9,7 +9,6 @@
 #include "../handoff/lend.h"
 #include "../handoff/tasks.h"
 #include "../session/session.h"
-
 #include <string.h>
 
 /* On the task thread: as far as the socket allows, then what the session
