@@ -44,38 +44,36 @@ void nm_conn_lend_io(nm_loop *l, nm_conn *c)
     nm_conn_set_owner(c, 0);
 }
 
-void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
+/* c is home on l again: its own channel callback (no port call: the mask
+ * stays), its owner l. */
+static void home(nm_loop *l, nm_conn *c)
 {
     mark_home(c);
     nm_conn_set_owner(c, l);
-    if (!want) {
-        nm_loop_drop(l, c);
+    nm_loop_watch(l, c->fd, l->ch[c->fd].mask, l->conn_fn, c);
+}
+
+void nm_conn_reclaim(nm_loop *l, nm_conn *c, nm_action a)
+{
+    home(l, c);
+    nm_loop_act(l, c, a);
+}
+
+/* What the session answered for c: lend it to the group's dispatch for its
+ * handler (NM_ACT_HANDOFF), or what any loop does. */
+static void act(nm_loop *l, nm_conn *c, nm_action a)
+{
+    if (a.kind != NM_ACT_HANDOFF) {
+        nm_loop_act(l, c, a);
         return;
     }
-    if (nm_loop_hold(l, c, want)) return;
-    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
-    if (nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);   /* no port call if want is unchanged */
-}
-
-/* Write what is queued, read what comes, and lend the connection out as soon
- * as a whole request is buffered. Returns the readiness to wait for, 0 when
- * the connection is finished, -1 when it was lent. */
-static int step(nm_loop *l, nm_conn *c)
-{
-    int want = c->srv->drive->frame(c);
-    if (want != NM_WHOLE) return want;
     nm_conn_lend(l, c);
-    if (!nm_loop_thread_of(l)->group->dispatch(l, c)) return -1;
-    mark_home(c);   /* nobody took it (a full queue): it waits for a place, its request buffered */
-    nm_loop_watch(l, c->fd, l->ch[c->fd].mask, l->conn_fn, c);   /* tried again through its channel */
-    return NM_QUEUE;
+    if (!nm_loop_thread_of(l)->group->dispatch(l, c)) return;
+    home(l, c);   /* nobody took it (a full queue): it waits for a place, its request buffered, */
+    nm_loop_queue(l, c);   /* tried again through its channel */
 }
 
-void nm_lend_serve(nm_loop *l, nm_conn *c)
-{
-    int want = step(l, c);
-    if (want >= 0) nm_conn_reclaim(l, c, want);
-}
+void nm_lend_serve(nm_loop *l, nm_conn *c) { act(l, c, c->srv->drive->on(c, NM_ON_READY)); }
 
 void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx)
 {
@@ -85,12 +83,12 @@ void nm_lend_io(nm_loop *l, int fd, int mask, void *ctx)
 
 void nm_lend_resume(nm_loop *l, nm_conn *c, int want)
 {
-    (void)want;   /* what it waits for next is read from its state */
-    mark_home(c);
-    nm_lend_serve(l, c);
+    (void)want;   /* what it waits for next is the session's answer */
+    home(l, c);
+    act(l, c, c->srv->drive->on(c, NM_ON_RETURNED));
 }
 
-void nm_lend_answer(nm_conn *c) { c->srv->drive->answer(c); }
+void nm_lend_answer(nm_conn *c) { c->srv->drive->handle(c); }
 
 void nm_lend_return(nm_conn *c) { nm_loop_return(c, NM_READ); }
 

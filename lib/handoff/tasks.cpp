@@ -7,8 +7,8 @@ extern nm_pool nm_task_pool;
 
 /* On the home loop's thread: join the thread (its stack goes back to the
  * pool) and take the connection back; the freed stack goes to a waiting
- * connection at the end of the round. The connection's on_return reads
- * what it waits for from its state. */
+ * connection at the end of the round. The connection's on_return finds
+ * what to do next (the session's action, asked there or carried home). */
 static void finished(nm_timer *posted)
 {
     nm_task *t = NM_CONTAINER_OF(posted, nm_task, posted);

@@ -32,15 +32,13 @@ struct nm_drive_ops {
     /* As much progress as the socket allows: the readiness to wait for
      * (NM_READ, NM_WRITE), or 0 when the connection is finished. */
     int (*drive)(nm_conn *c);
-    /* Write what is queued and read until a whole request is buffered:
-     * NM_READ or NM_WRITE to wait, 0 finished, NM_WHOLE to answer it. */
-    int (*frame)(nm_conn *c);
-    /* Answer the whole requests buffered (on a thread that borrowed c). */
-    void (*answer)(nm_conn *c);
+    /* On the thread an NM_ACT_HANDOFF sent c to: run the handler for the
+     * whole requests buffered (NULL unless the server hands off). */
+    void (*handle)(nm_conn *c);
 };
 /* NM_PARK: a paused body, watch nothing (loop/pause.h). NM_QUEUE: no buffer
  * or no place for it now: it waits in its loop's queue (loop.h). */
-enum { NM_WHOLE = -1, NM_PARK = 16, NM_QUEUE = 32 };
+enum { NM_PARK = 16, NM_QUEUE = 32 };
 
 /* Counters, updated atomically. Multi-process models point `counters` at a
  * block of shared memory so that every process adds into one set. */

@@ -9,6 +9,7 @@
  * buffered, until there is room (loop.h: nm_loop_queue). */
 #include "../handoff/offload.h"
 #include "../base/thread.h"
+#include "../session/session.h"
 
 struct hsha {
     nm_offload async;
@@ -26,10 +27,7 @@ static void *sync_worker(void *arg)
 {
     hsha *h = (hsha *)arg;
     nm_thread_name("nm-sync");
-    for (nm_conn *c; (c = (nm_conn *)nm_queue_pop(&h->requests));) {
-        nm_lend_answer(c);
-        nm_lend_return(c);
-    }
+    for (void *c; (c = nm_queue_pop(&h->requests));) nm_lend_work(c);
     return 0;
 }
 
@@ -42,6 +40,7 @@ int nm_model_half_sync_half_async(nm_server *s)
     if (want < 0) return NM_ERR_USAGE;
     const nm_pool_claim need[] = { { &nm_loop_pool, 1 }, { &nm_loop_thread_pool, 1 }, { &nm_stack_pool, (unsigned)want } };
     if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;
+    nm_session_handoff(s);
     if (nm_offload_open(&h.async, s, to_sync_layer, &h)) return NM_ERR_SYSTEM;
     nm_queue_init(&h.requests, 0);
     h.async.after_round = wake_sync_layer;

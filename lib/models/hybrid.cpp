@@ -5,6 +5,7 @@
  * --workers N processes (default: one per CPU), --threads N sub-loops per
  * process (default 1), --pool N handler threads per process (default 2). */
 #include "../handoff/reactors.h"
+#include "../session/session.h"
 
 int nm_model_hybrid(nm_server *s)
 {
@@ -14,6 +15,7 @@ int nm_model_hybrid(nm_server *s)
     if (pool < 0) return NM_ERR_USAGE;
     int procs = nm_run_size(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS, "--workers", "NM_MAX_WORKERS");
     if (procs < 0) return NM_ERR_USAGE;
+    nm_session_handoff(s);
     nm_reactors r;
     nm_reactors_init(&r, subs, pool);
     return nm_reactors_in_processes(s, procs, &r);

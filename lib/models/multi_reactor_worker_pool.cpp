@@ -7,6 +7,7 @@
  * worker, never a loop. --threads N sub-loops (default: one per CPU),
  * --pool N workers (default 4). */
 #include "../handoff/reactors.h"
+#include "../session/session.h"
 
 int nm_model_multi_reactor_worker_pool(nm_server *s)
 {
@@ -14,6 +15,7 @@ int nm_model_multi_reactor_worker_pool(nm_server *s)
     if (subs < 0) return NM_ERR_USAGE;
     int pool = nm_run_size(s->cfg.pool, 4, NM_MAX_THREADS - subs, "--pool", "NM_MAX_THREADS less the sub-loops");
     if (pool < 0) return NM_ERR_USAGE;
+    nm_session_handoff(s);
     nm_reactors r;
     nm_reactors_init(&r, subs, pool);
     return nm_reactors_run(s, &r);

@@ -57,6 +57,7 @@ int nm_model_pipeline(nm_server *s)
     nm_thread handler, writer;
     const nm_pool_claim need[] = { { &nm_loop_pool, 1 }, { &nm_loop_thread_pool, 1 }, { &nm_stack_pool, 2 } };
     if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;
+    nm_session_handoff(s);
     if (nm_offload_open(&p.parse, s, to_handler, &p)) return NM_ERR_SYSTEM;
     nm_queue_init(&p.to_handle, 0);
     nm_queue_init(&p.to_write, 0);

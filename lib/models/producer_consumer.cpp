@@ -32,57 +32,35 @@ struct producer_consumer {
 /* The producer a loop belongs to, for the loop's callbacks. */
 static producer *producer_of(const nm_loop *l) { return (producer *)l->user; }
 
-/* Cut the next whole request and put it in the ring; read more when there
- * is none yet. */
-static void produce(nm_loop *l, nm_conn *c)
+/* Do what the session answers for c; a whole request (NM_ACT_HANDOFF) is
+ * cut here and put, parsed, in the ring. */
+static void act(nm_loop *l, nm_conn *c, nm_action a)
 {
-    for (;;) {
-        nm_job *j = c->flags & NM_CF_DEAD ? 0 : nm_job_get();
-        if (!j) {
-            if (!(c->flags & NM_CF_DEAD)) nm_refuse(c->srv, c->fd);
-            nm_loop_drop(l, c);
-            return;
-        }
-        int r = nm_session_next(c, &j->req);
-        if (r > 0 && nm_session_answer_buffer(c)) {   /* none for its answer: it waits, and is cut again */
-            nm_job_put(j);
-            nm_loop_queue(l, c);
-            return;
-        }
-        if (r > 0) {
-            j->conn = c;
-            producer *p = producer_of(l);
-            nm_loop_send_away(l, c);
-            nm_room_push push = { p->ring, j };
-            if (!nm_room_wait(&p->room, c->srv, nm_room_pushed, &push)) {
-                nm_job_put(j);
-                c->lent = 0;
-                nm_refuse(c->srv, c->fd);
-                nm_loop_drop(l, c);
-            }
-            return;
-        }
+    if (a.kind != NM_ACT_HANDOFF) {
+        nm_loop_act(l, c, a);
+        return;
+    }
+    nm_job *j = nm_job_get();
+    if (!j) {
+        nm_refuse(c->srv, c->fd);
+        nm_loop_drop(l, c);
+        return;
+    }
+    nm_session_next(c, &j->req);   /* the request the session found whole (its answer's buffer taken) */
+    j->conn = c;
+    producer *p = producer_of(l);
+    nm_loop_send_away(l, c);
+    nm_room_push push = { p->ring, j };
+    if (!nm_room_wait(&p->room, c->srv, nm_room_pushed, &push)) {
         nm_job_put(j);
-        if (r < 0) {   /* refused input: its status is queued; send it and close */
-            nm_session_flush(c);
-            nm_loop_drop(l, c);
-            return;
-        }
-        if (nm_session_next_io(c) == NM_IO_PARK) {   /* its body paused: read nothing until resumed */
-            nm_loop_park(l, c);
-            return;
-        }
-        if (c->flags & NM_CF_READ_EOF) {
-            nm_loop_drop(l, c);
-            return;
-        }
-        if (nm_session_fill(c) == 0) {
-            if (c->queued == NM_Q_WANT) nm_loop_queue(l, c);   /* no buffer: it waits for one */
-            else nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
-            return;
-        }
+        c->lent = 0;
+        nm_refuse(c->srv, c->fd);
+        nm_loop_drop(l, c);
     }
 }
+
+/* Write, read, and put the next whole request in the ring. */
+static void produce(nm_loop *l, nm_conn *c) { act(l, c, c->srv->drive->on(c, NM_ON_READY)); }
 
 static void on_conn(nm_loop *l, int fd, int mask, void *ctx)
 {
@@ -96,10 +74,13 @@ static void on_listener(nm_loop *l, int fd, int mask, void *ctx)
     nm_loop_accept(l);
 }
 
-/* A consumer sent the connection back: read on for its next request. */
+/* A consumer sent the connection back: read on for its next request (or
+ * close it, the session's way); want 0, its answer could not be written. */
 static void back_home(nm_loop *l, nm_conn *c, int want)
 {
-    if (nm_loop_take_back(l, c, want)) produce(l, c);
+    c->lent = 0;
+    if (want) act(l, c, c->srv->drive->on(c, NM_ON_RETURNED));
+    else nm_loop_drop(l, c);
 }
 
 /* The consumer writes the answer itself; a peer that takes nothing for the
@@ -128,8 +109,7 @@ static void *consume(void *arg)
         nm_conn *c = j->conn;
         nm_session_answer(c, &j->req);
         nm_job_put(j);
-        int ok = write_out(c) > 0 && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD));
-        nm_loop_return(c, ok ? NM_READ : 0);
+        nm_loop_return(c, write_out(c) > 0 ? NM_READ : 0);
     }
     return 0;
 }
@@ -154,6 +134,7 @@ static int open_producers(producer_consumer *pc)
         p->l->user = p;
         p->l->conn_fn = on_conn;
         p->l->on_return = back_home;
+        p->l->retry = produce;   /* (one sent away and back has no channel callback) */
         nm_loop_watch(p->l, s->listen_fd, NM_READ, on_listener, 0);
     }
     return 0;
@@ -167,6 +148,7 @@ int nm_model_producer_consumer(nm_server *s)
     const nm_pool_claim need[] = { { &nm_loop_pool, NM_PRODUCERS }, { &nm_crew_pool, 2 },
                                    { &nm_stack_pool, (unsigned)(n + NM_PRODUCERS - 1) } };
     if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;
+    nm_session_handoff(s);
     producer_consumer pc;
     pc.s = s;
     for (int i = 0; i < NM_PRODUCERS; i++) pc.prod[i].l = 0;

@@ -9,8 +9,17 @@
 #include "../handoff/lend.h"
 #include "../handoff/tasks.h"
 #include "../session/session.h"
+#include <string.h>
 
-static void read_and_write(nm_conn *c) { (void)nm_session_drive(c); }
+/* On the task thread: as far as the socket allows, then what the session
+ * answers travels home in the connection's stopped timer (no other thread
+ * reads it until the loop takes the connection back). */
+static void read_and_write(nm_conn *c)
+{
+    nm_action a = nm_session_on(c, NM_ON_READY);
+    static_assert(sizeof(a) <= sizeof(c->timer.expires), "an action fits a timer's expiry");
+    memcpy(&c->timer.expires, &a, sizeof(a));
+}
 
 static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
 {
@@ -19,12 +28,14 @@ static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
     nm_task_lend(l, (nm_conn *)ctx);
 }
 
-/* What the session said it waits for, read back from its state. */
+/* The action the task thread's session answered, done here; its deadline
+ * counted from now. */
 static void take_back(nm_loop *l, nm_conn *c, int)
 {
-    int io = nm_session_next_io(c);
-    int want = io == NM_IO_SEND ? (int)NM_WRITE : io == NM_IO_PARK ? (int)NM_PARK : io == NM_IO_RECV ? nm_session_read_want(c) : 0;
-    nm_conn_reclaim(l, c, want);
+    nm_action a;
+    memcpy(&a, &c->timer.expires, sizeof(a));
+    if (a.kind == NM_ACT_WAIT) a.deadline = nm_conn_timeout_ms(c);
+    nm_conn_reclaim(l, c, a);
 }
 
 int nm_model_reactor_conn_thread(nm_server *s)

@@ -7,6 +7,7 @@
 #include "../handoff/reactors.h"
 #include "../handoff/lend.h"
 #include "../handoff/tasks.h"
+#include "../session/session.h"
 
 static int start_task(nm_loop *l, nm_conn *c)
 {
@@ -16,6 +17,7 @@ static int start_task(nm_loop *l, nm_conn *c)
 
 int nm_model_reactor_thread_per_task(nm_server *s)
 {
+    nm_session_handoff(s);
     nm_reactors r;
     nm_reactors_init(&r, 0, 0);
     r.conn_fn = nm_lend_io;

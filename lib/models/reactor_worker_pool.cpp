@@ -6,6 +6,7 @@
  * back through the reactor's inbox and wakeup; the reactor writes them.
  * --pool N (or --threads N) sets the workers (default 4). */
 #include "../handoff/reactors.h"
+#include "../session/session.h"
 
 int nm_model_reactor_worker_pool(nm_server *s)
 {
@@ -13,6 +14,7 @@ int nm_model_reactor_worker_pool(nm_server *s)
     int pool = nm_run_size(by_pool ? s->cfg.pool : s->cfg.threads, 4, NM_MAX_THREADS - 1, by_pool ? "--pool" : "--threads",
                            "NM_MAX_THREADS - 1");
     if (pool < 0) return NM_ERR_USAGE;
+    nm_session_handoff(s);
     nm_reactors r;
     nm_reactors_init(&r, 0, pool);
     return nm_reactors_run(s, &r);

@@ -9,6 +9,7 @@
  * The state is the server's, in the table of models/model_state.h. */
 #include "model_state.h"
 #include "../base/mstat.h"
+#include "../session/session.h"
 
 extern nm_steal_state nm_steal_states[NM_MAX_SERVERS];
 
@@ -130,6 +131,7 @@ int nm_model_work_stealing(nm_server *s)
     const nm_pool_claim need[] = { { &nm_loop_pool, (unsigned)want }, { &nm_loop_thread_pool, (unsigned)want },
                                    { &nm_stack_pool, (unsigned)(want - 1) } };
     if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;
+    nm_session_handoff(s);
     ws_worker *workers = st->workers;
     int opened = 0;
     while (opened < want && nm_offload_open(&workers[opened].io, s, push_task, &workers[opened]) == 0) {

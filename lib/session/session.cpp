@@ -758,19 +758,24 @@ int nm_session_linger(nm_conn *c)
     }
 }
 
-/* Whole requests are answered here (drive), or the connection stops at one
- * for a borrower to answer (framing: NM_WHOLE). */
-static inline int run_io(nm_conn *c, int framing)
+/* What run_io says when a whole request waits for a handler that runs on
+ * another thread (NM_ACT_HANDOFF). */
+enum { WANT_HANDOFF = -1 };
+
+/* Whole requests are answered here; or, for a driver that hands them off
+ * (`handoff`), the connection stops at one, its answer's buffer taken, for
+ * the thread that runs its handler (WANT_HANDOFF). */
+static inline int run_io(nm_conn *c, int handoff)
 {
     for (;;) {
-        if (!framing) {
+        if (!handoff) {
             nm_session_answer_ready(c);
         } else {
-            nm_out_trim(c);   /* the buffer taken for an answer framed before, not lent (no worker took it) */
+            nm_out_trim(c);   /* the buffer taken for an answer before, not handed off (no thread took it) */
             if (!(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) && !c->out_count && !c->produce && has_step(c) &&
                 !nm_session_answer_buffer(c)) {
-                nm_request req;   /* parsed again by the borrower; here it only says "complete" */
-                if (nm_session_next(c, &req) > 0) return NM_WHOLE;   /* (its answer's buffer taken) */
+                nm_request req;   /* parsed again where it is answered; here it only says "complete" */
+                if (nm_session_next(c, &req) > 0) return WANT_HANDOFF;   /* (its answer's buffer taken) */
                 nm_out_trim(c);   /* else more is needed, or a refusal was queued: write it, then close */
             }
         }
@@ -838,9 +843,11 @@ static __attribute__((noinline)) nm_action on_rare(nm_conn *c, int event)
     return nm_session_act(c, 0, 1);   /* NM_ON_TIMEOUT, NM_ON_STOP */
 }
 
-nm_action nm_session_on(nm_conn *c, int event)
+/* An event, for a driver that answers here (nm_session_on) or one that
+ * hands whole requests off (`handoff`: nm_session_handoff). */
+static inline nm_action on_event(nm_conn *c, int event, int handoff)
 {
-    /* NM_ON_READY (and, until the proactor and the hand-offs move, the
+    /* NM_ON_READY (and NM_ON_RETURNED; until the proactor moves, the
      * completion events), a request's: kept short. */
     if (event == NM_ON_START || event == NM_ON_TIMEOUT || event == NM_ON_STOP) return on_rare(c, event);
     const nm_transport *t = c->srv->transport;
@@ -848,9 +855,15 @@ nm_action nm_session_on(nm_conn *c, int event)
         c->flags |= NM_CF_DEAD;
         return nm_session_act(c, 0, 1);
     }
-    int want = run_io(c, 0);
+    int want = run_io(c, handoff);
+    nm_action a;
+    if (handoff && want == WANT_HANDOFF) {
+        a.kind = NM_ACT_HANDOFF;
+        a.io = 0;
+        a.deadline = 0;
+        return a;
+    }
     if ((want == NM_READ || want == NM_WRITE) && !t->wants_write) {   /* the plain socket's */
-        nm_action a;
         a.kind = NM_ACT_WAIT;
         a.io = (uint8_t)want;
         a.deadline = nm_conn_timeout_ms(c);
@@ -859,15 +872,20 @@ nm_action nm_session_on(nm_conn *c, int event)
     return nm_session_act(c, want, 0);
 }
 
-/* ---- what the rooms below call (loop/server.h) ------------------------- */
+nm_action nm_session_on(nm_conn *c, int event) { return on_event(c, event, 0); }
 
-/* Write what is queued and read until a whole request is buffered, for a
- * loop that lends the connection to answer it. */
-static int frame(nm_conn *c) { return run_io(c, 1); }
+/* ---- hand-offs --------------------------------------------------------- */
 
-/* A borrower answers the complete requests buffered: as
- * nm_session_can_answer, less the NM_CF_BUSY that its thread holds. */
-static void answer_buffered(nm_conn *c)
+/* Reached only through nm_session_handoff, which only the models that hand
+ * requests off call: a firmware without one links none of it. */
+
+/* A driver that hands off: the events of nm_session_on, NM_ON_RETURNED
+ * among them, with NM_ACT_HANDOFF answered for a whole request. */
+static nm_action on_handoff(nm_conn *c, int event) { return on_event(c, event, 1); }
+
+/* On the thread a connection was handed to: as nm_session_can_answer, less
+ * the NM_CF_BUSY that its lender set. */
+static void handle(nm_conn *c)
 {
     nm_request req;
     while (has_step(c) && c->out_count <= 1 && !c->produce && !(c->flags & (NM_CF_CLOSE_AFTER | NM_CF_DEAD)) &&
@@ -876,7 +894,13 @@ static void answer_buffered(nm_conn *c)
     nm_out_trim(c);
 }
 
-static const nm_drive_ops session_ops = { nm_session_on, nm_session_drive, frame, answer_buffered };
+static const nm_drive_ops handoff_ops = { on_handoff, nm_session_drive, handle };
+
+void nm_session_handoff(nm_server *s) { s->drive = &handoff_ops; }
+
+/* ---- what the rooms below call (loop/server.h) ------------------------- */
+
+static const nm_drive_ops session_ops = { nm_session_on, nm_session_drive, 0 };
 
 void nm_session_bind(nm_server *s, const nm_protocol *proto)
 {

@@ -5,7 +5,8 @@
  * write them with partial writes and EAGAIN, then keep the connection alive
  * (returning its buffers) or close it. Event models drive it non-blocking and
  * wait for the interest it returns; thread models drive it on a blocking
- * socket. Both tell it events and do the action it answers (below). */
+ * socket. Both tell it events and do the action it answers (below);
+ * producer_consumer and pipeline also use steps (below). */
 #ifndef NM_SESSION_H
 #define NM_SESSION_H
 
@@ -21,9 +22,9 @@ struct iovec;
  * and knows no driver. The loop drivers (lib/loop: select, poll, epoll,
  * kqueue, reactor, event_loop, multi_reactor, actor), the blocking worker
  * (loop/blocking.cpp: the thread and process models), the fiber scheduler,
- * the coroutine and leader_follower serve through nm_session_on only, the
- * completion engine (lib/completion: the proactor) through
- * nm_session_on_done; the hand-offs still call the steps below. On a
+ * the coroutine, leader_follower and the hand-offs (lib/handoff/lend.h and
+ * the models that lend) serve through nm_session_on, the completion engine
+ * (lib/completion: the proactor) through nm_session_on_done. On a
  * blocking socket the call that said EAGAIN was the wait: one of its
  * NM_STOP_POLL_MS steps ran out, and the worker, given WAIT, looks at the
  * stop and the deadline and goes on (READY), or ends (STOP, TIMEOUT).
@@ -52,13 +53,22 @@ struct iovec;
  * the transport has bytes of its own to send (transport.h). An armed
  * multishot receive is the driver's state, not an action.
  *
- * Taken now: START, READY, TIMEOUT, STOP; answered: WAIT, PARK, QUEUE,
- * CLOSE. RECEIVED and SENT, answered with SUBMIT, are the completion
- * drivers' (nm_session_on_done, below); RETURNED and HANDOFF are for the
- * hand-offs, still on the steps: until then an event the session does not
- * take is read as READY. The enums and nm_action are in loop/server.h, for
- * the drivers below to hold. */
+ * nm_session_on takes START, READY, RETURNED, TIMEOUT, STOP and answers
+ * WAIT, HANDOFF, PARK, QUEUE, CLOSE; RECEIVED and SENT, answered with
+ * SUBMIT, are the completion drivers' (nm_session_on_done, below). The
+ * enums and nm_action are in loop/server.h, for the drivers below to hold.
+ *
+ * HANDOFF and RETURNED are a server's that hands its requests off
+ * (nm_session_handoff): its driver asks through s->drive->on, and gets
+ * HANDOFF once a whole request is buffered (its answer's buffer taken).
+ * It then lends the connection to another thread, which calls
+ * s->drive->handle(c) (loop/server.h) once; given it back, the driver
+ * tells the session NM_ON_RETURNED and does what it answers: write the
+ * answers and read on, or hand off the next request. */
 nm_action nm_session_on(nm_conn *c, int event);
+/* s hands its requests off: s->drive answers NM_ACT_HANDOFF. Called by
+ * the models that lend, before they serve. */
+void nm_session_handoff(nm_server *s);
 
 /* The completion drivers' entry (complete.cpp, linked only by them): an
  * event with its result, answered with SUBMIT (io: NM_WRITE to send what

@@ -213,10 +213,12 @@ static void returns_race_a_stop(const char *model, unsigned seed)
     }
 }
 
-/* Models that lend a connection's handler to another thread. */
+/* Models that lend a connection's handler to another thread (and
+ * producer_consumer, whose consumers answer and write; reactor_conn_thread,
+ * which lends the I/O too). */
 static const char *const lending_models[] = {
     "reactor_worker_pool", "multi_reactor_worker_pool", "reactor_thread_per_task", "hybrid",
-    "half_sync_half_async", "pipeline", "work_stealing",
+    "half_sync_half_async", "pipeline", "work_stealing", "producer_consumer", "reactor_conn_thread",
 };
 
 TEST(races_returns_racing_stops)

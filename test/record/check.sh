@@ -1,8 +1,9 @@
 #!/bin/sh
 # check.sh BUILD [MODEL...] - the short conformance suite against
 # nmserve_record (the record transport, record.h) through record_proxy,
-# under each model named (default: every model on the session's events and
-# actions). The proxy holds the server's connections, so the address a
+# under each model named (default: every model the build has, on its
+# first poller, and epoll edge-triggered and the proactor's emulation
+# besides). The proxy holds the server's connections, so the address a
 # server sees is the proxy's: peer_address is left out. For a cross build,
 # NM_DRIVER names the host build whose conformance and record_proxy drive
 # the target's nmserve_record, run under NM_RUN_PREFIX (an emulator).
@@ -11,10 +12,11 @@ shift
 DRV=${NM_DRIVER:-$B}
 RUN=${NM_RUN_PREFIX:-}
 rc=0
-[ $# = 0 ] && set -- epoll select poll reactor event_loop multi_reactor actor "reactor --poller epoll --edge" \
-    iterative thread_per_conn thread_pool fork_per_conn prefork_shared_accept prefork_locked_accept \
-    prefork_reuseport prefork_fd_passing fiber coroutine leader_follower process_pool_reactors \
-    proactor "proactor --proactor emulated"
+if [ $# = 0 ]; then
+    models=$($RUN "$B/test/nmserve_record" --list-pollers | awk '{ print $1 }')
+    set -- $models "reactor --poller epoll --edge"
+    case " $models " in *" proactor "*) set -- "$@" "proactor --proactor emulated" ;; esac
+fi
 for m in "$@"; do
     out=$(NM_SUITE=short NM_TEST_FILTER=-peer_address NM_RUN_PREFIX="$DRV/test/record_proxy $RUN" \
           timeout 120 "$DRV/test/conformance" "$B/test/nmserve_record" $m 2>&1)

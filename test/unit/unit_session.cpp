@@ -927,22 +927,41 @@ TEST(session_answer_waits_for_a_buffer)
     }
 }
 
-/* A loop that lends whole requests takes the answer's buffer as it frames
- * one; when no worker took it (a full queue) it frames it again later: the
- * same buffer serves, and no empty answer is left to send. */
-TEST(session_frame_again_after_a_lend_that_did_not_happen)
+/* A server that hands its requests off: a whole request buffered is
+ * NM_ACT_HANDOFF, with its answer's buffer taken; when no thread took it
+ * (a full queue) it is asked again later: the same buffer serves, and no
+ * empty answer is left to send. The thread it went to runs the handler
+ * (the handle op); back home, NM_ON_RETURNED writes the answer and waits
+ * to read. Without nm_session_handoff the same request is answered at once. */
+TEST(session_hands_off_a_whole_request)
 {
     REQUIRE(setup(&nm_proto_http) == 0);
     REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
-    CHECK_EQ(srv.drive->frame(conn), NM_WHOLE);
+    nm_session_handoff(&srv);
+    CHECK_EQ(srv.drive->on(conn, NM_ON_READY).kind, NM_ACT_HANDOFF);
     CHECK_EQ(conn->out_count, 1);   /* its answer's buffer, empty */
     CHECK_EQ(nm_buf_free(), bufs_at_start - 2);
-    CHECK_EQ(srv.drive->frame(conn), NM_WHOLE);   /* nobody took it: framed again */
+    CHECK_EQ(srv.drive->on(conn, NM_ON_READY).kind, NM_ACT_HANDOFF);   /* nobody took it: asked again */
     CHECK_EQ(nm_buf_free(), bufs_at_start - 2);
-    srv.drive->answer(conn);   /* a worker's */
-    CHECK_EQ(srv.drive->frame(conn), NM_READ);
+    CHECK_EQ(srv.own_counters.requests, 0);
+    srv.drive->handle(conn);   /* the thread it was handed to */
+    CHECK_EQ(srv.own_counters.requests, 1);
+    nm_action a = srv.drive->on(conn, NM_ON_RETURNED);
+    CHECK_EQ(a.kind, NM_ACT_WAIT);
+    CHECK_EQ(a.io, NM_READ);
     CHECK(peer_gets(OK_HELLO));
     CHECK_EQ(nm_buf_free(), bufs_at_start);
+    /* a refusal is no hand-off: written, then the close lingers */
+    REQUIRE(send_str("BAD\r\n\r\n") == 0);
+    a = srv.drive->on(conn, NM_ON_READY);
+    CHECK_EQ(a.kind, NM_ACT_WAIT);
+    CHECK_EQ(conn->read_phase, NM_RP_LINGER);
+    CHECK(peer_gets("HTTP/1.1 400 Bad Request\r\nContent-Length: 12\r\nConnection: close\r\n\r\nBad Request\n"));
+    teardown();
+    REQUIRE(setup(&nm_proto_http) == 0);
+    REQUIRE(send_str("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
+    CHECK_EQ(srv.drive->on(conn, NM_ON_READY).kind, NM_ACT_WAIT);
+    CHECK(peer_gets(OK_HELLO));
     teardown();
 }
 
