@@ -136,6 +136,10 @@ static inline void nm_gauge_leave(nm_server *s, nm_gauge_id now)
 const nm_server *nm_server_face(const nm_server *s);
 nm_server *nm_server_of(const nm_server *p);
 
+/* nm_run's slot of the server table, under a new face, or NULL when
+ * NM_MAX_SERVERS run; given back with its listener closed (nm_listen_close). */
+nm_server *nm_server_claim(void);
+void nm_server_release(nm_server *s);
 /* True once this server (or every server) was asked to stop. */
 int nm_stop_requested(const nm_server *s);
 
@@ -148,10 +152,14 @@ void nm_server_forked(const nm_server *s);
  * the index of a model's per-server state. */
 int nm_server_index(const nm_server *s);
 
-/* Listener helpers shared by the models. */
+/* The listener (loop/listen.cpp). */
 /* The listener cfg names (listen_fd handed in, or host and port): fd, or -1
  * (with nm_last_error() set when the address is at fault). */
 int nm_listen_open(nm_server *s, int nonblocking, int reuseport);
+/* Close what nm_listen_open opened. A listener handed in stays open, its
+ * flags and receive timeout put back; a Unix socket's file goes with the
+ * process that bound it (a forked child leaving never removes its parent's). */
+void nm_listen_close(nm_server *s);
 void nm_set_nonblocking(int fd, int on);
 
 /* Model table entry. */
