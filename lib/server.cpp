@@ -257,10 +257,10 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
     if (!handler || !handler->fn) return nm_error_set("%s", "no handler given");
     if (!cfg->proto) return nm_error_set("%s", "no protocol (nm_config_init sets &nm_proto_http)");
     if (!cfg->proto->frame || !cfg->proto->name) return nm_error_set("%s", "a protocol needs a name and a frame function");
-    int conns = nm_run_size(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns", "NM_MAX_CONNS");
+    int conns = NM_RUN_SIZE(cfg->max_conns, NM_MAX_CONNS, NM_MAX_CONNS, "--max-conns");
     if (conns < 0) return NM_ERR_USAGE;
     int streams = cfg->max_streams == 0 ? 0
-                  : nm_run_size(cfg->max_streams, NM_STREAM_BUFFERS, NM_STREAM_BUFFERS, "--max-streams", "NM_STREAM_BUFFERS");
+                  : NM_RUN_SIZE(cfg->max_streams, NM_STREAM_BUFFERS, NM_STREAM_BUFFERS, "--max-streams");
     if (streams < 0) return NM_ERR_USAGE;
     if (cfg->queue_wait_ms < 0) return nm_error_set("queue_wait_ms below 0 (NM_NO_WAIT, %s: refuse at once)", "0");
     if (cfg->min_rate < 0) return nm_error_set("min_rate below 0 (NM_NO_MIN_RATE, %s: no minimum)", "0");
@@ -268,7 +268,7 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
         return nm_error_set("yield_slice_ms below 0 (NM_DEFAULT, %s: the build's NM_YIELD_SLICE_MS)", "-1");
     if (cfg->max_threads != NM_UNLIMITED && cfg->max_threads < 1)
         return nm_error_set("max_threads below 1 (NM_UNLIMITED, %s: no cap)", "-2");
-    if (cfg->max_threads != NM_UNLIMITED && nm_run_size(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads", "NM_MAX_THREADS") < 0)
+    if (cfg->max_threads != NM_UNLIMITED && NM_RUN_SIZE(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads") < 0)
         return NM_ERR_USAGE;
     pthread_once(&fork_handlers_once, install_fork_handlers);
 

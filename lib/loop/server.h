@@ -201,7 +201,15 @@ void nm_announce(nm_server *s);
  * --max-conns, --max-streams): `asked` when given; asked past `cap` (the build's maximum,
  * set by the macros named in `limit`), -1 with a usage error naming `option`
  * and the cap; below 1, -1 and a usage error too. NM_DEFAULT, `dflt` (a
- * default, one per CPU say), silently clamped to `cap`. */
+ * macro of nm_config.h; NM_PER_CPU: nm_cpu_count), silently clamped to `cap`.
+ * Called through NM_RUN_SIZE, which names the cap by its expression, or
+ * NM_RUN_SIZE_BESIDE, so that a cap and its name cannot disagree. */
 int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit);
+#define NM_RUN_SIZE(asked, dflt, cap, option) nm_run_size(asked, dflt, cap, option, #cap)
+/* A pool of threads beside `subs` loops on threads of the same model. */
+#define NM_RUN_SIZE_BESIDE(asked, dflt, subs, option) \
+    nm_run_size(asked, dflt, NM_MAX_THREADS - (subs), option, "NM_MAX_THREADS less the sub-loops")
+/* Online CPUs, at least 1, at most `cap`. */
+int nm_cpu_count(int cap);
 
 #endif

@@ -128,9 +128,19 @@ void nm_announce(nm_server *s)
     if (s->cfg.on_ready) s->cfg.on_ready(nm_server_face(s), s->port_number, s->cfg.user);
 }
 
+int nm_cpu_count(int cap)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    return n > cap ? cap : (int)n;
+}
+
 int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit)
 {
-    if (asked == NM_DEFAULT) return dflt < cap ? dflt : cap;
+    if (asked == NM_DEFAULT) {
+        if (dflt == NM_PER_CPU) return nm_cpu_count(cap);
+        return dflt < cap ? dflt : cap;
+    }
     if (asked < 1) {
         nm_error_set("%s %d: at least 1, or NM_DEFAULT (%d) for the default", option, asked, NM_DEFAULT);
         return -1;
