@@ -13,16 +13,9 @@
 #include "proto/protocol.h"
 #include "session/session.h"
 #include <errno.h>
-#include <stddef.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 extern const nm_model nm_models[];
 extern const int nm_models_count;
