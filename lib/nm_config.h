@@ -268,6 +268,39 @@
 #define NM_DEFAULT_THREADS 4
 #endif
 
+/* A count's default may be NM_PER_CPU: one per online CPU, at most the
+ * count's cap (nm_run_size, nm_cpu_count: the one rule). */
+#define NM_PER_CPU 0
+
+/* Loops on threads beside the main one of multi_reactor,
+ * multi_reactor_worker_pool and reactor_conn_thread (--threads overrides,
+ * at most NM_MAX_LOOPS - 1). */
+#ifndef NM_SUB_LOOPS
+#define NM_SUB_LOOPS NM_PER_CPU
+#endif
+
+/* Worker threads of reactor_worker_pool's and multi_reactor_worker_pool's
+ * pool (--pool overrides; --threads too for reactor_worker_pool). */
+#ifndef NM_POOL_WORKERS
+#define NM_POOL_WORKERS 4
+#endif
+
+/* Processes of process_pool_reactors and hybrid (--workers overrides, at
+ * most NM_MAX_WORKERS). */
+#ifndef NM_REACTOR_PROCS
+#define NM_REACTOR_PROCS NM_PER_CPU
+#endif
+
+/* hybrid, in each process: loops on threads beside the main one
+ * (--threads) and worker threads (--pool). */
+#ifndef NM_HYBRID_LOOPS
+#define NM_HYBRID_LOOPS 1
+#endif
+
+#ifndef NM_HYBRID_POOL
+#define NM_HYBRID_POOL 2
+#endif
+
 /* Items a bounded queue between threads holds (thread_pool's accepted
  * connections, the worker pools' and pipeline's requests); also the most a
  * mailbox or producer_consumer's ring may hold. */
@@ -411,7 +444,8 @@
     X(NM_USER_WATCHES) X(NM_USER_TIMERS) X(NM_USER_POSTS) X(NM_SEND_MAX) \
     X(NM_CONN_USER_SIZE) X(NM_MAX_BODY) X(NM_STREAM_BUFFERS) X(NM_BODY_READ_BUFS) X(NM_IDLE_YIELD_MS) \
     X(NM_LINGER_MS) X(NM_YIELD_SLICE_MS) X(NM_MAX_SERVERS) X(NM_LISTEN_BACKLOG) X(NM_ACCEPT_BATCH) X(NM_MAX_WORKERS) \
-    X(NM_DEFAULT_WORKERS) X(NM_MAX_CHILDREN) X(NM_DEFAULT_THREADS) X(NM_QUEUE_DEPTH) \
+    X(NM_DEFAULT_WORKERS) X(NM_MAX_CHILDREN) X(NM_DEFAULT_THREADS) X(NM_SUB_LOOPS) X(NM_POOL_WORKERS) \
+    X(NM_REACTOR_PROCS) X(NM_HYBRID_LOOPS) X(NM_HYBRID_POOL) X(NM_QUEUE_DEPTH) \
     X(NM_MAX_CREWS) X(NM_PRODUCERS) X(NM_JOB_RING) X(NM_JOBS) X(NM_ACCEPT_BACKOFF_MS) \
     X(NM_STOP_POLL_MS) X(NM_MAX_MODEL_STATS) X(NM_HSHA_WORKERS) X(NM_STEAL_WORKERS) \
     X(NM_STEAL_DEQUE_SIZE) X(NM_ACTOR_WORKERS) X(NM_MAILBOX_DEPTH) X(NM_FIBER_COUNT) \

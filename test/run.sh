@@ -289,8 +289,8 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "README's model table matches lib/models/models.def" sh test/static/readme_models.sh
     check "every pool is a line of lib/pools.def" sh test/static/pools_listed.sh
     check "cppcheck lib ports demos" sh test/static/cppcheck.sh
-    check "include arrows point down (lib/*/README)" sh test/static/layers.sh
-    check "include check catches an arrow up" sh test/static/layers.sh --selftest
+    check "include and call arrows point down (lib/*/README)" sh test/static/layers.sh lib "$B/obj"
+    check "layers check catches an include and a call up" sh test/static/layers.sh --selftest "$B/obj"
     check "impossible configurations fail to build" sh test/static/config.sh
     check "README's C examples build and link" sh test/static/readme_examples.sh "$B/libnetmodels.a"
     check "paths in READMEs name files (and a planted one fails)" sh test/static/readme_paths.sh --selftest

@@ -158,10 +158,3 @@ void nm_thread_name_nr(const char *name, int index)
     else snprintf(buf, sizeof(buf), "%s", name);
     nm_thread_name(buf);
 }
-
-int nm_cpu_count(int cap)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1) n = 1;
-    return n > cap ? cap : (int)n;
-}

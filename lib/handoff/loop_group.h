@@ -77,7 +77,5 @@ NM_CALLBACK void nm_serve_io(nm_loop *l, int fd, int mask, void *ctx);
 
 /* Name the calling thread NAME<index> (or NAME when index < 0), e.g. "nm-worker2". */
 void nm_thread_name_nr(const char *name, int index);
-/* Online CPUs, at least 1, at most `cap`. */
-int nm_cpu_count(int cap);
 
 #endif

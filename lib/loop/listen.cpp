@@ -1,4 +1,6 @@
 #include "listen.h"
+#include "server.h"
+#include "../base/error.h"
 #include "../netmodels.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -246,4 +248,68 @@ extern "C" int nm_request_peer(const nm_request *req, char *buf, size_t len)
         return -1;
     }
     return w + more;
+}
+
+/* ---- the server's listener: opened, handed in, put back ---------------- */
+
+void nm_set_nonblocking(int fd, int on)
+{
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+}
+
+/* A listener handed in open: served as it is, its state noted to be put
+ * back at stop. */
+static int adopt_listener(nm_server *s, char *why, size_t n)
+{
+    int fd = s->cfg.listen_fd;
+    int family = nm_listen_adopt(fd, why, n);
+    if (family < 0) return -1;
+    s->listen_family = family;
+    s->listen_handed = 1;
+    s->listen_handed_flags = fcntl(fd, F_GETFL);
+    socklen_t len = sizeof(s->listen_handed_timeout);
+    getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &s->listen_handed_timeout, &len);
+    return fd;
+}
+
+static int open_host(nm_server *s, int reuseport, char *why, size_t n)
+{
+    nm_listen_addr a;
+    if (nm_listen_parse(s->cfg.host, s->port_number, &a, why, n)) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = nm_listen_bind(&a, reuseport, why, n);
+    if (fd < 0) return -1;
+    s->listen_family = a.sa.ss_family;
+    if (s->listen_family == AF_UNIX) s->unix_owner = getpid();
+    return fd;
+}
+
+int nm_listen_open(nm_server *s, int nonblocking, int reuseport)
+{
+    char why[NM_ERROR_MAX];
+    why[0] = 0;
+    int fd = s->cfg.listen_fd >= 0 ? adopt_listener(s, why, sizeof(why)) : open_host(s, reuseport, why, sizeof(why));
+    if (fd < 0) {
+        int e = errno;
+        if (why[0]) nm_error_set("%s", why);
+        errno = e;
+        return -1;
+    }
+    s->port_number = nm_listen_port(fd);
+    if (nonblocking) nm_set_nonblocking(fd, 1);
+    return fd;
+}
+
+void nm_listen_close(nm_server *s)
+{
+    if (s->listen_handed) {
+        if (s->listen_handed_flags >= 0) fcntl(s->cfg.listen_fd, F_SETFL, s->listen_handed_flags);
+        setsockopt(s->cfg.listen_fd, SOL_SOCKET, SO_RCVTIMEO, &s->listen_handed_timeout, sizeof(s->listen_handed_timeout));
+        return;
+    }
+    if (s->listen_fd >= 0) close(s->listen_fd);
+    if (s->unix_owner && s->unix_owner == getpid()) unlink(s->cfg.host + 5);
 }

@@ -134,6 +134,10 @@ static inline void nm_gauge_leave(nm_server *s, nm_gauge_id now)
 const nm_server *nm_server_face(const nm_server *s);
 nm_server *nm_server_of(const nm_server *p);
 
+/* nm_run's slot of the server table, under a new face, or NULL when
+ * NM_MAX_SERVERS run; given back with its listener closed (nm_listen_close). */
+nm_server *nm_server_claim(void);
+void nm_server_release(nm_server *s);
 /* True once this server (or every server) was asked to stop. */
 int nm_stop_requested(const nm_server *s);
 
@@ -146,10 +150,14 @@ void nm_server_forked(const nm_server *s);
  * the index of a model's per-server state. */
 int nm_server_index(const nm_server *s);
 
-/* Listener helpers shared by the models. */
+/* The listener (loop/listen.cpp). */
 /* The listener cfg names (listen_fd handed in, or host and port): fd, or -1
  * (with nm_last_error() set when the address is at fault). */
 int nm_listen_open(nm_server *s, int nonblocking, int reuseport);
+/* Close what nm_listen_open opened. A listener handed in stays open, its
+ * flags and receive timeout put back; a Unix socket's file goes with the
+ * process that bound it (a forked child leaving never removes its parent's). */
+void nm_listen_close(nm_server *s);
 void nm_set_nonblocking(int fd, int on);
 
 /* Model table entry. */
@@ -191,7 +199,15 @@ void nm_announce(nm_server *s);
  * --max-conns, --max-streams): `asked` when given; asked past `cap` (the build's maximum,
  * set by the macros named in `limit`), -1 with a usage error naming `option`
  * and the cap; below 1, -1 and a usage error too. NM_DEFAULT, `dflt` (a
- * default, one per CPU say), silently clamped to `cap`. */
+ * macro of nm_config.h; NM_PER_CPU: nm_cpu_count), silently clamped to `cap`.
+ * Called through NM_RUN_SIZE, which names the cap by its expression, or
+ * NM_RUN_SIZE_BESIDE, so that a cap and its name cannot disagree. */
 int nm_run_size(int asked, int dflt, int cap, const char *option, const char *limit);
+#define NM_RUN_SIZE(asked, dflt, cap, option) nm_run_size(asked, dflt, cap, option, #cap)
+/* A pool of threads beside `subs` loops on threads of the same model. */
+#define NM_RUN_SIZE_BESIDE(asked, dflt, subs, option) \
+    nm_run_size(asked, dflt, NM_MAX_THREADS - (subs), option, "NM_MAX_THREADS less the sub-loops")
+/* Online CPUs, at least 1, at most `cap`. */
+int nm_cpu_count(int cap);
 
 #endif

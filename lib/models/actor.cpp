@@ -160,7 +160,7 @@ int nm_model_actor(nm_server *s)
     st->mailbox_full = nm_mstat(&s->model_stats, "mailbox_full");
     st->load_spread = nm_mstat(&s->model_stats, "load_spread");
     st->load_known = nm_mstat(&s->model_stats, "load_known");
-    int want = nm_run_size(s->cfg.threads, NM_ACTOR_WORKERS, NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
+    int want = NM_RUN_SIZE(s->cfg.threads, NM_ACTOR_WORKERS, NM_MAX_LOOPS - 1, "--threads");
     if (want < 0) return NM_ERR_USAGE;
     if (s->cfg.threads == NM_DEFAULT) want = nm_fit_free(want, &nm_loop_pool, 1);   /* the acceptor's loop besides */
     const nm_pool_claim need[] = { { &nm_loop_pool, (unsigned)(1 + want) }, { &nm_stack_pool, (unsigned)want } };

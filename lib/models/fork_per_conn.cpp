@@ -33,7 +33,7 @@ static int child_free(void *arg, uint64_t until)
 
 int nm_model_fork_per_conn(nm_server *s)
 {
-    int cap = nm_run_size(s->cfg.workers, NM_MAX_CHILDREN, NM_MAX_CHILDREN, "--workers", "NM_MAX_CHILDREN");
+    int cap = NM_RUN_SIZE(s->cfg.workers, NM_MAX_CHILDREN, NM_MAX_CHILDREN, "--workers");
     if (cap < 0) return NM_ERR_USAGE;
     nm_procs *g = nm_procs_open(s);
     if (!g) return NM_ERR_SYSTEM;

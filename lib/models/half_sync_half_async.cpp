@@ -36,7 +36,7 @@ int nm_model_half_sync_half_async(nm_server *s)
     /* the server's, on nm_run's stack (about 3 KiB: a queue and the threads) */
     hsha h;
     nm_thread workers[NM_MAX_THREADS];
-    int want = nm_run_size(s->cfg.threads, NM_HSHA_WORKERS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
+    int want = NM_RUN_SIZE(s->cfg.threads, NM_HSHA_WORKERS, NM_MAX_THREADS, "--threads");
     if (want < 0) return NM_ERR_USAGE;
     const nm_pool_claim need[] = { { &nm_loop_pool, 1 }, { &nm_loop_thread_pool, 1 }, { &nm_stack_pool, (unsigned)want } };
     if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;

@@ -9,11 +9,11 @@
 
 int nm_model_hybrid(nm_server *s)
 {
-    int subs = nm_run_size(s->cfg.threads, 1, NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
+    int subs = NM_RUN_SIZE(s->cfg.threads, NM_HYBRID_LOOPS, NM_MAX_LOOPS - 1, "--threads");
     if (subs < 0) return NM_ERR_USAGE;
-    int pool = nm_run_size(s->cfg.pool, 2, NM_MAX_THREADS - subs, "--pool", "NM_MAX_THREADS less the sub-loops");
+    int pool = NM_RUN_SIZE_BESIDE(s->cfg.pool, NM_HYBRID_POOL, subs, "--pool");
     if (pool < 0) return NM_ERR_USAGE;
-    int procs = nm_run_size(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS, "--workers", "NM_MAX_WORKERS");
+    int procs = NM_RUN_SIZE(s->cfg.workers, NM_REACTOR_PROCS, NM_MAX_WORKERS, "--workers");
     if (procs < 0) return NM_ERR_USAGE;
     nm_session_handoff(s);
     nm_reactors r;

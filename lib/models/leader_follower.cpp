@@ -82,7 +82,7 @@ static void drive_now(nm_loop *l, nm_conn *c)
 
 int nm_model_leader_follower(nm_server *s)
 {
-    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
+    int n = NM_RUN_SIZE(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads");
     if (n < 0) return NM_ERR_USAGE;
     const nm_pool_claim need[] = { { &nm_loop_pool, 1 }, { &nm_crew_pool, 1 }, { &nm_stack_pool, (unsigned)n } };
     if (nm_reserve(s, need, 3)) return NM_ERR_USAGE;

@@ -8,7 +8,7 @@
 
 int nm_model_multi_reactor(nm_server *s)
 {
-    int subs = nm_run_size(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
+    int subs = NM_RUN_SIZE(s->cfg.threads, NM_SUB_LOOPS, NM_MAX_LOOPS - 1, "--threads");
     if (subs < 0) return NM_ERR_USAGE;
     nm_reactors r;
     nm_reactors_init(&r, subs, 0);

@@ -11,9 +11,9 @@
 
 int nm_model_multi_reactor_worker_pool(nm_server *s)
 {
-    int subs = nm_run_size(s->cfg.threads, nm_cpu_count(NM_MAX_LOOPS - 1), NM_MAX_LOOPS - 1, "--threads", "NM_MAX_LOOPS - 1");
+    int subs = NM_RUN_SIZE(s->cfg.threads, NM_SUB_LOOPS, NM_MAX_LOOPS - 1, "--threads");
     if (subs < 0) return NM_ERR_USAGE;
-    int pool = nm_run_size(s->cfg.pool, 4, NM_MAX_THREADS - subs, "--pool", "NM_MAX_THREADS less the sub-loops");
+    int pool = NM_RUN_SIZE_BESIDE(s->cfg.pool, NM_POOL_WORKERS, subs, "--pool");
     if (pool < 0) return NM_ERR_USAGE;
     nm_session_handoff(s);
     nm_reactors r;

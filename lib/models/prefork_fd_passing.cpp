@@ -102,7 +102,7 @@ static int start_workers(nm_server *s, fd_passing *p)
 int nm_model_prefork_fd_passing(nm_server *s)
 {
     fd_passing p;
-    p.n = nm_run_size(s->cfg.workers, NM_DEFAULT_WORKERS, NM_MAX_WORKERS, "--workers", "NM_MAX_WORKERS");
+    p.n = NM_RUN_SIZE(s->cfg.workers, NM_DEFAULT_WORKERS, NM_MAX_WORKERS, "--workers");
     if (p.n < 0) return NM_ERR_USAGE;
     p.g = nm_procs_open(s);
     if (!p.g) return NM_ERR_SYSTEM;

@@ -10,7 +10,7 @@
 
 int nm_model_process_pool_reactors(nm_server *s)
 {
-    int procs = nm_run_size(s->cfg.workers, nm_cpu_count(NM_MAX_WORKERS), NM_MAX_WORKERS, "--workers", "NM_MAX_WORKERS");
+    int procs = NM_RUN_SIZE(s->cfg.workers, NM_REACTOR_PROCS, NM_MAX_WORKERS, "--workers");
     if (procs < 0) return NM_ERR_USAGE;
     nm_reactors r;
     nm_reactors_init(&r, 0, 0);

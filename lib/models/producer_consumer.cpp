@@ -142,8 +142,7 @@ static int open_producers(producer_consumer *pc)
 
 int nm_model_producer_consumer(nm_server *s)
 {
-    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS - NM_PRODUCERS + 1, "--threads",
-                        "NM_MAX_THREADS - NM_PRODUCERS + 1");
+    int n = NM_RUN_SIZE(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS - NM_PRODUCERS + 1, "--threads");
     if (n < 0) return NM_ERR_USAGE;
     const nm_pool_claim need[] = { { &nm_loop_pool, NM_PRODUCERS }, { &nm_crew_pool, 2 },
                                    { &nm_stack_pool, (unsigned)(n + NM_PRODUCERS - 1) } };

@@ -11,8 +11,7 @@
 int nm_model_reactor_worker_pool(nm_server *s)
 {
     int by_pool = s->cfg.pool != NM_DEFAULT;
-    int pool = nm_run_size(by_pool ? s->cfg.pool : s->cfg.threads, 4, NM_MAX_THREADS - 1, by_pool ? "--pool" : "--threads",
-                           "NM_MAX_THREADS - 1");
+    int pool = NM_RUN_SIZE(by_pool ? s->cfg.pool : s->cfg.threads, NM_POOL_WORKERS, NM_MAX_THREADS - 1, by_pool ? "--pool" : "--threads");
     if (pool < 0) return NM_ERR_USAGE;
     nm_session_handoff(s);
     nm_reactors r;

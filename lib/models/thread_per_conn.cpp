@@ -41,7 +41,7 @@ static void *serve(void *arg)
 
 int nm_model_thread_per_conn(nm_server *s)
 {
-    int cap = nm_run_size(s->cfg.threads, NM_MAX_THREADS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
+    int cap = NM_RUN_SIZE(s->cfg.threads, NM_MAX_THREADS, NM_MAX_THREADS, "--threads");
     if (cap < 0) return NM_ERR_USAGE;
     const nm_pool_claim need[] = { { &nm_crew_pool, 1 } };   /* its threads come and go */
     if (nm_reserve(s, need, 1)) return NM_ERR_USAGE;

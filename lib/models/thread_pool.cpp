@@ -24,7 +24,7 @@ static void *worker(void *arg)
 
 int nm_model_thread_pool(nm_server *s)
 {
-    int n = nm_run_size(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads", "NM_MAX_THREADS");
+    int n = NM_RUN_SIZE(s->cfg.threads, NM_DEFAULT_THREADS, NM_MAX_THREADS, "--threads");
     if (n < 0) return NM_ERR_USAGE;
     const nm_pool_claim need[] = { { &nm_stack_pool, (unsigned)n }, { &nm_crew_pool, 1 } };
     if (nm_reserve(s, need, 2)) return NM_ERR_USAGE;

@@ -124,8 +124,7 @@ int nm_model_work_stealing(nm_server *s)
     /* More workers than CPUs only take turns on them: more sleeping, waking
      * and stealing for the same work. */
     int per_cpu = nm_cpu_count(NM_MAX_LOOPS);
-    int want = nm_run_size(s->cfg.threads, NM_STEAL_WORKERS > 0 ? NM_STEAL_WORKERS : per_cpu < 2 ? 2 : per_cpu, NM_MAX_LOOPS,
-                           "--threads", "NM_MAX_LOOPS");
+    int want = NM_RUN_SIZE(s->cfg.threads, NM_STEAL_WORKERS > 0 ? NM_STEAL_WORKERS : per_cpu < 2 ? 2 : per_cpu, NM_MAX_LOOPS, "--threads");
     if (want < 0) return NM_ERR_USAGE;
     if (s->cfg.threads == NM_DEFAULT) want = nm_fit_free(want, &nm_loop_pool, 0);
     const nm_pool_claim need[] = { { &nm_loop_pool, (unsigned)want }, { &nm_loop_thread_pool, (unsigned)want },

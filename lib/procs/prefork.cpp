@@ -31,7 +31,7 @@ static int worker(nm_server *s, void *arg)
 
 int nm_prefork_run(nm_server *s, nm_prefork_accept how)
 {
-    int n = nm_run_size(s->cfg.workers, NM_DEFAULT_WORKERS, NM_MAX_WORKERS, "--workers", "NM_MAX_WORKERS");
+    int n = NM_RUN_SIZE(s->cfg.workers, NM_DEFAULT_WORKERS, NM_MAX_WORKERS, "--workers");
     if (n < 0) return NM_ERR_USAGE;
     prefork p;
     p.how = how;

@@ -4,6 +4,7 @@
 #include "../check.h"
 #include "../lib/loop/server.h"
 #include <string.h>
+#include <unistd.h>
 
 TEST(sizing_asked_within_the_cap_is_taken)
 {
@@ -24,6 +25,24 @@ TEST(sizing_default_is_clamped_silently)
     CHECK_EQ(nm_run_size(NM_DEFAULT, 4, 16, "--workers", "NM_MAX_WORKERS"), 4);
     CHECK_EQ(nm_run_size(NM_DEFAULT, 64, 16, "--workers", "NM_MAX_WORKERS"), 16);   /* one per CPU on a big machine */
     CHECK_EQ(nm_run_size(NM_DEFAULT, 2, 0, "--threads", "NM_MAX_LOOPS - 1"), 0);   /* a build with one loop */
+}
+
+/* A cap is named by the expression that makes it: one text, no second copy. */
+TEST(sizing_cap_named_by_its_expression)
+{
+    CHECK_EQ(NM_RUN_SIZE(NM_MAX_LOOPS, 4, NM_MAX_LOOPS - 1, "--threads"), -1);
+    CHECK(strstr(nm_last_error(), "(NM_MAX_LOOPS - 1)") != 0);
+    CHECK_EQ(NM_RUN_SIZE_BESIDE(NM_MAX_THREADS, 4, 1, "--pool"), -1);
+    CHECK(strstr(nm_last_error(), "(NM_MAX_THREADS less the sub-loops)") != 0);
+}
+
+/* NM_PER_CPU: one per online CPU, at most the cap. */
+TEST(sizing_per_cpu_default_counts_the_cpus)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    CHECK_EQ(nm_run_size(NM_DEFAULT, NM_PER_CPU, 1000, "--workers", "NM_MAX_WORKERS"), (int)(cpus < 1 ? 1 : cpus));
+    CHECK_EQ(nm_run_size(NM_DEFAULT, NM_PER_CPU, 1, "--workers", "NM_MAX_WORKERS"), 1);
+    CHECK_EQ(nm_cpu_count(1000), (int)(cpus < 1 ? 1 : cpus));
 }
 
 static int never(const nm_request *, nm_response *, void *) { return 0; }

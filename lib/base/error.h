@@ -1,0 +1,18 @@
+/* error.h - the one line nm_last_error() reads. Per thread: a failure can
+ * come before any server exists, and two servers failing at once on two
+ * threads each keep their own line. */
+#ifndef NM_ERROR_H
+#define NM_ERROR_H
+
+/* Sized for the longest: a Unix path (107 bytes) with a system error's
+ * text; what the caller names past that is cut (nm_quote), never a number. */
+enum { NM_ERROR_MAX = 256 };
+extern __thread char nm_error_line[NM_ERROR_MAX];
+/* The line says a pool ran short (nm_pool_short): a model that fails for it
+ * fails for want of what the build has, not of a system call. */
+extern __thread int nm_error_pool_short;
+
+/* Write the line, as printf does; returns NM_ERR_USAGE. */
+int nm_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
