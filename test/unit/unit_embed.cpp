@@ -36,6 +36,10 @@ TEST(embed_other_tunables_are_a_usage_error_naming_the_first)
     char want[128];
     snprintf(want, sizeof(want), "NM_MAX_CONNS: the program was compiled with 32, the library with %d", NM_MAX_CONNS);
     CHECK(strcmp(nm_last_error(), want) == 0);
+    program[0] = NM_MAX_CONNS;   /* a later one is named by its own name too */
+    CHECK_EQ(NM_RUN_SYMBOL(nm_model_name(0), &cfg, &h, program, count), NM_ERR_USAGE);
+    snprintf(want, sizeof(want), "NM_MAX_HEADERS: the program was compiled with 99, the library with %d", NM_MAX_HEADERS);
+    CHECK(strcmp(nm_last_error(), want) == 0);
     CHECK_EQ(NM_RUN_SYMBOL(nm_model_name(0), &cfg, &h, program, count - 1), NM_ERR_USAGE);
     CHECK(strstr(nm_last_error(), "tunables") != 0);
 }
