@@ -53,14 +53,34 @@ static int watch_in(nm_loop *l, nm_user_watch *w)
     return nm_loop_watch(l, w->fd, w->events, watch_io, w);
 }
 
+static void watch_all(nm_user_svc *u, nm_loop *l)
+{
+    for (int i = 0; i < NM_USER_WATCHES; i++)
+        if (u->watch[i].fd >= 0) watch_in(l, &u->watch[i]);
+}
+
+static void run(nm_user_svc *u, uint64_t now);
+
+/* What runs the tables, reached only through `runner`, which the calls
+ * that fill them set (nm_watch, nm_timer_start, nm_post): a program that
+ * makes none links none of it. Until one is made the tables are empty. */
+struct nm_user_runner {
+    void (*watch_all)(nm_user_svc *u, nm_loop *l);
+    void (*run)(nm_user_svc *u, uint64_t now);
+};
+static const nm_user_runner the_runner = { watch_all, run };
+static const nm_user_runner *runner;
+
+static void need_runner(void) { __atomic_store_n(&runner, &the_runner, __ATOMIC_RELEASE); }
+
 void nm_user_maybe_attach(nm_server *s, nm_loop *l)
 {
     nm_user_svc *u = &s->user;
     if (u->home || !on_server_thread(u)) return;
     __atomic_store_n(&u->home, l, __ATOMIC_RELEASE);
     l->svc = u;
-    for (int i = 0; i < NM_USER_WATCHES; i++)
-        if (u->watch[i].fd >= 0) watch_in(l, &u->watch[i]);
+    const nm_user_runner *r = __atomic_load_n(&runner, __ATOMIC_ACQUIRE);
+    if (r) r->watch_all(u, l);
 }
 
 void nm_user_detach(nm_loop *l)
@@ -85,10 +105,20 @@ static void run_posted(nm_user_svc *u)
     }
 }
 
-void nm_user_run(nm_user_svc *u, uint64_t now)
+static void run(nm_user_svc *u, uint64_t now)
 {
     run_due(u, now);
     if (__atomic_load_n(&u->tail, __ATOMIC_ACQUIRE) != u->head) run_posted(u);
+}
+
+/* Something is due or posted, so the runner was set: by this thread (a
+ * timer), or by a poster before it wrote the cell, which makes it seen. */
+void nm_user_run(nm_user_svc *u, uint64_t now)
+{
+    const nm_user_runner *r = __atomic_load_n(&runner, __ATOMIC_ACQUIRE);
+    if (!r && __atomic_load_n(&u->ring[u->head % NM_USER_POSTS].seq, __ATOMIC_ACQUIRE) == u->head + 1)
+        r = __atomic_load_n(&runner, __ATOMIC_ACQUIRE);
+    if (r) r->run(u, now);
 }
 
 /* ---- the server's life ------------------------------------------------- */
@@ -191,6 +221,7 @@ extern "C" int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, v
     nm_user_svc *u = svc_of(srv);
     if (!u) return -1;
     if (events && (fd < 0 || fd >= NM_MAX_FDS || !fn)) return -1;
+    need_runner();
     if (!elsewhere(u)) return watch_here(u, fd, events, fn, user);
     for (int i = 0; i < NM_USER_WATCHES; i++) {
         nm_user_watch_call *call = &u->watch_call[i];
@@ -225,6 +256,7 @@ extern "C" int nm_timer_start(const nm_server *srv, unsigned ms, int periodic, n
     nm_user_svc *u = svc_of(srv);
     if (!u) return -1;
     if (!fn) return -1;
+    need_runner();
     for (int i = 0; i < NM_USER_TIMERS; i++) {
         nm_user_timer *ut = &u->timer[i];
         if (__atomic_load_n(&ut->claimed, __ATOMIC_RELAXED) || __atomic_exchange_n(&ut->claimed, 1, __ATOMIC_ACQUIRE)) continue;
@@ -285,6 +317,7 @@ extern "C" int nm_post(const nm_server *srv, nm_call_fn fn, void *user)
     nm_user_svc *u = svc_of(srv);
     if (!u) return -1;
     if (!fn || u->in_child) return -1;
+    need_runner();
     unsigned pos = __atomic_load_n(&u->tail, __ATOMIC_RELAXED);
     for (;;) {
         nm_user_svc::cell *c = &u->ring[pos % NM_USER_POSTS];
