@@ -45,8 +45,8 @@ sum_size() {
 row() { printf '  %-44s %8s %8s %10s\n' "$@"; }
 
 # by_object MAP ADDED: what a firmware links of each object of the
-# library (its link map's input sections kept: code, constants, data),
-# largest first, and what the rest of ADDED is.
+# library and of its own (its link map's input sections kept: code,
+# constants, data), largest first, and what the rest of ADDED is.
 by_object() {
     awk -v added="$2" -v map="$1" '
     function hex(h,   i, n) {
@@ -58,10 +58,11 @@ by_object() {
     /^Linker script and memory map/ { on = 1 }
     on && /^ \.[a-zA-Z]/ { sec = $1; obj = ""; if (NF >= 4) { sz = $3; obj = $4 } }
     on && /^                0x[0-9a-f]+ +0x[0-9a-f]+ / && sec != "" { sz = $2; obj = $3 }
-    obj ~ /libnetmodels\.a\(/ {
+    obj ~ /libnetmodels\.a\(|\/demos\/firmware\.o$/ {
         o = obj
-        sub(/.*\(/, "", o)
+        sub(/.*[(\/]/, "", o)
         sub(/\)$/, "", o)
+        if (o == "firmware.o") o = "the program (firmware.o: its tunables too)"
         if (sec ~ /^\.text/) code[o] += hex(sz)
         else if (sec ~ /^\.rodata/) ro[o] += hex(sz)
         else if (sec ~ /^\.data/) data[o] += hex(sz)

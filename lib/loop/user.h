@@ -88,7 +88,7 @@ struct nm_user_runner {
 };
 extern const nm_user_runner *nm_user_runner_set;
 /* The server's tables, emptied, at nm_run (weak: NULL when not linked). */
-nm_user_tables *nm_user_tables_take(nm_server *s) __attribute__((weak, visibility("hidden")));
+nm_user_tables *nm_user_tables_take(const nm_server *s) __attribute__((weak, visibility("hidden")));
 
 /* nm_run: the calling thread is the server's. */
 void nm_user_begin(nm_server *s);

@@ -86,7 +86,7 @@ static void run(nm_user_svc *u, uint64_t now)
 }
 
 /* A server outside the slots (a test's) takes the last slot's tables. */
-nm_user_tables *nm_user_tables_take(nm_server *s)
+nm_user_tables *nm_user_tables_take(const nm_server *s)
 {
     int i = s >= nm_server_slots && s < nm_server_slots + NM_MAX_SERVERS ? (int)(s - nm_server_slots) : NM_MAX_SERVERS - 1;
     nm_user_tables *t = &nm_user_tables_of[i];
