@@ -6,26 +6,29 @@
 #include "loop/conn.h"
 #include "fiber/fiber.h"
 #include <stdio.h>
+#include <string.h>
 
-#define NM_TUNABLE_ENTRY_(name) { #name, (long long)(name) },
-static const struct {
-    const char *name;
-    long long value;
-} built_tunables[] = { NM_TUNABLES(NM_TUNABLE_ENTRY_) };
+/* The values, and the names one after the other in one string: a table
+ * of pointers would cost a relocation each. */
+#define NM_TUNABLE_VALUE_(name) (long long)(name),
+#define NM_TUNABLE_NAME_(name) #name "\0"
+static const long long built_values[] = { NM_TUNABLES(NM_TUNABLE_VALUE_) };
+static const char built_names[] = NM_TUNABLES(NM_TUNABLE_NAME_);
 
 /* 0 when the program's tunables are this build's; else -1 and `why` names
  * the first that differs, with both values. */
 int nm_config_differs(const long long *program, int count, char *why, size_t n)
 {
-    const int built = (int)(sizeof(built_tunables) / sizeof(built_tunables[0]));
+    const int built = (int)(sizeof(built_values) / sizeof(built_values[0]));
     if (count != built) {
         snprintf(why, n, "the program's nm_config.h lists %d tunables, the library's %d", count, built);
         return -1;
     }
-    for (int i = 0; i < built; i++)
-        if (program[i] != built_tunables[i].value) {
-            snprintf(why, n, "%s: the program was compiled with %lld, the library with %lld", built_tunables[i].name,
-                     program[i], built_tunables[i].value);
+    const char *name = built_names;
+    for (int i = 0; i < built; i++, name += strlen(name) + 1)
+        if (program[i] != built_values[i]) {
+            snprintf(why, n, "%s: the program was compiled with %lld, the library with %lld", name, program[i],
+                     built_values[i]);
             return -1;
         }
     return 0;

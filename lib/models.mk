@@ -22,4 +22,11 @@ NM_MODEL_FILES_IN := $(foreach r,$(NM_MODEL_ROWS),$(if $(filter $(NM_MODELS),$(c
 NM_MODEL_FILES_OUT := $(filter-out $(NM_MODEL_FILES_IN),$(foreach r,$(NM_MODEL_ROWS),$(call nm_row_file,$(r))))
 NM_CXXFLAGS += $(NM_MODELS_OUT:%=-DNM_WITHOUT_%)
 LIB_SRCS := $(filter-out $(NM_MODEL_FILES_OUT),$(LIB_SRCS))
+# The poll and select ports, when no model named runs on them or takes
+# --poller (a port of 0 in models.def): ports/ports.cpp leaves them out.
+NM_CHOOSER_ROW = s/^NM_MODEL( *\([A-Za-z0-9_]*\) *,.*NM_MODEL_USES_PORT[^,]*, *0 *).*/\1/p
+NM_CHOOSERS := $(shell sed -n '$(NM_CHOOSER_ROW)' $(NM_MODEL_LIST))
+ifeq ($(filter $(NM_CHOOSERS),$(NM_MODELS)),)
+NM_CXXFLAGS += $(addprefix -DNM_WITHOUT_PORT_,$(filter-out $(NM_MODELS),poll select))
+endif
 endif

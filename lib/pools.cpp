@@ -23,9 +23,13 @@ template <size_t N> struct alignas(NM_THREAD_STACK_ALIGN) nm_storage<nm_thread_s
     nm_thread_stack items[N];   /* cppcheck-suppress unusedStructMember ; read through NM_POOL_INIT */
 };
 
+/* A pool's name is an array of its own, not a literal: with
+ * -fdata-sections a firmware keeps the names of the pools it links, and
+ * neither the others' nor the table's below. */
 #define NM_POOL(pool, type, count, name, detail) \
     static nm_storage<type, count> pool##_storage; \
-    nm_pool pool = NM_POOL_INIT(name, pool##_storage.items);
+    static const char pool##_name[] = name; \
+    nm_pool pool = NM_POOL_INIT(pool##_name, pool##_storage.items);
 #define NM_ARRAY(array, type, count, name) type array[count];
 #define NM_MAPPED(type, count, name)
 #include "pools.def"

@@ -65,6 +65,6 @@ static int epoll_wait_port(nm_port *p, nm_event *out, int max, int timeout_ms)
 }
 
 const nm_port_ops nm_port_epoll = {
-    "epoll", epoll_create_port, epoll_destroy, epoll_set, epoll_del, epoll_wait_port, 1, 1, 1,
+    "epoll", epoll_create_port, epoll_destroy, epoll_set, epoll_del, epoll_wait_port, 1, 1, 1, NM_MAX_FDS,
 };
 #endif

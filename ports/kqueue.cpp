@@ -69,6 +69,6 @@ static int kqueue_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
 }
 
 const nm_port_ops nm_port_kqueue = {
-    "kqueue", kqueue_create, kqueue_destroy, kqueue_set, kqueue_del, kqueue_wait, 1, 0,   /* the test emulation on Linux needs the del */
+    "kqueue", kqueue_create, kqueue_destroy, kqueue_set, kqueue_del, kqueue_wait, 1, 0, 0, NM_MAX_FDS,   /* the test emulation on Linux needs the del */
 };
 #endif

@@ -64,5 +64,5 @@ static int poll_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
 }
 
 const nm_port_ops nm_port_poll = {
-    "poll", poll_create, poll_destroy, poll_set, poll_del, poll_wait, 0, 0,
+    "poll", poll_create, poll_destroy, poll_set, poll_del, poll_wait, 0, 0, 0, NM_MAX_FDS,
 };

@@ -35,6 +35,7 @@ struct nm_port_ops {
      * other descriptor shares the file): a connection closed for good needs no del. */
     int  closing_forgets;
     int  wakes_one_of_shared;                                    /* honours NM_SHARED */
+    int  fd_limit;                                               /* set() refuses fds from here up */
 };
 
 struct nm_port {

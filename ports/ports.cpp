@@ -1,4 +1,6 @@
-/* ports.cpp - which ports this build has, best first. */
+/* ports.cpp - which ports this build has, best first. poll and select are
+ * left out (NM_WITHOUT_PORT_*, lib/models.mk) when NM_MODELS names neither
+ * them nor a model that takes --poller: nothing could run on them. */
 #include "port.h"
 #include <string.h>
 
@@ -9,8 +11,12 @@ static const nm_port_ops *const ports[] = {
 #ifdef NM_HAVE_KQUEUE
     &nm_port_kqueue,
 #endif
+#if !defined(NM_WITHOUT_PORT_poll) || !(defined(__linux__) || defined(NM_HAVE_KQUEUE))   /* one port at least */
     &nm_port_poll,
+#endif
+#ifndef NM_WITHOUT_PORT_select
     &nm_port_select,
+#endif
     0,
 };
 

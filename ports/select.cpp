@@ -62,5 +62,5 @@ static int select_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
 }
 
 const nm_port_ops nm_port_select = {
-    "select", select_create, select_destroy, select_set, select_del, select_wait, 0, 0,
+    "select", select_create, select_destroy, select_set, select_del, select_wait, 0, 0, 0, FD_SETSIZE,
 };

@@ -315,7 +315,7 @@ int nm_loop_adopt(nm_loop *l, nm_conn *c)
         static int told;   /* once per process, whichever loop thread meets it first */
         if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
             dprintf(2, "netmodels: %s cannot watch fd %d (limit %d); refusing such connections\n",
-                    l->port.ops->name, c->fd, l->port.ops == &nm_port_select ? FD_SETSIZE : NM_MAX_FDS);
+                    l->port.ops->name, c->fd, l->port.ops->fd_limit);
         nm_count(c->srv, NM_C_REFUSED);
         nm_conn_close(c);
         return -1;

@@ -1,66 +1,24 @@
+/* user.cpp - the application's watches, timers and posts: what every
+ * server does with them (start, end, the loop taking them over); what
+ * fills and runs them is user_api.cpp. */
 #include "user.h"
 #include "loop.h"
 #include "outq.h"
 #include "../base/pool.h"
 #include <string.h>
 
-/* NULL for a server pointer of a run that is over. */
-static nm_user_svc *svc_of(const nm_server *srv)
-{
-    nm_server *s = nm_server_of(srv);
-    return s ? &s->user : 0;
-}
-
-static int on_server_thread(const nm_user_svc *u) { return !u->in_child && pthread_equal(pthread_self(), u->thread); }
+const nm_user_runner *nm_user_runner_set;
 
 /* ---- the loop that runs them ------------------------------------------- */
-
-static void watch_io(nm_loop *l, int fd, int mask, void *ctx)
-{
-    nm_user_watch *w = (nm_user_watch *)ctx;
-    w->fn(nm_server_face(l->srv), fd, mask & (NM_READ | NM_WRITE), w->arg);
-}
-
-static void find_next_due(nm_user_svc *u)
-{
-    uint64_t next = UINT64_MAX;
-    for (int i = 0; i < NM_USER_TIMERS; i++)
-        if (u->timer[i].used && u->timer[i].due < next) next = u->timer[i].due;
-    u->next_due = next;
-}
-
-static void run_due(nm_user_svc *u, uint64_t now)
-{
-    if (u->next_due > now) return;
-    for (int i = 0; i < NM_USER_TIMERS; i++) {
-        nm_user_timer *t = &u->timer[i];
-        if (!t->used || t->due > now) continue;
-        nm_call_fn fn = t->fn;
-        void *arg = t->arg;
-        if (!t->period_ms) {
-            t->used = 0;
-            __atomic_store_n(&t->claimed, 0, __ATOMIC_RELEASE);   /* any thread may take the slot now */
-        } else {
-            t->due = t->due + t->period_ms > now ? t->due + t->period_ms : now + t->period_ms;   /* no burst after a stall */
-        }
-        fn(nm_server_face(u->home->srv), arg);   /* may start or stop timers */
-    }
-    find_next_due(u);
-}
-
-static int watch_in(nm_loop *l, nm_user_watch *w)
-{
-    return nm_loop_watch(l, w->fd, w->events, watch_io, w);
-}
 
 void nm_user_maybe_attach(nm_server *s, nm_loop *l)
 {
     nm_user_svc *u = &s->user;
-    if (u->home || !on_server_thread(u)) return;
+    if (u->home || !nm_user_on_server_thread(u)) return;
     __atomic_store_n(&u->home, l, __ATOMIC_RELEASE);
     l->svc = u;
-    for (int i = 0; i < NM_USER_WATCHES; i++)
-        if (u->watch[i].fd >= 0) watch_in(l, &u->watch[i]);
+    const nm_user_runner *r = __atomic_load_n(&nm_user_runner_set, __ATOMIC_ACQUIRE);
+    if (r) r->watch_all(u, l);
 }
 
 void nm_user_detach(nm_loop *l)
@@ -71,24 +29,14 @@ void nm_user_detach(nm_loop *l)
     l->svc = 0;
 }
 
-/* Only what is there now: a call posted while these run waits a round. */
-static void run_posted(nm_user_svc *u)
-{
-    unsigned n = __atomic_load_n(&u->tail, __ATOMIC_ACQUIRE) - u->head;
-    while (n--) {
-        nm_user_svc::cell *c = &u->ring[u->head % NM_USER_POSTS];
-        if (__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) != u->head + 1) return;   /* claimed, not yet written */
-        nm_user_call call = c->call;
-        __atomic_store_n(&c->seq, u->head + NM_USER_POSTS, __ATOMIC_RELEASE);
-        u->head++;
-        call.fn(nm_server_face(u->home->srv), call.arg);
-    }
-}
-
+/* Something is due or posted, so the runner was set: by this thread (a
+ * timer), or by a poster before it wrote the cell, which makes it seen. */
 void nm_user_run(nm_user_svc *u, uint64_t now)
 {
-    run_due(u, now);
-    if (__atomic_load_n(&u->tail, __ATOMIC_ACQUIRE) != u->head) run_posted(u);
+    const nm_user_runner *r = __atomic_load_n(&nm_user_runner_set, __ATOMIC_ACQUIRE);
+    if (!r && u->t && __atomic_load_n(&u->t->ring[u->head % NM_USER_POSTS].seq, __ATOMIC_ACQUIRE) == u->head + 1)
+        r = __atomic_load_n(&nm_user_runner_set, __ATOMIC_ACQUIRE);
+    if (r) r->run(u, now);
 }
 
 /* ---- the server's life ------------------------------------------------- */
@@ -96,14 +44,8 @@ void nm_user_run(nm_user_svc *u, uint64_t now)
 void nm_user_begin(nm_server *s)
 {
     nm_user_svc *u = &s->user;
-    for (int i = 0; i < NM_USER_WATCHES; i++) u->watch[i].fd = -1;
-    for (int i = 0; i < NM_USER_TIMERS; i++) {
-        u->timer[i].used = u->timer[i].cancelled = 0;
-        u->timer[i].claimed = 0;
-    }
-    for (int i = 0; i < NM_USER_WATCHES; i++) u->watch_call[i].busy = 0;
+    u->t = nm_user_tables_take ? nm_user_tables_take(s) : 0;
     u->next_due = UINT64_MAX;
-    for (unsigned i = 0; i < NM_USER_POSTS; i++) u->ring[i].seq = i;
     u->head = u->tail = 0;
     u->home = u->own = 0;
     u->thread = pthread_self();
@@ -133,7 +75,7 @@ void nm_user_forget(nm_server *s)
 int nm_user_wait(nm_server *s, int ms)
 {
     nm_user_svc *u = &s->user;
-    if (!on_server_thread(u) || (u->home && u->home != u->own)) return 0;   /* the model's own loop runs them */
+    if (!nm_user_on_server_thread(u) || (u->home && u->home != u->own)) return 0;   /* the model's own loop runs them */
     if (!u->used && __atomic_load_n(&u->tail, __ATOMIC_ACQUIRE) == u->head) return 0;
     if (!u->own && !u->home) {
         u->own = nm_loop_open(s, s->port ? s->port : nm_port_at(0), 0);   /* takes the tables over */
@@ -144,162 +86,6 @@ int nm_user_wait(nm_server *s, int ms)
     nm_loop_dispatch(l, nm_loop_wait(l));
     nm_loop_run_posted(l);
     return 1;
-}
-
-/* ---- the API ------------------------------------------------------------ */
-
-/* Any thread but the server's: the call goes to the server's thread. */
-static int elsewhere(const nm_user_svc *u) { return !pthread_equal(pthread_self(), u->thread); }
-
-static int watch_here(nm_user_svc *u, int fd, int events, nm_fd_fn fn, void *user)
-{
-    nm_user_watch *free_one = 0, *w = 0;
-    for (int i = 0; i < NM_USER_WATCHES; i++) {
-        if (u->watch[i].fd == fd) w = &u->watch[i];
-        else if (u->watch[i].fd < 0 && !free_one) free_one = &u->watch[i];
-    }
-    if (!events) {
-        if (!w) return -1;
-        if (u->home) nm_loop_watch(u->home, fd, 0, 0, 0);
-        w->fd = -1;
-        return 0;
-    }
-    if (!(w ? w : free_one)) return -1;
-    int fresh = !w;
-    if (fresh) w = free_one;
-    w->fd = fd;
-    w->events = (uint8_t)(events & (NM_EV_READ | NM_EV_WRITE));
-    w->fn = fn;
-    w->arg = user;
-    if (u->home && watch_in(u->home, w)) {
-        if (fresh) w->fd = -1;
-        return -1;
-    }
-    u->used = 1;
-    return 0;
-}
-
-static void watch_posted(const nm_server *srv, void *arg)
-{
-    nm_user_watch_call *call = (nm_user_watch_call *)arg;
-    watch_here(svc_of(srv), call->fd, call->events, call->fn, call->arg);
-    __atomic_store_n(&call->busy, 0, __ATOMIC_RELEASE);
-}
-
-extern "C" int nm_watch(const nm_server *srv, int fd, int events, nm_fd_fn fn, void *user)
-{
-    nm_user_svc *u = svc_of(srv);
-    if (!u) return -1;
-    if (events && (fd < 0 || fd >= NM_MAX_FDS || !fn)) return -1;
-    if (!elsewhere(u)) return watch_here(u, fd, events, fn, user);
-    for (int i = 0; i < NM_USER_WATCHES; i++) {
-        nm_user_watch_call *call = &u->watch_call[i];
-        if (__atomic_load_n(&call->busy, __ATOMIC_RELAXED) || __atomic_exchange_n(&call->busy, 1, __ATOMIC_ACQUIRE)) continue;
-        call->fd = fd;
-        call->events = events;
-        call->fn = fn;
-        call->arg = user;
-        if (!nm_post(srv, watch_posted, call)) return 0;
-        __atomic_store_n(&call->busy, 0, __ATOMIC_RELEASE);
-        return -1;
-    }
-    return -1;   /* as many calls on their way as there are watches */
-}
-
-static void arm(nm_user_svc *u, nm_user_timer *ut)
-{
-    if (ut->cancelled) {   /* stopped on this thread before it arrived */
-        ut->cancelled = 0;
-        __atomic_store_n(&ut->claimed, 0, __ATOMIC_RELEASE);
-        return;
-    }
-    ut->used = 1;
-    if (ut->due < u->next_due) u->next_due = ut->due;
-    u->used = 1;
-}
-
-static void arm_posted(const nm_server *srv, void *arg) { arm(svc_of(srv), (nm_user_timer *)arg); }
-
-extern "C" int nm_timer_start(const nm_server *srv, unsigned ms, int periodic, nm_call_fn fn, void *user)
-{
-    nm_user_svc *u = svc_of(srv);
-    if (!u) return -1;
-    if (!fn) return -1;
-    for (int i = 0; i < NM_USER_TIMERS; i++) {
-        nm_user_timer *ut = &u->timer[i];
-        if (__atomic_load_n(&ut->claimed, __ATOMIC_RELAXED) || __atomic_exchange_n(&ut->claimed, 1, __ATOMIC_ACQUIRE)) continue;
-        uint16_t gen = (uint16_t)(__atomic_load_n(&ut->gen, __ATOMIC_RELAXED) + 1);
-        __atomic_store_n(&ut->gen, gen ? gen : 1, __ATOMIC_RELAXED);
-        ut->period_ms = periodic ? (ms ? ms : 1) : 0;
-        ut->fn = fn;
-        ut->arg = user;
-        ut->due = nm_now_ms() + ms;
-        int id = (int)__atomic_load_n(&ut->gen, __ATOMIC_RELAXED) << 8 | i;
-        if (!elsewhere(u)) arm(u, ut);
-        else if (nm_post(srv, arm_posted, ut)) {
-            __atomic_store_n(&ut->claimed, 0, __ATOMIC_RELEASE);
-            return -1;
-        }
-        return id;
-    }
-    return -1;
-}
-
-/* The timer id names, or NULL when it names none now. */
-static nm_user_timer *timer_of(nm_user_svc *u, int id)
-{
-    int i = id & 0xff;
-    if (id < 0 || i >= NM_USER_TIMERS) return 0;
-    nm_user_timer *ut = &u->timer[i];
-    int mine = __atomic_load_n(&ut->claimed, __ATOMIC_ACQUIRE) && __atomic_load_n(&ut->gen, __ATOMIC_RELAXED) == (uint16_t)(id >> 8);
-    return mine ? ut : 0;
-}
-
-static int stop_here(nm_user_svc *u, int id)
-{
-    nm_user_timer *ut = timer_of(u, id);
-    if (!ut || ut->cancelled) return -1;
-    if (!ut->used) {   /* its arming is on its way: it finds it stopped */
-        ut->cancelled = 1;
-        return 0;
-    }
-    ut->used = 0;
-    __atomic_store_n(&ut->claimed, 0, __ATOMIC_RELEASE);
-    find_next_due(u);
-    return 0;
-}
-
-static void stop_posted(const nm_server *srv, void *arg) { stop_here(svc_of(srv), (int)(intptr_t)arg); }
-
-extern "C" int nm_timer_stop(const nm_server *srv, int id)
-{
-    nm_user_svc *u = svc_of(srv);
-    if (!u) return -1;
-    if (!elsewhere(u)) return stop_here(u, id);
-    if (!timer_of(u, id)) return -1;
-    return nm_post(srv, stop_posted, (void *)(intptr_t)id);
-}
-
-extern "C" int nm_post(const nm_server *srv, nm_call_fn fn, void *user)
-{
-    nm_user_svc *u = svc_of(srv);
-    if (!u) return -1;
-    if (!fn || u->in_child) return -1;
-    unsigned pos = __atomic_load_n(&u->tail, __ATOMIC_RELAXED);
-    for (;;) {
-        nm_user_svc::cell *c = &u->ring[pos % NM_USER_POSTS];
-        int diff = (int)(__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) - pos);
-        if (diff < 0) return -1;   /* not yet run: full */
-        if (diff == 0 && __atomic_compare_exchange_n(&u->tail, &pos, pos + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-            c->call.fn = fn;
-            c->call.arg = user;
-            __atomic_store_n(&c->seq, pos + 1, __ATOMIC_RELEASE);
-            nm_loop *home = __atomic_load_n(&u->home, __ATOMIC_ACQUIRE);
-            if (home) nm_loop_wake(home);   /* a write(2): async-signal-safe */
-            return 0;
-        }
-        if (diff > 0) pos = __atomic_load_n(&u->tail, __ATOMIC_RELAXED);
-    }
 }
 
 /* ---- bytes to a connection from outside its handler (nm_send) ----------- */

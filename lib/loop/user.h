@@ -50,7 +50,10 @@ struct nm_user_watch_call {
 
 struct nm_user_call { nm_call_fn fn; void *arg; };
 
-struct nm_user_svc {
+/* The tables of a server's run, in a static array of their own (pools.def)
+ * that only user_api.cpp, which holds nm_watch, nm_timer_start and
+ * nm_post, takes: a program that calls none of them has none. */
+struct nm_user_tables {
     nm_user_watch watch[NM_USER_WATCHES];
     nm_user_timer timer[NM_USER_TIMERS];
     nm_user_watch_call watch_call[NM_USER_WATCHES];
@@ -58,7 +61,11 @@ struct nm_user_svc {
      * thread (a signal handler too) claims a cell with one compare-and-swap
      * and the running loop reads without a lock. */
     struct cell { unsigned seq; nm_user_call call; } ring[NM_USER_POSTS];
-    unsigned head, tail;
+};
+
+struct nm_user_svc {
+    nm_user_tables *t;    /* NULL when the program links none of the calls that fill them */
+    unsigned head, tail;  /* of t->ring */
     uint64_t next_due;    /* the earliest due time of a running timer; UINT64_MAX: none */
     nm_loop *home;        /* the loop that runs them now, or NULL */
     nm_loop *own;         /* the private loop of a model with none, or NULL */
@@ -66,6 +73,22 @@ struct nm_user_svc {
     uint8_t in_child;     /* this process is a child of the server's: none run here */
     uint8_t used;         /* a watch or timer was ever set: a blocking model must turn */
 };
+
+/* The calling thread runs them (the server's, in its process). */
+static inline int nm_user_on_server_thread(const nm_user_svc *u)
+{
+    return !u->in_child && pthread_equal(pthread_self(), u->thread);
+}
+
+/* What runs the tables (user_api.cpp): set by the calls that fill them,
+ * read by the loop side, so that neither links the other. */
+struct nm_user_runner {
+    void (*watch_all)(nm_user_svc *u, nm_loop *l);
+    void (*run)(nm_user_svc *u, uint64_t now);
+};
+extern const nm_user_runner *nm_user_runner_set;
+/* The server's tables, emptied, at nm_run (weak: NULL when not linked). */
+nm_user_tables *nm_user_tables_take(const nm_server *s) __attribute__((weak, visibility("hidden")));
 
 /* nm_run: the calling thread is the server's. */
 void nm_user_begin(nm_server *s);
