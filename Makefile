@@ -38,6 +38,11 @@ export NM_SKIP_FUZZ = 1
 # is the plain build's; a sanitized one runs one model of each kind there)
 export NM_SANITIZED = 1
 endif
+# make TLS=bearssl: the TLS engine's own archive beside the library
+# (lib/tls/README), in a build of its own unless BUILD says where.
+ifneq ($(TLS),)
+BUILD ?= build/$(TARGET)/tls
+endif
 BUILD ?= build/$(TARGET)
 PREFIX ?= /usr/local
 
@@ -66,7 +71,7 @@ NM_CXXFLAGS += $(SAN_FLAGS)
 NM_CFLAGS += $(SAN_FLAGS)
 NM_LDFLAGS += $(SAN_FLAGS)
 
-LIB_SRCS := $(wildcard lib/*.cpp lib/*/*.cpp ports/*.cpp) $(EXTRA_SRCS)
+LIB_SRCS := $(filter-out lib/tls/%,$(wildcard lib/*.cpp lib/*/*.cpp ports/*.cpp)) $(EXTRA_SRCS)
 include lib/models.mk
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libnetmodels.a
@@ -115,6 +120,20 @@ $(BUILD)/nmbench: $(BUILD)/obj/demos/nmbench.o $(LIB)
 $(BUILD)/firmware: $(BUILD)/obj/demos/firmware.o $(LIB)
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
+
+# libnetmodels_tls.a: the engines asked for (TLS=bearssl), each linked
+# with its library; nmserve then takes --tls-cert and --tls-key.
+ifneq ($(TLS),)
+TLS_LIB := $(BUILD)/libnetmodels_tls.a
+all: $(TLS_LIB)
+$(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,$(TLS))
+	@rm -f $@
+	$(SAY) AR $(@:$(BUILD)/%=%)
+	$(Q)$(AR) rcs $@ $^
+$(BUILD)/obj/demos/nmserve.o: EXTRA_CPPFLAGS += -DNMSERVE_TLS
+$(BUILD)/nmserve: $(TLS_LIB)
+$(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(patsubst %,-l%,$(TLS))
+endif
 
 DEMOS := $(BUILD)/nmserve $(BUILD)/nmbench $(BUILD)/firmware
 demos: $(DEMOS)
@@ -215,12 +234,20 @@ $(PIZERO)/nmserve: FORCE
 NORING := $(BUILD)/noring
 $(NORING)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(NORING) NM_MODELS=proactor EXTRA_CPPFLAGS="-DNM_PROACTOR_BUFS=0" $(NORING)/nmserve
+# nmserve over TLS (BearSSL), for test/tls/check.sh: when the engine's
+# headers are installed (test/deps.sh installs them).
+TLSB := $(BUILD)/tls
+$(TLSB)/nmserve: FORCE
+	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=bearssl $(TLSB)/nmserve
 ifeq ($(TARGET)$(CROSS_COMPILE),host)
 TESTS += $(BUILD)/test/modbus_client $(BUILD)/test/crc_zlib
 ifneq ($(filter proactor,$(or $(NM_MODELS),proactor)),)
 TESTS += $(SMALL)/nmserve $(NORING)/nmserve
 endif
 TESTS += $(PIZERO)/nmserve
+ifneq ($(wildcard /usr/include/bearssl.h),)
+TESTS += $(TLSB)/nmserve
+endif
 endif
 
 tests: $(LIB) $(DEMOS) $(TESTS)
