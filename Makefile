@@ -130,7 +130,7 @@ $(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,$(TLS))
 	@rm -f $@
 	$(SAY) AR $(@:$(BUILD)/%=%)
 	$(Q)$(AR) rcs $@ $^
-$(BUILD)/obj/demos/nmserve.o: EXTRA_CPPFLAGS += -DNMSERVE_TLS
+$(BUILD)/obj/demos/nmserve.o: NM_CXXFLAGS += -DNMSERVE_TLS
 $(BUILD)/nmserve: $(TLS_LIB)
 $(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(patsubst %,-l%,$(TLS))
 endif
@@ -186,6 +186,13 @@ $(BUILD)/test/record_proxy: $(BUILD)/obj/test/record/proxy.o
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
+# The same client with TLS toward the server (OpenSSL, test code only),
+# for the conformance suite against BUILD/tls/nmserve (test/tls/check.sh).
+$(BUILD)/test/tls_proxy: $(BUILD)/obj/test/tls/proxy.o $(BUILD)/obj/test/tls/pump.o
+	@mkdir -p $(dir $@)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -lssl -lcrypto
+
 INV_SRCS := $(wildcard test/invariants/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/obj/demos/crc32.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
@@ -235,10 +242,11 @@ NORING := $(BUILD)/noring
 $(NORING)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(NORING) NM_MODELS=proactor EXTRA_CPPFLAGS="-DNM_PROACTOR_BUFS=0" $(NORING)/nmserve
 # nmserve over TLS (BearSSL), for test/tls/check.sh: when the engine's
-# headers are installed (test/deps.sh installs them).
+# headers are installed (test/deps.sh installs them); 64 TLS slots, room
+# for the short conformance suite's 50 clients at once.
 TLSB := $(BUILD)/tls
 $(TLSB)/nmserve: FORCE
-	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=bearssl $(TLSB)/nmserve
+	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=bearssl EXTRA_CPPFLAGS=-DNM_TLS_CONNS=64 $(TLSB)/nmserve
 ifeq ($(TARGET)$(CROSS_COMPILE),host)
 TESTS += $(BUILD)/test/modbus_client $(BUILD)/test/crc_zlib
 ifneq ($(filter proactor,$(or $(NM_MODELS),proactor)),)
@@ -247,6 +255,9 @@ endif
 TESTS += $(PIZERO)/nmserve
 ifneq ($(wildcard /usr/include/bearssl.h),)
 TESTS += $(TLSB)/nmserve
+endif
+ifneq ($(wildcard /usr/include/openssl/ssl.h),)
+TESTS += $(BUILD)/test/tls_proxy
 endif
 endif
 

@@ -3,7 +3,7 @@
 # make TLS=bearssl) judged by clients nobody here wrote, under each model
 # named: curl over TLS 1.2 (two requests on one connection, a 3 MB upload
 # and a 5 MB streamed download with their CRC checked, the 1 MiB static
-# body), openssl s_client (the certificate verified, ALPN http/1.1, TLS 1.2
+# body), the short conformance suite through tls_proxy, openssl s_client (the certificate verified, ALPN http/1.1, TLS 1.2
 # only, an AEAD suite), an RSA key beside the EC one, the errors a bad key
 # gets, the handshake's bound and the slot pool's refusal. The
 # certificates are made here (a CA, an EC P-256 and an RSA 2048 server
@@ -88,12 +88,31 @@ serve_checks() {   # serve_checks LABEL: the clients against the server started
     [ "${b:-0}" -ge 1 ] || fail "$m: /stats: tls_bad $b after a TLS 1.1 hello"
 }
 
+# The short conformance suite through tls_proxy (OpenSSL toward the
+# server, plain toward the suite's client: test/tls/proxy.cpp), peer_address
+# left out (the server sees the proxy). Not under fiber yet: its fiber ends
+# when nothing is buffered, without asking the transport whether it holds
+# plaintext, and waits on the socket for bytes the engine has (its move
+# onto the session's events will ask); curl and s_client pass there.
+suite() {
+    said="not run (fiber)"
+    [ "$1" = fiber ] && return
+    [ -x "$B/test/tls_proxy" ] || { fail "$B/test/tls_proxy not built (libssl-dev)"; return; }
+    out=$(NM_TLS_CA="$dir/ca.crt" NM_SUITE=short NM_TEST_FILTER="-peer_address" \
+          NM_RUN_PREFIX="$B/test/tls_proxy" timeout 300 "$B/test/conformance" "$S" $1 \
+          --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" 2>&1)
+    r=$?
+    said=$(echo "$out" | tail -1)
+    [ $r = 0 ] || { echo "$out" | grep -v '^ok \|^tls_proxy: [0-9]'; fail "$1: short suite over TLS: $said"; }
+}
+
 t0=$(date +%s)
 for m in "$@"; do
     start $m --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
     [ "$port" != 0 ] && serve_checks "$m"
     stop
-    echo "$m: TLS 1.2 with curl and s_client"
+    suite "$m"
+    echo "$m: TLS 1.2 with curl and s_client; the short suite: $said"
 done
 
 # An RSA key, on the first model.
@@ -139,9 +158,10 @@ except OSError:
 took = time.time() - t0
 if not 0.9 <= took <= 5:
     print("tls: a stalled handshake held its connection %.1f s (--tls-handshake 1000)" % took); sys.exit(1)
-# 40 connections that only connect: the 33rd and later are closed at
-# once, unread (NM_TLS_CONNS 32); the others are cut at the bound
-socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+# 72 connections that only connect: the 65th and later are closed at
+# once, unread (NM_TLS_CONNS: 64 in BUILD/tls, the Makefile); the others
+# are cut at the bound
+socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(72)]
 time.sleep(0.3)
 ended = 0
 for c in socks:
@@ -152,10 +172,10 @@ for c in socks:
 time.sleep(1.5)
 for c in socks: c.close()
 if ended != 8:
-    print("tls: 40 connections at once: %d closed at once, 8 wanted (NM_TLS_CONNS 32)" % ended); sys.exit(1)
+    print("tls: 72 connections at once: %d closed at once, 8 wanted (NM_TLS_CONNS 64)" % ended); sys.exit(1)
 PY
 sleep 0.3
-for k in tls_cut:33 tls_refused:8; do
+for k in tls_cut:65 tls_refused:8; do
     v=$(stat ${k%%:*})
     [ "$v" = "${k#*:}" ] || fail "/stats: ${k%%:*} $v, ${k#*:} wanted"
 done
