@@ -269,6 +269,10 @@ int nm_model_proactor(nm_server *s)
     engine e;
     nm_proactor *p = &e.p;
     int &live = e.live, &draining = e.draining;
+    if (s->cfg.transport) {   /* its engines move the plain socket's bytes themselves */
+        dprintf(2, "netmodels: proactor: no transport (TLS) on this model yet\n");
+        return NM_ERR_USAGE;
+    }
     if (nm_proactor_open(p, s, s->cfg.proactor, completed)) {
         dprintf(2, "netmodels: proactor: %s\n", s->cfg.proactor ? "io_uring is not available here" : "cannot open a loop");
         return NM_ERR_SYSTEM;

@@ -115,6 +115,12 @@ for m in "$@"; do
     echo "$m: TLS 1.2 with curl and s_client; the short suite: $said"
 done
 
+# The short suite alone on models of the other kinds (NM_TLS_MORE: which).
+for m in ${NM_TLS_MORE-select event_loop actor iterative prefork_locked_accept leader_follower coroutine}; do
+    suite "$m"
+    echo "$m: the short suite over TLS: $said"
+done
+
 # An RSA key, on the first model.
 start "$1" --tls-cert "$dir/rsa.crt" --tls-key "$dir/rsa.key"
 [ "$port" != 0 ] && serve_checks "$1 (RSA)"
@@ -136,7 +142,8 @@ bad "$1" "do not match" "$dir/ec.crt" "$dir/ec2.key"
 bad "$1" "unsupported curve" "$dir/ec.crt" "$dir/p384.key"
 bad "$1" "not a certificate" "$dir/ec.key" "$dir/ec.key"
 openssl x509 -in "$dir/ec.crt" -outform DER -out "$dir/ec.der" && openssl pkey -in "$dir/ec.key" -outform DER -out "$dir/ec.kder"
-echo "bad keys and certificates: each named"
+bad proactor "no transport on the proactor" "$dir/ec.crt" "$dir/ec.key"   # (its engines move plain bytes)
+echo "bad keys and certificates: each named; the proactor refused"
 
 # DER, a handshake's bound, and the slots: past NM_TLS_CONNS a connection
 # is refused and counted; a stalled handshake is cut at --tls-handshake.
