@@ -39,9 +39,10 @@ export NM_SKIP_FUZZ = 1
 export NM_SANITIZED = 1
 endif
 # make TLS=bearssl: the TLS engine's own archive beside the library
-# (lib/tls/README), in a build of its own unless BUILD says where.
+# (lib/tls/README), in a build of its own unless BUILD says where (make
+# check's is BUILD/tls, below, at other capacities).
 ifneq ($(TLS),)
-BUILD ?= build/$(TARGET)/tls
+BUILD ?= build/$(TARGET)/tls-$(TLS)
 endif
 BUILD ?= build/$(TARGET)
 PREFIX ?= /usr/local
