@@ -38,6 +38,12 @@ export NM_SKIP_FUZZ = 1
 # is the plain build's; a sanitized one runs one model of each kind there)
 export NM_SANITIZED = 1
 endif
+# make TLS=bearssl: the TLS engine's own archive beside the library
+# (lib/tls/README), in a build of its own unless BUILD says where (make
+# check's is BUILD/tls, below, at other capacities).
+ifneq ($(TLS),)
+BUILD ?= build/$(TARGET)/tls-$(TLS)
+endif
 BUILD ?= build/$(TARGET)
 PREFIX ?= /usr/local
 
@@ -66,7 +72,7 @@ NM_CXXFLAGS += $(SAN_FLAGS)
 NM_CFLAGS += $(SAN_FLAGS)
 NM_LDFLAGS += $(SAN_FLAGS)
 
-LIB_SRCS := $(wildcard lib/*.cpp lib/*/*.cpp ports/*.cpp) $(EXTRA_SRCS)
+LIB_SRCS := $(filter-out lib/tls/%,$(wildcard lib/*.cpp lib/*/*.cpp ports/*.cpp)) $(EXTRA_SRCS)
 include lib/models.mk
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libnetmodels.a
@@ -115,6 +121,20 @@ $(BUILD)/nmbench: $(BUILD)/obj/demos/nmbench.o $(LIB)
 $(BUILD)/firmware: $(BUILD)/obj/demos/firmware.o $(LIB)
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
+
+# libnetmodels_tls.a: the engines asked for (TLS=bearssl), each linked
+# with its library; nmserve then takes --tls-cert and --tls-key.
+ifneq ($(TLS),)
+TLS_LIB := $(BUILD)/libnetmodels_tls.a
+all: $(TLS_LIB)
+$(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,$(TLS))
+	@rm -f $@
+	$(SAY) AR $(@:$(BUILD)/%=%)
+	$(Q)$(AR) rcs $@ $^
+$(BUILD)/obj/demos/nmserve.o: NM_CXXFLAGS += -DNMSERVE_TLS
+$(BUILD)/nmserve: $(TLS_LIB)
+$(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(patsubst %,-l%,$(TLS))
+endif
 
 DEMOS := $(BUILD)/nmserve $(BUILD)/nmbench $(BUILD)/firmware
 demos: $(DEMOS)
@@ -173,6 +193,13 @@ $(BUILD)/test/record_proxy: $(BUILD)/obj/test/record/proxy.o
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
+# The same client with TLS toward the server (OpenSSL, test code only),
+# for the conformance suite against BUILD/tls/nmserve (test/tls/check.sh).
+$(BUILD)/test/tls_proxy: $(BUILD)/obj/test/tls/proxy.o $(BUILD)/obj/test/tls/pump.o
+	@mkdir -p $(dir $@)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -lssl -lcrypto
+
 INV_SRCS := $(wildcard test/invariants/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/obj/demos/crc32.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
@@ -221,12 +248,24 @@ $(PIZERO)/nmserve: FORCE
 NORING := $(BUILD)/noring
 $(NORING)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(NORING) NM_MODELS=proactor EXTRA_CPPFLAGS="-DNM_PROACTOR_BUFS=0" $(NORING)/nmserve
+# nmserve over TLS (BearSSL), for test/tls/check.sh: when the engine's
+# headers are installed (test/deps.sh installs them); 64 TLS slots, room
+# for the short conformance suite's 50 clients at once.
+TLSB := $(BUILD)/tls
+$(TLSB)/nmserve: FORCE
+	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=bearssl EXTRA_CPPFLAGS=-DNM_TLS_CONNS=64 $(TLSB)/nmserve
 ifeq ($(TARGET)$(CROSS_COMPILE),host)
 TESTS += $(BUILD)/test/modbus_client $(BUILD)/test/crc_zlib
 ifneq ($(filter proactor,$(or $(NM_MODELS),proactor)),)
 TESTS += $(SMALL)/nmserve $(NORING)/nmserve
 endif
 TESTS += $(PIZERO)/nmserve
+ifneq ($(wildcard /usr/include/bearssl.h),)
+TESTS += $(TLSB)/nmserve
+endif
+ifneq ($(wildcard /usr/include/openssl/ssl.h),)
+TESTS += $(BUILD)/test/tls_proxy
+endif
 endif
 
 tests: $(LIB) $(DEMOS) $(TESTS)

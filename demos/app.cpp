@@ -375,6 +375,8 @@ static int is(nm_slice s, const char *lit)
     return s.n == strlen(lit) && !memcmp(s.p, lit, s.n);
 }
 
+int (*app_stats_more)(char *out, size_t room);
+
 static int stats(const nm_request *req, nm_response *res)
 {
     nm_stats st;
@@ -403,6 +405,7 @@ static int stats(const nm_request *req, nm_response *res)
                       __atomic_load_n(&app_loop->posted, __ATOMIC_RELAXED), __atomic_load_n(&app_loop->overlaps, __ATOMIC_RELAXED),
                       __atomic_load_n(&app_loop->pushed, __ATOMIC_RELAXED),
                       __atomic_load_n(&app_loop->push_refused, __ATOMIC_RELAXED));
+    if (app_stats_more && n < (int)sizeof(json) - 200) n += app_stats_more(json + n, sizeof(json) - (size_t)n);
     n += snprintf(json + n, sizeof(json) - (size_t)n, "}\n");
     if (n >= (int)sizeof(json)) n = (int)sizeof(json) - 1;   /* cut, never read past it */
     nm_resp_header(res, "Content-Type", "application/json");

@@ -40,6 +40,9 @@ void app_on_close(const nm_server *srv, nm_conn_id id, void *state, void *user);
 /* The subscriber, read and written whole under its lock. */
 nm_conn_id app_subscriber(const nm_conn_id *set);
 
+/* More of /stats, appended: what it wrote (as snprintf), or NULL. */
+extern int (*app_stats_more)(char *out, size_t room);
+
 int app_init(void);   /* 0, or -1 without shared memory */
 int app_handle(const nm_request *req, nm_response *res, void *user);
 

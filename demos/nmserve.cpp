@@ -6,6 +6,7 @@
  *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS] [--max-body BYTES]
  *           [--max-streams N] [--queue-wait MS] [--min-rate BYTES] [--yield-slice MS]
+ *           [--tls-cert FILE --tls-key FILE [--tls-engine bearssl] [--tls-handshake MS]]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
@@ -34,7 +35,13 @@
  * --yield-slice MS: models with a worker per connection keep a keep-alive
  * connection this long while other clients wait, then close it after an
  * answer or once idle (default 5; 0: at the first answer;
- * nm_config.yield_slice_ms; an idle one is given up as its slice ends). */
+ * nm_config.yield_slice_ms; an idle one is given up as its slice ends).
+ *
+ * --tls-cert FILE --tls-key FILE: serve over TLS (a build with `make
+ * TLS=bearssl`; another says so and exits 2): the certificate chain and
+ * key, PEM or DER; --tls-handshake MS bounds a handshake
+ * (nm_config.tls_handshake_ms). The first line adds " tls=ENGINE"; /stats adds the
+ * handshakes and the TLS failures by kind (this process's, lib/tls/nm_tls.h). */
 #include "app.h"
 #include "protocols.h"
 #include <fcntl.h>
@@ -50,12 +57,58 @@
 #include <sys/un.h>
 
 static const char *model = "epoll";
+static const char *tls_cert, *tls_key, *tls_engine = "bearssl";
 
 static int usage(const char *why, const char *arg)
 {
     fprintf(stderr, "nmserve: %s%s (try --list, or see README.md)\n", why, arg ? arg : "");
     return 2;
 }
+
+#ifdef NMSERVE_TLS
+#include "tls/nm_tls.h"
+static nm_tls *tls;
+
+static int tls_stats(char *out, size_t room)
+{
+    nm_tls_stats st;
+    nm_tls_get_stats(tls, &st);
+    return snprintf(out, room, ",\"tls_handshakes\":%lu,\"tls_refused\":%lu,\"tls_cut\":%lu,\"tls_alerts\":%lu,"
+                    "\"tls_bad\":%lu,\"tls_aborted\":%lu", st.handshakes, st.refused, st.cut, st.alerts, st.bad, st.aborted);
+}
+
+/* A file whole into buf (room bytes): its length, or -1. */
+static long slurp(const char *path, char *buf, size_t room)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, room, f);
+    int bad = ferror(f) || n == room;
+    fclose(f);
+    return bad ? -1 : (long)n;
+}
+
+static int tls_setup(nm_config *cfg)
+{
+    static char cert[65536], key[16384];
+    if (!strcmp(model, "proactor")) return usage("--tls-cert: no transport on the proactor model yet", 0);
+    char err[NM_TLS_ERROR_TEXT];
+    long cl = slurp(tls_cert, cert, sizeof(cert)), kl = slurp(tls_key, key, sizeof(key));
+    if (cl < 0) return fprintf(stderr, "nmserve: --tls-cert: cannot read %s\n", tls_cert), 2;
+    if (kl < 0) return fprintf(stderr, "nmserve: --tls-key: cannot read %s\n", tls_key), 2;
+    tls = nm_tls_bearssl(cert, (size_t)cl, key, (size_t)kl, err, sizeof(err));
+    if (!tls) return fprintf(stderr, "nmserve: tls: %s\n", err), 2;
+    nm_tls_use(cfg, tls);
+    app_stats_more = tls_stats;
+    return 0;
+}
+#else
+static int tls_setup(nm_config *cfg)
+{
+    (void)cfg;
+    return usage("--tls-cert: built without TLS (make TLS=bearssl)", 0);
+}
+#endif
 
 static void on_signal(int sig)
 {
@@ -168,6 +221,7 @@ static void on_ready(const nm_server *srv, int port, void *user)
         const char *kind = nm_proactor_kind(cfg->proactor);   /* NULL: io_uring asked for and refused */
         printf(" proactor=%s", kind ? kind : "unavailable");
     }
+    if (tls_cert) printf(" tls=%s", tls_engine);
     printf("\n");
     fflush(stdout);
     if (tick_ms) tick_start(srv);
@@ -214,6 +268,13 @@ int main(int argc, char **argv)
             if (v && strcmp(v, "auto") && strcmp(v, "io_uring") && strcmp(v, "emulated"))
                 return usage("unknown proactor (auto, io_uring, emulated): ", v);
             cfg.proactor = v && strcmp(v, "auto") ? v : 0;
+        } else if (!strcmp(a, "--tls-cert")) {
+            tls_cert = v;
+        } else if (!strcmp(a, "--tls-key")) {
+            tls_key = v;
+        } else if (!strcmp(a, "--tls-engine")) {
+            if (v && strcmp(v, "bearssl")) return usage("unknown TLS engine (bearssl): ", v);
+            if (v) tls_engine = v;
         } else if (!strcmp(a, "--poller")) {
             cfg.poller = v;
         } else if (!strcmp(a, "--host")) {
@@ -240,6 +301,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--min-rate")) num = &cfg.min_rate;
         else if (!strcmp(a, "--yield-slice")) num = &cfg.yield_slice_ms;
         else if (!strcmp(a, "--listen-fd")) num = &cfg.listen_fd;
+        else if (!strcmp(a, "--tls-handshake")) num = &cfg.tls_handshake_ms;
         else return usage("unknown option: ", a);
         if (!v) return usage("missing value for ", a);
         if (num && (number(v, num) || (num == &cfg.port && *num > 65535)))
@@ -247,6 +309,8 @@ int main(int argc, char **argv)
         i++;
     }
     if (max_body >= 0) cfg.max_body = (unsigned long long)max_body;
+    if (!tls_cert != !tls_key) return usage("--tls-cert and --tls-key go together", 0);
+    if (tls_cert && tls_setup(&cfg)) return 2;
     if (app_init()) return usage("no shared memory for the counters", 0);
     if (tick_ms && tick_open()) return usage("--tick: no shared memory or pipe", 0);
     struct sigaction sa;

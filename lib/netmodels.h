@@ -407,7 +407,65 @@ typedef struct nm_config {
      * of the waiting clients' latency; an idle connection is given up as
      * its slice ends (lib/nm_config.h says what its clients see). */
     int yield_slice_ms;
+    /* A record layer between the socket and the session (TLS): the ops
+     * and their context, below; NULL: the plain socket. Set them with
+     * nm_config_transport(), which links the library's side of it. */
+    const struct nm_transport_ops *transport;
+    void *transport_ctx;
+    /* Under a transport, a connection's handshake must end within this,
+     * ms, or it is cut (the engine counts it); 0 (nm_config_init's) or
+     * NM_DEFAULT: NM_HANDSHAKE_MS (10 s). The header timeout applies too. */
+    int tls_handshake_ms;
 } nm_config;
+
+/* ---- Transports: TLS, or any record layer -----------------------------
+ * An engine that sits between the socket and the session provides these
+ * ops; the library moves the bytes between the socket and the engine, and
+ * between the engine and the session, for every model whose connections
+ * the session drives (not the proactor's io_uring engine, which takes the
+ * plain socket only). The engine does no I/O of its own and keeps four
+ * buffers per connection, as BearSSL's engine does (lib/tls/README says
+ * how another engine maps onto them):
+ *
+ *   NM_TRANSPORT_NET_IN     room for bytes from the socket
+ *   NM_TRANSPORT_NET_OUT    bytes owed to the socket (a handshake, records,
+ *                           an alert, close_notify): while there are any the
+ *                           connection also waits for writable, even when
+ *                           the session only reads
+ *   NM_TRANSPORT_PLAIN_IN   plaintext for the session: while there is any,
+ *                           the engine holds plaintext the socket's
+ *                           readiness says nothing of
+ *   NM_TRANSPORT_PLAIN_OUT  room for the answers' plaintext
+ *
+ * Each connection has a state of the engine's own, from a static pool of
+ * its own: open gives one, or NULL to refuse the connection (the engine
+ * counts it). Called on the thread that serves the connection; two
+ * connections' states may be used at once from two threads. */
+enum nm_transport_buf { NM_TRANSPORT_NET_IN, NM_TRANSPORT_NET_OUT, NM_TRANSPORT_PLAIN_IN, NM_TRANSPORT_PLAIN_OUT };
+/* What state() says, bits. */
+#define NM_TRANSPORT_HANDSHAKE 1   /* not yet ready for plaintext */
+#define NM_TRANSPORT_CLOSED 2      /* closed: the peer's close_notify, or failed */
+#define NM_TRANSPORT_FAILED 4      /* a protocol error (its alert may be in NET_OUT) */
+/* release's why */
+#define NM_TRANSPORT_DONE 0        /* the connection ended */
+#define NM_TRANSPORT_CUT 1         /* its handshake passed tls_handshake_ms */
+typedef struct nm_transport_ops {
+    const char *name;                          /* "bearssl": nmserve's first line says tls=NAME */
+    void *(*open)(void *ctx);                  /* a connection begins: its state, or NULL (refused) */
+    void (*release)(void *ctx, void *st, int why);   /* it ended: the state goes back to the pool */
+    /* The buffer `which` (nm_transport_buf): where it is, and its bytes
+     * (NET_OUT, PLAIN_IN) or room (NET_IN, PLAIN_OUT) in *len; NULL when
+     * it has none now. */
+    unsigned char *(*buf)(void *st, int which, size_t *len);
+    /* n bytes of it taken (NET_OUT, PLAIN_IN) or put there (NET_IN,
+     * PLAIN_OUT): 0, or -1 when the engine fails (a bad record). */
+    int (*ack)(void *st, int which, size_t n);
+    void (*flush)(void *st);                   /* seal the plaintext put so far into records */
+    void (*close)(void *st);                   /* a clean close: close_notify into NET_OUT */
+    int (*state)(void *st);                    /* NM_TRANSPORT_* bits */
+} nm_transport_ops;
+/* Serve cfg's connections through ops (NULL: the plain socket). */
+void nm_config_transport(nm_config *cfg, const nm_transport_ops *ops, void *ctx);
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or
  * "emulated"; NULL when "io_uring" is asked for and refused. */

@@ -232,6 +232,12 @@
 #define NM_YIELD_SLICE_MS 5
 #endif
 
+/* Under a transport (nm_config_transport), a handshake's default bound
+ * (nm_config.tls_handshake_ms). */
+#ifndef NM_HANDSHAKE_MS
+#define NM_HANDSHAKE_MS 10000
+#endif
+
 /* Servers (nm_run calls) running at once in one process. */
 #ifndef NM_MAX_SERVERS
 #define NM_MAX_SERVERS 4

@@ -139,6 +139,11 @@ fi
 if [ -z "$RUN${NM_DRIVER:-}${NM_SANITIZED:-}" ] && built "$B/test/leave" "no server outlives its test program"; then
     check "no server outlives its test program" timeout 60 sh test/harness/servers_end.sh "$B"
 fi
+# TLS (BearSSL, BUILD/tls: make TLS=bearssl) judged by curl and openssl
+# s_client on the host (test/tls/check.sh).
+if [ -z "${NM_SANITIZED:-}$RUN${NM_DRIVER:-}" ] && built "$B/tls/nmserve" "TLS with curl and openssl"; then
+    check "TLS with curl and openssl" timeout 600 sh test/tls/check.sh "$B"
+fi
 # Listeners beyond IPv4: on [::1] and on a Unix socket in a scratch
 # directory of the logs, and a listener handed in (--listen-fd): on the host
 # a model of each way of taking connections (a loop, loops on threads, loops
@@ -296,6 +301,8 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "paths in READMEs name files (and a planted one fails)" sh test/static/readme_paths.sh --selftest
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
+    [ -f "$B/tls/libnetmodels_tls.a" ] && check "symbol audit (TLS archive, BearSSL's list)" \
+        env NM_AUDIT_ALLOW=test/static/tls_bearssl_allowlist.txt sh test/static/audit.sh "$B/tls/libnetmodels_tls.a" "${NM_NM:-nm}"
     check "skips count apart; a required feature's skip fails" sh test/static/skips.sh "$B"
     check "invariants of the models not run are left out" sh test/static/inv_models.sh "$B"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm

@@ -907,5 +907,5 @@ void nm_session_bind(nm_server *s, const nm_protocol *proto)
     s->proto = proto;
     s->refusal = proto->refusal;
     s->drive = &session_ops;
-    s->transport = nm_transport_default;
+    s->transport = s->cfg.transport && &nm_transport_records ? &nm_transport_records : nm_transport_default;
 }

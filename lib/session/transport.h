@@ -48,5 +48,9 @@ extern const nm_transport nm_transport_plain;
  * the program linked one of its own and set this before nm_run (a test's
  * record transport, test/record). */
 extern const nm_transport *nm_transport_default;
+/* A record layer of the program's (nm_config.transport, netmodels.h) on
+ * the socket (records.cpp). Weak: only nm_config_transport links it, so a
+ * firmware without one carries none of it. */
+extern const nm_transport nm_transport_records __attribute__((weak));
 
 #endif

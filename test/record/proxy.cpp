@@ -14,6 +14,16 @@
  * NM_RUN_PREFIX, runs against the record transport unchanged. SIGTERM and
  * SIGINT go on to the server, and the proxy exits with its status. */
 #include "record.h"
+#ifdef PROXY_TLS
+#include "../tls/pump.h"
+#define PROXY "tls_proxy"
+#define CLOSE_NAME "close_notify"
+#define HELLO_NAME "handshake"
+#else
+#define PROXY "record_proxy"
+#define CLOSE_NAME "close record"
+#define HELLO_NAME "hello"
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -34,6 +44,7 @@ static int stop_pipe[2];
  * record, or without (said at exit, for test/record/check.sh). */
 static int live, clean, abrupt;
 
+#ifndef PROXY_TLS
 static int send_all(int fd, const unsigned char *p, size_t n)
 {
     while (n) {
@@ -45,11 +56,15 @@ static int send_all(int fd, const unsigned char *p, size_t n)
     }
     return 0;
 }
+#endif
 
 struct pair_fds {
     int client, server;
 };
 
+#ifdef PROXY_TLS
+static int talk(pair_fds *k) { return tls_pump(k->client, k->server); }
+#else
 /* The client's bytes to the server, in records. */
 static void *upstream(void *arg)
 {
@@ -91,43 +106,51 @@ static int downstream(pair_fds *k, unsigned char *buf, size_t cap, size_t len)
     }
 }
 
+/* The server's hello (5 s at most), then records both ways until the
+ * server ends: 1 with its close record, 0 without, -1 no hello. */
+static int talk(pair_fds *k)
+{
+    unsigned char buf[4 * (REC_HEAD + REC_MAX)];
+    size_t len = 0;
+    int type = 0, r = -1;
+    long whole = 0;
+    struct timeval tv = { 5, 0 }, none = { 0, 0 };
+    setsockopt(k->server, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    while (!(whole = rec_whole(buf, len, &type))) {   /* the hello first */
+        ssize_t n = recv(k->server, buf + len, sizeof(buf) - len, 0);
+        if (n <= 0 && !(n < 0 && errno == EINTR)) break;
+        if (n > 0) len += (size_t)n;
+    }
+    setsockopt(k->server, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+    if (whole > 0 && type == REC_HELLO && (size_t)whole - REC_HEAD == sizeof(REC_HELLO_TEXT) - 1 &&
+        !memcmp(buf + REC_HEAD, REC_HELLO_TEXT, sizeof(REC_HELLO_TEXT) - 1)) {
+        memmove(buf, buf + whole, len - (size_t)whole);
+        pthread_t up;
+        if (!pthread_create(&up, 0, upstream, k)) {
+            r = downstream(k, buf, sizeof(buf), len - (size_t)whole);
+            shutdown(k->client, SHUT_RDWR);   /* the client sees the end; upstream ends */
+            pthread_join(up, 0);
+        }
+    }
+    return r;
+}
+#endif
+
 static void *serve(void *arg)
 {
     pair_fds *k = (pair_fds *)arg;
-    unsigned char buf[4 * (REC_HEAD + REC_MAX)];
-    size_t len = 0;
-    int type = 0;
-    long whole = 0;
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)server_port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     k->server = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = { 5, 0 }, none = { 0, 0 };
     int one = 1;
     setsockopt(k->server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (k->server >= 0 && !connect(k->server, (struct sockaddr *)&a, sizeof(a))) {
-        setsockopt(k->server, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        while (!(whole = rec_whole(buf, len, &type))) {   /* the hello first */
-            ssize_t n = recv(k->server, buf + len, sizeof(buf) - len, 0);
-            if (n <= 0 && !(n < 0 && errno == EINTR)) break;
-            if (n > 0) len += (size_t)n;
-        }
-        setsockopt(k->server, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
-    }
-    if (whole > 0 && type == REC_HELLO && (size_t)whole - REC_HEAD == sizeof(REC_HELLO_TEXT) - 1 &&
-        !memcmp(buf + REC_HEAD, REC_HELLO_TEXT, sizeof(REC_HELLO_TEXT) - 1)) {
-        memmove(buf, buf + whole, len - (size_t)whole);
-        pthread_t up;
-        if (!pthread_create(&up, 0, upstream, k)) {
-            __atomic_fetch_add(downstream(k, buf, sizeof(buf), len - (size_t)whole) ? &clean : &abrupt, 1, __ATOMIC_RELAXED);
-            shutdown(k->client, SHUT_RDWR);   /* the client sees the end; upstream ends */
-            pthread_join(up, 0);
-        }
-    } else {
-        fprintf(stderr, "record_proxy: no hello from the server\n");
-    }
+    int r = k->server >= 0 && !connect(k->server, (struct sockaddr *)&a, sizeof(a)) ? talk(k) : -1;
+    if (r < 0) fprintf(stderr, PROXY ": no " HELLO_NAME " with the server\n");
+    else __atomic_fetch_add(r ? &clean : &abrupt, 1, __ATOMIC_RELAXED);
+    shutdown(k->client, SHUT_RDWR);
     if (k->server >= 0) close(k->server);
     close(k->client);
     free(k);
@@ -144,7 +167,7 @@ static void on_stop(int sig)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: record_proxy SERVER [ARGS...]\n");
+        fprintf(stderr, "usage: " PROXY " SERVER [ARGS...]\n");
         return 2;
     }
     int out[2];
@@ -223,6 +246,6 @@ int main(int argc, char **argv)
     waitpid(pid, &status, 0);
     /* The server has closed its ends: let the connections see them (1 s). */
     for (int i = 0; i < 100 && __atomic_load_n(&live, __ATOMIC_RELAXED); i++) usleep(10000);
-    fprintf(stderr, "record_proxy: %d ended with the close record, %d without\n", clean, abrupt);
+    fprintf(stderr, PROXY ": %d ended with the " CLOSE_NAME ", %d without\n", clean, abrupt);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

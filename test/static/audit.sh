@@ -1,6 +1,8 @@
 #!/bin/sh
 # audit.sh LIB [NM [CC]] - fail when the library references a symbol that is
 # not defined inside it and not in test/static/libc_allowlist.txt (heap, C++ runtime...).
+# NM_AUDIT_ALLOW names one more list, an archive's own: a TLS engine's
+# (tls_bearssl_allowlist.txt, for libnetmodels_tls.a).
 #
 # Given the target's C compiler, the helpers of its own runtime, libgcc, are
 # accepted too: integer division on cores without a divide instruction
@@ -15,7 +17,7 @@ here=$(dirname "$0")
 tmp=${TMPDIR:-/tmp}/nm-audit.$$
 "$nmtool" --defined-only "$lib" 2>/dev/null | awk 'NF==3 {print $3}' | sort -u > "$tmp.def"
 "$nmtool" -u "$lib" 2>/dev/null | awk 'NF>=1 && $NF !~ /:$/ {print $NF}' | sort -u > "$tmp.und"
-grep -v '^#' "$here/libc_allowlist.txt" | sort -u > "$tmp.allow"
+cat "$here/libc_allowlist.txt" ${NM_AUDIT_ALLOW:-} | grep -v '^#' | sort -u > "$tmp.allow"
 printf '%s\n' _GLOBAL_OFFSET_TABLE_ _gp_disp __gnu_local_gp | sort > "$tmp.linker"
 : > "$tmp.rt"
 if [ -n "$cc" ]; then

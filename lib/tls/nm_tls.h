@@ -1,0 +1,67 @@
+/* nm_tls.h - TLS for netmodels' servers (libnetmodels_tls.a, built with
+ * `make TLS=bearssl`): an engine behind the transport API of netmodels.h
+ * (nm_transport_ops), its certificate and key from memory, its counters.
+ * No allocation: a server's TLS is one of NM_TLS_SERVERS, a connection's
+ * one of NM_TLS_CONNS, both static. */
+#ifndef NM_TLS_H
+#define NM_TLS_H
+
+#include <stddef.h>
+#include "netmodels.h"   /* (installed beside it: -I of lib/ or include/netmodels/) */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* TLS connections at once, per process: past it a connection is refused
+ * (closed before its handshake) and counted. BearSSL keeps a connection's
+ * two record buffers, 33 KB, in its slot even while it is idle. */
+#ifndef NM_TLS_CONNS
+#define NM_TLS_CONNS 32
+#endif
+/* Certificates and keys loaded at once (one a server), and what one may hold. */
+#ifndef NM_TLS_SERVERS
+#define NM_TLS_SERVERS NM_MAX_SERVERS
+#endif
+#ifndef NM_TLS_CHAIN_BYTES
+#define NM_TLS_CHAIN_BYTES 8192   /* the certificate chain, DER */
+#endif
+#ifndef NM_TLS_CHAIN_CERTS
+#define NM_TLS_CHAIN_CERTS 4
+#endif
+#define NM_TLS_ERROR_TEXT 160      /* room enough for any error nm_tls_* writes */
+
+typedef struct nm_tls nm_tls;
+
+/* What a server's TLS counts (nm_tls_get_stats): handshakes finished, and
+ * connections that failed, by kind. */
+typedef struct nm_tls_stats {
+    unsigned long handshakes;
+    unsigned long refused;    /* no connection slot left (NM_TLS_CONNS) */
+    unsigned long cut;        /* a handshake that passed tls_handshake_ms */
+    unsigned long alerts;     /* the client sent a fatal alert */
+    unsigned long bad;        /* a protocol error: not TLS, a bad record, no common suite ... */
+    unsigned long aborted;    /* closed during its handshake without an error */
+} nm_tls_stats;
+
+/* BearSSL: TLS 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305 (ChaCha20
+ * first on a CPU without AES instructions), an ECDSA P-256 or RSA (2048
+ * bits at least) key. `chain`: the server's certificate then its
+ * intermediates, PEM (one or more CERTIFICATE blocks) or one DER
+ * certificate; `key`: PEM (EC, RSA or PKCS#8 PRIVATE KEY) or DER. Both are
+ * copied. Returns the server's TLS, or NULL with one line in err saying
+ * what was wrong: not a certificate, not a key, an unsupported curve, the
+ * key and the certificate do not match, no room left. */
+nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const void *key, size_t key_len,
+                       char *err, size_t err_len);
+
+/* Serve cfg's connections over t (nm_config_transport with t's engine). */
+void nm_tls_use(nm_config *cfg, nm_tls *t);
+/* The engine's name ("bearssl"), and t's counters so far (this process's). */
+const char *nm_tls_engine(const nm_tls *t);
+void nm_tls_get_stats(const nm_tls *t, nm_tls_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
