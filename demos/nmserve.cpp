@@ -91,7 +91,6 @@ static long slurp(const char *path, char *buf, size_t room)
 static int tls_setup(nm_config *cfg)
 {
     static char cert[65536], key[16384];
-    if (!strcmp(model, "proactor")) return usage("--tls-cert: no transport on the proactor model yet", 0);
     char err[NM_TLS_ERROR_TEXT];
     long cl = slurp(tls_cert, cert, sizeof(cert)), kl = slurp(tls_key, key, sizeof(key));
     if (cl < 0) return fprintf(stderr, "nmserve: --tls-cert: cannot read %s\n", tls_cert), 2;

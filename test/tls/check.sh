@@ -12,7 +12,7 @@ B=${1:-build/host}
 shift
 S=$B/tls/nmserve
 [ -x "$S" ] || { echo "tls: $S not built (make TLS=bearssl BUILD=$B/tls $S)"; exit 1; }
-[ $# = 0 ] && set -- epoll thread_pool fiber multi_reactor
+[ $# = 0 ] && set -- epoll thread_pool fiber multi_reactor proactor
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 rc=0
