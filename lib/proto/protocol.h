@@ -9,21 +9,7 @@
 
 #include <stdint.h>
 #include "../netmodels.h"
-#include "../loop/outq.h"
-
-/* What nm_resp_* write through; lives on the stack for one handler call. */
-struct nm_response {
-    nm_conn *conn;
-    const nm_request *req;
-    int status;
-    uint8_t phase;       /* 0: nothing written, 1: head open, 2: body written */
-    uint8_t failed;      /* out of order, or out of buffer space */
-    uint8_t keep_alive;
-    nm_out_mark mark;    /* output queue before this response, to roll back to */
-    uint8_t may_take;    /* the handler's call for a head whose body streams */
-    nm_body_fn body_fn;  /* nm_body_take's */
-    void *body_user;
-};
+#include "response.h"
 
 /* What a message of a protocol other than HTTP leaves empty: every view at
  * buf, of no bytes; keep-alive; no body to stream. */

@@ -28,6 +28,10 @@ int nm_session_flush(nm_conn *c)
 
 /* ---- responses --------------------------------------------------------- */
 
+/* An answer is built with the proto room's calls (proto/response.h). The
+ * session's own: an answer made piece by piece (nm_resp_stream), a body
+ * taken by a callback (nm_body_take, below) and the refusal. */
+
 /* How a streaming answer's pieces go (c->produce). */
 enum { PR_NONE, PR_LENGTH, PR_TO_CLOSE, PR_FIRST_PIECE, PR_PIECES };
 
@@ -45,66 +49,6 @@ static int make_piece(nm_conn *c);
 
 static const nm_protocol *proto_of(const nm_conn *c) { return c->srv->proto; }
 
-static int resp_open(nm_response *res)
-{
-    if (res->phase == 0) {
-        res->phase = 1;
-        const nm_protocol *p = proto_of(res->conn);
-        if (p->open_head && p->open_head(res)) res->failed = 1;
-    }
-    return res->failed ? -1 : 0;
-}
-
-extern "C" int nm_resp_status(nm_response *res, int status)
-{
-    if (res->phase != 0) return -1;
-    res->status = status;
-    return 0;
-}
-
-extern "C" int nm_resp_header(nm_response *res, const char *name, const char *value)
-{
-    if (res->phase > 1 || resp_open(res)) return -1;
-    const nm_protocol *p = proto_of(res->conn);
-    if (!p->header) return -1;   /* a protocol without headers: refused, the answer goes on */
-    if (p->header(res, name, value)) res->failed = 1;
-    return res->failed ? -1 : 0;
-}
-
-extern "C" int nm_resp_write(nm_response *res, const void *data, size_t len)
-{
-    if (res->failed) return -1;
-    if (len && nm_out_write(res->conn, data, len)) res->failed = 1;
-    return res->failed ? -1 : 0;
-}
-
-extern "C" void nm_resp_close(nm_response *res) { res->keep_alive = 0; }
-extern "C" int nm_resp_get_status(const nm_response *res) { return res->status; }
-extern "C" int nm_resp_get_keep_alive(const nm_response *res) { return res->keep_alive; }
-extern "C" const nm_request *nm_resp_get_request(const nm_response *res) { return res->req; }
-
-static int resp_body(nm_response *res, const void *data, size_t len, int by_ref)
-{
-    if (res->phase > 1 || resp_open(res)) return -1;
-    res->phase = 2;
-    const nm_protocol *p = proto_of(res->conn);
-    if (p->close_head && p->close_head(res, len)) res->failed = 1;
-    else if (len && !(res->req && res->req->head))   /* no request: refused input */
-        res->failed = (by_ref ? nm_out_static(res->conn, data, len)
-                              : nm_out_write(res->conn, data, len)) != 0;
-    return res->failed ? -1 : 0;
-}
-
-extern "C" int nm_resp_body(nm_response *res, const void *data, size_t len)
-{
-    return resp_body(res, data, len, 0);
-}
-
-extern "C" int nm_resp_body_static(nm_response *res, const void *data, size_t len)
-{
-    return resp_body(res, data, len, 1);
-}
-
 extern "C" int nm_resp_stream(nm_response *res, long long total, nm_produce_fn fn, void *user)
 {
     nm_conn *c = res->conn;
@@ -116,10 +60,7 @@ extern "C" int nm_resp_stream(nm_response *res, long long total, nm_produce_fn f
         return -1;
     }
     const nm_protocol *p = proto_of(c);
-    if (!resp_open(res)) {
-        res->phase = 2;
-        if (p->close_head && p->close_head(res, total < 0 ? (size_t)-1 : (size_t)total)) res->failed = 1;
-    }
+    nm_resp_end_head(res, total < 0 ? (size_t)-1 : (size_t)total);
     if (res->failed || (res->req && res->req->head) || !total) {   /* no body to make */
         nm_stream_release(c->srv);
         return res->failed ? -1 : 0;
@@ -171,21 +112,6 @@ static int make_piece(nm_conn *c)
     return n ? 1 : 0;
 }
 
-static void resp_begin(nm_response *res, nm_conn *c, const nm_request *req, int status, int keep)
-{
-    res->conn = c;
-    res->req = req;
-    res->status = status;
-    res->phase = 0;
-    res->failed = 0;
-    res->keep_alive = (uint8_t)keep;
-    res->mark = nm_out_mark_now(c);
-    res->may_take = 0;
-    res->body_fn = 0;
-    res->body_user = 0;
-    if (!c->out_count) c->write_since = nm_conn_clock(c);
-}
-
 /* Queue an answer with `status` and the protocol's short body for it, and
  * close after it. When even that does not fit, the connection is dropped. */
 static void answer_and_close(nm_conn *c, const nm_request *req, int status)
@@ -193,8 +119,8 @@ static void answer_and_close(nm_conn *c, const nm_request *req, int status)
     nm_response res;
     char body[64];
     size_t n = proto_of(c)->error_body ? proto_of(c)->error_body(status, body, sizeof(body)) : 0;
-    resp_begin(&res, c, req, status, 0);
-    if (resp_body(&res, body, n, 0)) {
+    nm_resp_begin(&res, c, req, status, 0);
+    if (nm_resp_body(&res, body, n)) {
         nm_out_rollback(c, res.mark);
         c->flags |= NM_CF_DEAD;
     }
@@ -353,7 +279,7 @@ int nm_session_next(nm_conn *c, nm_request *req)
 /* An answer is done: count it, or answer 500 and close when it failed. */
 static void finish_answer(nm_conn *c, nm_response *res, const nm_request *req, int rc)
 {
-    if (!rc && !res->failed && res->phase < 2) resp_body(res, 0, 0, 0);
+    if (!rc && !res->failed && res->phase < 2) nm_resp_body(res, 0, 0);
     if (rc || res->failed) {
         nm_produce_end(c);   /* a stream it started goes with it */
         nm_out_rollback(c, res->mark);
@@ -497,7 +423,7 @@ static void body_end(nm_conn *c, nm_request *req)
     read_phase(c, c->in_len ? NM_RP_HEAD : NM_RP_IDLE);   /* a pipelined request starts now */
     if (!fn) return;   /* answered at the head already; its body dropped */
     nm_response res;
-    resp_begin(&res, c, 0, 200, keep);
+    nm_resp_begin(&res, c, 0, 200, keep);
     int rc = fn(req, 0, 0, &res, user);
     finish_answer(c, &res, 0, rc);
 }
@@ -557,7 +483,7 @@ void nm_session_answer(nm_conn *c, nm_request *req)
     if (keep && (c->flags & NM_CF_BLOCKING) && s->proto->close_head && c->in_len == req->size &&
         !nm_conn_has_ahead(c) && nm_conn_slice_spent(c) && nm_clients_wait(s))
         keep = 0;
-    resp_begin(&res, c, req, 200, keep);
+    nm_resp_begin(&res, c, req, 200, keep);
     res.may_take = c->unit == U_HEAD_STREAM;
     int rc = s->handler.fn(req, &res, s->handler.user);
     if (!res.body_fn) {
