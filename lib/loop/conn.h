@@ -99,6 +99,7 @@ struct nm_conn {
     uint8_t read_phase;             /* nm_read_phase */
     uint8_t hooked;                 /* on_open ran for it in this process: on_close will */
     uint8_t queued;                 /* nm_queue_mark: waiting for a buffer or a place (loop.h) */
+    nm_stream_ix stream;            /* its nm_stream entry (below) + 1, 0: none */
     uint32_t gen;                   /* opens and closes of this slot: in its nm_conn_id, so an id
                                        of a closed connection matches no slot */
     /* A request body streaming to the handler's body callback, or an
@@ -108,12 +109,11 @@ struct nm_conn {
     uint8_t unit;                   /* what nm_session_next cut last: a request or a body step */
     uint8_t produce;                /* an answer streaming from produce_fn: how its pieces go (session.cpp) */
     uint8_t ahead_count;            /* buffers read ahead of c->in (nm_stream.ahead) */
-    nm_stream_ix stream;            /* its nm_stream entry + 1, 0: none */
+    uint32_t pause;                 /* a streaming body's pause, shared with resumers (pause.h) */
     union {
         const char *body_interim;   /* the protocol's bytes before a streaming body (100 Continue) */
         uint32_t lingered;          /* a lingering close (it reads no request): the bytes it dropped */
     };
-    uint32_t pause;                 /* a streaming body's pause, shared with resumers (pause.h) */
     struct nm_loop *parked_in;      /* the loop a paused body's connection waits in (pause.h) */
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
