@@ -68,16 +68,13 @@ void nm_stream_release(nm_server *s)
     __atomic_sub_fetch(&streams_open, 1u, __ATOMIC_RELAXED);
 }
 
-nm_stream nm_streams[NM_STREAM_BUFFERS];
-static uint8_t stream_taken[NM_STREAM_BUFFERS];
-
 int nm_stream_take(nm_conn *c)
 {
     if (c->stream) return 0;   /* its last body's read-ahead still holds one */
     if (nm_stream_hold(c->srv)) return -1;
     /* the holds are at most NM_STREAM_BUFFERS, each with one entry: a free one is there */
     unsigned i = 0;
-    while (__atomic_exchange_n(&stream_taken[i], (uint8_t)1, __ATOMIC_ACQUIRE)) i = (i + 1) % NM_STREAM_BUFFERS;
+    while (__atomic_exchange_n(&nm_streams[i].taken, (uint8_t)1, __ATOMIC_ACQUIRE)) i = (i + 1) % NM_STREAM_BUFFERS;
     c->stream = (nm_stream_ix)(i + 1);
     nm_streams[i].body_fn = 0;
     return 0;
@@ -86,7 +83,7 @@ int nm_stream_take(nm_conn *c)
 void nm_stream_give(nm_conn *c)
 {
     if (!c->stream || c->body_mode || c->produce || c->ahead_count) return;
-    __atomic_store_n(&stream_taken[c->stream - 1], (uint8_t)0, __ATOMIC_RELEASE);
+    __atomic_store_n(&nm_stream_of(c)->taken, (uint8_t)0, __ATOMIC_RELEASE);
     c->stream = 0;
     nm_stream_release(c->srv);
 }
