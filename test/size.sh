@@ -17,7 +17,8 @@
 # tunable at nm_run, reservations at start-up, answers that wait for a
 # buffer, body reads into several buffers and the minimum rate took it to
 # 29,652; the per-object lines say where it goes), the firmware at the
-# small config under 96 KiB of bss, and the firmware linking nothing of
+# small config under 92 KiB of bss (94,868 bytes until a streaming body's
+# state left the slot for a pool of its own), and the firmware linking nothing of
 # what it never calls (the checks name each).
 MAKE=${MAKE:-make}
 check=0
@@ -30,7 +31,7 @@ if [ ! -f "$config" ]; then
 fi
 LIB_LIMIT=$((64 * 1024))
 FW_LIMIT=$((28 * 1024))
-SMALL_BSS_LIMIT=$((96 * 1024))
+SMALL_BSS_LIMIT=$((92 * 1024))
 OS="-Os"
 GC="-Os -ffunction-sections -fdata-sections"
 fails=0

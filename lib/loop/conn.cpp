@@ -35,12 +35,8 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     nm_conn_set_owner(c, 0);
     c->read_phase = NM_RP_HEAD;
     c->queued = 0;
-    c->body_mode = 0;
-    c->body_fn = 0;
-#if NM_BODY_READ_BUFS > 1
-    c->ahead_count = 0;
-    c->ahead_off = 0;
-#endif
+    c->body_mode = c->produce = c->ahead_count = 0;
+    c->stream = 0;
     c->read_since = c->write_since = nm_now_ms();
     nm_rate_reset(&c->rate);
     __atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);   /* an id of the slot's last connection no longer matches */
@@ -72,9 +68,29 @@ void nm_stream_release(nm_server *s)
     __atomic_sub_fetch(&streams_open, 1u, __ATOMIC_RELAXED);
 }
 
+int nm_stream_take(nm_conn *c)
+{
+    if (c->stream) return 0;   /* its last body's read-ahead still holds one */
+    if (nm_stream_hold(c->srv)) return -1;
+    /* the holds are at most NM_STREAM_BUFFERS, each with one entry: a free one is there */
+    unsigned i = 0;
+    while (__atomic_exchange_n(&nm_streams[i].taken, (uint8_t)1, __ATOMIC_ACQUIRE)) i = (i + 1) % NM_STREAM_BUFFERS;
+    c->stream = (nm_stream_ix)(i + 1);
+    nm_streams[i].body_fn = 0;
+    return 0;
+}
+
+void nm_stream_give(nm_conn *c)
+{
+    if (!c->stream || c->body_mode || c->produce || c->ahead_count) return;
+    __atomic_store_n(&nm_stream_of(c)->taken, (uint8_t)0, __ATOMIC_RELEASE);
+    c->stream = 0;
+    nm_stream_release(c->srv);
+}
+
 int nm_stream_begin(nm_conn *c)
 {
-    if (nm_stream_hold(c->srv)) return -1;
+    if (nm_stream_take(c)) return -1;
     c->body_mode = 1;   /* the caller sets the kind */
     return 0;
 }
@@ -84,16 +100,14 @@ void nm_stream_end(nm_conn *c)
     __atomic_store_n(&c->pause, 0, __ATOMIC_RELEASE);   /* a resume now names nothing (pause.h) */
     if (!c->body_mode) return;
     c->body_mode = 0;
-    c->body_fn = 0;
-    nm_stream_release(c->srv);
+    nm_stream_give(c);
 }
 
 void nm_produce_end(nm_conn *c)
 {
     if (!c->produce) return;
     c->produce = 0;
-    c->produce_fn = 0;
-    nm_stream_release(c->srv);
+    nm_stream_give(c);
 }
 
 void nm_conn_hook_open(nm_conn *c)
@@ -105,9 +119,12 @@ void nm_conn_hook_open(nm_conn *c)
 void nm_conn_drop_ahead(nm_conn *c)
 {
 #if NM_BODY_READ_BUFS > 1
-    for (unsigned i = 0; i < c->ahead_count; i++) nm_buf_put(c->ahead[i]);
+    if (!c->ahead_count) return;
+    nm_stream *st = nm_stream_of(c);
+    for (unsigned i = 0; i < c->ahead_count; i++) nm_buf_put(st->ahead[i]);
     c->ahead_count = 0;
-    c->ahead_off = 0;
+    st->ahead_off = 0;
+    nm_stream_give(c);
 #else
     (void)c;
 #endif

@@ -49,6 +49,37 @@ enum nm_read_phase {
     NM_RP_LINGER = 3, /* closing: what the client still sends is read and dropped (session.h) */
 };
 
+/* The streaming state of a connection whose body or answer streams: one
+ * of NM_STREAM_BUFFERS entries (the cap on streams), drawn when one begins
+ * and given back when it has ended and its read-ahead is used up. */
+#if NM_STREAM_BUFFERS < 255
+typedef uint8_t nm_stream_ix;
+#elif NM_STREAM_BUFFERS < 65535
+typedef uint16_t nm_stream_ix;
+#else
+#error "NM_STREAM_BUFFERS: at most 65534"
+#endif
+struct nm_stream {
+    uint64_t body_left;             /* body bytes to come (length), or of this chunk (chunked) */
+    uint64_t body_seen;             /* body bytes delivered so far */
+    uint64_t unit_size;             /* chunked: the size a chunk-size line said */
+    uint64_t produce_left;          /* bytes still to come of an answer whose length was given */
+    nm_body_fn body_fn;             /* the handler's body callback, NULL: the body is dropped */
+    void *body_user;
+    nm_produce_fn produce_fn;       /* nm_resp_stream's producer, and its argument */
+    void *produce_user;
+#if NM_BODY_READ_BUFS > 1
+    /* A streaming body's bytes read past a full c->in by the same receive,
+     * in order (session.cpp): each becomes c->in when c->in empties. */
+    nm_buf *ahead[NM_BODY_READ_BUFS - 1];
+    uint32_t ahead_len[NM_BODY_READ_BUFS - 1];
+    uint32_t ahead_off;             /* bytes of ahead[0] already moved into c->in */
+#endif
+    uint8_t chunk_state;            /* chunked: what the next bytes are (session.cpp) */
+    uint8_t body_keep;              /* the head's keep-alive, for the answer at the body's end */
+    uint8_t taken;                  /* a connection holds it (nm_stream_take) */
+};
+
 struct nm_conn {
     int fd;
     uint8_t flags;
@@ -69,33 +100,22 @@ struct nm_conn {
     uint8_t read_phase;             /* nm_read_phase */
     uint8_t hooked;                 /* on_open ran for it in this process: on_close will */
     uint8_t queued;                 /* nm_queue_mark: waiting for a buffer or a place (loop.h) */
+    nm_stream_ix stream;            /* its nm_stream entry (below) + 1, 0: none */
     uint32_t gen;                   /* opens and closes of this slot: in its nm_conn_id, so an id
                                        of a closed connection matches no slot */
-    /* A request body streaming to the handler's body callback (session). */
+    /* A request body streaming to the handler's body callback, or an
+     * answer from a producer (session): what every slot keeps of it. The
+     * rest is in an nm_stream entry, drawn only while one streams. */
     uint8_t body_mode;              /* 0, NM_BODY_LENGTH or NM_BODY_CHUNKED while one streams */
-    uint8_t chunk_state;            /* chunked: what the next bytes are (session.cpp) */
-    uint8_t body_keep;              /* the head's keep-alive, for the answer at the body's end */
     uint8_t unit;                   /* what nm_session_next cut last: a request or a body step */
     uint8_t produce;                /* an answer streaming from produce_fn: how its pieces go (session.cpp) */
-    uint64_t body_left;             /* body bytes to come (length), or of this chunk (chunked) */
-    uint64_t body_seen;             /* body bytes delivered so far */
-    uint64_t unit_size;             /* chunked: the size a chunk-size line said */
-    nm_body_fn body_fn;             /* the handler's body callback, NULL: the body is dropped */
-    void *body_user;
-    const char *body_interim;       /* the protocol's bytes before a streaming body (100 Continue) */
-    nm_produce_fn produce_fn;       /* nm_resp_stream's producer, and its argument */
-    void *produce_user;
-    uint64_t produce_left;          /* bytes still to come of an answer whose length was given */
+    uint8_t ahead_count;            /* buffers read ahead of c->in (nm_stream.ahead) */
     uint32_t pause;                 /* a streaming body's pause, shared with resumers (pause.h) */
+    union {
+        const char *body_interim;   /* the protocol's bytes before a streaming body (100 Continue) */
+        uint32_t lingered;          /* a lingering close (it reads no request): the bytes it dropped */
+    };
     struct nm_loop *parked_in;      /* the loop a paused body's connection waits in (pause.h) */
-#if NM_BODY_READ_BUFS > 1
-    /* A streaming body's bytes read past a full c->in by the same receive,
-     * in order (session.cpp): each becomes c->in when c->in empties. */
-    nm_buf *ahead[NM_BODY_READ_BUFS - 1];
-    uint32_t ahead_len[NM_BODY_READ_BUFS - 1];
-    uint32_t ahead_off;             /* bytes of ahead[0] already moved into c->in */
-    uint8_t ahead_count;
-#endif
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
     nm_rate rate;                   /* what the read phase brought, for cfg.min_rate (base/rate.h) */
@@ -121,15 +141,7 @@ nm_buf *nm_buf_get_spare(void);
 /* Give back the buffers read ahead of c->in (bytes dropped with it). */
 void nm_conn_drop_ahead(nm_conn *c);
 /* Buffered input beyond c->in: has c bytes read ahead (0 when NM_BODY_READ_BUFS is 1). */
-static inline int nm_conn_has_ahead(const nm_conn *c)
-{
-#if NM_BODY_READ_BUFS > 1
-    return c->ahead_count != 0;
-#else
-    (void)c;
-    return 0;
-#endif
-}
+static inline int nm_conn_has_ahead(const nm_conn *c) { return c->ahead_count != 0; }
 
 /* Take a slot for `fd`; NULL when slots are exhausted or fd is out of range. */
 nm_conn *nm_conn_open(nm_server *s, int fd);
@@ -141,6 +153,13 @@ nm_conn *nm_conn_open(nm_server *s, int fd);
  * answer's: nm_produce_end). */
 int nm_stream_hold(nm_server *s);
 void nm_stream_release(nm_server *s);
+/* nm_stream_take: c's entry (drawn, and held as above, unless c has one
+ * already), 0, or -1 at a cap; nm_stream_give gives it back once c's body
+ * and answer have ended and no bytes are read ahead. */
+int nm_stream_take(nm_conn *c);
+void nm_stream_give(nm_conn *c);
+extern nm_stream nm_streams[NM_STREAM_BUFFERS];
+static inline nm_stream *nm_stream_of(const nm_conn *c) { return &nm_streams[c->stream - 1]; }
 int nm_stream_begin(nm_conn *c);
 void nm_stream_end(nm_conn *c);
 void nm_produce_end(nm_conn *c);

@@ -53,7 +53,7 @@ extern "C" int nm_resp_stream(nm_response *res, long long total, nm_produce_fn f
 {
     nm_conn *c = res->conn;
     if (!fn || res->phase > 1 || res->failed || res->body_fn || c->produce) return -1;
-    if (nm_stream_hold(c->srv)) {   /* the answer undone, headers too: the handler answers again */
+    if (nm_stream_take(c)) {   /* the answer undone, headers too: the handler answers again */
         nm_out_rollback(c, res->mark);
         res->phase = 0;
         nm_count(c->srv, NM_C_REFUSED);
@@ -62,15 +62,16 @@ extern "C" int nm_resp_stream(nm_response *res, long long total, nm_produce_fn f
     const nm_protocol *p = proto_of(c);
     nm_resp_end_head(res, total < 0 ? (size_t)-1 : (size_t)total);
     if (res->failed || (res->req && res->req->head) || !total) {   /* no body to make */
-        nm_stream_release(c->srv);
+        nm_stream_give(c);
         return res->failed ? -1 : 0;
     }
     __atomic_store_n(&c->srv->stream_step, &make_piece, __ATOMIC_RELAXED);   /* (the same value from every thread) */
     c->produce = total >= 0 ? PR_LENGTH : !res->keep_alive || !p->piece ? PR_TO_CLOSE : PR_FIRST_PIECE;
     if (c->produce == PR_TO_CLOSE) res->keep_alive = 0;   /* the close ends the body */
-    c->produce_fn = fn;
-    c->produce_user = user;
-    c->produce_left = total >= 0 ? (uint64_t)total : 0;
+    nm_stream *st = nm_stream_of(c);
+    st->produce_fn = fn;
+    st->produce_user = user;
+    st->produce_left = total >= 0 ? (uint64_t)total : 0;
     return 0;
 }
 
@@ -90,10 +91,11 @@ static int make_piece(nm_conn *c)
     nm_buf *b = nm_buf_get();
     if (!b) return produce_failed(c, 0);
     const nm_protocol *p = proto_of(c);
+    nm_stream *st = nm_stream_of(c);
     int framed = c->produce >= PR_FIRST_PIECE;
     size_t at = framed ? NM_PIECE_MAX : 0, room = NM_BUF_SIZE - at;
-    if (c->produce == PR_LENGTH && c->produce_left < room) room = (size_t)c->produce_left;
-    long n = c->produce_fn(c->produce_user, b->data + at, room);
+    if (c->produce == PR_LENGTH && st->produce_left < room) room = (size_t)st->produce_left;
+    long n = st->produce_fn(st->produce_user, b->data + at, room);
     if (n < 0 || (size_t)n > room || (!n && c->produce == PR_LENGTH)) return produce_failed(c, b);
     int end = !n;
     if (framed) {   /* the protocol's framing goes just before the piece (the end: alone) */
@@ -107,7 +109,7 @@ static int make_piece(nm_conn *c)
     }
     if (n) nm_out_take(c, b, (uint32_t)at, (uint32_t)n);   /* the queue was empty: a segment is free */
     else nm_buf_put(b);   /* a body that the close ends */
-    if (c->produce == PR_LENGTH) end = !(c->produce_left -= (uint64_t)n);
+    if (c->produce == PR_LENGTH) end = !(st->produce_left -= (uint64_t)n);
     if (end) nm_produce_end(c);
     return n ? 1 : 0;
 }
@@ -147,7 +149,7 @@ void nm_session_received(nm_conn *c, size_t n)
 
 /* What nm_session_next cut (c->unit), for nm_session_answer. */
 enum { U_REQUEST, U_HEAD_STREAM, U_BODY, U_CHUNK_LINE, U_BODY_END };
-/* Where a chunked body is (c->chunk_state). */
+/* Where a chunked body is (nm_stream.chunk_state). */
 enum { CS_SIZE, CS_DATA, CS_DATA_END, CS_TRAILER };
 /* A chunk-size line (with its extensions) or a trailer field longer than
  * this is refused: a client may not make us buffer lines without end. */
@@ -168,7 +170,7 @@ static int refuse_body(nm_conn *c, int status)
     nm_count(c->srv, NM_C_ERRORS);
     c->in_len = 0;
     nm_conn_drop_ahead(c);
-    int answered = !c->body_fn;
+    int answered = !nm_stream_of(c)->body_fn;
     nm_stream_end(c);
     if (answered) c->flags |= NM_CF_CLOSE_AFTER;
     else answer_and_close(c, 0, status);
@@ -191,7 +193,7 @@ static long chunk_line(const nm_conn *c)
 
 /* A body by length whose bytes have all been delivered, its end call
  * still to come (its last piece paused it, or it is about to end). */
-static int end_due(const nm_conn *c) { return c->body_mode == NM_BODY_LENGTH && !c->body_left; }
+static int end_due(const nm_conn *c) { return c->body_mode == NM_BODY_LENGTH && !nm_stream_of(c)->body_left; }
 
 /* The next step of a streaming body: body bytes, or a line of the chunked
  * coding. Like nm_session_next, it only looks; answer takes the step. */
@@ -205,21 +207,22 @@ static int next_body_step(nm_conn *c, nm_request *req)
     int end = end_due(c);   /* its last piece paused it */
     if (!c->in_len && !end) return 0;
     request_base(c, req);
+    nm_stream *st = nm_stream_of(c);
     nm_request_blank(req, c->in ? c->in->data : "");
-    req->body_size = (long long)c->body_seen;
+    req->body_size = (long long)st->body_seen;
     if (end) {
         c->unit = U_BODY_END;
         req->size = 0;
         return 1;
     }
-    if (c->body_mode == NM_BODY_LENGTH || c->chunk_state == CS_DATA) {
-        size_t n = c->in_len < c->body_left ? c->in_len : (size_t)c->body_left;
+    if (c->body_mode == NM_BODY_LENGTH || st->chunk_state == CS_DATA) {
+        size_t n = c->in_len < st->body_left ? c->in_len : (size_t)st->body_left;
         c->unit = U_BODY;
         req->body.n = n;
         req->size = n;
         return 1;
     }
-    if (c->chunk_state == CS_DATA_END) {
+    if (st->chunk_state == CS_DATA_END) {
         if (c->in_len < 2) return 0;
         if (c->in->data[0] != '\r' || c->in->data[1] != '\n') return refuse_body(c, 400);
         c->unit = U_CHUNK_LINE;
@@ -228,7 +231,7 @@ static int next_body_step(nm_conn *c, nm_request *req)
     }
     long n = chunk_line(c);
     if (n <= 0) return n ? refuse_body(c, 400) : 0;
-    if (c->chunk_state == CS_SIZE) {   /* hex digits, then ";extension" or the end */
+    if (st->chunk_state == CS_SIZE) {   /* hex digits, then ";extension" or the end */
         uint64_t size = 0;
         long i = 0;
         for (; i < n - 2; i++) {
@@ -241,8 +244,8 @@ static int next_body_step(nm_conn *c, nm_request *req)
         }
         if (i == 0 || (i < n - 2 && c->in->data[i] != ';' && c->in->data[i] != ' ' && c->in->data[i] != '\t'))
             return refuse_body(c, 400);
-        if (c->body_seen + size > c->srv->cfg.max_body) return refuse_body(c, 413);
-        c->unit_size = size;
+        if (st->body_seen + size > c->srv->cfg.max_body) return refuse_body(c, 413);
+        st->unit_size = size;
     }
     c->unit = U_CHUNK_LINE;
     req->size = (size_t)n;
@@ -297,12 +300,14 @@ static void finish_answer(nm_conn *c, nm_response *res, const nm_request *req, i
 /* ahead[0] is done with: the others move up. */
 static void ahead_shift(nm_conn *c)
 {
+    nm_stream *st = nm_stream_of(c);
     c->ahead_count--;
     for (unsigned i = 0; i < c->ahead_count && i + 1 < NM_BODY_READ_BUFS - 1; i++) {   /* (the second: for the compiler) */
-        c->ahead[i] = c->ahead[i + 1];
-        c->ahead_len[i] = c->ahead_len[i + 1];
+        st->ahead[i] = st->ahead[i + 1];
+        st->ahead_len[i] = st->ahead_len[i + 1];
     }
-    c->ahead_off = 0;
+    st->ahead_off = 0;
+    nm_stream_give(c);   /* the last of them: unless a body or an answer streams, the entry goes */
 }
 #endif
 
@@ -311,8 +316,9 @@ static void ahead_next(nm_conn *c)
 {
 #if NM_BODY_READ_BUFS > 1
     if (!c->ahead_count) return;
-    nm_buf *b = c->ahead[0];
-    uint32_t off = c->ahead_off, len = c->ahead_len[0] - off;
+    nm_stream *st = nm_stream_of(c);
+    nm_buf *b = st->ahead[0];
+    uint32_t off = st->ahead_off, len = st->ahead_len[0] - off;
     if (off) memmove(b->data, b->data + off, len);
     ahead_shift(c);
     c->in = b;
@@ -332,12 +338,13 @@ static int ahead_fill(nm_conn *c)
         c->flags |= NM_CF_DEAD;
         return -1;
     }
-    uint32_t room = NM_BUF_SIZE - c->in_len, left = c->ahead_len[0] - c->ahead_off;
+    nm_stream *st = nm_stream_of(c);
+    uint32_t room = NM_BUF_SIZE - c->in_len, left = st->ahead_len[0] - st->ahead_off;
     uint32_t k = room < left ? room : left;
-    memcpy(c->in->data + c->in_len, c->ahead[0]->data + c->ahead_off, k);
-    c->ahead_off += k;
-    if (c->ahead_off == c->ahead_len[0]) {
-        nm_buf_put(c->ahead[0]);
+    memcpy(c->in->data + c->in_len, st->ahead[0]->data + st->ahead_off, k);
+    st->ahead_off += k;
+    if (st->ahead_off == st->ahead_len[0]) {
+        nm_buf_put(st->ahead[0]);
         ahead_shift(c);
     }
     nm_session_received(c, k);
@@ -354,8 +361,9 @@ static unsigned ahead_wanted(const nm_conn *c, size_t room)
 {
     if (!c->body_mode || !c->srv->transport->recvv) return 0;
     unsigned most = NM_BODY_READ_BUFS - 1;
+    nm_stream *st = nm_stream_of(c);
     if (c->body_mode != NM_BODY_LENGTH) return most;   /* chunked: its length unknown */
-    uint64_t left = c->body_left > c->in_len ? c->body_left - c->in_len : 0;
+    uint64_t left = st->body_left > c->in_len ? st->body_left - c->in_len : 0;
     if (left <= room) return 0;
     uint64_t bufs = (left - room + NM_BUF_SIZE - 1) / NM_BUF_SIZE;
     return bufs < most ? (unsigned)bufs : most;
@@ -365,7 +373,7 @@ static unsigned ahead_wanted(const nm_conn *c, size_t room)
 /* One receive into c->in's room, and while a body streams into buffers
  * beyond it as well (ahead_wanted, each one the pool has to spare past
  * the answer reserve). *asked: the room offered. Bytes past c->in's room
- * stay in c->ahead; the buffers left empty go back at once. */
+ * stay in the stream entry's ahead; the buffers left empty go back at once. */
 static ssize_t receive(nm_conn *c, size_t room, int flags, size_t *asked)
 {
     *asked = room;
@@ -376,21 +384,22 @@ static ssize_t receive(nm_conn *c, size_t room, int flags, size_t *asked)
     iov[0].iov_base = c->in->data + c->in_len;
     iov[0].iov_len = room;
     for (nm_buf *b; got < want && (b = nm_buf_get_spare()) != 0; got++) {
-        c->ahead[got] = b;
+        nm_stream_of(c)->ahead[got] = b;   /* (want: a body streams, with its entry) */
         iov[got + 1].iov_base = b->data;
         iov[got + 1].iov_len = NM_BUF_SIZE;
     }
     if (got) {
+        nm_stream *st = nm_stream_of(c);
         ssize_t n = c->srv->transport->recvv(c, iov, (int)got + 1, flags);
         size_t past = n > 0 && (size_t)n > room ? (size_t)n - room : 0;
         unsigned used = 0;
         for (; past; used++) {
-            c->ahead_len[used] = past < NM_BUF_SIZE ? (uint32_t)past : NM_BUF_SIZE;
-            past -= c->ahead_len[used];
+            st->ahead_len[used] = past < NM_BUF_SIZE ? (uint32_t)past : NM_BUF_SIZE;
+            past -= st->ahead_len[used];
         }
-        for (unsigned i = used; i < got; i++) nm_buf_put(c->ahead[i]);
+        for (unsigned i = used; i < got; i++) nm_buf_put(st->ahead[i]);
         c->ahead_count = (uint8_t)used;
-        c->ahead_off = 0;
+        st->ahead_off = 0;
         *asked = room + (size_t)got * NM_BUF_SIZE;
         return n;
     }
@@ -416,9 +425,10 @@ static void take_input(nm_conn *c, uint32_t n, int phase)
 /* The body has ended: the handler's body callback answers. */
 static void body_end(nm_conn *c, nm_request *req)
 {
-    nm_body_fn fn = c->body_fn;
-    void *user = c->body_user;
-    int keep = c->body_keep && !nm_stop_requested(c->srv);
+    nm_stream *st = nm_stream_of(c);
+    nm_body_fn fn = st->body_fn;
+    void *user = st->body_user;
+    int keep = st->body_keep && !nm_stop_requested(c->srv);
     nm_stream_end(c);
     read_phase(c, c->in_len ? NM_RP_HEAD : NM_RP_IDLE);   /* a pipelined request starts now */
     if (!fn) return;   /* answered at the head already; its body dropped */
@@ -433,12 +443,13 @@ static void body_step(nm_conn *c, nm_request *req)
 {
     uint32_t n = (uint32_t)req->size;
     int end = 0;
+    nm_stream *st = nm_stream_of(c);
     if (c->unit == U_BODY_END) {
         body_end(c, req);
         return;
     }
     if (c->unit == U_BODY) {
-        int rc = c->body_fn ? c->body_fn(req, req->body.p, req->body.n, 0, c->body_user) : 0;
+        int rc = st->body_fn ? st->body_fn(req, req->body.p, req->body.n, 0, st->body_user) : 0;
         int paused = rc == NM_BODY_PAUSE && nm_pause_ops_of(c)->ask(c);   /* the piece is taken; the next waits */
         if (rc && rc != NM_BODY_PAUSE) {
             nm_count(c->srv, NM_C_ERRORS);
@@ -447,17 +458,17 @@ static void body_step(nm_conn *c, nm_request *req)
             answer_and_close(c, 0, 500);
             return;
         }
-        c->body_seen += n;
-        c->body_left -= n;
-        if (!c->body_left) {
+        st->body_seen += n;
+        st->body_left -= n;
+        if (!st->body_left) {
             if (c->body_mode == NM_BODY_LENGTH) end = !paused;   /* else its end call comes after the resume */
-            else c->chunk_state = CS_DATA_END;
+            else st->chunk_state = CS_DATA_END;
         }
-    } else if (c->chunk_state == CS_SIZE) {
-        c->body_left = c->unit_size;
-        c->chunk_state = c->unit_size ? CS_DATA : CS_TRAILER;
-    } else if (c->chunk_state == CS_DATA_END) {
-        c->chunk_state = CS_SIZE;
+    } else if (st->chunk_state == CS_SIZE) {
+        st->body_left = st->unit_size;
+        st->chunk_state = st->unit_size ? CS_DATA : CS_TRAILER;
+    } else if (st->chunk_state == CS_DATA_END) {
+        st->chunk_state = CS_SIZE;
     } else {   /* a trailer field, or the empty line that ends the body */
         end = n == 2;
     }
@@ -492,7 +503,7 @@ void nm_session_answer(nm_conn *c, nm_request *req)
          * waits for our word to send it (then, or with no room, we close). */
         if (res.may_take && !(c->flags & NM_CF_CLOSE_AFTER)) {
             if (c->body_interim || nm_stream_begin(c)) c->flags |= NM_CF_CLOSE_AFTER;
-            else c->body_fn = 0;
+            else nm_stream_of(c)->body_fn = 0;
         }
     } else if (rc || nm_stream_begin(c)) {   /* failed, or as many bodies stream as may */
         nm_out_rollback(c, res.mark);
@@ -500,17 +511,19 @@ void nm_session_answer(nm_conn *c, nm_request *req)
         answer_and_close(c, req, rc ? 500 : 503);
     } else {
         nm_out_rollback(c, res.mark);   /* the answer comes at the body's end */
-        c->body_fn = res.body_fn;
-        c->body_user = res.body_user;
+        nm_stream *st = nm_stream_of(c);
+        st->body_fn = res.body_fn;
+        st->body_user = res.body_user;
         nm_pause_open(c);   /* from now a resume may name it */
-        c->body_keep = (uint8_t)res.keep_alive;
+        st->body_keep = (uint8_t)res.keep_alive;
         if (c->body_interim) nm_out_write(c, c->body_interim, strlen(c->body_interim));
     }
     if (c->body_mode) {
         c->body_mode = (uint8_t)(req->body_size < 0 ? NM_BODY_CHUNKED : NM_BODY_LENGTH);
-        c->body_left = req->body_size < 0 ? 0 : (uint64_t)req->body_size;
-        c->body_seen = 0;
-        c->chunk_state = CS_SIZE;
+        nm_stream *st = nm_stream_of(c);
+        st->body_left = req->body_size < 0 ? 0 : (uint64_t)req->body_size;
+        st->body_seen = 0;
+        st->chunk_state = CS_SIZE;
     }
     take_input(c, (uint32_t)req->size, c->body_mode ? NM_RP_BODY : c->in_len > req->size ? NM_RP_HEAD : NM_RP_IDLE);
     if (end_due(c)) body_end(c, req);
@@ -588,7 +601,7 @@ int nm_session_fill(nm_conn *c)
             size_t room = NM_BUF_SIZE - c->in_len, asked;
             ssize_t n = receive(c, room, recv_flags, &asked);
             if (n > 0) {
-                nm_session_received(c, (size_t)n < room ? (size_t)n : room);   /* the rest is c->ahead's */
+                nm_session_received(c, (size_t)n < room ? (size_t)n : room);   /* the rest is read ahead */
                 if ((size_t)n < asked && (c->flags & NM_CF_LEVEL)) c->flags |= NM_CF_DRAINED;
                 return 1;
             }
@@ -657,13 +670,13 @@ int nm_session_linger(nm_conn *c)
         if (shutdown(c->fd, SHUT_WR)) return 0;
         c->read_phase = NM_RP_LINGER;
         c->write_since = c->read_since = nm_conn_clock(c);   /* its start; its last byte */
-        c->body_seen = 0;   /* bytes dropped */
+        c->lingered = 0;
         __atomic_fetch_add(&s->counters->lingered, 1ul, __ATOMIC_RELAXED);
     }
     /* its input goes (and what a proactor's armed receive brought since):
      * a lingering connection holds no buffer */
     if (c->in_len) c->read_since = nm_conn_clock(c);
-    c->body_seen += c->in_len;
+    c->lingered += c->in_len;
     c->in_len = 0;
     if (c->in) nm_buf_put(c->in);
     c->in = 0;
@@ -671,10 +684,10 @@ int nm_session_linger(nm_conn *c)
     char b[512];
     for (;;) {
         uint64_t now = nm_conn_clock(c);
-        if (now - c->write_since >= NM_LINGER_MS || c->body_seen >= (1u << 24)) return 0;
+        if (now - c->write_since >= NM_LINGER_MS || c->lingered >= (1u << 24)) return 0;
         ssize_t n = recv(c->fd, b, sizeof(b), c->flags & NM_CF_BLOCKING ? 0 : MSG_DONTWAIT);
         if (n > 0) {
-            c->body_seen += (uint64_t)n;
+            c->lingered += (uint32_t)n;
             c->read_since = now;
         } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             return 0;

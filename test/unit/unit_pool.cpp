@@ -211,3 +211,56 @@ TEST(thread_runs_on_a_pool_stack)
     CHECK(t.finished);
     CHECK((char *)where >= stack && (char *)where < stack + NM_THREAD_STACK_SIZE);
 }
+
+/* A streaming body's or answer's state is an entry of its own pool, drawn
+ * while one streams (and while bytes read past the body wait), one entry
+ * per connection, and given back at the end: a connection that never
+ * streams holds none. */
+TEST(stream_entries_are_held_only_while_a_connection_streams)
+{
+    enum { N = NM_STREAM_BUFFERS < 4 ? NM_STREAM_BUFFERS : 4 };
+    static nm_server s;
+    server_init(&s);
+    s.cfg.max_streams = N;
+    int sv[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    nm_conn *c[N + 1];
+    for (int i = 0; i <= N; i++) {
+        c[i] = nm_conn_open(&s, i ? dup(sv[0]) : sv[0]);
+        REQUIRE(c[i]);
+        CHECK_EQ(c[i]->stream, 0);
+    }
+    for (int i = 0; i < N; i++) {
+        REQUIRE(nm_stream_begin(c[i]) == 0);
+        REQUIRE(c[i]->stream != 0);
+        CHECK(nm_stream_of(c[i])->taken);
+        for (int j = 0; j < i; j++) CHECK(c[j]->stream != c[i]->stream);
+    }
+    CHECK_EQ(nm_stream_begin(c[N]), -1);   /* the cap: no entry drawn */
+    CHECK_EQ(c[N]->stream, 0);
+    CHECK_EQ(s.streams, (unsigned)N);
+#if NM_BODY_READ_BUFS > 1
+    /* bytes read past the body keep the entry after the body's end */
+    nm_stream *st = nm_stream_of(c[0]);
+    st->ahead[0] = nm_buf_get();
+    REQUIRE(st->ahead[0]);
+    st->ahead_len[0] = 1;
+    c[0]->ahead_count = 1;
+    nm_stream_end(c[0]);
+    CHECK(c[0]->stream != 0);
+    CHECK_EQ(s.streams, (unsigned)N);
+    nm_conn_drop_ahead(c[0]);
+    CHECK_EQ(c[0]->stream, 0);
+    CHECK(!st->taken);
+#else
+    nm_stream_end(c[0]);
+    CHECK_EQ(c[0]->stream, 0);
+#endif
+    CHECK_EQ(s.streams, (unsigned)N - 1);
+    REQUIRE(nm_stream_begin(c[N]) == 0);   /* its place and entry are free again */
+    CHECK(c[N]->stream != 0);
+    for (int i = 0; i <= N; i++) nm_conn_close(c[i]);   /* a close gives back what streams */
+    CHECK_EQ(s.streams, 0);
+    for (int i = 0; i < NM_STREAM_BUFFERS; i++) CHECK(!nm_streams[i].taken);
+    close(sv[1]);
+}
