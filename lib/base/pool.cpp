@@ -53,7 +53,7 @@ nm_reservation *nm_reservation_current(void) { return current_reservation; }
  * and written under p's lock. */
 static nm_pool_claim *own_claim(const nm_pool *p)
 {
-    nm_reservation *r = current_reservation;
+    nm_reservation *r = p->reserved ? current_reservation : 0;   /* none held of p: none of it is ours */
     if (r)
         for (int i = 0; i < NM_RESERVE_POOLS; i++)
             if (r->held[i].pool == p && r->held[i].n) return &r->held[i];

@@ -90,6 +90,10 @@ struct nm_server {
     nm_user_svc user;            /* the application's watches, timers and posts (user.h) */
     int in_use;                  /* this slot of the server table runs an nm_run */
     unsigned streams;            /* bodies and answers streaming now, this process's (cfg.max_streams) */
+    /* Its slot's run (loop/servers.cpp): the face of the run, and a stop
+     * aimed at face n (n + 1; 0 none); kept past a claim's clearing. */
+    unsigned face_now, face_stop;
+    const nm_server *face;       /* the pointer of this run (nm_server_face) */
 };
 
 enum nm_counter_id { NM_C_ACCEPTED, NM_C_ACTIVE, NM_C_REQUESTS, NM_C_REFUSED, NM_C_ERRORS, NM_C_TIMEOUTS, NM_C_WAITED, NM_C_SLOW };
@@ -131,15 +135,21 @@ static inline void nm_gauge_leave(nm_server *s, nm_gauge_id now)
  * the callbacks); and back, the server a pointer of the API names: NULL
  * for a pointer of a run that is over; a pointer that is no face (a server
  * outside the table) as it is. */
-const nm_server *nm_server_face(const nm_server *s);
+static inline const nm_server *nm_server_face(const nm_server *s) { return s->face ? s->face : s; }
 nm_server *nm_server_of(const nm_server *p);
 
 /* nm_run's slot of the server table, under a new face, or NULL when
  * NM_MAX_SERVERS run; given back with its listener closed (nm_listen_close). */
 nm_server *nm_server_claim(void);
 void nm_server_release(nm_server *s);
-/* True once this server (or every server) was asked to stop. */
-int nm_stop_requested(const nm_server *s);
+/* True once this server (or every server) was asked to stop: its flag,
+ * or a stop aimed at the face of its run (a stop through an older face
+ * reaches no later run). Inline: the session asks it for every request. */
+static inline int nm_stop_requested(const nm_server *s)
+{
+    return __atomic_load_n(&s->stopping, __ATOMIC_RELAXED) ||
+           __atomic_load_n(&s->face_stop, __ATOMIC_ACQUIRE) == __atomic_load_n(&s->face_now, __ATOMIC_ACQUIRE) + 1;
+}
 
 /* In a child just forked for s (a process of a multi-process model): forget
  * the other servers of the process, closing their listeners and connections,

@@ -24,19 +24,6 @@ extern nm_conn *nm_conn_by_fd[NM_MAX_FDS];
  * reach the new run. */
 enum { NM_SERVER_FACES = 64 };
 static char server_faces[NM_MAX_SERVERS][NM_SERVER_FACES];
-static unsigned server_face_now[NM_MAX_SERVERS];    /* the face of the slot's run */
-static unsigned server_face_stop[NM_MAX_SERVERS];   /* a stop aimed at face n: n + 1 */
-
-static int slot_index(const nm_server *s)
-{
-    return s >= nm_server_slots && s < nm_server_slots + NM_MAX_SERVERS ? (int)(s - nm_server_slots) : -1;
-}
-
-const nm_server *nm_server_face(const nm_server *s)
-{
-    int i = slot_index(s);
-    return i < 0 ? s : (const nm_server *)(const void *)&server_faces[i][__atomic_load_n(&server_face_now[i], __ATOMIC_ACQUIRE)];
-}
 
 /* The face's slot and face number, or -1 for a pointer that is no face. */
 static int face_slot(const nm_server *p, unsigned *face)
@@ -53,7 +40,7 @@ nm_server *nm_server_of(const nm_server *p)
     int i = face_slot(p, &face);
     if (i < 0) return const_cast<nm_server *>(p);
     nm_server *s = &nm_server_slots[i];
-    if (!__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) || __atomic_load_n(&server_face_now[i], __ATOMIC_ACQUIRE) != face) return 0;
+    if (!__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE) || __atomic_load_n(&s->face_now, __ATOMIC_ACQUIRE) != face) return 0;
     return s;
 }
 
@@ -64,7 +51,7 @@ extern "C" void nm_server_stop(const nm_server *srv)
     unsigned face;
     int i = srv ? face_slot(srv, &face) : -1;
     if (i >= 0) {
-        __atomic_store_n(&server_face_stop[i], face + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&nm_server_slots[i].face_stop, face + 1, __ATOMIC_RELEASE);
         return;
     }
     if (srv) {
@@ -75,13 +62,6 @@ extern "C" void nm_server_stop(const nm_server *srv)
         if (__atomic_load_n(&nm_server_slots[k].in_use, __ATOMIC_ACQUIRE)) __atomic_store_n(&nm_server_slots[k].stopping, 1, __ATOMIC_RELAXED);
 }
 
-int nm_stop_requested(const nm_server *s)
-{
-    if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) return 1;
-    int i = slot_index(s);
-    return i >= 0 && __atomic_load_n(&server_face_stop[i], __ATOMIC_ACQUIRE) == __atomic_load_n(&server_face_now[i], __ATOMIC_ACQUIRE) + 1;
-}
-
 nm_server *nm_server_claim(void)
 {
     for (int i = 0; i < NM_MAX_SERVERS; i++) {
@@ -89,8 +69,9 @@ nm_server *nm_server_claim(void)
         if (__atomic_load_n(&s->in_use, __ATOMIC_RELAXED)) continue;
         /* clear everything but the claim, then take the slot, under a new face */
         if (__atomic_exchange_n(&s->in_use, 1, __ATOMIC_ACQ_REL)) continue;
-        __atomic_store_n(&server_face_now[i], (server_face_now[i] + 1) % NM_SERVER_FACES, __ATOMIC_RELEASE);
-        __atomic_store_n(&server_face_stop[i], 0u, __ATOMIC_RELEASE);   /* a stop of an older face, come round again */
+        __atomic_store_n(&s->face_now, (s->face_now + 1) % NM_SERVER_FACES, __ATOMIC_RELEASE);
+        __atomic_store_n(&s->face_stop, 0u, __ATOMIC_RELEASE);
+        s->face = (const nm_server *)(const void *)&server_faces[i][s->face_now];   /* a stop of an older face, come round again */
         memset(s, 0, offsetof(nm_server, in_use));
         s->listen_fd = -1;   /* a child forked now by another server closes nothing of this one */
         return s;
