@@ -80,11 +80,8 @@ int nm_out_ready(nm_conn *c)
     return 0;
 }
 
-void nm_out_trim(nm_conn *c)
+void nm_out_trim_last(nm_conn *c)
 {
-    if (!c->out_count) return;
-    nm_seg *t = seg_at(c, c->out_count - 1u);
-    if (!t->buf || t->len || (c->out_count == 1 && c->out_off)) return;
-    nm_buf_put(t->buf);
+    nm_buf_put(seg_at(c, c->out_count - 1u)->buf);
     c->out_count--;
 }

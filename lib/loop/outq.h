@@ -25,7 +25,8 @@ void nm_out_rollback(nm_conn *c, nm_out_mark m);
  * queue's last buffer serves when it has room left; one left empty goes
  * back with nm_out_trim (an empty segment is never sent). */
 int nm_out_ready(nm_conn *c);
-void nm_out_trim(nm_conn *c);
+/* (nm_out_trim, inline below: the session asks it several times a request) */
+void nm_out_trim_last(nm_conn *c);
 /* The queued bytes as iovecs (NM_OUT_SEGS of room; returns how many), and
  * n bytes were sent: retire them (buffers go back), move the write deadline
  * (inline below, as is where the queue ends now: nm_out_mark_now). */
@@ -33,6 +34,13 @@ void nm_out_trim(nm_conn *c);
 /* ---- inline: each request writes its answer through these ---- */
 
 static inline nm_seg *nm_out_seg(nm_conn *c, unsigned i) { return &c->out[(c->out_first + i) % NM_OUT_SEGS]; }
+
+static inline void nm_out_trim(nm_conn *c)
+{
+    if (!c->out_count) return;
+    const nm_seg *t = nm_out_seg(c, c->out_count - 1u);
+    if (t->buf && !t->len && (c->out_count > 1 || !c->out_off)) nm_out_trim_last(c);
+}
 
 static inline nm_out_mark nm_out_mark_now(const nm_conn *c)
 {

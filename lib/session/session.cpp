@@ -645,7 +645,8 @@ void nm_session_answer_ready(nm_conn *c)
     nm_out_trim(c);
 }
 
-int nm_session_next_io(const nm_conn *c)
+/* (inline in run_io, which asks it once or twice a request) */
+static inline __attribute__((always_inline)) int next_io(const nm_conn *c)
 {
     if ((c->flags & NM_CF_DEAD) || c->read_phase == NM_RP_LINGER) return NM_IO_DONE;
     if (c->out_count || c->produce) return NM_IO_SEND;
@@ -658,6 +659,8 @@ int nm_session_next_io(const nm_conn *c)
     if (c->flags & (NM_CF_CLOSE_AFTER | NM_CF_READ_EOF)) return NM_IO_DONE;
     return NM_IO_RECV;
 }
+
+int nm_session_next_io(const nm_conn *c) { return next_io(c); }
 
 int nm_session_linger(nm_conn *c)
 {
@@ -718,7 +721,7 @@ static inline int run_io(nm_conn *c, int handoff)
                 nm_out_trim(c);   /* else more is needed, or a refusal was queued: write it, then close */
             }
         }
-        switch (nm_session_next_io(c)) {
+        switch (next_io(c)) {
         case NM_IO_DONE: return nm_session_linger(c);
         case NM_IO_PARK: return NM_PARK;
         case NM_IO_QUEUE: return NM_QUEUE;
