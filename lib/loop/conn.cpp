@@ -74,7 +74,7 @@ int nm_stream_take(nm_conn *c)
     if (nm_stream_hold(c->srv)) return -1;
     /* the holds are at most NM_STREAM_BUFFERS, each with one entry: a free one is there */
     unsigned i = 0;
-    while (__atomic_exchange_n(&nm_streams[i].taken, (uint8_t)1, __ATOMIC_ACQUIRE)) i = (i + 1) % NM_STREAM_BUFFERS;
+    while (__atomic_exchange_n(&nm_streams[i].taken, 1u, __ATOMIC_ACQUIRE)) i = (i + 1) % NM_STREAM_BUFFERS;
     c->stream = (nm_stream_ix)(i + 1);
     nm_streams[i].body_fn = 0;
     return 0;
@@ -83,7 +83,7 @@ int nm_stream_take(nm_conn *c)
 void nm_stream_give(nm_conn *c)
 {
     if (!c->stream || c->body_mode || c->produce || c->ahead_count) return;
-    __atomic_store_n(&nm_stream_of(c)->taken, (uint8_t)0, __ATOMIC_RELEASE);
+    __atomic_store_n(&nm_stream_of(c)->taken, 0u, __ATOMIC_RELEASE);
     c->stream = 0;
     nm_stream_release(c->srv);
 }

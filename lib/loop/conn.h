@@ -77,7 +77,7 @@ struct nm_stream {
 #endif
     uint8_t chunk_state;            /* chunked: what the next bytes are (session.cpp) */
     uint8_t body_keep;              /* the head's keep-alive, for the answer at the body's end */
-    uint8_t taken;                  /* a connection holds it (nm_stream_take) */
+    uint32_t taken;                 /* a connection holds it (nm_stream_take; a word: an exchange of a byte is a libatomic call on riscv64) */
 };
 
 struct nm_conn {
