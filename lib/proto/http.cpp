@@ -42,6 +42,27 @@ static int eq_nocase(const char *a, size_t n, const char *lit)
     return i == n && !lit[i];
 }
 
+/* Is header name n (tchars only, checked) the lower-case literal lit, of
+ * len bytes? A tchar or'ed with 0x20 is a lower-case letter only if it was
+ * that letter in either case, and '-' only if it was '-': so a word at a
+ * time, the literal's words folded to constants where it is inlined. */
+static inline uint64_t word_at(const char *p, size_t k)
+{
+    uint64_t w = 0;
+    memcpy(&w, p, k);
+    return w;
+}
+
+static inline int name_is(nm_slice n, const char *lit, size_t len)
+{
+    if (n.n != len) return 0;
+    uint64_t diff = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) diff |= (word_at(n.p + i, 8) | 0x2020202020202020ull) ^ word_at(lit + i, 8);
+    if (i < len) diff |= (word_at(n.p + i, len - i) | (0x2020202020202020ull >> (8 * (8 - (len - i))))) ^ word_at(lit + i, len - i);
+    return diff == 0;
+}
+
 /* Does the comma-separated list in v contain token `lit`? */
 static int has_token(nm_slice v, const char *lit)
 {
@@ -57,29 +78,31 @@ static int has_token(nm_slice v, const char *lit)
     return 0;
 }
 
-/* Find the end of the header section, checking line endings on the way.
- * Returns the offset just past CRLFCRLF, 0 if not there yet, -400 on a bare
- * CR or LF. */
+/* Find the end of the header section. Returns the offset just past
+ * CRLFCRLF, 0 if not there yet, -400 on a bare CR or LF. */
 static int find_head_end(const char *buf, uint32_t len, uint32_t *scan)
 {
-    /* A line at a time with memchr (word- or vector-wide in libc): the only
-     * CR a line may hold is the one just before its LF. */
+    /* A line at a time with memchr (word- or vector-wide in libc), each LF
+     * checked for its CR. A CR elsewhere in a complete head is left to the
+     * parser, which stops at every CR and takes it only before an LF. */
     uint32_t i = *scan;
-    while (i < len) {
+    for (;;) {
         const char *nl = (const char *)memchr(buf + i, '\n', len - i);
-        uint32_t lf = nl ? (uint32_t)(nl - buf) : len;
-        const char *cr = (const char *)memchr(buf + i, '\r', lf - i);
-        if (!nl) {
-            if (!cr) break;
-            if ((uint32_t)(cr - buf) + 1 < len) return -400;   /* a CR with something other than LF after it */
-            *scan = (uint32_t)(cr - buf);   /* decide when the next byte arrives */
-            return 0;
-        }
-        if (lf == 0 || buf[lf - 1] != '\r' || (cr && cr != nl - 1)) return -400;
+        if (!nl) break;
+        uint32_t lf = (uint32_t)(nl - buf);
+        if (lf == 0 || buf[lf - 1] != '\r') return -400;
         if (lf >= 3 && buf[lf - 2] == '\n' && buf[lf - 3] == '\r') return (int)(lf + 1);
         i = lf + 1;
     }
-    *scan = len;
+    /* Not all there: a CR not before an LF is refused now, not at the end
+     * (the last byte may be one whose LF comes next). */
+    for (uint32_t k = *scan; k < len;) {
+        const char *cr = (const char *)memchr(buf + k, '\r', len - k);
+        if (!cr) break;
+        k = (uint32_t)(cr - buf) + 1;
+        if (k < len && buf[k] != '\n') return -400;
+    }
+    *scan = i;   /* the complete lines need no second look */
     return 0;
 }
 
@@ -132,11 +155,13 @@ static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *
     if (p == t || *p != ' ') return -400;
     req->target.p = t;
     req->target.n = (size_t)(p - t);
+    /* the version: eight bytes and the line's CRLF (stop is a CR, an LF
+     * after it: v[8] and v[9] are in the buffer) */
     const char *v = ++p;
-    while (p < stop && *p != '\r') p++;
-    int rc = parse_version(v, p, &req->version_minor);
+    if (stop - v < 8 || v[8] != '\r' || v[9] != '\n') return -400;
+    int rc = parse_version(v, v + 8, &req->version_minor);
     if (rc) return rc;
-    p += 2;
+    p = v + 10;
 
     /* header fields */
     int hosts = 0, has_cl = 0, has_te = 0, te_chunked = 0, expect = 0;
@@ -152,7 +177,7 @@ static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *
         while (p < stop && (*p == ' ' || *p == '\t')) p++;
         const char *val = p;
         while (classes.of[(unsigned char)*p] & C_VALUE) p++;
-        if (*p != '\r') return -400;   /* a control character in the value */
+        if (*p != '\r' || p[1] != '\n') return -400;   /* a control character in the value, a CR alone */
         const char *vend = p;
         while (vend > val && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
         nm_slice hv = { val, (size_t)(vend - val) };
@@ -162,18 +187,18 @@ static int http_head(const char *buf, uint32_t len, uint32_t *scan, nm_request *
         req->headers[req->header_count].value = hv;
         req->header_count++;
         /* The few fields the server itself reads, told apart by length first. */
-        if (hn.n == 14 && eq_nocase(hn.p, hn.n, "content-length")) {
+        if (name_is(hn, "content-length", 14)) {
             if (has_cl++) return -400;
             if (parse_content_length(hv, &content_length)) return -400;
-        } else if (hn.n == 17 && eq_nocase(hn.p, hn.n, "transfer-encoding")) {
+        } else if (name_is(hn, "transfer-encoding", 17)) {
             has_te++;
             te_chunked = eq_nocase(hv.p, hv.n, "chunked");   /* the one coding taken, alone */
-        } else if (hn.n == 6 && eq_nocase(hn.p, hn.n, "expect")) {
+        } else if (name_is(hn, "expect", 6)) {
             if (!eq_nocase(hv.p, hv.n, "100-continue")) return -417;
             expect = 1;
-        } else if (hn.n == 4 && eq_nocase(hn.p, hn.n, "host")) {
+        } else if (name_is(hn, "host", 4)) {
             hosts++;
-        } else if (hn.n == 10 && eq_nocase(hn.p, hn.n, "connection")) {
+        } else if (name_is(hn, "connection", 10)) {
             conn_close |= has_token(hv, "close");
             conn_keep |= has_token(hv, "keep-alive");
         }

@@ -662,13 +662,23 @@ static inline __attribute__((always_inline)) int next_io(const nm_conn *c)
 
 int nm_session_next_io(const nm_conn *c) { return next_io(c); }
 
+static __attribute__((noinline)) int linger_on(nm_conn *c);
+
 int nm_session_linger(nm_conn *c)
 {
+    /* a request read whole (idle), or a timeout (no close asked): closed
+     * now, the usual end, without linger's frame */
+    if ((c->flags & (NM_CF_DEAD | NM_CF_READ_EOF)) || nm_stop_requested(c->srv)) return 0;
+    if (c->read_phase != NM_RP_LINGER && (!(c->flags & NM_CF_CLOSE_AFTER) || c->read_phase == NM_RP_IDLE)) return 0;
+    return linger_on(c);
+}
+
+/* Half-closed: what the client still sends is read and dropped, for a
+ * while, so that its unread request does not reset the answer away. */
+static __attribute__((noinline)) int linger_on(nm_conn *c)
+{
     nm_server *s = c->srv;
-    if ((c->flags & (NM_CF_DEAD | NM_CF_READ_EOF)) || nm_stop_requested(s)) return 0;
     if (c->read_phase != NM_RP_LINGER) {
-        /* a request read whole (idle), or a timeout (no close asked): closed now */
-        if (!(c->flags & NM_CF_CLOSE_AFTER) || c->read_phase == NM_RP_IDLE) return 0;
         if (s->transport->close) s->transport->close(c);
         if (shutdown(c->fd, SHUT_WR)) return 0;
         c->read_phase = NM_RP_LINGER;

@@ -231,6 +231,13 @@ TEST(http_host_rules)
     CHECK_EQ(parse("GET / HTTP/1.1\r\nhost: a\r\nHOST: a\r\n\r\n"), -400);
     CHECK_EQ(parse("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"), -400);
     CHECK_EQ(parse("GET / HTTP/1.0\r\n\r\n"), 18);
+    /* the name in any case, and only that name: one letter off, or one more */
+    CHECK_EQ(parse("GET / HTTP/1.1\r\nhOsT: a\r\n\r\n"), 27);
+    CHECK_EQ(parse("GET / HTTP/1.1\r\nHosu: a\r\n\r\n"), -400);
+    CHECK_EQ(parse("GET / HTTP/1.1\r\nGost: a\r\n\r\n"), -400);
+    CHECK_EQ(parse("GET / HTTP/1.1\r\nHosts: a\r\n\r\n"), -400);
+    CHECK_EQ(parse("POST / HTTP/1.1\r\nHost: a\r\nCONTENT-length: 2\r\n\r\nab"), 49);
+    CHECK_EQ(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Lengti: 2\r\n\r\nab"), 47);   /* not a length: no body */
 }
 
 /* A request with Host plus `extra` more header fields, into buf. */
