@@ -134,6 +134,12 @@ $(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,$(TLS))
 $(BUILD)/obj/demos/nmserve.o: NM_CXXFLAGS += -DNMSERVE_TLS
 $(BUILD)/nmserve: $(TLS_LIB)
 $(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(patsubst %,-l%,$(TLS))
+# A cross target's engines: Debian's packages of its architecture,
+# unpacked by make deps into NM_TLS_SYSROOT (test/sysroot.sh).
+ifneq ($(NM_TLS_SYSROOT),)
+NM_CXXFLAGS += -isystem $(NM_TLS_SYSROOT)/usr/include
+NM_LDFLAGS += -L$(NM_TLS_SYSROOT)/usr/lib/$(patsubst %-,%,$(CROSS_COMPILE))
+endif
 endif
 
 DEMOS := $(BUILD)/nmserve $(BUILD)/nmbench $(BUILD)/firmware
@@ -254,6 +260,12 @@ $(NORING)/nmserve: FORCE
 TLSB := $(BUILD)/tls
 $(TLSB)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=bearssl EXTRA_CPPFLAGS=-DNM_TLS_CONNS=64 $(TLSB)/nmserve
+# (a cross target's: when make deps has unpacked its engines)
+ifneq ($(NM_TLS_SYSROOT),)
+ifneq ($(wildcard $(NM_TLS_SYSROOT)/usr/include/bearssl.h),)
+TESTS += $(TLSB)/nmserve
+endif
+endif
 ifeq ($(TARGET)$(CROSS_COMPILE),host)
 TESTS += $(BUILD)/test/modbus_client $(BUILD)/test/crc_zlib
 ifneq ($(filter proactor,$(or $(NM_MODELS),proactor)),)

@@ -144,6 +144,17 @@ fi
 if [ -z "${NM_SANITIZED:-}$RUN${NM_DRIVER:-}" ] && built "$B/tls/nmserve" "TLS with curl and openssl"; then
     check "TLS with curl and openssl" timeout 600 sh test/tls/check.sh "$B"
 fi
+# A cross build's TLS (NM_TLS_SYSROOT: its fragment's engines, unpacked by
+# make deps): the short suite over TLS on epoll and thread_pool under the
+# emulator, the archive's engines in turn.
+if [ -n "${NM_TLS_SYSROOT:-}" ] && [ -n "$RUN" ]; then
+    if [ -x "$B/tls/nmserve" ]; then
+        check "TLS: the short suite on epoll and thread_pool under ${RUN%% *}" env NM_DRIVER="$DRV" \
+            timeout 300 sh test/tls/check.sh "$B" epoll thread_pool
+    else
+        nm_skip_check "TLS under ${RUN%% *}" "" "$B/tls/nmserve not built: no engines in $NM_TLS_SYSROOT (make deps)"
+    fi
+fi
 # Listeners beyond IPv4: on [::1] and on a Unix socket in a scratch
 # directory of the logs, and a listener handed in (--listen-fd): on the host
 # a model of each way of taking connections (a loop, loops on threads, loops
