@@ -133,7 +133,8 @@ $(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,$(TLS))
 	$(Q)$(AR) rcs $@ $^
 $(BUILD)/obj/demos/nmserve.o: NM_CXXFLAGS += -DNMSERVE_TLS
 $(BUILD)/nmserve: $(TLS_LIB)
-$(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(patsubst %,-l%,$(TLS))
+TLS_LIBS := $(patsubst %,-l%,$(TLS))
+$(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(TLS_LIBS)
 # A cross target's engines: Debian's packages of its architecture,
 # unpacked by make deps into NM_TLS_SYSROOT (test/sysroot.sh).
 ifneq ($(NM_TLS_SYSROOT),)
@@ -387,6 +388,21 @@ install: $(LIB) $(NM_BUILD_CONFIG)
 	$(NM_SUBST) lib/netmodels.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/netmodels.pc
 	$(NM_SUBST) lib/netmodelsConfig.cmake.in > $(NM_CMAKE_DIR)/netmodelsConfig.cmake
 	$(NM_SUBST) lib/netmodelsConfigVersion.cmake.in > $(NM_CMAKE_DIR)/netmodelsConfigVersion.cmake
+
+# With TLS=...: the TLS archive, nm_tls.h, netmodels-tls.pc (the engines'
+# libraries in its Libs.private: lib/tls/README) and netmodels::tls.
+ifneq ($(TLS),)
+install: install-tls
+install-tls: $(TLS_LIB) $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/netmodels $(NM_CMAKE_DIR)
+	install -m 644 $(TLS_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 lib/tls/nm_tls.h $(DESTDIR)$(PREFIX)/include/netmodels/
+	$(NM_SUBST) -e 's|@TLS@|$(TLS)|g' -e 's|@TLS_LIBS@|$(TLS_LIBS)|g' lib/tls/netmodels-tls.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/netmodels-tls.pc
+	$(NM_SUBST) -e 's|@TLS@|$(TLS)|g' -e 's|@TLS_LIBS@|$(subst $() ,;,$(TLS_LIBS))|g' lib/tls/netmodels-tls.cmake.in \
+	  > $(NM_CMAKE_DIR)/netmodels-tls.cmake
+.PHONY: install-tls
+endif
 
 clean:
 	rm -rf build
