@@ -318,6 +318,8 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "invariants of the models not run are left out" sh test/static/inv_models.sh "$B"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "$NM_NM" "${NM_CC:-}"
+    [ -f "$B/tls/libnetmodels_tls.a" ] && check "symbol audit (TLS archive, BearSSL's list)" \
+        env NM_AUDIT_ALLOW=test/static/tls_bearssl_allowlist.txt sh test/static/audit.sh "$B/tls/libnetmodels_tls.a" "$NM_NM" "${NM_CC:-}"
 fi
 
 nm_skips_said "$skips_file"
