@@ -265,6 +265,8 @@ $(TLSB)/nmserve: FORCE
 ifneq ($(NM_TLS_SYSROOT),)
 ifneq ($(wildcard $(NM_TLS_SYSROOT)/usr/include/bearssl.h),)
 TESTS += $(TLSB)/nmserve
+# (the two models its check runs)
+$(TLSB)/nmserve: export NM_MODELS = epoll thread_pool
 endif
 endif
 ifeq ($(TARGET)$(CROSS_COMPILE),host)
