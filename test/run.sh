@@ -151,8 +151,12 @@ if [ -n "${NM_TLS_SYSROOT:-}" ] && [ -n "$RUN" ]; then
     if [ -x "$B/tls/nmserve" ]; then
         check "TLS: the short suite on epoll and thread_pool under ${RUN%% *}" env NM_DRIVER="$DRV" \
             timeout 300 sh test/tls/check.sh "$B" epoll thread_pool
-    else
-        nm_skip_check "TLS under ${RUN%% *}" "" "$B/tls/nmserve not built: no engines in $NM_TLS_SYSROOT (make deps)"
+    else   # (a skip, or a failure for a target NM_REQUIRE_TARGETS names)
+        why="$B/tls/nmserve not built: no engines in $NM_TLS_SYSROOT (make deps)"
+        case " ${NM_REQUIRE_TARGETS:-} " in
+            *" ${B##*/} "*) check "TLS under ${RUN%% *}" sh -c 'echo "FAIL $1 (NM_REQUIRE_TARGETS)"; exit 1' - "$why" ;;
+            *) nm_skip_check "TLS under ${RUN%% *}" "" "$why" ;;
+        esac
     fi
 fi
 # Listeners beyond IPv4: on [::1] and on a Unix socket in a scratch
