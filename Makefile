@@ -134,6 +134,8 @@ $(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,$(TLS))
 $(BUILD)/obj/demos/nmserve.o: NM_CXXFLAGS += -DNMSERVE_TLS
 $(BUILD)/nmserve: $(TLS_LIB)
 TLS_LIBS := $(patsubst %,-l%,$(TLS))
+# (wolfSSL's static archive calls pow() and log(), in its DH key sizes)
+TLS_LIBS += $(if $(findstring wolfssl,$(TLS)),-lm)
 $(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(TLS_LIBS)
 # A cross target's engines: Debian's packages of its architecture,
 # unpacked by make deps into NM_TLS_SYSROOT (test/sysroot.sh).
