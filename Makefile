@@ -133,7 +133,16 @@ $(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,$(TLS))
 	$(Q)$(AR) rcs $@ $^
 $(BUILD)/obj/demos/nmserve.o: NM_CXXFLAGS += -DNMSERVE_TLS
 $(BUILD)/nmserve: $(TLS_LIB)
-$(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(patsubst %,-l%,$(TLS))
+TLS_LIBS := $(patsubst %,-l%,$(TLS))
+# (wolfSSL's static archive calls pow() and log(), in its DH key sizes)
+TLS_LIBS += $(if $(findstring wolfssl,$(TLS)),-lm)
+$(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(TLS_LIBS)
+# A cross target's engines: Debian's packages of its architecture,
+# unpacked by make deps into NM_TLS_SYSROOT (test/sysroot.sh).
+ifneq ($(NM_TLS_SYSROOT),)
+NM_CXXFLAGS += -isystem $(NM_TLS_SYSROOT)/usr/include
+NM_LDFLAGS += -L$(NM_TLS_SYSROOT)/usr/lib/$(patsubst %-,%,$(CROSS_COMPILE))
+endif
 endif
 
 DEMOS := $(BUILD)/nmserve $(BUILD)/nmbench $(BUILD)/firmware
@@ -254,6 +263,14 @@ $(NORING)/nmserve: FORCE
 TLSB := $(BUILD)/tls
 $(TLSB)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=bearssl EXTRA_CPPFLAGS=-DNM_TLS_CONNS=64 $(TLSB)/nmserve
+# (a cross target's: when make deps has unpacked its engines)
+ifneq ($(NM_TLS_SYSROOT),)
+ifneq ($(wildcard $(NM_TLS_SYSROOT)/usr/include/bearssl.h),)
+TESTS += $(TLSB)/nmserve
+# (the two models its check runs)
+$(TLSB)/nmserve: export NM_MODELS = epoll thread_pool
+endif
+endif
 ifeq ($(TARGET)$(CROSS_COMPILE),host)
 TESTS += $(BUILD)/test/modbus_client $(BUILD)/test/crc_zlib
 ifneq ($(filter proactor,$(or $(NM_MODELS),proactor)),)
@@ -375,6 +392,21 @@ install: $(LIB) $(NM_BUILD_CONFIG)
 	$(NM_SUBST) lib/netmodels.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/netmodels.pc
 	$(NM_SUBST) lib/netmodelsConfig.cmake.in > $(NM_CMAKE_DIR)/netmodelsConfig.cmake
 	$(NM_SUBST) lib/netmodelsConfigVersion.cmake.in > $(NM_CMAKE_DIR)/netmodelsConfigVersion.cmake
+
+# With TLS=...: the TLS archive, nm_tls.h, netmodels-tls.pc (the engines'
+# libraries in its Libs.private: lib/tls/README) and netmodels::tls.
+ifneq ($(TLS),)
+install: install-tls
+install-tls: $(TLS_LIB) $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/netmodels $(NM_CMAKE_DIR)
+	install -m 644 $(TLS_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 lib/tls/nm_tls.h $(DESTDIR)$(PREFIX)/include/netmodels/
+	$(NM_SUBST) -e 's|@TLS@|$(TLS)|g' -e 's|@TLS_LIBS@|$(TLS_LIBS)|g' lib/tls/netmodels-tls.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/netmodels-tls.pc
+	$(NM_SUBST) -e 's|@TLS@|$(TLS)|g' -e 's|@TLS_LIBS@|$(subst $() ,;,$(TLS_LIBS))|g' lib/tls/netmodels-tls.cmake.in \
+	  > $(NM_CMAKE_DIR)/netmodels-tls.cmake
+.PHONY: install-tls
+endif
 
 clean:
 	rm -rf build

@@ -23,9 +23,15 @@ cross="g++-arm-linux-gnueabihf g++-arm-linux-gnueabi g++-aarch64-linux-gnu g++-m
 for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils valgrind clang libclang-rt-dev pkg-config cmake libmodbus-dev redis-tools python3 curl zlib1g-dev nftables libbearssl-dev libssl-dev openssl $cross; do
     have "$pkg" || need="$need $pkg"
 done
+# armhf's TLS engines (the armhf TLS build, run under qemu-arm): Debian's
+# armhf packages unpacked into build/sysroot-armhf, not installed.
+sysroot() {
+    sh test/sysroot.sh armhf build/sysroot-armhf libbearssl-dev libbearssl0 libwolfssl-dev libwolfssl35
+}
 if [ -z "$need" ]; then
     echo "deps: nothing to install"
-    exit 0
+    sysroot
+    exit
 fi
 if ! command -v apt-get > /dev/null; then
     echo "deps: missing$need, and no apt-get here: install them by hand" >&2
@@ -34,4 +40,5 @@ fi
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "deps: installing$need"
-$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need
+$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need &&
+    sysroot

@@ -144,6 +144,21 @@ fi
 if [ -z "${NM_SANITIZED:-}$RUN${NM_DRIVER:-}" ] && built "$B/tls/nmserve" "TLS with curl and openssl"; then
     check "TLS with curl and openssl" timeout 600 sh test/tls/check.sh "$B"
 fi
+# A cross build's TLS (NM_TLS_SYSROOT: its fragment's engines, unpacked by
+# make deps): the short suite over TLS on epoll and thread_pool under the
+# emulator, the archive's engines in turn.
+if [ -n "${NM_TLS_SYSROOT:-}" ] && [ -n "$RUN" ]; then
+    if [ -x "$B/tls/nmserve" ]; then
+        check "TLS: the short suite on epoll and thread_pool under ${RUN%% *}" env NM_DRIVER="$DRV" \
+            timeout 300 sh test/tls/check.sh "$B" epoll thread_pool
+    else   # (a skip, or a failure for a target NM_REQUIRE_TARGETS names)
+        why="$B/tls/nmserve not built: no engines in $NM_TLS_SYSROOT (make deps)"
+        case " ${NM_REQUIRE_TARGETS:-} " in
+            *" ${B##*/} "*) check "TLS under ${RUN%% *}" sh -c 'echo "FAIL $1 (NM_REQUIRE_TARGETS)"; exit 1' - "$why" ;;
+            *) nm_skip_check "TLS under ${RUN%% *}" "" "$why" ;;
+        esac
+    fi
+fi
 # Listeners beyond IPv4: on [::1] and on a Unix socket in a scratch
 # directory of the logs, and a listener handed in (--listen-fd): on the host
 # a model of each way of taking connections (a loop, loops on threads, loops
@@ -307,6 +322,8 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "invariants of the models not run are left out" sh test/static/inv_models.sh "$B"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "$NM_NM" "${NM_CC:-}"
+    [ -f "$B/tls/libnetmodels_tls.a" ] && check "symbol audit (TLS archive, BearSSL's list)" \
+        env NM_AUDIT_ALLOW=test/static/tls_bearssl_allowlist.txt sh test/static/audit.sh "$B/tls/libnetmodels_tls.a" "$NM_NM" "${NM_CC:-}"
 fi
 
 nm_skips_said "$skips_file"

@@ -91,6 +91,47 @@ build() {   # build TARGET BUILD [make args...] GOALS: quiet unless it fails
         { echo "  build failed: $b/size-build.log"; tail -5 "$b/size-build.log"; return 1; }
 }
 
+# tls_ram TARGET LIBBUILD: the static RAM of TLS, each engine the target
+# has (Debian's, unpacked by make deps for a cross target: NM_TLS_SYSROOT):
+# a connection's share, built at NM_TLS_CONNS 1 and 2 (the difference),
+# its total at the default and at TLS_SMALL_CONNS, what the rest holds.
+# TLS_SMALL_CONNS, for a small board: a browser opens up to 6 connections
+# to one host; 8 slots serve one user's browser and a script beside it.
+TLS_SMALL_CONNS=8
+tls_ram() {
+    tgt=$1 lb=$2
+    hdr=${T_TLS_SYSROOT:-}/usr/include
+    [ "$tgt" = host ] || [ -n "$T_TLS_SYSROOT" ] || { echo "  TLS: no engine for $tgt (a fragment's NM_TLS_SYSROOT)"; return; }
+    default=$(sed -n 's/^#define NM_TLS_CONNS \([0-9]*\)$/\1/p' lib/tls/nm_tls.h)
+    for e in bearssl wolfssl; do
+        [ -f "lib/tls/$e.cpp" ] || continue
+        h=$hdr/$e.h
+        [ $e = wolfssl ] && h=$hdr/wolfssl/ssl.h
+        [ -f "$h" ] || { echo "  TLS ($e): $h missing (make deps)"; continue; }
+        for n in 1 2; do
+            b=$T_BUILD/size-tls-$e-$n
+            build "$tgt" "$b" TLS=$e CXXFLAGS="$OS" EXTRA_CPPFLAGS="-DNM_TLS_CONNS=$n" "$b/libnetmodels_tls.a" ||
+                { fails=$((fails + 1)); return; }
+            eval "tls$n=\"$(sum_size "$T_SIZE" "$b/libnetmodels_tls.a")\""
+        done
+        set -- $tls1
+        t1=$1 d1=$2 b1=$3
+        set -- $tls2
+        per=$(($2 + $3 - d1 - b1))
+        rest=$((d1 + b1 - per))
+        echo "  TLS over $e (libnetmodels_tls.a, -Os; the engine's code is its library's):"
+        row "" text "" "data+bss"
+        row "a connection (NM_TLS_CONNS 1, then 2)" "" "" "$per"
+        row "NM_TLS_CONNS $default connections (nm_tls.h)" "" "" $((default * per))
+        row "NM_TLS_CONNS $TLS_SMALL_CONNS connections (a small board)" "" "" $((TLS_SMALL_CONNS * per))
+        row "the adapter; certificates (NM_TLS_SERVERS)" "$t1" "" "$rest"
+    done
+    set -- $(sum_size "$T_SIZE" "$lb/obj/lib/session/records.o")
+    row "the record layer (records.o, NM_MAX_FDS slots)" "$1" "" $(($2 + $3))
+    echo "  ${config##*/} should take NM_TLS_CONNS $TLS_SMALL_CONNS: a browser opens up to 6 connections"
+    echo "  to a host; its other connections are refused TLS and counted (lib/tls/README)."
+}
+
 target() {
     t=$1
     eval "$($MAKE -s --no-print-directory TARGET="$t" nm-target-info)"
@@ -167,6 +208,8 @@ target() {
     else
         fails=$((fails + 1))
     fi
+
+    [ $check = 1 ] || tls_ram "$t" "$L"
 
     if [ $check = 1 ] && [ "$t" = armhf ]; then
         if [ "$lib_text" -ge $LIB_LIMIT ]; then

@@ -39,6 +39,9 @@ endif
 #                     tests, invariants and NM_SMOKE_MODELS run on each too
 #   NM_REFUSED_CPUS   CPUs of boards the build is not for: it must die there
 #                     (SIGILL), and run under QEMU
+#   NM_TLS_SYSROOT    Debian's TLS engines of the target, unpacked by make
+#                     deps: BUILD/tls is built and the short suite runs
+#                     over TLS on epoll and thread_pool
 #   NM_ARM_ARCH       every object's ARM architecture tag (readelf -A), in
 #                     the ARM instruction set only (no Thumb code), with
 #                     every atomic inline (no __sync_*/__atomic_* call)
@@ -53,7 +56,7 @@ nm-target-info:
 	@echo "T_CC='$(CC)'; T_QEMU='$(QEMU)'; T_NM='$(NM)'; T_SIZE='$(SIZE)'; T_BUILD='$(BUILD)'; \
 	  T_READELF='$(READELF)'; T_OBJDUMP='$(OBJDUMP)'; T_MODELS='$(NM_TARGET_MODELS)'; \
 	  T_SMOKE_CPUS='$(NM_SMOKE_CPUS)'; T_SMOKE_MODELS='$(NM_SMOKE_MODELS)'; \
-	  T_REFUSED_CPUS='$(NM_REFUSED_CPUS)'; T_ARM_ARCH='$(NM_ARM_ARCH)'"
+	  T_REFUSED_CPUS='$(NM_REFUSED_CPUS)'; T_ARM_ARCH='$(NM_ARM_ARCH)'; T_TLS_SYSROOT='$(NM_TLS_SYSROOT)'"
 
 nm-models:
 	@echo $(NM_ALL_MODELS)

@@ -89,8 +89,9 @@ run_sh() {
     return "$(cat "$2.rc")"
 }
 
-# run_target NAME BUILD QEMU NM CC [MODELS]: the cross checks of one built
-# target (MODELS: these models' conformance only; empty: every model).
+# run_target NAME BUILD QEMU NM CC [MODELS] [TLS_SYSROOT]: the cross checks
+# of one built target (MODELS: these models' conformance only; empty: every
+# model; TLS_SYSROOT: its TLS engines', test/run.sh).
 # io_uring, multishot and bundle are required of the host's build only, whatever
 # NM_REQUIRE_FEATURES says: qemu-user has no io_uring (io_uring_setup is
 # ENOSYS), and a libc without the kernel's io_uring header (musl's
@@ -108,7 +109,7 @@ run_target() {
     features=${NM_REQUIRE_FEATURES:-}
     features=$(echo " $features " | sed 's/ io_uring / /g; s/ multishot / /g; s/ bundle / /g')
     NM_RUN_PREFIX=$3 NM_DRIVER=$HOST_BUILD NM_POLLERS=first NM_SUITE=short NM_SKIP_STATIC=1 NM_NM=$4 NM_CC=$5 \
-        NM_TARGET_MODELS=${6:-} NM_REQUIRE_FEATURES=$features run_sh "$2" "$log"
+        NM_TARGET_MODELS=${6:-} NM_REQUIRE_FEATURES=$features NM_TLS_SYSROOT=${7:-} run_sh "$2" "$log"
     rc=$?
     add "$log"
     [ $rc -ne 0 ] && failures="$failures $1"
@@ -200,7 +201,7 @@ cross_target() {
         grep -E 'error' "$T_BUILD/build.log" | head -8 | sed 's/^/      /'
         return
     fi
-    run_target "$t" "$T_BUILD" "$T_QEMU" "$T_NM" "$T_CC" "$T_MODELS"
+    run_target "$t" "$T_BUILD" "$T_QEMU" "$T_NM" "$T_CC" "$T_MODELS" "$T_TLS_SYSROOT"
     board_checks "$t" "$T_BUILD"
     checked="$checked $t"
 }
@@ -275,7 +276,7 @@ if [ "$mode" = cross ]; then
     : > "$skips_file"
     # The fragment's settings, as make (given TARGET) passed them on.
     eval "$($MAKE -s --no-print-directory nm-target-info)"
-    run_target "$(basename "$build")" "$build" "${NM_RUN_PREFIX:-$1}" "$2" "$3" "$T_MODELS"
+    run_target "$(basename "$build")" "$build" "${NM_RUN_PREFIX:-$1}" "$2" "$3" "$T_MODELS" "$T_TLS_SYSROOT"
     [ -z "${NM_RUN_PREFIX:-}" ] && board_checks "$(basename "$build")" "$build"
 else
     HOST_BUILD=$build

@@ -8,3 +8,7 @@ ARCH_FLAGS += -march=armv7-a+fp -mfloat-abi=hard $(ARM_MODE)
 ARCH_LDFLAGS += -static
 QEMU ?= qemu-arm -cpu cortex-a7
 NM_REFUSED_CPUS = arm1176
+# Its TLS engines (BUILD/tls, test/tls/check.sh under qemu-arm): Debian's
+# armhf packages, unpacked by make deps (ARMv7 code: a Pi Zero's firmware
+# builds its engine itself).
+NM_TLS_SYSROOT ?= build/sysroot-armhf

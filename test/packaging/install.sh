@@ -14,7 +14,9 @@
 # NM_MAX_CONNS and both values; one compiled against another version's
 # headers fails to link; an edit of nm_user_config.h reaches the installed
 # header; CPPFLAGS reaches the objects and a new value rebuilds them;
-# netmodels.pc and the CMake package say the same.
+# netmodels.pc and the CMake package say the same. With TLS=bearssl, the
+# TLS archive's install (netmodels-tls.pc, netmodels::tls): a program built
+# each way serves over TLS and answers curl.
 # The armhf part is skipped without its compiler or qemu-arm (unless
 # NM_REQUIRE_TARGETS names armhf), pkg-config's part without pkg-config
 # (the file read by hand instead): each one skip of the closing
@@ -189,6 +191,53 @@ if install_lib "$B" "$dest"; then
         ok "netmodelsConfigVersion.cmake: $version meets $version and $major.$minor, no other minor before 1.0"
     else
         fail "cmake is not installed (make deps)"
+    fi
+fi
+
+# ---- the TLS archive ----------------------------------------------------------
+# make install TLS=bearssl: libnetmodels_tls.a, nm_tls.h, netmodels-tls.pc
+# and netmodels::tls; a program built against them through each, serving
+# over TLS, answers curl (the certificate made here, verified).
+# tls_serve NAME PROGRAM: PROGRAM serves; curl's answer checked.
+tls_serve() {
+    rm -f "$tmp/tls.out"
+    mkfifo "$tmp/tls.out"
+    "$2" "$tmp/tls.crt" "$tmp/tls.key" epoll > "$tmp/tls.out" 2> "$tmp/tls.err" &
+    pid=$!
+    read -r line < "$tmp/tls.out"
+    port=${line#port }
+    port=${port%% *}
+    got=$(curl -sS -m 10 --cacert "$tmp/tls.crt" "https://127.0.0.1:$port/" 2>&1)
+    kill -TERM $pid 2> /dev/null
+    wait $pid
+    [ "$got" = "tls ok" ] && ok "$1: a program over TLS ($line) answers curl: $got" ||
+        fail "$1: the TLS program ($line; $(cat "$tmp/tls.err")) answered curl: $got"
+}
+if [ ! -f /usr/include/bearssl.h ] || ! command -v curl > /dev/null || ! command -v openssl > /dev/null; then
+    skip "install.sh, TLS" "" "libbearssl-dev, curl or openssl is not installed (make deps)"
+elif install_lib "$B-tls" "$tmp/tls" TLS=bearssl; then
+    dest=$tmp/tls
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/tls.key" -out "$tmp/tls.crt" \
+        -days 30 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2> "$tmp/openssl.err" || cat "$tmp/openssl.err"
+    for f in lib/libnetmodels_tls.a include/netmodels/nm_tls.h lib/pkgconfig/netmodels-tls.pc \
+             lib/cmake/netmodels/netmodels-tls.cmake; do
+        [ -f "$dest/usr/$f" ] || fail "make install TLS=bearssl: not installed: $f"
+    done
+    if command -v pkg-config > /dev/null; then
+        tpc() { PKG_CONFIG_LIBDIR=$dest/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest pkg-config "$@" netmodels-tls; }
+        # (a static archive: its engine, Libs.private, comes with --static)
+        # shellcheck disable=SC2046
+        if cc -std=c99 -Wall -Wextra -Werror $(tpc --cflags) test/packaging/tlsserve.c -o "$tmp/tlsserve" \
+                $(tpc --static --libs) 2> "$tmp/cc.err"; then
+            tls_serve "pkg-config netmodels-tls --static ($(tpc --static --libs | tr -s ' ' | sed "s|$dest||g"))" "$tmp/tlsserve"
+        else
+            fail "pkg-config: a TLS program does not build against netmodels-tls.pc:"; head -5 "$tmp/cc.err"
+        fi
+    fi
+    if command -v cmake > /dev/null; then
+        cmake_check tls "$dest" ""
+        [ -x "$tmp/cmake-tls/tlsserve" ] && tls_serve "CMake's netmodels::tls" "$tmp/cmake-tls/tlsserve" ||
+            fail "CMake: netmodels::tls built no program (log: $tmp/cmake-tls.log)"
     fi
 fi
 

@@ -8,11 +8,20 @@
 # gets, the handshake's bound and the slot pool's refusal. The
 # certificates are made here (a CA, an EC P-256 and an RSA 2048 server
 # certificate, SAN IP:127.0.0.1 and ::1, 398 days), never kept.
+#
+# A cross build (NM_RUN_PREFIX, its emulator; NM_DRIVER, the host's build
+# whose conformance and tls_proxy drive it): the short suite over TLS
+# alone on each model named, the engines of its archive taken in turn.
 B=${1:-build/host}
 shift
 S=$B/tls/nmserve
+D=${NM_DRIVER:-$B}
 [ -x "$S" ] || { echo "tls: $S not built (make TLS=bearssl BUILD=$B/tls $S)"; exit 1; }
 [ $# = 0 ] && set -- epoll thread_pool fiber multi_reactor proactor
+# The engines in the archive, taken in turn by the suites (named to
+# nmserve only when there are several).
+engines=$(${NM_NM:-nm} -A "$B/tls/libnetmodels_tls.a" 2> /dev/null | sed -n 's/.* T nm_tls_\(bearssl\|wolfssl\)$/\1/p' | sort -u)
+[ -n "$engines" ] || engines=bearssl
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 rc=0
@@ -91,17 +100,32 @@ serve_checks() {   # serve_checks LABEL: the clients against the server started
 # The short conformance suite through tls_proxy (OpenSSL toward the
 # server, plain toward the suite's client: test/tls/proxy.cpp), peer_address
 # left out (the server sees the proxy).
+# suite MODEL: over the next engine of the archive's ($engine: which).
+turn=0
 suite() {
-    [ -x "$B/test/tls_proxy" ] || { fail "$B/test/tls_proxy not built (libssl-dev)"; return; }
+    [ -x "$D/test/tls_proxy" ] || { fail "$D/test/tls_proxy not built (libssl-dev)"; return; }
+    n=$(echo $engines | wc -w)
+    engine=$(echo $engines | cut -d' ' -f$((turn % n + 1)))
+    turn=$((turn + 1))
+    pick=""
+    [ "$n" -gt 1 ] && pick="--tls-engine $engine"
     out=$(NM_TLS_CA="$dir/ca.crt" NM_SUITE=short NM_TEST_FILTER="-peer_address" \
-          NM_RUN_PREFIX="$B/test/tls_proxy" timeout 300 "$B/test/conformance" "$S" $1 \
-          --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" 2>&1)
+          NM_RUN_PREFIX="$D/test/tls_proxy ${NM_RUN_PREFIX:-}" timeout 300 "$D/test/conformance" "$S" $1 \
+          --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" $pick 2>&1)
     r=$?
     said=$(echo "$out" | tail -1)
-    [ $r = 0 ] || { echo "$out" | grep -v '^ok \|^tls_proxy: [0-9]'; fail "$1: short suite over TLS: $said"; }
+    [ $r = 0 ] || { echo "$out" | grep -v '^ok \|^tls_proxy: [0-9]'; fail "$1 ($engine): short suite over TLS: $said"; }
 }
 
 t0=$(date +%s)
+if [ -n "${NM_RUN_PREFIX:-}" ]; then
+    for m in "$@"; do
+        t1=$(date +%s)
+        suite "$m"
+        echo "$m ($engine, under ${NM_RUN_PREFIX%% *}): the short suite over TLS: $said in $(($(date +%s) - t1)) s"
+    done
+    exit $rc
+fi
 for m in "$@"; do
     start $m --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
     [ "$port" != 0 ] && serve_checks "$m"
