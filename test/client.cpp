@@ -101,7 +101,10 @@ int tc_dial(int port, int rcvbuf) { return dial(port, rcvbuf, 0); }
 int tc_connect(tc_conn *c, int port)
 {
     c->len = 0;
-    c->fd = dial(port, 0, 5);
+    /* 5 s of no progress either way, scaled as the server's deadlines are
+     * (tc_scaled_ms): a send held by a paused body (the server's deadline
+     * scaled, its pause too) must outlast the pause however slow the build */
+    c->fd = dial(port, 0, tc_scaled_ms(5000) / 1000);
     return c->fd < 0 ? -1 : 0;
 }
 

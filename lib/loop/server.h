@@ -29,9 +29,6 @@ struct nm_action {
 struct nm_drive_ops {
     /* An event: the one action to take (the loop drivers' only entry). */
     nm_action (*on)(nm_conn *c, int event);
-    /* As much progress as the socket allows: the readiness to wait for
-     * (NM_READ, NM_WRITE), or 0 when the connection is finished. */
-    int (*drive)(nm_conn *c);
     /* On the thread an NM_ACT_HANDOFF sent c to: run the handler for the
      * whole requests buffered (NULL unless the server hands off). */
     void (*handle)(nm_conn *c);

@@ -846,13 +846,13 @@ static void handle(nm_conn *c)
     nm_out_trim(c);
 }
 
-static const nm_drive_ops handoff_ops = { on_handoff, nm_session_drive, handle };
+static const nm_drive_ops handoff_ops = { on_handoff, handle };
 
 void nm_session_handoff(nm_server *s) { s->drive = &handoff_ops; }
 
 /* ---- what the rooms below call (loop/server.h) ------------------------- */
 
-static const nm_drive_ops session_ops = { nm_session_on, nm_session_drive, 0 };
+static const nm_drive_ops session_ops = { nm_session_on, 0 };
 
 void nm_session_bind(nm_server *s, const nm_protocol *proto)
 {

@@ -96,7 +96,8 @@ int nm_session_pending(const nm_conn *c);
  * the transport owes bytes. */
 nm_action nm_session_act(nm_conn *c, int want, int final);
 
-/* Make as much progress as the socket allows. Returns the readiness to wait
+/* Make as much progress as the socket allows (the steps of NM_ON_READY,
+ * without the action: the unit tests drive a connection so). Returns the readiness to wait
  * for (NM_READ or NM_WRITE; NM_PARK: nothing, its body is paused; NM_QUEUE:
  * no buffer is free, it waits in its loop's queue), or 0 when
  * the connection is finished: the caller unregisters it and calls
