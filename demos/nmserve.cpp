@@ -102,10 +102,19 @@ static int tls_setup(nm_config *cfg)
     return 0;
 }
 #else
+/* A transport linked in beside nmserve over the public API alone (test
+ * program nmserve_openssl: test/tls/openssl_adapter.cpp): its name, or
+ * NULL with one line in err. */
+extern "C" const char *nmserve_transport(nm_config *cfg, const char *cert, const char *key, char *err, size_t len)
+    __attribute__((weak));
+
 static int tls_setup(nm_config *cfg)
 {
-    (void)cfg;
-    return usage("--tls-cert: built without TLS (make TLS=bearssl)", 0);
+    char err[160];
+    if (!nmserve_transport) return usage("--tls-cert: built without TLS (make TLS=bearssl)", 0);
+    if (!(tls_engine = nmserve_transport(cfg, tls_cert, tls_key, err, sizeof(err))))
+        return fprintf(stderr, "nmserve: tls: %s\n", err), 2;
+    return 0;
 }
 #endif
 

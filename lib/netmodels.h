@@ -435,7 +435,10 @@ typedef struct nm_config {
  *   NM_TRANSPORT_PLAIN_IN   plaintext for the session: while there is any,
  *                           the engine holds plaintext the socket's
  *                           readiness says nothing of
- *   NM_TRANSPORT_PLAIN_OUT  room for the answers' plaintext
+ *   NM_TRANSPORT_PLAIN_OUT  room for the answers' plaintext: none while
+ *                           NET_OUT holds records, so that the socket paces
+ *                           the answers (a stalled reader's would pile up
+ *                           in the engine, and no write timeout cut it)
  *
  * Each connection has a state of the engine's own, from a static pool of
  * its own: open gives one, or NULL to refuse the connection (the engine

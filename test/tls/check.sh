@@ -91,10 +91,10 @@ serve_checks() {   # serve_checks LABEL: the clients against the server started
 # The short conformance suite through tls_proxy (OpenSSL toward the
 # server, plain toward the suite's client: test/tls/proxy.cpp), peer_address
 # left out (the server sees the proxy).
-suite() {
+suite() {   # suite MODEL [SERVER]: the server, nmserve over BearSSL unless named
     [ -x "$B/test/tls_proxy" ] || { fail "$B/test/tls_proxy not built (libssl-dev)"; return; }
     out=$(NM_TLS_CA="$dir/ca.crt" NM_SUITE=short NM_TEST_FILTER="-peer_address" \
-          NM_RUN_PREFIX="$B/test/tls_proxy" timeout 300 "$B/test/conformance" "$S" $1 \
+          NM_RUN_PREFIX="$B/test/tls_proxy" timeout 300 "$B/test/conformance" "${2:-$S}" $1 \
           --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" 2>&1)
     r=$?
     said=$(echo "$out" | tail -1)
@@ -114,6 +114,15 @@ done
 for m in ${NM_TLS_MORE-select event_loop actor iterative prefork_locked_accept leader_follower coroutine proactor reactor_worker_pool}; do
     suite "$m"
     echo "$m: the short suite over TLS: $said"
+done
+
+# The transport API is enough for another engine: OpenSSL behind it over
+# memory BIOs (nmserve_openssl: test/tls/openssl_adapter.cpp, built
+# against the installed headers alone) passes the short suite too.
+for m in ${NM_TLS_OPENSSL-epoll thread_pool proactor}; do
+    [ -x "$B/test/nmserve_openssl" ] || { fail "$B/test/nmserve_openssl not built (libssl-dev)"; break; }
+    suite "$m" "$B/test/nmserve_openssl"
+    echo "$m: the short suite over TLS, OpenSSL behind the transport API: $said"
 done
 
 # An RSA key, on the first model.
