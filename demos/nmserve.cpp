@@ -74,7 +74,8 @@ static int tls_stats(char *out, size_t room)
     nm_tls_stats st;
     nm_tls_get_stats(tls, &st);
     return snprintf(out, room, ",\"tls_handshakes\":%lu,\"tls_refused\":%lu,\"tls_cut\":%lu,\"tls_alerts\":%lu,"
-                    "\"tls_bad\":%lu,\"tls_aborted\":%lu", st.handshakes, st.refused, st.cut, st.alerts, st.bad, st.aborted);
+                    "\"tls_bad\":%lu,\"tls_aborted\":%lu,\"tls_resumed\":%lu", st.handshakes, st.refused, st.cut, st.alerts,
+                    st.bad, st.aborted, st.resumed);
 }
 
 /* A file whole into buf (room bytes): its length, or -1. */

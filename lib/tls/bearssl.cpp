@@ -2,9 +2,13 @@
  * BearSSL allocates nothing: every buffer and context is here, static. */
 #include "nm_tls.h"
 #include <bearssl.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 struct nm_tls {
@@ -27,6 +31,7 @@ nm_tls servers[NM_TLS_SERVERS];
 struct tls_conn {
     int in_use;
     int done;   /* its handshake finished (counted) */
+    int saved;  /* its session went into the cache: a full handshake, not a resumed one */
     nm_tls *t;
     br_ssl_server_context sc;
     unsigned char io[BR_SSL_BUFSIZE_BIDI];
@@ -214,9 +219,104 @@ void choose_suites(nm_tls *t)
     t->suites[2] = aes_fast ? chacha : aes256;
 }
 
+/* ---- resumption: a session-ID cache the processes share -----------------
+ * TLS 1.2 sessions by their ID, NM_TLS_SESSIONS of them, the least
+ * recently used given up for a new one. One mapping, MAP_SHARED, made at
+ * the first nm_tls_bearssl (before nm_run forks a process model's
+ * workers), so that a session one worker made resumes on another; a
+ * process-shared lock (robust: a worker that dies holding it does not stop
+ * the others). A session resumes only with the certificate it was made
+ * with (its server's slot). */
+struct sess_entry {
+    int server;   /* its nm_tls's slot, or -1: empty */
+    unsigned long used;
+    br_ssl_session_parameters p;
+};
+
+struct sess_cache {
+    pthread_mutex_t lock;
+    unsigned long clock;
+    sess_entry e[NM_TLS_SESSIONS];
+};
+
+sess_cache *cache;   /* NULL: no mapping (resumption off) */
+
+void cache_map()
+{
+    if (cache || !NM_TLS_SESSIONS) return;
+    void *p = mmap(0, sizeof(sess_cache), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+    sess_cache *k = (sess_cache *)p;
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&k->lock, &a);
+    pthread_mutexattr_destroy(&a);
+    for (int i = 0; i < NM_TLS_SESSIONS; i++) k->e[i].server = -1;
+    cache = k;
+}
+
+void cache_lock()
+{
+    if (pthread_mutex_lock(&cache->lock) == EOWNERDEAD) pthread_mutex_consistent(&cache->lock);
+}
+
+/* The connection whose BearSSL context this is, and its server's slot. */
+tls_conn *conn_of(br_ssl_server_context *sc);
+int server_of(br_ssl_server_context *sc);
+
+void cache_save(const br_ssl_session_cache_class **, br_ssl_server_context *sc, const br_ssl_session_parameters *p)
+{
+    int server = server_of(sc);
+    conn_of(sc)->saved = 1;
+    cache_lock();
+    sess_entry *to = &cache->e[0];
+    for (int i = 0; i < NM_TLS_SESSIONS; i++) {
+        sess_entry *e = &cache->e[i];
+        if (e->server == server && !memcmp(e->p.session_id, p->session_id, sizeof(p->session_id))) {
+            to = e;
+            break;
+        }
+        if (e->used < to->used) to = e;   /* (an empty one's is 0) */
+    }
+    to->server = server;
+    to->used = ++cache->clock;
+    to->p = *p;
+    pthread_mutex_unlock(&cache->lock);
+}
+
+int cache_load(const br_ssl_session_cache_class **, br_ssl_server_context *sc, br_ssl_session_parameters *p)
+{
+    int server = server_of(sc), found = 0;
+    cache_lock();
+    for (int i = 0; i < NM_TLS_SESSIONS && !found; i++) {
+        sess_entry *e = &cache->e[i];
+        if (e->server != server || memcmp(e->p.session_id, p->session_id, sizeof(p->session_id))) continue;
+        e->used = ++cache->clock;
+        *p = e->p;
+        found = 1;
+    }
+    pthread_mutex_unlock(&cache->lock);
+    return found;
+}
+
+const br_ssl_session_cache_class cache_class = { sizeof(br_ssl_session_cache_class *), cache_save, cache_load };
+const br_ssl_session_cache_class *cache_vtable = &cache_class;
+
+/* A connection's context resumes through the cache, when there is one. */
+void cache_use(br_ssl_server_context *sc)
+{
+    if (cache) br_ssl_server_set_cache(sc, &cache_vtable);
+}
+
 /* ---- the transport ------------------------------------------------------ */
 
 br_ssl_engine_context *eng(void *st) { return &((tls_conn *)st)->sc.eng; }
+
+tls_conn *conn_of(br_ssl_server_context *sc) { return (tls_conn *)((char *)sc - offsetof(tls_conn, sc)); }
+
+int server_of(br_ssl_server_context *sc) { return (int)(conn_of(sc)->t - servers); }
 
 void *tls_open(void *ctx)
 {
@@ -226,7 +326,7 @@ void *tls_open(void *ctx)
         int free_slot = 0;
         if (!__atomic_compare_exchange_n(&c->in_use, &free_slot, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) continue;
         c->t = t;
-        c->done = 0;
+        c->done = c->saved = 0;
         if (t->key_type == BR_KEYTYPE_EC)
             br_ssl_server_init_full_ec(&c->sc, t->chain, t->chain_count, t->issuer_type, br_skey_decoder_get_ec(&t->key));
         else
@@ -237,6 +337,7 @@ void *tls_open(void *ctx)
         br_ssl_engine_add_flags(e, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
         br_ssl_engine_set_protocol_names(e, alpn, 1);
         br_ssl_engine_set_buffer(e, c->io, sizeof(c->io), 1);
+        cache_use(&c->sc);
         unsigned char seed[32];
         if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) || !br_ssl_server_reset(&c->sc)) {
             __atomic_store_n(&c->in_use, 0, __ATOMIC_RELEASE);
@@ -287,6 +388,7 @@ int tls_ack(void *st, int which, size_t n)
     if (!c->done && (s & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
         c->done = 1;
         count(&c->t->stats.handshakes);
+        if (cache && !c->saved) count(&c->t->stats.resumed);
     }
     return (s & BR_SSL_CLOSED) && br_ssl_engine_last_error(e) ? -1 : 0;
 }
@@ -328,6 +430,7 @@ extern "C" nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const voi
     }
     memset(&t->stats, 0, sizeof(t->stats));
     choose_suites(t);
+    cache_map();
     return t;
 }
 

@@ -29,6 +29,11 @@ extern "C" {
 #ifndef NM_TLS_CHAIN_CERTS
 #define NM_TLS_CHAIN_CERTS 4
 #endif
+/* TLS 1.2 sessions kept for resumption, shared by a process model's
+ * workers (about 100 bytes each, in one mapping); 0: no resumption. */
+#ifndef NM_TLS_SESSIONS
+#define NM_TLS_SESSIONS 64
+#endif
 #define NM_TLS_ERROR_TEXT 160      /* room enough for any error nm_tls_* writes */
 
 typedef struct nm_tls nm_tls;
@@ -42,6 +47,7 @@ typedef struct nm_tls_stats {
     unsigned long alerts;     /* the client sent a fatal alert */
     unsigned long bad;        /* a protocol error: not TLS, a bad record, no common suite ... */
     unsigned long aborted;    /* closed during its handshake without an error */
+    unsigned long resumed;    /* handshakes (of those counted above) that resumed a cached session */
 } nm_tls_stats;
 
 /* BearSSL: TLS 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305 (ChaCha20

@@ -191,5 +191,34 @@ for k in tls_cut:65 tls_refused:8; do
 done
 stop
 echo "$1: DER, a stalled handshake cut, slots past NM_TLS_CONNS refused"
+# Resumption (TLS 1.2 session IDs): s_client -reconnect resumes five times
+# and /stats counts them; the cache is fixed (NM_TLS_SESSIONS, 64) and
+# gives up the least recently used session: one resumed again after 40
+# others is still there 40 later, and gone after 64 more.
+sc() { timeout 5 openssl s_client -connect "127.0.0.1:$port" -tls1_2 "$@" < /dev/null 2>&1 | grep -a '^New,\|^Reused,' | cut -d, -f1; }
+others() { i=0; while [ $i -lt $1 ]; do sc > /dev/null; i=$((i + 1)); done; }
+start "$1" --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
+r=$(timeout 20 openssl s_client -connect "127.0.0.1:$port" -tls1_2 -reconnect < /dev/null 2>&1 | grep -a '^New,\|^Reused,' | cut -d, -f1 | tr '\n' ' ')
+[ "$r" = "New Reused Reused Reused Reused Reused " ] || fail "$1: s_client -reconnect: $r (New, then Reused five times, wanted)"
+v=$(stat tls_resumed)
+[ "$v" = 5 ] || fail "$1: /stats: tls_resumed $v, 5 wanted"
+r=$(sc -sess_out "$dir/sess")
+others 40
+r="$r $(sc -sess_in "$dir/sess")"
+others 40
+r="$r $(sc -sess_in "$dir/sess")"
+others 64
+r="$r $(sc -sess_in "$dir/sess")"
+[ "$r" = "New Reused Reused New" ] || fail "$1: a session after 40, 40 and 64 others: $r (New Reused Reused New wanted)"
+stop
+# The process models' workers share the cache: a session one worker made
+# resumes on the other (12 connections, which both take).
+start prefork_locked_accept --workers 2 --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
+r=$(sc -sess_out "$dir/sess")
+i=0
+while [ $i -lt 12 ]; do r="$r $(sc -sess_in "$dir/sess")"; i=$((i + 1)); done
+[ "$r" = "New$(printf ' Reused%.0s' 1 2 3 4 5 6 7 8 9 10 11 12)" ] || fail "prefork_locked_accept, 2 workers: a session's 12 resumptions: $r"
+stop
+echo "$1, prefork_locked_accept: TLS 1.2 sessions resumed, from a fixed cache the workers share"
 echo "tls: $(($(date +%s) - t0)) s"
 exit $rc
