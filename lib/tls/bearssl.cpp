@@ -22,6 +22,10 @@ struct nm_tls {
     unsigned issuer_type;          /* the key type of the certificate's signer */
     uint16_t suites[3];
     nm_tls_stats stats;
+    /* The pair new handshakes use: NULL, this one's own; or the slot that
+     * nm_tls_replace loaded, freed once replaced again and unused. */
+    nm_tls *pair;
+    int users;   /* connections whose handshake uses this slot's pair */
 };
 
 namespace {
@@ -33,6 +37,7 @@ struct tls_conn {
     int done;   /* its handshake finished (counted) */
     int saved;  /* its session went into the cache: a full handshake, not a resumed one */
     nm_tls *t;
+    nm_tls *pair;   /* whose certificate and key it was opened with (t's, or a replacement's) */
     br_ssl_server_context sc;
     unsigned char io[BR_SSL_BUFSIZE_BIDI];
 };
@@ -304,10 +309,58 @@ int cache_load(const br_ssl_session_cache_class **, br_ssl_server_context *sc, b
 const br_ssl_session_cache_class cache_class = { sizeof(br_ssl_session_cache_class *), cache_save, cache_load };
 const br_ssl_session_cache_class *cache_vtable = &cache_class;
 
+/* A slot's sessions gone: another pair is loaded into it. */
+void cache_forget(int server)
+{
+    if (!cache) return;
+    cache_lock();
+    for (int i = 0; i < NM_TLS_SESSIONS; i++)
+        if (cache->e[i].server == server) cache->e[i].server = -1, cache->e[i].used = 0;
+    pthread_mutex_unlock(&cache->lock);
+}
+
 /* A connection's context resumes through the cache, when there is one. */
 void cache_use(br_ssl_server_context *sc)
 {
     if (cache) br_ssl_server_set_cache(sc, &cache_vtable);
+}
+
+/* ---- replacing the certificate and key -------------------------------- *
+ * A connection takes the pair current when it opens and keeps it (its
+ * server context points into it); a pair that is replaced stays until the
+ * last connection using it ends. One lock for all: it is held for a count. */
+pthread_mutex_t pair_lock = PTHREAD_MUTEX_INITIALIZER;
+
+nm_tls *pair_take(nm_tls *t)
+{
+    pthread_mutex_lock(&pair_lock);
+    nm_tls *p = t->pair ? t->pair : t;
+    p->users++;
+    pthread_mutex_unlock(&pair_lock);
+    return p;
+}
+
+/* p no longer current (nor t's own): its slot back once nobody uses it. */
+void pair_drop_if_unused(nm_tls *t, nm_tls *p)
+{
+    if (p != t && p != t->pair && !p->users) __atomic_store_n(&p->in_use, 0, __ATOMIC_RELEASE);
+}
+
+void pair_give(nm_tls *t, nm_tls *p)
+{
+    pthread_mutex_lock(&pair_lock);
+    p->users--;
+    pair_drop_if_unused(t, p);
+    pthread_mutex_unlock(&pair_lock);
+}
+
+void pair_set(nm_tls *t, nm_tls *n)
+{
+    pthread_mutex_lock(&pair_lock);
+    nm_tls *old = t->pair ? t->pair : t;
+    t->pair = n;
+    pair_drop_if_unused(t, old);
+    pthread_mutex_unlock(&pair_lock);
 }
 
 /* ---- the transport ------------------------------------------------------ */
@@ -316,30 +369,32 @@ br_ssl_engine_context *eng(void *st) { return &((tls_conn *)st)->sc.eng; }
 
 tls_conn *conn_of(br_ssl_server_context *sc) { return (tls_conn *)((char *)sc - offsetof(tls_conn, sc)); }
 
-int server_of(br_ssl_server_context *sc) { return (int)(conn_of(sc)->t - servers); }
+int server_of(br_ssl_server_context *sc) { return (int)(conn_of(sc)->pair - servers); }
 
 void *tls_open(void *ctx)
 {
-    nm_tls *t = (nm_tls *)ctx;
+    nm_tls *t = (nm_tls *)ctx, *p = 0;
     for (int i = 0; i < NM_TLS_CONNS; i++) {
         tls_conn *c = &conns[i];
         int free_slot = 0;
         if (!__atomic_compare_exchange_n(&c->in_use, &free_slot, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) continue;
         c->t = t;
+        c->pair = p = pair_take(t);
         c->done = c->saved = 0;
-        if (t->key_type == BR_KEYTYPE_EC)
-            br_ssl_server_init_full_ec(&c->sc, t->chain, t->chain_count, t->issuer_type, br_skey_decoder_get_ec(&t->key));
+        if (p->key_type == BR_KEYTYPE_EC)
+            br_ssl_server_init_full_ec(&c->sc, p->chain, p->chain_count, p->issuer_type, br_skey_decoder_get_ec(&p->key));
         else
-            br_ssl_server_init_full_rsa(&c->sc, t->chain, t->chain_count, br_skey_decoder_get_rsa(&t->key));
+            br_ssl_server_init_full_rsa(&c->sc, p->chain, p->chain_count, br_skey_decoder_get_rsa(&p->key));
         br_ssl_engine_context *e = &c->sc.eng;
         br_ssl_engine_set_versions(e, BR_TLS12, BR_TLS12);
-        br_ssl_engine_set_suites(e, t->suites, 3);
+        br_ssl_engine_set_suites(e, p->suites, 3);
         br_ssl_engine_add_flags(e, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
         br_ssl_engine_set_protocol_names(e, alpn, 1);
         br_ssl_engine_set_buffer(e, c->io, sizeof(c->io), 1);
         cache_use(&c->sc);
         unsigned char seed[32];
         if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) || !br_ssl_server_reset(&c->sc)) {
+            pair_give(t, p);
             __atomic_store_n(&c->in_use, 0, __ATOMIC_RELEASE);
             count(&t->stats.bad);
             return 0;
@@ -360,6 +415,7 @@ void tls_release(void *, void *st, int why)
     else if (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT) count(&s->alerts);
     else if (e) count(&s->bad);
     else if (!c->done) count(&s->aborted);
+    pair_give(c->t, c->pair);
     __atomic_store_n(&c->in_use, 0, __ATOMIC_RELEASE);
 }
 
@@ -429,6 +485,8 @@ extern "C" nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const voi
         return 0;
     }
     memset(&t->stats, 0, sizeof(t->stats));
+    t->pair = 0;
+    t->users = 0;
     choose_suites(t);
     cache_map();
     return t;
@@ -443,4 +501,22 @@ extern "C" void nm_tls_get_stats(const nm_tls *t, nm_tls_stats *out)
     const unsigned long *from = &t->stats.handshakes;
     unsigned long *to = &out->handshakes;
     for (size_t i = 0; i < sizeof(*out) / sizeof(unsigned long); i++) to[i] = __atomic_load_n(from + i, __ATOMIC_RELAXED);
+}
+
+extern "C" int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
+                              size_t err_len)
+{
+    nm_tls *n = nm_tls_bearssl(chain, chain_len, key, key_len, err, err_len);
+    if (!n) return -1;
+    cache_forget((int)(n - servers));
+    pair_set(t, n);
+    return 0;
+}
+
+extern "C" const char *nm_tls_sni(const nm_request *req)
+{
+    tls_conn *c = (tls_conn *)nm_transport_state(req);
+    if (c < conns || c >= conns + NM_TLS_CONNS) return 0;   /* (another engine's) */
+    const char *name = br_ssl_engine_get_server_name(&c->sc.eng);
+    return name && *name ? name : 0;
 }
