@@ -489,6 +489,7 @@ extern "C" nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const voi
     t->users = 0;
     choose_suites(t);
     cache_map();
+    cache_forget((int)(t - servers));   /* (a slot a replaced pair left) */
     return t;
 }
 
@@ -508,15 +509,15 @@ extern "C" int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, co
 {
     nm_tls *n = nm_tls_bearssl(chain, chain_len, key, key_len, err, err_len);
     if (!n) return -1;
-    cache_forget((int)(n - servers));
     pair_set(t, n);
     return 0;
 }
 
 extern "C" const char *nm_tls_sni(const nm_request *req)
 {
-    tls_conn *c = (tls_conn *)nm_transport_state(req);
-    if (c < conns || c >= conns + NM_TLS_CONNS) return 0;   /* (another engine's) */
+    uintptr_t st = (uintptr_t)nm_transport_state(req);
+    if (st < (uintptr_t)conns || st >= (uintptr_t)(conns + NM_TLS_CONNS)) return 0;   /* (another engine's) */
+    tls_conn *c = (tls_conn *)st;
     const char *name = br_ssl_engine_get_server_name(&c->sc.eng);
     return name && *name ? name : 0;
 }

@@ -247,14 +247,19 @@ def cert_file(name):
 def get(sock):
     sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     return sock.recv(4096).startswith(b"HTTP/1.1 200 ")
-def fresh():
-    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+def fresh(session=None):
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), session=session)
 bad = []
+old = fresh().session
 a = socket.create_connection(("127.0.0.1", port))
 time.sleep(0.3)
 replace("rsa.crt", "rsa.key", 1)
 b = fresh()
 a = ctx.wrap_socket(a)
+# a session made with the old pair is not resumed with the new; one made
+# with the new is
+if fresh(old).session_reused: bad.append("a session of the old pair resumed with the new")
+if not fresh(b.session).session_reused: bad.append("a session of the new pair not resumed")
 if cert_of(a) != cert_file("ec.crt"): bad.append("a connection begun before the replacement got the new certificate")
 if cert_of(b) != cert_file("rsa.crt"): bad.append("a connection begun after the replacement got the old certificate")
 if not (get(a) and get(b)): bad.append("a connection either side of the replacement not answered")
