@@ -209,6 +209,24 @@ $(BUILD)/test/tls_proxy: $(BUILD)/obj/test/tls/proxy.o $(BUILD)/obj/test/tls/pum
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -lssl -lcrypto
 
+# The transport API's proof: OpenSSL behind it (test/tls/openssl_adapter.cpp,
+# test code only), built against the headers as make install lays them out
+# and no other -I, so that it can reach no internal header; nmserve with it
+# linked in serves --tls-cert over it (test/tls/check.sh).
+PUBLIC_INC := $(BUILD)/public
+$(PUBLIC_INC)/netmodels/netmodels.h: lib/netmodels.h lib/nm_config.h $(BUILD)/include/nm_build_config.h
+	@mkdir -p $(@D)
+	$(Q)cp $^ $(@D)/
+$(BUILD)/obj/test/tls/openssl_adapter.o: test/tls/openssl_adapter.cpp $(PUBLIC_INC)/netmodels/netmodels.h
+	@mkdir -p $(@D)
+	$(SAY) CXX $<
+	$(Q)$(CXX) -std=c++17 -Wall -Wextra -Wshadow -pthread -I$(PUBLIC_INC)/netmodels $(ARCH_FLAGS) $(SAN_FLAGS) \
+	  $(CXXFLAGS) -c $< -o $@
+$(BUILD)/test/nmserve_openssl: $(BUILD)/obj/demos/nmserve.o $(BUILD)/obj/test/tls/openssl_adapter.o $(DEMO_COMMON) $(LIB)
+	@mkdir -p $(@D)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -lssl -lcrypto
+
 INV_SRCS := $(wildcard test/invariants/inv_*.cpp)
 $(BUILD)/test/invariants: $(INV_SRCS:%.cpp=$(BUILD)/obj/%.o) $(BUILD)/obj/demos/crc32.o $(TEST_COMMON) $(LIB)
 	@mkdir -p $(dir $@)
@@ -281,7 +299,7 @@ ifneq ($(wildcard /usr/include/bearssl.h),)
 TESTS += $(TLSB)/nmserve
 endif
 ifneq ($(wildcard /usr/include/openssl/ssl.h),)
-TESTS += $(BUILD)/test/tls_proxy
+TESTS += $(BUILD)/test/tls_proxy $(BUILD)/test/nmserve_openssl
 endif
 endif
 

@@ -41,10 +41,15 @@
  * TLS=bearssl`; another says so and exits 2): the certificate chain and
  * key, PEM or DER; --tls-handshake MS bounds a handshake
  * (nm_config.tls_handshake_ms). The first line adds " tls=ENGINE"; /stats adds the
- * handshakes and the TLS failures by kind (this process's, lib/tls/nm_tls.h). */
+ * handshakes and the TLS failures by kind (this process's, lib/tls/nm_tls.h).
+ * GET /tls/sni answers the server name the client asked for ("-": none).
+ * SIGHUP reads the certificate and key files again and serves new
+ * handshakes with them (in the process that gets it: a process model's
+ * workers keep theirs); one line on stderr says it was done, or why not. */
 #include "app.h"
 #include "protocols.h"
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -74,7 +79,8 @@ static int tls_stats(char *out, size_t room)
     nm_tls_stats st;
     nm_tls_get_stats(tls, &st);
     return snprintf(out, room, ",\"tls_handshakes\":%lu,\"tls_refused\":%lu,\"tls_cut\":%lu,\"tls_alerts\":%lu,"
-                    "\"tls_bad\":%lu,\"tls_aborted\":%lu", st.handshakes, st.refused, st.cut, st.alerts, st.bad, st.aborted);
+                    "\"tls_bad\":%lu,\"tls_aborted\":%lu,\"tls_resumed\":%lu", st.handshakes, st.refused, st.cut, st.alerts,
+                    st.bad, st.aborted, st.resumed);
 }
 
 /* A file whole into buf (room bytes): its length, or -1. */
@@ -88,6 +94,45 @@ static long slurp(const char *path, char *buf, size_t room)
     return bad ? -1 : (long)n;
 }
 
+/* GET /tls/sni: the server name the client asked for (SNI), "-" when none. */
+static int tls_handle(const nm_request *req, nm_response *res, void *user)
+{
+    if (req->target.n != 8 || memcmp(req->target.p, "/tls/sni", 8)) return app_handle(req, res, user);
+    const char *name = nm_tls_sni(req);
+    char line[300];
+    int n = snprintf(line, sizeof(line), "%s\n", name ? name : "-");
+    return nm_resp_body(res, line, (size_t)n);
+}
+
+/* SIGHUP: --tls-cert and --tls-key read again and put in place
+ * (nm_tls_replace) by a thread that waits for it, the signal blocked in
+ * every other; one line on stderr says what came of it. */
+static void *tls_reload(void *arg)
+{
+    static char cert[65536], key[16384];
+    sigset_t *hup = (sigset_t *)arg;
+    for (int sig; !sigwait(hup, &sig);) {
+        char err[NM_TLS_ERROR_TEXT];
+        long cl = slurp(tls_cert, cert, sizeof(cert)), kl = slurp(tls_key, key, sizeof(key));
+        if (cl < 0 || kl < 0) fprintf(stderr, "nmserve: tls: cannot read %s\n", cl < 0 ? tls_cert : tls_key);
+        else if (nm_tls_replace(tls, cert, (size_t)cl, key, (size_t)kl, err, sizeof(err))) fprintf(stderr, "nmserve: tls: %s\n", err);
+        else fprintf(stderr, "nmserve: tls: certificate and key replaced\n");
+    }
+    return 0;
+}
+
+static int tls_reload_start(void)
+{
+    static sigset_t hup;
+    pthread_t th;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hup, 0);
+    if (pthread_create(&th, 0, tls_reload, &hup)) return fprintf(stderr, "nmserve: tls: no thread for SIGHUP\n"), 2;
+    pthread_detach(th);
+    return 0;
+}
+
 static int tls_setup(nm_config *cfg)
 {
     static char cert[65536], key[16384];
@@ -99,13 +144,22 @@ static int tls_setup(nm_config *cfg)
     if (!tls) return fprintf(stderr, "nmserve: tls: %s\n", err), 2;
     nm_tls_use(cfg, tls);
     app_stats_more = tls_stats;
-    return 0;
+    return tls_reload_start();
 }
 #else
+/* A transport linked in beside nmserve over the public API alone (test
+ * program nmserve_openssl: test/tls/openssl_adapter.cpp): its name, or
+ * NULL with one line in err. */
+extern "C" const char *nmserve_transport(nm_config *cfg, const char *cert, const char *key, char *err, size_t len)
+    __attribute__((weak));
+
 static int tls_setup(nm_config *cfg)
 {
-    (void)cfg;
-    return usage("--tls-cert: built without TLS (make TLS=bearssl)", 0);
+    char err[160];
+    if (!nmserve_transport) return usage("--tls-cert: built without TLS (make TLS=bearssl)", 0);
+    if (!(tls_engine = nmserve_transport(cfg, tls_cert, tls_key, err, sizeof(err))))
+        return fprintf(stderr, "nmserve: tls: %s\n", err), 2;
+    return 0;
 }
 #endif
 
@@ -323,6 +377,9 @@ int main(int argc, char **argv)
     cfg.on_close = app_on_close;
     cfg.user = &cfg;
     nm_handler h = { app_handle, 0 };
+#ifdef NMSERVE_TLS
+    if (tls) h.fn = tls_handle;
+#endif
     if (cfg.proto == &modbus_protocol) h.fn = modbus_handle;
     if (cfg.proto == &resp_protocol) h.fn = resp_handle;
     if ((cfg.proto == &modbus_protocol && modbus_init()) || (cfg.proto == &resp_protocol && resp_init()))

@@ -435,7 +435,10 @@ typedef struct nm_config {
  *   NM_TRANSPORT_PLAIN_IN   plaintext for the session: while there is any,
  *                           the engine holds plaintext the socket's
  *                           readiness says nothing of
- *   NM_TRANSPORT_PLAIN_OUT  room for the answers' plaintext
+ *   NM_TRANSPORT_PLAIN_OUT  room for the answers' plaintext: none while
+ *                           NET_OUT holds records, so that the socket paces
+ *                           the answers (a stalled reader's would pile up
+ *                           in the engine, and no write timeout cut it)
  *
  * Each connection has a state of the engine's own, from a static pool of
  * its own: open gives one, or NULL to refuse the connection (the engine
@@ -466,6 +469,10 @@ typedef struct nm_transport_ops {
 } nm_transport_ops;
 /* Serve cfg's connections through ops (NULL: the plain socket). */
 void nm_config_transport(nm_config *cfg, const nm_transport_ops *ops, void *ctx);
+/* The engine's state (open's) of the connection req came on, for the
+ * engine's own accessors (a TLS engine's server name); NULL when it has
+ * none. From the handler, on the thread that serves the connection. */
+void *nm_transport_state(const nm_request *req);
 
 /* The engine the proactor model gets with `mode` here: "io_uring" or
  * "emulated"; NULL when "io_uring" is asked for and refused. */

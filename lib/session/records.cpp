@@ -228,6 +228,13 @@ void rl_close(nm_conn *c)
 const nm_transport nm_transport_records = { "records", rl_recv, rl_sendv, 0, rl_pending, rl_wants_write,
                                             rl_flush, rl_start, rl_close };
 
+extern "C" void *nm_transport_state(const nm_request *req)
+{
+    nm_conn *c = req ? nm_conn_of_id(req->conn) : 0;
+    rl_slot *r = c && nm_conn_id_of(c) == req->conn && c->srv->cfg.transport ? mine(c) : 0;
+    return r ? r->st : 0;
+}
+
 extern "C" void nm_config_transport(nm_config *cfg, const nm_transport_ops *ops, void *ctx)
 {
     cfg->transport = ops;

@@ -2,9 +2,13 @@
  * BearSSL allocates nothing: every buffer and context is here, static. */
 #include "nm_tls.h"
 #include <bearssl.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 struct nm_tls {
@@ -18,6 +22,10 @@ struct nm_tls {
     unsigned issuer_type;          /* the key type of the certificate's signer */
     uint16_t suites[3];
     nm_tls_stats stats;
+    /* The pair new handshakes use: NULL, this one's own; or the slot that
+     * nm_tls_replace loaded, freed once replaced again and unused. */
+    nm_tls *pair;
+    int users;   /* connections whose handshake uses this slot's pair */
 };
 
 namespace {
@@ -27,7 +35,9 @@ nm_tls servers[NM_TLS_SERVERS];
 struct tls_conn {
     int in_use;
     int done;   /* its handshake finished (counted) */
+    int saved;  /* its session went into the cache: a full handshake, not a resumed one */
     nm_tls *t;
+    nm_tls *pair;   /* whose certificate and key it was opened with (t's, or a replacement's) */
     br_ssl_server_context sc;
     unsigned char io[BR_SSL_BUFSIZE_BIDI];
 };
@@ -214,31 +224,177 @@ void choose_suites(nm_tls *t)
     t->suites[2] = aes_fast ? chacha : aes256;
 }
 
+/* ---- resumption: a session-ID cache the processes share -----------------
+ * TLS 1.2 sessions by their ID, NM_TLS_SESSIONS of them, the least
+ * recently used given up for a new one. One mapping, MAP_SHARED, made at
+ * the first nm_tls_bearssl (before nm_run forks a process model's
+ * workers), so that a session one worker made resumes on another; a
+ * process-shared lock (robust: a worker that dies holding it does not stop
+ * the others). A session resumes only with the certificate it was made
+ * with (its server's slot). */
+struct sess_entry {
+    int server;   /* its nm_tls's slot, or -1: empty */
+    unsigned long used;
+    br_ssl_session_parameters p;
+};
+
+struct sess_cache {
+    pthread_mutex_t lock;
+    unsigned long clock;
+    sess_entry e[NM_TLS_SESSIONS];
+};
+
+sess_cache *cache;   /* NULL: no mapping (resumption off) */
+
+void cache_map()
+{
+    if (cache || !NM_TLS_SESSIONS) return;
+    void *p = mmap(0, sizeof(sess_cache), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+    sess_cache *k = (sess_cache *)p;
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&k->lock, &a);
+    pthread_mutexattr_destroy(&a);
+    for (int i = 0; i < NM_TLS_SESSIONS; i++) k->e[i].server = -1;
+    cache = k;
+}
+
+void cache_lock()
+{
+    if (pthread_mutex_lock(&cache->lock) == EOWNERDEAD) pthread_mutex_consistent(&cache->lock);
+}
+
+/* The connection whose BearSSL context this is, and its server's slot. */
+tls_conn *conn_of(br_ssl_server_context *sc);
+int server_of(br_ssl_server_context *sc);
+
+void cache_save(const br_ssl_session_cache_class **, br_ssl_server_context *sc, const br_ssl_session_parameters *p)
+{
+    int server = server_of(sc);
+    conn_of(sc)->saved = 1;
+    cache_lock();
+    sess_entry *to = &cache->e[0];
+    for (int i = 0; i < NM_TLS_SESSIONS; i++) {
+        sess_entry *e = &cache->e[i];
+        if (e->server == server && !memcmp(e->p.session_id, p->session_id, sizeof(p->session_id))) {
+            to = e;
+            break;
+        }
+        if (e->used < to->used) to = e;   /* (an empty one's is 0) */
+    }
+    to->server = server;
+    to->used = ++cache->clock;
+    to->p = *p;
+    pthread_mutex_unlock(&cache->lock);
+}
+
+int cache_load(const br_ssl_session_cache_class **, br_ssl_server_context *sc, br_ssl_session_parameters *p)
+{
+    int server = server_of(sc), found = 0;
+    cache_lock();
+    for (int i = 0; i < NM_TLS_SESSIONS && !found; i++) {
+        sess_entry *e = &cache->e[i];
+        if (e->server != server || memcmp(e->p.session_id, p->session_id, sizeof(p->session_id))) continue;
+        e->used = ++cache->clock;
+        *p = e->p;
+        found = 1;
+    }
+    pthread_mutex_unlock(&cache->lock);
+    return found;
+}
+
+const br_ssl_session_cache_class cache_class = { sizeof(br_ssl_session_cache_class *), cache_save, cache_load };
+const br_ssl_session_cache_class *cache_vtable = &cache_class;
+
+/* A slot's sessions gone: another pair is loaded into it. */
+void cache_forget(int server)
+{
+    if (!cache) return;
+    cache_lock();
+    for (int i = 0; i < NM_TLS_SESSIONS; i++)
+        if (cache->e[i].server == server) cache->e[i].server = -1, cache->e[i].used = 0;
+    pthread_mutex_unlock(&cache->lock);
+}
+
+/* A connection's context resumes through the cache, when there is one. */
+void cache_use(br_ssl_server_context *sc)
+{
+    if (cache) br_ssl_server_set_cache(sc, &cache_vtable);
+}
+
+/* ---- replacing the certificate and key -------------------------------- *
+ * A connection takes the pair current when it opens and keeps it (its
+ * server context points into it); a pair that is replaced stays until the
+ * last connection using it ends. One lock for all: it is held for a count. */
+pthread_mutex_t pair_lock = PTHREAD_MUTEX_INITIALIZER;
+
+nm_tls *pair_take(nm_tls *t)
+{
+    pthread_mutex_lock(&pair_lock);
+    nm_tls *p = t->pair ? t->pair : t;
+    p->users++;
+    pthread_mutex_unlock(&pair_lock);
+    return p;
+}
+
+/* p no longer current (nor t's own): its slot back once nobody uses it. */
+void pair_drop_if_unused(nm_tls *t, nm_tls *p)
+{
+    if (p != t && p != t->pair && !p->users) __atomic_store_n(&p->in_use, 0, __ATOMIC_RELEASE);
+}
+
+void pair_give(nm_tls *t, nm_tls *p)
+{
+    pthread_mutex_lock(&pair_lock);
+    p->users--;
+    pair_drop_if_unused(t, p);
+    pthread_mutex_unlock(&pair_lock);
+}
+
+void pair_set(nm_tls *t, nm_tls *n)
+{
+    pthread_mutex_lock(&pair_lock);
+    nm_tls *old = t->pair ? t->pair : t;
+    t->pair = n;
+    pair_drop_if_unused(t, old);
+    pthread_mutex_unlock(&pair_lock);
+}
+
 /* ---- the transport ------------------------------------------------------ */
 
 br_ssl_engine_context *eng(void *st) { return &((tls_conn *)st)->sc.eng; }
 
+tls_conn *conn_of(br_ssl_server_context *sc) { return (tls_conn *)((char *)sc - offsetof(tls_conn, sc)); }
+
+int server_of(br_ssl_server_context *sc) { return (int)(conn_of(sc)->pair - servers); }
+
 void *tls_open(void *ctx)
 {
-    nm_tls *t = (nm_tls *)ctx;
+    nm_tls *t = (nm_tls *)ctx, *p = 0;
     for (int i = 0; i < NM_TLS_CONNS; i++) {
         tls_conn *c = &conns[i];
         int free_slot = 0;
         if (!__atomic_compare_exchange_n(&c->in_use, &free_slot, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) continue;
         c->t = t;
-        c->done = 0;
-        if (t->key_type == BR_KEYTYPE_EC)
-            br_ssl_server_init_full_ec(&c->sc, t->chain, t->chain_count, t->issuer_type, br_skey_decoder_get_ec(&t->key));
+        c->pair = p = pair_take(t);
+        c->done = c->saved = 0;
+        if (p->key_type == BR_KEYTYPE_EC)
+            br_ssl_server_init_full_ec(&c->sc, p->chain, p->chain_count, p->issuer_type, br_skey_decoder_get_ec(&p->key));
         else
-            br_ssl_server_init_full_rsa(&c->sc, t->chain, t->chain_count, br_skey_decoder_get_rsa(&t->key));
+            br_ssl_server_init_full_rsa(&c->sc, p->chain, p->chain_count, br_skey_decoder_get_rsa(&p->key));
         br_ssl_engine_context *e = &c->sc.eng;
         br_ssl_engine_set_versions(e, BR_TLS12, BR_TLS12);
-        br_ssl_engine_set_suites(e, t->suites, 3);
+        br_ssl_engine_set_suites(e, p->suites, 3);
         br_ssl_engine_add_flags(e, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
         br_ssl_engine_set_protocol_names(e, alpn, 1);
         br_ssl_engine_set_buffer(e, c->io, sizeof(c->io), 1);
+        cache_use(&c->sc);
         unsigned char seed[32];
         if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) || !br_ssl_server_reset(&c->sc)) {
+            pair_give(t, p);
             __atomic_store_n(&c->in_use, 0, __ATOMIC_RELEASE);
             count(&t->stats.bad);
             return 0;
@@ -259,6 +415,7 @@ void tls_release(void *, void *st, int why)
     else if (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT) count(&s->alerts);
     else if (e) count(&s->bad);
     else if (!c->done) count(&s->aborted);
+    pair_give(c->t, c->pair);
     __atomic_store_n(&c->in_use, 0, __ATOMIC_RELEASE);
 }
 
@@ -287,6 +444,7 @@ int tls_ack(void *st, int which, size_t n)
     if (!c->done && (s & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
         c->done = 1;
         count(&c->t->stats.handshakes);
+        if (cache && !c->saved) count(&c->t->stats.resumed);
     }
     return (s & BR_SSL_CLOSED) && br_ssl_engine_last_error(e) ? -1 : 0;
 }
@@ -327,7 +485,11 @@ extern "C" nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const voi
         return 0;
     }
     memset(&t->stats, 0, sizeof(t->stats));
+    t->pair = 0;
+    t->users = 0;
     choose_suites(t);
+    cache_map();
+    cache_forget((int)(t - servers));   /* (a slot a replaced pair left) */
     return t;
 }
 
@@ -340,4 +502,22 @@ extern "C" void nm_tls_get_stats(const nm_tls *t, nm_tls_stats *out)
     const unsigned long *from = &t->stats.handshakes;
     unsigned long *to = &out->handshakes;
     for (size_t i = 0; i < sizeof(*out) / sizeof(unsigned long); i++) to[i] = __atomic_load_n(from + i, __ATOMIC_RELAXED);
+}
+
+extern "C" int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
+                              size_t err_len)
+{
+    nm_tls *n = nm_tls_bearssl(chain, chain_len, key, key_len, err, err_len);
+    if (!n) return -1;
+    pair_set(t, n);
+    return 0;
+}
+
+extern "C" const char *nm_tls_sni(const nm_request *req)
+{
+    uintptr_t st = (uintptr_t)nm_transport_state(req);
+    if (st < (uintptr_t)conns || st >= (uintptr_t)(conns + NM_TLS_CONNS)) return 0;   /* (another engine's) */
+    tls_conn *c = (tls_conn *)st;
+    const char *name = br_ssl_engine_get_server_name(&c->sc.eng);
+    return name && *name ? name : 0;
 }

@@ -29,6 +29,11 @@ extern "C" {
 #ifndef NM_TLS_CHAIN_CERTS
 #define NM_TLS_CHAIN_CERTS 4
 #endif
+/* TLS 1.2 sessions kept for resumption, shared by a process model's
+ * workers (about 100 bytes each, in one mapping); 0: no resumption. */
+#ifndef NM_TLS_SESSIONS
+#define NM_TLS_SESSIONS 64
+#endif
 #define NM_TLS_ERROR_TEXT 160      /* room enough for any error nm_tls_* writes */
 
 typedef struct nm_tls nm_tls;
@@ -42,6 +47,7 @@ typedef struct nm_tls_stats {
     unsigned long alerts;     /* the client sent a fatal alert */
     unsigned long bad;        /* a protocol error: not TLS, a bad record, no common suite ... */
     unsigned long aborted;    /* closed during its handshake without an error */
+    unsigned long resumed;    /* handshakes (of those counted above) that resumed a cached session */
 } nm_tls_stats;
 
 /* BearSSL: TLS 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305 (ChaCha20
@@ -57,6 +63,19 @@ nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const void *key, siz
 
 /* Serve cfg's connections over t (nm_config_transport with t's engine). */
 void nm_tls_use(nm_config *cfg, nm_tls *t);
+/* Replace t's certificate and key while it serves (chain and key as
+ * nm_tls_bearssl takes them): handshakes that begin after it use the new
+ * pair; connections begun before keep theirs, whose memory stays until the
+ * last of them ends. The new pair takes one more of NM_TLS_SERVERS (the
+ * one it replaces, unless t's own, goes back once unused), and sessions
+ * made with the old pair no longer resume. This process's only: a process
+ * model's workers keep the pair they were forked with. 0, or -1 with one
+ * line in err, t unchanged. */
+int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len,
+                   char *err, size_t err_len);
+/* The server name the client asked for (SNI) on the connection req came
+ * on, or NULL: none asked, or not a connection of this engine. */
+const char *nm_tls_sni(const nm_request *req);
 /* The engine's name ("bearssl"), and t's counters so far (this process's). */
 const char *nm_tls_engine(const nm_tls *t);
 void nm_tls_get_stats(const nm_tls *t, nm_tls_stats *out);

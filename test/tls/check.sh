@@ -46,6 +46,17 @@ leaf() {   # leaf NAME KEYARGS...: NAME.key and NAME.crt, signed by the CA
 leaf ec ec -pkeyopt ec_paramgen_curve:P-256
 leaf rsa rsa:2048
 ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$dir/p384.key"
+# an intermediate CA, and a server certificate it signs: the chain the
+# server sends is that certificate then the intermediate
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n' > "$dir/caext"
+ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/int.key" -out "$dir/int.csr" \
+    -subj /CN=netmodels-test-intermediate
+ossl x509 -req -in "$dir/int.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 398 \
+    -extfile "$dir/caext" -out "$dir/int.crt"
+ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/leaf.key" -out "$dir/leaf.csr" -subj /CN=127.0.0.1
+ossl x509 -req -in "$dir/leaf.csr" -CA "$dir/int.crt" -CAkey "$dir/int.key" -CAcreateserial -days 398 \
+    -extfile "$dir/ext" -out "$dir/leaf.crt"
+cat "$dir/leaf.crt" "$dir/int.crt" > "$dir/chain.crt"
 
 # ---- the server -------------------------------------------------------------
 # start NAME ARGS...: nmserve under NAME's model, its port in $port, its pid in $pid
@@ -100,7 +111,8 @@ serve_checks() {   # serve_checks LABEL: the clients against the server started
 # The short conformance suite through tls_proxy (OpenSSL toward the
 # server, plain toward the suite's client: test/tls/proxy.cpp), peer_address
 # left out (the server sees the proxy).
-# suite MODEL: over the next engine of the archive's ($engine: which).
+# suite MODEL [SERVER]: over the next engine of the archive's ($engine:
+# which), or over SERVER (nmserve with an engine of its own, no choice).
 turn=0
 suite() {
     [ -x "$D/test/tls_proxy" ] || { fail "$D/test/tls_proxy not built (libssl-dev)"; return; }
@@ -108,9 +120,10 @@ suite() {
     engine=$(echo $engines | cut -d' ' -f$((turn % n + 1)))
     turn=$((turn + 1))
     pick=""
-    [ "$n" -gt 1 ] && pick="--tls-engine $engine"
+    [ "$n" -gt 1 ] && [ -z "$2" ] && pick="--tls-engine $engine"
+    [ -n "$2" ] && engine=$(basename "$2")
     out=$(NM_TLS_CA="$dir/ca.crt" NM_SUITE=short NM_TEST_FILTER="-peer_address" \
-          NM_RUN_PREFIX="$D/test/tls_proxy ${NM_RUN_PREFIX:-}" timeout 300 "$D/test/conformance" "$S" $1 \
+          NM_RUN_PREFIX="$D/test/tls_proxy ${NM_RUN_PREFIX:-}" timeout 300 "$D/test/conformance" "${2:-$S}" $1 \
           --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" $pick 2>&1)
     r=$?
     said=$(echo "$out" | tail -1)
@@ -138,6 +151,15 @@ done
 for m in ${NM_TLS_MORE-select event_loop actor iterative prefork_locked_accept leader_follower coroutine proactor reactor_worker_pool}; do
     suite "$m"
     echo "$m: the short suite over TLS: $said"
+done
+
+# The transport API is enough for another engine: OpenSSL behind it over
+# memory BIOs (nmserve_openssl: test/tls/openssl_adapter.cpp, built
+# against the installed headers alone) passes the short suite too.
+for m in ${NM_TLS_OPENSSL-epoll thread_pool proactor}; do
+    [ -x "$B/test/nmserve_openssl" ] || { fail "$B/test/nmserve_openssl not built (libssl-dev)"; break; }
+    suite "$m" "$B/test/nmserve_openssl"
+    echo "$m: the short suite over TLS, OpenSSL behind the transport API: $said"
 done
 
 # An RSA key, on the first model.
@@ -206,5 +228,138 @@ for k in tls_cut:65 tls_refused:8; do
 done
 stop
 echo "$1: DER, a stalled handshake cut, slots past NM_TLS_CONNS refused"
+# An intermediate chain is sent whole (verified against the root alone),
+# and the handler reads the server name the client asked for (SNI).
+start "$1" --tls-cert "$dir/chain.crt" --tls-key "$dir/leaf.key"
+r=$(timeout 5 openssl s_client -connect "127.0.0.1:$port" -showcerts -CAfile "$dir/ca.crt" -verify_return_error < /dev/null 2>&1 |
+    grep -a '^ [0-9] s:\|Verify return code' | tr -s ' ' | tr '\n' ';')
+[ "$r" = " 0 s:CN = 127.0.0.1; 1 s:CN = netmodels-test-intermediate; Verify return code: 0 (ok);" ] ||
+    fail "$1: an intermediate chain: s_client -showcerts says: $r"
+r=$(curl -s -m 5 --cacert "$dir/ca.crt" "https://127.0.0.1:$port/tls/sni")
+[ "$r" = "-" ] || fail "$1: SNI: $r to a client that sent none, - wanted"
+r=$(curl -s -m 5 -k --resolve "device.example:$port:127.0.0.1" "https://device.example:$port/tls/sni")
+[ "$r" = "device.example" ] || fail "$1: SNI: $r, device.example wanted"
+stop
+echo "$1: an intermediate chain sent, SNI read by the handler"
+
+# The certificate and key replaced while serving (SIGHUP: nmserve reads its
+# files again, nm_tls_replace): a connection begun before gets the old pair
+# even with its handshake after, one begun after the new; both answered. A
+# replacement that fails leaves the pair as it was; six in a row each find
+# a slot (NM_TLS_SERVERS: the replaced pairs go back).
+cp "$dir/ec.crt" "$dir/cur.crt"
+cp "$dir/ec.key" "$dir/cur.key"
+start "$1" --tls-cert "$dir/cur.crt" --tls-key "$dir/cur.key"
+python3 - "$port" "$pid" "$dir" <<'PY' || rc=1
+import hashlib, os, shutil, signal, socket, ssl, sys, time
+port, pid, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def said():
+    with open(d + "/err") as f: return f.read().count("\n")
+def replace(crt, key, lines):
+    for src, dst in ((crt, "cur.crt"), (key, "cur.key")):
+        shutil.copy(d + "/" + src, d + "/new")
+        os.rename(d + "/new", d + "/" + dst)
+    os.kill(pid, signal.SIGHUP)
+    for _ in range(100):
+        if said() >= lines: return
+        time.sleep(0.05)
+def cert_of(sock):
+    return hashlib.sha256(sock.getpeercert(True)).hexdigest()
+def cert_file(name):
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(open(d + "/" + name).read())).hexdigest()
+def get(sock):
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    return sock.recv(4096).startswith(b"HTTP/1.1 200 ")
+def fresh(session=None):
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), session=session)
+bad = []
+old = fresh().session
+a = socket.create_connection(("127.0.0.1", port))
+time.sleep(0.3)
+replace("rsa.crt", "rsa.key", 1)
+b = fresh()
+a = ctx.wrap_socket(a)
+# a session made with the old pair is not resumed with the new; one made
+# with the new is
+if fresh(old).session_reused: bad.append("a session of the old pair resumed with the new")
+if not fresh(b.session).session_reused: bad.append("a session of the new pair not resumed")
+if cert_of(a) != cert_file("ec.crt"): bad.append("a connection begun before the replacement got the new certificate")
+if cert_of(b) != cert_file("rsa.crt"): bad.append("a connection begun after the replacement got the old certificate")
+if not (get(a) and get(b)): bad.append("a connection either side of the replacement not answered")
+replace("ec.crt", "rsa.key", 2)
+if cert_of(fresh()) != cert_file("rsa.crt"): bad.append("a failed replacement changed the certificate")
+for i in range(6):
+    replace(("ec.crt", "rsa.crt")[i % 2], ("ec.key", "rsa.key")[i % 2], 3 + i)
+if cert_of(fresh()) != cert_file("rsa.crt"): bad.append("the sixth replacement in a row not served")
+err = open(d + "/err").read().splitlines()
+want = ["nmserve: tls: certificate and key replaced"] * 8
+want[1] = "nmserve: tls: key and certificate do not match (RSA key, EC certificate)"
+if err != want: bad.append("stderr said %r" % err)
+for m in bad: print("tls: replacing the certificate: " + m)
+sys.exit(1 if bad else 0)
+PY
+stop
+echo "$1: the certificate and key replaced while serving"
+
+# Randomness: every connection's engine is seeded from getrandom(), so two
+# prefork workers' ECDHE key shares differ (12 connections, which both
+# serve: their ServerKeyExchange public keys all differ).
+start prefork_locked_accept --workers 2 --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
+i=0
+while [ $i -lt 12 ]; do
+    printf 'GET /pid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+        timeout 5 openssl s_client -connect "127.0.0.1:$port" -tls1_2 -msg -ign_eof > "$dir/ske.$i" 2>&1
+    i=$((i + 1))
+done
+python3 - "$dir" <<'PY' || rc=1
+import re, sys
+keys, pids = set(), set()
+for i in range(12):
+    t = open("%s/ske.%d" % (sys.argv[1], i), "rb").read().decode("latin-1")
+    m = re.search(r"ServerKeyExchange\n((?:    [0-9a-f ]+\n)+)", t)
+    p = re.search(r"\r\n\r\n(\d+)\n", t)
+    if not m or not p:
+        print("tls: key shares: connection %d: no ServerKeyExchange or /pid in s_client's output" % i); sys.exit(1)
+    b = bytes.fromhex(m.group(1).replace(" ", "").replace("\n", ""))
+    keys.add(b[8:8 + b[7]])   # (type, length, curve type and name, then the key's length and bytes)
+    pids.add(p.group(1))
+if len(pids) < 2: print("tls: key shares: 12 connections all served by one worker"); sys.exit(1)
+if len(keys) != 12: print("tls: key shares: %d different of 12 (workers %s)" % (len(keys), sorted(pids))); sys.exit(1)
+PY
+stop
+echo "prefork_locked_accept: two workers' key shares all differ"
+
+# Resumption (TLS 1.2 session IDs): s_client -reconnect resumes five times
+# and /stats counts them; the cache is fixed (NM_TLS_SESSIONS, 64) and
+# gives up the least recently used session: one resumed again after 40
+# others is still there 40 later, and gone after 64 more.
+sc() { timeout 5 openssl s_client -connect "127.0.0.1:$port" -tls1_2 "$@" < /dev/null 2>&1 | grep -a '^New,\|^Reused,' | cut -d, -f1; }
+others() { i=0; while [ $i -lt $1 ]; do sc > /dev/null; i=$((i + 1)); done; }
+start "$1" --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
+r=$(timeout 20 openssl s_client -connect "127.0.0.1:$port" -tls1_2 -reconnect < /dev/null 2>&1 | grep -a '^New,\|^Reused,' | cut -d, -f1 | tr '\n' ' ')
+[ "$r" = "New Reused Reused Reused Reused Reused " ] || fail "$1: s_client -reconnect: $r (New, then Reused five times, wanted)"
+v=$(stat tls_resumed)
+[ "$v" = 5 ] || fail "$1: /stats: tls_resumed $v, 5 wanted"
+r=$(sc -sess_out "$dir/sess")
+others 40
+r="$r $(sc -sess_in "$dir/sess")"
+others 40
+r="$r $(sc -sess_in "$dir/sess")"
+others 64
+r="$r $(sc -sess_in "$dir/sess")"
+[ "$r" = "New Reused Reused New" ] || fail "$1: a session after 40, 40 and 64 others: $r (New Reused Reused New wanted)"
+stop
+# The process models' workers share the cache: a session one worker made
+# resumes on the other (12 connections, which both take).
+start prefork_locked_accept --workers 2 --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
+r=$(sc -sess_out "$dir/sess")
+i=0
+while [ $i -lt 12 ]; do r="$r $(sc -sess_in "$dir/sess")"; i=$((i + 1)); done
+[ "$r" = "New$(printf ' Reused%.0s' 1 2 3 4 5 6 7 8 9 10 11 12)" ] || fail "prefork_locked_accept, 2 workers: a session's 12 resumptions: $r"
+stop
+echo "$1, prefork_locked_accept: TLS 1.2 sessions resumed, from a fixed cache the workers share"
 echo "tls: $(($(date +%s) - t0)) s"
 exit $rc
