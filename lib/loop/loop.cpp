@@ -280,6 +280,12 @@ int nm_loop_tick(nm_loop *l)
     return l->live == 0;
 }
 
+void nm_loop_run_until_drained(nm_loop *l)
+{
+    do nm_loop_dispatch(l, nm_loop_wait(l));
+    while (!nm_loop_tick(l));
+}
+
 void nm_loop_conn_timeout(nm_timer *t)
 {
     nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
@@ -332,8 +338,9 @@ void nm_loop_accept(nm_loop *l)
 
 /* Watch c for io (no port call if it is watched for that already) with a
  * timer of ms, or drop it when the port refuses: 1 if still open. Every
- * wait a loop arms for a connection it serves comes through here. */
-static inline int watch_or_drop(nm_loop *l, nm_conn *c, int io, unsigned ms)
+ * wait a loop arms for a connection it serves comes through here (inline:
+ * the session's wait is every request's, and a call costs the firmware more). */
+static inline __attribute__((always_inline)) int watch_or_drop(nm_loop *l, nm_conn *c, int io, unsigned ms)
 {
     nm_wheel_add(&l->wheel, &c->timer, l->now, ms);
     if (io == l->ch[c->fd].mask || !nm_loop_watch(l, c->fd, io, l->conn_fn, c)) return 1;

@@ -84,6 +84,9 @@ int nm_loop_poll(nm_loop *l);
 void nm_loop_dispatch(nm_loop *l, int n);
 /* Fire due timers and handle a stop; returns 1 when the loop should end. */
 int nm_loop_tick(nm_loop *l);
+/* Run l on this thread, round after round (wait, dispatch, tick), until
+ * its server stops and it has drained. */
+void nm_loop_run_until_drained(nm_loop *l);
 
 /* Handing work to a loop from any thread: the one verb. A posting is a
  * stopped timer in the storage of what is posted (a connection's own timer,
