@@ -340,12 +340,14 @@ void nm_loop_accept(nm_loop *l)
  * timer of ms, or drop it when the port refuses: 1 if still open. Every
  * wait a loop arms for a connection it serves comes through here (inline:
  * the session's wait is every request's, and a call costs the firmware more). */
-static inline __attribute__((always_inline)) int watch_or_drop(nm_loop *l, nm_conn *c, int io, unsigned ms)
+static inline __attribute__((always_inline)) int watch_or_drop(nm_loop *l, nm_conn *c, uint8_t io, unsigned ms)
 {
     nm_wheel_add(&l->wheel, &c->timer, l->now, ms);
-    if (io == l->ch[c->fd].mask || !nm_loop_watch(l, c->fd, io, l->conn_fn, c)) return 1;
-    nm_loop_drop(l, c);
-    return 0;
+    if (io != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, io, l->conn_fn, c)) {
+        nm_loop_drop(l, c);
+        return 0;
+    }
+    return 1;
 }
 
 static inline void act(nm_loop *l, nm_conn *c, nm_action a)
@@ -372,7 +374,7 @@ int nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
         return 0;
     }
     if (nm_loop_hold(l, c, want)) return 0;
-    return watch_or_drop(l, c, want, nm_conn_timeout_ms(c));
+    return watch_or_drop(l, c, (uint8_t)want, nm_conn_timeout_ms(c));
 }
 
 /* A paused body's resume arrives: drive the connection again. */
