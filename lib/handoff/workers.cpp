@@ -5,7 +5,7 @@
 static void *worker_main(void *arg)
 {
     nm_workers *w = (nm_workers *)arg;
-    nm_thread_name_nr(w->name, w->named < 0 ? -1 : __atomic_fetch_add(&w->named, 1, __ATOMIC_RELAXED));
+    nm_thread_name_nr(w->name, w->numbered ? __atomic_fetch_add(&w->named, 1, __ATOMIC_RELAXED) : -1);
     nm_signals_leave_to_loops();
     for (void *item; (item = nm_queue_pop(&w->queue));) w->run(item);
     return 0;
@@ -17,7 +17,8 @@ int nm_workers_start(nm_workers *w, int count, void (*run)(void *item), const ch
     w->run = run;
     w->name = name;
     w->count = 0;
-    w->named = numbered ? 0 : -1;
+    w->numbered = numbered;
+    w->named = 0;
     if (count > NM_MAX_THREADS) count = NM_MAX_THREADS;
     while (w->count < count && !nm_thread_start(&w->threads[w->count], worker_main, w)) w->count++;
     if (w->count) return 0;

@@ -16,7 +16,8 @@ struct nm_workers {
     int count;
     void (*run)(void *item);
     const char *name;
-    int named;   /* workers that have taken their name's number; -1: names not numbered */
+    int numbered;   /* names numbered (set before the workers start) */
+    int named;      /* workers that have taken their name's number */
     nm_thread threads[NM_MAX_THREADS];
 };
 
