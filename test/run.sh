@@ -314,6 +314,7 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "impossible configurations fail to build" sh test/static/config.sh
     check "README's C examples build and link" sh test/static/readme_examples.sh "$B/libnetmodels.a"
     check "paths in READMEs name files (and a planted one fails)" sh test/static/readme_paths.sh --selftest
+    check "nothing in lib/ and ports/ written twice (and a planted copy fails)" sh test/static/duplicates.sh --selftest
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
     [ -f "$B/tls/libnetmodels_tls.a" ] && check "symbol audit (TLS archive, BearSSL's list)" \

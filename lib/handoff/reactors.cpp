@@ -47,7 +47,7 @@ int nm_reactors_run(nm_server *s, const nm_reactors *r)
     int mask = r->procs ? listen_in_child(s) : NM_READ;
     int failed = !mask || nm_loop_watch(first, s->listen_fd, mask, nm_accept_io, 0) != 0;
     w.count = 0;
-    if (!failed && r->workers) failed = nm_workers_start(&w, r->workers, nm_lend_work, "nm-worker");
+    if (!failed && r->workers) failed = nm_workers_start(&w, r->workers, nm_lend_work, "nm-worker", 1);
     if (!failed) failed = nm_group_start(&g);
     if (failed) {
         nm_group_abort(&g);

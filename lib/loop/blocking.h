@@ -57,7 +57,8 @@ void nm_blocking_wake(const nm_server *s, int how);
  * the usual case), then in steps of NM_STOP_POLL_MS (a stop ends the wait)
  * up to the server's queue_wait_ms, the bound every queued request has;
  * once a wait has run out, later waits ask once and refuse at once until
- * room is found again. 1: room found. */
+ * room is found again. Returns found's last answer: nonzero once room is
+ * found (1; a found may say -1: room, but the item could not go there). */
 struct nm_room { uint64_t full_since; };
 int nm_room_wait(nm_room *r, const nm_server *s, int (*found)(void *arg, uint64_t until), void *arg);
 /* found for a bounded queue: a room_push names the queue and the item */

@@ -180,14 +180,8 @@ void nm_loop_return(nm_conn *c, int want)
 int nm_loop_take_back(nm_loop *l, nm_conn *c, int want)
 {
     c->lent = 0;
-    if (nm_loop_hold(l, c, want)) return 0;
-    int idle = !c->in_len && !c->out_count;
-    if (!want || (l->draining && idle) || nm_loop_watch(l, c->fd, want, l->conn_fn, c)) {
-        nm_loop_drop(l, c);
-        return 0;
-    }
-    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
-    return 1;
+    if (l->draining && want != NM_PARK && want != NM_QUEUE && !c->in_len && !c->out_count) want = 0;   /* idle, the loop draining */
+    return nm_loop_rearm(l, c, want);
 }
 
 int nm_loop_watch(nm_loop *l, int fd, int mask, nm_io_fn fn, void *ctx)
@@ -286,6 +280,12 @@ int nm_loop_tick(nm_loop *l)
     return l->live == 0;
 }
 
+void nm_loop_run_until_drained(nm_loop *l)
+{
+    do nm_loop_dispatch(l, nm_loop_wait(l));
+    while (!nm_loop_tick(l));
+}
+
 void nm_loop_conn_timeout(nm_timer *t)
 {
     nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
@@ -336,11 +336,24 @@ void nm_loop_accept(nm_loop *l)
     }
 }
 
+/* Watch c for io (no port call if it is watched for that already) with a
+ * timer of ms, or drop it when the port refuses: 1 if still open. Every
+ * wait a loop arms for a connection it serves comes through here (inline:
+ * the session's wait is every request's, and a call costs the firmware more). */
+static inline __attribute__((always_inline)) int watch_or_drop(nm_loop *l, nm_conn *c, uint8_t io, unsigned ms)
+{
+    nm_wheel_add(&l->wheel, &c->timer, l->now, ms);
+    if (io != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, io, l->conn_fn, c)) {
+        nm_loop_drop(l, c);
+        return 0;
+    }
+    return 1;
+}
+
 static inline void act(nm_loop *l, nm_conn *c, nm_action a)
 {
     if (a.kind == NM_ACT_WAIT) {
-        nm_wheel_add(&l->wheel, &c->timer, l->now, a.deadline);
-        if (a.io != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, a.io, l->conn_fn, c)) nm_loop_drop(l, c);
+        watch_or_drop(l, c, a.io, a.deadline);
     } else if (a.kind == NM_ACT_PARK) {
         nm_pause_ops_of(c)->park(l, c);   /* the resume calls the loop's conn_fn */
     } else if (a.kind == NM_ACT_QUEUE) {
@@ -354,15 +367,14 @@ void nm_loop_act(nm_loop *l, nm_conn *c, nm_action a) { act(l, c, a); }
 
 void nm_loop_serve(nm_loop *l, nm_conn *c) { act(l, c, c->srv->drive->on(c, NM_ON_READY)); }
 
-void nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
+int nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
 {
     if (!want) {
         nm_loop_drop(l, c);
-        return;
+        return 0;
     }
-    if (nm_loop_hold(l, c, want)) return;
-    nm_wheel_add(&l->wheel, &c->timer, l->now, nm_conn_timeout_ms(c));
-    if (want != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, want, l->conn_fn, c)) nm_loop_drop(l, c);
+    if (nm_loop_hold(l, c, want)) return 0;
+    return watch_or_drop(l, c, (uint8_t)want, nm_conn_timeout_ms(c));
 }
 
 /* A paused body's resume arrives: drive the connection again. */

@@ -84,6 +84,9 @@ int nm_loop_poll(nm_loop *l);
 void nm_loop_dispatch(nm_loop *l, int n);
 /* Fire due timers and handle a stop; returns 1 when the loop should end. */
 int nm_loop_tick(nm_loop *l);
+/* Run l on this thread, round after round (wait, dispatch, tick), until
+ * its server stops and it has drained. */
+void nm_loop_run_until_drained(nm_loop *l);
 
 /* Handing work to a loop from any thread: the one verb. A posting is a
  * stopped timer in the storage of what is posted (a connection's own timer,
@@ -117,8 +120,9 @@ void nm_loop_send_away(nm_loop *l, nm_conn *c);
  * wanting `want` (NM_READ, NM_WRITE, or 0: finished); the loop calls its
  * on_return with it. */
 void nm_loop_return(nm_conn *c, int want);
-/* What on_return does by default: take c home and wait for `want`, or drop
- * it (finished, or idle while the loop drains); 1 if it is still open. */
+/* What on_return does by default: take c home and rearm it for `want`
+ * (nm_loop_rearm), dropped if idle while the loop drains; 1 if it is still
+ * open. */
 int nm_loop_take_back(nm_loop *l, nm_conn *c, int want);
 
 /* Connection parts. */
@@ -136,8 +140,9 @@ void nm_loop_serve(nm_loop *l, nm_conn *c);
 void nm_loop_act(nm_loop *l, nm_conn *c, nm_action a);
 void nm_loop_drop(nm_loop *l, nm_conn *c);    /* unwatch and close */
 /* After a model's own drive: wait for `want` with the session's timeout,
- * or drop the connection when want is 0 (NM_PARK: nm_loop_park). */
-void nm_loop_rearm(nm_loop *l, nm_conn *c, int want);
+ * or drop the connection when want is 0 or the port refuses it (NM_PARK,
+ * NM_QUEUE: nm_loop_hold); 1 if it waits for its port. */
+int nm_loop_rearm(nm_loop *l, nm_conn *c, int want);
 /* c's body is paused: watch nothing (events already reported for it are
  * ignored; its channel's ctx kept), no timer, until nm_body_resume posts it
  * back (nm_loop_unpark_post); a resume that came first posts it at once. */

@@ -180,8 +180,7 @@ int nm_model_actor(nm_server *s)
     if (started == count && started > 0) {
         nm_loop_watch(l, st->acceptor_inbox.bell.rfd, NM_READ, on_acceptor_mail, st);
         nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, st);
-        do nm_loop_dispatch(l, nm_loop_wait(l));
-        while (!nm_loop_tick(l));
+        nm_loop_run_until_drained(l);
         /* stopping: wake the workers rather than let them sleep out their wait */
         for (int i = 0; i < count; i++) nm_wakeup_signal(&workers[i].inbox.bell);
         nm_loop_watch(l, st->acceptor_inbox.bell.rfd, 0, 0, 0);

@@ -57,8 +57,7 @@ int nm_model_coroutine(nm_server *s)
     if (!l) return NM_ERR_SYSTEM;
     l->conn_fn = resume;
     nm_loop_watch(l, s->listen_fd, NM_READ, acceptor, 0);
-    do nm_loop_dispatch(l, nm_loop_wait(l));
-    while (!nm_loop_tick(l));
+    nm_loop_run_until_drained(l);
     nm_loop_close(l);
     return NM_OK;
 }

@@ -28,8 +28,7 @@ int nm_model_event_loop(nm_server *s)
     nm_loop_watch(l, sg.fd, NM_READ, on_signal, &sg);
     nm_loop_watch(l, s->listen_fd, NM_READ, nm_accept_io, 0);
     nm_announce(s);
-    do nm_loop_dispatch(l, nm_loop_wait(l));
-    while (!nm_loop_tick(l));
+    nm_loop_run_until_drained(l);
     nm_loop_watch(l, sg.fd, 0, 0, 0);
     nm_signals_close(&sg);
     nm_loop_close(l);

@@ -116,9 +116,7 @@ static void *consume(void *arg)
 
 static void *run_producer(void *arg)
 {
-    nm_loop *l = ((producer *)arg)->l;
-    do nm_loop_dispatch(l, nm_loop_wait(l));
-    while (!nm_loop_tick(l));
+    nm_loop_run_until_drained(((producer *)arg)->l);
     return 0;
 }
 

@@ -7,14 +7,13 @@
  * the heap.
  * At the cap, a thread whose connection goes idle while a client waits
  * gives it up (lib/loop/blocking.h). */
-#include "../loop/blocking.h"
+#include "../handoff/acceptor.h"
 #include "../handoff/crew.h"
-#include "../base/timer.h"
 
 struct tpc {
     nm_crew *k;
     int cap;
-    int room_wait;   /* the acceptor holds a connection until a thread ends */
+    nm_acceptor a;
 };
 
 /* s->clients_wait: at the cap, a connection waits for a thread (the one the
@@ -22,21 +21,22 @@ struct tpc {
 static int at_cap_and_waiting(const nm_server *s)
 {
     tpc *t = (tpc *)s->clients_wait_arg;
-    if (__atomic_load_n(&t->room_wait, __ATOMIC_RELAXED)) return 1;
+    if (nm_acceptor_waiting(&t->a)) return 1;
     return nm_crew_running(t->k) >= t->cap && nm_listener_pending(s);
-}
-
-/* nm_room_wait's found: a thread below the cap */
-static int thread_free(void *arg, uint64_t until)
-{
-    tpc *t = (tpc *)arg;
-    return nm_crew_wait_below(t->k, t->cap, until);
 }
 
 static void *serve(void *arg)
 {
     nm_blocking_serve((nm_conn *)arg);
     return 0;
+}
+
+/* The acceptor's place: a thread of its own, once one runs below the cap */
+static int own_thread(void *arg, nm_conn *c, uint64_t until)
+{
+    tpc *t = (tpc *)arg;
+    if (!nm_crew_wait_below(t->k, t->cap, until)) return 0;
+    return nm_crew_start(t->k, "nm-conn", serve, c) ? -1 : 1;
 }
 
 int nm_model_thread_per_conn(nm_server *s)
@@ -47,21 +47,12 @@ int nm_model_thread_per_conn(nm_server *s)
     if (nm_reserve(s, need, 1)) return NM_ERR_USAGE;
     nm_crew *k = nm_crew_open();
     if (!k) return NM_ERR_SYSTEM;
-    tpc t = { k, cap, 0 };
+    tpc t = { k, cap, { own_thread, 0, 0, 0 } };
+    t.a.arg = &t;
     /* cppcheck-suppress autoVariables ; cleared before this frame returns */
     s->clients_wait_arg = &t;
     s->clients_wait = at_cap_and_waiting;
-    nm_blocking_listener(s->listen_fd);
-    nm_announce(s);
-    nm_room room = { 0 };
-    while (!nm_stop_requested(s)) {
-        nm_conn *c = nm_blocking_accept(s);
-        if (!c) continue;
-        __atomic_store_n(&t.room_wait, nm_crew_running(k) >= cap, __ATOMIC_RELAXED);
-        int found = nm_room_wait(&room, s, thread_free, &t);
-        __atomic_store_n(&t.room_wait, 0, __ATOMIC_RELAXED);
-        if (!found || nm_crew_start(k, "nm-conn", serve, c)) nm_blocking_refuse(c);
-    }
+    nm_accept_loop(s, &t.a);
     nm_crew_close(k, s);
     s->clients_wait = 0;
     s->clients_wait_arg = 0;

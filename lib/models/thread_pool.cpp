@@ -7,13 +7,16 @@
  * closed, counted as refused, and so is each one after it until a place
  * frees; nothing grows. While
  * connections wait in the queue, a worker gives up one that goes idle
- * (lib/loop/blocking.h). */
-#include "../loop/blocking.h"
+ * (lib/loop/blocking.h). The accepting is handoff/acceptor.h's. */
+#include "../handoff/acceptor.h"
 #include "../handoff/crew.h"
 #include "../base/queue.h"
 
 /* s->clients_wait: connections in the queue wait for a worker */
 static int queued(const nm_server *s) { return nm_queue_count((nm_queue *)s->clients_wait_arg) > 0; }
+
+/* The acceptor's place: a place in the queue */
+static int to_queue(void *q, nm_conn *c, uint64_t until) { return !nm_queue_push_until((nm_queue *)q, c, until); }
 
 static void *worker(void *arg)
 {
@@ -38,17 +41,8 @@ int nm_model_thread_pool(nm_server *s)
     int rc = NM_OK;
     for (int i = 0; i < n && rc == NM_OK; i++)
         if (nm_crew_start(k, "nm-worker", worker, &q)) rc = NM_ERR_SYSTEM;
-    if (rc == NM_OK) {
-        nm_blocking_listener(s->listen_fd);
-        nm_announce(s);
-    }
-    nm_room room = { 0 };
-    while (rc == NM_OK && !nm_stop_requested(s)) {
-        nm_conn *c = nm_blocking_accept(s);
-        if (!c) continue;
-        nm_room_push push = { &q, c };
-        if (!nm_room_wait(&room, s, nm_room_pushed, &push)) nm_blocking_refuse(c);
-    }
+    nm_acceptor a = { to_queue, &q, 0, 0 };
+    if (rc == NM_OK) nm_accept_loop(s, &a);
     nm_queue_close(&q);   /* workers serve what is queued, then return */
     nm_crew_close(k, s);
     s->clients_wait = 0;
