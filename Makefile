@@ -122,12 +122,13 @@ $(BUILD)/firmware: $(BUILD)/obj/demos/firmware.o $(LIB)
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
-# libnetmodels_tls.a: the engines asked for (TLS=bearssl), each linked
-# with its library; nmserve then takes --tls-cert and --tls-key.
+# libnetmodels_tls.a: the engines asked for (TLS=bearssl) and their shared
+# part (common.cpp), each engine linked with its library; nmserve then
+# takes --tls-cert and --tls-key.
 ifneq ($(TLS),)
 TLS_LIB := $(BUILD)/libnetmodels_tls.a
 all: $(TLS_LIB)
-$(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,$(TLS))
+$(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,common $(TLS))
 	@rm -f $@
 	$(SAY) AR $(@:$(BUILD)/%=%)
 	$(Q)$(AR) rcs $@ $^
