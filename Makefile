@@ -157,6 +157,11 @@ $(BUILD)/test/tls_arena: $(BUILD)/obj/test/tls/arena.o $(TLS_LIB) $(LIB)
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
 	  -Wl,-Bstatic -lwolfssl -Wl,-Bdynamic -lssl -lcrypto -lm
+# The arena alone, at 64 KiB (test/tls/arena_unit.cpp).
+$(BUILD)/test/tls_arena_unit: $(BUILD)/obj/test/tls/arena_unit.o
+	@mkdir -p $(dir $@)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 endif
 
 DEMOS := $(BUILD)/nmserve $(BUILD)/nmbench $(BUILD)/firmware
@@ -280,7 +285,7 @@ TLSB_ENGINES := $(subst $(space),$(comma),$(strip $(if $(wildcard /usr/include/b
                 $(if $(wildcard /usr/include/wolfssl/ssl.h),wolfssl)))
 $(TLSB)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=$(TLSB_ENGINES) EXTRA_CPPFLAGS="-DNM_TLS_CONNS=64 -DNM_TLS_SIGNERS=16" \
-	  $(TLSB)/nmserve $(if $(findstring wolfssl,$(TLSB_ENGINES)),$(TLSB)/test/tls_arena)
+	  $(TLSB)/nmserve $(if $(findstring wolfssl,$(TLSB_ENGINES)),$(TLSB)/test/tls_arena $(TLSB)/test/tls_arena_unit)
 ifeq ($(TARGET)$(CROSS_COMPILE),host)
 TESTS += $(BUILD)/test/modbus_client $(BUILD)/test/crc_zlib
 ifneq ($(filter proactor,$(or $(NM_MODELS),proactor)),)

@@ -220,6 +220,10 @@ for eng in $engines; do
 done
 
 # wolfSSL's allocations: the arena's, none of the C library's past start-up.
+if [ -x "$B/tls/test/tls_arena_unit" ]; then
+    "$B/tls/test/tls_arena_unit" > "$dir/unit" 2>&1 || fail "tls_arena_unit: $(cat "$dir/unit")"
+    echo "the arena: $(tail -1 "$dir/unit")"
+fi
 if [ -x "$B/tls/test/tls_arena" ]; then
     timeout 120 "$B/tls/test/tls_arena" "$dir/ec.crt" "$dir/ec.key" "$dir/ca.crt" > "$dir/arena" 2>&1 || fail "tls_arena: $(cat "$dir/arena")"
     head -1 "$dir/arena"
