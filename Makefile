@@ -134,7 +134,7 @@ endif
 # than 128 KB of a thread's stack for a handshake: 256 KB in such a build,
 # unless the build says otherwise (lib/tls/README).
 ifneq ($(filter wolfssl,$(TLS_ENGINES)),)
-ifeq ($(findstring NM_THREAD_STACK_SIZE,$(EXTRA_CPPFLAGS) $(CPPFLAGS)),)
+ifeq ($(findstring NM_THREAD_STACK_SIZE,$(EXTRA_CPPFLAGS) $(CPPFLAGS) $(SAN_FLAGS)),)
 NM_CXXFLAGS += -DNM_THREAD_STACK_SIZE=262144
 NM_CFLAGS += -DNM_THREAD_STACK_SIZE=262144
 endif

@@ -125,7 +125,7 @@ void pump(tls_conn *c)
         if (r == WOLFSSL_SUCCESS || r == WOLFSSL_SHUTDOWN_NOT_DONE) c->closing = 2;
         else if (failed(c, r)) return;
     }
-    if (!c->ended && c->pin_at == c->pin_len) {
+    if (!c->ended && !c->closing && c->pin_at == c->pin_len) {   /* (nothing is read past our close) */
         int r = wolfSSL_read(c->ssl, c->plain_in, BUF);
         c->pin_at = 0;
         c->pin_len = r > 0 ? (size_t)r : 0;
