@@ -25,8 +25,9 @@ endif
 # make check SANITIZE=address,undefined (or thread): the same build and
 # checks in a separate directory, with the sanitizers compiled in and linked
 # through the compiler driver (test builds only: a release build has none).
-ifneq ($(SANITIZE),)
 comma := ,
+space := $(subst ,, )
+ifneq ($(SANITIZE),)
 BUILD ?= build/$(TARGET)-$(subst $(comma),-,$(SANITIZE))
 # (The sanitizer runtimes need far more stack and thread-local storage.)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer \
@@ -38,11 +39,11 @@ export NM_SKIP_FUZZ = 1
 # is the plain build's; a sanitized one runs one model of each kind there)
 export NM_SANITIZED = 1
 endif
-# make TLS=bearssl: the TLS engine's own archive beside the library
-# (lib/tls/README), in a build of its own unless BUILD says where (make
-# check's is BUILD/tls, below, at other capacities).
+# make TLS=bearssl, TLS=wolfssl or TLS=bearssl,wolfssl: the TLS engines'
+# own archive beside the library (lib/tls/README), in a build of its own
+# unless BUILD says where (make check's is BUILD/tls, below, both engines).
 ifneq ($(TLS),)
-BUILD ?= build/$(TARGET)/tls-$(TLS)
+BUILD ?= build/$(TARGET)/tls-$(subst $(comma),-,$(TLS))
 endif
 BUILD ?= build/$(TARGET)
 PREFIX ?= /usr/local
@@ -122,18 +123,33 @@ $(BUILD)/firmware: $(BUILD)/obj/demos/firmware.o $(LIB)
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 
-# libnetmodels_tls.a: the engines asked for (TLS=bearssl), each linked
-# with its library; nmserve then takes --tls-cert and --tls-key.
+# libnetmodels_tls.a: the engines asked for (TLS=bearssl,wolfssl), their
+# shared part (common.cpp) and wolfSSL's arena, each engine linked with
+# its library; nmserve then takes --tls-cert, --tls-key and --tls-engine.
+TLS_ENGINES := $(subst $(comma), ,$(TLS))
+ifneq ($(filter-out bearssl wolfssl,$(TLS_ENGINES)),)
+$(error TLS: bearssl, wolfssl or bearssl$(comma)wolfssl, not $(TLS))
+endif
+# wolfSSL as Debian builds it (4096-bit numbers on the stack) needs more
+# than 128 KB of a thread's stack for a handshake: 256 KB in such a build,
+# unless the build says otherwise (lib/tls/README).
+ifneq ($(filter wolfssl,$(TLS_ENGINES)),)
+ifeq ($(findstring NM_THREAD_STACK_SIZE,$(EXTRA_CPPFLAGS) $(CPPFLAGS) $(SAN_FLAGS)),)
+NM_CXXFLAGS += -DNM_THREAD_STACK_SIZE=262144
+NM_CFLAGS += -DNM_THREAD_STACK_SIZE=262144
+endif
+endif
 ifneq ($(TLS),)
 TLS_LIB := $(BUILD)/libnetmodels_tls.a
+TLS_OBJS := $(patsubst %,$(BUILD)/obj/lib/tls/%.o,common $(TLS_ENGINES) $(if $(filter wolfssl,$(TLS_ENGINES)),arena))
 all: $(TLS_LIB)
-$(TLS_LIB): $(patsubst %,$(BUILD)/obj/lib/tls/%.o,$(TLS))
+$(TLS_LIB): $(TLS_OBJS)
 	@rm -f $@
 	$(SAY) AR $(@:$(BUILD)/%=%)
 	$(Q)$(AR) rcs $@ $^
-$(BUILD)/obj/demos/nmserve.o: NM_CXXFLAGS += -DNMSERVE_TLS
+$(BUILD)/obj/demos/nmserve.o: NM_CXXFLAGS += -DNMSERVE_TLS $(patsubst %,-DNMSERVE_TLS_%,$(TLS_ENGINES))
 $(BUILD)/nmserve: $(TLS_LIB)
-TLS_LIBS := $(patsubst %,-l%,$(TLS))
+TLS_LIBS := $(patsubst %,-l%,$(TLS_ENGINES))
 # (wolfSSL's static archive calls pow() and log(), in its DH key sizes)
 TLS_LIBS += $(if $(findstring wolfssl,$(TLS)),-lm)
 $(BUILD)/nmserve: NM_LDFLAGS += $(LIB) $(TLS_LIBS)
@@ -143,6 +159,18 @@ ifneq ($(NM_TLS_SYSROOT),)
 NM_CXXFLAGS += -isystem $(NM_TLS_SYSROOT)/usr/include
 NM_LDFLAGS += -L$(NM_TLS_SYSROOT)/usr/lib/$(patsubst %-,%,$(CROSS_COMPILE))
 endif
+# wolfSSL allocates from the arena only (test/tls/arena.cpp): libwolfssl.a
+# linked statically, the allocator's calls wrapped and counted.
+$(BUILD)/test/tls_arena: $(BUILD)/obj/test/tls/arena.o $(TLS_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
+	  -Wl,-Bstatic -lwolfssl -Wl,-Bdynamic -lssl -lcrypto -lm
+# The arena alone, at 64 KiB (test/tls/arena_unit.cpp).
+$(BUILD)/test/tls_arena_unit: $(BUILD)/obj/test/tls/arena_unit.o
+	@mkdir -p $(dir $@)
+	$(SAY) LD $(@:$(BUILD)/%=%)
+	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS)
 endif
 
 DEMOS := $(BUILD)/nmserve $(BUILD)/nmbench $(BUILD)/firmware
@@ -275,13 +303,19 @@ $(PIZERO)/nmserve: FORCE
 NORING := $(BUILD)/noring
 $(NORING)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(NORING) NM_MODELS=proactor EXTRA_CPPFLAGS="-DNM_PROACTOR_BUFS=0" $(NORING)/nmserve
-# nmserve over TLS (BearSSL), for test/tls/check.sh: when the engine's
-# headers are installed (test/deps.sh installs them); 64 TLS slots, room
-# for the short conformance suite's 50 clients at once.
+# nmserve over TLS (BearSSL and wolfSSL), for test/tls/check.sh: when the
+# engines' headers are installed (test/deps.sh installs them); 64 TLS
+# slots, room for the short conformance suite's 50 clients at once, and
+# wolfSSL's arena room for 16 threads' handshakes at once (nm_tls.h).
 TLSB := $(BUILD)/tls
+TLSB_ENGINES := $(subst $(space),$(comma),$(strip $(if $(wildcard /usr/include/bearssl.h),bearssl) \
+                $(if $(wildcard /usr/include/wolfssl/ssl.h),wolfssl)))
+TLSB_USE := $(if $(NM_TLS_SYSROOT),bearssl,$(TLSB_ENGINES))
 $(TLSB)/nmserve: FORCE
-	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=bearssl EXTRA_CPPFLAGS=-DNM_TLS_CONNS=64 $(TLSB)/nmserve
-# (a cross target's: when make deps has unpacked its engines)
+	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=$(TLSB_USE) EXTRA_CPPFLAGS="-DNM_TLS_CONNS=64 -DNM_TLS_SIGNERS=16" \
+	  $(TLSB)/nmserve $(if $(findstring wolfssl,$(TLSB_USE)),$(TLSB)/test/tls_arena $(TLSB)/test/tls_arena_unit)
+# (a cross target's: when make deps has unpacked its engines; BearSSL's
+# alone there, wolfSSL's run under qemu not checked yet)
 ifneq ($(NM_TLS_SYSROOT),)
 ifneq ($(wildcard $(NM_TLS_SYSROOT)/usr/include/bearssl.h),)
 TESTS += $(TLSB)/nmserve
@@ -295,7 +329,7 @@ ifneq ($(filter proactor,$(or $(NM_MODELS),proactor)),)
 TESTS += $(SMALL)/nmserve $(NORING)/nmserve
 endif
 TESTS += $(PIZERO)/nmserve
-ifneq ($(wildcard /usr/include/bearssl.h),)
+ifneq ($(TLSB_ENGINES),)
 TESTS += $(TLSB)/nmserve
 endif
 ifneq ($(wildcard /usr/include/openssl/ssl.h),)

@@ -6,7 +6,7 @@
  *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS] [--max-body BYTES]
  *           [--max-streams N] [--queue-wait MS] [--min-rate BYTES] [--yield-slice MS]
- *           [--tls-cert FILE --tls-key FILE [--tls-engine bearssl] [--tls-handshake MS]]
+ *           [--tls-cert FILE --tls-key FILE [--tls-engine bearssl|wolfssl] [--tls-handshake MS]]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
@@ -38,8 +38,9 @@
  * nm_config.yield_slice_ms; an idle one is given up as its slice ends).
  *
  * --tls-cert FILE --tls-key FILE: serve over TLS (a build with `make
- * TLS=bearssl`; another says so and exits 2): the certificate chain and
- * key, PEM or DER; --tls-handshake MS bounds a handshake
+ * TLS=bearssl`, `wolfssl` or `bearssl,wolfssl`; another says so and exits
+ * 2): the certificate chain and key, PEM or DER; --tls-engine picks one of
+ * the engines built (the first by default); --tls-handshake MS bounds a handshake
  * (nm_config.tls_handshake_ms). The first line adds " tls=ENGINE"; /stats adds the
  * handshakes and the TLS failures by kind (this process's, lib/tls/nm_tls.h).
  * GET /tls/sni answers the server name the client asked for ("-": none).
@@ -62,7 +63,12 @@
 #include <sys/un.h>
 
 static const char *model = "epoll";
-static const char *tls_cert, *tls_key, *tls_engine = "bearssl";
+static const char *tls_cert, *tls_key;
+#ifdef NMSERVE_TLS_bearssl
+static const char *tls_engine = "bearssl";
+#else
+static const char *tls_engine = "wolfssl";
+#endif
 
 static int usage(const char *why, const char *arg)
 {
@@ -78,9 +84,17 @@ static int tls_stats(char *out, size_t room)
 {
     nm_tls_stats st;
     nm_tls_get_stats(tls, &st);
-    return snprintf(out, room, ",\"tls_handshakes\":%lu,\"tls_refused\":%lu,\"tls_cut\":%lu,\"tls_alerts\":%lu,"
-                    "\"tls_bad\":%lu,\"tls_aborted\":%lu,\"tls_resumed\":%lu", st.handshakes, st.refused, st.cut, st.alerts,
-                    st.bad, st.aborted, st.resumed);
+    int n = snprintf(out, room, ",\"tls_handshakes\":%lu,\"tls_refused\":%lu,\"tls_cut\":%lu,\"tls_alerts\":%lu,"
+                     "\"tls_bad\":%lu,\"tls_aborted\":%lu,\"tls_resumed\":%lu", st.handshakes, st.refused, st.cut, st.alerts,
+                     st.bad, st.aborted, st.resumed);
+#ifdef NMSERVE_TLS_wolfssl
+    nm_tls_arena_stats a;
+    nm_tls_arena_get_stats(&a);
+    if (!strcmp(tls_engine, "wolfssl") && n > 0 && (size_t)n < room)
+        n += snprintf(out + n, room - (size_t)n, ",\"tls_arena_in_use\":%zu,\"tls_arena_peak\":%zu,\"tls_arena_refusals\":%lu",
+                      a.in_use, a.peak, a.refusals);
+#endif
+    return n;
 }
 
 /* A file whole into buf (room bytes): its length, or -1. */
@@ -140,7 +154,16 @@ static int tls_setup(nm_config *cfg)
     long cl = slurp(tls_cert, cert, sizeof(cert)), kl = slurp(tls_key, key, sizeof(key));
     if (cl < 0) return fprintf(stderr, "nmserve: --tls-cert: cannot read %s\n", tls_cert), 2;
     if (kl < 0) return fprintf(stderr, "nmserve: --tls-key: cannot read %s\n", tls_key), 2;
-    tls = nm_tls_bearssl(cert, (size_t)cl, key, (size_t)kl, err, sizeof(err));
+    int built = 0;
+    tls = 0;
+#ifdef NMSERVE_TLS_bearssl
+    if (!strcmp(tls_engine, "bearssl") && (built = 1)) tls = nm_tls_bearssl(cert, (size_t)cl, key, (size_t)kl, err, sizeof(err));
+#endif
+#ifdef NMSERVE_TLS_wolfssl
+    if (!strcmp(tls_engine, "wolfssl") && (built = 1) && !nm_tls_wolfssl_init(err, sizeof(err)))
+        tls = nm_tls_wolfssl(cert, (size_t)cl, key, (size_t)kl, err, sizeof(err));
+#endif
+    if (!built) return usage("--tls-engine: not built in (make TLS=bearssl,wolfssl): ", tls_engine);
     if (!tls) return fprintf(stderr, "nmserve: tls: %s\n", err), 2;
     nm_tls_use(cfg, tls);
     app_stats_more = tls_stats;
@@ -326,7 +349,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--tls-key")) {
             tls_key = v;
         } else if (!strcmp(a, "--tls-engine")) {
-            if (v && strcmp(v, "bearssl")) return usage("unknown TLS engine (bearssl): ", v);
+            if (v && strcmp(v, "bearssl") && strcmp(v, "wolfssl")) return usage("unknown TLS engine (bearssl, wolfssl): ", v);
             if (v) tls_engine = v;
         } else if (!strcmp(a, "--poller")) {
             cfg.poller = v;

@@ -1,18 +1,19 @@
 /* bearssl.cpp - the BearSSL engine behind the transport API (nm_tls.h).
  * BearSSL allocates nothing: every buffer and context is here, static. */
-#include "nm_tls.h"
+#include "tls_common.h"
 #include <bearssl.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 
-struct nm_tls {
-    int in_use;
+namespace {
+
+/* A server's certificate and key (at its nm_tls's index). */
+struct br_server {
     br_x509_certificate chain[NM_TLS_CHAIN_CERTS];
     size_t chain_count;
     unsigned char der[NM_TLS_CHAIN_BYTES];
@@ -21,16 +22,15 @@ struct nm_tls {
     int key_type;                  /* BR_KEYTYPE_EC or BR_KEYTYPE_RSA */
     unsigned issuer_type;          /* the key type of the certificate's signer */
     uint16_t suites[3];
-    nm_tls_stats stats;
-    /* The pair new handshakes use: NULL, this one's own; or the slot that
-     * nm_tls_replace loaded, freed once replaced again and unused. */
+    /* The pair new handshakes use: NULL, this one's own; or the server slot
+     * that nm_tls_replace loaded, freed once replaced again and unused. */
     nm_tls *pair;
     int users;   /* connections whose handshake uses this slot's pair */
 };
 
-namespace {
+br_server servers[NM_TLS_SERVERS];
 
-nm_tls servers[NM_TLS_SERVERS];
+br_server *br_of(const nm_tls *t) { return &servers[tls_index(t)]; }
 
 struct tls_conn {
     int in_use;
@@ -45,21 +45,6 @@ struct tls_conn {
 tls_conn conns[NM_TLS_CONNS];
 
 const char *alpn[] = { "http/1.1" };
-
-void count(unsigned long *n) { __atomic_fetch_add(n, 1ul, __ATOMIC_RELAXED); }
-
-int say(char *err, size_t len, const char *fmt, ...)
-{
-    if (err && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-int is_pem(const void *p, size_t n) { return n >= 11 && memmem(p, n, "-----BEGIN ", 11); }
 
 /* Where a PEM object's bytes go. */
 struct pem_sink {
@@ -112,11 +97,11 @@ int pem_next(const unsigned char *p, size_t n, size_t *at, char *name, size_t na
     return sink.over ? -1 : 1;
 }
 
-int load_chain(nm_tls *t, const unsigned char *p, size_t n, char *err, size_t el)
+int load_chain(br_server *t, const unsigned char *p, size_t n, char *err, size_t el)
 {
     t->chain_count = t->der_len = 0;
-    if (!is_pem(p, n)) {
-        if (n > sizeof(t->der)) return say(err, el, "certificate: %zu bytes, more than NM_TLS_CHAIN_BYTES (%d)", n, NM_TLS_CHAIN_BYTES);
+    if (!tls_is_pem(p, n)) {
+        if (n > sizeof(t->der)) return tls_say(err, el, "certificate: %zu bytes, more than NM_TLS_CHAIN_BYTES (%d)", n, NM_TLS_CHAIN_BYTES);
         memcpy(t->der, p, n);
         t->chain[0].data = t->der;
         t->chain[0].data_len = n;
@@ -129,47 +114,47 @@ int load_chain(nm_tls *t, const unsigned char *p, size_t n, char *err, size_t el
         char name[128];
         size_t len = 0;
         int r = pem_next(p, n, &at, name, sizeof(name), t->der + t->der_len, sizeof(t->der) - t->der_len, &len);
-        if (r < 0) return say(err, el, "certificate: malformed PEM, or a chain past NM_TLS_CHAIN_BYTES (%d)", NM_TLS_CHAIN_BYTES);
+        if (r < 0) return tls_say(err, el, "certificate: malformed PEM, or a chain past NM_TLS_CHAIN_BYTES (%d)", NM_TLS_CHAIN_BYTES);
         if (!r) break;
         if (strcmp(name, "CERTIFICATE")) {
-            if (strstr(name, "PRIVATE KEY")) return say(err, el, "certificate: not a certificate (a %s)", name);
+            if (strstr(name, "PRIVATE KEY")) return tls_say(err, el, "certificate: not a certificate (a %s)", name);
             continue;
         }
-        if (t->chain_count == NM_TLS_CHAIN_CERTS) return say(err, el, "certificate: more than NM_TLS_CHAIN_CERTS (%d) in the chain", NM_TLS_CHAIN_CERTS);
+        if (t->chain_count == NM_TLS_CHAIN_CERTS) return tls_say(err, el, "certificate: more than NM_TLS_CHAIN_CERTS (%d) in the chain", NM_TLS_CHAIN_CERTS);
         t->chain[t->chain_count].data = t->der + t->der_len;
         t->chain[t->chain_count].data_len = len;
         t->chain_count++;
         t->der_len += len;
     }
-    if (!t->chain_count) return say(err, el, "certificate: no CERTIFICATE in the PEM");
+    if (!t->chain_count) return tls_say(err, el, "certificate: no CERTIFICATE in the PEM");
     return 0;
 }
 
-int load_key(nm_tls *t, const unsigned char *p, size_t n, char *err, size_t el)
+int load_key(br_server *t, const unsigned char *p, size_t n, char *err, size_t el)
 {
     unsigned char der[4096];
     size_t len = n;
     const unsigned char *k = p;
-    if (is_pem(p, n)) {
+    if (tls_is_pem(p, n)) {
         size_t at = 0;
         char name[128];
         int r;
         while ((r = pem_next(p, n, &at, name, sizeof(name), der, sizeof(der), &len)) > 0 && !strstr(name, "PRIVATE KEY")) {
-            if (!strcmp(name, "CERTIFICATE")) return say(err, el, "key: not a key (a CERTIFICATE)");
+            if (!strcmp(name, "CERTIFICATE")) return tls_say(err, el, "key: not a key (a CERTIFICATE)");
             if (!strcmp(name, "EC PARAMETERS")) continue;
         }
-        if (r <= 0) return say(err, el, "key: not a key (no PRIVATE KEY in the PEM)");
+        if (r <= 0) return tls_say(err, el, "key: not a key (no PRIVATE KEY in the PEM)");
         k = der;
     }
     br_skey_decoder_init(&t->key);
     br_skey_decoder_push(&t->key, k, len);
     int e = br_skey_decoder_last_error(&t->key);
-    if (e || !br_skey_decoder_key_type(&t->key)) return say(err, el, "key: not a key (BearSSL error %d)", e);
+    if (e || !br_skey_decoder_key_type(&t->key)) return tls_say(err, el, "key: not a key (BearSSL error %d)", e);
     t->key_type = br_skey_decoder_key_type(&t->key);
     if (t->key_type == BR_KEYTYPE_EC && br_skey_decoder_get_ec(&t->key)->curve != BR_EC_secp256r1)
-        return say(err, el, "key: unsupported curve (%d): P-256 only", br_skey_decoder_get_ec(&t->key)->curve);
+        return tls_say(err, el, "key: unsupported curve (%d): P-256 only", br_skey_decoder_get_ec(&t->key)->curve);
     if (t->key_type == BR_KEYTYPE_RSA && br_skey_decoder_get_rsa(&t->key)->n_bitlen < 2048)
-        return say(err, el, "key: RSA of %u bits: 2048 at least", br_skey_decoder_get_rsa(&t->key)->n_bitlen);
+        return tls_say(err, el, "key: RSA of %u bits: 2048 at least", br_skey_decoder_get_rsa(&t->key)->n_bitlen);
     return 0;
 }
 
@@ -182,37 +167,37 @@ int same_int(const unsigned char *a, size_t al, const unsigned char *b, size_t b
 }
 
 /* The certificate's public key is the key's? */
-int check_pair(nm_tls *t, char *err, size_t el)
+int check_pair(br_server *t, char *err, size_t el)
 {
     br_x509_decoder_context xd;
     br_x509_decoder_init(&xd, 0, 0);
     br_x509_decoder_push(&xd, t->chain[0].data, t->chain[0].data_len);
     const br_x509_pkey *pk = br_x509_decoder_get_pkey(&xd);
-    if (!pk) return say(err, el, "certificate: not a certificate (BearSSL error %d)", br_x509_decoder_last_error(&xd));
+    if (!pk) return tls_say(err, el, "certificate: not a certificate (BearSSL error %d)", br_x509_decoder_last_error(&xd));
     t->issuer_type = (unsigned)br_x509_decoder_get_signer_key_type(&xd);
     if (pk->key_type == BR_KEYTYPE_EC && pk->key.ec.curve != BR_EC_secp256r1)
-        return say(err, el, "certificate: unsupported curve (%d): P-256 only", pk->key.ec.curve);
-    if (pk->key_type != t->key_type) return say(err, el, "key and certificate do not match (%s key, %s certificate)",
+        return tls_say(err, el, "certificate: unsupported curve (%d): P-256 only", pk->key.ec.curve);
+    if (pk->key_type != t->key_type) return tls_say(err, el, "key and certificate do not match (%s key, %s certificate)",
                                                t->key_type == BR_KEYTYPE_EC ? "EC" : "RSA", pk->key_type == BR_KEYTYPE_EC ? "EC" : "RSA");
     if (t->key_type == BR_KEYTYPE_EC) {
         unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
         br_ec_public_key pub;
         size_t ql = br_ec_compute_pub(br_ec_get_default(), &pub, q, br_skey_decoder_get_ec(&t->key));
         if (!ql || ql != pk->key.ec.qlen || memcmp(q, pk->key.ec.q, ql))
-            return say(err, el, "key and certificate do not match");
+            return tls_say(err, el, "key and certificate do not match");
     } else {
         unsigned char n[512];
         const br_rsa_private_key *sk = br_skey_decoder_get_rsa(&t->key);
         br_rsa_compute_modulus mod = br_rsa_compute_modulus_get_default();
-        if ((sk->n_bitlen + 7) / 8 > sizeof(n)) return say(err, el, "key: RSA of %u bits: 4096 at most", sk->n_bitlen);
+        if ((sk->n_bitlen + 7) / 8 > sizeof(n)) return tls_say(err, el, "key: RSA of %u bits: 4096 at most", sk->n_bitlen);
         size_t nl = mod(n, sk);
-        if (!nl || !same_int(n, nl, pk->key.rsa.n, pk->key.rsa.nlen)) return say(err, el, "key and certificate do not match");
+        if (!nl || !same_int(n, nl, pk->key.rsa.n, pk->key.rsa.nlen)) return tls_say(err, el, "key and certificate do not match");
     }
     return 0;
 }
 
 /* ECDHE, AEAD; ChaCha20 first unless the CPU has AES instructions. */
-void choose_suites(nm_tls *t)
+void choose_suites(br_server *t)
 {
     int ec = t->key_type == BR_KEYTYPE_EC;
     uint16_t chacha = ec ? BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 : BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
@@ -223,6 +208,8 @@ void choose_suites(nm_tls *t)
     t->suites[1] = aes_fast ? aes256 : aes128;
     t->suites[2] = aes_fast ? chacha : aes256;
 }
+
+/* ---- the transport ------------------------------------------------------ */
 
 /* ---- resumption: a session-ID cache the processes share -----------------
  * TLS 1.2 sessions by their ID, NM_TLS_SESSIONS of them, the least
@@ -270,6 +257,7 @@ void cache_lock()
 /* The connection whose BearSSL context this is, and its server's slot. */
 tls_conn *conn_of(br_ssl_server_context *sc);
 int server_of(br_ssl_server_context *sc);
+
 
 void cache_save(const br_ssl_session_cache_class **, br_ssl_server_context *sc, const br_ssl_session_parameters *p)
 {
@@ -334,8 +322,8 @@ pthread_mutex_t pair_lock = PTHREAD_MUTEX_INITIALIZER;
 nm_tls *pair_take(nm_tls *t)
 {
     pthread_mutex_lock(&pair_lock);
-    nm_tls *p = t->pair ? t->pair : t;
-    p->users++;
+    nm_tls *p = br_of(t)->pair ? br_of(t)->pair : t;
+    br_of(p)->users++;
     pthread_mutex_unlock(&pair_lock);
     return p;
 }
@@ -343,13 +331,13 @@ nm_tls *pair_take(nm_tls *t)
 /* p no longer current (nor t's own): its slot back once nobody uses it. */
 void pair_drop_if_unused(nm_tls *t, nm_tls *p)
 {
-    if (p != t && p != t->pair && !p->users) __atomic_store_n(&p->in_use, 0, __ATOMIC_RELEASE);
+    if (p != t && p != br_of(t)->pair && !br_of(p)->users) tls_server_free(p);
 }
 
 void pair_give(nm_tls *t, nm_tls *p)
 {
     pthread_mutex_lock(&pair_lock);
-    p->users--;
+    br_of(p)->users--;
     pair_drop_if_unused(t, p);
     pthread_mutex_unlock(&pair_lock);
 }
@@ -357,8 +345,8 @@ void pair_give(nm_tls *t, nm_tls *p)
 void pair_set(nm_tls *t, nm_tls *n)
 {
     pthread_mutex_lock(&pair_lock);
-    nm_tls *old = t->pair ? t->pair : t;
-    t->pair = n;
+    nm_tls *old = br_of(t)->pair ? br_of(t)->pair : t;
+    br_of(t)->pair = n;
     pair_drop_if_unused(t, old);
     pthread_mutex_unlock(&pair_lock);
 }
@@ -369,54 +357,47 @@ br_ssl_engine_context *eng(void *st) { return &((tls_conn *)st)->sc.eng; }
 
 tls_conn *conn_of(br_ssl_server_context *sc) { return (tls_conn *)((char *)sc - offsetof(tls_conn, sc)); }
 
-int server_of(br_ssl_server_context *sc) { return (int)(conn_of(sc)->pair - servers); }
+int server_of(br_ssl_server_context *sc) { return tls_index(conn_of(sc)->pair); }
 
 void *tls_open(void *ctx)
 {
-    nm_tls *t = (nm_tls *)ctx, *p = 0;
-    for (int i = 0; i < NM_TLS_CONNS; i++) {
-        tls_conn *c = &conns[i];
-        int free_slot = 0;
-        if (!__atomic_compare_exchange_n(&c->in_use, &free_slot, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) continue;
-        c->t = t;
-        c->pair = p = pair_take(t);
-        c->done = c->saved = 0;
-        if (p->key_type == BR_KEYTYPE_EC)
-            br_ssl_server_init_full_ec(&c->sc, p->chain, p->chain_count, p->issuer_type, br_skey_decoder_get_ec(&p->key));
-        else
-            br_ssl_server_init_full_rsa(&c->sc, p->chain, p->chain_count, br_skey_decoder_get_rsa(&p->key));
-        br_ssl_engine_context *e = &c->sc.eng;
-        br_ssl_engine_set_versions(e, BR_TLS12, BR_TLS12);
-        br_ssl_engine_set_suites(e, p->suites, 3);
-        br_ssl_engine_add_flags(e, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
-        br_ssl_engine_set_protocol_names(e, alpn, 1);
-        br_ssl_engine_set_buffer(e, c->io, sizeof(c->io), 1);
-        cache_use(&c->sc);
-        unsigned char seed[32];
-        if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) || !br_ssl_server_reset(&c->sc)) {
-            pair_give(t, p);
-            __atomic_store_n(&c->in_use, 0, __ATOMIC_RELEASE);
-            count(&t->stats.bad);
-            return 0;
-        }
-        br_ssl_engine_inject_entropy(e, seed, sizeof(seed));
-        return c;
+    nm_tls *t = (nm_tls *)ctx;
+    tls_conn *c = (tls_conn *)tls_slot_claim(conns, sizeof(conns[0]), NM_TLS_CONNS, t);
+    if (!c) return 0;
+    c->t = t;
+    c->pair = pair_take(t);
+    c->done = c->saved = 0;
+    br_server *b = br_of(c->pair);
+    if (b->key_type == BR_KEYTYPE_EC)
+        br_ssl_server_init_full_ec(&c->sc, b->chain, b->chain_count, b->issuer_type, br_skey_decoder_get_ec(&b->key));
+    else
+        br_ssl_server_init_full_rsa(&c->sc, b->chain, b->chain_count, br_skey_decoder_get_rsa(&b->key));
+    br_ssl_engine_context *e = &c->sc.eng;
+    br_ssl_engine_set_versions(e, BR_TLS12, BR_TLS12);
+    br_ssl_engine_set_suites(e, b->suites, 3);
+    br_ssl_engine_add_flags(e, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
+    br_ssl_engine_set_protocol_names(e, alpn, 1);
+    br_ssl_engine_set_buffer(e, c->io, sizeof(c->io), 1);
+    cache_use(&c->sc);
+    unsigned char seed[32];
+    if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) || !br_ssl_server_reset(&c->sc)) {
+        pair_give(t, c->pair);
+        tls_slot_free(&c->in_use);
+        tls_count(&t->stats.bad);
+        return 0;
     }
-    count(&t->stats.refused);
-    return 0;
+    br_ssl_engine_inject_entropy(e, seed, sizeof(seed));
+    return c;
 }
 
 void tls_release(void *, void *st, int why)
 {
     tls_conn *c = (tls_conn *)st;
-    nm_tls_stats *s = &c->t->stats;
     int e = br_ssl_engine_last_error(&c->sc.eng);
-    if (why == NM_TRANSPORT_CUT) count(&s->cut);
-    else if (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT) count(&s->alerts);
-    else if (e) count(&s->bad);
-    else if (!c->done) count(&s->aborted);
+    tls_count_end(c->t, why, e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT ? TLS_END_ALERT : e ? TLS_END_BAD : TLS_END_CLEAN,
+                  c->done);
     pair_give(c->t, c->pair);
-    __atomic_store_n(&c->in_use, 0, __ATOMIC_RELEASE);
+    tls_slot_free(&c->in_use);
 }
 
 unsigned char *tls_buf(void *st, int which, size_t *len)
@@ -443,8 +424,8 @@ int tls_ack(void *st, int which, size_t n)
     unsigned s = br_ssl_engine_current_state(e);
     if (!c->done && (s & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
         c->done = 1;
-        count(&c->t->stats.handshakes);
-        if (cache && !c->saved) count(&c->t->stats.resumed);
+        tls_count(&c->t->stats.handshakes);
+        if (cache && !c->saved) tls_count(&c->t->stats.resumed);
     }
     return (s & BR_SSL_CLOSED) && br_ssl_engine_last_error(e) ? -1 : 0;
 }
@@ -469,43 +450,25 @@ const nm_transport_ops bearssl_ops = { "bearssl", tls_open, tls_release, tls_buf
 extern "C" nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
                                   size_t err_len)
 {
-    nm_tls *t = 0;
-    for (int i = 0; i < NM_TLS_SERVERS && !t; i++) {
-        int free_slot = 0;
-        if (__atomic_compare_exchange_n(&servers[i].in_use, &free_slot, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            t = &servers[i];
-    }
-    if (!t) {
-        say(err, err_len, "no room for another certificate (NM_TLS_SERVERS, %d)", NM_TLS_SERVERS);
+    nm_tls *t = tls_server_claim(&bearssl_ops, err, err_len);
+    if (!t) return 0;
+    br_server *b = &servers[tls_index(t)];
+    if (load_chain(b, (const unsigned char *)chain, chain_len, err, err_len) ||
+        load_key(b, (const unsigned char *)key, key_len, err, err_len) || check_pair(b, err, err_len)) {
+        tls_server_free(t);
         return 0;
     }
-    if (load_chain(t, (const unsigned char *)chain, chain_len, err, err_len) ||
-        load_key(t, (const unsigned char *)key, key_len, err, err_len) || check_pair(t, err, err_len)) {
-        __atomic_store_n(&t->in_use, 0, __ATOMIC_RELEASE);
-        return 0;
-    }
-    memset(&t->stats, 0, sizeof(t->stats));
-    t->pair = 0;
-    t->users = 0;
-    choose_suites(t);
+    choose_suites(b);
+    b->pair = 0;
+    b->users = 0;
     cache_map();
-    cache_forget((int)(t - servers));   /* (a slot a replaced pair left) */
+    cache_forget(tls_index(t));   /* (a slot a replaced pair left) */
     return t;
 }
 
-extern "C" void nm_tls_use(nm_config *cfg, nm_tls *t) { nm_config_transport(cfg, t ? &bearssl_ops : 0, t); }
-
-extern "C" const char *nm_tls_engine(const nm_tls *) { return bearssl_ops.name; }
-
-extern "C" void nm_tls_get_stats(const nm_tls *t, nm_tls_stats *out)
-{
-    const unsigned long *from = &t->stats.handshakes;
-    unsigned long *to = &out->handshakes;
-    for (size_t i = 0; i < sizeof(*out) / sizeof(unsigned long); i++) to[i] = __atomic_load_n(from + i, __ATOMIC_RELAXED);
-}
-
-extern "C" int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
-                              size_t err_len)
+/* nm_tls_replace and nm_tls_sni for this engine (common.cpp asks). */
+int tls_bearssl_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
+                        size_t err_len)
 {
     nm_tls *n = nm_tls_bearssl(chain, chain_len, key, key_len, err, err_len);
     if (!n) return -1;
@@ -513,11 +476,10 @@ extern "C" int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, co
     return 0;
 }
 
-extern "C" const char *nm_tls_sni(const nm_request *req)
+const char *tls_bearssl_sni(const void *st)
 {
-    uintptr_t st = (uintptr_t)nm_transport_state(req);
-    if (st < (uintptr_t)conns || st >= (uintptr_t)(conns + NM_TLS_CONNS)) return 0;   /* (another engine's) */
-    tls_conn *c = (tls_conn *)st;
-    const char *name = br_ssl_engine_get_server_name(&c->sc.eng);
+    uintptr_t a = (uintptr_t)st;
+    if (a < (uintptr_t)conns || a >= (uintptr_t)(conns + NM_TLS_CONNS)) return 0;   /* (another engine's) */
+    const char *name = br_ssl_engine_get_server_name(&((const tls_conn *)st)->sc.eng);
     return name && *name ? name : 0;
 }

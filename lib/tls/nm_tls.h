@@ -1,8 +1,10 @@
 /* nm_tls.h - TLS for netmodels' servers (libnetmodels_tls.a, built with
- * `make TLS=bearssl`): an engine behind the transport API of netmodels.h
- * (nm_transport_ops), its certificate and key from memory, its counters.
- * No allocation: a server's TLS is one of NM_TLS_SERVERS, a connection's
- * one of NM_TLS_CONNS, both static. */
+ * `make TLS=bearssl`, `TLS=wolfssl` or `TLS=bearssl,wolfssl`): an engine
+ * behind the transport API of netmodels.h (nm_transport_ops), its
+ * certificate and key from memory, its counters. No allocation from the
+ * heap: a server's TLS is one of NM_TLS_SERVERS, a connection's one of
+ * NM_TLS_CONNS, both static; what wolfSSL allocates comes from a static
+ * arena of NM_TLS_ARENA_BYTES. */
 #ifndef NM_TLS_H
 #define NM_TLS_H
 
@@ -34,6 +36,25 @@ extern "C" {
 #ifndef NM_TLS_SESSIONS
 #define NM_TLS_SESSIONS 64
 #endif
+/* wolfSSL: each of a connection's four buffers (the socket's bytes in and
+ * out, the plaintext in and out), in its slot. */
+#ifndef NM_TLS_WOLFSSL_BUF
+#define NM_TLS_WOLFSSL_BUF 8192
+#endif
+/* wolfSSL: the arena all its allocations come from (nm_tls_wolfssl_init),
+ * bytes: a certificate and key's context, what each connection holds,
+ * and what a handshake takes while it runs. wolfSSL as Debian builds it
+ * (FP_ECC, 4096-bit numbers) takes 2.2 MB for an ECDSA signature's point
+ * tables, given back when the call ends: NM_TLS_SIGNERS is how many
+ * threads may be in a handshake at once (a build of wolfSSL without
+ * FP_ECC needs a small part of it). Full: the handshake fails and the
+ * refusal is counted (nm_tls_arena_get_stats). */
+#ifndef NM_TLS_SIGNERS
+#define NM_TLS_SIGNERS 2
+#endif
+#ifndef NM_TLS_ARENA_BYTES
+#define NM_TLS_ARENA_BYTES (128 * 1024 + (NM_TLS_CONNS) * 96 * 1024 + (NM_TLS_SIGNERS) * 2304 * 1024)
+#endif
 #define NM_TLS_ERROR_TEXT 160      /* room enough for any error nm_tls_* writes */
 
 typedef struct nm_tls nm_tls;
@@ -61,10 +82,33 @@ typedef struct nm_tls_stats {
 nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const void *key, size_t key_len,
                        char *err, size_t err_len);
 
+/* wolfSSL: once, before nm_tls_wolfssl and before any thread uses wolfSSL.
+ * It installs the arena as wolfSSL's allocator (wolfSSL_SetAllocators),
+ * which is process-wide: every wolfSSL call of the process then allocates
+ * from it, the program's own included. 0, or -1 with err said. */
+int nm_tls_wolfssl_init(char *err, size_t err_len);
+/* wolfSSL: TLS 1.3 and 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305, an
+ * ECDSA P-256 or RSA (2048 bits at least) key; chain and key as for
+ * nm_tls_bearssl, the same errors; also NULL when nm_tls_wolfssl_init was
+ * not called or the arena is full. */
+nm_tls *nm_tls_wolfssl(const void *chain, size_t chain_len, const void *key, size_t key_len,
+                       char *err, size_t err_len);
+
+/* The arena (wolfSSL's allocations): its size, the bytes of its blocks in
+ * use now and at most so far, the allocations it refused (full, or a size
+ * past its largest block), and those it gave. */
+typedef struct nm_tls_arena_stats {
+    size_t size, in_use, peak;
+    unsigned long refusals, allocs;
+} nm_tls_arena_stats;
+void nm_tls_arena_get_stats(nm_tls_arena_stats *out);
+/* The peak from now on starts at what is in use now (to measure a phase). */
+void nm_tls_arena_reset_peak(void);
+
 /* Serve cfg's connections over t (nm_config_transport with t's engine). */
 void nm_tls_use(nm_config *cfg, nm_tls *t);
 /* Replace t's certificate and key while it serves (chain and key as
- * nm_tls_bearssl takes them): handshakes that begin after it use the new
+ * nm_tls_bearssl takes them; the BearSSL engine's: another says so in err): handshakes that begin after it use the new
  * pair; connections begun before keep theirs, whose memory stays until the
  * last of them ends. The new pair takes one more of NM_TLS_SERVERS (the
  * one it replaces, unless t's own, goes back once unused), and sessions
@@ -76,7 +120,7 @@ int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, const void *k
 /* The server name the client asked for (SNI) on the connection req came
  * on, or NULL: none asked, or not a connection of this engine. */
 const char *nm_tls_sni(const nm_request *req);
-/* The engine's name ("bearssl"), and t's counters so far (this process's). */
+/* The engine's name ("bearssl", "wolfssl"), and t's counters so far (this process's). */
 const char *nm_tls_engine(const nm_tls *t);
 void nm_tls_get_stats(const nm_tls *t, nm_tls_stats *out);
 

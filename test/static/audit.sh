@@ -1,8 +1,9 @@
 #!/bin/sh
 # audit.sh LIB [NM [CC]] - fail when the library references a symbol that is
 # not defined inside it and not in test/static/libc_allowlist.txt (heap, C++ runtime...).
-# NM_AUDIT_ALLOW names one more list, an archive's own: a TLS engine's
-# (tls_bearssl_allowlist.txt, for libnetmodels_tls.a).
+# NM_AUDIT_ALLOW names more lists, an archive's own: its TLS engines'
+# (tls_bearssl_allowlist.txt, tls_wolfssl_allowlist.txt, for
+# libnetmodels_tls.a), separated by spaces.
 #
 # Given the target's C compiler, the helpers of its own runtime, libgcc, are
 # accepted too: integer division on cores without a divide instruction

@@ -1,13 +1,16 @@
 #!/bin/sh
-# check.sh BUILD [MODEL...] - nmserve over TLS (BUILD/tls/nmserve, BearSSL:
-# make TLS=bearssl) judged by clients nobody here wrote, under each model
-# named: curl over TLS 1.2 (two requests on one connection, a 3 MB upload
-# and a 5 MB streamed download with their CRC checked, the 1 MiB static
-# body), the short conformance suite through tls_proxy, openssl s_client (the certificate verified, ALPN http/1.1, TLS 1.2
-# only, an AEAD suite), an RSA key beside the EC one, the errors a bad key
-# gets, the handshake's bound and the slot pool's refusal. The
-# certificates are made here (a CA, an EC P-256 and an RSA 2048 server
-# certificate, SAN IP:127.0.0.1 and ::1, 398 days), never kept.
+# check.sh BUILD [MODEL...] - nmserve over TLS (BUILD/tls/nmserve, built
+# with the engines at hand: make TLS=bearssl,wolfssl) judged by clients
+# nobody here wrote, under each model named, the engines taking turns:
+# curl over TLS 1.2 (two requests on one connection, a 3 MB upload and a
+# 5 MB streamed download with their CRC checked, the 1 MiB static body),
+# the short conformance suite through tls_proxy, openssl s_client (the
+# certificate verified, ALPN http/1.1, TLS 1.2, an AEAD suite); with
+# wolfSSL the same over TLS 1.3 too. With each engine: an RSA key beside
+# the EC one, the errors a bad key gets, the handshake's bound and the
+# slot pool's refusal; wolfSSL's arena (test/tls_arena). The certificates
+# are made here (a CA, an EC P-256 and an RSA 2048 server certificate, SAN
+# IP:127.0.0.1 and ::1, 398 days), never kept.
 #
 # A cross build (NM_RUN_PREFIX, its emulator; NM_DRIVER, the host's build
 # whose conformance and tls_proxy drive it): the short suite over TLS
@@ -16,12 +19,10 @@ B=${1:-build/host}
 shift
 S=$B/tls/nmserve
 D=${NM_DRIVER:-$B}
-[ -x "$S" ] || { echo "tls: $S not built (make TLS=bearssl BUILD=$B/tls $S)"; exit 1; }
+[ -x "$S" ] || { echo "tls: $S not built (make TLS=bearssl,wolfssl BUILD=$B/tls $S)"; exit 1; }
 [ $# = 0 ] && set -- epoll thread_pool fiber multi_reactor proactor
-# The engines in the archive, taken in turn by the suites (named to
-# nmserve only when there are several).
-engines=$(${NM_NM:-nm} -A "$B/tls/libnetmodels_tls.a" 2> /dev/null | sed -n 's/.* T nm_tls_\(bearssl\|wolfssl\)$/\1/p' | sort -u)
-[ -n "$engines" ] || engines=bearssl
+first=$1
+models=$#   # (the models checked with curl and s_client; the short suite alone on the others)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 rc=0
@@ -59,20 +60,21 @@ ossl x509 -req -in "$dir/leaf.csr" -CA "$dir/int.crt" -CAkey "$dir/int.key" -CAc
 cat "$dir/leaf.crt" "$dir/int.crt" > "$dir/chain.crt"
 
 # ---- the server -------------------------------------------------------------
-# start NAME ARGS...: nmserve under NAME's model, its port in $port, its pid in $pid
+# start NAME ARGS...: nmserve under NAME's model over $eng, its port in
+# $port, its pid in $pid
 start() {
     rm -f "$dir/out"
     mkfifo "$dir/out"
-    "$S" --port 0 --max-body 8000000 --model "$@" > "$dir/out" 2> "$dir/err" &
+    "$S" --port 0 --max-body 8000000 --tls-engine $eng --model "$@" > "$dir/out" 2> "$dir/err" &
     pid=$!
     read -r line < "$dir/out"
     port=${line#*127.0.0.1:}
     port=${port%% *}
-    case $line in *" tls=bearssl") ;; *) fail "$1: first line without tls=bearssl: $line"; port=0 ;; esac
+    case $line in *" tls=$eng") ;; *) fail "$1: first line without tls=$eng: $line $(cat "$dir/err")"; port=0 ;; esac
 }
 stop() { kill -TERM $pid 2> /dev/null; wait $pid; }
 stat() { curl -s -m 5 --cacert "$dir/ca.crt" "https://127.0.0.1:$port/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
-get() { curl -sS -m 20 --tlsv1.2 --tls-max 1.2 --cacert "$dir/ca.crt" "$@"; }
+get() { curl -sS -m 20 $tls_max --cacert "$dir/ca.crt" "$@"; }
 
 head -c 3000000 /dev/urandom > "$dir/up.bin"
 up_crc=$(python3 -c "import zlib,sys; print('%08x' % zlib.crc32(open(sys.argv[1],'rb').read()))" "$dir/up.bin")
@@ -81,7 +83,20 @@ stream_want=$(python3 -c "import zlib; d=bytes(i % 251 for i in range(5000000));
 big_want=$(python3 -c "import zlib; d=bytes(97 + i % 26 for i in range(1048576)); print(len(d), '%08x' % zlib.crc32(d))")
 
 serve_checks() {   # serve_checks LABEL: the clients against the server started
-    m=$1
+    tls_max="--tlsv1.2 --tls-max 1.2"
+    serve_version "$1" 1.2
+    if [ $eng = wolfssl ]; then
+        tls_max=--tlsv1.3
+        serve_version "$1" 1.3
+    fi
+    m="$1 ($eng)"
+    h=$(stat tls_handshakes)   # (the keep-alive pair, upload, stream, big, s_client, this)
+    [ "${h:-0}" -ge 6 ] || fail "$m: /stats: tls_handshakes $h, 6 at least wanted"
+    b=$(stat tls_bad)
+    [ "${b:-0}" -ge 1 ] || fail "$m: /stats: tls_bad $b after a TLS 1.1 hello"
+}
+serve_version() {   # serve_version LABEL VERSION
+    m="$1 ($eng, TLS $2)"
     u="https://127.0.0.1:$port"
     ka=$(get -o /dev/null -o /dev/null -w '%{http_code} %{num_connects}\n' "$u/" "$u/")
     [ "$ka" = "200 1
@@ -93,19 +108,15 @@ serve_checks() {   # serve_checks LABEL: the clients against the server started
     bg=$(get "$u/big" | crc_of)
     [ "$bg" = "$big_want" ] || fail "$m: /big: $bg ($big_want wanted)"
     printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
-        timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_2 -alpn http/1.1 -CAfile "$dir/ca.crt" \
+        timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls$(echo $2 | tr . _) -alpn http/1.1 -CAfile "$dir/ca.crt" \
         -verify_return_error -ign_eof > "$dir/sc" 2>&1
-    for want in "Verify return code: 0 (ok)" "ALPN protocol: http/1.1" "Protocol  : TLSv1.2" "HTTP/1.1 200 OK" "Hello, World!"; do
+    for want in "Verify return code: 0 (ok)" "ALPN protocol: http/1.1" "Protocol  : TLSv$2" "HTTP/1.1 200 OK" "Hello, World!"; do
         grep -aq "$want" "$dir/sc" || fail "$m: s_client: no \"$want\" in: $(grep -a 'Cipher\|Verify\|error' "$dir/sc" | head -3)"
     done
-    grep -aq "Cipher is ECDHE-[A-Z]*-\(AES[0-9]*-GCM\|CHACHA20-POLY1305\)" "$dir/sc" || fail "$m: s_client: not an ECDHE AEAD suite"
+    grep -aq "Cipher is \(ECDHE-[A-Z]*-\|TLS_\)\(AES[_0-9]*-*GCM\|CHACHA20.POLY1305\)" "$dir/sc" || fail "$m: s_client: not an ECDHE AEAD suite"
     # older versions refused
     timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_1 < /dev/null > "$dir/sc11" 2>&1
     grep -aq "Cipher is (NONE)" "$dir/sc11" || fail "$m: TLS 1.1 accepted"
-    h=$(stat tls_handshakes)   # (the keep-alive pair, upload, stream, big, s_client, this)
-    [ "${h:-0}" -ge 6 ] || fail "$m: /stats: tls_handshakes $h, 6 at least wanted"
-    b=$(stat tls_bad)
-    [ "${b:-0}" -ge 1 ] || fail "$m: /stats: tls_bad $b after a TLS 1.1 hello"
 }
 
 # The short conformance suite through tls_proxy (OpenSSL toward the
@@ -116,79 +127,26 @@ serve_checks() {   # serve_checks LABEL: the clients against the server started
 turn=0
 suite() {
     [ -x "$D/test/tls_proxy" ] || { fail "$D/test/tls_proxy not built (libssl-dev)"; return; }
-    n=$(echo $engines | wc -w)
-    engine=$(echo $engines | cut -d' ' -f$((turn % n + 1)))
-    turn=$((turn + 1))
-    pick=""
-    [ "$n" -gt 1 ] && [ -z "$2" ] && pick="--tls-engine $engine"
-    [ -n "$2" ] && engine=$(basename "$2")
-    out=$(NM_TLS_CA="$dir/ca.crt" NM_SUITE=short NM_TEST_FILTER="-peer_address" \
+    pick="--tls-engine $eng"
+    [ -n "$2" ] && pick=""
+    out=$(NM_TLS_CA="$dir/ca.crt" NM_TLS_MAX=$([ "$eng" = wolfssl ] && [ -z "$2" ] && echo 1.3) NM_SUITE=short NM_TEST_FILTER="-peer_address" \
           NM_RUN_PREFIX="$D/test/tls_proxy ${NM_RUN_PREFIX:-}" timeout 300 "$D/test/conformance" "${2:-$S}" $1 \
-          --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" $pick 2>&1)
+          $pick --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" 2>&1)
     r=$?
     said=$(echo "$out" | tail -1)
-    [ $r = 0 ] || { echo "$out" | grep -v '^ok \|^tls_proxy: [0-9]'; fail "$1 ($engine): short suite over TLS: $said"; }
+    [ $r = 0 ] || { echo "$out" | grep -v '^ok \|^tls_proxy: [0-9]'; fail "$1 ($eng): short suite over TLS: $said"; }
 }
 
-t0=$(date +%s)
-if [ -n "${NM_RUN_PREFIX:-}" ]; then
-    for m in "$@"; do
-        t1=$(date +%s)
-        suite "$m"
-        echo "$m ($engine, under ${NM_RUN_PREFIX%% *}): the short suite over TLS: $said in $(($(date +%s) - t1)) s"
-    done
-    exit $rc
-fi
-for m in "$@"; do
-    start $m --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
-    [ "$port" != 0 ] && serve_checks "$m"
-    stop
-    suite "$m"
-    echo "$m: TLS 1.2 with curl and s_client; the short suite: $said"
-done
-
-# The short suite alone on models of the other kinds (NM_TLS_MORE: which).
-for m in ${NM_TLS_MORE-select event_loop actor iterative prefork_locked_accept leader_follower coroutine proactor reactor_worker_pool}; do
-    suite "$m"
-    echo "$m: the short suite over TLS: $said"
-done
-
-# The transport API is enough for another engine: OpenSSL behind it over
-# memory BIOs (nmserve_openssl: test/tls/openssl_adapter.cpp, built
-# against the installed headers alone) passes the short suite too.
-for m in ${NM_TLS_OPENSSL-epoll thread_pool proactor}; do
-    [ -x "$B/test/nmserve_openssl" ] || { fail "$B/test/nmserve_openssl not built (libssl-dev)"; break; }
-    suite "$m" "$B/test/nmserve_openssl"
-    echo "$m: the short suite over TLS, OpenSSL behind the transport API: $said"
-done
-
-# An RSA key, on the first model.
-start "$1" --tls-cert "$dir/rsa.crt" --tls-key "$dir/rsa.key"
-[ "$port" != 0 ] && serve_checks "$1 (RSA)"
-grep -aq "Cipher is ECDHE-RSA-" "$dir/sc" || fail "RSA: s_client: not an ECDHE-RSA suite"
-stop
-echo "$1: an RSA 2048 key"
-
-# Bad keys: one line naming what is wrong, exit 2.
-bad() {   # bad WHAT CERT KEY
-    "$S" --model "$1" --port 0 --tls-cert "$3" --tls-key "$4" > /dev/null 2> "$dir/err" < /dev/null
+bad() {   # bad WHAT CERT KEY: with $eng
+    timeout 10 "$S" --model "$first" --port 0 --tls-engine $eng --tls-cert "$2" --tls-key "$3" > /dev/null 2> "$dir/err" < /dev/null
     r=$?
-    grep -q "$2" "$dir/err" && [ $r = 2 ] || fail "a bad key: exit $r, \"$2\" wanted, said: $(cat "$dir/err")"
+    grep -q "$1" "$dir/err" && [ $r = 2 ] || fail "$eng: a bad key: exit $r, \"$1\" wanted, said: $(cat "$dir/err")"
 }
-bad "$1" "not a key" "$dir/ec.crt" "$dir/ec.crt"
-bad "$1" "do not match" "$dir/ec.crt" "$dir/rsa.key"
-bad "$1" "do not match" "$dir/rsa.crt" "$dir/ec.key"
-leaf ec2 ec -pkeyopt ec_paramgen_curve:P-256
-bad "$1" "do not match" "$dir/ec.crt" "$dir/ec2.key"
-bad "$1" "unsupported curve" "$dir/ec.crt" "$dir/p384.key"
-bad "$1" "not a certificate" "$dir/ec.key" "$dir/ec.key"
-openssl x509 -in "$dir/ec.crt" -outform DER -out "$dir/ec.der" && openssl pkey -in "$dir/ec.key" -outform DER -out "$dir/ec.kder"
-echo "bad keys and certificates: each named"
-
 # DER, a handshake's bound, and the slots: past NM_TLS_CONNS a connection
 # is refused and counted; a stalled handshake is cut at --tls-handshake.
-start "$1" --tls-cert "$dir/ec.der" --tls-key "$dir/ec.kder" --tls-handshake 1000 --header-timeout 20000
-python3 - "$port" <<'PY' || rc=1
+slots() {
+start "$first" --tls-cert "$dir/ec.der" --tls-key "$dir/ec.kder" --tls-handshake 1000 --header-timeout 20000
+python3 - "$port" <<'PY' || fail "$eng: the handshake's bound or the slots"
 import socket, sys, time
 port = int(sys.argv[1])
 # a ClientHello's first bytes, then nothing: closed at the handshake's
@@ -224,23 +182,92 @@ PY
 sleep 0.3
 for k in tls_cut:65 tls_refused:8; do
     v=$(stat ${k%%:*})
-    [ "$v" = "${k#*:}" ] || fail "/stats: ${k%%:*} $v, ${k#*:} wanted"
+    [ "$v" = "${k#*:}" ] || fail "$eng: /stats: ${k%%:*} $v, ${k#*:} wanted"
 done
 stop
-echo "$1: DER, a stalled handshake cut, slots past NM_TLS_CONNS refused"
+}
+
+# The engines built: a bad certificate is named by an engine built in,
+# refused as not built by another.
+engines=""
+[ -n "${NM_RUN_PREFIX:-}" ] &&
+    engines=$(${NM_NM:-nm} -A "$B/tls/libnetmodels_tls.a" 2> /dev/null | sed -n 's/.* T nm_tls_\(bearssl\|wolfssl\)$/\1/p' | sort -u)
+[ -n "${NM_RUN_PREFIX:-}" ] || for e in bearssl wolfssl; do
+    "$S" --model epoll --port 0 --tls-engine $e --tls-cert "$dir/ec.key" --tls-key "$dir/ec.key" < /dev/null 2>&1 |
+        grep -q "not built in" || engines="$engines $e"
+done
+[ -n "$engines" ] || { echo "tls: $S has no engine"; exit 1; }
+set -- "$@" ${NM_TLS_MORE-select event_loop actor iterative prefork_locked_accept leader_follower coroutine proactor reactor_worker_pool}
+turn=0
+take_turn() {   # the next engine, into $eng
+    set -- $engines
+    shift $((turn % $#))
+    eng=$1
+    turn=$((turn + 1))
+}
+
+t0=$(date +%s)
+if [ -n "${NM_RUN_PREFIX:-}" ]; then   # a cross build: the short suite alone, on the models named
+    for m in $(echo "$@" | cut -d' ' -f1-$models); do
+        take_turn
+        t1=$(date +%s)
+        suite "$m"
+        echo "$m ($eng, under ${NM_RUN_PREFIX%% *}): the short suite over TLS: $said in $(($(date +%s) - t1)) s"
+    done
+    exit $rc
+fi
+for m in "$@"; do
+    take_turn
+    if [ $turn -le $models ]; then
+        start $m --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
+        [ "$port" != 0 ] && serve_checks "$m"
+        stop
+    fi
+    m=${m%% *}
+    suite "$m"
+    echo "$m ($eng): $([ $turn -le $models ] && echo "curl and s_client; ")the short suite over TLS: $said"
+done
+
+openssl x509 -in "$dir/ec.crt" -outform DER -out "$dir/ec.der" && openssl pkey -in "$dir/ec.key" -outform DER -out "$dir/ec.kder"
+leaf ec2 ec -pkeyopt ec_paramgen_curve:P-256
+for eng in $engines; do
+    # An RSA key, on the first model.
+    start "$first" --tls-cert "$dir/rsa.crt" --tls-key "$dir/rsa.key"
+    [ "$port" != 0 ] && serve_checks "$first (RSA)"
+    grep -aq "Server public key is 2048 bit" "$dir/sc" || fail "$eng: RSA: s_client: not the RSA key"
+    stop
+    echo "$first ($eng): an RSA 2048 key"
+
+    # Bad keys: one line naming what is wrong, exit 2.
+    bad "not a key" "$dir/ec.crt" "$dir/ec.crt"
+    bad "do not match" "$dir/ec.crt" "$dir/rsa.key"
+    bad "do not match" "$dir/rsa.crt" "$dir/ec.key"
+    bad "do not match" "$dir/ec.crt" "$dir/ec2.key"
+    bad "unsupported curve" "$dir/ec.crt" "$dir/p384.key"
+    bad "not a certificate" "$dir/ec.key" "$dir/ec.key"
+    echo "$eng: bad keys and certificates: each named"
+
+    slots
+    echo "$first ($eng): DER, a stalled handshake cut, slots past NM_TLS_CONNS refused"
+done
+
+# BearSSL's own: an intermediate chain, SNI, the pair replaced while
+# serving, fresh randomness per worker, resumption.
+case " $engines " in *" bearssl "*)
+eng=bearssl
 # An intermediate chain is sent whole (verified against the root alone),
 # and the handler reads the server name the client asked for (SNI).
-start "$1" --tls-cert "$dir/chain.crt" --tls-key "$dir/leaf.key"
+start "$first" --tls-cert "$dir/chain.crt" --tls-key "$dir/leaf.key"
 r=$(timeout 5 openssl s_client -connect "127.0.0.1:$port" -showcerts -CAfile "$dir/ca.crt" -verify_return_error < /dev/null 2>&1 |
     grep -a '^ [0-9] s:\|Verify return code' | tr -s ' ' | tr '\n' ';')
 [ "$r" = " 0 s:CN = 127.0.0.1; 1 s:CN = netmodels-test-intermediate; Verify return code: 0 (ok);" ] ||
-    fail "$1: an intermediate chain: s_client -showcerts says: $r"
+    fail "$first: an intermediate chain: s_client -showcerts says: $r"
 r=$(curl -s -m 5 --cacert "$dir/ca.crt" "https://127.0.0.1:$port/tls/sni")
-[ "$r" = "-" ] || fail "$1: SNI: $r to a client that sent none, - wanted"
+[ "$r" = "-" ] || fail "$first: SNI: $r to a client that sent none, - wanted"
 r=$(curl -s -m 5 -k --resolve "device.example:$port:127.0.0.1" "https://device.example:$port/tls/sni")
-[ "$r" = "device.example" ] || fail "$1: SNI: $r, device.example wanted"
+[ "$r" = "device.example" ] || fail "$first: SNI: $r, device.example wanted"
 stop
-echo "$1: an intermediate chain sent, SNI read by the handler"
+echo "$first: an intermediate chain sent, SNI read by the handler"
 
 # The certificate and key replaced while serving (SIGHUP: nmserve reads its
 # files again, nm_tls_replace): a connection begun before gets the old pair
@@ -249,7 +276,7 @@ echo "$1: an intermediate chain sent, SNI read by the handler"
 # a slot (NM_TLS_SERVERS: the replaced pairs go back).
 cp "$dir/ec.crt" "$dir/cur.crt"
 cp "$dir/ec.key" "$dir/cur.key"
-start "$1" --tls-cert "$dir/cur.crt" --tls-key "$dir/cur.key"
+start "$first" --tls-cert "$dir/cur.crt" --tls-key "$dir/cur.key"
 python3 - "$port" "$pid" "$dir" <<'PY' || rc=1
 import hashlib, os, shutil, signal, socket, ssl, sys, time
 port, pid, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -302,7 +329,7 @@ for m in bad: print("tls: replacing the certificate: " + m)
 sys.exit(1 if bad else 0)
 PY
 stop
-echo "$1: the certificate and key replaced while serving"
+echo "$first: the certificate and key replaced while serving"
 
 # Randomness: every connection's engine is seeded from getrandom(), so two
 # prefork workers' ECDHE key shares differ (12 connections, which both
@@ -338,11 +365,11 @@ echo "prefork_locked_accept: two workers' key shares all differ"
 # others is still there 40 later, and gone after 64 more.
 sc() { timeout 5 openssl s_client -connect "127.0.0.1:$port" -tls1_2 "$@" < /dev/null 2>&1 | grep -a '^New,\|^Reused,' | cut -d, -f1; }
 others() { i=0; while [ $i -lt $1 ]; do sc > /dev/null; i=$((i + 1)); done; }
-start "$1" --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
+start "$first" --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
 r=$(timeout 20 openssl s_client -connect "127.0.0.1:$port" -tls1_2 -reconnect < /dev/null 2>&1 | grep -a '^New,\|^Reused,' | cut -d, -f1 | tr '\n' ' ')
-[ "$r" = "New Reused Reused Reused Reused Reused " ] || fail "$1: s_client -reconnect: $r (New, then Reused five times, wanted)"
+[ "$r" = "New Reused Reused Reused Reused Reused " ] || fail "$first: s_client -reconnect: $r (New, then Reused five times, wanted)"
 v=$(stat tls_resumed)
-[ "$v" = 5 ] || fail "$1: /stats: tls_resumed $v, 5 wanted"
+[ "$v" = 5 ] || fail "$first: /stats: tls_resumed $v, 5 wanted"
 r=$(sc -sess_out "$dir/sess")
 others 40
 r="$r $(sc -sess_in "$dir/sess")"
@@ -350,7 +377,7 @@ others 40
 r="$r $(sc -sess_in "$dir/sess")"
 others 64
 r="$r $(sc -sess_in "$dir/sess")"
-[ "$r" = "New Reused Reused New" ] || fail "$1: a session after 40, 40 and 64 others: $r (New Reused Reused New wanted)"
+[ "$r" = "New Reused Reused New" ] || fail "$first: a session after 40, 40 and 64 others: $r (New Reused Reused New wanted)"
 stop
 # The process models' workers share the cache: a session one worker made
 # resumes on the other (12 connections, which both take).
@@ -360,6 +387,29 @@ i=0
 while [ $i -lt 12 ]; do r="$r $(sc -sess_in "$dir/sess")"; i=$((i + 1)); done
 [ "$r" = "New$(printf ' Reused%.0s' 1 2 3 4 5 6 7 8 9 10 11 12)" ] || fail "prefork_locked_accept, 2 workers: a session's 12 resumptions: $r"
 stop
-echo "$1, prefork_locked_accept: TLS 1.2 sessions resumed, from a fixed cache the workers share"
+echo "$first, prefork_locked_accept: TLS 1.2 sessions resumed, from a fixed cache the workers share"
+;;
+esac
+
+# The transport API is enough for another engine: OpenSSL behind it over
+# memory BIOs (nmserve_openssl: test/tls/openssl_adapter.cpp, built
+# against the installed headers alone) passes the short suite too.
+for m in ${NM_TLS_OPENSSL-epoll thread_pool proactor}; do
+    [ -x "$B/test/nmserve_openssl" ] || { fail "$B/test/nmserve_openssl not built (libssl-dev)"; break; }
+    suite "$m" "$B/test/nmserve_openssl"
+    echo "$m: the short suite over TLS, OpenSSL behind the transport API: $said"
+done
+
+# wolfSSL's allocations: the arena's, none of the C library's past start-up.
+if [ -x "$B/tls/test/tls_arena_unit" ]; then
+    "$B/tls/test/tls_arena_unit" > "$dir/unit" 2>&1 || fail "tls_arena_unit: $(cat "$dir/unit")"
+    echo "the arena: $(tail -1 "$dir/unit")"
+fi
+if [ -x "$B/tls/test/tls_arena" ]; then
+    timeout 120 "$B/tls/test/tls_arena" "$dir/ec.crt" "$dir/ec.key" "$dir/ca.crt" > "$dir/arena" 2>&1 || fail "tls_arena: $(cat "$dir/arena")"
+    head -1 "$dir/arena"
+else
+    case $engines in *wolfssl*) fail "$B/tls/test/tls_arena not built" ;; esac
+fi
 echo "tls: $(($(date +%s) - t0)) s"
 exit $rc

@@ -1,7 +1,7 @@
 /* pump.cpp - tls_proxy's client side (test/tls/proxy.cpp): a plain
  * client's bytes to a TLS server and back, over OpenSSL (Debian's libssl,
- * test code only). TLS 1.2; the server's certificate verified against the
- * CA file named by NM_TLS_CA. A client's end is a TCP half-close toward
+ * test code only). TLS 1.2 (1.3 when NM_TLS_MAX is 1.3); the server's
+ * certificate verified against the CA file named by NM_TLS_CA. A client's end is a TCP half-close toward
  * the server (no close_notify: the server still answers what it read, as
  * over plain TCP); the server's close_notify ends the client's side. */
 #include "pump.h"
@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -22,7 +23,8 @@ static void make_ctx(void)
 {
     ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+    const char *max = getenv("NM_TLS_MAX");
+    SSL_CTX_set_max_proto_version(ctx, max && !strcmp(max, "1.3") ? TLS1_3_VERSION : TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     const char *ca = getenv("NM_TLS_CA");
     if (ca && SSL_CTX_load_verify_locations(ctx, ca, 0) == 1) SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, 0);

@@ -1,0 +1,51 @@
+/* tls_common.h - what the engines of libnetmodels_tls.a share (common.cpp):
+ * a server's TLS (its slot, its engine, its counters), the slot pools,
+ * the counting of a connection's end, the errors' one line, and a look at
+ * PEM text. Not installed. */
+#ifndef NM_TLS_COMMON_H
+#define NM_TLS_COMMON_H
+
+#include "nm_tls.h"
+
+/* A server's TLS: one of NM_TLS_SERVERS; an engine keeps its own state for
+ * it at the same index (tls_index). */
+struct nm_tls {
+    int in_use;
+    const nm_transport_ops *ops;
+    nm_tls_stats stats;
+};
+
+/* A free server slot for ops' engine, its counters zero; NULL with err
+ * said when none is left. */
+nm_tls *tls_server_claim(const nm_transport_ops *ops, char *err, size_t el);
+void tls_server_free(nm_tls *t);
+int tls_index(const nm_tls *t);
+
+/* A pool of `count` slots of `size` bytes from base, each beginning with
+ * its int in_use: a free one, taken; or NULL, counted as t's refusal. */
+void *tls_slot_claim(void *base, size_t size, int count, nm_tls *t);
+void tls_slot_free(int *in_use);
+
+void tls_count(unsigned long *n);
+/* How a connection ended, counted in t's stats: cut (release's why), a
+ * fatal alert of the peer's, a protocol error, or closed during its
+ * handshake (not done) without either. */
+enum { TLS_END_CLEAN, TLS_END_ALERT, TLS_END_BAD };
+void tls_count_end(nm_tls *t, int why, int kind, int done);
+
+/* The BearSSL engine's nm_tls_replace and nm_tls_sni (bearssl.cpp): weak,
+ * so that an archive without it links; common.cpp's calls ask it. */
+int tls_bearssl_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
+                        size_t err_len) __attribute__((weak));
+const char *tls_bearssl_sni(const void *st) __attribute__((weak));
+
+/* One line into err; returns -1. */
+int tls_say(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* PEM text (a "-----BEGIN " line in it)? */
+int tls_is_pem(const void *p, size_t n);
+/* PEM text with an object named `label` ("CERTIFICATE"), or whose name
+ * ends with it ("PRIVATE KEY": EC, RSA, PKCS#8)? */
+int tls_pem_has(const void *p, size_t n, const char *label);
+
+#endif

@@ -1,0 +1,372 @@
+/* wolfssl.cpp - the wolfSSL engine behind the transport API (nm_tls.h).
+ * wolfSSL does its record I/O through our callbacks, over four buffers of
+ * the connection's slot (the socket's bytes in and out, the plaintext in
+ * and out); what it allocates comes from the static arena (arena.cpp),
+ * installed by nm_tls_wolfssl_init. */
+#include "arena.h"
+#include "tls_common.h"
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+#include <string.h>
+
+namespace {
+
+WOLFSSL_CTX *ctxs[NM_TLS_SERVERS];   /* a server's, at its nm_tls's index */
+int ready;                           /* nm_tls_wolfssl_init done */
+
+enum { BUF = NM_TLS_WOLFSSL_BUF };
+
+struct tls_conn {
+    int in_use;
+    int done;      /* its handshake finished (counted) */
+    int closing;   /* close asked: close_notify owed */
+    int ended;     /* the peer's close_notify read */
+    int failed;    /* TLS_END_ALERT or TLS_END_BAD, or 0 */
+    nm_tls *t;
+    WOLFSSL *ssl;
+    size_t in_at, in_len;      /* net_in's bytes not yet read by wolfSSL */
+    size_t out_at, out_len;    /* net_out's bytes not yet sent */
+    size_t pin_at, pin_len;    /* plain_in's bytes not yet taken */
+    size_t pout_len, writing;  /* plain_out's bytes, and how many wolfSSL_write has */
+    unsigned char net_in[BUF], net_out[BUF], plain_in[BUF], plain_out[BUF];
+};
+
+tls_conn conns[NM_TLS_CONNS];
+
+char alpn[] = "http/1.1";
+
+/* ECDHE, AEAD. ChaCha20 first unless wolfSSL was built with AES
+ * instructions (Debian's is not: its AES-GCM is the portable code). */
+#ifdef WOLFSSL_AESNI
+#define AEAD12(k) "ECDHE-" k "-AES128-GCM-SHA256:ECDHE-" k "-AES256-GCM-SHA384:ECDHE-" k "-CHACHA20-POLY1305"
+#define AEAD13 "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256"
+#else
+#define AEAD12(k) "ECDHE-" k "-CHACHA20-POLY1305:ECDHE-" k "-AES128-GCM-SHA256:ECDHE-" k "-AES256-GCM-SHA384"
+#define AEAD13 "TLS13-CHACHA20-POLY1305-SHA256:TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384"
+#endif
+const char suites[] = AEAD13 ":" AEAD12("ECDSA") ":" AEAD12("RSA");
+
+/* ---- wolfSSL's I/O: the four buffers ---------------------------------- */
+
+int on_recv(WOLFSSL *, char *buf, int sz, void *ctx)
+{
+    tls_conn *c = (tls_conn *)ctx;
+    size_t n = c->in_len - c->in_at;
+    if (!n) return WOLFSSL_CBIO_ERR_WANT_READ;
+    if (n > (size_t)sz) n = (size_t)sz;
+    memcpy(buf, c->net_in + c->in_at, n);
+    c->in_at += n;
+    if (c->in_at == c->in_len) c->in_at = c->in_len = 0;
+    return (int)n;
+}
+
+int on_send(WOLFSSL *, char *buf, int sz, void *ctx)
+{
+    tls_conn *c = (tls_conn *)ctx;
+    if (c->out_at) {
+        memmove(c->net_out, c->net_out + c->out_at, c->out_len - c->out_at);
+        c->out_len -= c->out_at;
+        c->out_at = 0;
+    }
+    size_t n = BUF - c->out_len;
+    if (!n) return WOLFSSL_CBIO_ERR_WANT_WRITE;
+    if (n > (size_t)sz) n = (size_t)sz;
+    memcpy(c->net_out + c->out_len, buf, n);
+    c->out_len += n;
+    return (int)n;
+}
+
+/* wolfSSL_* returned r: 0 it waits for bytes in or room out, else the
+ * connection failed (its alert, if any, is in net_out). */
+int failed(tls_conn *c, int r)
+{
+    int e = wolfSSL_get_error(c->ssl, r);
+    if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE) return 0;
+    c->failed = e == FATAL_ERROR ? TLS_END_ALERT : TLS_END_BAD;
+    return 1;
+}
+
+/* As far as the bytes at hand go: the handshake, the plaintext flushed into
+ * records, close_notify, the next record's plaintext. */
+void pump(tls_conn *c)
+{
+    if (c->failed) return;
+    if (!c->done) {
+        int r = wolfSSL_accept(c->ssl);
+        /* wolfSSL as Debian builds it (FP_ECC) keeps, per thread, a table
+         * of 256 points of 4096-bit numbers for each point it multiplies
+         * (the key's base point, a client's P-256 share): 830 KB each,
+         * 2.2 MB at a signing handshake's peak. Given back at once, so a
+         * thread holds none between its calls. */
+        wc_ecc_fp_free();
+        if (r != WOLFSSL_SUCCESS) {
+            failed(c, r);
+            return;
+        }
+        c->done = 1;
+        tls_count(&c->t->stats.handshakes);
+    }
+    while (c->writing) {   /* (a write wolfSSL could not finish is asked again the same) */
+        int r = wolfSSL_write(c->ssl, c->plain_out, (int)c->writing);
+        if (r <= 0) {
+            failed(c, r);
+            return;
+        }
+        memmove(c->plain_out, c->plain_out + r, c->pout_len - (size_t)r);
+        c->pout_len -= (size_t)r;
+        c->writing -= (size_t)r;
+    }
+    if (c->closing == 1) {
+        int r = wolfSSL_shutdown(c->ssl);
+        if (r == WOLFSSL_SUCCESS || r == WOLFSSL_SHUTDOWN_NOT_DONE) c->closing = 2;
+        else if (failed(c, r)) return;
+    }
+    if (!c->ended && !c->closing && c->pin_at == c->pin_len) {   /* (nothing is read past our close) */
+        int r = wolfSSL_read(c->ssl, c->plain_in, BUF);
+        c->pin_at = 0;
+        c->pin_len = r > 0 ? (size_t)r : 0;
+        if (r <= 0 && wolfSSL_get_error(c->ssl, r) == WOLFSSL_ERROR_ZERO_RETURN) c->ended = 1;
+        else if (r <= 0) failed(c, r);
+    }
+}
+
+/* ---- the transport ------------------------------------------------------ */
+
+void *tls_open(void *ctx)
+{
+    nm_tls *t = (nm_tls *)ctx;
+    tls_conn *c = (tls_conn *)tls_slot_claim(conns, sizeof(conns[0]), NM_TLS_CONNS, t);
+    if (!c) return 0;
+    c->t = t;
+    c->done = c->closing = c->ended = c->failed = 0;
+    c->in_at = c->in_len = c->out_at = c->out_len = c->pin_at = c->pin_len = c->pout_len = c->writing = 0;
+    c->ssl = wolfSSL_new(ctxs[tls_index(t)]);
+    if (!c->ssl || wolfSSL_UseALPN(c->ssl, alpn, sizeof(alpn) - 1, WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS) {
+        wolfSSL_free(c->ssl);   /* (the arena is full: a refusal of its own, counted there) */
+        tls_slot_free(&c->in_use);
+        tls_count(&t->stats.refused);
+        return 0;
+    }
+    wolfSSL_SetIOReadCtx(c->ssl, c);
+    wolfSSL_SetIOWriteCtx(c->ssl, c);
+    return c;
+}
+
+void tls_release(void *, void *st, int why)
+{
+    tls_conn *c = (tls_conn *)st;
+    tls_count_end(c->t, why, c->failed, c->done);
+    wolfSSL_free(c->ssl);
+    c->ssl = 0;
+    tls_slot_free(&c->in_use);
+}
+
+unsigned char *tls_buf(void *st, int which, size_t *len)
+{
+    tls_conn *c = (tls_conn *)st;
+    unsigned char *p = 0;
+    switch (which) {
+    case NM_TRANSPORT_NET_IN:
+        if (c->in_at) {
+            memmove(c->net_in, c->net_in + c->in_at, c->in_len - c->in_at);
+            c->in_len -= c->in_at;
+            c->in_at = 0;
+        }
+        *len = BUF - c->in_len;
+        p = c->net_in + c->in_len;
+        break;
+    case NM_TRANSPORT_NET_OUT:
+        *len = c->out_len - c->out_at;
+        p = c->net_out + c->out_at;
+        break;
+    case NM_TRANSPORT_PLAIN_IN:
+        *len = c->pin_len - c->pin_at;
+        p = c->plain_in + c->pin_at;
+        break;
+    default:
+        *len = c->done && !c->closing && !c->failed ? BUF - c->pout_len : 0;
+        p = c->plain_out + c->pout_len;
+    }
+    return *len ? p : 0;
+}
+
+int tls_ack(void *st, int which, size_t n)
+{
+    tls_conn *c = (tls_conn *)st;
+    switch (which) {
+    case NM_TRANSPORT_NET_IN: c->in_len += n; break;
+    case NM_TRANSPORT_NET_OUT:
+        c->out_at += n;
+        if (c->out_at == c->out_len) c->out_at = c->out_len = 0;
+        break;
+    case NM_TRANSPORT_PLAIN_IN: c->pin_at += n; break;
+    default: c->pout_len += n; return 0;   /* (sealed at the flush) */
+    }
+    pump(c);
+    return c->failed ? -1 : 0;
+}
+
+void tls_flush(void *st)
+{
+    tls_conn *c = (tls_conn *)st;
+    if (!c->writing) c->writing = c->pout_len;
+    pump(c);
+}
+
+void tls_close(void *st)
+{
+    tls_conn *c = (tls_conn *)st;
+    if (!c->closing) c->closing = 1;
+    pump(c);
+}
+
+int tls_state(void *st)
+{
+    tls_conn *c = (tls_conn *)st;
+    if (c->failed) return NM_TRANSPORT_CLOSED | NM_TRANSPORT_FAILED;
+    if (c->ended) return NM_TRANSPORT_CLOSED;
+    return c->done ? 0 : NM_TRANSPORT_HANDSHAKE;
+}
+
+const nm_transport_ops wolfssl_ops = { "wolfssl", tls_open, tls_release, tls_buf, tls_ack, tls_flush, tls_close, tls_state };
+
+/* ---- the certificate and key ---------------------------------------------- */
+
+int load_chain(WOLFSSL_CTX *ctx, const unsigned char *p, size_t n, char *err, size_t el)
+{
+    int pem = tls_is_pem(p, n);
+    if (pem && !tls_pem_has(p, n, "CERTIFICATE")) {
+        if (tls_pem_has(p, n, "PRIVATE KEY")) return tls_say(err, el, "certificate: not a certificate (a PRIVATE KEY)");
+        return tls_say(err, el, "certificate: no CERTIFICATE in the PEM");
+    }
+    int r = wolfSSL_CTX_use_certificate_chain_buffer_format(ctx, p, (long)n, pem ? WOLFSSL_FILETYPE_PEM : WOLFSSL_FILETYPE_ASN1);
+    if (r != WOLFSSL_SUCCESS) return tls_say(err, el, "certificate: not a certificate (wolfSSL error %d)", r);
+    return 0;
+}
+
+/* A public key, SubjectPublicKeyInfo DER. */
+struct pub_key {
+    unsigned char der[1024];
+    int len;
+};
+
+/* The key's kind (an EC key on P-256, or RSA of 2048 bits at least) and
+ * its public half. */
+int check_key(const unsigned char *p, size_t n, pub_key *pub, char *err, size_t el)
+{
+    unsigned char der[4096];
+    int len = (int)n;
+    if (tls_is_pem(p, n)) {
+        if (!tls_pem_has(p, n, "PRIVATE KEY"))
+            return tls_say(err, el, tls_pem_has(p, n, "CERTIFICATE") ? "key: not a key (a CERTIFICATE)" : "key: not a key (no PRIVATE KEY in the PEM)");
+        len = wc_KeyPemToDer(p, (int)n, der, sizeof(der), 0);
+        if (len <= 0) return tls_say(err, el, "key: not a key (wolfSSL error %d)", len);
+    } else {
+        if (n > sizeof(der)) return tls_say(err, el, "key: not a key (%zu bytes)", n);
+        memcpy(der, p, n);
+    }
+    word32 at = 0;
+    if (wc_GetPkcs8TraditionalOffset(der, &at, (word32)len) < 0) at = 0;
+    word32 i = at;
+    ecc_key ec;
+    if (!wc_ecc_init(&ec)) {
+        int r = wc_EccPrivateKeyDecode(der, &i, &ec, (word32)len);
+        int curve = r ? 0 : wc_ecc_get_curve_id(ec.idx);
+        if (!r && ec.type == ECC_PRIVATEKEY_ONLY) r = wc_ecc_make_pub(&ec, 0);
+        if (!r && curve == ECC_SECP256R1) pub->len = wc_EccPublicKeyToDer(&ec, pub->der, sizeof(pub->der), 1);
+        wc_ecc_free(&ec);
+        if (!r && curve != ECC_SECP256R1) return tls_say(err, el, "key: unsupported curve (%s): P-256 only", wc_ecc_get_name(curve));
+        if (!r) return 0;
+    }
+    RsaKey rsa;
+    i = at;
+    if (wc_InitRsaKey(&rsa, 0)) return tls_say(err, el, "key: no room (the arena, NM_TLS_ARENA_BYTES)");
+    int r = wc_RsaPrivateKeyDecode(der, &i, &rsa, (word32)len);
+    int bits = r ? 0 : wc_RsaEncryptSize(&rsa) * 8;
+    if (!r) pub->len = wc_RsaKeyToPublicDer(&rsa, pub->der, sizeof(pub->der));
+    wc_FreeRsaKey(&rsa);
+    if (r) return tls_say(err, el, "key: not a key (neither EC nor RSA)");
+    if (bits < 2048) return tls_say(err, el, "key: RSA of %d bits: 2048 at least", bits);
+    return 0;
+}
+
+/* The public key of the chain's first certificate. */
+int cert_key(const unsigned char *p, size_t n, pub_key *pub)
+{
+    unsigned char der[NM_TLS_CHAIN_BYTES];
+    int len = (int)n;
+    if (tls_is_pem(p, n)) len = wc_CertPemToDer(p, (int)n, der, sizeof(der), CERT_TYPE);
+    WOLFSSL_X509 *x = len > 0 ? wolfSSL_X509_load_certificate_buffer(tls_is_pem(p, n) ? der : p, len, WOLFSSL_FILETYPE_ASN1) : 0;
+    pub->len = sizeof(pub->der);
+    int r = x ? wolfSSL_X509_get_pubkey_buffer(x, pub->der, &pub->len) : 0;
+    wolfSSL_X509_free(x);
+    return r == WOLFSSL_SUCCESS ? 0 : -1;
+}
+
+int load_key(WOLFSSL_CTX *ctx, const unsigned char *chain, size_t chain_len, const unsigned char *p, size_t n, char *err,
+             size_t el)
+{
+    pub_key mine, theirs;
+    if (check_key(p, n, &mine, err, el)) return -1;
+    if (cert_key(chain, chain_len, &theirs) || mine.len <= 0 || mine.len != theirs.len || memcmp(mine.der, theirs.der, (size_t)mine.len))
+        return tls_say(err, el, "key and certificate do not match");
+    int r = wolfSSL_CTX_use_PrivateKey_buffer(ctx, p, (long)n, tls_is_pem(p, n) ? WOLFSSL_FILETYPE_PEM : WOLFSSL_FILETYPE_ASN1);
+    if (r != WOLFSSL_SUCCESS) return tls_say(err, el, "key: not a key (wolfSSL error %d)", r);
+    return 0;
+}
+
+WOLFSSL_CTX *new_ctx(char *err, size_t el)
+{
+    WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+    if (!ctx) return tls_say(err, el, "no room for the context (the arena, NM_TLS_ARENA_BYTES)"), (WOLFSSL_CTX *)0;
+    int groups[] = { WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1 };
+    if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_set_cipher_list(ctx, suites) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_set_groups(ctx, groups, 3) != WOLFSSL_SUCCESS) {
+        wolfSSL_CTX_free(ctx);
+        return tls_say(err, el, "wolfSSL refused the versions, suites or groups"), (WOLFSSL_CTX *)0;
+    }
+    wolfSSL_CTX_set_options(ctx, WOLFSSL_OP_CIPHER_SERVER_PREFERENCE);
+    wolfSSL_CTX_SetIORecv(ctx, on_recv);
+    wolfSSL_CTX_SetIOSend(ctx, on_send);
+    return ctx;
+}
+
+}
+
+extern "C" int nm_tls_wolfssl_init(char *err, size_t err_len)
+{
+    if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) return 0;
+    if (wolfSSL_SetAllocators(tls_arena_alloc, tls_arena_free, tls_arena_realloc) ||
+        wolfSSL_Init() != WOLFSSL_SUCCESS)
+        return tls_say(err, err_len, "wolfSSL: its allocator or its start refused");
+    __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+extern "C" nm_tls *nm_tls_wolfssl(const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
+                                  size_t err_len)
+{
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+        tls_say(err, err_len, "wolfSSL: nm_tls_wolfssl_init() first");
+        return 0;
+    }
+    nm_tls *t = tls_server_claim(&wolfssl_ops, err, err_len);
+    if (!t) return 0;
+    WOLFSSL_CTX *ctx = new_ctx(err, err_len);
+    int bad = !ctx || load_chain(ctx, (const unsigned char *)chain, chain_len, err, err_len) ||
+              load_key(ctx, (const unsigned char *)chain, chain_len, (const unsigned char *)key, key_len, err, err_len);
+    wc_ecc_fp_free();   /* (the key's check multiplied its base point: see pump) */
+    if (bad) {
+        wolfSSL_CTX_free(ctx);
+        tls_server_free(t);
+        return 0;
+    }
+    wolfSSL_CTX_free(ctxs[tls_index(t)]);   /* (a server's earlier one) */
+    ctxs[tls_index(t)] = ctx;
+    return t;
+}
