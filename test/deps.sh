@@ -18,9 +18,11 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 # the TLS build (make TLS=bearssl, BUILD/tls), judged by curl and openssl
 # (its s_client, and the test certificates it makes: test/tls/check.sh);
 # libssl-dev: test/tls_proxy, the suite's TLS client (test code only).
+# testssl.sh: judges the TLS engines' protocols, suites and known flaws
+# (test/tls/testssl.sh).
 cross="g++-arm-linux-gnueabihf g++-arm-linux-gnueabi g++-aarch64-linux-gnu g++-mips-linux-gnu g++-mipsel-linux-gnu
        g++-riscv64-linux-gnu qemu-user musl-tools"
-for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils valgrind clang libclang-rt-dev pkg-config cmake libmodbus-dev redis-tools python3 curl zlib1g-dev nftables libbearssl-dev libssl-dev openssl $cross; do
+for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils valgrind clang libclang-rt-dev pkg-config cmake libmodbus-dev redis-tools python3 curl zlib1g-dev nftables libbearssl-dev libssl-dev openssl testssl.sh $cross; do
     have "$pkg" || need="$need $pkg"
 done
 if [ -z "$need" ]; then

@@ -6,8 +6,7 @@
 # body), the short conformance suite through tls_proxy, openssl s_client (the certificate verified, ALPN http/1.1, TLS 1.2
 # only, an AEAD suite), an RSA key beside the EC one, the errors a bad key
 # gets, the handshake's bound and the slot pool's refusal. The
-# certificates are made here (a CA, an EC P-256 and an RSA 2048 server
-# certificate, SAN IP:127.0.0.1 and ::1, 398 days), never kept.
+# certificates are made here (test/tls/lib.sh), never kept.
 B=${1:-build/host}
 shift
 S=$B/tls/nmserve
@@ -23,19 +22,8 @@ a=$(${CC:-cc} -print-file-name=libbearssl.a)
 [ -f "$a" ] && nm -u "$a" 2>/dev/null | grep -wq 'malloc\|calloc\|realloc\|free' && fail "$a calls an allocator"
 
 # ---- certificates ---------------------------------------------------------
-ossl() { openssl "$@" 2>> "$dir/openssl.log" || { cat "$dir/openssl.log"; exit 1; }; }
-printf 'subjectAltName=IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > "$dir/ext"
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/ca.key" -out "$dir/ca.crt" \
-    -days 398 -subj /CN=netmodels-test-ca
-leaf() {   # leaf NAME KEYARGS...: NAME.key and NAME.crt, signed by the CA
-    name=$1
-    shift
-    ossl req -newkey "$@" -nodes -keyout "$dir/$name.key" -out "$dir/$name.csr" -subj /CN=127.0.0.1
-    ossl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 398 \
-        -extfile "$dir/ext" -out "$dir/$name.crt"
-}
-leaf ec ec -pkeyopt ec_paramgen_curve:P-256
-leaf rsa rsa:2048
+. test/tls/lib.sh
+certs
 ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$dir/p384.key"
 
 # ---- the server -------------------------------------------------------------
