@@ -19,10 +19,11 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 # (its s_client, and the test certificates it makes: test/tls/check.sh);
 # libssl-dev: test/tls_proxy, the suite's TLS client (test code only).
 # libwolfssl-dev: the other TLS engine (make TLS=wolfssl, TLS 1.3), its
-# libwolfssl.a linked statically by test/tls_arena.
+# libwolfssl.a linked statically by test/tls_arena. testssl.sh: judges the
+# TLS engines' protocols, suites and known flaws (test/tls/testssl.sh).
 cross="g++-arm-linux-gnueabihf g++-arm-linux-gnueabi g++-aarch64-linux-gnu g++-mips-linux-gnu g++-mipsel-linux-gnu
        g++-riscv64-linux-gnu qemu-user musl-tools"
-for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils valgrind clang libclang-rt-dev pkg-config cmake libmodbus-dev redis-tools python3 curl zlib1g-dev nftables libbearssl-dev libwolfssl-dev libssl-dev openssl $cross; do
+for pkg in $NM_DEPS_PACKAGES g++ make cppcheck binutils valgrind clang libclang-rt-dev pkg-config cmake libmodbus-dev redis-tools python3 curl zlib1g-dev nftables libbearssl-dev libwolfssl-dev libssl-dev openssl testssl.sh $cross; do
     have "$pkg" || need="$need $pkg"
 done
 # armhf's TLS engines (the armhf TLS build, run under qemu-arm): Debian's

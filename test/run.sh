@@ -140,9 +140,13 @@ if [ -z "$RUN${NM_DRIVER:-}${NM_SANITIZED:-}" ] && built "$B/test/leave" "no ser
     check "no server outlives its test program" timeout 60 sh test/harness/servers_end.sh "$B"
 fi
 # TLS (BearSSL, BUILD/tls: make TLS=bearssl) judged by curl and openssl
-# s_client on the host (test/tls/check.sh).
+# s_client on the host (test/tls/check.sh), by testssl.sh; hostile input.
 if [ -z "${NM_SANITIZED:-}$RUN${NM_DRIVER:-}" ] && built "$B/tls/nmserve" "TLS with curl and openssl"; then
     check "TLS with curl and openssl" timeout 600 sh test/tls/check.sh "$B"
+    check "hostile input over TLS" timeout 300 sh test/tls/hostile.sh "$B"
+    if command -v testssl > /dev/null; then check "TLS judged by testssl.sh" timeout 900 sh test/tls/testssl.sh "$B"
+    else nm_skip_check "TLS judged by testssl.sh" "" "testssl is not installed (test/deps.sh)"
+    fi
 fi
 # A cross build's TLS (NM_TLS_SYSROOT: its fragment's engines, unpacked by
 # make deps): the short suite over TLS on epoll and thread_pool under the

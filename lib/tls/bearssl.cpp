@@ -432,7 +432,13 @@ int tls_ack(void *st, int which, size_t n)
 
 void tls_flush(void *st) { br_ssl_engine_flush(eng(st), 0); }
 
-void tls_close(void *st) { br_ssl_engine_close(eng(st)); }
+/* close_notify, once a version is agreed: before it (a handshake cut
+ * before its ClientHello was read) BearSSL's would be a record of version
+ * 0, which is not TLS, and the connection ends without one. */
+void tls_close(void *st)
+{
+    if (br_ssl_engine_get_version(eng(st))) br_ssl_engine_close(eng(st));
+}
 
 int tls_state(void *st)
 {

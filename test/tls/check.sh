@@ -9,8 +9,7 @@
 # wolfSSL the same over TLS 1.3 too. With each engine: an RSA key beside
 # the EC one, the errors a bad key gets, the handshake's bound and the
 # slot pool's refusal; wolfSSL's arena (test/tls_arena). The certificates
-# are made here (a CA, an EC P-256 and an RSA 2048 server certificate, SAN
-# IP:127.0.0.1 and ::1, 398 days), never kept.
+# are made here (test/tls/lib.sh), never kept.
 #
 # A cross build (NM_RUN_PREFIX, its emulator; NM_DRIVER, the host's build
 # whose conformance and tls_proxy drive it): the short suite over TLS
@@ -33,19 +32,8 @@ a=$(${CC:-cc} -print-file-name=libbearssl.a)
 [ -f "$a" ] && nm -u "$a" 2>/dev/null | grep -wq 'malloc\|calloc\|realloc\|free' && fail "$a calls an allocator"
 
 # ---- certificates ---------------------------------------------------------
-ossl() { openssl "$@" 2>> "$dir/openssl.log" || { cat "$dir/openssl.log"; exit 1; }; }
-printf 'subjectAltName=IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > "$dir/ext"
-ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/ca.key" -out "$dir/ca.crt" \
-    -days 398 -subj /CN=netmodels-test-ca
-leaf() {   # leaf NAME KEYARGS...: NAME.key and NAME.crt, signed by the CA
-    name=$1
-    shift
-    ossl req -newkey "$@" -nodes -keyout "$dir/$name.key" -out "$dir/$name.csr" -subj /CN=127.0.0.1
-    ossl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 398 \
-        -extfile "$dir/ext" -out "$dir/$name.crt"
-}
-leaf ec ec -pkeyopt ec_paramgen_curve:P-256
-leaf rsa rsa:2048
+. test/tls/lib.sh
+certs
 ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$dir/p384.key"
 # an intermediate CA, and a server certificate it signs: the chain the
 # server sends is that certificate then the intermediate
