@@ -882,10 +882,23 @@ tls_handshakes() {
         "$name" "$wl" "$rate" "$cpu" "$user" "$sys" "$cl" "$errs")"
 }
 
+# tls_probe NAME V: in the first round, what the server and the pinned
+# client agree on (openssl s_client under the client's configuration): a
+# line of $OUT/tls.agreed, "NAME: protocol, suite, key exchange".
+tls_probe() {
+    [ "$r" = 1 ] || return 0
+    echo | OPENSSL_CONF=$TLS_DIR/client-$2.cnf timeout 10 openssl s_client -connect "127.0.0.1:$PORT" > "$OUT/logs/s_client.out" 2>&1
+    awk -v n="$1" -v want="TLSv$2" '
+        /^New, TLSv/ { p = $2; sub(/,$/, "", p); c = $NF } /^Server Temp Key:/ { sub(/^Server Temp Key: */, ""); k = $0 }
+        END { printf "- %s: %s, %s, %s%s\n", n, p ? p : "no handshake", c, k, p == want ? "" : " (not " want ")" }' \
+        "$OUT/logs/s_client.out" >> "$OUT/tls.agreed"
+}
+
 # tls_measure NAME V: the three measurements of the server started.
 # nginx's best keep-alive figure of the round is the reference of the
 # models' rows that follow (REF_tlsV_keepalive).
 tls_measure() {
+    tls_probe "$1" "$2"
     SCHEME=https CLIENT_ENV="env OPENSSL_CONF=$TLS_DIR/client-$2.cnf"
     k=tls$(echo "$2" | tr -d .)_keepalive
     measure "$1" "$k" "$CONNS"
@@ -955,6 +968,7 @@ if has_workload tls; then
         ssl_session_tickets off;"
         CASES=${BENCH_TLS_CASES:-$(tls_cases)}
         CSV=$OUT/tls.csv SECS=${BENCH_SECONDS:-8} REF_keepalive=""
+        rm -f "$OUT/tls.agreed"
         echo "$HEADER" > "$CSV"
         say "tls: $ROUNDS rounds, $SECS s of keep-alive and $HS_SECS s of full and of resumed handshakes each:" \
             "nginx, $(echo $(tls_models)) with $(echo $CASES)"
@@ -980,7 +994,12 @@ if has_workload tls; then
                 done
             done
         done
-        tls_table "$CSV" > "$OUT/tls.md"
+        {
+            tls_table "$CSV"
+            echo
+            echo "Agreed (openssl s_client under wrk's configuration, first round):"
+            cat "$OUT/tls.agreed"
+        } > "$OUT/tls.md"
         echo
         cat "$OUT/tls.md"
         echo "$(machine)"
@@ -1028,7 +1047,7 @@ targets() {
     fi
     if [ -s "$OUT/tls.md" ]; then
         awk -F'|' '
-            NR <= 2 { next }
+            NR <= 2 || !/^[|]/ { next }
             { s = $2; gsub(/ /, "", s); v = $3; gsub(/ /, "", v); x = $7; rf = $12 }
             s ~ /^nginx/ { next }
             { e = s; sub(/.*[/]/, "", e)
