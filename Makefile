@@ -365,7 +365,9 @@ $(BUILD)/bench/peer_evhttp: PEER_LIBS = -levent
 BENCH_PEER_PROGRAMS = peer_mhd peer_civetweb peer_evhttp
 # The tls workload's nmserve (BUILD/tls): BearSSL, and wolfSSL when the
 # tree and the machine have it; 256 TLS slots, room for the client's 100
-# connections and the handshake client's.
+# connections and the handshake client's, and wolfSSL's arena room for 16
+# threads' handshakes at once (NM_TLS_SIGNERS, nm_tls.h; BearSSL has no use
+# for it).
 BENCH_TLS = bearssl$(if $(and $(wildcard lib/tls/wolfssl.cpp),$(wildcard /usr/include/wolfssl/ssl.h)),$(comma)wolfssl)
 
 # make bench: every model beside nginx, the quick default (about 15 minutes
@@ -380,7 +382,7 @@ bench-build:
 	@mkdir -p $(BENCH_BUILD)/bench
 	@if [ -f /usr/include/bearssl.h ]; then \
 	  $(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD)/tls TLS=$(BENCH_TLS) CXXFLAGS="-O2 -g" \
-	    EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS) -DNM_TLS_CONNS=256" $(BENCH_BUILD)/tls/nmserve > $(BENCH_BUILD)/bench/tls.log 2>&1 \
+	    EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS) -DNM_TLS_CONNS=256 -DNM_TLS_SIGNERS=16" $(BENCH_BUILD)/tls/nmserve > $(BENCH_BUILD)/bench/tls.log 2>&1 \
 	    || echo "bench: the TLS nmserve not built (see $(BENCH_BUILD)/bench/tls.log)"; \
 	fi
 	@for p in $(BENCH_PEER_PROGRAMS); do \
