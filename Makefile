@@ -397,17 +397,28 @@ $(BUILD)/bench/peer_mhd: PEER_LIBS = -lmicrohttpd
 $(BUILD)/bench/peer_civetweb: PEER_LIBS = -lcivetweb
 $(BUILD)/bench/peer_evhttp: PEER_LIBS = -levent
 BENCH_PEER_PROGRAMS = peer_mhd peer_civetweb peer_evhttp
+# The tls workload's nmserve (BUILD/tls): BearSSL, and wolfSSL when the
+# tree and the machine have it; 256 TLS slots, room for the client's 100
+# connections and the handshake client's, and wolfSSL's arena room for 16
+# threads' handshakes at once (NM_TLS_SIGNERS, nm_tls.h; BearSSL has no use
+# for it).
+BENCH_TLS = bearssl$(if $(and $(wildcard lib/tls/wolfssl.cpp),$(wildcard /usr/include/wolfssl/ssl.h)),$(comma)wolfssl)
 
 # make bench: every model beside nginx, the quick default (about 15 minutes
 # and the RESP workload); make bench-full adds the peers (BENCH_PEERS), the
-# connection sweep, the headline rounds and the one-core rounds
-# (BENCH_WORKLOADS), about 42.
+# connection sweep, the headline rounds, the one-core rounds and TLS
+# beside nginx (BENCH_WORKLOADS), about 48 (53 with wolfSSL).
 bench-build:
 	@NM_DEPS_PACKAGES="nginx-light wrk curl redis-server redis-tools lighttpd libmicrohttpd-dev libcivetweb-dev libevent-dev" \
 	  sh test/deps.sh || echo "bench: without nginx or wrk, nmbench alone"
 	@$(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CXXFLAGS="-O2 -g" EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS)" \
 	  $(BENCH_BUILD)/nmserve $(BENCH_BUILD)/nmbench $(BENCH_BUILD)/bench/idle $(BENCH_BUILD)/bench/report
 	@mkdir -p $(BENCH_BUILD)/bench
+	@if [ -f /usr/include/bearssl.h ]; then \
+	  $(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD)/tls TLS=$(BENCH_TLS) CXXFLAGS="-O2 -g" \
+	    EXTRA_CPPFLAGS="$(BENCH_CPPFLAGS) -DNM_TLS_CONNS=256 -DNM_TLS_SIGNERS=16" $(BENCH_BUILD)/tls/nmserve > $(BENCH_BUILD)/bench/tls.log 2>&1 \
+	    || echo "bench: the TLS nmserve not built (see $(BENCH_BUILD)/bench/tls.log)"; \
+	fi
 	@for p in $(BENCH_PEER_PROGRAMS); do \
 	  $(MAKE) -s --no-print-directory BUILD=$(BENCH_BUILD) CFLAGS="-O2 -g" $(BENCH_BUILD)/bench/$$p \
 	    > $(BENCH_BUILD)/bench/$$p.log 2>&1 || echo "bench: $$p not built (its library missing? see $(BENCH_BUILD)/bench/$$p.log)"; \
@@ -418,7 +429,7 @@ bench: bench-build
 	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 bench-full: bench-build
-	@BENCH_WORKLOADS="$${BENCH_WORKLOADS:-keepalive close idle burst sweep rounds onecore}" sh test/bench/bench.sh $(BENCH_BUILD)
+	@BENCH_WORKLOADS="$${BENCH_WORKLOADS:-keepalive close idle burst sweep rounds onecore tls}" sh test/bench/bench.sh $(BENCH_BUILD)
 	@sh test/bench/resp.sh $(BENCH_BUILD)
 
 # The configuration the library is built with, for its install: the values

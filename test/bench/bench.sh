@@ -54,13 +54,19 @@
 # on the shared cores above): a second view, per core. Needs two cores and
 # taskset. Writes $OUT/onecore.csv and onecore.md.
 #
+# The tls workload (make bench-full): keep-alive requests and handshakes
+# over TLS on the models of BENCH_TLS_MODELS, with each engine of
+# BUILD/tls/nmserve's archive, beside nginx with the same certificate and
+# suite, in interleaved rounds; medians. Writes $OUT/tls.csv and tls.md
+# (below, "tls").
+#
 # Last, the targets (README, "Targets") each workload run can answer, read
 # from the files above: met or missed, with the figure; $OUT/targets.md.
 #
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [8]  BENCH_WARMUP [1]  (whole seconds)  BENCH_CONNS [100]
 #   BENCH_MODELS [every model of nmserve --list]
-#   BENCH_WORKLOADS ["keepalive close idle upload download burst"; make bench-full adds "sweep rounds"]
+#   BENCH_WORKLOADS ["keepalive close idle upload download burst"; make bench-full: "keepalive close idle burst sweep rounds onecore tls"]
 #   BENCH_UPLOAD_MIB [16]  BENCH_UPLOAD_COUNT [8]  BENCH_UPLOAD_ROUNDS [3]
 #   BENCH_UPLOAD_MODELS [epoll multi_reactor process_pool_reactors thread_pool proactor fiber]
 #   BENCH_IDLE_CONNS [10000]  BENCH_IDLE_MODELS [the event-driven models but select]
@@ -73,6 +79,8 @@
 #   BENCH_BURST_CLIENTS [1000]  BENCH_BURST_MODELS [thread_pool prefork_shared_accept prefork_locked_accept prefork_reuseport prefork_fd_passing]
 #   BENCH_ROUNDS [3]  BENCH_ROUNDS_MODELS [proactor process_pool_reactors multi_reactor hybrid epoll]
 #   BENCH_ONECORE_MODELS [proactor epoll reactor event_loop multi_reactor process_pool_reactors]
+#   BENCH_TLS_MODELS [epoll multi_reactor thread_pool proactor]  BENCH_TLS_HANDSHAKE_SECONDS [4]
+#   BENCH_TLS_BUILD [BUILD/tls]  BENCH_TLS_CASES [the archive's engines: "bearssl:1.2 wolfssl:1.3"]
 #   BENCH_CLIENT [wrk if installed, else nmbench]  BENCH_ARGS [extra nmserve options]
 #   BENCH_OUT [build/bench]
 B=${1:-build/bench/host}
@@ -99,6 +107,9 @@ CLIENT=${BENCH_CLIENT:-}
 say() { echo "bench: $*" >&2; }
 # The onecore workload sets these: the server's and the client's core (taskset -c N).
 PIN_SERVER="" PIN_CLIENT=""
+# The tls workload sets these: https, the client's OpenSSL configuration
+# (env OPENSSL_CONF=FILE), nginx's ssl lines.
+SCHEME=http CLIENT_ENV="" NGINX_TLS=""
 
 # sbin NAME: the path of a server program (often outside a user's PATH), or nothing.
 sbin() {
@@ -131,7 +142,7 @@ done
 mkdir -p "$OUT/logs" "$OUT/nginx" "$OUT/lighttpd/www"
 OUT=$(cd "$OUT" && pwd)
 rm -f "$OUT/burst.md" "$OUT/rounds.md" "$OUT/rounds.csv" "$OUT/onecore.md" "$OUT/onecore.csv" "$OUT/sweep.csv" \
-      "$OUT/targets.md"   # the targets read this run's only
+      "$OUT/targets.md" "$OUT/tls.md" "$OUT/tls.csv"   # the targets read this run's only
 CSV=$OUT/bench.csv
 RUNFLAG=$OUT/.running
 # 10,000 connections need as many descriptors in the server and the client.
@@ -200,6 +211,7 @@ start_listener() {
     PORT=${line#*127.0.0.1:}
     PORT=${PORT%% *}
     POLLER=${line##*poller=}
+    POLLER=${POLLER%% *}   # (" tls=ENGINE" may follow)
     [ "$POLLER" = none ] && POLLER=-
     return 0
 }
@@ -256,7 +268,8 @@ http {
     uwsgi_temp_path $d/uwsgi;
     scgi_temp_path $d/scgi;
     server {
-        listen 127.0.0.1:$NGINX_PORT;
+        listen 127.0.0.1:$NGINX_PORT${NGINX_TLS:+ ssl};
+$NGINX_TLS
         location / { return 200 "Hello, World!"; }
         location /upload { return 200 "received\\n"; }
         location = /download { alias $OUT/upload.bin; }
@@ -331,9 +344,9 @@ load() {
         [ "$2" -lt 2 ] || [ -n "$PIN_CLIENT" ] && t=1
         # shellcheck disable=SC2086
         if [ "$1" = close ]; then
-            run_client $PIN_CLIENT wrk -t$t -c"$2" -d"$3"s --latency -H 'Connection: close' "http://127.0.0.1:$PORT/"
+            run_client $PIN_CLIENT $CLIENT_ENV wrk -t$t -c"$2" -d"$3"s --latency -H 'Connection: close' "$SCHEME://127.0.0.1:$PORT/"
         else
-            run_client $PIN_CLIENT wrk -t$t -c"$2" -d"$3"s --latency "http://127.0.0.1:$PORT/"
+            run_client $PIN_CLIENT $CLIENT_ENV wrk -t$t -c"$2" -d"$3"s --latency "$SCHEME://127.0.0.1:$PORT/"
         fi
         RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$log")
         REQS=$(awk '/ requests in / { print $1 }' "$log")
@@ -805,6 +818,194 @@ if has_workload onecore; then
     fi
 fi
 
+# ---- tls: keep-alive and handshakes over TLS, beside nginx ----------------
+
+# nmserve over TLS, BUILD/tls/nmserve (make bench-build builds it when
+# BearSSL's headers are installed: the bench's flags, room for the client's
+# connections), on the models of BENCH_TLS_MODELS with each engine of its
+# archive: BearSSL on TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256), wolfSSL on
+# TLS 1.3 (TLS_AES_128_GCM_SHA256); nginx with the same certificate (ECDSA
+# P-256, made here by openssl) and the same suites on TLS 1.2-1.3, session
+# IDs in a shared cache, no tickets. BENCH_ROUNDS interleaved rounds: in
+# each, per protocol, nginx (each worker count), then each model. Per server
+# and round: keep-alive over TLS (wrk https, BENCH_SECONDS, BENCH_CONNS
+# connections; their handshakes are in the run), full handshakes (openssl
+# s_time -new) and resumed ones (-reuse), BENCH_TLS_HANDSHAKE_SECONDS each,
+# every connection asking GET / once (a TLS 1.3 client gets its ticket with
+# the answer). wrk has no cipher option: its OpenSSL takes the protocol and
+# the suite from a configuration of ours (OPENSSL_CONF, system_default);
+# nginx is pinned to the same suites on its side; s_time by its options
+# (it resets the configuration's protocol bounds). Writes $OUT/tls.csv (the
+# columns of bench.csv; workloads tlsV_keepalive, tlsV_full, tlsV_resumed:
+# a handshake row's rps is handshakes per second, its errors the
+# connections not resumed) and tls.md, medians of the rounds.
+TLS_B=${BENCH_TLS_BUILD:-$B/tls}
+HS_SECS=${BENCH_TLS_HANDSHAKE_SECONDS:-4}
+tls_models() { in_run ${BENCH_TLS_MODELS:-epoll multi_reactor thread_pool proactor}; }
+# The engines of the archive, each with its protocol version.
+tls_cases() {
+    ${NM_NM:-nm} -A "$TLS_B/libnetmodels_tls.a" 2> /dev/null | sed -n 's/.* T nm_tls_\(bearssl\|wolfssl\)$/\1/p' | sort -u |
+        sed 's/^bearssl$/bearssl:1.2/; s/^wolfssl$/wolfssl:1.3/'
+}
+# tls_client_args V: s_time's protocol and suite.
+tls_client_args() {
+    case $1 in
+    1.2) echo "-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256" ;;
+    *) echo "-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256" ;;
+    esac
+}
+
+# tls_handshakes NAME V KIND: openssl s_time (-new for full, -reuse for
+# resumed) against the server started for HS_SECS; a row of $CSV.
+tls_handshakes() {
+    name=$1 wl=tls$(echo "$2" | tr -d .)_$3 how=-new
+    [ "$3" = resumed ] && how=-reuse
+    log=$OUT/logs/s_time.out
+    set -- "$2" $(cpu_ticks "$ROOTPID")
+    hv=$1 u0=$2 s0=$3
+    t0=$(date +%s%N)
+    # shellcheck disable=SC2046
+    run_client timeout $((HS_SECS + 30)) openssl s_time -connect "127.0.0.1:$PORT" $how -time "$HS_SECS" -www / $(tls_client_args "$hv")
+    t1=$(date +%s%N)
+    set -- $(cpu_ticks "$ROOTPID")
+    n=$(awk '/ connections in .* real seconds/ { n = $1 } END { print n + 0 }' "$log")
+    reused=$(grep -a '^[*rt3]*$' "$log" | tr -cd r | wc -c)
+    errs=0
+    [ "$how" = -reuse ] && errs=$((n - reused))
+    [ "$n" -gt 0 ] || { errs=1; say "$name: s_time $how: $(grep -a -m2 -i 'error\|refused' "$log" | tr '\n' ' ')"; }
+    rate=$(awk -v n="$n" -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+    user=$(per_request_us $(($1 - u0)) "$n") sys=$(per_request_us $(($2 - s0)) "$n")
+    cpu=$(per_request_us $(($1 - u0 + $2 - s0)) "$n")
+    cl=$(awk -v t="$CLIENT_S" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / n; else printf "0" }')
+    echo "$name,$POLLER,$wl,s_time,1,$HS_SECS,$rate,,,$errs,,,,,,,$cpu,$user,$sys,$cl" >> "$CSV"
+    say "$(printf '%-28s %-15s %6s handshakes/s  cpu %7s us each (user %s, sys %s; client %s)  not resumed %s' \
+        "$name" "$wl" "$rate" "$cpu" "$user" "$sys" "$cl" "$errs")"
+}
+
+# tls_probe NAME V: in the first round, what the server and the pinned
+# client agree on (openssl s_client under the client's configuration): a
+# line of $OUT/tls.agreed, "NAME: protocol, suite, key exchange".
+tls_probe() {
+    [ "$r" = 1 ] || return 0
+    echo | OPENSSL_CONF=$TLS_DIR/client-$2.cnf timeout 10 openssl s_client -connect "127.0.0.1:$PORT" > "$OUT/logs/s_client.out" 2>&1
+    awk -v n="$1" -v want="TLSv$2" '
+        /^New, TLSv/ { p = $2; sub(/,$/, "", p); c = $NF } /^Server Temp Key:/ { sub(/^Server Temp Key: */, ""); k = $0 }
+        END { printf "- %s: %s, %s, %s%s\n", n, p ? p : "no handshake", c, k, p == want ? "" : " (not " want ")" }' \
+        "$OUT/logs/s_client.out" >> "$OUT/tls.agreed"
+}
+
+# tls_measure NAME V: the three measurements of the server started.
+# nginx's best keep-alive figure of the round is the reference of the
+# models' rows that follow (REF_tlsV_keepalive).
+tls_measure() {
+    tls_probe "$1" "$2"
+    SCHEME=https CLIENT_ENV="env OPENSSL_CONF=$TLS_DIR/client-$2.cnf"
+    k=tls$(echo "$2" | tr -d .)_keepalive
+    measure "$1" "$k" "$CONNS"
+    case $1 in nginx*) eval "[ \"$RPS\" -gt \"\${REF_$k:-0}\" ] && REF_$k=$RPS" ;; esac
+    SCHEME=http CLIENT_ENV=""
+    tls_handshakes "$1" "$2" full
+    tls_handshakes "$1" "$2" resumed
+}
+
+# tls_table CSV: per server and protocol, the medians of the rounds.
+tls_table() {
+    awk -F, '
+        NR == 1 { next }
+        { v = $3; sub(/^tls/, "", v); kind = v; sub(/_.*/, "", v); sub(/^[0-9]*_/, "", kind)
+          s = $1 SUBSEP v
+          if (!(s in seen)) { seen[s] = 1; order[++k] = s }
+          i = ++n[s, kind]; rps[s, kind, i] = $7; cpu[s, kind, i] = $17; err[s, kind] += $10 }
+        function median(a, s, kind, c,   i, j, t, x) {
+            for (i = 1; i <= c; i++) x[i] = a[s, kind, i] + 0
+            for (i = 2; i <= c; i++) for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t }
+            return c ? (c % 2 ? x[(c + 1) / 2] : (x[c / 2] + x[c / 2 + 1]) / 2) : 0
+        }
+        END {
+            for (e = 1; e <= k; e++) {
+                s = order[e]; split(s, p, SUBSEP)
+                K[s] = median(rps, s, "keepalive", n[s, "keepalive"]); KC[s] = median(cpu, s, "keepalive", n[s, "keepalive"])
+                F[s] = median(rps, s, "full", n[s, "full"]); FC[s] = median(cpu, s, "full", n[s, "full"])
+                R[s] = median(rps, s, "resumed", n[s, "resumed"]); RC[s] = median(cpu, s, "resumed", n[s, "resumed"])
+                if (p[1] ~ /^nginx/ && KC[s] > 0 && (!(p[2] in nc) || KC[s] < nc[p[2]])) nc[p[2]] = KC[s]
+            }
+            print "| server | TLS | rounds | keep-alive req/s (median) | CPU us/req (median) | x nginx CPU | full handshakes/s | CPU us/handshake | resumed handshakes/s | CPU us/resumed | resumed / full | not resumed |"
+            print "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            for (e = 1; e <= k; e++) {
+                s = order[e]; split(s, p, SUBSEP)
+                v = substr(p[2], 1, 1) "." substr(p[2], 2)
+                x = (nc[p[2]] > 0 && p[1] !~ /^nginx/) ? sprintf("%.2f", KC[s] / nc[p[2]]) : "-"
+                rf = F[s] > 0 ? sprintf("%.1f", R[s] / F[s]) : "-"
+                printf "| %s | %s | %d | %.0f | %.2f | %s | %.0f | %.0f | %.0f | %.0f | %s | %d |\n", p[1], v, n[s, "keepalive"], K[s], KC[s], x, F[s], FC[s], R[s], RC[s], rf, err[s, "resumed"]
+            }
+        }' "$1"
+}
+
+if has_workload tls; then
+    if [ ! -x "$TLS_B/nmserve" ]; then
+        say "tls left out: $TLS_B/nmserve not built (make bench-build builds it when bearssl.h is installed)"
+    elif [ "$CLIENT" != wrk ] || ! command -v openssl > /dev/null; then
+        say "tls left out: it needs wrk and openssl"
+    else
+        TLS_DIR=$OUT/tls
+        mkdir -p "$TLS_DIR"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_DIR/key.pem" \
+            -out "$TLS_DIR/cert.pem" -days 398 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,IP:::1 \
+            > "$TLS_DIR/openssl.log" 2>&1 || { cat "$TLS_DIR/openssl.log"; exit 1; }
+        for v in 1.2 1.3; do
+            {
+                printf 'openssl_conf = bench\n[bench]\nssl_conf = ssl\n[ssl]\nsystem_default = pin\n[pin]\n'
+                printf 'MinProtocol = TLSv%s\nMaxProtocol = TLSv%s\n' "$v" "$v"
+                printf 'CipherString = ECDHE-ECDSA-AES128-GCM-SHA256\nCiphersuites = TLS_AES_128_GCM_SHA256\n'
+            } > "$TLS_DIR/client-$v.cnf"
+        done
+        TLS_NGINX="        ssl_certificate $TLS_DIR/cert.pem;
+        ssl_certificate_key $TLS_DIR/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256;
+        ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256;
+        ssl_session_cache shared:bench:1m;
+        ssl_session_tickets off;"
+        CASES=${BENCH_TLS_CASES:-$(tls_cases)}
+        CSV=$OUT/tls.csv SECS=${BENCH_SECONDS:-8} REF_keepalive=""
+        rm -f "$OUT/tls.agreed"
+        echo "$HEADER" > "$CSV"
+        say "tls: $ROUNDS rounds, $SECS s of keep-alive and $HS_SECS s of full and of resumed handshakes each:" \
+            "nginx, $(echo $(tls_models)) with $(echo $CASES)"
+        for r in $(seq "$ROUNDS"); do
+            say "tls round $r of $ROUNDS"
+            for v in $(echo "$CASES" | tr ' ' '\n' | sed 's/.*://' | sort -u); do
+                eval "REF_tls$(echo "$v" | tr -d .)_keepalive=0"
+                for w in $NGINX_WORKERS; do
+                    NGINX_TLS=$TLS_NGINX
+                    start_nginx "$w" && { tls_measure "nginx-${w}w" "$v"; stop_server; }
+                    NGINX_TLS=""
+                done
+                for c in $CASES; do
+                    [ "${c#*:}" = "$v" ] || continue
+                    e=${c%:*}
+                    for tm in $(tls_models); do
+                        # shellcheck disable=SC2086
+                        start_listener "$tm-$e" "$TLS_B/nmserve" --model "$tm" --port 0 $BENCH_ARGS \
+                            --tls-cert "$TLS_DIR/cert.pem" --tls-key "$TLS_DIR/key.pem" --tls-engine "$e" || continue
+                        tls_measure "$tm/$e" "$v"
+                        stop_server
+                    done
+                done
+            done
+        done
+        {
+            tls_table "$CSV"
+            echo
+            echo "Agreed (openssl s_client under wrk's configuration, first round):"
+            cat "$OUT/tls.agreed"
+        } > "$OUT/tls.md"
+        echo
+        cat "$OUT/tls.md"
+        echo "$(machine)"
+    fi
+fi
+
 # ---- the targets -----------------------------------------------------------
 
 # Each target the files of this run can answer: "met" or "missed", with the
@@ -843,6 +1044,22 @@ targets() {
                 v = nb ? "missed by" : "met"
                 printf "- every event-driven model (but the two that start a thread per task) >= 1.0 x %s req/s (%d) and under its CPU (%.2f us): %d of %d, %s%s\n", pn, pr, pc, n - nb, n, v, bad
             }' "$OUT/bench.csv"
+    fi
+    if [ -s "$OUT/tls.md" ]; then
+        awk -F'|' '
+            NR <= 2 || !/^[|]/ { next }
+            { s = $2; gsub(/ /, "", s); v = $3; gsub(/ /, "", v); x = $7; rf = $12 }
+            s ~ /^nginx/ { next }
+            { e = s; sub(/.*[/]/, "", e)
+              if (x !~ /-/ && (!(e in best) || x + 0 < best[e])) { best[e] = x + 0; bn[e] = s }
+              if (v != "1.2") { if (rf !~ /-/) more = more sprintf(" %s %.1f", s, rf); next }
+              if (wn == "" || rf + 0 < worst) { worst = rf + 0; wn = s } }
+            END {
+                for (e in best) { line = line sprintf("%s%s %.2f", sep, bn[e], best[e]); sep = ", "; if (best[e] <= 1.2) met = 1 }
+                if (line != "") printf "- CPU per keep-alive TLS request <= 1.2 x nginx'"'"'s with at least one engine: %s, %s\n", line, (met ? "met" : "missed")
+                if (wn != "") printf "- TLS 1.2 resumed >= 5 x full handshakes per second (session IDs), every model: the least %s %.1f, %s\n", wn, worst, (worst >= 5 ? "met" : "missed")
+                if (more != "") printf "  (TLS 1.3 resumed / full, reported, not judged:%s)\n", more
+            }' "$OUT/tls.md"
     fi
     if [ -s "$OUT/burst.md" ]; then
         awk -F'|' 'NR > 2 { n++; if ($4 + 0 >= 200 && $4 + 0 == $3 + 0 && $6 + 0 <= 10000) ok++; else bad = bad " " $2 }
