@@ -248,7 +248,7 @@ $(PUBLIC_INC)/netmodels/netmodels.h: lib/netmodels.h lib/nm_config.h $(BUILD)/in
 $(BUILD)/obj/test/tls/openssl_adapter.o: test/tls/openssl_adapter.cpp $(PUBLIC_INC)/netmodels/netmodels.h
 	@mkdir -p $(@D)
 	$(SAY) CXX $<
-	$(Q)$(CXX) -std=c++17 -Wall -Wextra -Wshadow -pthread -I$(PUBLIC_INC)/netmodels $(ARCH_FLAGS) $(SAN_FLAGS) \
+	$(Q)$(CXX) -std=c++17 -fno-exceptions -fno-rtti -Wall -Wextra -Wshadow -pthread -I$(PUBLIC_INC)/netmodels $(ARCH_FLAGS) $(SAN_FLAGS) \
 	  $(CXXFLAGS) -c $< -o $@
 $(BUILD)/test/nmserve_openssl: $(BUILD)/obj/demos/nmserve.o $(BUILD)/obj/test/tls/openssl_adapter.o $(DEMO_COMMON) $(LIB)
 	@mkdir -p $(@D)

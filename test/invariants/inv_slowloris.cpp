@@ -214,7 +214,10 @@ static void trickler_cut(const char *const *models, const char *const *opts, con
 /* A body sent a byte a second after a whole head is cut the same way. */
 TEST(slowloris_body_trickler_cut)
 {
-    trickler_cut(some_models, 0, upload_head, GRACE_MS, GRACE_MS + CUT_WITHIN_MS, 1);
+    /* (the windows are a second whatever the build; a sanitized server
+     * beside other work reads the trickle late: its bound gets the slack
+     * tc_scaled_ms gives, the slow count still says which rule cut) */
+    trickler_cut(some_models, 0, upload_head, GRACE_MS, GRACE_MS + CUT_WITHIN_MS + tc_scaled_ms(1000) - 1000, 1);
 }
 
 /* --min-rate 0: no minimum, the header timeout alone cuts (not slow). */
