@@ -59,7 +59,7 @@ static inline int name_is(nm_slice n, const char *lit, size_t len)
     uint64_t diff = 0;
     size_t i = 0;
     for (; i + 8 <= len; i += 8) diff |= (word_at(n.p + i, 8) | 0x2020202020202020ull) ^ word_at(lit + i, 8);
-    if (i < len) diff |= (word_at(n.p + i, len - i) | (0x2020202020202020ull >> (8 * (8 - (len - i))))) ^ word_at(lit + i, len - i);
+    if (i < len) diff |= (word_at(n.p + i, len - i) | word_at("        ", len - i)) ^ word_at(lit + i, len - i);   /* (the mask loaded as the bytes are: either byte order) */
     return diff == 0;
 }
 
