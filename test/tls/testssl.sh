@@ -52,12 +52,43 @@ NGINX
     port=0
 }
 
+start() {   # start ENGINE: nginx, or nmserve (epoll) over ENGINE
+    if [ "$1" = nginx ]; then nginx_start
+    else tls_start "$1" epoll
+    fi
+}
+
+# testssl 3.0.8 asks for a TLS 1.3 ticket with `s_client -sess_out
+# </dev/null`: the client sends close_notify as soon as its Finished is
+# out, so it keeps a ticket only when the server's (sent after that
+# Finished, as OpenSSL's and wolfSSL's servers do) wins the race to its
+# first read. Lost, the resumption is "not possible" (a WARN). On a loaded
+# machine nginx loses it too (12 to 17 times in 20). That finding alone is
+# asked again here the same way with the client's input held open a
+# moment, so the ticket is read: resumed ("Reused") passes, anything else
+# fails.
+ticket_again() {   # ticket_again ENGINE: 1 when the server does not resume by ticket
+    start "$1"
+    [ "$port" = 0 ] && { tls_stop; return 1; }
+    sess=$dir/ticket.pem
+    rm -f "$sess"
+    for how in "-sess_out $sess" "-sess_in $sess"; do
+        sleep 0.5 | openssl s_client -tls1_3 -connect "127.0.0.1:$port" -CAfile "$dir/ca.crt" $how \
+            > "$dir/ticket.log" 2>&1
+    done
+    tls_stop
+    if grep -q '^Reused, TLSv1.3' "$dir/ticket.log"; then
+        echo "testssl: $1: its ticket probe lost the race; asked again: resumed"
+        return 0
+    fi
+    echo "testssl: $1: no TLS 1.3 resumption by ticket: $(grep -E '^(New|Reused)' "$dir/ticket.log")"
+    return 1
+}
+
 judge() {   # judge ENGINE: testssl against it; 1 when it fails
     e=$1
     t0=$(date +%s)
-    if [ "$e" = nginx ]; then nginx_start
-    else tls_start "$e" epoll
-    fi
+    start "$e"
     [ "$port" = 0 ] && { tls_stop; return 1; }
     json=$B/tls/testssl-$e.json
     rm -f "$json"
@@ -67,7 +98,7 @@ judge() {   # judge ENGINE: testssl against it; 1 when it fails
         --openssl=/usr/bin/openssl --color 0 --jsonfile "$json" "127.0.0.1:$port" > "$B/tls/testssl-$e.log" 2>&1
     r=$?
     tls_stop
-    python3 - "$json" "$e" "$r" <<'PY' || rc=1
+    python3 - "$json" "$e" "$r" <<'PY'
 import collections, json, sys
 path, engine, status = sys.argv[1], sys.argv[2], sys.argv[3]
 try:
@@ -76,15 +107,23 @@ except (OSError, ValueError) as e:
     print("testssl: %s: no JSON, or cut (testssl's exit %s): %s" % (engine, status, e)); sys.exit(1)
 if not findings:
     print("testssl: %s: an empty JSON" % engine); sys.exit(1)
-bad = 0
+bad = racy = 0
 for f in findings:
     if f["severity"] not in ("OK", "INFO"):
         print("testssl: %s: %s %s: %s" % (engine, f["severity"], f["id"], f["finding"]))
-        bad += f["severity"] in ("MEDIUM", "HIGH", "CRITICAL", "WARN", "FATAL")
+        if (f["id"], f["finding"]) == ("sessionresumption_ticket", "check failed because of connect problem"):
+            racy = 1
+        else:
+            bad += f["severity"] in ("MEDIUM", "HIGH", "CRITICAL", "WARN", "FATAL")
 by = collections.Counter(f["severity"] for f in findings)
 print("testssl: %s: %s" % (engine, ", ".join("%d %s" % (n, s) for s, n in sorted(by.items()))))
-sys.exit(bad > 0)
+sys.exit(1 if bad else 3 if racy else 0)
 PY
+    case $? in
+    0) ;;
+    3) ticket_again "$e" || rc=1 ;;
+    *) rc=1 ;;
+    esac
     echo "testssl: $e: $(($(date +%s) - t0)) s"
     return $rc
 }
