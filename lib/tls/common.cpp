@@ -4,9 +4,28 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 namespace {
-nm_tls servers[NM_TLS_SERVERS];
+/* The servers' TLS, their counters with them, in one shared mapping made
+ * at the first claim (before a process model forks): every worker counts
+ * into the same counters, and the /stats any of them answers is the sum,
+ * as the server's own counters are (procs/procs.h). */
+nm_tls *servers;
+
+nm_tls *mapped(char *err, size_t el)
+{
+    nm_tls *have = __atomic_load_n(&servers, __ATOMIC_ACQUIRE);
+    if (have) return have;
+    void *p = mmap(0, sizeof(nm_tls) * NM_TLS_SERVERS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        tls_say(err, el, "no shared memory for the TLS servers' counters (%zu bytes)", sizeof(nm_tls) * NM_TLS_SERVERS);
+        return 0;
+    }
+    if (__atomic_compare_exchange_n(&servers, &have, (nm_tls *)p, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return (nm_tls *)p;
+    munmap(p, sizeof(nm_tls) * NM_TLS_SERVERS);   /* (another thread's came first) */
+    return have;
+}
 
 int claim(int *in_use)
 {
@@ -17,6 +36,7 @@ int claim(int *in_use)
 
 nm_tls *tls_server_claim(const nm_transport_ops *ops, char *err, size_t el)
 {
+    if (!mapped(err, el)) return 0;
     for (int i = 0; i < NM_TLS_SERVERS; i++) {
         if (!claim(&servers[i].in_use)) continue;
         servers[i].ops = ops;

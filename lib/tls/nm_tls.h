@@ -60,7 +60,8 @@ extern "C" {
 typedef struct nm_tls nm_tls;
 
 /* What a server's TLS counts (nm_tls_get_stats): handshakes finished, and
- * connections that failed, by kind. */
+ * connections that failed, by kind; a process model's workers count
+ * together (the counters are in memory shared across its fork). */
 typedef struct nm_tls_stats {
     unsigned long handshakes;
     unsigned long refused;    /* no connection slot left (NM_TLS_CONNS) */
