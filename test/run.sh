@@ -309,6 +309,14 @@ if [ -z "${NM_SKIP_FUZZ:-}" ] && [ -z "$RUN" ]; then
     fi
 fi
 [ -z "$RUN" ] && [ -z "${NM_DRIVER:-}" ] && [ -z "${NM_SKIP_STATIC:-}" ] && check "make install, then build against it" sh test/packaging/install.sh
+
+# tls_audit NM [CC]: the TLS archive against the lists of the engines it holds
+tls_audit() {
+    tls_lists=$(for e in bearssl wolfssl; do
+        ar t "$B/tls/libnetmodels_tls.a" 2> /dev/null | grep -qx "$e.o" && echo "test/static/tls_${e}_allowlist.txt"; done)
+    [ -n "$tls_lists" ] && check "symbol audit (TLS archive, its engines' lists)" \
+        env NM_AUDIT_ALLOW="$(echo $tls_lists)" sh test/static/audit.sh "$B/tls/libnetmodels_tls.a" "$@"
+}
 if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "README's model table matches lib/models/models.def" sh test/static/readme_models.sh
     check "every pool is a line of lib/pools.def" sh test/static/pools_listed.sh
@@ -321,17 +329,12 @@ if [ -z "${NM_SKIP_STATIC:-}" ]; then
     check "nothing in lib/ and ports/ written twice (and a planted copy fails)" sh test/static/duplicates.sh --selftest
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "${NM_NM:-nm}"
     check "symbol audit catches heap use" sh test/static/audit_selftest.sh "${NM_NM:-nm}"
-    # the TLS archive against the lists of the engines it holds
-    tls_lists=$(for e in bearssl wolfssl; do
-        ar t "$B/tls/libnetmodels_tls.a" 2> /dev/null | grep -qx "$e.o" && echo "test/static/tls_${e}_allowlist.txt"; done)
-    [ -n "$tls_lists" ] && check "symbol audit (TLS archive, its engines' lists)" \
-        env NM_AUDIT_ALLOW="$(echo $tls_lists)" sh test/static/audit.sh "$B/tls/libnetmodels_tls.a" "${NM_NM:-nm}"
+    tls_audit "${NM_NM:-nm}"
     check "skips count apart; a required feature's skip fails" sh test/static/skips.sh "$B"
     check "invariants of the models not run are left out" sh test/static/inv_models.sh "$B"
 elif [ -n "${NM_NM:-}" ]; then   # a cross build: its own archive, read by its own nm
     check "symbol audit" sh test/static/audit.sh "$B/libnetmodels.a" "$NM_NM" "${NM_CC:-}"
-    [ -f "$B/tls/libnetmodels_tls.a" ] && check "symbol audit (TLS archive, BearSSL's list)" \
-        env NM_AUDIT_ALLOW=test/static/tls_bearssl_allowlist.txt sh test/static/audit.sh "$B/tls/libnetmodels_tls.a" "$NM_NM" "${NM_CC:-}"
+    tls_audit "$NM_NM" "${NM_CC:-}"
 fi
 
 nm_skips_said "$skips_file"
