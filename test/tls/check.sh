@@ -239,6 +239,9 @@ for eng in $engines; do
     echo "$first ($eng): DER, a stalled handshake cut, slots past NM_TLS_CONNS refused"
 done
 
+# Client certificates, with each engine (test/tls/clientcert.sh).
+. test/tls/clientcert.sh
+
 # BearSSL's own: an intermediate chain, SNI, the pair replaced while
 # serving, fresh randomness per worker, resumption.
 case " $engines " in *" bearssl "*)
