@@ -270,6 +270,13 @@ unsigned char *anchor_room(br_client *cl, size_t n)
     return cl->data + cl->used - n;
 }
 
+unsigned char *anchor_copy(br_client *cl, const unsigned char *p, size_t n)
+{
+    unsigned char *to = anchor_room(cl, n);
+    if (to) memcpy(to, p, n);
+    return to;
+}
+
 void dn_append(void *ctx, const void *buf, size_t n)
 {
     br_client *cl = (br_client *)ctx;
@@ -292,18 +299,14 @@ int add_anchor(br_client *cl, const br_x509_certificate *c, char *err, size_t el
     if (!pk) return tls_say(err, el, "client CA: not a certificate (BearSSL error %d)", br_x509_decoder_last_error(&xd));
     ta->flags = BR_X509_TA_CA;
     ta->pkey = *pk;
-    unsigned char *a, *b = 0;
+    int room;
     if (pk->key_type == BR_KEYTYPE_EC) {
-        if ((a = anchor_room(cl, pk->key.ec.qlen))) memcpy(a, pk->key.ec.q, pk->key.ec.qlen);
-        ta->pkey.key.ec.q = a;
+        room = !!(ta->pkey.key.ec.q = anchor_copy(cl, pk->key.ec.q, pk->key.ec.qlen));
     } else {
-        if ((a = anchor_room(cl, pk->key.rsa.nlen))) memcpy(a, pk->key.rsa.n, pk->key.rsa.nlen);
-        if (a && (b = anchor_room(cl, pk->key.rsa.elen))) memcpy(b, pk->key.rsa.e, pk->key.rsa.elen);
-        ta->pkey.key.rsa.n = a;
-        ta->pkey.key.rsa.e = b;
-        a = b;
+        room = (ta->pkey.key.rsa.n = anchor_copy(cl, pk->key.rsa.n, pk->key.rsa.nlen)) &&
+               (ta->pkey.key.rsa.e = anchor_copy(cl, pk->key.rsa.e, pk->key.rsa.elen));
     }
-    if (!ta->dn.data || !a) return tls_say(err, el, "client CA: names and keys past NM_TLS_CHAIN_BYTES / 2 (%d)", NM_TLS_CHAIN_BYTES / 2);
+    if (!ta->dn.data || !room) return tls_say(err, el, "client CA: names and keys past NM_TLS_CHAIN_BYTES / 2 (%d)", NM_TLS_CHAIN_BYTES / 2);
     cl->count++;
     return 0;
 }

@@ -109,7 +109,9 @@ nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const void *key, siz
 /* wolfSSL: once, before nm_tls_wolfssl and before any thread uses wolfSSL.
  * It installs the arena as wolfSSL's allocator (wolfSSL_SetAllocators),
  * which is process-wide: every wolfSSL call of the process then allocates
- * from it, the program's own included. 0, or -1 with err said. */
+ * from it, the program's own included; and CLOCK_REALTIME as the clock it
+ * judges certificates' dates by (wc_SetTimeCb), process-wide too. 0, or -1
+ * with err said. */
 int nm_tls_wolfssl_init(char *err, size_t err_len);
 /* wolfSSL: TLS 1.3 and 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305, an
  * ECDSA P-256 or RSA (2048 bits at least) key; chain and key as for
@@ -161,9 +163,9 @@ const char *nm_tls_sni(const nm_request *req);
 int nm_tls_client_ca(nm_tls *t, const void *ca, size_t ca_len, int flags, char *err, size_t err_len);
 /* The verified client certificate on the connection req came on: 1, its
  * subject's CN and O into *cn and *org (each NULL when the subject has
- * none; copied at the handshake, NM_TLS_PEER_NAME bytes each, cut short
- * there); 0 when the client gave none, or not a connection of this
- * library's engines. */
+ * none; copied at the handshake into NM_TLS_PEER_NAME bytes each: wolfSSL
+ * cuts a longer one short, BearSSL gives none); 0 when the client gave
+ * none, or not a connection of this library's engines. */
 int nm_tls_peer(const nm_request *req, const char **cn, const char **org);
 /* The engine's name ("bearssl", "wolfssl"), and t's counters so far (this process's). */
 const char *nm_tls_engine(const nm_tls *t);

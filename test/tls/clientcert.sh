@@ -25,11 +25,18 @@ printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s/index.txt\nnew_certs_dir=%s\nserial
 ossl ca -batch -config "$dir/ca.cnf" -cert "$dir/ca.crt" -keyfile "$dir/ca.key" -in "$dir/cl.csr" -notext \
     -startdate 20240101000000Z -enddate 20250101000000Z -extfile "$dir/cext" -out "$dir/expired.crt"
 openssl x509 -in "$dir/ca.crt" -outform DER -out "$dir/ca.der"
+# a second CA, RSA, in the same file: an RSA client key it signs
+ossl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/rsaca.key" -out "$dir/rsaca.crt" -days 30 -subj /CN=netmodels-rsa-ca
+ossl req -newkey rsa:2048 -nodes -keyout "$dir/rcl.key" -out "$dir/rcl.csr" -subj "/O=Example Meters/CN=meter-3"
+ossl x509 -req -in "$dir/rcl.csr" -CA "$dir/rsaca.crt" -CAkey "$dir/rsaca.key" -CAcreateserial -days 30 -extfile "$dir/cext" \
+    -out "$dir/rcl.crt"
+cat "$dir/ca.crt" "$dir/rsaca.crt" > "$dir/cas.crt"
 
-# peer [CERT]: GET /tls/peer with CERT (cl.key's) or none: its body and
-# status on one line, status 000 when the handshake failed
+# peer [CERT [KEY]]: GET /tls/peer with CERT (and KEY, cl.key by
+# default) or none: its body and status on one line, status 000 when the
+# handshake failed
 peer() {
-    curl -s -m 5 --cacert "$dir/ca.crt" ${1:+--cert "$dir/$1" --key "$dir/cl.key"} -w '%{http_code}' \
+    curl -s -m 5 --cacert "$dir/ca.crt" ${1:+--cert "$dir/$1" --key "$dir/${2:-cl.key}"} -w '%{http_code}' \
         "https://127.0.0.1:$port/tls/peer" | tr '\n' ' '
 }
 # peer_stats [CERT]: /stats's client certificate counters, CERT shown
@@ -51,9 +58,11 @@ want() {   # want LABEL GOT WANTED
 good="CN=device-17, O=Example Fleet 200"
 [ -f "$B/tls/test/tls_clock.so" ] || fail "$B/tls/test/tls_clock.so not built"
 for eng in $engines; do
-    # optional: the good one answered, none served, the others refused
-    start "$first" --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" --tls-client-ca "$dir/ca.crt"
+    # optional (two CAs, EC and RSA): the good ones answered, none served,
+    # the others refused
+    start "$first" --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" --tls-client-ca "$dir/cas.crt"
     want "curl, the CA's" "$(peer cl.crt)" "$good"
+    want "curl, the RSA CA's" "$(peer rcl.crt rcl.key)" "CN=meter-3, O=Example Meters 200"
     want "curl, none" "$(peer)" "204"
     want "curl, another CA's" "$(peer other.crt)" "000"
     want "curl, expired" "$(peer expired.crt)" "000"
@@ -65,7 +74,7 @@ for eng in $engines; do
         timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile "$dir/ca.crt" -cert "$dir/other.crt" -key "$dir/cl.key" \
         -ign_eof > "$dir/sc" 2>&1
     grep -aq "^HTTP/1.1" "$dir/sc" && fail "$eng: client certificates: s_client, another CA's: answered"
-    want "/stats" "$(peer_stats)" "peers=2 peer_untrusted=2 peer_expired=1 peer_missing=0 clock_unset=0"
+    want "/stats" "$(peer_stats)" "peers=3 peer_untrusted=2 peer_expired=1 peer_missing=0 clock_unset=0"
     stop
     # required (the CA in DER): none refused and counted
     start "$first" --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" --tls-client-ca "$dir/ca.der" --tls-client-required
