@@ -55,6 +55,7 @@ struct verifier {
     br_x509_minimal_context xm;
     br_x509_decoder_context xd;   /* the certificate's dates (TLS_CLOCK_ANY) */
     br_name_element names[2];
+    char name[2][256];   /* CN and O as BearSSL gives them (a longer one it gives not at all) */
     int clock;      /* TLS_CLOCK_* */
     int dated;      /* the current certificate's time given to xm */
     int tolerate;   /* none required */
@@ -353,8 +354,8 @@ unsigned v_end_chain(const br_x509_class **ctx)
     else if (e) v->kind = e == BR_ERR_X509_EXPIRED ? TLS_END_EXPIRED : TLS_END_UNTRUSTED;
     if (!v->kind) {
         v->peer.verified = 1;
-        for (int i = 0; i < 2; i++)
-            if (v->names[i].status != 1) v->names[i].buf[0] = 0;   /* (none, or longer than its room) */
+        tls_peer_name(v->peer.cn, v->name[0], v->names[0].status == 1 ? strlen(v->name[0]) : 0);
+        tls_peer_name(v->peer.org, v->name[1], v->names[1].status == 1 ? strlen(v->name[1]) : 0);
         return 0;
     }
     /* refused: where none is required, BearSSL would go on as if none was
@@ -389,8 +390,8 @@ void verifier_use(tls_conn *c)
     v->clock = tls_clock(c->t, &now);
     if (now < 0) now = 0;
     br_x509_minimal_set_time(&v->xm, (uint32_t)(now / 86400 + 719528), (uint32_t)(now % 86400));   /* (days from 0 AD) */
-    v->names[0] = { oid_cn, v->peer.cn, sizeof(v->peer.cn), 0 };
-    v->names[1] = { oid_org, v->peer.org, sizeof(v->peer.org), 0 };
+    v->names[0] = { oid_cn, v->name[0], sizeof(v->name[0]), 0 };
+    v->names[1] = { oid_org, v->name[1], sizeof(v->name[1]), 0 };
     br_x509_minimal_set_name_elements(&v->xm, v->names, 2);
     v->tolerate = !tls_client_flag(c->t, NM_TLS_CLIENT_REQUIRED);
     br_ssl_engine_context *e = &c->sc.eng;

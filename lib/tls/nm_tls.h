@@ -163,9 +163,10 @@ const char *nm_tls_sni(const nm_request *req);
 int nm_tls_client_ca(nm_tls *t, const void *ca, size_t ca_len, int flags, char *err, size_t err_len);
 /* The verified client certificate on the connection req came on: 1, its
  * subject's CN and O into *cn and *org (each NULL when the subject has
- * none; copied at the handshake into NM_TLS_PEER_NAME bytes each: wolfSSL
- * cuts a longer one short, BearSSL gives none); 0 when the client gave
- * none, or not a connection of this library's engines. */
+ * none; copied at the handshake into NM_TLS_PEER_NAME bytes each, a longer
+ * one cut short on a UTF-8 character's start; one past 255 bytes BearSSL
+ * gives not at all); 0 when the client gave none, or not a connection of
+ * this library's engines. */
 int nm_tls_peer(const nm_request *req, const char **cn, const char **org);
 /* The engine's name ("bearssl", "wolfssl"), and t's counters so far (this process's). */
 const char *nm_tls_engine(const nm_tls *t);

@@ -31,6 +31,13 @@ ossl req -newkey rsa:2048 -nodes -keyout "$dir/rcl.key" -out "$dir/rcl.csr" -sub
 ossl x509 -req -in "$dir/rcl.csr" -CA "$dir/rsaca.crt" -CAkey "$dir/rsaca.key" -CAcreateserial -days 30 -extfile "$dir/cext" \
     -out "$dir/rcl.crt"
 cat "$dir/ca.crt" "$dir/rsaca.crt" > "$dir/cas.crt"
+# an O of 31 letters then 17 of two bytes each (UTF-8), 65 bytes: cut
+# short at 64, back to the start of the last one
+long=$(printf 'o%.0s' $(seq 31))$(printf 'é%.0s' $(seq 16))
+ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/long.key" -out "$dir/long.csr" -utf8 \
+    -subj "/O=${long}é"
+ossl x509 -req -in "$dir/long.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 30 -extfile "$dir/cext" \
+    -out "$dir/long.crt"
 
 # peer [CERT [KEY]]: GET /tls/peer with CERT (and KEY, cl.key by
 # default) or none: its body and status on one line, status 000 when the
@@ -63,6 +70,7 @@ for eng in $engines; do
     start "$first" --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" --tls-client-ca "$dir/cas.crt"
     want "curl, the CA's" "$(peer cl.crt)" "$good"
     want "curl, the RSA CA's" "$(peer rcl.crt rcl.key)" "CN=meter-3, O=Example Meters 200"
+    want "curl, a long O and no CN" "$(peer long.crt long.key)" "O=$long 200"
     want "curl, none" "$(peer)" "204"
     want "curl, another CA's" "$(peer other.crt)" "000"
     want "curl, expired" "$(peer expired.crt)" "000"
@@ -74,7 +82,7 @@ for eng in $engines; do
         timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile "$dir/ca.crt" -cert "$dir/other.crt" -key "$dir/cl.key" \
         -ign_eof > "$dir/sc" 2>&1
     grep -aq "^HTTP/1.1" "$dir/sc" && fail "$eng: client certificates: s_client, another CA's: answered"
-    want "/stats" "$(peer_stats)" "peers=3 peer_untrusted=2 peer_expired=1 peer_missing=0 clock_unset=0"
+    want "/stats" "$(peer_stats)" "peers=4 peer_untrusted=2 peer_expired=1 peer_missing=0 clock_unset=0"
     stop
     # required (the CA in DER): none refused and counted
     start "$first" --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key" --tls-client-ca "$dir/ca.der" --tls-client-required
