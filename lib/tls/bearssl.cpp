@@ -33,8 +33,11 @@ br_server servers[NM_TLS_SERVERS];
 br_server *br_of(const nm_tls *t) { return &servers[tls_index(t)]; }
 
 /* ---- client certificates ------------------------------------------------
+ * (none built with NM_TLS_CLIENT_CAS 0: a connection's slot keeps no
+ * verifier then, nm_tls_client_ca says so)
  * A server's trust anchors (nm_tls_client_ca), at its nm_tls's index: their
  * names and keys copied out of the certificates. */
+#if NM_TLS_CLIENT_CAS
 struct br_client {
     br_x509_trust_anchor tas[NM_TLS_CLIENT_CAS];
     size_t count;
@@ -62,6 +65,14 @@ struct verifier {
     int kind;       /* TLS_END_* of a certificate refused, or 0 */
     tls_peer peer;
 };
+#else
+struct verifier {
+    int kind;
+    struct {
+        int verified;
+    } peer;
+};
+#endif
 
 struct tls_conn {
     int in_use;
@@ -262,6 +273,7 @@ void choose_suites(br_server *t)
 }
 
 /* ---- client certificates: the anchors, the verifier ------------------------ */
+#if NM_TLS_CLIENT_CAS
 
 /* The anchors' room: n bytes of data, or NULL. */
 unsigned char *anchor_room(br_client *cl, size_t n)
@@ -401,6 +413,9 @@ void verifier_use(tls_conn *c)
     br_ssl_server_set_trust_anchor_names_alt(&c->sc, cl->tas, cl->count);
     if (v->tolerate) br_ssl_engine_add_flags(e, BR_OPT_TOLERATE_NO_CLIENT_AUTH);
 }
+#else
+void verifier_use(tls_conn *) {}
+#endif
 
 /* How a connection ended, by its engine's error. */
 int end_kind(tls_conn *c, int e)
@@ -691,6 +706,7 @@ const char *tls_bearssl_sni(const void *st)
     return name && *name ? name : 0;
 }
 
+#if NM_TLS_CLIENT_CAS
 int tls_bearssl_client_ca(nm_tls *t, const void *ca, size_t ca_len, char *err, size_t err_len)
 {
     br_x509_certificate certs[NM_TLS_CLIENT_CAS];
@@ -708,3 +724,4 @@ const tls_peer *tls_bearssl_peer(const void *st)
 {
     return tls_slot_of(st, conns, sizeof(conns[0]), NM_TLS_CONNS) ? &((const tls_conn *)st)->v.peer : 0;
 }
+#endif

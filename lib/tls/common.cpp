@@ -149,6 +149,7 @@ extern "C" int nm_tls_client_ca(nm_tls *t, const void *ca, size_t ca_len, int fl
 {
     if (flags & ~(NM_TLS_CLIENT_REQUIRED | NM_TLS_CLIENT_ANY_CLOCK))
         return tls_say(err, err_len, "client CA: unknown flags %#x", (unsigned)flags);
+    if (!NM_TLS_CLIENT_CAS) return tls_say(err, err_len, "client CA: built without client certificates (NM_TLS_CLIENT_CAS 0)");
     if (tls_certs_check(ca, ca_len, "client CA", err, err_len)) return -1;
     int r = -1;
     t->client = 1 | flags << 1;   /* (the engine reads the flags) */

@@ -432,21 +432,44 @@ extern "C" nm_tls *nm_tls_wolfssl(const void *chain, size_t chain_len, const voi
     return t;
 }
 
-/* nm_tls_client_ca for this engine (common.cpp asks; t->client set): the
- * anchors into t's context, their own dates not judged; no resumption (a
- * resumed session would not show the client's certificate again). */
-int tls_wolfssl_client_ca(nm_tls *t, const void *ca, size_t ca_len, char *err, size_t err_len)
+namespace {
+/* A server's client CA certificates, as given (PEM or DER), at its
+ * nm_tls's index: kept, so that a context made later for it (a
+ * replaced certificate and key) asks for client certificates as well. */
+struct wolf_client {
+    unsigned char ca[NM_TLS_CLIENT_CAS ? NM_TLS_CHAIN_BYTES : 1];   /* (none without client certificates) */
+    size_t len;
+} clients[NM_TLS_SERVERS];
+
+/* t's client certificates asked on ctx, when t asks for them: the
+ * anchors, their own dates not judged; no resumption (a resumed session
+ * would not show the client's certificate again). 0, or a wolfSSL error. */
+int client_apply(WOLFSSL_CTX *ctx, const nm_tls *t)
 {
-    WOLFSSL_CTX *ctx = ctxs[tls_index(t)];
-    int r = wolfSSL_CTX_load_verify_buffer_ex(ctx, (const unsigned char *)ca, (long)ca_len,
-                                              tls_is_pem(ca, ca_len) ? WOLFSSL_FILETYPE_PEM : WOLFSSL_FILETYPE_ASN1, 0,
+    const wolf_client *cl = &clients[tls_index(t)];
+    if (!t->client) return 0;
+    int r = wolfSSL_CTX_load_verify_buffer_ex(ctx, cl->ca, (long)cl->len,
+                                              tls_is_pem(cl->ca, cl->len) ? WOLFSSL_FILETYPE_PEM : WOLFSSL_FILETYPE_ASN1, 0,
                                               WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY);
-    if (r != WOLFSSL_SUCCESS) return tls_say(err, err_len, "client CA: not a certificate (wolfSSL error %d)", r);
+    if (r != WOLFSSL_SUCCESS) return r;
     int mode = WOLFSSL_VERIFY_PEER | (tls_client_flag(t, NM_TLS_CLIENT_REQUIRED) ? WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
     wolfSSL_CTX_set_verify(ctx, mode, on_verify);
     wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
     wolfSSL_CTX_NoTicketTLSv12(ctx);
     wolfSSL_CTX_no_ticket_TLSv13(ctx);
+    return 0;
+}
+}
+
+/* nm_tls_client_ca for this engine (common.cpp asks; t->client set). */
+int tls_wolfssl_client_ca(nm_tls *t, const void *ca, size_t ca_len, char *err, size_t err_len)
+{
+    wolf_client *cl = &clients[tls_index(t)];
+    if (ca_len > sizeof(cl->ca)) return tls_say(err, err_len, "client CA: %zu bytes, more than NM_TLS_CHAIN_BYTES (%d)", ca_len, NM_TLS_CHAIN_BYTES);
+    memcpy(cl->ca, ca, ca_len);
+    cl->len = ca_len;
+    int r = client_apply(ctxs[tls_index(t)], t);
+    if (r) return tls_say(err, err_len, "client CA: not a certificate (wolfSSL error %d)", r);
     return 0;
 }
 
