@@ -166,6 +166,12 @@ $(BUILD)/test/tls_arena: $(BUILD)/obj/test/tls/arena.o $(TLS_LIB) $(LIB)
 	$(SAY) LD $(@:$(BUILD)/%=%)
 	$(Q)$(CC) $^ -o $@ $(NM_LDFLAGS) -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free \
 	  -Wl,-Bstatic -lwolfssl -Wl,-Bdynamic -lssl -lcrypto -lm
+# The wall clock a test sets (test/tls/clock.c, LD_PRELOADed by
+# test/tls/clientcert.sh: a clock before NM_TLS_TIME_FLOOR).
+$(BUILD)/test/tls_clock.so: test/tls/clock.c
+	@mkdir -p $(dir $@)
+	$(SAY) CC $<
+	$(Q)$(CC) -shared -fPIC -O2 -Wall -Wextra $< -o $@ -ldl
 # The arena alone, at 64 KiB (test/tls/arena_unit.cpp).
 $(BUILD)/test/tls_arena_unit: $(BUILD)/obj/test/tls/arena_unit.o
 	@mkdir -p $(dir $@)
@@ -317,7 +323,8 @@ TLSB_USE := $(if $(NM_TLS_SYSROOT),$(subst $(space),$(comma),$(strip \
               $(if $(wildcard $(NM_TLS_SYSROOT)/usr/include/wolfssl/ssl.h),wolfssl))),$(TLSB_ENGINES))
 $(TLSB)/nmserve: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(TLSB) TLS=$(TLSB_USE) EXTRA_CPPFLAGS="-DNM_TLS_CONNS=64 -DNM_TLS_SIGNERS=16" \
-	  $(TLSB)/nmserve $(if $(and $(findstring wolfssl,$(TLSB_USE)),$(if $(NM_TLS_SYSROOT),,host)),$(TLSB)/test/tls_arena $(TLSB)/test/tls_arena_unit)
+	  $(TLSB)/nmserve $(if $(NM_TLS_SYSROOT),,$(TLSB)/test/tls_clock.so) \
+	  $(if $(and $(findstring wolfssl,$(TLSB_USE)),$(if $(NM_TLS_SYSROOT),,host)),$(TLSB)/test/tls_arena $(TLSB)/test/tls_arena_unit)
 ifneq ($(NM_TLS_SYSROOT),)
 ifneq ($(wildcard $(NM_TLS_SYSROOT)/usr/include/bearssl.h),)
 TESTS += $(TLSB)/nmserve

@@ -6,7 +6,8 @@
  *           [--body-timeout MS] [--max-conns N]
  *           [--proactor auto|io_uring|emulated] [--listen-fd N] [--tick MS] [--max-body BYTES]
  *           [--max-streams N] [--queue-wait MS] [--min-rate BYTES] [--yield-slice MS]
- *           [--tls-cert FILE --tls-key FILE [--tls-engine bearssl|wolfssl] [--tls-handshake MS]]
+ *           [--tls-cert FILE --tls-key FILE [--tls-engine bearssl|wolfssl] [--tls-handshake MS]
+ *            [--tls-client-ca FILE [--tls-client-required] [--tls-any-clock]]]
  *   nmserve --list            model names, one a line
  *   nmserve --list-pollers    each model with the pollers it can run on
  *
@@ -44,6 +45,14 @@
  * (nm_config.tls_handshake_ms). The first line adds " tls=ENGINE"; /stats adds the
  * handshakes and the TLS failures by kind (this process's, lib/tls/nm_tls.h).
  * GET /tls/sni answers the server name the client asked for ("-": none).
+ * --tls-client-ca FILE asks each client for a certificate, verified against
+ * the CA certificates in FILE (PEM or DER; nm_tls_client_ca): one that does
+ * not verify fails the handshake; a client without one is served, unless
+ * --tls-client-required. --tls-any-clock: while the clock reads before
+ * NM_TLS_TIME_FLOOR, client certificates are taken without their dates
+ * judged (refused otherwise). GET /tls/peer answers the verified client
+ * certificate's subject, "CN=..., O=..." (either left out when absent),
+ * or 204 when the client gave none.
  * SIGHUP reads the certificate and key files again and serves new
  * handshakes with them (in the process that gets it: a process model's
  * workers keep theirs); one line on stderr says it was done, or why not. */
@@ -63,7 +72,8 @@
 #include <sys/un.h>
 
 static const char *model = "epoll";
-static const char *tls_cert, *tls_key;
+static const char *tls_cert, *tls_key, *tls_client_ca;
+static int tls_client_required, tls_any_clock;
 #ifdef NMSERVE_TLS_bearssl
 static const char *tls_engine = "bearssl";
 #else
@@ -85,8 +95,10 @@ static int tls_stats(char *out, size_t room)
     nm_tls_stats st;
     nm_tls_get_stats(tls, &st);
     int n = snprintf(out, room, ",\"tls_handshakes\":%lu,\"tls_refused\":%lu,\"tls_cut\":%lu,\"tls_alerts\":%lu,"
-                     "\"tls_bad\":%lu,\"tls_aborted\":%lu,\"tls_resumed\":%lu", st.handshakes, st.refused, st.cut, st.alerts,
-                     st.bad, st.aborted, st.resumed);
+                     "\"tls_bad\":%lu,\"tls_aborted\":%lu,\"tls_resumed\":%lu,\"tls_peers\":%lu,\"tls_peer_untrusted\":%lu,"
+                     "\"tls_peer_expired\":%lu,\"tls_peer_missing\":%lu,\"tls_clock_unset\":%lu",
+                     st.handshakes, st.refused, st.cut, st.alerts, st.bad, st.aborted, st.resumed, st.peers, st.peer_untrusted,
+                     st.peer_expired, st.peer_missing, st.clock_unset);
 #ifdef NMSERVE_TLS_wolfssl
     nm_tls_arena_stats a;
     nm_tls_arena_get_stats(&a);
@@ -108,13 +120,31 @@ static long slurp(const char *path, char *buf, size_t room)
     return bad ? -1 : (long)n;
 }
 
-/* GET /tls/sni: the server name the client asked for (SNI), "-" when none. */
+static int target_is(const nm_request *req, const char *path)
+{
+    return req->target.n == strlen(path) && !memcmp(req->target.p, path, req->target.n);
+}
+
+/* GET /tls/sni: the server name the client asked for (SNI), "-" when none.
+ * GET /tls/peer: the client certificate's subject, 204 when none. */
 static int tls_handle(const nm_request *req, nm_response *res, void *user)
 {
-    if (req->target.n != 8 || memcmp(req->target.p, "/tls/sni", 8)) return app_handle(req, res, user);
-    const char *name = nm_tls_sni(req);
     char line[300];
-    int n = snprintf(line, sizeof(line), "%s\n", name ? name : "-");
+    int n;
+    if (target_is(req, "/tls/sni")) {
+        const char *name = nm_tls_sni(req);
+        n = snprintf(line, sizeof(line), "%s\n", name ? name : "-");
+    } else if (target_is(req, "/tls/peer")) {
+        const char *cn, *org;
+        if (!nm_tls_peer(req, &cn, &org)) {
+            nm_resp_status(res, 204);
+            return 0;
+        }
+        n = snprintf(line, sizeof(line), "%s%s%s%s%s\n", cn ? "CN=" : "", cn ? cn : "", cn && org ? ", " : "", org ? "O=" : "",
+                     org ? org : "");
+    } else {
+        return app_handle(req, res, user);
+    }
     return nm_resp_body(res, line, (size_t)n);
 }
 
@@ -169,6 +199,12 @@ static int tls_setup(nm_config *cfg)
     if (!strcmp(tls_engine, "wolfssl") && !strcmp(model, "fiber"))
         return usage("--tls-engine wolfssl: its handshake needs more stack than a fiber has (NM_FIBER_STACK): ", model);
     if (!tls) return fprintf(stderr, "nmserve: tls: %s\n", err), 2;
+    if (tls_client_ca) {
+        long al = slurp(tls_client_ca, cert, sizeof(cert));
+        if (al < 0) return fprintf(stderr, "nmserve: --tls-client-ca: cannot read %s\n", tls_client_ca), 2;
+        int flags = (tls_client_required ? NM_TLS_CLIENT_REQUIRED : 0) | (tls_any_clock ? NM_TLS_CLIENT_ANY_CLOCK : 0);
+        if (nm_tls_client_ca(tls, cert, (size_t)al, flags, err, sizeof(err))) return fprintf(stderr, "nmserve: tls: %s\n", err), 2;
+    }
     nm_tls_use(cfg, tls);
     app_stats_more = tls_stats;
     return tls_reload_start();
@@ -184,6 +220,7 @@ static int tls_setup(nm_config *cfg)
 {
     char err[160];
     if (!nmserve_transport) return usage("--tls-cert: built without TLS (make TLS=bearssl)", 0);
+    if (tls_client_ca) return usage("--tls-client-ca: not with this transport", 0);
     if (!(tls_engine = nmserve_transport(cfg, tls_cert, tls_key, err, sizeof(err))))
         return fprintf(stderr, "nmserve: tls: %s\n", err), 2;
     return 0;
@@ -352,6 +389,11 @@ int main(int argc, char **argv)
             tls_cert = v;
         } else if (!strcmp(a, "--tls-key")) {
             tls_key = v;
+        } else if (!strcmp(a, "--tls-client-ca")) {
+            tls_client_ca = v;
+        } else if (!strcmp(a, "--tls-client-required") || !strcmp(a, "--tls-any-clock")) {
+            *(a[6] == 'c' ? &tls_client_required : &tls_any_clock) = 1;
+            continue;
         } else if (!strcmp(a, "--tls-engine")) {
             if (v && strcmp(v, "bearssl") && strcmp(v, "wolfssl")) return usage("unknown TLS engine (bearssl, wolfssl): ", v);
             if (v) tls_engine = v;
@@ -390,6 +432,8 @@ int main(int argc, char **argv)
     }
     if (max_body >= 0) cfg.max_body = (unsigned long long)max_body;
     if (!tls_cert != !tls_key) return usage("--tls-cert and --tls-key go together", 0);
+    if ((tls_client_ca || tls_client_required || tls_any_clock) && !tls_cert) return usage("--tls-client-*: with --tls-cert", 0);
+    if ((tls_client_required || tls_any_clock) && !tls_client_ca) return usage("--tls-client-required, --tls-any-clock: with --tls-client-ca", 0);
     if (tls_cert && tls_setup(&cfg)) return 2;
     if (app_init()) return usage("no shared memory for the counters", 0);
     if (tick_ms && tick_open()) return usage("--tick: no shared memory or pipe", 0);

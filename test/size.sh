@@ -94,10 +94,24 @@ build() {   # build TARGET BUILD [make args...] GOALS: quiet unless it fails
 # tls_ram TARGET LIBBUILD: the static RAM of TLS, each engine the target
 # has (Debian's, unpacked by make deps for a cross target: NM_TLS_SYSROOT):
 # a connection's share, built at NM_TLS_CONNS 1 and 2 (the difference),
-# its total at the default and at TLS_SMALL_CONNS, what the rest holds.
+# and without client certificates (NM_TLS_CLIENT_CAS 0), its total at the
+# default and at TLS_SMALL_CONNS, what the rest holds.
 # TLS_SMALL_CONNS, for a small board: a browser opens up to 6 connections
 # to one host; 8 slots serve one user's browser and a script beside it.
 TLS_SMALL_CONNS=8
+# tls_per ENGINE TAG CPPFLAGS: "text rest per-connection" of ENGINE's
+# archive built with CPPFLAGS at NM_TLS_CONNS 1 and 2 (tls_ram's $tgt)
+tls_per() {
+    for n in 1 2; do
+        b=$T_BUILD/size-tls-$1$2-$n
+        build "$tgt" "$b" TLS=$1 CXXFLAGS="$OS" EXTRA_CPPFLAGS="-DNM_TLS_CONNS=$n $3" "$b/libnetmodels_tls.a" || return 1
+        eval "tls$n=\"$(sum_size "$T_SIZE" "$b/libnetmodels_tls.a")\""
+    done
+    set -- $tls1
+    t1=$1 d1=$2 b1=$3
+    set -- $tls2
+    echo "$t1 $((d1 + b1 - ($2 + $3 - d1 - b1))) $(($2 + $3 - d1 - b1))"
+}
 tls_ram() {
     tgt=$1 lb=$2
     hdr=${T_TLS_SYSROOT:-}/usr/include
@@ -108,20 +122,14 @@ tls_ram() {
         h=$hdr/$e.h
         [ $e = wolfssl ] && h=$hdr/wolfssl/ssl.h
         [ -f "$h" ] || { echo "  TLS ($e): $h missing (make deps)"; continue; }
-        for n in 1 2; do
-            b=$T_BUILD/size-tls-$e-$n
-            build "$tgt" "$b" TLS=$e CXXFLAGS="$OS" EXTRA_CPPFLAGS="-DNM_TLS_CONNS=$n" "$b/libnetmodels_tls.a" ||
-                { fails=$((fails + 1)); return; }
-            eval "tls$n=\"$(sum_size "$T_SIZE" "$b/libnetmodels_tls.a")\""
-        done
-        set -- $tls1
-        t1=$1 d1=$2 b1=$3
-        set -- $tls2
-        per=$(($2 + $3 - d1 - b1))
-        rest=$((d1 + b1 - per))
+        r=$(tls_per $e "" "") || { echo "$r"; fails=$((fails + 1)); return; }
+        r0=$(tls_per $e -noclient -DNM_TLS_CLIENT_CAS=0) || { echo "$r0"; fails=$((fails + 1)); return; }
+        set -- $r
+        t1=$1 rest=$2 per=$3
         echo "  TLS over $e (libnetmodels_tls.a, -Os; the engine's code is its library's):"
         row "" text "" "data+bss"
         row "a connection (NM_TLS_CONNS 1, then 2)" "" "" "$per"
+        row "  without client certificates (CLIENT_CAS 0)" "" "" "${r0##* }"
         row "NM_TLS_CONNS $default connections (nm_tls.h)" "" "" $((default * per))
         row "NM_TLS_CONNS $TLS_SMALL_CONNS connections (a small board)" "" "" $((TLS_SMALL_CONNS * per))
         row "the adapter; certificates (NM_TLS_SERVERS)" "$t1" "" "$rest"

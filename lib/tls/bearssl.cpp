@@ -32,6 +32,48 @@ br_server servers[NM_TLS_SERVERS];
 
 br_server *br_of(const nm_tls *t) { return &servers[tls_index(t)]; }
 
+/* ---- client certificates ------------------------------------------------
+ * (none built with NM_TLS_CLIENT_CAS 0: a connection's slot keeps no
+ * verifier then, nm_tls_client_ca says so)
+ * A server's trust anchors (nm_tls_client_ca), at its nm_tls's index: their
+ * names and keys copied out of the certificates. */
+#if NM_TLS_CLIENT_CAS
+struct br_client {
+    br_x509_trust_anchor tas[NM_TLS_CLIENT_CAS];
+    size_t count;
+    unsigned char data[NM_TLS_CHAIN_BYTES / 2];   /* their DNs and keys */
+    size_t used;
+};
+
+br_client clients[NM_TLS_SERVERS];
+
+/* A connection's X.509 engine: BearSSL's minimal one, wrapped to judge the
+ * dates against our clock (the clock unset: refused, or each certificate
+ * judged at its own notBefore when any clock goes), to fail a handshake
+ * whose certificate does not verify even where none is required
+ * (BR_OPT_TOLERATE_NO_CLIENT_AUTH alone would serve it as if it had given
+ * none), and to take the subject's CN and O. */
+struct verifier {
+    const br_x509_class *vtable;
+    br_x509_minimal_context xm;
+    br_x509_decoder_context xd;   /* the certificate's dates (TLS_CLOCK_ANY) */
+    br_name_element names[2];
+    char name[2][256];   /* CN and O as BearSSL gives them (a longer one it gives not at all) */
+    int clock;      /* TLS_CLOCK_* */
+    int dated;      /* the current certificate's time given to xm */
+    int tolerate;   /* none required */
+    int kind;       /* TLS_END_* of a certificate refused, or 0 */
+    tls_peer peer;
+};
+#else
+struct verifier {
+    int kind;
+    struct {
+        int verified;
+    } peer;
+};
+#endif
+
 struct tls_conn {
     int in_use;
     int done;   /* its handshake finished (counted) */
@@ -39,6 +81,7 @@ struct tls_conn {
     nm_tls *t;
     nm_tls *pair;   /* whose certificate and key it was opened with (t's, or a replacement's) */
     br_ssl_server_context sc;
+    verifier v;
     unsigned char io[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -97,37 +140,57 @@ int pem_next(const unsigned char *p, size_t n, size_t *at, char *name, size_t na
     return sink.over ? -1 : 1;
 }
 
-int load_chain(br_server *t, const unsigned char *p, size_t n, char *err, size_t el)
+/* Where certificates go: their DER in der (room bytes), each in certs (at
+ * most max, named max_name in an error); what they are in an error. */
+struct cert_sink {
+    br_x509_certificate *certs;
+    size_t max, count;
+    unsigned char *der;
+    size_t room, len;
+    const char *what, *max_name;
+};
+
+/* PEM (CERTIFICATE blocks, the others skipped) or one DER certificate. */
+int load_certs(cert_sink *k, const unsigned char *p, size_t n, char *err, size_t el)
 {
-    t->chain_count = t->der_len = 0;
+    k->count = k->len = 0;
     if (!tls_is_pem(p, n)) {
-        if (n > sizeof(t->der)) return tls_say(err, el, "certificate: %zu bytes, more than NM_TLS_CHAIN_BYTES (%d)", n, NM_TLS_CHAIN_BYTES);
-        memcpy(t->der, p, n);
-        t->chain[0].data = t->der;
-        t->chain[0].data_len = n;
-        t->chain_count = 1;
-        t->der_len = n;
+        if (n > k->room) return tls_say(err, el, "%s: %zu bytes, more than NM_TLS_CHAIN_BYTES (%d)", k->what, n, NM_TLS_CHAIN_BYTES);
+        memcpy(k->der, p, n);
+        k->certs[0].data = k->der;
+        k->certs[0].data_len = n;
+        k->count = 1;
+        k->len = n;
         return 0;
     }
     size_t at = 0;
     for (;;) {
         char name[128];
         size_t len = 0;
-        int r = pem_next(p, n, &at, name, sizeof(name), t->der + t->der_len, sizeof(t->der) - t->der_len, &len);
-        if (r < 0) return tls_say(err, el, "certificate: malformed PEM, or a chain past NM_TLS_CHAIN_BYTES (%d)", NM_TLS_CHAIN_BYTES);
+        int r = pem_next(p, n, &at, name, sizeof(name), k->der + k->len, k->room - k->len, &len);
+        if (r < 0) return tls_say(err, el, "%s: malformed PEM, or past NM_TLS_CHAIN_BYTES (%d)", k->what, NM_TLS_CHAIN_BYTES);
         if (!r) break;
         if (strcmp(name, "CERTIFICATE")) {
-            if (strstr(name, "PRIVATE KEY")) return tls_say(err, el, "certificate: not a certificate (a %s)", name);
+            if (strstr(name, "PRIVATE KEY")) return tls_say(err, el, "%s: not a certificate (a %s)", k->what, name);
             continue;
         }
-        if (t->chain_count == NM_TLS_CHAIN_CERTS) return tls_say(err, el, "certificate: more than NM_TLS_CHAIN_CERTS (%d) in the chain", NM_TLS_CHAIN_CERTS);
-        t->chain[t->chain_count].data = t->der + t->der_len;
-        t->chain[t->chain_count].data_len = len;
-        t->chain_count++;
-        t->der_len += len;
+        if (k->count == k->max) return tls_say(err, el, "%s: more than %s (%zu)", k->what, k->max_name, k->max);
+        k->certs[k->count].data = k->der + k->len;
+        k->certs[k->count].data_len = len;
+        k->count++;
+        k->len += len;
     }
-    if (!t->chain_count) return tls_say(err, el, "certificate: no CERTIFICATE in the PEM");
+    if (!k->count) return tls_say(err, el, "%s: no CERTIFICATE in the PEM", k->what);
     return 0;
+}
+
+int load_chain(br_server *t, const unsigned char *p, size_t n, char *err, size_t el)
+{
+    cert_sink k = { t->chain, NM_TLS_CHAIN_CERTS, 0, t->der, sizeof(t->der), 0, "certificate", "NM_TLS_CHAIN_CERTS" };
+    int r = load_certs(&k, p, n, err, el);
+    t->chain_count = k.count;
+    t->der_len = k.len;
+    return r;
 }
 
 int load_key(br_server *t, const unsigned char *p, size_t n, char *err, size_t el)
@@ -209,7 +272,159 @@ void choose_suites(br_server *t)
     t->suites[2] = aes_fast ? chacha : aes256;
 }
 
-/* ---- the transport ------------------------------------------------------ */
+/* ---- client certificates: the anchors, the verifier ------------------------ */
+#if NM_TLS_CLIENT_CAS
+
+/* The anchors' room: n bytes of data, or NULL. */
+unsigned char *anchor_room(br_client *cl, size_t n)
+{
+    if (n > sizeof(cl->data) - cl->used) return 0;
+    cl->used += n;
+    return cl->data + cl->used - n;
+}
+
+unsigned char *anchor_copy(br_client *cl, const unsigned char *p, size_t n)
+{
+    unsigned char *to = anchor_room(cl, n);
+    if (to) memcpy(to, p, n);
+    return to;
+}
+
+void dn_append(void *ctx, const void *buf, size_t n)
+{
+    br_client *cl = (br_client *)ctx;
+    unsigned char *to = anchor_room(cl, n);
+    br_x500_name *dn = &cl->tas[cl->count].dn;
+    if (!to) dn->data = 0;
+    else if (dn->data) memcpy(to, buf, n), dn->len += n;
+}
+
+/* A certificate as a trust anchor (its subject's name and its key). */
+int add_anchor(br_client *cl, const br_x509_certificate *c, char *err, size_t el)
+{
+    br_x509_trust_anchor *ta = &cl->tas[cl->count];
+    br_x509_decoder_context xd;
+    ta->dn.data = cl->data + cl->used;
+    ta->dn.len = 0;
+    br_x509_decoder_init(&xd, dn_append, cl);
+    br_x509_decoder_push(&xd, c->data, c->data_len);
+    const br_x509_pkey *pk = br_x509_decoder_get_pkey(&xd);
+    if (!pk) return tls_say(err, el, "client CA: not a certificate (BearSSL error %d)", br_x509_decoder_last_error(&xd));
+    ta->flags = BR_X509_TA_CA;
+    ta->pkey = *pk;
+    int room;
+    if (pk->key_type == BR_KEYTYPE_EC) {
+        room = !!(ta->pkey.key.ec.q = anchor_copy(cl, pk->key.ec.q, pk->key.ec.qlen));
+    } else {
+        room = (ta->pkey.key.rsa.n = anchor_copy(cl, pk->key.rsa.n, pk->key.rsa.nlen)) &&
+               (ta->pkey.key.rsa.e = anchor_copy(cl, pk->key.rsa.e, pk->key.rsa.elen));
+    }
+    if (!ta->dn.data || !room) return tls_say(err, el, "client CA: names and keys past NM_TLS_CHAIN_BYTES / 2 (%d)", NM_TLS_CHAIN_BYTES / 2);
+    cl->count++;
+    return 0;
+}
+
+verifier *ver(const br_x509_class **ctx) { return (verifier *)(void *)ctx; }
+
+void v_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+    verifier *v = ver(ctx);
+    v->kind = 0;
+    v->xm.vtable->start_chain(&v->xm.vtable, server_name);
+}
+
+void v_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+    verifier *v = ver(ctx);
+    if (v->clock == TLS_CLOCK_ANY) br_x509_decoder_init(&v->xd, 0, 0);
+    v->dated = 0;
+    v->xm.vtable->start_cert(&v->xm.vtable, length);
+}
+
+/* Any clock goes: xm judges each certificate at its own notBefore, known
+ * from xd as soon as its bytes are (xd reads them first). */
+void v_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+    verifier *v = ver(ctx);
+    if (v->clock == TLS_CLOCK_ANY && !v->dated) {
+        br_x509_decoder_push(&v->xd, buf, len);
+        if (v->xd.notbefore_days) {
+            br_x509_minimal_set_time(&v->xm, v->xd.notbefore_days, v->xd.notbefore_seconds);
+            v->dated = 1;
+        }
+    }
+    v->xm.vtable->append(&v->xm.vtable, buf, len);
+}
+
+void v_end_cert(const br_x509_class **ctx) { ver(ctx)->xm.vtable->end_cert(&ver(ctx)->xm.vtable); }
+
+unsigned v_end_chain(const br_x509_class **ctx)
+{
+    verifier *v = ver(ctx);
+    unsigned e = v->xm.vtable->end_chain(&v->xm.vtable);
+    if (v->clock == TLS_CLOCK_UNSET && (!e || e == BR_ERR_X509_EXPIRED)) v->kind = TLS_END_CLOCK;
+    else if (e) v->kind = e == BR_ERR_X509_EXPIRED ? TLS_END_EXPIRED : TLS_END_UNTRUSTED;
+    if (!v->kind) {
+        v->peer.verified = 1;
+        tls_peer_name(v->peer.cn, v->name[0], v->names[0].status == 1 ? strlen(v->name[0]) : 0);
+        tls_peer_name(v->peer.org, v->name[1], v->names[1].status == 1 ? strlen(v->name[1]) : 0);
+        return 0;
+    }
+    /* refused: where none is required, BearSSL would go on as if none was
+     * given; it is told the chain is good but gets a key that may not sign,
+     * and fails at the client's CertificateVerify */
+    return v->tolerate ? 0 : e ? e : BR_ERR_X509_TIME_UNKNOWN;
+}
+
+const br_x509_pkey no_key = {};
+
+const br_x509_pkey *v_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+    verifier *v = ver((const br_x509_class **)ctx);
+    if (!v->kind) return v->xm.vtable->get_pkey(&v->xm.vtable, usages);
+    if (usages) *usages = 0;
+    return &no_key;
+}
+
+const br_x509_class verifier_class = { sizeof(verifier), v_start_chain, v_start_cert, v_append, v_end_cert, v_end_chain, v_get_pkey };
+
+const unsigned char oid_cn[] = { 3, 0x55, 0x04, 0x03 }, oid_org[] = { 3, 0x55, 0x04, 0x0a };
+
+/* A connection of a server that asks for client certificates: its
+ * verifier, the anchors' names in its CertificateRequest. */
+void verifier_use(tls_conn *c)
+{
+    verifier *v = &c->v;
+    br_client *cl = &clients[tls_index(c->t)];
+    long long now;
+    v->vtable = &verifier_class;
+    br_x509_minimal_init_full(&v->xm, cl->tas, cl->count);
+    v->clock = tls_clock(c->t, &now);
+    if (now < 0) now = 0;
+    br_x509_minimal_set_time(&v->xm, (uint32_t)(now / 86400 + 719528), (uint32_t)(now % 86400));   /* (days from 0 AD) */
+    v->names[0] = { oid_cn, v->name[0], sizeof(v->name[0]), 0 };
+    v->names[1] = { oid_org, v->name[1], sizeof(v->name[1]), 0 };
+    br_x509_minimal_set_name_elements(&v->xm, v->names, 2);
+    v->tolerate = !tls_client_flag(c->t, NM_TLS_CLIENT_REQUIRED);
+    br_ssl_engine_context *e = &c->sc.eng;
+    br_ssl_engine_set_x509(e, &v->vtable);
+    br_ssl_engine_set_default_rsavrfy(e);
+    br_ssl_engine_set_default_ecdsa(e);
+    br_ssl_server_set_trust_anchor_names_alt(&c->sc, cl->tas, cl->count);
+    if (v->tolerate) br_ssl_engine_add_flags(e, BR_OPT_TOLERATE_NO_CLIENT_AUTH);
+}
+#else
+void verifier_use(tls_conn *) {}
+#endif
+
+/* How a connection ended, by its engine's error. */
+int end_kind(tls_conn *c, int e)
+{
+    if (c->v.kind) return c->v.kind;
+    if (e == BR_ERR_NO_CLIENT_AUTH) return TLS_END_MISSING;
+    if (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT) return TLS_END_ALERT;
+    return e ? TLS_END_BAD : TLS_END_CLEAN;
+}
 
 /* ---- resumption: a session-ID cache the processes share -----------------
  * TLS 1.2 sessions by their ID, NM_TLS_SESSIONS of them, the least
@@ -367,6 +582,7 @@ void *tls_open(void *ctx)
     c->t = t;
     c->pair = pair_take(t);
     c->done = c->saved = 0;
+    c->v.kind = c->v.peer.verified = 0;
     br_server *b = br_of(c->pair);
     if (b->key_type == BR_KEYTYPE_EC)
         br_ssl_server_init_full_ec(&c->sc, b->chain, b->chain_count, b->issuer_type, br_skey_decoder_get_ec(&b->key));
@@ -378,7 +594,8 @@ void *tls_open(void *ctx)
     br_ssl_engine_add_flags(e, BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION);
     br_ssl_engine_set_protocol_names(e, alpn, 1);
     br_ssl_engine_set_buffer(e, c->io, sizeof(c->io), 1);
-    cache_use(&c->sc);
+    if (t->client) verifier_use(c);   /* (and no resumption: a session does not keep the client's certificate) */
+    else cache_use(&c->sc);
     unsigned char seed[32];
     if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed) || !br_ssl_server_reset(&c->sc)) {
         pair_give(t, c->pair);
@@ -394,8 +611,7 @@ void tls_release(void *, void *st, int why)
 {
     tls_conn *c = (tls_conn *)st;
     int e = br_ssl_engine_last_error(&c->sc.eng);
-    tls_count_end(c->t, why, e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT ? TLS_END_ALERT : e ? TLS_END_BAD : TLS_END_CLEAN,
-                  c->done);
+    tls_count_end(c->t, why, end_kind(c, e), c->done);
     pair_give(c->t, c->pair);
     tls_slot_free(&c->in_use);
 }
@@ -425,7 +641,8 @@ int tls_ack(void *st, int which, size_t n)
     if (!c->done && (s & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
         c->done = 1;
         tls_count(&c->t->stats.handshakes);
-        if (cache && !c->saved) tls_count(&c->t->stats.resumed);
+        if (cache && !c->saved && !c->t->client) tls_count(&c->t->stats.resumed);
+        if (c->v.peer.verified) tls_count(&c->t->stats.peers);
     }
     return (s & BR_SSL_CLOSED) && br_ssl_engine_last_error(e) ? -1 : 0;
 }
@@ -484,8 +701,27 @@ int tls_bearssl_replace(nm_tls *t, const void *chain, size_t chain_len, const vo
 
 const char *tls_bearssl_sni(const void *st)
 {
-    uintptr_t a = (uintptr_t)st;
-    if (a < (uintptr_t)conns || a >= (uintptr_t)(conns + NM_TLS_CONNS)) return 0;   /* (another engine's) */
+    if (!tls_slot_of(st, conns, sizeof(conns[0]), NM_TLS_CONNS)) return 0;   /* (another engine's) */
     const char *name = br_ssl_engine_get_server_name(&((const tls_conn *)st)->sc.eng);
     return name && *name ? name : 0;
 }
+
+#if NM_TLS_CLIENT_CAS
+int tls_bearssl_client_ca(nm_tls *t, const void *ca, size_t ca_len, char *err, size_t err_len)
+{
+    br_x509_certificate certs[NM_TLS_CLIENT_CAS];
+    unsigned char der[NM_TLS_CHAIN_BYTES];
+    cert_sink k = { certs, NM_TLS_CLIENT_CAS, 0, der, sizeof(der), 0, "client CA", "NM_TLS_CLIENT_CAS" };
+    br_client *cl = &clients[tls_index(t)];
+    cl->count = cl->used = 0;
+    if (load_certs(&k, (const unsigned char *)ca, ca_len, err, err_len)) return -1;
+    for (size_t i = 0; i < k.count; i++)
+        if (add_anchor(cl, &certs[i], err, err_len)) return cl->count = 0, -1;
+    return 0;
+}
+
+const tls_peer *tls_bearssl_peer(const void *st)
+{
+    return tls_slot_of(st, conns, sizeof(conns[0]), NM_TLS_CONNS) ? &((const tls_conn *)st)->v.peer : 0;
+}
+#endif

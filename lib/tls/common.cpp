@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 namespace {
 /* The servers' TLS, their counters with them, in one shared mapping made
@@ -61,6 +62,12 @@ void *tls_slot_claim(void *base, size_t size, int count, nm_tls *t)
     return 0;
 }
 
+int tls_slot_of(const void *st, const void *base, size_t size, int count)
+{
+    const char *a = (const char *)st, *b = (const char *)base;
+    return a >= b && a < b + (size_t)count * size;
+}
+
 void tls_slot_free(int *in_use) { __atomic_store_n(in_use, 0, __ATOMIC_RELEASE); }
 
 void tls_count(unsigned long *n) { __atomic_fetch_add(n, 1ul, __ATOMIC_RELAXED); }
@@ -71,6 +78,10 @@ void tls_count_end(nm_tls *t, int why, int kind, int done)
     if (why == NM_TRANSPORT_CUT) tls_count(&s->cut);
     else if (kind == TLS_END_ALERT) tls_count(&s->alerts);
     else if (kind == TLS_END_BAD) tls_count(&s->bad);
+    else if (kind == TLS_END_UNTRUSTED) tls_count(&s->peer_untrusted);
+    else if (kind == TLS_END_EXPIRED) tls_count(&s->peer_expired);
+    else if (kind == TLS_END_MISSING) tls_count(&s->peer_missing);
+    else if (kind == TLS_END_CLOCK) tls_count(&s->clock_unset);
     else if (!done) tls_count(&s->aborted);
 }
 
@@ -83,6 +94,34 @@ int tls_say(char *err, size_t len, const char *fmt, ...)
         va_end(ap);
     }
     return -1;
+}
+
+int tls_client_flag(const nm_tls *t, int flag) { return (t->client >> 1) & flag; }
+
+int tls_clock(const nm_tls *t, long long *now)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    *now = (long long)ts.tv_sec;
+    if (*now >= NM_TLS_TIME_FLOOR) return TLS_CLOCK_SET;
+    return tls_client_flag(t, NM_TLS_CLIENT_ANY_CLOCK) ? TLS_CLOCK_ANY : TLS_CLOCK_UNSET;
+}
+
+void tls_peer_name(char *to, const char *s, size_t n)
+{
+    if (n > NM_TLS_PEER_NAME - 1) {
+        n = NM_TLS_PEER_NAME - 1;
+        while (n && ((unsigned char)s[n] & 0xc0) == 0x80) n--;   /* (not inside a character) */
+    }
+    memcpy(to, s, n);
+    to[n] = 0;
+}
+
+int tls_certs_check(const void *p, size_t n, const char *what, char *err, size_t el)
+{
+    if (!tls_is_pem(p, n) || tls_pem_has(p, n, "CERTIFICATE")) return 0;
+    if (tls_pem_has(p, n, "PRIVATE KEY")) return tls_say(err, el, "%s: not a certificate (a PRIVATE KEY)", what);
+    return tls_say(err, el, "%s: no CERTIFICATE in the PEM", what);
 }
 
 int tls_is_pem(const void *p, size_t n) { return n >= 11 && memmem(p, n, "-----BEGIN ", 11); }
@@ -124,4 +163,31 @@ extern "C" const char *nm_tls_sni(const nm_request *req)
 {
     const void *st = nm_transport_state(req);
     return st && tls_bearssl_sni ? tls_bearssl_sni(st) : 0;
+}
+
+extern "C" int nm_tls_client_ca(nm_tls *t, const void *ca, size_t ca_len, int flags, char *err, size_t err_len)
+{
+    if (flags & ~(NM_TLS_CLIENT_REQUIRED | NM_TLS_CLIENT_ANY_CLOCK))
+        return tls_say(err, err_len, "client CA: unknown flags %#x", (unsigned)flags);
+    if (!NM_TLS_CLIENT_CAS) return tls_say(err, err_len, "client CA: built without client certificates (NM_TLS_CLIENT_CAS 0)");
+    if (tls_certs_check(ca, ca_len, "client CA", err, err_len)) return -1;
+    int r = -1;
+    t->client = 1 | flags << 1;   /* (the engine reads the flags) */
+    if (!strcmp(t->ops->name, "bearssl") && tls_bearssl_client_ca) r = tls_bearssl_client_ca(t, ca, ca_len, err, err_len);
+    else if (!strcmp(t->ops->name, "wolfssl") && tls_wolfssl_client_ca) r = tls_wolfssl_client_ca(t, ca, ca_len, err, err_len);
+    else tls_say(err, err_len, "the %s engine has no client certificates", t->ops->name);
+    if (r) t->client = 0;
+    return r;
+}
+
+extern "C" int nm_tls_peer(const nm_request *req, const char **cn, const char **org)
+{
+    const void *st = nm_transport_state(req);
+    const tls_peer *p = 0;
+    if (st && tls_bearssl_peer) p = tls_bearssl_peer(st);
+    if (st && !p && tls_wolfssl_peer) p = tls_wolfssl_peer(st);
+    if (!p || !p->verified) return 0;
+    *cn = p->cn[0] ? p->cn : 0;
+    *org = p->org[0] ? p->org : 0;
+    return 1;
 }

@@ -56,6 +56,26 @@ extern "C" {
 #define NM_TLS_ARENA_BYTES (128 * 1024 + (NM_TLS_CONNS) * 96 * 1024 + (NM_TLS_SIGNERS) * 2304 * 1024)
 #endif
 #define NM_TLS_ERROR_TEXT 160      /* room enough for any error nm_tls_* writes */
+/* Client certificates (nm_tls_client_ca): the trust anchors a server
+ * takes (their DER in NM_TLS_CHAIN_BYTES; 0: no client certificates, and
+ * a BearSSL connection's slot is 4.8 KB smaller, without the X.509 engine
+ * that verifies them), and the room a connection keeps for its client's
+ * CN and O, each (64 characters of ASCII, the bound X.520 sets, and the
+ * terminating NUL). */
+#ifndef NM_TLS_CLIENT_CAS
+#define NM_TLS_CLIENT_CAS 4
+#endif
+#ifndef NM_TLS_PEER_NAME
+#define NM_TLS_PEER_NAME 65
+#endif
+/* A clock before this (seconds since 1970; default 2026-01-01 00:00 UTC,
+ * fixed so that a build does not depend on its day) has not been set (a
+ * board without a battery-backed clock, before NTP): a client
+ * certificate's validity cannot be judged against it, and it is refused,
+ * unless nm_tls_client_ca was given NM_TLS_CLIENT_ANY_CLOCK. */
+#ifndef NM_TLS_TIME_FLOOR
+#define NM_TLS_TIME_FLOOR 1767225600LL
+#endif
 
 typedef struct nm_tls nm_tls;
 
@@ -70,6 +90,12 @@ typedef struct nm_tls_stats {
     unsigned long bad;        /* a protocol error: not TLS, a bad record, no common suite ... */
     unsigned long aborted;    /* closed during its handshake without an error */
     unsigned long resumed;    /* handshakes (of those counted above) that resumed a cached session */
+    /* client certificates (nm_tls_client_ca): */
+    unsigned long peers;          /* handshakes with a client certificate verified */
+    unsigned long peer_untrusted; /* refused: not signed by the trust anchors (or not a valid chain) */
+    unsigned long peer_expired;   /* refused: outside its validity (notBefore, notAfter) */
+    unsigned long peer_missing;   /* refused: none given, and one is required */
+    unsigned long clock_unset;    /* refused: the clock is before NM_TLS_TIME_FLOOR */
 } nm_tls_stats;
 
 /* BearSSL: TLS 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305 (ChaCha20
@@ -86,7 +112,9 @@ nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const void *key, siz
 /* wolfSSL: once, before nm_tls_wolfssl and before any thread uses wolfSSL.
  * It installs the arena as wolfSSL's allocator (wolfSSL_SetAllocators),
  * which is process-wide: every wolfSSL call of the process then allocates
- * from it, the program's own included. 0, or -1 with err said. */
+ * from it, the program's own included; and CLOCK_REALTIME as the clock it
+ * judges certificates' dates by (wc_SetTimeCb), process-wide too. 0, or -1
+ * with err said. */
 int nm_tls_wolfssl_init(char *err, size_t err_len);
 /* wolfSSL: TLS 1.3 and 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305, an
  * ECDSA P-256 or RSA (2048 bits at least) key; chain and key as for
@@ -121,6 +149,28 @@ int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, const void *k
 /* The server name the client asked for (SNI) on the connection req came
  * on, or NULL: none asked, or not a connection of this engine. */
 const char *nm_tls_sni(const nm_request *req);
+/* Ask each client for a certificate, verified against the trust anchors
+ * in `ca` (PEM, one or more CERTIFICATE blocks, or one DER certificate;
+ * copied; at most NM_TLS_CLIENT_CAS): the handshakes that begin after it,
+ * so call it before nm_run. A certificate given that does not verify
+ * fails the handshake, counted: not signed by an anchor (peer_untrusted),
+ * outside its validity (peer_expired). A client that gives none is served
+ * (nm_tls_peer says 0) unless flags has NM_TLS_CLIENT_REQUIRED (refused,
+ * peer_missing). Validity is judged against CLOCK_REALTIME; while that
+ * reads before NM_TLS_TIME_FLOOR every certificate is refused
+ * (clock_unset), or, with NM_TLS_CLIENT_ANY_CLOCK, accepted without its
+ * dates judged (the signatures still are). The anchors' own dates are not
+ * judged. 0, or -1 with one line in err (not a certificate, too many). */
+#define NM_TLS_CLIENT_REQUIRED 1
+#define NM_TLS_CLIENT_ANY_CLOCK 2
+int nm_tls_client_ca(nm_tls *t, const void *ca, size_t ca_len, int flags, char *err, size_t err_len);
+/* The verified client certificate on the connection req came on: 1, its
+ * subject's CN and O into *cn and *org (each NULL when the subject has
+ * none; copied at the handshake into NM_TLS_PEER_NAME bytes each, a longer
+ * one cut short on a UTF-8 character's start; one past 255 bytes BearSSL
+ * gives not at all); 0 when the client gave none, or not a connection of
+ * this library's engines. */
+int nm_tls_peer(const nm_request *req, const char **cn, const char **org);
 /* The engine's name ("bearssl", "wolfssl"), and t's counters so far (this process's). */
 const char *nm_tls_engine(const nm_tls *t);
 void nm_tls_get_stats(const nm_tls *t, nm_tls_stats *out);

@@ -12,6 +12,7 @@
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/rsa.h>
 #include <string.h>
+#include <time.h>
 
 namespace {
 
@@ -32,6 +33,8 @@ struct tls_conn {
     size_t out_at, out_len;    /* net_out's bytes not yet sent */
     size_t pin_at, pin_len;    /* plain_in's bytes not yet taken */
     size_t pout_len, writing;  /* plain_out's bytes, and how many wolfSSL_write has */
+    int peer_kind;             /* TLS_END_* of a client certificate refused, or 0 */
+    tls_peer peer;
     unsigned char net_in[BUF], net_out[BUF], plain_in[BUF], plain_out[BUF];
 };
 
@@ -49,6 +52,62 @@ char alpn[] = "http/1.1";
 #define AEAD13 "TLS13-CHACHA20-POLY1305-SHA256:TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384"
 #endif
 const char suites[] = AEAD13 ":" AEAD12("ECDSA") ":" AEAD12("RSA");
+
+/* ---- client certificates ------------------------------------------------- */
+
+/* A client certificate's verdict, for each certificate of its chain (the
+ * callback sees them all: WOLFSSL_ALWAYS_VERIFY_CB): the clock unset
+ * refuses it; any clock taken lets a date error go; the leaf's CN and O
+ * kept. wolfSSL judges the dates itself, against our clock (wc_SetTimeCb). */
+int on_verify(int ok, WOLFSSL_X509_STORE_CTX *store)
+{
+    tls_conn *c = (tls_conn *)store->userCtx;
+    if (!c || !store->totalCerts) return ok;   /* (called when none was given too) */
+    long long now;
+    int clock = tls_clock(c->t, &now), e = store->error;
+    /* (as OpenSSL names it: wolfSSL says a date error is one in the field) */
+    int dates = e == ASN_BEFORE_DATE_E || e == ASN_AFTER_DATE_E || e == X509_V_ERR_CERT_NOT_YET_VALID ||
+                e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD ||
+                e == X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD;
+    if (clock == TLS_CLOCK_ANY && dates) ok = 1;
+    else if (clock == TLS_CLOCK_UNSET && (ok || dates)) ok = 0, dates = 0, c->peer_kind = TLS_END_CLOCK;
+    if (!ok) {
+        if (!c->peer_kind) c->peer_kind = dates ? TLS_END_EXPIRED : TLS_END_UNTRUSTED;
+        return 0;
+    }
+    if (wolfSSL_X509_STORE_CTX_get_error_depth(store) == 0) {
+        WOLFSSL_X509_NAME *name = store->current_cert ? wolfSSL_X509_get_subject_name(store->current_cert) : 0;
+        char text[256];
+        int n = name ? wolfSSL_X509_NAME_get_text_by_NID(name, NID_commonName, text, sizeof(text)) : -1;
+        tls_peer_name(c->peer.cn, text, n > 0 ? (size_t)n : 0);
+        n = name ? wolfSSL_X509_NAME_get_text_by_NID(name, NID_organizationName, text, sizeof(text)) : -1;
+        tls_peer_name(c->peer.org, text, n > 0 ? (size_t)n : 0);
+        c->peer.verified = 1;
+    }
+    return 1;
+}
+
+/* A handshake's error e, of a client certificate: its TLS_END_*, or 0. */
+int peer_failed(tls_conn *c, int e)
+{
+    if (c->peer_kind) return c->peer_kind;
+    return e == NO_PEER_CERT && c->t->client ? TLS_END_MISSING : 0;
+}
+
+/* A connection of a server that asks for client certificates. */
+void peer_open(tls_conn *c)
+{
+    c->peer_kind = c->peer.verified = 0;
+    if (c->t->client) wolfSSL_SetCertCbCtx(c->ssl, c);
+}
+
+time_t clock_now(time_t *out)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (out) *out = ts.tv_sec;
+    return ts.tv_sec;
+}
 
 /* ---- wolfSSL's I/O: the four buffers ---------------------------------- */
 
@@ -86,7 +145,7 @@ int failed(tls_conn *c, int r)
 {
     int e = wolfSSL_get_error(c->ssl, r);
     if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE) return 0;
-    c->failed = e == FATAL_ERROR ? TLS_END_ALERT : TLS_END_BAD;
+    c->failed = peer_failed(c, e) ? peer_failed(c, e) : e == FATAL_ERROR ? TLS_END_ALERT : TLS_END_BAD;
     return 1;
 }
 
@@ -109,6 +168,7 @@ void pump(tls_conn *c)
         }
         c->done = 1;
         tls_count(&c->t->stats.handshakes);
+        if (c->peer.verified) tls_count(&c->t->stats.peers);
     }
     while (c->writing) {   /* (a write wolfSSL could not finish is asked again the same) */
         int r = wolfSSL_write(c->ssl, c->plain_out, (int)c->writing);
@@ -153,6 +213,7 @@ void *tls_open(void *ctx)
     }
     wolfSSL_SetIOReadCtx(c->ssl, c);
     wolfSSL_SetIOWriteCtx(c->ssl, c);
+    peer_open(c);
     return c;
 }
 
@@ -342,7 +403,7 @@ extern "C" int nm_tls_wolfssl_init(char *err, size_t err_len)
 {
     if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) return 0;
     if (wolfSSL_SetAllocators(tls_arena_alloc, tls_arena_free, tls_arena_realloc) ||
-        wolfSSL_Init() != WOLFSSL_SUCCESS)
+        wolfSSL_Init() != WOLFSSL_SUCCESS || wc_SetTimeCb(clock_now))
         return tls_say(err, err_len, "wolfSSL: its allocator or its start refused");
     __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
     return 0;
@@ -369,4 +430,50 @@ extern "C" nm_tls *nm_tls_wolfssl(const void *chain, size_t chain_len, const voi
     wolfSSL_CTX_free(ctxs[tls_index(t)]);   /* (a server's earlier one) */
     ctxs[tls_index(t)] = ctx;
     return t;
+}
+
+namespace {
+/* A server's client CA certificates, as given (PEM or DER), at its
+ * nm_tls's index: kept, so that a context made later for it (a
+ * replaced certificate and key) asks for client certificates as well. */
+struct wolf_client {
+    unsigned char ca[NM_TLS_CLIENT_CAS ? NM_TLS_CHAIN_BYTES : 1];   /* (none without client certificates) */
+    size_t len;
+} clients[NM_TLS_SERVERS];
+
+/* t's client certificates asked on ctx, when t asks for them: the
+ * anchors, their own dates not judged; no resumption (a resumed session
+ * would not show the client's certificate again). 0, or a wolfSSL error. */
+int client_apply(WOLFSSL_CTX *ctx, const nm_tls *t)
+{
+    const wolf_client *cl = &clients[tls_index(t)];
+    if (!t->client) return 0;
+    int r = wolfSSL_CTX_load_verify_buffer_ex(ctx, cl->ca, (long)cl->len,
+                                              tls_is_pem(cl->ca, cl->len) ? WOLFSSL_FILETYPE_PEM : WOLFSSL_FILETYPE_ASN1, 0,
+                                              WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY);
+    if (r != WOLFSSL_SUCCESS) return r;
+    int mode = WOLFSSL_VERIFY_PEER | (tls_client_flag(t, NM_TLS_CLIENT_REQUIRED) ? WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+    wolfSSL_CTX_set_verify(ctx, mode, on_verify);
+    wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+    wolfSSL_CTX_NoTicketTLSv12(ctx);
+    wolfSSL_CTX_no_ticket_TLSv13(ctx);
+    return 0;
+}
+}
+
+/* nm_tls_client_ca for this engine (common.cpp asks; t->client set). */
+int tls_wolfssl_client_ca(nm_tls *t, const void *ca, size_t ca_len, char *err, size_t err_len)
+{
+    wolf_client *cl = &clients[tls_index(t)];
+    if (ca_len > sizeof(cl->ca)) return tls_say(err, err_len, "client CA: %zu bytes, more than NM_TLS_CHAIN_BYTES (%d)", ca_len, NM_TLS_CHAIN_BYTES);
+    memcpy(cl->ca, ca, ca_len);
+    cl->len = ca_len;
+    int r = client_apply(ctxs[tls_index(t)], t);
+    if (r) return tls_say(err, err_len, "client CA: not a certificate (wolfSSL error %d)", r);
+    return 0;
+}
+
+const tls_peer *tls_wolfssl_peer(const void *st)
+{
+    return tls_slot_of(st, conns, sizeof(conns[0]), NM_TLS_CONNS) ? &((const tls_conn *)st)->peer : 0;
 }

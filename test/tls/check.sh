@@ -8,7 +8,8 @@
 # certificate verified, ALPN http/1.1, TLS 1.2, an AEAD suite); with
 # wolfSSL the same over TLS 1.3 too. With each engine: an RSA key beside
 # the EC one, the errors a bad key gets, the handshake's bound and the
-# slot pool's refusal; wolfSSL's arena (test/tls_arena). The certificates
+# slot pool's refusal, client certificates (test/tls/clientcert.sh);
+# wolfSSL's arena (test/tls_arena). The certificates
 # are made here (test/tls/lib.sh), never kept.
 #
 # A cross build (NM_RUN_PREFIX, its emulator; NM_DRIVER, the host's build
@@ -238,6 +239,9 @@ for eng in $engines; do
     slots
     echo "$first ($eng): DER, a stalled handshake cut, slots past NM_TLS_CONNS refused"
 done
+
+# Client certificates, with each engine (test/tls/clientcert.sh).
+. test/tls/clientcert.sh
 
 # BearSSL's own: an intermediate chain, SNI, the pair replaced while
 # serving, fresh randomness per worker, resumption.
