@@ -245,7 +245,7 @@ TEST(stream_entries_are_held_only_while_a_connection_streams)
     st->ahead[0] = nm_buf_get();
     REQUIRE(st->ahead[0]);
     st->ahead_len[0] = 1;
-    c[0]->ahead_count = 1;
+    st->ahead_count = 1;
     nm_stream_end(c[0]);
     CHECK(c[0]->stream != 0);
     CHECK_EQ(s.streams, (unsigned)N);
