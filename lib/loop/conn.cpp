@@ -139,7 +139,7 @@ void nm_conn_close(nm_conn *c)
     nm_conn_drop_ahead(c);
     for (unsigned i = 0; i < c->out_count; i++) {
         nm_seg *sg = &c->out[(c->out_first + i) % NM_OUT_SEGS];
-        if (sg->buf) nm_buf_put(sg->buf);
+        if (nm_seg_owns(sg)) nm_buf_put(nm_seg_buf(sg));
     }
     c->in = 0;
     c->out_count = 0;

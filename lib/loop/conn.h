@@ -22,8 +22,14 @@ struct nm_buf {
 struct nm_seg {
     const char *p;
     uint32_t len;
-    nm_buf *buf;     /* owned buffer to return once sent; NULL for static data */
+    uint32_t at;     /* p's offset in the pooled buffer it owns (given back once sent),
+                        or NM_SEG_STATIC: static data, owned by nobody here */
 };
+static const uint32_t NM_SEG_STATIC = UINT32_MAX;
+static inline int nm_seg_owns(const nm_seg *s) { return s->at != NM_SEG_STATIC; }
+/* The buffer an owning segment is part of, and the room left in it after it. */
+static inline nm_buf *nm_seg_buf(const nm_seg *s) { return (nm_buf *)(void *)(s->p - s->at); }
+static inline uint32_t nm_seg_room(const nm_seg *s) { return NM_BUF_SIZE - s->at - s->len; }
 
 enum nm_conn_flags {
     NM_CF_CLOSE_AFTER = 1,   /* close once the output queue is empty */
@@ -77,6 +83,7 @@ struct nm_stream {
     uint32_t ahead_off;             /* bytes of ahead[0] already moved into c->in */
     uint8_t ahead_count;            /* buffers in ahead[] */
 #endif
+    struct nm_loop *parked_in;      /* the loop its paused body's connection waits in (pause.h) */
     uint8_t chunk_state;            /* chunked: what the next bytes are (session.cpp) */
     uint8_t body_keep;              /* the head's keep-alive, for the answer at the body's end */
     uint32_t taken;                 /* a connection holds it (nm_stream_take; a word: an exchange of a byte is a libatomic call on riscv64) */
@@ -146,7 +153,6 @@ struct nm_conn {
         const char *body_interim;   /* the protocol's bytes before a streaming body (100 Continue) */
         uint32_t lingered;          /* a lingering close (it reads no request): the bytes it dropped */
     };
-    struct nm_loop *parked_in;      /* the loop a paused body's connection waits in (pause.h) */
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
     nm_rate rate;                   /* what the read phase brought, for cfg.min_rate (base/rate.h) */

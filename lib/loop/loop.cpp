@@ -393,7 +393,7 @@ int nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
 static void unpark_arrived(nm_posting *p)
 {
     nm_conn *c = conn_arrived(p);
-    nm_loop *l = c->parked_in;
+    nm_loop *l = nm_stream_of(c)->parked_in;   /* (its body paused: it holds its entry) */
     nm_pause_arrived(c, l->now);
     if (l->unpark) {
         l->unpark(l, c);
