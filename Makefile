@@ -29,9 +29,10 @@ comma := ,
 space := $(subst ,, )
 ifneq ($(SANITIZE),)
 BUILD ?= build/$(TARGET)-$(subst $(comma),-,$(SANITIZE))
-# (The sanitizer runtimes need far more stack and thread-local storage.)
+# (The sanitizer runtimes need far more stack and thread-local storage;
+# NM_CHECKS: the states the library relies on are checked, base/error.h.)
 SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer \
-             -DNM_THREAD_STACK_SIZE=1048576
+             -DNM_THREAD_STACK_SIZE=1048576 -DNM_CHECKS
 export NM_SKIP_STATIC = 1
 export NM_SKIP_VALGRIND = 1
 export NM_SKIP_FUZZ = 1

@@ -16,3 +16,11 @@ int nm_error_set(const char *fmt, ...)
 }
 
 extern "C" const char *nm_last_error(void) { return nm_error_line; }
+
+#ifdef NM_CHECKS
+void nm_check_failed(const char *file, int line, const char *what)
+{
+    dprintf(2, "netmodels: %s:%d: %s does not hold\n", file, line, what);
+    __builtin_trap();
+}
+#endif

@@ -15,4 +15,14 @@ extern __thread int nm_error_pool_short;
 /* Write the line, as printf does; returns NM_ERR_USAGE. */
 int nm_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A state the code relies on, checked in a build made with -DNM_CHECKS
+ * (the sanitizer builds): one line naming it, then a trap. Nothing in any
+ * other build. */
+#ifdef NM_CHECKS
+[[noreturn]] void nm_check_failed(const char *file, int line, const char *what);
+#define NM_CHECK(cond) ((cond) ? (void)0 : nm_check_failed(__FILE__, __LINE__, #cond))
+#else
+#define NM_CHECK(cond) ((void)0)
+#endif
+
 #endif

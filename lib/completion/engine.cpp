@@ -28,6 +28,8 @@
 
 namespace {
 
+void on_timeout(nm_timer *t);
+
 struct engine {
     nm_proactor p;   /* first: the engine's callbacks hand back &p */
     int live, draining;
@@ -39,7 +41,7 @@ nm_proactor *proactor_of(const nm_conn *c) { return (nm_proactor *)nm_conn_owner
 void finish(nm_proactor *p, nm_conn *c)
 {
     nm_loop_unqueue(c);
-    nm_wheel_del(&p->loop->wheel, &c->timer);
+    nm_conn_disarm(&p->loop->wheel, c);
     if (nm_proactor_armed(c)) {   /* its receive is in the kernel's hands: ended first, closed at its last completion */
         c->flags |= NM_CF_DEAD;
         nm_proactor_closing(c);
@@ -133,7 +135,7 @@ void act(nm_proactor *p, nm_conn *c, nm_action a, int first = 0)
                 }
             }
             if (!nm_proactor_submit(p, c, op)) {
-                nm_wheel_add(&p->loop->wheel, &c->timer, p->loop->now, a.deadline);
+                nm_conn_arm(&p->loop->wheel, c, p->loop->now, a.deadline, on_timeout);
                 return;
             }
             if (first) nm_refuse(c->srv, c->fd);
@@ -143,11 +145,10 @@ void act(nm_proactor *p, nm_conn *c, nm_action a, int first = 0)
             return;
         }
         case NM_ACT_QUEUE:   /* no buffer for it now: nothing in flight until one frees (retry) */
-            nm_wheel_del(&p->loop->wheel, &c->timer);
             nm_loop_queue(p->loop, c);
             return;
         case NM_ACT_PARK:   /* its body paused: nothing in flight, no timer, until resumed (unpark) */
-            nm_wheel_del(&p->loop->wheel, &c->timer);
+            nm_conn_disarm(&p->loop->wheel, c);
             if (!nm_pause_park(c, p->loop)) nm_loop_unpark_post(p->loop, c);
             return;
         default:   /* NM_ACT_CLOSE: with an operation in flight, shut down, which completes it */
@@ -156,7 +157,7 @@ void act(nm_proactor *p, nm_conn *c, nm_action a, int first = 0)
                 return;
             }
             c->flags |= NM_CF_DEAD;
-            nm_wheel_del(&p->loop->wheel, &c->timer);
+            nm_conn_disarm(&p->loop->wheel, c);
             shutdown(c->fd, SHUT_RDWR);
             return;
         }
@@ -182,7 +183,7 @@ void held(nm_proactor *p, nm_conn *c, int result)
 
 void on_timeout(nm_timer *t)
 {
-    nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
+    nm_conn *c = nm_conn_of_timer(t);
     act(proactor_of(c), c, c->srv->drive->on(c, NM_ON_TIMEOUT));
 }
 
@@ -198,7 +199,6 @@ void retry(nm_loop *l, nm_conn *c)
 void unpark(nm_loop *l, nm_conn *c)
 {
     (void)l;
-    c->timer.fn = on_timeout;
     proceed(proactor_of(c), c, NM_ON_READY, 0, 0);
 }
 
@@ -206,7 +206,6 @@ void start(nm_conn *c, void *ctx)
 {
     nm_proactor *p = (nm_proactor *)ctx;
     nm_conn_set_owner(c, p);
-    nm_timer_init(&c->timer, on_timeout);
     /* with multishot receives, a connection is let in only with room for two */
     int full = p->uring && p->ring.multishot && (unsigned)engine_of(p)->live >= nm_uring_conns(&p->ring);
     engine_of(p)->live++;

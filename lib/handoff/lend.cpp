@@ -15,7 +15,7 @@ static void while_lent(nm_loop *l, int fd, int mask, void *ctx)
 static void lend(nm_loop *l, nm_conn *c)
 {
     nm_loop_watch(l, c->fd, l->ch[c->fd].mask, while_lent, c);
-    nm_wheel_del(&l->wheel, &c->timer);
+    nm_conn_disarm(&l->wheel, c);
 }
 
 /* Lent is marked twice: NM_CF_BUSY for the session, and a byte of its own
@@ -53,10 +53,10 @@ static void home(nm_loop *l, nm_conn *c)
     nm_loop_watch(l, c->fd, l->ch[c->fd].mask, l->conn_fn, c);
 }
 
-void nm_conn_reclaim(nm_loop *l, nm_conn *c, nm_action a)
+void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want)
 {
     home(l, c);
-    nm_loop_act(l, c, a);
+    nm_loop_rearm(l, c, want);
 }
 
 /* What the session answered for c: lend it to the group's dispatch for its

@@ -19,8 +19,9 @@ void nm_conn_lend(nm_loop *l, nm_conn *c);
 /* Lend a connection's I/O itself: no timer, events ignored, and owned by no
  * loop (a stopping loop leaves it alone) until nm_conn_reclaim. */
 void nm_conn_lend_io(nm_loop *l, nm_conn *c);
-/* Take a lent connection back and do the session's action `a` for it. */
-void nm_conn_reclaim(nm_loop *l, nm_conn *c, nm_action a);
+/* Take a lent connection back and rearm it for what it wants (loop.h:
+ * nm_loop_rearm, its deadline counted from now): an on_return. */
+NM_CALLBACK void nm_conn_reclaim(nm_loop *l, nm_conn *c, int want);
 /* Tell the session c is ready (NM_ON_READY) and do what it answers: lend
  * it on NM_ACT_HANDOFF (its server hands off: nm_session_handoff), else as
  * any loop (nm_loop_act). A lending loop's serving of a connection, for its

@@ -37,7 +37,7 @@ struct nm_loop_group {
     nm_io_fn conn_fn;                             /* readiness of an owned connection */
     void (*on_return)(nm_loop *l, nm_conn *c, int want);   /* a lent connection is back (loop.h) */
     void (*on_turn)(nm_loop_thread *t);           /* after each round of a loop, or NULL */
-    void (*task)(nm_conn *c);                     /* what a task thread runs (tasks.h) */
+    int (*task)(nm_conn *c);                      /* what a task thread runs (tasks.h): the want for on_return */
     const char *task_name;
     int (*dispatch)(nm_loop *l, nm_conn *c);      /* lend a busy connection (lend.h) */
     const char *thread_name;                      /* loops 1..N-1 are named NAME1, NAME2... */

@@ -18,7 +18,7 @@ struct nm_reactors {
     nm_io_fn conn_fn;                             /* NULL: nm_serve_io, or nm_lend_io with workers */
     void (*on_return)(nm_loop *l, nm_conn *c, int want);
     int (*dispatch)(nm_loop *l, nm_conn *c);
-    void (*task)(nm_conn *c);                     /* run on task threads (tasks.h), or NULL */
+    int (*task)(nm_conn *c);                      /* run on task threads (tasks.h), or NULL */
     const char *task_name;
     nm_procs *procs;                              /* run in a child of this process group, or NULL */
 };

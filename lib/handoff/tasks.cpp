@@ -9,14 +9,15 @@ extern nm_pool nm_task_pool;
  * pool) and take the connection back; the freed stack goes to a waiting
  * connection at the end of the round. The connection's on_return finds
  * what to do next (the session's action, asked there or carried home). */
-static void finished(nm_timer *posted)
+static void finished(nm_posting *posted)
 {
     nm_task *t = NM_CONTAINER_OF(posted, nm_task, posted);
     nm_loop *l = t->home->loop;
     nm_conn *c = t->conn;
+    int want = t->want;
     nm_thread_join(&t->thread);
     nm_pool_put(&nm_task_pool, t);
-    l->on_return(l, c, NM_READ);
+    l->on_return(l, c, want);
 }
 
 static void *task_main(void *arg)
@@ -25,7 +26,7 @@ static void *task_main(void *arg)
     nm_loop_group *g = t->home->group;
     nm_thread_name(g->task_name);
     nm_signals_leave_to_loops();
-    g->task(t->conn);
+    t->want = g->task(t->conn);
     nm_loop_post(t->home->loop, &t->posted, finished);
     return 0;
 }
@@ -42,7 +43,19 @@ static int start(nm_loop_thread *home, nm_conn *c)
     return -1;
 }
 
-static nm_conn *conn_of_link(nm_link *l) { return NM_CONTAINER_OF(l, nm_conn, timer.link); }
+/* c waits (before `at`: at the tail of the list at is the head of), or
+ * waits no more. */
+static void wait_at(nm_link *at, nm_conn *c)
+{
+    nm_conn_link_job(c, NM_LJ_TIMER, NM_LJ_WAITING);
+    nm_link_push(at, &c->wait.link);
+}
+
+static void wait_end(nm_conn *c)
+{
+    nm_link_remove(&c->wait.link);
+    nm_conn_link_timer(c, NM_LJ_WAITING, nm_loop_conn_timeout);
+}
 
 /* While connections wait, the loop wakes every tick to try them: a stack
  * may come free in another loop, which posts nothing here. */
@@ -52,7 +65,7 @@ void nm_task_lend(nm_loop *l, nm_conn *c)
 {
     nm_loop_thread *home = nm_loop_thread_of(l);
     if (nm_link_empty(&home->waiting) && !start(home, c)) return;   /* none overtakes those waiting */
-    nm_link_push(&home->waiting, &c->timer.link);
+    wait_at(&home->waiting, c);
     nap(home);
 }
 
@@ -61,13 +74,12 @@ void nm_tasks_retry(nm_loop_thread *t)
     nm_loop *l = t->loop;
     int give_up = l->draining && l->now >= l->drain_deadline;
     while (!nm_link_empty(&t->waiting)) {
-        nm_link *first = t->waiting.next;
-        nm_conn *c = conn_of_link(first);
-        nm_link_remove(first);
+        nm_conn *c = nm_conn_of_wait(t->waiting.next);
+        wait_end(c);
         if (give_up) {
             nm_loop_drop(l, c);
         } else if (start(t, c)) {
-            nm_link_push(t->waiting.next, first);   /* still none: back at the head */
+            wait_at(t->waiting.next, c);   /* still none: back at the head */
             break;
         }
     }

@@ -31,11 +31,12 @@ nm_conn *nm_conn_open(nm_server *s, int fd)
     c->in = 0;
     c->in_len = c->in_scan = c->out_off = 0;
     nm_timer_init(&c->timer, 0);
+    c->link_job = NM_LJ_TIMER;
     c->srv = s;
     nm_conn_set_owner(c, 0);
     c->read_phase = NM_RP_HEAD;
     c->queued = 0;
-    c->body_mode = c->produce = c->ahead_count = 0;
+    c->body_mode = c->produce = 0;
     c->stream = 0;
     c->read_since = c->write_since = nm_now_ms();
     nm_rate_reset(&c->rate);
@@ -82,7 +83,7 @@ int nm_stream_take(nm_conn *c)
 
 void nm_stream_give(nm_conn *c)
 {
-    if (!c->stream || c->body_mode || c->produce || c->ahead_count) return;
+    if (!c->stream || c->body_mode || c->produce || nm_conn_has_ahead(c)) return;
     __atomic_store_n(&nm_stream_of(c)->taken, 0u, __ATOMIC_RELEASE);
     c->stream = 0;
     nm_stream_release(c->srv);
@@ -119,10 +120,10 @@ void nm_conn_hook_open(nm_conn *c)
 void nm_conn_drop_ahead(nm_conn *c)
 {
 #if NM_BODY_READ_BUFS > 1
-    if (!c->ahead_count) return;
+    if (!nm_conn_has_ahead(c)) return;
     nm_stream *st = nm_stream_of(c);
-    for (unsigned i = 0; i < c->ahead_count; i++) nm_buf_put(st->ahead[i]);
-    c->ahead_count = 0;
+    for (unsigned i = 0; i < st->ahead_count; i++) nm_buf_put(st->ahead[i]);
+    st->ahead_count = 0;
     st->ahead_off = 0;
     nm_stream_give(c);
 #else
@@ -138,7 +139,7 @@ void nm_conn_close(nm_conn *c)
     nm_conn_drop_ahead(c);
     for (unsigned i = 0; i < c->out_count; i++) {
         nm_seg *sg = &c->out[(c->out_first + i) % NM_OUT_SEGS];
-        if (sg->buf) nm_buf_put(sg->buf);
+        if (nm_seg_owns(sg)) nm_buf_put(nm_seg_buf(sg));
     }
     c->in = 0;
     c->out_count = 0;

@@ -12,6 +12,7 @@
 #include "../base/timer.h"
 #include "server.h"
 #include "../base/rate.h"
+#include "../base/error.h"
 
 struct nm_buf {
     char data[NM_BUF_SIZE];
@@ -21,8 +22,14 @@ struct nm_buf {
 struct nm_seg {
     const char *p;
     uint32_t len;
-    nm_buf *buf;     /* owned buffer to return once sent; NULL for static data */
+    uint32_t at;     /* p's offset in the pooled buffer it owns (given back once sent),
+                        or NM_SEG_STATIC: static data, owned by nobody here */
 };
+static const uint32_t NM_SEG_STATIC = UINT32_MAX;
+static inline int nm_seg_owns(const nm_seg *s) { return s->at != NM_SEG_STATIC; }
+/* The buffer an owning segment is part of, and the room left in it after it. */
+static inline nm_buf *nm_seg_buf(const nm_seg *s) { return (nm_buf *)(void *)(s->p - s->at); }
+static inline uint32_t nm_seg_room(const nm_seg *s) { return NM_BUF_SIZE - s->at - s->len; }
 
 enum nm_conn_flags {
     NM_CF_CLOSE_AFTER = 1,   /* close once the output queue is empty */
@@ -74,10 +81,37 @@ struct nm_stream {
     nm_buf *ahead[NM_BODY_READ_BUFS - 1];
     uint32_t ahead_len[NM_BODY_READ_BUFS - 1];
     uint32_t ahead_off;             /* bytes of ahead[0] already moved into c->in */
+    uint8_t ahead_count;            /* buffers in ahead[] */
 #endif
+    struct nm_loop *parked_in;      /* the loop its paused body's connection waits in (pause.h) */
     uint8_t chunk_state;            /* chunked: what the next bytes are (session.cpp) */
     uint8_t body_keep;              /* the head's keep-alive, for the answer at the body's end */
     uint32_t taken;                 /* a connection holds it (nm_stream_take; a word: an exchange of a byte is a libatomic call on riscv64) */
+};
+
+/* A posting: what a thread hands a loop (loop.h: nm_loop_post), linked
+ * through itself into the loop's inbox; `arrive` runs it there. */
+struct nm_posting {
+    nm_posting *next;
+    void (*arrive)(nm_posting *p);
+};
+
+/* The one job a connection's link does at a time (nm_conn.link_job), and
+ * the member of the union that holds it. */
+enum nm_link_job {
+    NM_LJ_TIMER = 0,     /* c->timer: its deadline in its loop's wheel, armed or stopped */
+    NM_LJ_POSTED = 1,    /* c->post: on its way to a loop (nm_loop_hand_over, nm_loop_return,
+                            nm_loop_unpark_post), with what it wants there */
+    NM_LJ_WAITING = 2,   /* c->wait: in a queue for a buffer, a place (nm_loop_queue) or a
+                            task thread (tasks.h), since when */
+};
+struct nm_conn_post {
+    nm_posting posting;
+    int want;                       /* nm_loop_return: what it is to be watched for on arrival */
+};
+struct nm_conn_wait {
+    nm_link link;
+    uint64_t since;                 /* ms: it began to wait (nm_loop_queue) */
 };
 
 struct nm_conn {
@@ -94,7 +128,11 @@ struct nm_conn {
     uint32_t out_off;               /* bytes of the first segment already sent */
     uint32_t held_since;            /* ms (low 32 bits): a blocking worker took it (yield_slice_ms) */
     nm_seg out[NM_OUT_SEGS];
-    nm_timer timer;
+    union {                         /* the member link_job names, and no other */
+        nm_timer timer;
+        nm_conn_post post;
+        nm_conn_wait wait;
+    };
     nm_server *srv;
     void *owner;                    /* the model's: its loop, worker, ... */
     uint8_t read_phase;             /* nm_read_phase */
@@ -109,13 +147,12 @@ struct nm_conn {
     uint8_t body_mode;              /* 0, NM_BODY_LENGTH or NM_BODY_CHUNKED while one streams */
     uint8_t unit;                   /* what nm_session_next cut last: a request or a body step */
     uint8_t produce;                /* an answer streaming from produce_fn: how its pieces go (session.cpp) */
-    uint8_t ahead_count;            /* buffers read ahead of c->in (nm_stream.ahead) */
+    uint8_t link_job;               /* nm_link_job: what the union above holds */
     uint32_t pause;                 /* a streaming body's pause, shared with resumers (pause.h) */
     union {
         const char *body_interim;   /* the protocol's bytes before a streaming body (100 Continue) */
         uint32_t lingered;          /* a lingering close (it reads no request): the bytes it dropped */
     };
-    struct nm_loop *parked_in;      /* the loop a paused body's connection waits in (pause.h) */
     uint64_t read_since;            /* ms: start of the read phase (not moved by each byte) */
     uint64_t write_since;           /* ms: the last progress of the output queue */
     nm_rate rate;                   /* what the read phase brought, for cfg.min_rate (base/rate.h) */
@@ -141,7 +178,7 @@ nm_buf *nm_buf_get_spare(void);
 /* Give back the buffers read ahead of c->in (bytes dropped with it). */
 void nm_conn_drop_ahead(nm_conn *c);
 /* Buffered input beyond c->in: has c bytes read ahead (0 when NM_BODY_READ_BUFS is 1). */
-static inline int nm_conn_has_ahead(const nm_conn *c) { return c->ahead_count != 0; }
+static inline int nm_conn_has_ahead(const nm_conn *c);   /* below: its nm_stream entry */
 
 /* Take a slot for `fd`; NULL when slots are exhausted or fd is out of range. */
 nm_conn *nm_conn_open(nm_server *s, int fd);
@@ -160,6 +197,15 @@ int nm_stream_take(nm_conn *c);
 void nm_stream_give(nm_conn *c);
 extern nm_stream nm_streams[NM_STREAM_BUFFERS];
 static inline nm_stream *nm_stream_of(const nm_conn *c) { return &nm_streams[c->stream - 1]; }
+static inline int nm_conn_has_ahead(const nm_conn *c)
+{
+#if NM_BODY_READ_BUFS > 1
+    return c->stream && nm_stream_of(c)->ahead_count;
+#else
+    (void)c;
+    return 0;
+#endif
+}
 int nm_stream_begin(nm_conn *c);
 void nm_stream_end(nm_conn *c);
 void nm_produce_end(nm_conn *c);
@@ -251,5 +297,38 @@ static inline void *nm_conn_owner(const nm_conn *c) { return __atomic_load_n(&c-
 static inline void nm_conn_set_owner(nm_conn *c, void *owner) { __atomic_store_n(&c->owner, owner, __ATOMIC_RELAXED); }
 
 #define NM_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* The link changes jobs, from the one it does (checked: NM_CHECKS). A
+ * timer leaves its job stopped and takes it up again stopped, calling
+ * `fn` (a loop's connections: nm_loop_conn_timeout) unless armed for
+ * another (nm_conn_arm). */
+static inline void nm_conn_link_job(nm_conn *c, enum nm_link_job from, enum nm_link_job to)
+{
+    (void)from;
+    NM_CHECK(c->link_job == from);
+    NM_CHECK(from != NM_LJ_TIMER || !nm_timer_armed(&c->timer));
+    c->link_job = (uint8_t)to;
+}
+static inline void nm_conn_link_timer(nm_conn *c, enum nm_link_job from, void (*fn)(nm_timer *))
+{
+    nm_conn_link_job(c, from, NM_LJ_TIMER);
+    c->timer.link.prev = c->timer.link.next = 0;
+    c->timer.fn = fn;
+}
+/* Arm c's deadline ms from now: to call fn, or (NULL) the function it has. */
+static inline void nm_conn_arm(nm_wheel *w, nm_conn *c, uint64_t now, unsigned ms, void (*fn)(nm_timer *))
+{
+    NM_CHECK(c->link_job == NM_LJ_TIMER);
+    if (fn) c->timer.fn = fn;
+    nm_wheel_add(w, &c->timer, now, ms);
+}
+static inline void nm_conn_disarm(nm_wheel *w, nm_conn *c)
+{
+    NM_CHECK(c->link_job == NM_LJ_TIMER);
+    nm_wheel_del(w, &c->timer);
+}
+static inline nm_conn *nm_conn_of_timer(nm_timer *t) { return NM_CONTAINER_OF(t, nm_conn, timer); }
+static inline nm_conn *nm_conn_of_posting(nm_posting *p) { return NM_CONTAINER_OF(p, nm_conn, post.posting); }
+static inline nm_conn *nm_conn_of_wait(nm_link *l) { return NM_CONTAINER_OF(l, nm_conn, wait.link); }
 
 #endif

@@ -8,7 +8,6 @@
 extern nm_pool nm_loop_pool;
 
 static void take_posts(nm_loop *l);
-static nm_conn *conn_of_timer(nm_timer *t);
 
 static void on_wake(nm_loop *l, int fd, int mask, void *ctx)
 {
@@ -52,6 +51,7 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
     l->unpark = 0;
     nm_link_init(&l->queue);
     l->retrying = 0;
+    l->retrying_since = 0;
     l->stuck = 0;
     l->retry = 0;
     memset(l->ch, 0, sizeof(l->ch));
@@ -70,7 +70,7 @@ nm_loop *nm_loop_open(nm_server *s, const nm_port_ops *port, int edge)
 void nm_loop_close(nm_loop *l)
 {
     while (!nm_link_empty(&l->queue)) {   /* waiting still (a loop that served none of them) */
-        nm_conn *c = conn_of_timer((nm_timer *)l->queue.next);
+        nm_conn *c = nm_conn_of_wait(l->queue.next);
         nm_loop_unqueue(c);
         nm_conn_close(c);
     }
@@ -85,12 +85,12 @@ void nm_loop_close(nm_loop *l)
 
 /* ---- the inbox ---------------------------------------------------------- */
 
-void nm_loop_post(nm_loop *l, nm_timer *t, void (*arrive)(nm_timer *t))
+void nm_loop_post(nm_loop *l, nm_posting *p, void (*arrive)(nm_posting *p))
 {
-    t->fn = arrive;
-    nm_timer *head = __atomic_load_n(&l->posted, __ATOMIC_RELAXED);
-    do t->link.next = (nm_link *)head;
-    while (!__atomic_compare_exchange_n(&l->posted, &head, t, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    p->arrive = arrive;
+    nm_posting *head = __atomic_load_n(&l->posted, __ATOMIC_RELAXED);
+    do p->next = head;
+    while (!__atomic_compare_exchange_n(&l->posted, &head, p, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
     nm_loop_nudge(l);
 }
 
@@ -120,28 +120,40 @@ void nm_loop_sleep_end(nm_loop *l) { __atomic_store_n(&l->sleeping, 0, __ATOMIC_
 static void take_posts(nm_loop *l)
 {
     if (!__atomic_load_n(&l->posted, __ATOMIC_RELAXED)) return;
-    nm_timer *t = __atomic_exchange_n(&l->posted, (nm_timer *)0, __ATOMIC_ACQUIRE), *fifo = 0;
-    while (t) {
-        nm_timer *next = (nm_timer *)t->link.next;
-        t->link.next = (nm_link *)fifo;
-        fifo = t;
-        t = next;
+    nm_posting *p = __atomic_exchange_n(&l->posted, (nm_posting *)0, __ATOMIC_ACQUIRE), *fifo = 0;
+    while (p) {
+        nm_posting *next = p->next;
+        p->next = fifo;
+        fifo = p;
+        p = next;
     }
     while (fifo) {
-        nm_timer *next = (nm_timer *)fifo->link.next;
-        fifo->link.next = fifo->link.prev = 0;   /* a stopped timer again */
-        fifo->fn(fifo);
+        nm_posting *next = fifo->next;
+        fifo->arrive(fifo);
         fifo = next;
     }
 }
 
 /* ---- connections between loops and threads ------------------------------ */
 
-static nm_conn *conn_of_timer(nm_timer *t) { return NM_CONTAINER_OF(t, nm_conn, timer); }
-
-static void adopt_posted(nm_timer *t)
+/* c goes to loop l's inbox, to arrive there: its link becomes a posting. */
+static void post_conn(nm_loop *l, nm_conn *c, void (*arrive)(nm_posting *p))
 {
-    nm_conn *c = conn_of_timer(t);
+    nm_conn_link_job(c, NM_LJ_TIMER, NM_LJ_POSTED);
+    nm_loop_post(l, &c->post.posting, arrive);
+}
+
+/* ... and has arrived: its link a stopped timer again. */
+static nm_conn *conn_arrived(nm_posting *p)
+{
+    nm_conn *c = nm_conn_of_posting(p);
+    nm_conn_link_timer(c, NM_LJ_POSTED, nm_loop_conn_timeout);
+    return c;
+}
+
+static void adopt_posted(nm_posting *p)
+{
+    nm_conn *c = conn_arrived(p);
     nm_loop *l = (nm_loop *)nm_conn_owner(c);
     if (l->closed) nm_conn_close(c);
     else nm_loop_adopt(l, c);
@@ -150,31 +162,31 @@ static void adopt_posted(nm_timer *t)
 void nm_loop_hand_over(nm_loop *to, nm_conn *c)
 {
     nm_conn_set_owner(c, to);
-    nm_loop_post(to, &c->timer, adopt_posted);
+    post_conn(to, c, adopt_posted);
 }
 
 void nm_loop_send_away(nm_loop *l, nm_conn *c)
 {
     nm_loop_watch(l, c->fd, 0, 0, 0);
-    nm_wheel_del(&l->wheel, &c->timer);
+    nm_conn_disarm(&l->wheel, c);
     c->lent = 1;
 }
 
-static void return_posted(nm_timer *t)
+static void return_posted(nm_posting *p)
 {
-    nm_conn *c = conn_of_timer(t);
+    int want = nm_conn_of_posting(p)->post.want;
+    nm_conn *c = conn_arrived(p);
     nm_loop *l = (nm_loop *)nm_conn_owner(c);
-    c->timer.fn = nm_loop_conn_timeout;
-    if (l->on_return) l->on_return(l, c, (int)c->timer.expires);
-    else nm_loop_take_back(l, c, (int)c->timer.expires);
+    if (l->on_return) l->on_return(l, c, want);
+    else nm_loop_take_back(l, c, want);
 }
 
 /* The thread that served c leaves c->owner alone (the loop reads it while
- * it drains): what it wants travels in the stopped timer's expiry. */
+ * it drains): what it wants travels in its posting. */
 void nm_loop_return(nm_conn *c, int want)
 {
-    c->timer.expires = (uint64_t)want;
-    nm_loop_post((nm_loop *)nm_conn_owner(c), &c->timer, return_posted);
+    c->post.want = want;
+    post_conn((nm_loop *)nm_conn_owner(c), c, return_posted);
 }
 
 int nm_loop_take_back(nm_loop *l, nm_conn *c, int want)
@@ -288,13 +300,13 @@ void nm_loop_run_until_drained(nm_loop *l)
 
 void nm_loop_conn_timeout(nm_timer *t)
 {
-    nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
+    nm_conn *c = nm_conn_of_timer(t);
     nm_loop *l = (nm_loop *)c->owner;
     /* Armed from a clock read before the last drive: the deadline may be a
      * moment away still. */
     unsigned left = nm_conn_timeout_ms(c);
     if (left) {
-        nm_wheel_add(&l->wheel, &c->timer, l->now, left);
+        nm_conn_arm(&l->wheel, c, l->now, left, 0);
         return;
     }
     nm_loop_act(l, c, c->srv->drive->on(c, NM_ON_TIMEOUT));
@@ -321,7 +333,7 @@ int nm_loop_adopt(nm_loop *l, nm_conn *c)
         return -1;
     }
     l->live++;
-    nm_wheel_add(&l->wheel, &c->timer, l->now, a.deadline);
+    nm_conn_arm(&l->wheel, c, l->now, a.deadline, 0);
     return 0;
 }
 
@@ -342,7 +354,7 @@ void nm_loop_accept(nm_loop *l)
  * the session's wait is every request's, and a call costs the firmware more). */
 static inline __attribute__((always_inline)) int watch_or_drop(nm_loop *l, nm_conn *c, uint8_t io, unsigned ms)
 {
-    nm_wheel_add(&l->wheel, &c->timer, l->now, ms);
+    nm_conn_arm(&l->wheel, c, l->now, ms, 0);
     if (io != l->ch[c->fd].mask && nm_loop_watch(l, c->fd, io, l->conn_fn, c)) {
         nm_loop_drop(l, c);
         return 0;
@@ -378,12 +390,11 @@ int nm_loop_rearm(nm_loop *l, nm_conn *c, int want)
 }
 
 /* A paused body's resume arrives: drive the connection again. */
-static void unpark_arrived(nm_timer *t)
+static void unpark_arrived(nm_posting *p)
 {
-    nm_conn *c = conn_of_timer(t);
-    nm_loop *l = c->parked_in;
+    nm_conn *c = conn_arrived(p);
+    nm_loop *l = nm_stream_of(c)->parked_in;   /* (its body paused: it holds its entry) */
     nm_pause_arrived(c, l->now);
-    c->timer.fn = nm_loop_conn_timeout;
     if (l->unpark) {
         l->unpark(l, c);
         return;
@@ -397,10 +408,10 @@ static void unpark_arrived(nm_timer *t)
 }
 
 /* A parked connection's channel: readiness the port reported before the
- * park is not acted on (its timer may be on its way in a resume's post). */
+ * park is not acted on (it may be on its way in a resume's post). */
 static void parked_event(nm_loop *l, int fd, int mask, void *ctx) { (void)l, (void)fd, (void)mask, (void)ctx; }
 
-void nm_loop_unpark_post(nm_loop *l, nm_conn *c) { nm_loop_post(l, &c->timer, unpark_arrived); }
+void nm_loop_unpark_post(nm_loop *l, nm_conn *c) { post_conn(l, c, unpark_arrived); }
 
 void nm_loop_park(nm_loop *l, nm_conn *c)
 {
@@ -410,7 +421,7 @@ void nm_loop_park(nm_loop *l, nm_conn *c)
     if (ch->mask) l->port.ops->del(&l->port, c->fd, ch->mask);
     ch->mask = 0;
     if (ch->fn) ch->fn = parked_event;   /* its ctx stays (a fiber's unpark reads it) */
-    nm_wheel_del(&l->wheel, &c->timer);
+    nm_conn_disarm(&l->wheel, c);
     if (!nm_pause_park(c, l)) nm_loop_unpark_post(l, c);   /* resumed on its way here: driven next round */
 }
 
@@ -420,7 +431,7 @@ void nm_loop_drop(nm_loop *l, nm_conn *c)
     nm_channel *ch = &l->ch[c->fd];
     if (l->port.ops->closing_forgets) ch->mask = 0;   /* the close below unregisters it: a syscall saved */
     nm_loop_watch(l, c->fd, 0, 0, 0);
-    nm_wheel_del(&l->wheel, &c->timer);
+    nm_conn_disarm(&l->wheel, c);
     nm_conn_close(c);
     l->live--;
 }
@@ -440,30 +451,30 @@ void nm_loop_queue(nm_loop *l, nm_conn *c)
     nm_channel *ch = &l->ch[c->fd];
     if (ch->mask) l->port.ops->del(&l->port, c->fd, ch->mask);
     ch->mask = 0;   /* its callback and ctx stay: the retry calls them */
-    nm_wheel_del(&l->wheel, &c->timer);
     if (c->queued == NM_Q_IN) return;
+    nm_conn_disarm(&l->wheel, c);
+    nm_conn_link_job(c, NM_LJ_TIMER, NM_LJ_WAITING);
     c->queued = NM_Q_IN;
     int again = c == l->retrying;   /* no room yet: first in line still, waiting since it did */
     l->stuck |= again;
-    if (!again) {
-        c->timer.expires = l->now;
-        nm_count(c->srv, NM_C_WAITED);
-    }
-    nm_link_push(again ? l->queue.next : &l->queue, &c->timer.link);
+    c->wait.since = again ? l->retrying_since : l->now;
+    if (!again) nm_count(c->srv, NM_C_WAITED);
+    nm_link_push(again ? l->queue.next : &l->queue, &c->wait.link);
 }
 
 void nm_loop_unqueue(nm_conn *c)
 {
     if (c->queued != NM_Q_IN) return;
-    nm_link_remove(&c->timer.link);
+    nm_link_remove(&c->wait.link);
+    nm_conn_link_timer(c, NM_LJ_WAITING, nm_loop_conn_timeout);
     c->queued = 0;
 }
 
 void nm_loop_retry(nm_loop *l)
 {
     while (!nm_link_empty(&l->queue)) {
-        nm_conn *c = conn_of_timer((nm_timer *)l->queue.next);
-        if (l->now - c->timer.expires >= (uint64_t)c->srv->cfg.queue_wait_ms) {
+        nm_conn *c = nm_conn_of_wait(l->queue.next);
+        if (l->now - c->wait.since >= (uint64_t)c->srv->cfg.queue_wait_ms) {
             /* waited as long as it may: refused, and closed by its own
              * driver (a fiber unwinds), which finds it dead */
             if (!(c->flags & NM_CF_DEAD)) nm_refuse(c->srv, c->fd);
@@ -471,7 +482,8 @@ void nm_loop_retry(nm_loop *l)
         } else if (!c->in && !nm_buf_spare()) {
             return;   /* no buffer to try it with (a driver on another thread would queue it anew) */
         }
-        nm_loop_unqueue(c);   /* (its expiry stays: the time it waits since) */
+        l->retrying_since = c->wait.since;   /* kept, should it wait again */
+        nm_loop_unqueue(c);
         if (!c->in_len) c->read_since = l->now;   /* nothing read yet: the wait was ours, not its client's */
         l->retrying = c;
         l->stuck = 0;

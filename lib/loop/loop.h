@@ -38,8 +38,8 @@ struct nm_loop {
      * loop's thread; NULL: take it back and wait for what it wants. */
     void (*on_return)(nm_loop *l, nm_conn *c, int want);
     /* The inbox: what other threads hand this loop (nm_loop_post), a stack
-     * linked through the postings' own timers, taken whole each round. */
-    nm_timer *posted;
+     * linked through the postings themselves, taken whole each round. */
+    nm_posting *posted;
     nm_wakeup wake;
     int sleeping;            /* in (or about to enter) its wait: posters wake it */
     int signalled;           /* a wakeup is on its way: posters need not send another */
@@ -52,9 +52,10 @@ struct nm_loop {
      * call conn_fn as if it were readable, or kick without one. */
     void (*unpark)(nm_loop *l, nm_conn *c);
     /* Connections waiting for a buffer or a place (nm_loop_queue), oldest
-     * first, linked through their timers (none is armed while it waits). */
+     * first, linked through their wait entries (conn.h: nm_conn.wait). */
     nm_link queue;
     nm_conn *retrying;       /* the one nm_loop_retry drives again now */
+    uint64_t retrying_since; /* ... which has waited since (ms) */
     int stuck;               /* ... which found no room and waits on */
     /* Drive a waiting connection again; NULL: its channel's callback (as if
      * readable), or kick in a loop without channels. */
@@ -88,13 +89,13 @@ int nm_loop_tick(nm_loop *l);
  * its server stops and it has drained. */
 void nm_loop_run_until_drained(nm_loop *l);
 
-/* Handing work to a loop from any thread: the one verb. A posting is a
- * stopped timer in the storage of what is posted (a connection's own timer,
- * a task's, a call's); the loop calls `arrive` with it on its own thread, in
- * the order posted, within a round (a sleeping loop is woken, once per
- * batch). Posting never fails and never waits: the inbox is linked through
- * the postings, so it is never full. `t->expires` travels untouched. */
-void nm_loop_post(nm_loop *l, nm_timer *t, void (*arrive)(nm_timer *t));
+/* Handing work to a loop from any thread: the one verb. A posting
+ * (conn.h: nm_posting) lives in the storage of what is posted (a
+ * connection's link, a task's, a call's); the loop calls `arrive` with it
+ * on its own thread, in the order posted, within a round (a sleeping loop
+ * is woken, once per batch). Posting never fails and never waits: the inbox
+ * is linked through the postings, so it is never full. */
+void nm_loop_post(nm_loop *l, nm_posting *p, void (*arrive)(nm_posting *p));
 /* Wake l if it sleeps (or is about to) and no wakeup is on its way: 1 if
  * this rang. Work published before the call is seen by its next round. */
 int nm_loop_nudge(nm_loop *l);

@@ -39,7 +39,7 @@ static inline void nm_out_trim(nm_conn *c)
 {
     if (!c->out_count) return;
     const nm_seg *t = nm_out_seg(c, c->out_count - 1u);
-    if (t->buf && !t->len && (c->out_count > 1 || !c->out_off)) nm_out_trim_last(c);
+    if (nm_seg_owns(t) && !t->len && (c->out_count > 1 || !c->out_off)) nm_out_trim_last(c);
 }
 
 static inline nm_out_mark nm_out_mark_now(const nm_conn *c)
@@ -74,7 +74,7 @@ static inline void nm_out_sent(nm_conn *c, size_t n)
             break;
         }
         n -= pending;
-        if (s->buf) nm_buf_put(s->buf);
+        if (nm_seg_owns(s)) nm_buf_put(nm_seg_buf(s));
         c->out_first = (uint8_t)((c->out_first + 1) % NM_OUT_SEGS);
         c->out_count--;
         c->out_off = 0;

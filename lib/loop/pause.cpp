@@ -82,7 +82,7 @@ int nm_pause_park(nm_conn *c, nm_loop *loop)
          * it again (it read nothing, being paused); its resume is still to
          * come, or on its way. */
         if (st == NM_PS_PARKED || st == NM_PS_POSTED) return 1;
-        c->parked_in = loop;   /* published by the move: the resumer (or the post below) reads it after */
+        nm_stream_of(c)->parked_in = loop;   /* published by the move: the resumer (or the post below) reads it after */
         if (st != NM_PS_ASKED) break;
         if (move(c, word(g, NM_PS_ASKED), word(g, NM_PS_PARKED))) return 1;
     }
@@ -126,7 +126,7 @@ extern "C" int nm_body_resume(const nm_server *srv, nm_conn_id id)
                 return 0;
             }
         } else if (move(c, w, word(g, NM_PS_POSTED))) {   /* PARKED: its loop drives it again */
-            nm_loop_unpark_post((nm_loop *)c->parked_in, c);
+            nm_loop_unpark_post(nm_stream_of(c)->parked_in, c);
             return 0;
         }
     }

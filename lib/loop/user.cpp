@@ -93,7 +93,7 @@ int nm_user_wait(nm_server *s, int ms)
 /* What travels to the connection's loop, at the start of the pooled buffer
  * that holds the bytes after it. */
 struct nm_sent {
-    nm_timer posting;
+    nm_posting posting;
     nm_loop *loop;
     nm_conn_id id;
     uint32_t len;
@@ -107,7 +107,7 @@ static nm_loop *loop_of(const nm_conn *c)
     return i < NM_MAX_LOOPS && nm_pool_at(&nm_loop_pool, i) == owner ? (nm_loop *)owner : 0;
 }
 
-static void sent_arrived(nm_timer *t)
+static void sent_arrived(nm_posting *t)
 {
     nm_sent *m = NM_CONTAINER_OF(t, nm_sent, posting);
     nm_buf *b = (nm_buf *)(void *)m;

@@ -41,6 +41,8 @@ static int idle(const nm_conn *c, nm_action a)
            !c->in_len && !c->out_count && !c->body_mode;
 }
 
+static void on_timeout(nm_timer *t);
+
 /* The connection's driver: the event the scheduler resumed it with goes to
  * the session, and the fiber does what the session answers. It ends when
  * the connection is finished (want 0) or idle (want NM_READ, its deadline
@@ -56,7 +58,7 @@ static void session(void *arg)
             self->want = 0;
             return;
         }
-        if (a.kind == NM_ACT_WAIT) nm_wheel_add(&l->wheel, &c->timer, l->now, a.deadline);
+        if (a.kind == NM_ACT_WAIT) nm_conn_arm(&l->wheel, c, l->now, a.deadline, on_timeout);
         self->want = a.kind == NM_ACT_WAIT ? a.io : a.kind == NM_ACT_PARK ? (uint8_t)NM_PARK : (uint8_t)NM_QUEUE;
         if (idle(c, a)) return;
         nm_fiber_yield(self);
@@ -66,7 +68,6 @@ static void session(void *arg)
 /* ---- the scheduler ----------------------------------------------------- */
 
 static void on_ready(nm_loop *l, int fd, int mask, void *ctx);
-static void on_timeout(nm_timer *t);
 
 /* Resume f with `event` and do what it then waits for. */
 static void run(nm_loop *l, nm_fiber *f, int event)
@@ -107,7 +108,7 @@ static void begin(nm_loop *l, int fd, int mask, void *ctx)
 {
     (void)fd; (void)mask;
     nm_conn *c = (nm_conn *)ctx;
-    nm_wheel_del(&l->wheel, &c->timer);
+    nm_conn_disarm(&l->wheel, c);
     if (c->flags & NM_CF_DEAD) {   /* refused while it waited for a fiber */
         nm_loop_drop(l, c);
         return;
@@ -121,7 +122,6 @@ static void begin(nm_loop *l, int fd, int mask, void *ctx)
      * alone (as it does one lent away) */
     c->lent = 1;
     c->flags &= (uint8_t)~NM_CF_DRAINED;   /* the port just said there are bytes */
-    c->timer.fn = on_timeout;
     nm_loop_watch(l, c->fd, NM_READ, on_ready, f);
     nm_mstat_add(stats_of(l)->live, 1);
     run(l, f, NM_ON_READY);
@@ -137,15 +137,14 @@ static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
 
 static void on_timeout(nm_timer *t)
 {
-    nm_conn *c = NM_CONTAINER_OF(t, nm_conn, timer);
+    nm_conn *c = nm_conn_of_timer(t);
     nm_loop *l = (nm_loop *)c->owner;
     run(l, fiber_of(l, c), NM_ON_TIMEOUT);
 }
 
-/* A paused body resumed: its fiber runs on (its timer is the fiber's). */
+/* A paused body resumed: its fiber runs on (arming its deadline, to call on_timeout). */
 static void unpark(nm_loop *l, nm_conn *c)
 {
-    c->timer.fn = on_timeout;
     run(l, fiber_of(l, c), NM_ON_READY);
 }
 

@@ -9,16 +9,15 @@
 #include "../handoff/lend.h"
 #include "../handoff/tasks.h"
 #include "../session/session.h"
-#include <string.h>
 
 /* On the task thread: as far as the socket allows, then what the session
- * answers travels home in the connection's stopped timer (no other thread
- * reads it until the loop takes the connection back). */
-static void read_and_write(nm_conn *c)
+ * answers travels home with the task, as what the connection wants there
+ * (its deadline counted once home): NM_READ or NM_WRITE to wait for,
+ * NM_PARK, NM_QUEUE, or 0 to close. */
+static int read_and_write(nm_conn *c)
 {
     nm_action a = nm_session_on(c, NM_ON_READY);
-    static_assert(sizeof(a) <= sizeof(c->timer.expires), "an action fits a timer's expiry");
-    memcpy(&c->timer.expires, &a, sizeof(a));
+    return a.kind == NM_ACT_WAIT ? a.io : a.kind == NM_ACT_PARK ? (int)NM_PARK : a.kind == NM_ACT_QUEUE ? (int)NM_QUEUE : 0;
 }
 
 static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
@@ -28,16 +27,6 @@ static void on_ready(nm_loop *l, int fd, int mask, void *ctx)
     nm_task_lend(l, (nm_conn *)ctx);
 }
 
-/* The action the task thread's session answered, done here; its deadline
- * counted from now. */
-static void take_back(nm_loop *l, nm_conn *c, int)
-{
-    nm_action a;
-    memcpy(&a, &c->timer.expires, sizeof(a));
-    if (a.kind == NM_ACT_WAIT) a.deadline = nm_conn_timeout_ms(c);
-    nm_conn_reclaim(l, c, a);
-}
-
 int nm_model_reactor_conn_thread(nm_server *s)
 {
     int subs = NM_RUN_SIZE(s->cfg.threads, NM_SUB_LOOPS, NM_MAX_LOOPS - 1, "--threads");
@@ -45,7 +34,7 @@ int nm_model_reactor_conn_thread(nm_server *s)
     nm_reactors r;
     nm_reactors_init(&r, subs, 0);
     r.conn_fn = on_ready;
-    r.on_return = take_back;
+    r.on_return = nm_conn_reclaim;   /* what the task thread's session answered, done here */
     r.task = read_and_write;
     r.task_name = "nm-conn-io";
     return nm_reactors_run(s, &r);

@@ -15,6 +15,13 @@ static int start_task(nm_loop *l, nm_conn *c)
     return 0;
 }
 
+/* On the task thread: the handler; its loop reads on (nm_lend_resume). */
+static int answer(nm_conn *c)
+{
+    nm_lend_answer(c);
+    return NM_READ;
+}
+
 int nm_model_reactor_thread_per_task(nm_server *s)
 {
     nm_session_handoff(s);
@@ -22,7 +29,7 @@ int nm_model_reactor_thread_per_task(nm_server *s)
     nm_reactors_init(&r, 0, 0);
     r.conn_fn = nm_lend_io;
     r.dispatch = start_task;
-    r.task = nm_lend_answer;
+    r.task = answer;
     r.task_name = "nm-task";
     return nm_reactors_run(s, &r);
 }

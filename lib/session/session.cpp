@@ -301,8 +301,8 @@ static void finish_answer(nm_conn *c, nm_response *res, const nm_request *req, i
 static void ahead_shift(nm_conn *c)
 {
     nm_stream *st = nm_stream_of(c);
-    c->ahead_count--;
-    for (unsigned i = 0; i < c->ahead_count && i + 1 < NM_BODY_READ_BUFS - 1; i++) {   /* (the second: for the compiler) */
+    st->ahead_count--;
+    for (unsigned i = 0; i < st->ahead_count && i + 1 < NM_BODY_READ_BUFS - 1; i++) {   /* (the second: for the compiler) */
         st->ahead[i] = st->ahead[i + 1];
         st->ahead_len[i] = st->ahead_len[i + 1];
     }
@@ -315,7 +315,7 @@ static void ahead_shift(nm_conn *c)
 static void ahead_next(nm_conn *c)
 {
 #if NM_BODY_READ_BUFS > 1
-    if (!c->ahead_count) return;
+    if (!nm_conn_has_ahead(c)) return;
     nm_stream *st = nm_stream_of(c);
     nm_buf *b = st->ahead[0];
     uint32_t off = st->ahead_off, len = st->ahead_len[0] - off;
@@ -398,7 +398,7 @@ static ssize_t receive(nm_conn *c, size_t room, int flags, size_t *asked)
             past -= st->ahead_len[used];
         }
         for (unsigned i = used; i < got; i++) nm_buf_put(st->ahead[i]);
-        c->ahead_count = (uint8_t)used;
+        st->ahead_count = (uint8_t)used;
         st->ahead_off = 0;
         *asked = room + (size_t)got * NM_BUF_SIZE;
         return n;

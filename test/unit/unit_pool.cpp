@@ -4,6 +4,7 @@
 #include "../check.h"
 #include "../lib/base/pool.h"
 #include "../lib/loop/conn.h"
+#include "../lib/loop/outq.h"
 #include "../lib/base/thread.h"
 #include "../lib/session/session.h"
 #include <errno.h>
@@ -144,6 +145,39 @@ TEST(connection_slots_return_with_their_buffers)
     close(sv[1]);
 }
 
+/* An idle connection costs its slot: on a 64-bit target at most 200 bytes
+ * (with the application's NM_CONN_USER_SIZE and the fd map's pointer, the
+ * bench's idle column). A segment finds the buffer it owns from its bytes
+ * and their offset there; a static one owns none. */
+TEST(connection_slot_small_and_segments_own_their_buffers)
+{
+#if UINTPTR_MAX > 0xffffffffu
+    CHECK(sizeof(nm_conn) <= 200);
+    CHECK_EQ(sizeof(nm_seg), 16);
+#endif
+    static nm_server s;
+    server_init(&s);
+    int sv[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    unsigned bufs = nm_buf_free();
+    nm_conn *c = nm_conn_open(&s, sv[0]);
+    REQUIRE(c);
+    nm_buf *b = nm_buf_get();
+    REQUIRE(b);
+    CHECK_EQ(nm_out_take(c, b, 100, 10), 0);
+    CHECK_EQ(nm_out_static(c, "static", 6), 0);
+    nm_seg *t = &c->out[c->out_first], *st = &c->out[(c->out_first + 1) % NM_OUT_SEGS];
+    CHECK(nm_seg_owns(t) && nm_seg_buf(t) == b);
+    CHECK_EQ(nm_seg_room(t), (uint32_t)NM_BUF_SIZE - 110);
+    CHECK(!nm_seg_owns(st));
+    CHECK_EQ(nm_out_write(c, "abc", 3), 0);   /* after a static one: a buffer of its own */
+    CHECK_EQ(c->out_count, 3);
+    CHECK_EQ(nm_buf_free(), bufs - 2);
+    nm_conn_close(c);
+    CHECK_EQ(nm_buf_free(), bufs);   /* both given back, the static bytes not */
+    close(sv[1]);
+}
+
 TEST(connection_refused_for_fd_out_of_range)
 {
     static nm_server s;
@@ -245,7 +279,7 @@ TEST(stream_entries_are_held_only_while_a_connection_streams)
     st->ahead[0] = nm_buf_get();
     REQUIRE(st->ahead[0]);
     st->ahead_len[0] = 1;
-    c[0]->ahead_count = 1;
+    st->ahead_count = 1;
     nm_stream_end(c[0]);
     CHECK(c[0]->stream != 0);
     CHECK_EQ(s.streams, (unsigned)N);
