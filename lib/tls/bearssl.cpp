@@ -484,8 +484,7 @@ int tls_bearssl_replace(nm_tls *t, const void *chain, size_t chain_len, const vo
 
 const char *tls_bearssl_sni(const void *st)
 {
-    uintptr_t a = (uintptr_t)st;
-    if (a < (uintptr_t)conns || a >= (uintptr_t)(conns + NM_TLS_CONNS)) return 0;   /* (another engine's) */
+    if (!tls_slot_of(conns, sizeof(conns), st)) return 0;   /* (another engine's) */
     const char *name = br_ssl_engine_get_server_name(&((const tls_conn *)st)->sc.eng);
     return name && *name ? name : 0;
 }

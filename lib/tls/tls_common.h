@@ -25,6 +25,8 @@ int tls_index(const nm_tls *t);
  * its int in_use: a free one, taken; or NULL, counted as t's refusal. */
 void *tls_slot_claim(void *base, size_t size, int count, nm_tls *t);
 void tls_slot_free(int *in_use);
+/* st is within the pool of `bytes` at base (a connection of that engine)? */
+int tls_slot_of(const void *base, size_t bytes, const void *st);
 
 void tls_count(unsigned long *n);
 /* How a connection ended, counted in t's stats: cut (release's why), a
@@ -33,11 +35,15 @@ void tls_count(unsigned long *n);
 enum { TLS_END_CLEAN, TLS_END_ALERT, TLS_END_BAD };
 void tls_count_end(nm_tls *t, int why, int kind, int done);
 
-/* The BearSSL engine's nm_tls_replace and nm_tls_sni (bearssl.cpp): weak,
- * so that an archive without it links; common.cpp's calls ask it. */
+/* Each engine's nm_tls_replace and nm_tls_sni (bearssl.cpp, wolfssl.cpp):
+ * weak, so that an archive without one links; common.cpp's calls ask the
+ * engine's. An engine's sni says NULL for another engine's state. */
 int tls_bearssl_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
                         size_t err_len) __attribute__((weak));
 const char *tls_bearssl_sni(const void *st) __attribute__((weak));
+int tls_wolfssl_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
+                        size_t err_len) __attribute__((weak));
+const char *tls_wolfssl_sni(const void *st) __attribute__((weak));
 
 /* One line into err; returns -1. */
 int tls_say(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
