@@ -216,7 +216,20 @@ for m in "$@"; do
     m=${m%% *}
     suite "$m"
     echo "$m ($eng): $([ $turn -le $models ] && echo "curl and s_client; ")the short suite over TLS: $said"
+    served="${served:-} $m:$eng"
 done
+# wolfSSL on a fiber, when the turns gave the fiber the other engine: the
+# fiber's stack (NM_FIBER_STACK_SIZE, 72 KiB in a build with wolfSSL: the
+# Makefile) holds what the engine takes (the fiber model refuses a smaller
+# one: test/unit's embed_fibers_refuse_a_transport_deeper_than_their_stacks).
+case " $engines :$served " in *" wolfssl "*" fiber:bearssl"*)
+    eng=wolfssl
+    start fiber --tls-cert "$dir/rsa.crt" --tls-key "$dir/rsa.key"
+    [ "$port" != 0 ] && serve_checks "fiber (RSA)"
+    stop
+    suite fiber
+    echo "fiber ($eng): curl and s_client with an RSA key; the short suite over TLS: $said"
+esac
 
 openssl x509 -in "$dir/ec.crt" -outform DER -out "$dir/ec.der" && openssl pkey -in "$dir/ec.key" -outform DER -out "$dir/ec.kder"
 leaf ec2 ec -pkeyopt ec_paramgen_curve:P-256
