@@ -133,11 +133,16 @@ $(error TLS: bearssl, wolfssl or bearssl$(comma)wolfssl, not $(TLS))
 endif
 # wolfSSL as Debian builds it (4096-bit numbers on the stack) needs more
 # than 128 KB of a thread's stack for a handshake: 256 KB in such a build,
-# unless the build says otherwise (lib/tls/README).
+# and fibers of 72 KiB (its transport says it takes 56 KiB; the fiber
+# model refuses less), unless the build says otherwise (lib/tls/README).
 ifneq ($(filter wolfssl,$(TLS_ENGINES)),)
 ifeq ($(findstring NM_THREAD_STACK_SIZE,$(EXTRA_CPPFLAGS) $(CPPFLAGS) $(SAN_FLAGS)),)
 NM_CXXFLAGS += -DNM_THREAD_STACK_SIZE=262144
 NM_CFLAGS += -DNM_THREAD_STACK_SIZE=262144
+endif
+ifeq ($(findstring NM_FIBER_STACK_SIZE,$(EXTRA_CPPFLAGS) $(CPPFLAGS) $(SAN_FLAGS)),)
+NM_CXXFLAGS += -DNM_FIBER_STACK_SIZE=73728
+NM_CFLAGS += -DNM_FIBER_STACK_SIZE=73728
 endif
 endif
 ifneq ($(TLS),)

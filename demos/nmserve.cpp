@@ -194,10 +194,6 @@ static int tls_setup(nm_config *cfg)
         tls = nm_tls_wolfssl(cert, (size_t)cl, key, (size_t)kl, err, sizeof(err));
 #endif
     if (!built) return usage("--tls-engine: not built in (make TLS=bearssl,wolfssl): ", tls_engine);
-    /* Debian's wolfSSL keeps 4096-bit numbers on the stack: more than a
-     * fiber's (NM_FIBER_STACK); a firmware's own wolfSSL build need not */
-    if (!strcmp(tls_engine, "wolfssl") && !strcmp(model, "fiber"))
-        return usage("--tls-engine wolfssl: its handshake needs more stack than a fiber has (NM_FIBER_STACK): ", model);
     if (!tls) return fprintf(stderr, "nmserve: tls: %s\n", err), 2;
     if (tls_client_ca) {
         long al = slurp(tls_client_ca, cert, sizeof(cert));

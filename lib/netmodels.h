@@ -466,6 +466,12 @@ typedef struct nm_transport_ops {
     void (*flush)(void *st);                   /* seal the plaintext put so far into records */
     void (*close)(void *st);                   /* a clean close: close_notify into NET_OUT */
     int (*state)(void *st);                    /* NM_TRANSPORT_* bits */
+    /* The stack its calls take at most, bytes, beyond the library's and the
+     * handler's own; 0: little. The fiber model refuses to start under a
+     * transport its stacks cannot hold (nm_last_error names the
+     * NM_FIBER_STACK_SIZE needed: this, and 16 KiB, the default, for the
+     * rest). */
+    size_t stack;
 } nm_transport_ops;
 /* Serve cfg's connections through ops (NULL: the plain socket). */
 void nm_config_transport(nm_config *cfg, const nm_transport_ops *ops, void *ctx);

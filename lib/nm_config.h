@@ -385,7 +385,10 @@
 #endif
 
 /* Fibers (one per connection of the fiber model) and the stack of each. A
- * connection past the last fiber is refused (503). */
+ * connection past the last fiber is refused (503). Under a transport whose
+ * calls take more stack (nm_transport_ops.stack) than a fiber leaves them
+ * beside 16 KiB of its own, the fiber model refuses to start, naming the
+ * size that would do; a build with wolfSSL sets 72 KiB (the Makefile). */
 #ifndef NM_FIBER_COUNT
 #define NM_FIBER_COUNT 256
 #endif

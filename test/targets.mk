@@ -19,7 +19,7 @@ NM_TARGETS ?= $(sort $(basename $(notdir $(wildcard toolchains/*.mk))))
 NM_FLAGS_STAMP := $(BUILD)/build.flags
 NM_FLAGS_NOW = $(CXX) $(NM_CXXFLAGS) $(CXXFLAGS)
 NM_PROGRAM_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(wildcard demos/*.c demos/*.cpp test/*.c test/*.cpp test/*/*.c test/*/*.cpp)))
-$(LIB_OBJS) $(NM_PROGRAM_OBJS) $(NM_BUILD_CONFIG): $(NM_FLAGS_STAMP)
+$(LIB_OBJS) $(TLS_OBJS) $(NM_PROGRAM_OBJS) $(NM_BUILD_CONFIG): $(NM_FLAGS_STAMP)
 $(NM_FLAGS_STAMP): FORCE
 	@mkdir -p $(@D)
 	@echo '$(NM_FLAGS_NOW)' | cmp -s - $@ || echo '$(NM_FLAGS_NOW)' > $@

@@ -22,6 +22,7 @@
 #include "../loop/loop.h"
 #include "../base/mstat.h"
 #include "../session/session.h"
+#include "../session/transport.h"
 #include "../loop/pause.h"
 
 /* The server's counters, named once; on nm_run's stack, the loop's `user`. */
@@ -175,6 +176,9 @@ static void stop_fibers(nm_loop *l)
 
 int nm_model_fiber(nm_server *s)
 {
+    /* a record layer whose calls take more stack than a fiber leaves them:
+     * refused before it announces (transport.h) */
+    if (s->cfg.transport && nm_transport_fibers_refused && nm_transport_fibers_refused(&s->cfg, "fiber")) return NM_ERR_USAGE;
     fiber_stats stats = { nm_mstat(&s->model_stats, "fibers"), nm_mstat(&s->model_stats, "fiber_overflows") };
     nm_loop *l = nm_loop_open(s, s->port, 0);
     if (!l) return NM_ERR_SYSTEM;
@@ -182,6 +186,7 @@ int nm_model_fiber(nm_server *s)
     l->conn_fn = begin;
     l->unpark = unpark;
     nm_loop_watch(l, s->listen_fd, NM_READ, on_listener, 0);
+    nm_announce(s);
     for (;;) {
         nm_loop_dispatch(l, nm_loop_wait(l));
         if (nm_loop_tick(l)) break;

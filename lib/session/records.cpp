@@ -6,6 +6,7 @@
  * never calls it carries none of this, and the plain socket's path is
  * unchanged. */
 #include "transport.h"
+#include "../base/error.h"
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -233,6 +234,18 @@ extern "C" void *nm_transport_state(const nm_request *req)
     nm_conn *c = req ? nm_conn_of_id(req->conn) : 0;
     rl_slot *r = c && nm_conn_id_of(c) == req->conn && c->srv->cfg.transport ? mine(c) : 0;
     return r ? r->st : 0;
+}
+
+/* A fiber's NM_FIBER_STACK_SIZE holds the layer's stack and 16 KiB, the
+ * default's, for the library's frames and the handler's. */
+int nm_transport_fibers_refused(const nm_config *cfg, const char *model)
+{
+    const nm_transport_ops *t = cfg->transport;
+    const size_t need = t ? t->stack + 16 * 1024 : 0;
+    if (need <= (size_t)NM_FIBER_STACK_SIZE) return 0;
+    return nm_error_set("model %s: transport %s takes %zu bytes of stack, more than a fiber of %d leaves it "
+                        "(build with NM_FIBER_STACK_SIZE=%zu at least)", model, t->name ? t->name : "", t->stack,
+                        NM_FIBER_STACK_SIZE, need);
 }
 
 extern "C" void nm_config_transport(nm_config *cfg, const nm_transport_ops *ops, void *ctx)

@@ -52,5 +52,10 @@ extern const nm_transport *nm_transport_default;
  * the socket (records.cpp). Weak: only nm_config_transport links it, so a
  * firmware without one carries none of it. */
 extern const nm_transport nm_transport_records __attribute__((weak));
+/* A model that serves on fibers (its name), under cfg's record layer:
+ * refused (NM_ERR_USAGE, nm_last_error naming the NM_FIBER_STACK_SIZE that
+ * would do) when the layer's calls take more stack than a fiber leaves
+ * them; 0 otherwise (records.cpp, weak as nm_transport_records is). */
+int nm_transport_fibers_refused(const nm_config *cfg, const char *model) __attribute__((weak));
 
 #endif

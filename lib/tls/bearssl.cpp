@@ -666,7 +666,8 @@ int tls_state(void *st)
     return c->done ? 0 : NM_TRANSPORT_HANDSHAKE;
 }
 
-const nm_transport_ops bearssl_ops = { "bearssl", tls_open, tls_release, tls_buf, tls_ack, tls_flush, tls_close, tls_state };
+/* (stack 0: a fiber served 0.5 KB deeper over BearSSL than plain) */
+const nm_transport_ops bearssl_ops = { "bearssl", tls_open, tls_release, tls_buf, tls_ack, tls_flush, tls_close, tls_state, 0 };
 
 }
 

@@ -2,6 +2,7 @@
  * nm_tls.h that are not an engine's own. */
 #include "tls_common.h"
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -156,13 +157,16 @@ extern "C" int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, co
 {
     if (!strcmp(t->ops->name, "bearssl") && tls_bearssl_replace)
         return tls_bearssl_replace(t, chain, chain_len, key, key_len, err, err_len);
+    if (!strcmp(t->ops->name, "wolfssl") && tls_wolfssl_replace)
+        return tls_wolfssl_replace(t, chain, chain_len, key, key_len, err, err_len);
     return tls_say(err, err_len, "the %s engine cannot replace its certificate while serving", t->ops->name);
 }
 
 extern "C" const char *nm_tls_sni(const nm_request *req)
 {
     const void *st = nm_transport_state(req);
-    return st && tls_bearssl_sni ? tls_bearssl_sni(st) : 0;
+    const char *name = st && tls_bearssl_sni ? tls_bearssl_sni(st) : 0;
+    return name || !st || !tls_wolfssl_sni ? name : tls_wolfssl_sni(st);
 }
 
 extern "C" int nm_tls_client_ca(nm_tls *t, const void *ca, size_t ca_len, int flags, char *err, size_t err_len)

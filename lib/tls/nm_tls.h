@@ -89,7 +89,8 @@ typedef struct nm_tls_stats {
     unsigned long alerts;     /* the client sent a fatal alert */
     unsigned long bad;        /* a protocol error: not TLS, a bad record, no common suite ... */
     unsigned long aborted;    /* closed during its handshake without an error */
-    unsigned long resumed;    /* handshakes (of those counted above) that resumed a cached session */
+    unsigned long resumed;    /* handshakes (of those counted above) that resumed a session: BearSSL's
+                                 cached TLS 1.2 one, wolfSSL's ticket (TLS 1.3 or 1.2) */
     /* client certificates (nm_tls_client_ca): */
     unsigned long peers;          /* handshakes with a client certificate verified */
     unsigned long peer_untrusted; /* refused: not signed by the trust anchors (or not a valid chain) */
@@ -112,9 +113,10 @@ nm_tls *nm_tls_bearssl(const void *chain, size_t chain_len, const void *key, siz
 /* wolfSSL: once, before nm_tls_wolfssl and before any thread uses wolfSSL.
  * It installs the arena as wolfSSL's allocator (wolfSSL_SetAllocators),
  * which is process-wide: every wolfSSL call of the process then allocates
- * from it, the program's own included; and CLOCK_REALTIME as the clock it
- * judges certificates' dates by (wc_SetTimeCb), process-wide too. 0, or -1
- * with err said. */
+ * from it, the program's own included; CLOCK_REALTIME as the clock it
+ * judges certificates' dates by (wc_SetTimeCb), process-wide too; and the
+ * key that seals the session tickets (getrandom): a process model's
+ * workers, forked after it, resume each other's. 0, or -1 with err said. */
 int nm_tls_wolfssl_init(char *err, size_t err_len);
 /* wolfSSL: TLS 1.3 and 1.2, ECDHE with AES-GCM or ChaCha20-Poly1305, an
  * ECDSA P-256 or RSA (2048 bits at least) key; chain and key as for
@@ -137,13 +139,14 @@ void nm_tls_arena_reset_peak(void);
 /* Serve cfg's connections over t (nm_config_transport with t's engine). */
 void nm_tls_use(nm_config *cfg, nm_tls *t);
 /* Replace t's certificate and key while it serves (chain and key as
- * nm_tls_bearssl takes them; the BearSSL engine's: another says so in err): handshakes that begin after it use the new
- * pair; connections begun before keep theirs, whose memory stays until the
- * last of them ends. The new pair takes one more of NM_TLS_SERVERS (the
- * one it replaces, unless t's own, goes back once unused), and sessions
- * made with the old pair no longer resume. This process's only: a process
- * model's workers keep the pair they were forked with. 0, or -1 with one
- * line in err, t unchanged. */
+ * nm_tls_bearssl takes them, either engine): handshakes that begin after
+ * it use the new pair; connections begun before keep theirs, whose memory
+ * stays until the last of them ends. BearSSL's new pair takes one more of
+ * NM_TLS_SERVERS (the one it replaces, unless t's own, goes back once
+ * unused); wolfSSL's is a context in the arena. Sessions made with the
+ * old pair no longer resume. This process's only: a process model's
+ * workers keep the pair they were forked with. 0, or -1 with one line in
+ * err, t unchanged. */
 int nm_tls_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len,
                    char *err, size_t err_len);
 /* The server name the client asked for (SNI) on the connection req came

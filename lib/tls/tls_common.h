@@ -51,8 +51,9 @@ void tls_count(unsigned long *n);
 enum { TLS_END_CLEAN, TLS_END_ALERT, TLS_END_BAD, TLS_END_UNTRUSTED, TLS_END_EXPIRED, TLS_END_MISSING, TLS_END_CLOCK };
 void tls_count_end(nm_tls *t, int why, int kind, int done);
 
-/* The BearSSL engine's nm_tls_replace and nm_tls_sni (bearssl.cpp): weak,
- * so that an archive without it links; common.cpp's calls ask it. */
+/* Each engine's nm_tls_replace and nm_tls_sni (bearssl.cpp, wolfssl.cpp):
+ * weak, so that an archive without one links; common.cpp's calls ask the
+ * engine's. An engine's sni says NULL for another engine's state. */
 int tls_bearssl_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
                         size_t err_len) __attribute__((weak));
 const char *tls_bearssl_sni(const void *st) __attribute__((weak));
@@ -68,6 +69,9 @@ const tls_peer *tls_wolfssl_peer(const void *st) __attribute__((weak));
 /* Copy at most NM_TLS_PEER_NAME - 1 bytes of s (n of them) into to, NUL
  * ended, cut short on a UTF-8 character's first byte. */
 void tls_peer_name(char *to, const char *s, size_t n);
+int tls_wolfssl_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
+                        size_t err_len) __attribute__((weak));
+const char *tls_wolfssl_sni(const void *st) __attribute__((weak));
 
 /* One line into err; returns -1. */
 int tls_say(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

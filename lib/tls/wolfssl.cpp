@@ -9,15 +9,29 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/rsa.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 
 namespace {
 
-WOLFSSL_CTX *ctxs[NM_TLS_SERVERS];   /* a server's, at its nm_tls's index */
-int ready;                           /* nm_tls_wolfssl_init done */
+int ready;   /* nm_tls_wolfssl_init done */
+
+/* A certificate and key: their context, and a name, random, made as they
+ * are loaded: the tickets a pair issues carry it, and resume only with
+ * that pair. */
+struct pair_name {
+    unsigned char b[WOLFSSL_TICKET_NAME_SZ];
+};
+struct pair {
+    WOLFSSL_CTX *ctx;
+    pair_name name;
+};
+pair pairs[NM_TLS_SERVERS];   /* the one a server's new handshakes use, at its nm_tls's index (ctx_lock) */
 
 enum { BUF = NM_TLS_WOLFSSL_BUF };
 
@@ -29,6 +43,7 @@ struct tls_conn {
     int failed;    /* TLS_END_ALERT or TLS_END_BAD, or 0 */
     nm_tls *t;
     WOLFSSL *ssl;
+    pair_name pair;            /* the name of the pair it was opened with */
     size_t in_at, in_len;      /* net_in's bytes not yet read by wolfSSL */
     size_t out_at, out_len;    /* net_out's bytes not yet sent */
     size_t pin_at, pin_len;    /* plain_in's bytes not yet taken */
@@ -169,6 +184,7 @@ void pump(tls_conn *c)
         c->done = 1;
         tls_count(&c->t->stats.handshakes);
         if (c->peer.verified) tls_count(&c->t->stats.peers);
+        if (wolfSSL_session_reused(c->ssl)) tls_count(&c->t->stats.resumed);
     }
     while (c->writing) {   /* (a write wolfSSL could not finish is asked again the same) */
         int r = wolfSSL_write(c->ssl, c->plain_out, (int)c->writing);
@@ -194,6 +210,73 @@ void pump(tls_conn *c)
     }
 }
 
+/* ---- resumption: tickets keyed before the fork ---------------------------
+ * wolfSSL resumes a TLS 1.3 session (and a TLS 1.2 one a client asks by
+ * ticket) from a ticket the server sealed: its state, encrypted and
+ * authenticated with ChaCha20-Poly1305 under one key, made from getrandom()
+ * by nm_tls_wolfssl_init, so that a process model's workers, forked after
+ * it, open each other's tickets (wolfSSL's own key would be made in each
+ * worker, at its first ticket). The ticket's name is its pair's: a ticket
+ * resumes only with the certificate and key that issued it. No memory but
+ * the key's: wolfSSL keeps the ticket, in the arena. */
+unsigned char ticket_key[CHACHA20_POLY1305_AEAD_KEYSIZE];
+
+int random_bytes(void *p, size_t n) { return getrandom(p, n, 0) == (ssize_t)n ? 0 : -1; }
+
+/* Seal (enc) or open a ticket's state in place, its name, nonce (iv) and
+ * tag (mac) beside it; a ticket of another pair or key is refused, and the
+ * handshake goes on in full. */
+int on_ticket(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ], unsigned char iv[WOLFSSL_TICKET_IV_SZ],
+              unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc, unsigned char *state, int len, int *out_len, void *)
+{
+    const tls_conn *c = (const tls_conn *)wolfSSL_GetIOReadCtx(ssl);
+    unsigned char aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ];
+    if (enc) {
+        memcpy(name, c->pair.b, sizeof(c->pair.b));
+        if (random_bytes(iv, WOLFSSL_TICKET_IV_SZ)) return WOLFSSL_TICKET_RET_FATAL;
+    } else if (memcmp(name, c->pair.b, sizeof(c->pair.b))) {
+        return WOLFSSL_TICKET_RET_REJECT;
+    }
+    memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
+    memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
+    int r = enc ? wc_ChaCha20Poly1305_Encrypt(ticket_key, iv, aad, sizeof(aad), state, (word32)len, state, mac)
+                : wc_ChaCha20Poly1305_Decrypt(ticket_key, iv, aad, sizeof(aad), state, (word32)len, mac, state);
+    if (r) return enc ? WOLFSSL_TICKET_RET_FATAL : WOLFSSL_TICKET_RET_REJECT;
+    if (enc) memset(mac + CHACHA20_POLY1305_AEAD_AUTHTAG_SIZE, 0, WOLFSSL_TICKET_MAC_SZ - CHACHA20_POLY1305_AEAD_AUTHTAG_SIZE);
+    *out_len = len;
+    return WOLFSSL_TICKET_RET_OK;
+}
+
+/* ---- the pair new handshakes use ------------------------------------------
+ * A connection's WOLFSSL holds a count of its context (wolfSSL's own): a
+ * context replaced while connections use it goes when the last of them
+ * ends. The lock covers taking the current one. */
+pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* c's WOLFSSL, over its server's current pair (NULL: the arena is full). */
+WOLFSSL *conn_ssl(tls_conn *c)
+{
+    const pair *p = &pairs[tls_index(c->t)];
+    pthread_mutex_lock(&ctx_lock);
+    WOLFSSL_CTX *ctx = p->ctx;
+    int held = wolfSSL_CTX_up_ref(ctx) == WOLFSSL_SUCCESS;
+    c->pair = p->name;
+    pthread_mutex_unlock(&ctx_lock);
+    WOLFSSL *ssl = held ? wolfSSL_new(ctx) : 0;
+    if (held) wolfSSL_CTX_free(ctx);   /* (the connection's own count, if any, keeps it) */
+    return ssl;
+}
+
+/* p becomes server i's pair; the one it replaces goes once unused. */
+void pair_set(int i, const pair *p)
+{
+    pthread_mutex_lock(&ctx_lock);
+    WOLFSSL_CTX *old = pairs[i].ctx;
+    pairs[i] = *p;
+    pthread_mutex_unlock(&ctx_lock);
+    wolfSSL_CTX_free(old);
+}
+
 /* ---- the transport ------------------------------------------------------ */
 
 void *tls_open(void *ctx)
@@ -204,7 +287,7 @@ void *tls_open(void *ctx)
     c->t = t;
     c->done = c->closing = c->ended = c->failed = 0;
     c->in_at = c->in_len = c->out_at = c->out_len = c->pin_at = c->pin_len = c->pout_len = c->writing = 0;
-    c->ssl = wolfSSL_new(ctxs[tls_index(t)]);
+    c->ssl = conn_ssl(c);
     if (!c->ssl || wolfSSL_UseALPN(c->ssl, alpn, sizeof(alpn) - 1, WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS) {
         wolfSSL_free(c->ssl);   /* (the arena is full: a refusal of its own, counted there) */
         tls_slot_free(&c->in_use);
@@ -293,7 +376,14 @@ int tls_state(void *st)
     return c->done ? 0 : NM_TRANSPORT_HANDSHAKE;
 }
 
-const nm_transport_ops wolfssl_ops = { "wolfssl", tls_open, tls_release, tls_buf, tls_ack, tls_flush, tls_close, tls_state };
+/* The stack its calls take: Debian's wolfSSL keeps 4096-bit numbers on it
+ * (SP_INT_BITS); a fiber served 45.5 KB deeper over it than plain (an RSA
+ * key's handshake, x86_64; an EC key's 39 KB): 56 KiB, for what was not
+ * measured. A wolfSSL built for a small board takes a small part of it. */
+enum { WOLFSSL_STACK = 56 * 1024 };
+
+const nm_transport_ops wolfssl_ops = { "wolfssl", tls_open, tls_release, tls_buf, tls_ack, tls_flush, tls_close, tls_state,
+                                       WOLFSSL_STACK };
 
 /* ---- the certificate and key ---------------------------------------------- */
 
@@ -394,7 +484,23 @@ WOLFSSL_CTX *new_ctx(char *err, size_t el)
     wolfSSL_CTX_set_options(ctx, WOLFSSL_OP_CIPHER_SERVER_PREFERENCE);
     wolfSSL_CTX_SetIORecv(ctx, on_recv);
     wolfSSL_CTX_SetIOSend(ctx, on_send);
+    wolfSSL_CTX_set_TicketEncCb(ctx, on_ticket);
     return ctx;
+}
+
+/* chain and key loaded into a new context, named: 0, or -1 with err said. */
+int load_pair(pair *p, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err, size_t el)
+{
+    pair_name name = {};
+    WOLFSSL_CTX *ctx = new_ctx(err, el);
+    int bad = !ctx || load_chain(ctx, (const unsigned char *)chain, chain_len, err, el) ||
+              load_key(ctx, (const unsigned char *)chain, chain_len, (const unsigned char *)key, key_len, err, el) ||
+              (random_bytes(name.b, sizeof(name.b)) && tls_say(err, el, "wolfSSL: no randomness for the pair's name (getrandom)"));
+    wc_ecc_fp_free();   /* (the key's check multiplied its base point: see pump) */
+    if (bad) wolfSSL_CTX_free(ctx);
+    p->ctx = bad ? 0 : ctx;
+    p->name = name;
+    return bad ? -1 : 0;
 }
 
 }
@@ -402,6 +508,7 @@ WOLFSSL_CTX *new_ctx(char *err, size_t el)
 extern "C" int nm_tls_wolfssl_init(char *err, size_t err_len)
 {
     if (__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) return 0;
+    if (random_bytes(ticket_key, sizeof(ticket_key))) return tls_say(err, err_len, "wolfSSL: no randomness for the ticket key (getrandom)");
     if (wolfSSL_SetAllocators(tls_arena_alloc, tls_arena_free, tls_arena_realloc) ||
         wolfSSL_Init() != WOLFSSL_SUCCESS || wc_SetTimeCb(clock_now))
         return tls_say(err, err_len, "wolfSSL: its allocator or its start refused");
@@ -418,17 +525,12 @@ extern "C" nm_tls *nm_tls_wolfssl(const void *chain, size_t chain_len, const voi
     }
     nm_tls *t = tls_server_claim(&wolfssl_ops, err, err_len);
     if (!t) return 0;
-    WOLFSSL_CTX *ctx = new_ctx(err, err_len);
-    int bad = !ctx || load_chain(ctx, (const unsigned char *)chain, chain_len, err, err_len) ||
-              load_key(ctx, (const unsigned char *)chain, chain_len, (const unsigned char *)key, key_len, err, err_len);
-    wc_ecc_fp_free();   /* (the key's check multiplied its base point: see pump) */
-    if (bad) {
-        wolfSSL_CTX_free(ctx);
+    pair p;
+    if (load_pair(&p, chain, chain_len, key, key_len, err, err_len)) {
         tls_server_free(t);
         return 0;
     }
-    wolfSSL_CTX_free(ctxs[tls_index(t)]);   /* (a server's earlier one) */
-    ctxs[tls_index(t)] = ctx;
+    pair_set(tls_index(t), &p);   /* (a server's earlier one goes) */
     return t;
 }
 
@@ -468,7 +570,9 @@ int tls_wolfssl_client_ca(nm_tls *t, const void *ca, size_t ca_len, char *err, s
     if (ca_len > sizeof(cl->ca)) return tls_say(err, err_len, "client CA: %zu bytes, more than NM_TLS_CHAIN_BYTES (%d)", ca_len, NM_TLS_CHAIN_BYTES);
     memcpy(cl->ca, ca, ca_len);
     cl->len = ca_len;
-    int r = client_apply(ctxs[tls_index(t)], t);
+    pthread_mutex_lock(&ctx_lock);
+    int r = client_apply(pairs[tls_index(t)].ctx, t);
+    pthread_mutex_unlock(&ctx_lock);
     if (r) return tls_say(err, err_len, "client CA: not a certificate (wolfSSL error %d)", r);
     return 0;
 }
@@ -476,4 +580,26 @@ int tls_wolfssl_client_ca(nm_tls *t, const void *ca, size_t ca_len, char *err, s
 const tls_peer *tls_wolfssl_peer(const void *st)
 {
     return tls_slot_of(st, conns, sizeof(conns[0]), NM_TLS_CONNS) ? &((const tls_conn *)st)->peer : 0;
+}
+
+/* nm_tls_replace and nm_tls_sni for this engine (common.cpp asks). */
+int tls_wolfssl_replace(nm_tls *t, const void *chain, size_t chain_len, const void *key, size_t key_len, char *err,
+                        size_t err_len)
+{
+    pair p;
+    if (load_pair(&p, chain, chain_len, key, key_len, err, err_len)) return -1;
+    int r = client_apply(p.ctx, t);   /* (the new pair asks for client certificates as the old one did) */
+    if (r) {
+        wolfSSL_CTX_free(p.ctx);
+        return tls_say(err, err_len, "client CA: refused by the new context (wolfSSL error %d)", r);
+    }
+    pair_set(tls_index(t), &p);
+    return 0;
+}
+
+const char *tls_wolfssl_sni(const void *st)
+{
+    if (!tls_slot_of(st, conns, sizeof(conns[0]), NM_TLS_CONNS)) return 0;   /* (another engine's) */
+    void *name = 0;
+    return wolfSSL_SNI_GetRequest(((const tls_conn *)st)->ssl, WOLFSSL_SNI_HOST_NAME, &name) ? (const char *)name : 0;
 }

@@ -17,7 +17,8 @@ cc=${3:-}
 here=$(dirname "$0")
 tmp=${TMPDIR:-/tmp}/nm-audit.$$
 "$nmtool" --defined-only "$lib" 2>/dev/null | awk 'NF==3 {print $3}' | sort -u > "$tmp.def"
-"$nmtool" -u "$lib" 2>/dev/null | awk 'NF>=1 && $NF !~ /:$/ {print $NF}' | sort -u > "$tmp.und"
+# (a weak reference, w or v, is none: it is null when nothing defines it)
+"$nmtool" -u "$lib" 2>/dev/null | awk 'NF>=1 && $NF !~ /:$/ && $(NF-1) !~ /^[wv]$/ {print $NF}' | sort -u > "$tmp.und"
 cat "$here/libc_allowlist.txt" ${NM_AUDIT_ALLOW:-} | grep -v '^#' | sort -u > "$tmp.allow"
 printf '%s\n' _GLOBAL_OFFSET_TABLE_ _gp_disp __gnu_local_gp | sort > "$tmp.linker"
 : > "$tmp.rt"

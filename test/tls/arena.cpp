@@ -4,7 +4,10 @@
  * (nm_tls_wolfssl_init, nm_tls_wolfssl), and after start-up (one
  * handshake and request done) serves 10,000 keep-alive requests over TLS
  * 1.3 and 1.2 to a client of its own (Debian's libssl, a shared library:
- * its allocations are not wrapped). Fails if any wrapped call came after
+ * its allocations are not wrapped), resumes a session of each from its
+ * ticket, and replaces the certificate and key 21 times while those
+ * connections are open (the replaced pairs given back, the connections
+ * served on). Fails if any wrapped call came after
  * start-up, or the arena refused one; prints the arena's bytes per
  * connection: held between requests, and at the peak of the handshakes. */
 #include "tls/nm_tls.h"
@@ -94,8 +97,9 @@ static long slurp(const char *path, char *buf, size_t room)
     return n == room ? -1 : (long)n;
 }
 
-/* A TLS connection to the server, at most `version`; NULL when refused. */
-static SSL *dial(SSL_CTX *ctx, int version)
+/* A TLS connection to the server, at most `version`, resuming `sess`
+ * when given; NULL when refused. */
+static SSL *dial(SSL_CTX *ctx, int version, SSL_SESSION *sess = 0)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {};
@@ -105,6 +109,7 @@ static SSL *dial(SSL_CTX *ctx, int version)
     if (connect(fd, (struct sockaddr *)&a, sizeof(a))) return close(fd), (SSL *)0;
     SSL *s = SSL_new(ctx);
     SSL_set_max_proto_version(s, version);
+    if (sess) SSL_set_session(s, sess);
     SSL_set_fd(s, fd);
     if (SSL_connect(s) != 1) {
         SSL_free(s);
@@ -188,9 +193,40 @@ int main(int argc, char **argv)
     check(ok == REQUESTS, "10,000 keep-alive requests answered");
     nm_tls_arena_get_stats(&st);
     size_t held = st.in_use - base.in_use, serve_peak = st.peak - base.in_use;
+
+    /* a session of each version resumed from its ticket */
+    int resumed = 0;
+    for (int i = 0; i < 2 && up == CONNS; i++) {
+        SSL_SESSION *sess = SSL_get1_session(s[i]);   /* (its ticket came with the requests' answers) */
+        SSL *r = dial(ctx, i % 2 ? TLS1_2_VERSION : TLS1_3_VERSION, sess);
+        resumed += r && SSL_session_reused(r) && ask(r);
+        if (r) hang_up(r);
+        SSL_SESSION_free(sess);
+    }
+    check(resumed == 2, "a TLS 1.3 and a TLS 1.2 session resumed from their tickets");
+
+    /* the pair replaced (by the same files) while the connections are
+     * open: each replaced one given back at once, the one they began with
+     * kept until they close, and they are served on */
+    check(!nm_tls_replace(t, cert, (size_t)cl, key, (size_t)kl, err, sizeof(err)), "the pair replaced");
+    nm_tls_arena_stats once;
+    nm_tls_arena_get_stats(&once);
+    int replaced = 0;
+    for (int i = 0; i < 20; i++) replaced += !nm_tls_replace(t, cert, (size_t)cl, key, (size_t)kl, err, sizeof(err));
+    nm_tls_arena_get_stats(&st);
+    check(replaced == 20 && st.in_use == once.in_use, "twenty more replacements: each replaced pair given back");
+    int on = 0;
+    for (int i = 0; i < CONNS && up == CONNS; i++) on += ask(s[i]);
+    check(on == CONNS, "the connections begun before the replacements served on");
     for (int i = 0; i < CONNS; i++)
         if (s[i]) hang_up(s[i]);
     usleep(200000);
+    /* a new handshake, over the last pair (whose first connection gives
+     * back what a context holds until then, as at start-up) */
+    SSL *last = dial(ctx, TLS1_3_VERSION);
+    check(last && ask(last), "a connection after the replacements");
+    if (last) hang_up(last);
+    usleep(100000);
 
     __atomic_store_n(&armed, 0, __ATOMIC_RELAXED);
     unsigned long calls = __atomic_load_n(&wrapped, __ATOMIC_RELAXED);
@@ -205,7 +241,7 @@ int main(int argc, char **argv)
     check(calls == 0, "no call of malloc, calloc, realloc or free past start-up");
     check(st.refusals == 0, "the arena refused nothing");
     check(st.in_use == base.in_use, "every byte given back when the connections closed");
-    check(ts.handshakes == CONNS + 1, "handshakes counted");
+    check(ts.handshakes == CONNS + 4 && ts.resumed == 2, "handshakes counted, and those resumed");
     nm_server_stop(server);
     pthread_join(th, 0);
     SSL_CTX_free(ctx);

@@ -17,10 +17,6 @@ slots=$(sed -n 's/.*-DNM_TLS_CONNS=\([0-9]*\).*/\1/p' "$B/tls/build.flags" 2> /d
 rc=0
 for e in "$@"; do
     for m in ${NM_TLS_MODELS-epoll thread_pool fiber}; do
-        if [ "$e" = wolfssl ] && [ "$m" = fiber ]; then   # (nmserve refuses it: a fiber's stack is too small for it)
-            echo "skip  wolfssl on fiber: a fiber's stack is below what Debian's wolfSSL takes (nmserve refuses it)"
-            continue
-        fi
         tls_start "$e" "$m" --tls-handshake 3000
         [ "$port" = 0 ] && { rc=1; tls_stop; continue; }
         echo "hostile: $e on $m"

@@ -169,7 +169,8 @@ int ossl_state(void *st)
     return SSL_is_init_finished(c->ssl) ? 0 : NM_TRANSPORT_HANDSHAKE;
 }
 
-const nm_transport_ops ops = { "openssl", ossl_open, ossl_release, ossl_buf, ossl_ack, ossl_flush, ossl_close, ossl_state };
+/* (stack 0: OpenSSL's calls take little of it) */
+const nm_transport_ops ops = { "openssl", ossl_open, ossl_release, ossl_buf, ossl_ack, ossl_flush, ossl_close, ossl_state, 0 };
 
 }
 

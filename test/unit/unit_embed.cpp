@@ -73,3 +73,38 @@ TEST(embed_unknown_model_error_names_the_api)
     CHECK(strstr(nm_last_error(), "nm_model_name()") != 0);
     CHECK(strstr(nm_last_error(), "nmserve") == 0);
 }
+
+/* A transport whose calls take more stack than a fiber leaves them (its
+ * NM_FIBER_STACK_SIZE less 16 KiB): the fiber model refuses to start,
+ * before it announces, naming the size that would do; one that fits
+ * starts, as does a model of threads under the deeper one. */
+static int announced;
+static void count_and_stop(const nm_server *srv, int, void *)
+{
+    announced++;
+    nm_server_stop(srv);
+}
+
+TEST(embed_fibers_refuse_a_transport_deeper_than_their_stacks)
+{
+    nm_transport_ops deep = {};
+    deep.name = "deep";
+    deep.stack = NM_FIBER_STACK_SIZE - 16 * 1024 + 1;
+    nm_config cfg;
+    nm_config_init(&cfg);
+    cfg.port = 0;
+    cfg.on_ready = count_and_stop;
+    nm_config_transport(&cfg, &deep, 0);
+    nm_handler h = { never, 0 };
+    announced = 0;
+    CHECK_EQ(nm_run("fiber", &cfg, &h), NM_ERR_USAGE);
+    CHECK_EQ(announced, 0);
+    char want[64];
+    snprintf(want, sizeof(want), "NM_FIBER_STACK_SIZE=%d at least", NM_FIBER_STACK_SIZE + 1);
+    CHECK(strstr(nm_last_error(), want) != 0);
+    CHECK(strstr(nm_last_error(), "transport deep takes") != 0);
+    CHECK_EQ(nm_run("epoll", &cfg, &h), NM_OK);
+    deep.stack--;
+    CHECK_EQ(nm_run("fiber", &cfg, &h), NM_OK);
+    CHECK_EQ(announced, 2);
+}
