@@ -9,6 +9,7 @@ S=$B/tls/nmserve
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 . test/tls/lib.sh
+san_watch
 [ $# = 0 ] && [ -x "$S" ] && set -- $(tls_engines)
 [ $# = 0 ] && { echo "hostile: no engine in $S (make TLS=bearssl BUILD=$B/tls $S)"; exit 1; }
 certs
@@ -27,7 +28,8 @@ for e in "$@"; do
         q=""
         [ "$m" = thread_pool ] && q=queued
         NM_TLS_ENGINE=$e timeout 120 python3 test/tls/hostile.py "$port" "$dir/ca.crt" "${slots:-32}" 3000 $q || rc=1
-        tls_stop
+        tls_stop || rc=1
     done
 done
+san_said || rc=1
 exit $rc
