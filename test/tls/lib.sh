@@ -48,23 +48,26 @@ tls_start() {
     port=${port%% *}
     case $line in *" tls=$e") ;; *) echo "tls: $1 over $e: first line without tls=$e: $line $(cat "$dir/err")"; port=0 ;; esac
 }
-# tls_stop: SIGTERM, then its exit, which is 0 (a sanitizer's report at the
-# end is one that is not); status 1 and a line saying how it ended else.
+# tls_stop: SIGTERM, then its exit, which is 0 (a sanitizer's report ends
+# it otherwise), with no undefined behaviour said on its stderr; status 1
+# and a line saying how it ended else.
 tls_stop() {
     kill -TERM $pid 2> /dev/null
     wait $pid
     st=$?
-    [ $st = 0 ] && return 0
-    echo "tls: nmserve (pid $pid) exited $st after SIGTERM: $(tail -2 "$dir/err" | tr '\n' ' ')"
+    [ $st = 0 ] && ! grep -q 'runtime error: ' "$dir/err" && return 0
+    echo "tls: nmserve (pid $pid) exited $st after SIGTERM: $(grep -m1 'runtime error: ' "$dir/err" || tail -2 "$dir/err" | tr '\n' ' ')"
     return 1
 }
 
-# Under a sanitizer (make check SANITIZE=...), what its runtimes report,
-# from any program these scripts start (nmserve and its workers, tls_proxy,
-# the conformance client, the arena's tests), goes to files of $dir
-# (san_watch, at the start); san_said, at the end: each report's first
-# lines, and status 1 when there is one. (Outside a sanitizer build, the
-# options are read by no one.)
+# Under a sanitizer (make check SANITIZE=...), what AddressSanitizer and
+# ThreadSanitizer report, from any program these scripts start (nmserve and
+# its workers, tls_proxy, the conformance client, the arena's tests), goes
+# to files of $dir (san_watch, at the start); san_said, at the end: each
+# report's first lines, and status 1 when there is one. (UBSan, in gcc's
+# runtime beside ASan, writes to stderr whatever log_path says; the build
+# makes it end the program, an exit tls_stop and the suite's stops see.
+# Outside a sanitizer build the options are read by no one.)
 san_watch() {
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$dir/sanitizer"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$dir/sanitizer"
