@@ -55,8 +55,8 @@ tls_stop() {
     kill -TERM $pid 2> /dev/null
     wait $pid
     st=$?
-    [ $st = 0 ] && ! grep -q 'runtime error: ' "$dir/err" && return 0
-    echo "tls: nmserve (pid $pid) exited $st after SIGTERM: $(grep -m1 'runtime error: ' "$dir/err" || tail -2 "$dir/err" | tr '\n' ' ')"
+    [ $st = 0 ] && ! grep -qs 'runtime error: ' "$dir/err" && return 0
+    echo "tls: nmserve (pid $pid) exited $st after SIGTERM: $(grep -m1 -s 'runtime error: ' "$dir/err" || tail -2 "$dir/err" 2> /dev/null | tr '\n' ' ')"
     return 1
 }
 
