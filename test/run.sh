@@ -148,6 +148,29 @@ if [ -z "${NM_SANITIZED:-}$RUN${NM_DRIVER:-}" ] && built "$B/tls/nmserve" "TLS w
     else nm_skip_check "TLS judged by testssl.sh" "" "testssl is not installed (test/deps.sh)"
     fi
 fi
+# Under a sanitizer, TLS on four models (CI's tier for them): BearSSL on
+# epoll, thread_pool and fiber, wolfSSL on epoll, each with check.sh's
+# clients and short suite, its engine checks and the OpenSSL adapter on
+# epoll; the hostile cases on the same; every sanitizer report fails
+# (test/tls/lib.sh). An engine not built in is a skip, said; testssl.sh,
+# which judges the protocol and not our memory, is the plain build's.
+if [ -n "${NM_SANITIZED:-}" ] && [ -z "$RUN${NM_DRIVER:-}" ] && built "$B/tls/nmserve" "TLS under the sanitizer"; then
+    tier=""
+    for w in epoll@bearssl thread_pool@bearssl fiber@bearssl epoll@wolfssl; do
+        if nm "$B/tls/nmserve" 2> /dev/null | grep -q " T nm_tls_${w#*@}$"; then tier="$tier $w"
+        else nm_skip_check "TLS under the sanitizer: ${w%@*} over ${w#*@}" "" "${w#*@} is not built in (test/deps.sh installs its headers)"
+        fi
+    done
+    if [ -n "$tier" ]; then
+        check "TLS under the sanitizer:$tier" env NM_TLS_MORE= NM_TLS_OPENSSL=epoll timeout 600 sh test/tls/check.sh "$B" $tier
+        for e in bearssl wolfssl; do
+            ms=$(echo $(for w in $tier; do [ "${w#*@}" = $e ] && echo "${w%@*}"; done))
+            [ -n "$ms" ] && check "hostile input over $e under the sanitizer: $ms" env NM_TLS_MODELS="$ms" \
+                timeout 300 sh test/tls/hostile.sh "$B" $e
+        done
+    fi
+    nm_skip_check "TLS judged by testssl.sh" "" "the plain build's: it judges the protocols offered, which a sanitizer does not change"
+fi
 # A cross build's TLS (NM_TLS_SYSROOT: its fragment's engines, unpacked by
 # make deps): the short suite over TLS on epoll and thread_pool under the
 # emulator, the archive's engines in turn.

@@ -154,7 +154,7 @@ static void *serve(void *arg)
     if (k->server >= 0) close(k->server);
     close(k->client);
     free(k);
-    __atomic_fetch_sub(&live, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&live, 1, __ATOMIC_RELEASE);   /* (after its count: main reads both) */
     return 0;
 }
 
@@ -245,7 +245,8 @@ int main(int argc, char **argv)
     int status = 0;
     waitpid(pid, &status, 0);
     /* The server has closed its ends: let the connections see them (1 s). */
-    for (int i = 0; i < 100 && __atomic_load_n(&live, __ATOMIC_RELAXED); i++) usleep(10000);
-    fprintf(stderr, PROXY ": %d ended with the " CLOSE_NAME ", %d without\n", clean, abrupt);
+    for (int i = 0; i < 100 && __atomic_load_n(&live, __ATOMIC_ACQUIRE); i++) usleep(10000);
+    fprintf(stderr, PROXY ": %d ended with the " CLOSE_NAME ", %d without\n", __atomic_load_n(&clean, __ATOMIC_RELAXED),
+            __atomic_load_n(&abrupt, __ATOMIC_RELAXED));
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

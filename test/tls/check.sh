@@ -14,6 +14,9 @@
 # wolfSSL's arena (test/tls_arena). The certificates are made here
 # (test/tls/lib.sh), never kept.
 #
+# A model named MODEL@ENGINE is served by that engine, not the next in
+# turn (the sanitizer builds' own: test/run.sh).
+#
 # A cross build (NM_RUN_PREFIX, its emulator; NM_DRIVER, the host's build
 # whose conformance and tls_proxy drive it): the short suite over TLS
 # alone on each model named, the engines of its archive taken in turn.
@@ -23,7 +26,7 @@ S=$B/tls/nmserve
 D=${NM_DRIVER:-$B}
 [ -x "$S" ] || { echo "tls: $S not built (make TLS=bearssl,wolfssl BUILD=$B/tls $S)"; exit 1; }
 [ $# = 0 ] && set -- epoll thread_pool fiber multi_reactor proactor
-first=$1
+first=${1%@*}
 models=$#   # (the models checked with curl and s_client; the short suite alone on the others)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -36,6 +39,7 @@ a=$(${CC:-cc} -print-file-name=libbearssl.a)
 
 # ---- certificates ---------------------------------------------------------
 . test/tls/lib.sh
+san_watch
 certs
 ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$dir/p384.key"
 # an intermediate CA, and a server certificate it signs: the chain the
@@ -63,7 +67,7 @@ start() {
     port=${port%% *}
     case $line in *" tls=$eng") ;; *) fail "$1: first line without tls=$eng: $line $(cat "$dir/err")"; port=0 ;; esac
 }
-stop() { kill -TERM $pid 2> /dev/null; wait $pid; }
+stop() { tls_stop || rc=1; }
 stat() { curl -s -m 5 --cacert "$dir/ca.crt" "https://127.0.0.1:$port/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 get() { curl -sS -m 20 $tls_max --cacert "$dir/ca.crt" "$@"; }
 
@@ -190,7 +194,9 @@ done
 [ -n "$engines" ] || { echo "tls: $S has no engine"; exit 1; }
 set -- "$@" ${NM_TLS_MORE-select event_loop actor iterative prefork_locked_accept leader_follower coroutine proactor reactor_worker_pool}
 turn=0
-take_turn() {   # the next engine, into $eng
+take_turn() {   # take_turn WORD: its model into $m, its engine or the next in turn into $eng
+    m=${1%@*}
+    case $1 in *@*) eng=${1##*@}; turn=$((turn + 1)); return ;; esac
     set -- $engines
     shift $((turn % $#))
     eng=$1
@@ -199,16 +205,17 @@ take_turn() {   # the next engine, into $eng
 
 t0=$(date +%s)
 if [ -n "${NM_RUN_PREFIX:-}" ]; then   # a cross build: the short suite alone, on the models named
-    for m in $(echo "$@" | cut -d' ' -f1-$models); do
-        take_turn
+    for w in $(echo "$@" | cut -d' ' -f1-$models); do
+        take_turn "$w"
         t1=$(date +%s)
         suite "$m"
         echo "$m ($eng, under ${NM_RUN_PREFIX%% *}): the short suite over TLS: $said in $(($(date +%s) - t1)) s"
     done
+    san_said || rc=1
     exit $rc
 fi
-for m in "$@"; do
-    take_turn
+for w in "$@"; do
+    take_turn "$w"
     if [ $turn -le $models ]; then
         start $m --tls-cert "$dir/ec.crt" --tls-key "$dir/ec.key"
         [ "$port" != 0 ] && serve_checks "$m"
@@ -481,5 +488,6 @@ if [ -x "$B/tls/test/tls_arena" ]; then
 else
     case $engines in *wolfssl*) fail "$B/tls/test/tls_arena not built" ;; esac
 fi
+san_said || rc=1
 echo "tls: $(($(date +%s) - t0)) s"
 exit $rc

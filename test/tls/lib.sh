@@ -48,4 +48,37 @@ tls_start() {
     port=${port%% *}
     case $line in *" tls=$e") ;; *) echo "tls: $1 over $e: first line without tls=$e: $line $(cat "$dir/err")"; port=0 ;; esac
 }
-tls_stop() { kill -TERM $pid 2> /dev/null; wait $pid; }
+# tls_stop: SIGTERM, then its exit, which is 0 (a sanitizer's report ends
+# it otherwise), with no undefined behaviour said on its stderr; status 1
+# and a line saying how it ended else.
+tls_stop() {
+    kill -TERM $pid 2> /dev/null
+    wait $pid
+    st=$?
+    [ $st = 0 ] && ! grep -qs 'runtime error: ' "$dir/err" && return 0
+    echo "tls: nmserve (pid $pid) exited $st after SIGTERM: $(grep -m1 -s 'runtime error: ' "$dir/err" || tail -2 "$dir/err" 2> /dev/null | tr '\n' ' ')"
+    return 1
+}
+
+# Under a sanitizer (make check SANITIZE=...), what AddressSanitizer and
+# ThreadSanitizer report, from any program these scripts start (nmserve and
+# its workers, tls_proxy, the conformance client, the arena's tests), goes
+# to files of $dir (san_watch, at the start); san_said, at the end: each
+# report's first lines, and status 1 when there is one. (UBSan, in gcc's
+# runtime beside ASan, writes to stderr whatever log_path says; the build
+# makes it end the program, an exit tls_stop and the suite's stops see.
+# Outside a sanitizer build the options are read by no one.)
+san_watch() {
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$dir/sanitizer"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$dir/sanitizer"
+    export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}log_path=$dir/sanitizer"
+}
+san_said() {
+    set -- "$dir"/sanitizer.*
+    [ -f "$1" ] || return 0
+    for f; do
+        echo "tls: a sanitizer's report (${f##*/}: $(grep -m1 '^SUMMARY' "$f")):"
+        head -40 "$f" | sed 's/^/    /'
+    done
+    return 1
+}
