@@ -8,7 +8,6 @@
 #include "base/error.h"
 #include "base/mstat.h"
 #include "base/pool.h"
-#include "loop/blocking.h"
 #include "loop/conn.h"
 #include "proto/protocol.h"
 #include "session/session.h"
@@ -44,31 +43,6 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->yield_slice_ms = NM_YIELD_SLICE_MS;
     cfg->listen_fd = -1;
 }
-
-
-/* ---- fork: one server's child, another server's threads ---------------- */
-
-/* The locks a child of any server may take (the close lock, the spare
- * descriptor's, every pool's), taken in that order (the order code nests
- * them) before any fork in the process and given back on both sides: a
- * thread of another server holding one at the fork would leave it held for
- * ever in the child, which has no such thread. */
-static void fork_prepare(void)
-{
-    nm_blocking_fork_hold(1);
-    nm_accept_fork_hold(1);
-    nm_pools_hold(1);
-}
-
-static void fork_done(void)
-{
-    nm_pools_hold(0);
-    nm_accept_fork_hold(0);
-    nm_blocking_fork_hold(0);
-}
-
-static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
-static void install_fork_handlers(void) { pthread_atfork(fork_prepare, fork_done, fork_done); }
 
 
 /* ---- handle_signals: SIGTERM and SIGINT stop every server --------------- */
@@ -263,7 +237,6 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
         return nm_error_set("max_threads below 1 (NM_UNLIMITED, %s: no cap)", "-2");
     if (cfg->max_threads != NM_UNLIMITED && NM_RUN_SIZE(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads") < 0)
         return NM_ERR_USAGE;
-    pthread_once(&fork_handlers_once, install_fork_handlers);
 
     nm_server *s = nm_server_claim();
     if (!s) return nm_error_set("%s", "too many servers running at once (NM_MAX_SERVERS)");
