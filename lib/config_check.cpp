@@ -43,8 +43,10 @@ static_assert(NM_BUF_SIZE <= NM_UMAX(sizeof(nm_seg::len)) && NM_BUF_SIZE <= NM_U
               "NM_BUF_SIZE: more bytes than the uint32_t lengths of nm_conn and nm_seg hold");
 static_assert(NM_BUF_SIZE >= sizeof("GET / HTTP/1.1\r\nHost: a\r\n\r\n") - 1,
               "NM_BUF_SIZE: smaller than the shortest HTTP/1.1 request head, which must fit in one buffer");
+#ifdef NM_PORT_HAS_POLL
 static_assert(NM_MAX_FDS - 1 <= NM_UMAX(sizeof(((nm_port *)0)->u.pl.slot_of[0])) / 2,
               "NM_MAX_FDS: more descriptors than the poll port's int16_t slot index reaches");
+#endif
 static_assert(NM_FIBER_STACK_SIZE > NM_FIBER_CANARY_BYTES,
               "NM_FIBER_STACK_SIZE: no room above the stack's canary");
 
