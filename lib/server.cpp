@@ -149,13 +149,26 @@ extern "C" const char *nm_server_poller(const nm_server *srv)
 
 
 
+/* The flags of the models this build keeps: what none of them has (a
+ * firmware's one model: no SO_REUSEPORT listener) is not compiled in. */
+#include "models/kept.h"
+#define NM_ENTRY(name, flags, port) | (flags)
+#define NM_LEFT_OUT(name, flags, port)
+#define NM_MODEL(name, file, flags, port) NM_KEPT(NM_WITHOUT_##name)(name, flags, port)
+static const int kept_flags = 0
+#include "models/models.def"
+    ;
+#undef NM_MODEL
+#undef NM_ENTRY
+#undef NM_LEFT_OUT
+
 /* A model that opens a SO_REUSEPORT listener in each of its processes
  * (prefork_reuseport, and the process models on a poller that cannot share
  * one listener) cannot do so on a Unix socket's path or on a listener
  * handed in: refused before anything starts. */
 static int refuse_listener(const nm_server *s, const nm_model *m)
 {
-    int per_child = (m->flags & NM_MODEL_REUSEPORT) && !nm_shares_listener(s);
+    int per_child = (m->flags & kept_flags & NM_MODEL_REUSEPORT) && !nm_shares_listener(s);
     const char *kind = s->cfg.listen_fd >= 0 ? "a listener handed in"
                        : s->cfg.host && !strncmp(s->cfg.host, "unix:", 5) ? "a Unix socket" : 0;
     if (!per_child || !kind) return 0;
@@ -262,7 +275,7 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
     if (!rc) rc = refuse_listener(s, m);
     if (!rc) {
         nm_reserve_fd_open();
-        s->listen_fd = nm_listen_open(s, (m->flags & NM_MODEL_USES_PORT) != 0, (m->flags & NM_MODEL_REUSEPORT) != 0);
+        s->listen_fd = nm_listen_open(s, (m->flags & NM_MODEL_USES_PORT) != 0, (m->flags & kept_flags & NM_MODEL_REUSEPORT) != 0);
         if (s->listen_fd < 0) rc = nm_error_line[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
     }
     if (!rc) {

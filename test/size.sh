@@ -229,6 +229,11 @@ target() {
                 echo "FAIL  armhf firmware (NM_MODELS=$models) links $o, which it never calls"; fails=$((fails + 1))
             fi
         done
+        # Nor what no model of it does: SO_REUSEPORT listeners (server.cpp's kept_flags).
+        if grep -q "opens a SO_REUSEPORT listener" "$T_BUILD/size-fw-dynamic/firmware"; then
+            echo "FAIL  armhf firmware (NM_MODELS=$models) links the refusal of SO_REUSEPORT listeners, which none of its models opens"
+            fails=$((fails + 1))
+        fi
         for p in nm_fiber_pool:fiber nm_coroutine_lc:coroutine nm_job_pool:producer_consumer; do
             case " $models " in *" ${p#*:} "*) continue ;; esac
             if $T_NM "$T_BUILD/size-fw-dynamic/obj/lib/pools.o" | grep -q " [BbDd] ${p%%:*}$"; then
