@@ -149,18 +149,31 @@ extern "C" const char *nm_server_poller(const nm_server *srv)
 
 
 
-/* The flags of the models this build keeps: what none of them has (a
- * firmware's one model: no SO_REUSEPORT listener) is not compiled in. */
+/* The flags of the models this build keeps, any of them has (kept_any)
+ * and every one has (kept_all): a branch for what none of them does (a
+ * firmware's one model: no SO_REUSEPORT listener, none without a port) is
+ * not compiled in. */
 #include "models/kept.h"
-#define NM_ENTRY(name, flags, port) | (flags)
 #define NM_LEFT_OUT(name, flags, port)
 #define NM_MODEL(name, file, flags, port) NM_KEPT(NM_WITHOUT_##name)(name, flags, port)
-static const int kept_flags = 0
+#define NM_ENTRY(name, flags, port) | (flags)
+static const int kept_any = 0
 #include "models/models.def"
     ;
-#undef NM_MODEL
 #undef NM_ENTRY
+#define NM_ENTRY(name, flags, port) & (flags)
+static const int kept_all = ~0
+#include "models/models.def"
+    ;
+#undef NM_ENTRY
+#undef NM_MODEL
 #undef NM_LEFT_OUT
+/* m's flags as far as this build can tell. */
+static int flags_of(const nm_model *m)
+{
+    /* cppcheck-suppress badBitmaskCheck ; kept_all is 0 in a build of every model, not in a firmware's */
+    return (m->flags & kept_any) | kept_all;
+}
 
 /* A model that opens a SO_REUSEPORT listener in each of its processes
  * (prefork_reuseport, and the process models on a poller that cannot share
@@ -168,7 +181,7 @@ static const int kept_flags = 0
  * handed in: refused before anything starts. */
 static int refuse_listener(const nm_server *s, const nm_model *m)
 {
-    int per_child = (m->flags & kept_flags & NM_MODEL_REUSEPORT) && !nm_shares_listener(s);
+    int per_child = (flags_of(m) & NM_MODEL_REUSEPORT) && !nm_shares_listener(s);
     const char *kind = s->cfg.listen_fd >= 0 ? "a listener handed in"
                        : s->cfg.host && !strncmp(s->cfg.host, "unix:", 5) ? "a Unix socket" : 0;
     if (!per_child || !kind) return 0;
@@ -270,16 +283,16 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
     nm_reservation *outer_reservation = nm_reservation_enter(&s->reservation);
     if (cfg->handle_signals) take_stop_signals();
     int rc = NM_OK;
-    if (m->flags & NM_MODEL_USES_PORT) rc = choose_port(s, m);
+    if (flags_of(m) & NM_MODEL_USES_PORT) rc = choose_port(s, m);
     else if (cfg->poller) rc = nm_error_set("model %s does not use a poller (drop --poller)", m->name);
     if (!rc) rc = refuse_listener(s, m);
     if (!rc) {
         nm_reserve_fd_open();
-        s->listen_fd = nm_listen_open(s, (m->flags & NM_MODEL_USES_PORT) != 0, (m->flags & kept_flags & NM_MODEL_REUSEPORT) != 0);
+        s->listen_fd = nm_listen_open(s, (flags_of(m) & NM_MODEL_USES_PORT) != 0, (flags_of(m) & NM_MODEL_REUSEPORT) != 0);
         if (s->listen_fd < 0) rc = nm_error_line[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
     }
     if (!rc) {
-        if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_announce(s);
+        if (!(flags_of(m) & NM_MODEL_ANNOUNCES)) nm_announce(s);
         rc = m->run(s);
     }
     int failed_call = errno;   /* NM_ERR_SYSTEM's: what cleans up below may set its own */
