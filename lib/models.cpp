@@ -8,14 +8,7 @@
 #include "models/models.def"
 #undef NM_MODEL
 
-/* NM_KEPT(NM_WITHOUT_<name>) is NM_ENTRY, or NM_LEFT_OUT when
- * -DNM_WITHOUT_<name> made it 1: a #ifndef cannot sit inside a macro, so
- * the defined macro's value picks the second of a list instead. */
-#define NM_OUT_1 ~, NM_LEFT_OUT
-#define NM_SECOND(first, second, ...) second
-#define NM_SECOND_OF(...) NM_SECOND(__VA_ARGS__)
-#define NM_PICK(without) NM_SECOND_OF(NM_OUT_##without, NM_ENTRY, ~)
-#define NM_KEPT(without) NM_PICK(without)
+#include "models/kept.h"
 #define NM_ENTRY(name, flags, port) { #name, nm_model_##name, flags, port },
 #define NM_LEFT_OUT(name, flags, port)
 

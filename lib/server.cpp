@@ -8,7 +8,6 @@
 #include "base/error.h"
 #include "base/mstat.h"
 #include "base/pool.h"
-#include "loop/blocking.h"
 #include "loop/conn.h"
 #include "proto/protocol.h"
 #include "session/session.h"
@@ -44,31 +43,6 @@ extern "C" void nm_config_init(nm_config *cfg)
     cfg->yield_slice_ms = NM_YIELD_SLICE_MS;
     cfg->listen_fd = -1;
 }
-
-
-/* ---- fork: one server's child, another server's threads ---------------- */
-
-/* The locks a child of any server may take (the close lock, the spare
- * descriptor's, every pool's), taken in that order (the order code nests
- * them) before any fork in the process and given back on both sides: a
- * thread of another server holding one at the fork would leave it held for
- * ever in the child, which has no such thread. */
-static void fork_prepare(void)
-{
-    nm_blocking_fork_hold(1);
-    nm_accept_fork_hold(1);
-    nm_pools_hold(1);
-}
-
-static void fork_done(void)
-{
-    nm_pools_hold(0);
-    nm_accept_fork_hold(0);
-    nm_blocking_fork_hold(0);
-}
-
-static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
-static void install_fork_handlers(void) { pthread_atfork(fork_prepare, fork_done, fork_done); }
 
 
 /* ---- handle_signals: SIGTERM and SIGINT stop every server --------------- */
@@ -175,13 +149,39 @@ extern "C" const char *nm_server_poller(const nm_server *srv)
 
 
 
+/* The flags of the models this build keeps, any of them has (kept_any)
+ * and every one has (kept_all): a branch for what none of them does (a
+ * firmware's one model: no SO_REUSEPORT listener, none without a port) is
+ * not compiled in. */
+#include "models/kept.h"
+#define NM_LEFT_OUT(name, flags, port)
+#define NM_MODEL(name, file, flags, port) NM_KEPT(NM_WITHOUT_##name)(name, flags, port)
+#define NM_ENTRY(name, flags, port) | (flags)
+static const int kept_any = 0
+#include "models/models.def"
+    ;
+#undef NM_ENTRY
+#define NM_ENTRY(name, flags, port) & (flags)
+static const int kept_all = ~0
+#include "models/models.def"
+    ;
+#undef NM_ENTRY
+#undef NM_MODEL
+#undef NM_LEFT_OUT
+/* m's flags as far as this build can tell. */
+static int flags_of(const nm_model *m)
+{
+    /* cppcheck-suppress badBitmaskCheck ; kept_all is 0 in a build of every model, not in a firmware's */
+    return (m->flags & kept_any) | kept_all;
+}
+
 /* A model that opens a SO_REUSEPORT listener in each of its processes
  * (prefork_reuseport, and the process models on a poller that cannot share
  * one listener) cannot do so on a Unix socket's path or on a listener
  * handed in: refused before anything starts. */
 static int refuse_listener(const nm_server *s, const nm_model *m)
 {
-    int per_child = (m->flags & NM_MODEL_REUSEPORT) && !nm_shares_listener(s);
+    int per_child = (flags_of(m) & NM_MODEL_REUSEPORT) && !nm_shares_listener(s);
     const char *kind = s->cfg.listen_fd >= 0 ? "a listener handed in"
                        : s->cfg.host && !strncmp(s->cfg.host, "unix:", 5) ? "a Unix socket" : 0;
     if (!per_child || !kind) return 0;
@@ -263,7 +263,6 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
         return nm_error_set("max_threads below 1 (NM_UNLIMITED, %s: no cap)", "-2");
     if (cfg->max_threads != NM_UNLIMITED && NM_RUN_SIZE(cfg->max_threads, 0, NM_MAX_THREADS, "max_threads") < 0)
         return NM_ERR_USAGE;
-    pthread_once(&fork_handlers_once, install_fork_handlers);
 
     nm_server *s = nm_server_claim();
     if (!s) return nm_error_set("%s", "too many servers running at once (NM_MAX_SERVERS)");
@@ -284,16 +283,16 @@ extern "C" int NM_RUN_SYMBOL(const char *model, const nm_config *cfg, const nm_h
     nm_reservation *outer_reservation = nm_reservation_enter(&s->reservation);
     if (cfg->handle_signals) take_stop_signals();
     int rc = NM_OK;
-    if (m->flags & NM_MODEL_USES_PORT) rc = choose_port(s, m);
+    if (flags_of(m) & NM_MODEL_USES_PORT) rc = choose_port(s, m);
     else if (cfg->poller) rc = nm_error_set("model %s does not use a poller (drop --poller)", m->name);
     if (!rc) rc = refuse_listener(s, m);
     if (!rc) {
         nm_reserve_fd_open();
-        s->listen_fd = nm_listen_open(s, (m->flags & NM_MODEL_USES_PORT) != 0, (m->flags & NM_MODEL_REUSEPORT) != 0);
+        s->listen_fd = nm_listen_open(s, (flags_of(m) & NM_MODEL_USES_PORT) != 0, (flags_of(m) & NM_MODEL_REUSEPORT) != 0);
         if (s->listen_fd < 0) rc = nm_error_line[0] ? NM_ERR_USAGE : NM_ERR_SYSTEM;
     }
     if (!rc) {
-        if (!(m->flags & NM_MODEL_ANNOUNCES)) nm_announce(s);
+        if (!(flags_of(m) & NM_MODEL_ANNOUNCES)) nm_announce(s);
         rc = m->run(s);
     }
     int failed_call = errno;   /* NM_ERR_SYSTEM's: what cleans up below may set its own */

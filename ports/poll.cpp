@@ -1,5 +1,6 @@
 /* poll.cpp - POSIX poll() port: a dense pollfd array, fd -> slot index. */
 #include "port.h"
+#ifdef NM_PORT_HAS_POLL   /* (else left out: port.h) */
 #include <errno.h>
 
 static int poll_create(nm_port *p)
@@ -66,3 +67,5 @@ static int poll_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
 const nm_port_ops nm_port_poll = {
     "poll", poll_create, poll_destroy, poll_set, poll_del, poll_wait, 0, 0, 0, NM_MAX_FDS,
 };
+
+#endif

@@ -21,6 +21,23 @@ enum { NM_SHARED = 16 };
 
 struct nm_event { int fd; int mask; };
 
+/* The ports this build has: poll and select are left out (NM_WITHOUT_PORT_*,
+ * lib/models.mk) when nothing could run on them, and then so is their state,
+ * below; poll stays where neither epoll nor kqueue is. */
+#if !defined(NM_WITHOUT_PORT_poll) || !(defined(__linux__) || defined(NM_HAVE_KQUEUE))
+#define NM_PORT_HAS_POLL 1
+#endif
+#ifndef NM_WITHOUT_PORT_select
+#define NM_PORT_HAS_SELECT 1
+#endif
+/* A native event's bytes at most: a kevent is 32 (64 on FreeBSD 12 and
+ * later, whose batch is half as many), an epoll_event 12 or 16. */
+#ifdef NM_HAVE_KQUEUE
+#define NM_PORT_EVENT_BYTES 32
+#else
+#define NM_PORT_EVENT_BYTES 16
+#endif
+
 struct nm_port;
 
 struct nm_port_ops {
@@ -46,15 +63,19 @@ struct nm_port {
         /* `next`: where the next report starts (select: an fd, poll: a slot),
          * just past the last one reported, so that with more ready than a
          * wait takes every one is reported within ceil(ready / max) waits. */
+#ifdef NM_PORT_HAS_SELECT
         struct { fd_set rd, wr; int maxfd, next; } sel;
+#endif
+#ifdef NM_PORT_HAS_POLL
         struct {
             struct pollfd fds[NM_MAX_FDS];
             int16_t slot_of[NM_MAX_FDS];   /* fd -> index in fds, -1 if absent */
             int count, next;
         } pl;
+#endif
         /* epoll_event / kevent batch. Both hold 64-bit fields: without the
          * alignment, 32-bit ARM and MIPS would place the batch 4 bytes off. */
-        alignas(8) unsigned char native[NM_MAX_EVENTS * 32];
+        alignas(8) unsigned char native[NM_MAX_EVENTS * NM_PORT_EVENT_BYTES];
     } u;
 };
 

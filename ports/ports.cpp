@@ -11,10 +11,10 @@ static const nm_port_ops *const ports[] = {
 #ifdef NM_HAVE_KQUEUE
     &nm_port_kqueue,
 #endif
-#if !defined(NM_WITHOUT_PORT_poll) || !(defined(__linux__) || defined(NM_HAVE_KQUEUE))   /* one port at least */
+#ifdef NM_PORT_HAS_POLL   /* (one port at least) */
     &nm_port_poll,
 #endif
-#ifndef NM_WITHOUT_PORT_select
+#ifdef NM_PORT_HAS_SELECT
     &nm_port_select,
 #endif
     0,

@@ -2,6 +2,7 @@
  * An fd at or above FD_SETSIZE cannot be put in an fd_set: set() refuses it
  * with EBADF rather than write past the set. */
 #include "port.h"
+#ifdef NM_PORT_HAS_SELECT   /* (else left out: port.h) */
 #include <errno.h>
 
 static int select_create(nm_port *p)
@@ -64,3 +65,5 @@ static int select_wait(nm_port *p, nm_event *out, int max, int timeout_ms)
 const nm_port_ops nm_port_select = {
     "select", select_create, select_destroy, select_set, select_del, select_wait, 0, 0, 0, FD_SETSIZE,
 };
+
+#endif

@@ -50,8 +50,8 @@ static inline void nm_rate_add(nm_rate *r, uint64_t now, size_t n, int min_rate)
         r->on = 1;
         r->start = now;
     }
-    uint64_t w = now > r->start ? (now - r->start) / NM_RATE_WINDOW_MS : 0;
-    if (w > UINT16_MAX) w = UINT16_MAX;
+    uint64_t ms = now > r->start ? now - r->start : 0;   /* (divided in 32 bits: past the last window, the last) */
+    uint32_t w = ms >= (uint64_t)UINT16_MAX * NM_RATE_WINDOW_MS ? UINT16_MAX : (uint32_t)ms / NM_RATE_WINDOW_MS;
     if (w != r->win) {   /* the counted window has ended: its verdict stays */
         if (nm_rate_short(r, min_rate)) r->slow = 1;
         r->win = (uint16_t)w;

@@ -1,11 +1,12 @@
 #include "timer.h"
+#include "udiv.h"
 #include <time.h>
 
 uint64_t nm_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000u + (uint32_t)ts.tv_nsec / 1000000u;   /* (below 10^9: 32 bits) */
 }
 
 __thread uint64_t nm_round_ms;
@@ -31,7 +32,8 @@ int nm_timer_armed(const nm_timer *t) { return t->link.next != 0; }
 
 static uint64_t tick_of(const nm_wheel *w, uint64_t ms)
 {
-    return ms <= w->start_ms ? 0 : (ms - w->start_ms) / NM_TIMER_TICK_MS;
+    uint32_t rem;
+    return ms <= w->start_ms ? 0 : nm_udiv<NM_TIMER_TICK_MS>(ms - w->start_ms, &rem);
 }
 
 void nm_wheel_add(nm_wheel *w, nm_timer *t, uint64_t now_ms, unsigned ms)

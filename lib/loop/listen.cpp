@@ -24,23 +24,26 @@ static int fail(char *why, size_t n, const char *fmt, ...)
 }
 
 /* The errors a listen address meets, in words: strerror is not used, as
- * some libcs allocate its text for a number they do not know. */
+ * some libcs allocate its text for a number they do not know. A table (an
+ * errno and the index of its words), not a switch: a ladder of compares
+ * costs more code than the table's bytes. */
+static const char error_words[] = "no such file or directory\0a part of the path is not a directory\0"
+                                  "permission denied\0read-only file system\0name too long\0address in use\0"
+                                  "no such address here\0address family not supported\0not an open descriptor\0"
+                                  "not a socket\0too many open files\0system error";
+static const unsigned char error_codes[][2] = {
+    { ENOENT, 0 }, { ENOTDIR, 1 }, { EACCES, 2 }, { EPERM, 2 }, { EROFS, 3 }, { ENAMETOOLONG, 4 }, { EADDRINUSE, 5 },
+    { EADDRNOTAVAIL, 6 }, { EAFNOSUPPORT, 7 }, { EBADF, 8 }, { ENOTSOCK, 9 }, { EMFILE, 10 }, { ENFILE, 10 },
+};
+
 static const char *error_text(int e)
 {
-    switch (e) {
-    case ENOENT: return "no such file or directory";
-    case ENOTDIR: return "a part of the path is not a directory";
-    case EACCES: case EPERM: return "permission denied";
-    case EROFS: return "read-only file system";
-    case ENAMETOOLONG: return "name too long";
-    case EADDRINUSE: return "address in use";
-    case EADDRNOTAVAIL: return "no such address here";
-    case EAFNOSUPPORT: return "address family not supported";
-    case EBADF: return "not an open descriptor";
-    case ENOTSOCK: return "not a socket";
-    case EMFILE: case ENFILE: return "too many open files";
-    default: return "system error";
-    }
+    unsigned i = 0, n = sizeof(error_codes) / sizeof(error_codes[0]);
+    while (i < n && error_codes[i][0] != e) i++;
+    unsigned k = i < n ? error_codes[i][1] : 11;   /* else "system error" */
+    const char *p = error_words;
+    while (k--) p += strlen(p) + 1;
+    return p;
 }
 
 const char *nm_quote(const char *text, char (&buf)[NM_QUOTE_MAX + 4])

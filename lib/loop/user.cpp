@@ -1,92 +1,10 @@
-/* user.cpp - the application's watches, timers and posts: what every
- * server does with them (start, end, the loop taking them over); what
- * fills and runs them is user_api.cpp. */
+/* user.cpp - bytes to a connection from outside its handler (nm_send).
+ * The application's watches, timers and posts are user_api.cpp's. */
 #include "user.h"
 #include "loop.h"
 #include "outq.h"
 #include "../base/pool.h"
 #include <string.h>
-
-const nm_user_runner *nm_user_runner_set;
-
-/* ---- the loop that runs them ------------------------------------------- */
-
-void nm_user_maybe_attach(nm_server *s, nm_loop *l)
-{
-    nm_user_svc *u = &s->user;
-    if (u->home || !nm_user_on_server_thread(u)) return;
-    __atomic_store_n(&u->home, l, __ATOMIC_RELEASE);
-    l->svc = u;
-    const nm_user_runner *r = __atomic_load_n(&nm_user_runner_set, __ATOMIC_ACQUIRE);
-    if (r) r->watch_all(u, l);
-}
-
-void nm_user_detach(nm_loop *l)
-{
-    nm_user_svc *u = l->svc;
-    if (!u) return;
-    __atomic_store_n(&u->home, (nm_loop *)0, __ATOMIC_RELEASE);
-    l->svc = 0;
-}
-
-/* Something is due or posted, so the runner was set: by this thread (a
- * timer), or by a poster before it wrote the cell, which makes it seen. */
-void nm_user_run(nm_user_svc *u, uint64_t now)
-{
-    const nm_user_runner *r = __atomic_load_n(&nm_user_runner_set, __ATOMIC_ACQUIRE);
-    if (!r && u->t && __atomic_load_n(&u->t->ring[u->head % NM_USER_POSTS].seq, __ATOMIC_ACQUIRE) == u->head + 1)
-        r = __atomic_load_n(&nm_user_runner_set, __ATOMIC_ACQUIRE);
-    if (r) r->run(u, now);
-}
-
-/* ---- the server's life ------------------------------------------------- */
-
-void nm_user_begin(nm_server *s)
-{
-    nm_user_svc *u = &s->user;
-    u->t = nm_user_tables_take ? nm_user_tables_take(s) : 0;
-    u->next_due = UINT64_MAX;
-    u->head = u->tail = 0;
-    u->home = u->own = 0;
-    u->thread = pthread_self();
-    u->in_child = u->used = 0;
-}
-
-void nm_user_end(nm_server *s)
-{
-    nm_user_svc *u = &s->user;
-    if (u->own) nm_loop_close(u->own);   /* detaches it */
-    u->own = 0;
-    u->in_child = 1;   /* what is posted from now on is refused */
-}
-
-void nm_user_forget(nm_server *s)
-{
-    nm_user_svc *u = &s->user;
-    u->in_child = 1;
-    if (u->own) {
-        nm_loop *own = u->own;
-        u->own = 0;
-        nm_loop_close(own);
-    }
-    u->home = 0;
-}
-
-int nm_user_wait(nm_server *s, int ms)
-{
-    nm_user_svc *u = &s->user;
-    if (!nm_user_on_server_thread(u) || (u->home && u->home != u->own)) return 0;   /* the model's own loop runs them */
-    if (!u->used && __atomic_load_n(&u->tail, __ATOMIC_ACQUIRE) == u->head) return 0;
-    if (!u->own && !u->home) {
-        u->own = nm_loop_open(s, s->port ? s->port : nm_port_at(0), 0);   /* takes the tables over */
-        if (!u->own) return 0;
-    }
-    nm_loop *l = u->home;
-    l->max_wait_ms = ms > 0 ? ms : -1;
-    nm_loop_dispatch(l, nm_loop_wait(l));
-    nm_loop_run_posted(l);
-    return 1;
-}
 
 /* ---- bytes to a connection from outside its handler (nm_send) ----------- */
 

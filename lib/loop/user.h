@@ -87,23 +87,54 @@ struct nm_user_runner {
     void (*run)(nm_user_svc *u, uint64_t now);
 };
 extern const nm_user_runner *nm_user_runner_set;
-/* The server's tables, emptied, at nm_run (weak: NULL when not linked). */
-nm_user_tables *nm_user_tables_take(const nm_server *s) __attribute__((weak, visibility("hidden")));
+/* The server's tables, emptied, at nm_run. */
+nm_user_tables *nm_user_tables_take(const nm_server *s);
+
+/* The functions below are user_api.cpp's, with the calls that fill the
+ * tables, and weak: a program that calls none of them links none of this,
+ * and each does nothing (nm_user_wait: 0) as it would with no table. */
+#define NM_USER_WEAK __attribute__((weak, visibility("hidden")))
+void nm_user_begin_linked(nm_server *s) NM_USER_WEAK;
+void nm_user_end_linked(nm_server *s) NM_USER_WEAK;
+void nm_user_forget_linked(nm_server *s) NM_USER_WEAK;
+void nm_user_maybe_attach_linked(nm_server *s, nm_loop *l) NM_USER_WEAK;
+void nm_user_detach_linked(nm_loop *l) NM_USER_WEAK;
+void nm_user_run_linked(nm_user_svc *u, uint64_t now) NM_USER_WEAK;
+int nm_user_wait_linked(nm_server *s, int ms) NM_USER_WEAK;
+#undef NM_USER_WEAK
 
 /* nm_run: the calling thread is the server's. */
-void nm_user_begin(nm_server *s);
+static inline void nm_user_begin(nm_server *s)
+{
+    if (nm_user_begin_linked) nm_user_begin_linked(s);
+}
 /* nm_run, after the model returned: the private loop is closed. */
-void nm_user_end(nm_server *s);
+static inline void nm_user_end(nm_server *s)
+{
+    if (nm_user_end_linked) nm_user_end_linked(s);
+}
 /* A child process of the server: none of it runs here. */
-void nm_user_forget(nm_server *s);
+static inline void nm_user_forget(nm_server *s)
+{
+    if (nm_user_forget_linked) nm_user_forget_linked(s);
+}
 
 /* Loop side (loop.cpp): a loop opened on the server's thread before any
  * other takes the tables over; a closing loop gives them back; each round
  * runs the timers due at `now` and what was posted; a wait lasts at most
  * nm_user_wait_ms. */
-void nm_user_maybe_attach(nm_server *s, nm_loop *l);
-void nm_user_detach(nm_loop *l);
-void nm_user_run(nm_user_svc *u, uint64_t now);
+static inline void nm_user_maybe_attach(nm_server *s, nm_loop *l)
+{
+    if (nm_user_maybe_attach_linked) nm_user_maybe_attach_linked(s, l);
+}
+static inline void nm_user_detach(nm_loop *l)
+{
+    if (nm_user_detach_linked) nm_user_detach_linked(l);
+}
+static inline void nm_user_run(nm_user_svc *u, uint64_t now)
+{
+    if (nm_user_run_linked) nm_user_run_linked(u, now);
+}
 static inline int nm_user_wait_ms(const nm_user_svc *u, uint64_t now, int ms)
 {
     if (u->next_due == UINT64_MAX) return ms;
@@ -114,6 +145,9 @@ static inline int nm_user_wait_ms(const nm_user_svc *u, uint64_t now, int ms)
 /* A model with no loop on the server's thread, between its blocking steps:
  * run what is due, waiting at most ms for it. 0 when there is nothing to run
  * (the caller waits its own way), 1 when it ran a round. */
-int nm_user_wait(nm_server *s, int ms);
+static inline int nm_user_wait(nm_server *s, int ms)
+{
+    return nm_user_wait_linked ? nm_user_wait_linked(s, ms) : 0;
+}
 
 #endif

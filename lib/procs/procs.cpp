@@ -1,6 +1,8 @@
 #include "procs.h"
 #include "../base/pool.h"
 #include "../base/timer.h"
+#include "../loop/accept.h"
+#include "../loop/blocking.h"
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -79,8 +81,36 @@ static void end_with_parent(pid_t parent)
     if (getppid() != parent) _exit(0);
 }
 
+/* ---- fork: one server's child, another server's threads ---------------- */
+
+/* The locks a child of any server may take (the close lock, the spare
+ * descriptor's, every pool's), taken in that order (the order code nests
+ * them) before any fork in the process and given back on both sides: a
+ * thread of another server holding one at the fork would leave it held for
+ * ever in the child, which has no such thread. Installed before the
+ * library's first fork, here, so that a build without a process model
+ * links none of it (nor the C library's table of fork handlers). */
+static void fork_prepare(void)
+{
+    nm_blocking_fork_hold(1);
+    nm_accept_fork_hold(1);
+    nm_pools_hold(1);
+}
+
+static void fork_done(void)
+{
+    nm_pools_hold(0);
+    nm_accept_fork_hold(0);
+    nm_blocking_fork_hold(0);
+}
+
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+static void install_fork_handlers(void) { pthread_atfork(fork_prepare, fork_done, fork_done); }
+
+
 int nm_procs_spawn(nm_procs *g, int (*fn)(nm_server *s, void *arg), void *arg)
 {
+    pthread_once(&fork_handlers_once, install_fork_handlers);
     int i = 0;
     while (i < NM_MAX_CHILDREN && g->pid[i]) i++;
     if (i == NM_MAX_CHILDREN) return -1;

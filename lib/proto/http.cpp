@@ -7,6 +7,7 @@
  * malformed Content-Length, Content-Length with Transfer-Encoding are all
  * refused with a status and a close; none reaches the handler. */
 #include "protocol.h"
+#include "../base/udiv.h"
 #include <string.h>
 
 /* What each byte may be, as a table built at compile time: the parser asks
@@ -369,8 +370,9 @@ unsigned nm_utoa(char *dst, unsigned long long v)
     char tmp[24];
     unsigned n = 0;
     do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
+        uint32_t digit;
+        v = nm_udiv<10>(v, &digit);
+        tmp[n++] = (char)('0' + digit);
     } while (v);
     for (unsigned i = 0; i < n; i++) dst[i] = tmp[n - 1 - i];
     return n;

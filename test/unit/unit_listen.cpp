@@ -87,6 +87,28 @@ TEST(unix_socket_stale_live_and_not_a_socket)
     unlink(path);
 }
 
+/* Each error a listener meets is said in its own words (an errno's entry
+ * of the table, the table's last words for one it does not know). */
+TEST(listen_errors_in_words)
+{
+    char path[100], host[130], why[200];
+    scratch_path(path, sizeof(path), "nodir");
+    snprintf(host, sizeof(host), "unix:%s/sock", path);
+    CHECK(bind_unix(host, why, sizeof(why)) < 0);
+    CHECK(strstr(why, ": no such file or directory") != 0);
+    close(open(path, O_CREAT | O_WRONLY, 0600));   /* a file where a directory should be */
+    CHECK(bind_unix(host, why, sizeof(why)) < 0);
+    CHECK(strstr(why, ": a part of the path is not a directory") != 0);
+    unlink(path);
+    int fd = open("/dev/null", O_RDONLY);
+    REQUIRE(fd >= 0);
+    CHECK(nm_listen_adopt(fd, why, sizeof(why)) < 0);
+    CHECK(strstr(why, ": not a socket") != 0);
+    close(fd);
+    CHECK(nm_listen_adopt(fd, why, sizeof(why)) < 0);   /* closed now */
+    CHECK(strstr(why, ": not an open descriptor") != 0);
+}
+
 static volatile int ready;
 static int run_rc;
 

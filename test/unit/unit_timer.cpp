@@ -1,6 +1,7 @@
 /* The timer wheel, on a clock the tests move by hand. */
 #include "../check.h"
 #include "../lib/base/timer.h"
+#include "../lib/base/udiv.h"
 #include "../lib/loop/conn.h"
 
 enum { T0 = 1000, TICK = NM_TIMER_TICK_MS, TURN = NM_TIMER_SLOTS * NM_TIMER_TICK_MS };
@@ -229,4 +230,33 @@ TEST(timer_clock_is_monotonic_ms)
     uint64_t a = nm_now_ms(), b = nm_now_ms();
     CHECK(b >= a);
     CHECK(a > 0);
+}
+
+/* A 64-bit number divided in 32-bit steps (what a 32-bit target runs for
+ * the wheel's ticks and a decimal's digits) gives C's quotient and
+ * remainder, on either side of 2^32 and at the ends. */
+template <uint32_t D> static int halves_agree(uint64_t n)
+{
+    uint32_t rem = D;
+    uint64_t q = nm_udiv_halves<D>(n, &rem);
+    return q == n / D && rem == n % D;
+}
+
+TEST(udiv_in_halves)
+{
+    const uint64_t ends[] = { 0, 1, 9, 10, 0xffffffffull, 0x100000000ull, 0x100000009ull, 0xffffffffffffffffull,
+                              0x123456789abcdefull, 4294967296000ull };
+    int bad = 0;
+    for (uint64_t n : ends)
+        bad += !halves_agree<10>(n) + !halves_agree<100>(n) + !halves_agree<1000>(n) + !halves_agree<7>(n) +
+               !halves_agree<65535>(n);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 100000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t n = x >> (i % 64);
+        bad += !halves_agree<10>(n) + !halves_agree<NM_TIMER_TICK_MS>(n) + !halves_agree<65535>(n) + !halves_agree<3>(n);
+    }
+    CHECK_EQ(bad, 0);
 }
