@@ -23,11 +23,12 @@
 # division went (base/udiv.h), the listener's error words became a table
 # and the tunables check's values 32-bit (26,759 with a connection's link
 # one job at a time); the per-object lines say where it goes), the
-# firmware at the small config under 88 KiB of bss (94,868 bytes until a streaming body's state left the slot for a pool of its
-# own; 92,948, then 89,684 once the ports left out took their state out of
-# nm_port, the C library's table of fork handlers went with the fork
-# handlers, and a wheel under 256 connections had 64 slots; 89,724 now),
-# and the firmware linking nothing of what it never calls (the checks name each).
+# firmware at the small config under 88 KiB of bss (94,868 bytes until a
+# streaming body's state left the slot for a pool of its own; 92,948, then
+# 89,684 once the ports left out took their state out of nm_port, the C
+# library's table of fork handlers went with the fork handlers, and a
+# wheel under 256 connections had 64 slots; 89,724 now), and the firmware
+# linking nothing of what it never calls (the checks name each).
 MAKE=${MAKE:-make}
 check=0
 [ "$1" = --check ] && { check=1; shift; }
